@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install everything nginx-rtc needs to build and test on Debian 12.
+set -euo pipefail
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+    build-essential pkg-config nginx nginx-dev \
+    libssl-dev libsrtp2-dev libnice-dev libglib2.0-dev \
+    libavformat-dev libavcodec-dev libavutil-dev \
+    gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi python3-gst-1.0 \
+    gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
+    chromium iproute2 curl ca-certificates ffmpeg \
+    >/dev/null
+# Node.js: the machine image may carry its own build (with npm inside);
+# take Debian's only when there is none.
+command -v node >/dev/null && command -v npm >/dev/null \
+    || $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+# Debian's nginx package starts a system instance; tests use private ones.
+$SUDO systemctl disable --now nginx >/dev/null 2>&1 || $SUDO service nginx stop >/dev/null 2>&1 || true

@@ -1,0 +1,45 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#ifndef _NGX_RTC_FRAME_H_INCLUDED_
+#define _NGX_RTC_FRAME_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/*
+ * One access unit as it travels from a producer through the ring to the
+ * packetizers.  Video access units are stored as a sequence of NAL units,
+ * each preceded by its length as 4 bytes, big-endian; a keyframe access unit
+ * carries its parameter sets (SPS/PPS, and VPS for H.265) in front.
+ */
+
+#define NGX_RTC_FRAME_KEY        0x01
+
+#define NGX_RTC_TRACK_VIDEO      0
+#define NGX_RTC_TRACK_AUDIO      1
+
+#define NGX_RTC_CODEC_NONE       0
+#define NGX_RTC_CODEC_H264       1
+#define NGX_RTC_CODEC_H265       2
+#define NGX_RTC_CODEC_PCMA       3
+#define NGX_RTC_CODEC_PCMU       4
+#define NGX_RTC_CODEC_OPUS       5
+#define NGX_RTC_CODEC_AAC        6
+
+
+typedef struct {
+    uint64_t                  seq;       /* ring sequence, from 1 */
+    int64_t                   capture;   /* wall clock, microseconds */
+    uint32_t                  rtp_ts;    /* source RTP timestamp */
+    uint32_t                  flags;     /* NGX_RTC_FRAME_KEY */
+    uint32_t                  track;     /* NGX_RTC_TRACK_* */
+    uint32_t                  len;       /* bytes of data */
+} ngx_rtc_frame_t;
+
+
+#endif /* _NGX_RTC_FRAME_H_INCLUDED_ */
