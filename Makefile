@@ -21,11 +21,17 @@ UNIT_CFLAGS = -g -O1 -Wall -Wextra -Wno-unused-parameter -Werror \
               -I$(ABUILD) -Isrc -It/unit
 UNIT_TESTS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 
-.PHONY: all module configure unit e2e test demo clean
+.PHONY: all module configure unit e2e test demo clean FORCE
 
 all: module
 
-$(BUILD)/Makefile: config
+# configure again when the list of sources changes (config globs src/)
+$(BUILD)/srcs.list: FORCE
+	@mkdir -p $(BUILD)
+	@echo $(sort $(wildcard src/*.c src/*.h)) | cmp -s - $@ \
+	    || echo $(sort $(wildcard src/*.c src/*.h)) > $@
+
+$(BUILD)/Makefile: config $(BUILD)/srcs.list
 	@mkdir -p $(BUILD)
 	@if [ -f $(NGINX_SRC)/conf_flags ]; then \
 	    cd $(NGINX_SRC) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \

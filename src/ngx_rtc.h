@@ -1,0 +1,72 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#ifndef _NGX_RTC_H_INCLUDED_
+#define _NGX_RTC_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+#define NGX_RTC_MAX_STREAMS      64
+#define NGX_RTC_MAX_WORKERS      64
+#define NGX_RTC_NAME_LEN         64
+#define NGX_RTC_ERROR_LEN        160
+#define NGX_RTC_ID_LEN           16          /* session id bytes */
+#define NGX_RTC_MAX_FRAME        (2 * 1024 * 1024)
+#define NGX_RTC_MTU              1200
+
+#define NGX_RTC_HTTP_NOT_ACCEPTABLE  406
+
+
+typedef struct ngx_rtc_stream_sh_s   ngx_rtc_stream_sh_t;
+typedef struct ngx_rtc_session_sh_s  ngx_rtc_session_sh_t;
+typedef struct ngx_rtc_shctx_s       ngx_rtc_shctx_t;
+typedef struct ngx_rtc_stream_s      ngx_rtc_stream_t;
+typedef struct ngx_rtc_session_s     ngx_rtc_session_t;
+
+
+typedef struct {
+    ngx_str_t                 name;
+    ngx_str_t                 url;        /* may hold credentials */
+    ngx_str_t                 redacted;   /* for logs and status */
+    ngx_msec_t                idle;
+    size_t                    buffer;
+    ngx_uint_t                index;
+    unsigned                  always:1;
+} ngx_rtc_stream_conf_t;
+
+
+typedef struct {
+    ngx_shm_zone_t           *shm_zone;
+    ngx_array_t               streams;    /* of ngx_rtc_stream_conf_t */
+    ngx_array_t              *candidates; /* of ngx_str_t */
+    ngx_uint_t                port_min;
+    ngx_uint_t                port_max;
+    ngx_uint_t                max_sessions;
+    ngx_msec_t                wait_timeout;
+    void                     *dtls;       /* ngx_rtc_dtls_ctx_t */
+    ngx_fd_t                  eventfd[NGX_RTC_MAX_WORKERS];
+    ngx_uint_t                nworkers;
+} ngx_rtc_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                whep;
+    ngx_http_complex_value_t *whep_stream;
+    ngx_flag_t                status;
+} ngx_rtc_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_rtc_module;
+
+
+#include <ngx_rtc_frame.h>
+#include <ngx_rtc_shm.h>
+
+
+#endif /* _NGX_RTC_H_INCLUDED_ */

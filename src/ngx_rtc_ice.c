@@ -1,0 +1,682 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <agent.h>
+#include "ngx_rtc_gloop.h"
+#include "ngx_rtc_ice.h"
+
+
+/* RFC 8839: ice-ufrag and ice-pwd are at most 256 characters */
+#define NGX_RTC_ICE_CRED_LEN   256
+#define NGX_RTC_ICE_CAND_LEN   512
+
+/* RFC 8445 5.1.2.1: type preference of server-reflexive candidates */
+#define NGX_RTC_ICE_SRFLX_PREF  100
+
+
+struct ngx_rtc_ice_s {
+    NiceAgent          *agent;
+    guint               stream_id;
+    gulong              state_handler;
+
+    void              (*recv)(void *data, u_char *buf, size_t len);
+    void              (*state)(void *data, ngx_uint_t state);
+    void               *data;
+    ngx_array_t        *candidates;
+    ngx_log_t          *log;
+
+    /* depth of libnice calls and callbacks on the stack */
+    ngx_uint_t          busy;
+
+    unsigned            connected:1;
+    unsigned            failed:1;
+    unsigned            destroyed:1;
+};
+
+
+static ngx_int_t ngx_rtc_ice_local_nat(ngx_rtc_ice_t *ice, ngx_pool_t *pool,
+    NiceCandidate *host, ngx_array_t *cands, ngx_uint_t *n);
+static ngx_int_t ngx_rtc_ice_copy(ngx_pool_t *pool, ngx_str_t *dst,
+    const gchar *src);
+static ngx_int_t ngx_rtc_ice_cstr(u_char *dst, size_t size, ngx_str_t *src,
+    const char *prefix);
+static void ngx_rtc_ice_recv_cb(NiceAgent *agent, guint stream_id,
+    guint component_id, guint len, gchar *buf, gpointer data);
+static void ngx_rtc_ice_state_cb(NiceAgent *agent, guint stream_id,
+    guint component_id, guint state, gpointer data);
+static gboolean ngx_rtc_ice_free_cb(gpointer data);
+static void ngx_rtc_ice_free(ngx_rtc_ice_t *ice);
+
+
+ngx_rtc_ice_t *
+ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
+{
+    u_char          ip[NICE_ADDRESS_STRING_LEN + 1];
+    guint           stream_id;
+    NiceAgent      *agent;
+    GMainContext   *ctx;
+    ngx_rtc_ice_t  *ice;
+
+    ctx = ngx_rtc_gloop_context();
+
+    if (ctx == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, conf->log, 0,
+                      "rtc ice: no GLib context in this process");
+        return NULL;
+    }
+
+    /*
+     * RFC 7675 consent freshness: a viewer that vanished without a DELETE
+     * turns the component FAILED, at the latest 30 s after its last answer
+     * to a consent check
+     */
+
+    agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
+                                NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+    if (agent == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, conf->log, 0,
+                      "rtc ice: nice_agent_new_full() failed");
+        return NULL;
+    }
+
+    /*
+     * the browser offers, so it controls (RFC 8445 6.1.1); no ICE-TCP (no
+     * write sources ever, see ngx_rtc_ice_send()); no UPnP-IGD discovery
+     */
+
+    g_object_set(agent, "controlling-mode", FALSE, "ice-tcp", FALSE,
+                 "upnp", FALSE, NULL);
+
+    if (conf->stun_server.len) {
+        if (ngx_rtc_ice_cstr(ip, sizeof(ip), &conf->stun_server, "")
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, conf->log, 0,
+                          "rtc ice: invalid STUN server \"%V\"",
+                          &conf->stun_server);
+            goto failed;
+        }
+
+        g_object_set(agent, "stun-server", (gchar *) ip, "stun-server-port",
+                     (guint) (conf->stun_port ? conf->stun_port : 3478),
+                     NULL);
+    }
+
+    stream_id = nice_agent_add_stream(agent, 1);
+    if (stream_id == 0) {
+        ngx_log_error(NGX_LOG_ALERT, conf->log, 0,
+                      "rtc ice: nice_agent_add_stream() failed");
+        goto failed;
+    }
+
+    if (conf->port_min || conf->port_max) {
+        nice_agent_set_port_range(agent, stream_id, 1, (guint) conf->port_min,
+                                  (guint) conf->port_max);
+    }
+
+    /*
+     * host candidates are ready when this returns (gathering-done is even
+     * emitted before it returns); server-reflexive ones (stun_server)
+     * follow asynchronously and ngx_rtc_ice_local() lists only those
+     * gathered by the time it is called
+     */
+
+    if (!nice_agent_gather_candidates(agent, stream_id)) {
+        ngx_log_error(NGX_LOG_ERR, conf->log, 0,
+                      "rtc ice: no host candidate: no interface address "
+                      "but loopback, or no free UDP port in %ui-%ui",
+                      conf->port_min, conf->port_max);
+        goto failed;
+    }
+
+    ice = g_new0(ngx_rtc_ice_t, 1);
+
+    ice->agent = agent;
+    ice->stream_id = stream_id;
+    ice->recv = conf->recv;
+    ice->state = conf->state;
+    ice->data = conf->data;
+    ice->candidates = conf->candidates;
+    ice->log = conf->log;
+
+    ice->state_handler = g_signal_connect(agent, "component-state-changed",
+                                          G_CALLBACK(ngx_rtc_ice_state_cb),
+                                          ice);
+
+    nice_agent_attach_recv(agent, stream_id, 1, ctx, ngx_rtc_ice_recv_cb, ice);
+
+    ngx_rtc_gloop_update();
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ice->log, 0,
+                   "rtc ice create: %p stream:%ui", agent,
+                   (ngx_uint_t) stream_id);
+
+    return ice;
+
+failed:
+
+    g_object_unref(agent);
+    ngx_rtc_gloop_update();
+
+    return NULL;
+}
+
+
+ngx_int_t
+ngx_rtc_ice_local(ngx_rtc_ice_t *ice, ngx_pool_t *pool, ngx_str_t *ufrag,
+    ngx_str_t *pwd, ngx_array_t *cands)
+{
+    gchar          *u, *p, *sdp;
+    GSList         *list, *l;
+    ngx_int_t       rc;
+    ngx_str_t      *s;
+    ngx_uint_t      n;
+    NiceCandidate  *c;
+
+    if (ice->destroyed) {
+        return NGX_ERROR;
+    }
+
+    if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id,
+                                          &u, &p))
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_rtc_ice_copy(pool, ufrag, u);
+
+    if (rc == NGX_OK) {
+        rc = ngx_rtc_ice_copy(pool, pwd, p);
+    }
+
+    g_free(u);
+    g_free(p);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    list = nice_agent_get_local_candidates(ice->agent, ice->stream_id, 1);
+    n = 0;
+
+    for (l = list; l; l = l->next) {
+        c = l->data;
+
+        /*
+         * IPv6 link-local addresses mean nothing without a scope
+         * (nice_address_is_linklocal() is not exported by libnice 0.1.21)
+         */
+
+        if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP
+            || (c->addr.s.addr.sa_family == AF_INET6
+                && IN6_IS_ADDR_LINKLOCAL(&c->addr.s.ip6.sin6_addr)))
+        {
+            continue;
+        }
+
+        /* "a=candidate:1 1 UDP 2015363327 192.0.2.2 56526 typ host" */
+
+        sdp = nice_agent_generate_local_candidate_sdp(ice->agent, c);
+        if (sdp == NULL) {
+            continue;
+        }
+
+        s = ngx_array_push(cands);
+
+        if (s == NULL
+            || ngx_rtc_ice_copy(pool, s,
+                                ngx_strncmp(sdp, "a=", 2) == 0 ? sdp + 2 : sdp)
+               != NGX_OK)
+        {
+            g_free(sdp);
+            rc = NGX_ERROR;
+            break;
+        }
+
+        g_free(sdp);
+
+        if (c->type == NICE_CANDIDATE_TYPE_HOST && ice->candidates
+            && ngx_rtc_ice_local_nat(ice, pool, c, cands, &n) != NGX_OK)
+        {
+            rc = NGX_ERROR;
+            break;
+        }
+    }
+
+    g_slist_free_full(list, (GDestroyNotify) nice_candidate_free);
+
+    if (rc == NGX_OK && cands->nelts == 0) {
+        ngx_log_error(NGX_LOG_WARN, ice->log, 0,
+                      "rtc ice: no usable local candidate");
+    }
+
+    return rc;
+}
+
+
+/*
+ * An address of a 1:1 NAT (rtc_candidate) is advertised as the
+ * server-reflexive candidate of each host candidate of its family, on the
+ * same port: checks sent to it arrive on the host candidate's socket.
+ */
+
+static ngx_int_t
+ngx_rtc_ice_local_nat(ngx_rtc_ice_t *ice, ngx_pool_t *pool,
+    NiceCandidate *host, ngx_array_t *cands, ngx_uint_t *n)
+{
+    u_char       *p, ip[NICE_ADDRESS_STRING_LEN + 1];
+    gchar         base[NICE_ADDRESS_STRING_LEN];
+    uint32_t      prio;
+    ngx_str_t    *addr, *s;
+    ngx_uint_t    i, port, len;
+    NiceAddress   a;
+
+    addr = ice->candidates->elts;
+
+    nice_address_to_string(&host->addr, base);
+    port = nice_address_get_port(&host->addr);
+
+    for (i = 0; i < ice->candidates->nelts; i++) {
+
+        if (ngx_rtc_ice_cstr(ip, sizeof(ip), &addr[i], "") != NGX_OK
+            || !nice_address_set_from_string(&a, (gchar *) ip))
+        {
+            ngx_log_error(NGX_LOG_WARN, ice->log, 0,
+                          "rtc ice: candidate address \"%V\" ignored",
+                          &addr[i]);
+            continue;
+        }
+
+        if (nice_address_ip_version(&a) != nice_address_ip_version(&host->addr))
+        {
+            continue;
+        }
+
+        /* RFC 8445 5.1.2.1, local preference decreasing with each one */
+
+        prio = ((uint32_t) NGX_RTC_ICE_SRFLX_PREF << 24)
+               + ((uint32_t) (65535 - (*n % 65535)) << 8)
+               + (256 - 1);
+
+        len = sizeof("candidate:r 1 udp  typ srflx raddr  rport ") - 1
+              + 2 * NGX_INT_T_LEN + NGX_INT32_LEN + 2 * NGX_INT32_LEN
+              + addr[i].len + NICE_ADDRESS_STRING_LEN;
+
+        s = ngx_array_push(cands);
+        if (s == NULL) {
+            return NGX_ERROR;
+        }
+
+        s->data = ngx_pnalloc(pool, len);
+        if (s->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_slprintf(s->data, s->data + len,
+                         "candidate:r%ui 1 udp %uD %s %ui typ srflx "
+                         "raddr %s rport %ui",
+                         *n + 1, prio, ip, port, base, port);
+
+        s->len = p - s->data;
+
+        (*n)++;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_rtc_ice_remote(ngx_rtc_ice_t *ice, ngx_str_t *ufrag, ngx_str_t *pwd,
+    ngx_str_t *cands, ngx_uint_t ncands)
+{
+    u_char          u[NGX_RTC_ICE_CRED_LEN + 1], p[NGX_RTC_ICE_CRED_LEN + 1];
+    u_char          line[NGX_RTC_ICE_CAND_LEN];
+    GSList         *list;
+    ngx_int_t       rc;
+    ngx_uint_t      i;
+    NiceCandidate  *c;
+
+    if (ice->destroyed) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+    ice->busy++;
+
+    if (ufrag && ufrag->len) {
+        if (pwd == NULL
+            || ngx_rtc_ice_cstr(u, sizeof(u), ufrag, "") != NGX_OK
+            || ngx_rtc_ice_cstr(p, sizeof(p), pwd, "") != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_INFO, ice->log, 0,
+                          "rtc ice: invalid ice-ufrag or ice-pwd");
+            rc = NGX_ERROR;
+            goto done;
+        }
+
+        if (!nice_agent_set_remote_credentials(ice->agent, ice->stream_id,
+                                               (gchar *) u, (gchar *) p)
+            || ice->destroyed)
+        {
+            rc = NGX_ERROR;
+            goto done;
+        }
+    }
+
+    list = NULL;
+
+    for (i = 0; i < ncands; i++) {
+
+        /* libnice parses whole "a=candidate:..." lines only */
+
+        if (ngx_rtc_ice_cstr(line, sizeof(line), &cands[i],
+                             (cands[i].len >= 2
+                              && ngx_strncmp(cands[i].data, "a=", 2) == 0)
+                             ? "" : "a=")
+            != NGX_OK)
+        {
+            c = NULL;
+
+        } else {
+            c = nice_agent_parse_remote_candidate_sdp(ice->agent,
+                                                      ice->stream_id,
+                                                      (gchar *) line);
+        }
+
+        if (c == NULL || c->transport != NICE_CANDIDATE_TRANSPORT_UDP) {
+            /* mDNS ".local" names, TCP, garbage: the peer's choice */
+            ngx_log_error(NGX_LOG_INFO, ice->log, 0,
+                          "rtc ice: remote candidate ignored: \"%V\"",
+                          &cands[i]);
+
+            if (c) {
+                nice_candidate_free(c);
+            }
+
+            continue;
+        }
+
+        list = g_slist_prepend(list, c);
+    }
+
+    if (list) {
+        list = g_slist_reverse(list);
+
+        if (nice_agent_set_remote_candidates(ice->agent, ice->stream_id, 1,
+                                             list)
+            < 0)
+        {
+            rc = NGX_ERROR;
+        }
+
+        g_slist_free_full(list, (GDestroyNotify) nice_candidate_free);
+    }
+
+done:
+
+    ice->busy--;
+
+    ngx_rtc_gloop_update();
+
+    /* a state callback may have destroyed the session meanwhile */
+    return ice->destroyed ? NGX_ERROR : rc;
+}
+
+
+ngx_int_t
+ngx_rtc_ice_send(ngx_rtc_ice_t *ice, u_char *buf, size_t len)
+{
+    gint               n;
+    GError            *err;
+    ngx_int_t          rc;
+    GOutputVector      vec;
+    NiceOutputMessage  msg;
+
+    if (ice->destroyed || ice->failed) {
+        return NGX_ERROR;
+    }
+
+    if (!ice->connected) {
+        return NGX_AGAIN;
+    }
+
+    vec.buffer = buf;
+    vec.size = len;
+    msg.buffers = &vec;
+    msg.n_buffers = 1;
+
+    err = NULL;
+
+    /*
+     * UDP only: a full socket buffer drops the datagram (n == 0), nothing
+     * is queued and no source is added, so no ngx_rtc_gloop_update()
+     */
+
+    ice->busy++;
+
+    n = nice_agent_send_messages_nonblocking(ice->agent, ice->stream_id, 1,
+                                             &msg, 1, NULL, &err);
+
+    ice->busy--;
+
+    if (n == 1) {
+        return NGX_OK;
+    }
+
+    if (ice->destroyed) {
+        rc = NGX_ERROR;
+        goto done;
+    }
+
+    if (n == 0
+        || (err && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)))
+    {
+        rc = NGX_AGAIN;
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, ice->log, 0, "rtc ice: send failed: %s",
+                      err ? err->message : "unknown error");
+        rc = NGX_ERROR;
+    }
+
+done:
+
+    if (err) {
+        g_error_free(err);
+    }
+
+    return rc;
+}
+
+
+void
+ngx_rtc_ice_destroy(ngx_rtc_ice_t *ice)
+{
+    GSource  *src;
+
+    if (ice == NULL || ice->destroyed) {
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, ice->log, 0,
+                   "rtc ice destroy: %p", ice->agent);
+
+    ice->destroyed = 1;
+    ice->recv = NULL;
+    ice->state = NULL;
+    ice->data = NULL;
+
+    /* the caller's log may be freed with its pool right after this */
+    ice->log = NULL;
+
+    g_signal_handler_disconnect(ice->agent, ice->state_handler);
+
+    if (ice->busy == 0) {
+        ngx_rtc_ice_free(ice);
+        return;
+    }
+
+    /*
+     * called from a callback: libnice is still on the stack with this agent,
+     * so unref it from an idle source; the callbacks see ice->destroyed
+     */
+
+    src = g_idle_source_new();
+    g_source_set_callback(src, ngx_rtc_ice_free_cb, ice, NULL);
+    g_source_attach(src, ngx_rtc_gloop_context());
+    g_source_unref(src);
+
+    ngx_rtc_gloop_update();
+}
+
+
+static ngx_int_t
+ngx_rtc_ice_copy(ngx_pool_t *pool, ngx_str_t *dst, const gchar *src)
+{
+    size_t  len;
+
+    len = ngx_strlen(src);
+
+    dst->data = ngx_pnalloc(pool, len);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, src, len);
+    dst->len = len;
+
+    return NGX_OK;
+}
+
+
+/* prefix + src, without trailing CR/LF/spaces, NUL-terminated, in dst */
+
+static ngx_int_t
+ngx_rtc_ice_cstr(u_char *dst, size_t size, ngx_str_t *src, const char *prefix)
+{
+    u_char  *p;
+    size_t   len, plen;
+
+    len = src->len;
+
+    while (len
+           && (src->data[len - 1] == CR || src->data[len - 1] == LF
+               || src->data[len - 1] == ' '))
+    {
+        len--;
+    }
+
+    plen = ngx_strlen(prefix);
+
+    if (len == 0 || plen + len + 1 > size
+        || ngx_strlchr(src->data, src->data + len, '\0'))
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(dst, prefix, plen);
+    p = ngx_cpymem(p, src->data, len);
+    *p = '\0';
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_rtc_ice_recv_cb(NiceAgent *agent, guint stream_id, guint component_id,
+    guint len, gchar *buf, gpointer data)
+{
+    ngx_rtc_ice_t  *ice;
+
+    ice = data;
+
+    if (ice->destroyed || ice->recv == NULL) {
+        return;
+    }
+
+    ice->busy++;
+    ice->recv(ice->data, (u_char *) buf, len);
+    ice->busy--;
+}
+
+
+static void
+ngx_rtc_ice_state_cb(NiceAgent *agent, guint stream_id, guint component_id,
+    guint state, gpointer data)
+{
+    ngx_uint_t      s;
+    ngx_rtc_ice_t  *ice;
+
+    ice = data;
+
+    if (ice->destroyed) {
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ice->log, 0,
+                   "rtc ice state: %s (%ui)",
+                   nice_component_state_to_string(state), (ngx_uint_t) state);
+
+    switch (state) {
+
+    case NICE_COMPONENT_STATE_CONNECTED:
+    case NICE_COMPONENT_STATE_READY:
+
+        if (ice->connected || ice->failed) {
+            return;
+        }
+
+        ice->connected = 1;
+        s = NGX_RTC_ICE_CONNECTED;
+        break;
+
+    case NICE_COMPONENT_STATE_FAILED:
+
+        if (ice->failed) {
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, ice->log, 0,
+                      ice->connected ? "rtc ice: consent lost"
+                                     : "rtc ice: connectivity checks failed");
+
+        ice->connected = 0;
+        ice->failed = 1;
+        s = NGX_RTC_ICE_FAILED;
+        break;
+
+    default:
+        return;
+    }
+
+    if (ice->state) {
+        ice->busy++;
+        ice->state(ice->data, s);
+        ice->busy--;
+    }
+}
+
+
+static gboolean
+ngx_rtc_ice_free_cb(gpointer data)
+{
+    ngx_rtc_ice_free(data);
+
+    return G_SOURCE_REMOVE;
+}
+
+
+static void
+ngx_rtc_ice_free(ngx_rtc_ice_t *ice)
+{
+    /* closes the agent's sockets: the next gloop sync drops their events */
+    g_object_unref(ice->agent);
+    g_free(ice);
+
+    ngx_rtc_gloop_update();
+}

@@ -1,0 +1,944 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_rtc_rtsp_parse.h"
+
+
+/*
+ * RTSP 1.0 (RFC 2326) messages as a client reads them from a camera:
+ * responses, requests the server sends on its own (OPTIONS, GET_PARAMETER,
+ * ANNOUNCE...) and '$'-framed interleaved RTP/RTCP (RFC 2326 10.12).
+ *
+ * The parser is not resumable: the caller keeps unread bytes and calls it
+ * again with more of them.  A header block is at most 16 KB, so rescanning
+ * it costs little, and the state stays in the caller's buffer.  Lines end
+ * with CRLF; a bare LF is accepted too, as some cameras send it.
+ */
+
+
+#define NGX_RTC_RTSP_MAX_METHOD  32
+
+
+static ngx_int_t ngx_rtc_rtsp_parse_prefix(u_char *pos, u_char *end,
+    ngx_rtc_rtsp_msg_t *m);
+static u_char *ngx_rtc_rtsp_find_header_end(u_char *pos, u_char *end);
+static ngx_int_t ngx_rtc_rtsp_parse_status_line(u_char *pos, u_char *last,
+    ngx_rtc_rtsp_msg_t *m);
+static ngx_int_t ngx_rtc_rtsp_parse_request_line(u_char *pos, u_char *last,
+    ngx_rtc_rtsp_msg_t *m);
+static ngx_int_t ngx_rtc_rtsp_parse_header(ngx_str_t *name, ngx_str_t *value,
+    ngx_rtc_rtsp_msg_t *m, ngx_str_t **last, ngx_int_t *clen);
+static void ngx_rtc_rtsp_parse_session(ngx_str_t *value,
+    ngx_rtc_rtsp_msg_t *m);
+static ngx_int_t ngx_rtc_rtsp_parse_number(u_char *pos, u_char *last,
+    ngx_uint_t max);
+static ngx_int_t ngx_rtc_rtsp_parse_range(u_char *pos, u_char *last,
+    ngx_uint_t max, ngx_uint_t *lo, ngx_uint_t *hi);
+static ngx_uint_t ngx_rtc_rtsp_is_name(ngx_str_t *name, const char *s);
+static ngx_uint_t ngx_rtc_rtsp_token_char(u_char ch);
+
+
+ngx_int_t
+ngx_rtc_rtsp_parse(u_char *pos, u_char *end, ngx_rtc_rtsp_msg_t *m)
+{
+    u_char     *p, *line, *eol, *last, *hend, *colon;
+    size_t      n;
+    ngx_int_t   rc, clen;
+    ngx_str_t   name, value, *prev;
+
+    ngx_memzero(m, sizeof(ngx_rtc_rtsp_msg_t));
+    m->cseq = -1;
+
+    if (pos >= end) {
+        return NGX_AGAIN;
+    }
+
+    if (*pos == '$') {
+
+        /* RFC 2326 10.12: '$', 1-byte channel, 2-byte length, data */
+
+        if (end - pos < 4) {
+            return NGX_AGAIN;
+        }
+
+        n = ((size_t) pos[2] << 8) | pos[3];
+
+        if ((size_t) (end - pos) < 4 + n) {
+            return NGX_AGAIN;
+        }
+
+        m->type = NGX_RTC_RTSP_INTERLEAVED;
+        m->channel = pos[1];
+        m->data.data = pos + 4;
+        m->data.len = n;
+        m->size = 4 + n;
+
+        return NGX_OK;
+    }
+
+    rc = ngx_rtc_rtsp_parse_prefix(pos, end, m);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    hend = ngx_rtc_rtsp_find_header_end(pos, end);
+
+    if (hend == NULL) {
+        if (end - pos >= NGX_RTC_RTSP_MAX_HEADER) {
+            m->err = "header block too large";
+            return NGX_ERROR;
+        }
+
+        return NGX_AGAIN;
+    }
+
+    clen = -1;
+    prev = NULL;
+
+    for (line = pos; line < hend; line = eol + 1) {
+
+        /* hend ends with LF, so every line has one */
+
+        eol = ngx_strlchr(line, hend, '\n');
+
+        last = eol;
+        if (last > line && last[-1] == '\r') {
+            last--;
+        }
+
+        if (line == pos) {
+            rc = (m->type == NGX_RTC_RTSP_RESPONSE)
+                 ? ngx_rtc_rtsp_parse_status_line(line, last, m)
+                 : ngx_rtc_rtsp_parse_request_line(line, last, m);
+
+            if (rc != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (last == line) {
+            break;                      /* the empty line ending the block */
+        }
+
+        if (*line == ' ' || *line == '\t') {
+
+            /* RFC 2326 4.2 via RFC 2616 2.2: a folded header line */
+
+            if (prev) {
+                while (last > line && (last[-1] == ' ' || last[-1] == '\t')) {
+                    last--;
+                }
+
+                if (last > prev->data + prev->len) {
+                    prev->len = last - prev->data;
+                }
+            }
+
+            continue;
+        }
+
+        colon = ngx_strlchr(line, last, ':');
+        if (colon == NULL || colon == line) {
+            m->err = "invalid header line";
+            return NGX_ERROR;
+        }
+
+        for (p = line; p < colon; p++) {
+            if (!ngx_rtc_rtsp_token_char(*p)) {
+                break;
+            }
+        }
+
+        name.data = line;
+        name.len = p - line;
+
+        while (p < colon && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p != colon) {
+            m->err = "invalid header name";
+            return NGX_ERROR;
+        }
+
+        p = colon + 1;
+
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
+            last--;
+        }
+
+        value.data = p;
+        value.len = last - p;
+
+        prev = NULL;
+
+        if (ngx_rtc_rtsp_parse_header(&name, &value, m, &prev, &clen)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (clen < 0) {
+        clen = 0;
+    }
+
+    if (end - hend < clen) {
+        return NGX_AGAIN;
+    }
+
+    if (clen) {
+        m->body.data = hend;
+        m->body.len = clen;
+    }
+
+    m->size = (hend - pos) + clen;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_parse_prefix(u_char *pos, u_char *end, ngx_rtc_rtsp_msg_t *m)
+{
+    u_char        *p;
+    size_t         n;
+    static u_char  version[] = "RTSP/";
+
+    /*
+     * Decide the message type from its first bytes, so that garbage (a
+     * stray binary stream, an HTTP server) fails at once rather than after
+     * 16 KB of waiting for a blank line.
+     */
+
+    n = ngx_min((size_t) (end - pos), sizeof(version) - 1);
+
+    if (ngx_memcmp(pos, version, n) == 0) {
+        if (n < sizeof(version) - 1) {
+            return NGX_AGAIN;
+        }
+
+        m->type = NGX_RTC_RTSP_RESPONSE;
+        return NGX_OK;
+    }
+
+    for (p = pos; p < end; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || *p == '_' || *p == '-') {
+            if (p - pos >= NGX_RTC_RTSP_MAX_METHOD) {
+                break;
+            }
+
+            continue;
+        }
+
+        if (*p == ' ' && p != pos) {
+            m->type = NGX_RTC_RTSP_REQUEST;
+            return NGX_OK;
+        }
+
+        break;
+    }
+
+    if (p == end) {
+        return NGX_AGAIN;
+    }
+
+    m->err = "invalid message start";
+
+    return NGX_ERROR;
+}
+
+
+static u_char *
+ngx_rtc_rtsp_find_header_end(u_char *pos, u_char *end)
+{
+    u_char  *p, *last;
+
+    last = end;
+
+    if (last - pos > NGX_RTC_RTSP_MAX_HEADER) {
+        last = pos + NGX_RTC_RTSP_MAX_HEADER;
+    }
+
+    for (p = pos; p < last; p++) {
+
+        if (*p != '\n') {
+            continue;
+        }
+
+        if (p + 1 < last && p[1] == '\n') {
+            return p + 2;
+        }
+
+        if (p + 2 < last && p[1] == '\r' && p[2] == '\n') {
+            return p + 3;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_parse_status_line(u_char *pos, u_char *last,
+    ngx_rtc_rtsp_msg_t *m)
+{
+    u_char  *p;
+
+    /* "RTSP/" 1*DIGIT "." 1*DIGIT SP 3DIGIT SP Reason-Phrase */
+
+    p = pos + sizeof("RTSP/") - 1;
+
+    if (p >= last || *p < '0' || *p > '9') {
+        goto invalid;
+    }
+
+    while (p < last && *p >= '0' && *p <= '9') {
+        p++;
+    }
+
+    if (p >= last || *p++ != '.' || p >= last || *p < '0' || *p > '9') {
+        goto invalid;
+    }
+
+    while (p < last && *p >= '0' && *p <= '9') {
+        p++;
+    }
+
+    if (p >= last || *p != ' ') {
+        goto invalid;
+    }
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    if (last - p < 3
+        || p[0] < '1' || p[0] > '9'
+        || p[1] < '0' || p[1] > '9'
+        || p[2] < '0' || p[2] > '9')
+    {
+        goto invalid;
+    }
+
+    m->status = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+    p += 3;
+
+    if (p < last && *p != ' ') {
+        goto invalid;
+    }
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    m->reason.data = p;
+    m->reason.len = last - p;
+
+    return NGX_OK;
+
+invalid:
+
+    m->err = "invalid status line";
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_parse_request_line(u_char *pos, u_char *last,
+    ngx_rtc_rtsp_msg_t *m)
+{
+    u_char  *p, *sp;
+
+    /* Method SP Request-URI SP RTSP-Version; the prefix checked the method */
+
+    p = ngx_strlchr(pos, last, ' ');
+    if (p == NULL) {
+        goto invalid;
+    }
+
+    m->method.data = pos;
+    m->method.len = p - pos;
+
+    p++;
+
+    sp = ngx_strlchr(p, last, ' ');
+    if (sp == NULL || sp == p) {
+        goto invalid;
+    }
+
+    m->uri.data = p;
+    m->uri.len = sp - p;
+
+    p = sp + 1;
+
+    if (last - p < 5 || ngx_memcmp(p, "RTSP/", 5) != 0) {
+        goto invalid;
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    m->err = "invalid request line";
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_parse_header(ngx_str_t *name, ngx_str_t *value,
+    ngx_rtc_rtsp_msg_t *m, ngx_str_t **last, ngx_int_t *clen)
+{
+    u_char      *p, *end;
+    ngx_int_t    n;
+    ngx_str_t   *field;
+
+    field = NULL;
+
+    if (ngx_rtc_rtsp_is_name(name, "CSeq")) {
+        n = ngx_rtc_rtsp_parse_number(value->data, value->data + value->len,
+                                      NGX_MAX_INT32_VALUE);
+        if (n == NGX_ERROR) {
+            m->err = "invalid CSeq";
+            return NGX_ERROR;
+        }
+
+        m->cseq = n;
+        return NGX_OK;
+    }
+
+    if (ngx_rtc_rtsp_is_name(name, "Content-Length")) {
+        n = ngx_rtc_rtsp_parse_number(value->data, value->data + value->len,
+                                      NGX_MAX_INT32_VALUE);
+        if (n == NGX_ERROR) {
+            m->err = "invalid Content-Length";
+            return NGX_ERROR;
+        }
+
+        if (n > NGX_RTC_RTSP_MAX_BODY) {
+            m->err = "body too large";
+            return NGX_ERROR;
+        }
+
+        if (*clen >= 0 && *clen != n) {
+            m->err = "conflicting Content-Length";
+            return NGX_ERROR;
+        }
+
+        *clen = n;
+        return NGX_OK;
+    }
+
+    if (ngx_rtc_rtsp_is_name(name, "Session")) {
+        if (m->session.data == NULL) {
+            ngx_rtc_rtsp_parse_session(value, m);
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_rtc_rtsp_is_name(name, "WWW-Authenticate")) {
+        p = value->data;
+        end = p + value->len;
+
+        while (p < end && ngx_rtc_rtsp_token_char(*p)) {
+            p++;
+        }
+
+        if (p - value->data == 5
+            && ngx_strncasecmp(value->data, (u_char *) "Basic", 5) == 0)
+        {
+            field = &m->auth_basic;
+
+        } else if (p - value->data == 6
+                   && ngx_strncasecmp(value->data, (u_char *) "Digest", 6)
+                      == 0)
+        {
+            field = &m->auth_digest;
+
+        } else {
+            return NGX_OK;
+        }
+
+        if (field->data) {
+            return NGX_OK;              /* the first challenge of a scheme */
+        }
+
+        while (p < end && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        field->data = p;
+        field->len = end - p;
+        *last = field;
+
+        return NGX_OK;
+    }
+
+    if (ngx_rtc_rtsp_is_name(name, "Content-Base")) {
+        field = &m->content_base;
+
+    } else if (ngx_rtc_rtsp_is_name(name, "Content-Location")) {
+        field = &m->content_location;
+
+    } else if (ngx_rtc_rtsp_is_name(name, "Content-Type")) {
+        field = &m->content_type;
+
+    } else if (ngx_rtc_rtsp_is_name(name, "Transport")) {
+        field = &m->transport;
+
+    } else if (ngx_rtc_rtsp_is_name(name, "Public")) {
+        field = &m->public;
+    }
+
+    if (field && field->data == NULL) {
+        *field = *value;
+        *last = field;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_rtc_rtsp_parse_session(ngx_str_t *value, ngx_rtc_rtsp_msg_t *m)
+{
+    u_char     *p, *end, *semi, *v;
+    ngx_int_t   n;
+
+    /* RFC 2326 12.37: session-id [ ";" "timeout" "=" delta-seconds ] */
+
+    p = value->data;
+    end = p + value->len;
+
+    semi = ngx_strlchr(p, end, ';');
+    if (semi == NULL) {
+        semi = end;
+    }
+
+    m->session.data = p;
+    m->session.len = semi - p;
+
+    while (m->session.len
+           && (m->session.data[m->session.len - 1] == ' '
+               || m->session.data[m->session.len - 1] == '\t'))
+    {
+        m->session.len--;
+    }
+
+    for (p = semi; p < end; p++) {
+
+        if (*p == ';' || *p == ' ' || *p == '\t') {
+            continue;
+        }
+
+        if (end - p > 7 && ngx_strncasecmp(p, (u_char *) "timeout", 7) == 0) {
+            v = p + 7;
+
+            while (v < end && (*v == ' ' || *v == '\t')) {
+                v++;
+            }
+
+            if (v < end && *v == '=') {
+                v++;
+
+                while (v < end && (*v == ' ' || *v == '\t')) {
+                    v++;
+                }
+
+                for (p = v; p < end && *p >= '0' && *p <= '9'; p++) {
+                    /* void */
+                }
+
+                n = ngx_rtc_rtsp_parse_number(v, p, 86400);
+                if (n > 0) {
+                    m->session_timeout = n;
+                }
+
+                return;
+            }
+        }
+
+        p = ngx_strlchr(p, end, ';');
+        if (p == NULL) {
+            return;
+        }
+    }
+}
+
+
+ngx_int_t
+ngx_rtc_rtsp_parse_transport(ngx_str_t *value, ngx_rtc_rtsp_transport_t *t)
+{
+    u_char      *p, *end, *param, *eq, *last;
+    ngx_int_t    n;
+    ngx_uint_t   i, lo, hi, ssrc;
+    ngx_str_t    name;
+
+    ngx_memzero(t, sizeof(ngx_rtc_rtsp_transport_t));
+    t->interleaved[0] = -1;
+    t->interleaved[1] = -1;
+
+    /*
+     * RFC 2326 12.39: transport-spec *("," transport-spec); the server
+     * answers with one, so only the first is read.  A parameter value may
+     * be a quoted string (mode="PLAY"); none of the ones read here is.
+     */
+
+    p = value->data;
+    end = p + value->len;
+
+    last = ngx_strlchr(p, end, ',');
+    if (last) {
+        end = last;
+    }
+
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    param = p;
+
+    last = ngx_strlchr(p, end, ';');
+    if (last == NULL) {
+        last = end;
+    }
+
+    if (last - param < 7 || ngx_strncasecmp(param, (u_char *) "RTP/AVP", 7)
+                            != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    if (last - param >= 11
+        && ngx_strncasecmp(last - 4, (u_char *) "/TCP", 4) == 0)
+    {
+        t->tcp = 1;
+    }
+
+    for (p = last; p < end; p = last) {
+        p++;
+
+        last = ngx_strlchr(p, end, ';');
+        if (last == NULL) {
+            last = end;
+        }
+
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        eq = ngx_strlchr(p, last, '=');
+        if (eq == NULL) {
+            continue;
+        }
+
+        name.data = p;
+        name.len = eq - p;
+
+        while (name.len && name.data[name.len - 1] == ' ') {
+            name.len--;
+        }
+
+        p = eq + 1;
+
+        while (p < last && *p == ' ') {
+            p++;
+        }
+
+        if (ngx_rtc_rtsp_is_name(&name, "interleaved")) {
+            if (ngx_rtc_rtsp_parse_range(p, last, 255, &lo, &hi) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            t->interleaved[0] = lo;
+            t->interleaved[1] = hi;
+
+        } else if (ngx_rtc_rtsp_is_name(&name, "client_port")) {
+            if (ngx_rtc_rtsp_parse_range(p, last, 65535, &lo, &hi) != NGX_OK
+                || lo == 0 || hi == 0)
+            {
+                return NGX_ERROR;
+            }
+
+            t->client_port[0] = lo;
+            t->client_port[1] = hi;
+
+        } else if (ngx_rtc_rtsp_is_name(&name, "server_port")) {
+            if (ngx_rtc_rtsp_parse_range(p, last, 65535, &lo, &hi) != NGX_OK
+                || lo == 0 || hi == 0)
+            {
+                return NGX_ERROR;
+            }
+
+            t->server_port[0] = lo;
+            t->server_port[1] = hi;
+
+        } else if (ngx_rtc_rtsp_is_name(&name, "ssrc")) {
+
+            /*
+             * 8*8(HEX); cameras send fewer digits or trailing spaces too.
+             * The SSRC is only advisory, so a bad one is ignored.
+             */
+
+            while (last > p && last[-1] == ' ') {
+                last--;
+            }
+
+            ssrc = 0;
+
+            for (i = 0; p + i < last; i++) {
+                n = p[i] | 0x20;
+
+                if (p[i] >= '0' && p[i] <= '9') {
+                    ssrc = (ssrc << 4) | (p[i] - '0');
+
+                } else if (n >= 'a' && n <= 'f') {
+                    ssrc = (ssrc << 4) | (n - 'a' + 10);
+
+                } else {
+                    break;
+                }
+            }
+
+            if (i > 0 && i <= 8 && p + i == last) {
+                t->ssrc = (uint32_t) ssrc;
+                t->has_ssrc = 1;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_rtc_rtsp_has_method(ngx_str_t *public, const char *method)
+{
+    u_char  *p, *end, *tok;
+    size_t   len;
+
+    /* Public: OPTIONS, DESCRIBE, GET_PARAMETER, ... */
+
+    len = ngx_strlen(method);
+
+    p = public->data;
+    end = p + public->len;
+
+    while (p < end) {
+
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) {
+            p++;
+        }
+
+        tok = p;
+
+        while (p < end && *p != ',' && *p != ' ' && *p != '\t') {
+            p++;
+        }
+
+        if ((size_t) (p - tok) == len
+            && ngx_strncasecmp(tok, (u_char *) method, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+ngx_int_t
+ngx_rtc_rtsp_resolve_url(ngx_str_t *base, ngx_str_t *control, u_char *buf,
+    size_t size, ngx_str_t *out)
+{
+    u_char     *p, *end, *last;
+    ngx_str_t   prefix, rest;
+
+    /*
+     * RFC 2326 C.1.1: a media "a=control:" URL, relative to the Content-Base
+     * (or Content-Location, or request URL) of the DESCRIBE response; "*"
+     * is the base itself.  Relative URLs are appended after a "/", not
+     * merged as in RFC 3986 5.2: cameras rely on it ("rtsp://cam/live"
+     * + "trackID=1", Dahua's "...realmonitor?channel=1&subtype=0" +
+     * "trackID=0"), and ffmpeg and live555 do the same.
+     */
+
+    prefix = *base;
+    ngx_str_null(&rest);
+
+    if (control->len == 0 || (control->len == 1 && control->data[0] == '*')) {
+        /* the base itself */
+
+    } else if ((control->len > 7
+                && ngx_strncasecmp(control->data, (u_char *) "rtsp://", 7)
+                   == 0)
+               || (control->len > 8
+                   && ngx_strncasecmp(control->data, (u_char *) "rtsps://",
+                                      8)
+                      == 0))
+    {
+        prefix = *control;
+
+    } else if (control->data[0] == '/') {
+
+        /* an absolute path: the base's scheme and authority */
+
+        p = base->data;
+        end = p + base->len;
+
+        last = ngx_strlchr(p, end, ':');
+        if (last == NULL || end - last < 3 || last[1] != '/' || last[2] != '/')
+        {
+            return NGX_ERROR;
+        }
+
+        last = ngx_strlchr(last + 3, end, '/');
+        if (last == NULL) {
+            last = end;
+        }
+
+        prefix.len = last - p;
+        rest = *control;
+
+    } else {
+        rest = *control;
+    }
+
+    if (prefix.len + 1 + rest.len > size) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(buf, prefix.data, prefix.len);
+
+    if (rest.len && rest.data[0] != '/'
+        && (prefix.len == 0 || prefix.data[prefix.len - 1] != '/'))
+    {
+        *p++ = '/';
+    }
+
+    if (rest.len) {
+        p = ngx_cpymem(p, rest.data, rest.len);
+    }
+
+    out->data = buf;
+    out->len = p - buf;
+
+    for (p = buf; p < buf + out->len; p++) {
+        if (*p <= 0x20 || *p == 0x7f) {
+            return NGX_ERROR;           /* would break the request line */
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_parse_number(u_char *pos, u_char *last, ngx_uint_t max)
+{
+    ngx_uint_t  n;
+
+    if (pos >= last) {
+        return NGX_ERROR;
+    }
+
+    for (n = 0; pos < last; pos++) {
+        if (*pos < '0' || *pos > '9') {
+            return NGX_ERROR;
+        }
+
+        n = n * 10 + (*pos - '0');
+
+        if (n > max) {
+            return NGX_ERROR;
+        }
+    }
+
+    return n;
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_parse_range(u_char *pos, u_char *last, ngx_uint_t max,
+    ngx_uint_t *lo, ngx_uint_t *hi)
+{
+    u_char     *dash, *e;
+    ngx_int_t   n;
+
+    /* "a-b" or "a"; a single value means the pair a, a + 1 */
+
+    while (last > pos && last[-1] == ' ') {
+        last--;
+    }
+
+    dash = ngx_strlchr(pos, last, '-');
+
+    e = dash ? dash : last;
+
+    n = ngx_rtc_rtsp_parse_number(pos, e, max);
+    if (n == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    *lo = n;
+
+    if (dash == NULL) {
+        *hi = (*lo < max) ? *lo + 1 : *lo;
+        return NGX_OK;
+    }
+
+    n = ngx_rtc_rtsp_parse_number(dash + 1, last, max);
+    if (n == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    *hi = n;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_rtc_rtsp_is_name(ngx_str_t *name, const char *s)
+{
+    size_t  len;
+
+    len = ngx_strlen(s);
+
+    return name->len == len
+           && ngx_strncasecmp(name->data, (u_char *) s, len) == 0;
+}
+
+
+static ngx_uint_t
+ngx_rtc_rtsp_token_char(u_char ch)
+{
+    /* RFC 2616 2.2 token: any CHAR except CTLs or separators */
+
+    if (ch <= 0x20 || ch >= 0x7f) {
+        return 0;
+    }
+
+    switch (ch) {
+    case '(': case ')': case '<': case '>': case '@': case ',': case ';':
+    case ':': case '\\': case '"': case '/': case '[': case ']': case '?':
+    case '=': case '{': case '}':
+        return 0;
+    }
+
+    return 1;
+}

@@ -1,0 +1,304 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <srtp2/srtp.h>
+
+#include "ngx_rtc_srtp.h"
+
+
+#if (NGX_RTC_SRTP_MAX_TRAILER_LEN != SRTP_MAX_TRAILER_LEN)
+#error "NGX_RTC_SRTP_MAX_TRAILER_LEN differs from libsrtp's"
+#endif
+
+
+/*
+ * Two libsrtp sessions: one holds the ssrc_any_outbound template keyed with
+ * what we send, the other the ssrc_any_inbound template keyed with what the
+ * peer sends.  libsrtp clones a stream per SSRC from the template on the
+ * first packet, so video, audio and RTX share the keys (RFC 5764 4.1.2).
+ */
+
+struct ngx_rtc_srtp_s {
+    srtp_t                    out;
+    srtp_t                    in;
+    ngx_log_t                *log;
+};
+
+
+static ngx_int_t ngx_rtc_srtp_policy(srtp_policy_t *policy,
+    ngx_uint_t profile, u_char *key, size_t len, srtp_ssrc_type_t type);
+
+
+/*
+ * A second srtp_init() fails with srtp_err_status_bad_param (libsrtp 2.5
+ * registers its "srtp" debug module again), so it runs once per process
+ * image: a worker forked after the master ran it inherits the initialized
+ * crypto kernel together with this flag.
+ */
+static ngx_uint_t  ngx_rtc_srtp_initialized;
+
+
+ngx_int_t
+ngx_rtc_srtp_init(ngx_log_t *log)
+{
+    srtp_err_status_t  rc;
+
+    if (ngx_rtc_srtp_initialized) {
+        return NGX_OK;
+    }
+
+    /*
+     * Debian's libsrtp2 is built with NSS: each cipher opens NSS with
+     * NSS_InitContext() and closes it when freed; the self tests leave no
+     * cipher behind, so NSS is not carried initialized across fork()
+     */
+
+    rc = srtp_init();
+
+    if (rc != srtp_err_status_ok) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "rtc srtp srtp_init() failed: %d", (int) rc);
+        return NGX_ERROR;
+    }
+
+    ngx_rtc_srtp_initialized = 1;
+
+    return NGX_OK;
+}
+
+
+ngx_rtc_srtp_t *
+ngx_rtc_srtp_create(ngx_rtc_srtp_keys_t *keys, ngx_log_t *log)
+{
+    srtp_policy_t       policy;
+    ngx_rtc_srtp_t     *s;
+    srtp_err_status_t   rc;
+
+    s = ngx_alloc(sizeof(ngx_rtc_srtp_t), log);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    s->out = NULL;
+    s->in = NULL;
+    s->log = log;
+
+    if (ngx_rtc_srtp_policy(&policy, keys->profile, keys->local,
+                            keys->local_len, ssrc_any_outbound)
+        != NGX_OK)
+    {
+        goto bad_keys;
+    }
+
+    rc = srtp_create(&s->out, &policy);
+
+    if (rc != srtp_err_status_ok) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "rtc srtp srtp_create(outbound) failed: %d", (int) rc);
+        goto failed;
+    }
+
+    if (ngx_rtc_srtp_policy(&policy, keys->profile, keys->remote,
+                            keys->remote_len, ssrc_any_inbound)
+        != NGX_OK)
+    {
+        goto bad_keys;
+    }
+
+    rc = srtp_create(&s->in, &policy);
+
+    if (rc != srtp_err_status_ok) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "rtc srtp srtp_create(inbound) failed: %d", (int) rc);
+        goto failed;
+    }
+
+    return s;
+
+bad_keys:
+
+    ngx_log_error(NGX_LOG_ALERT, log, 0,
+                  "rtc srtp bad keys: profile %ui, lengths %uz and %uz",
+                  keys->profile, keys->local_len, keys->remote_len);
+
+failed:
+
+    ngx_rtc_srtp_free(s);
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_rtc_srtp_policy(srtp_policy_t *policy, ngx_uint_t profile, u_char *key,
+    size_t len, srtp_ssrc_type_t type)
+{
+    ngx_memzero(policy, sizeof(srtp_policy_t));
+
+    switch (profile) {
+
+    case NGX_RTC_SRTP_AES128_CM_SHA1_80:
+        if (len != SRTP_AES_ICM_128_KEY_LEN_WSALT) {
+            return NGX_ERROR;
+        }
+
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy->rtp);
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy->rtcp);
+        break;
+
+    case NGX_RTC_SRTP_AEAD_AES_128_GCM:
+        if (len != SRTP_AES_GCM_128_KEY_LEN_WSALT) {
+            return NGX_ERROR;
+        }
+
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy->rtp);
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy->rtcp);
+        break;
+
+    default:
+        return NGX_ERROR;
+    }
+
+    /*
+     * key is master key || master salt, as RFC 5764 4.2 lays them out;
+     * libsrtp derives its session keys from it in srtp_create() and keeps
+     * no pointer to it.  allow_repeat_tx lets a NACKed packet go out again
+     * with its original sequence number.
+     */
+
+    policy->ssrc.type = type;
+    policy->key = key;
+    policy->window_size = 1024;
+    policy->allow_repeat_tx = 1;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_rtc_srtp_protect(ngx_rtc_srtp_t *s, u_char *buf, size_t *len,
+    size_t size)
+{
+    int                 n;
+    srtp_err_status_t   rc;
+
+    if (*len > 65535 || size < *len + NGX_RTC_SRTP_MAX_TRAILER_LEN) {
+        return NGX_ERROR;
+    }
+
+    n = (int) *len;
+
+    rc = srtp_protect(s->out, buf, &n);
+
+    if (rc != srtp_err_status_ok) {
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, s->log, 0,
+                       "rtc srtp protect failed: %d", (int) rc);
+        return NGX_ERROR;
+    }
+
+    *len = n;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_rtc_srtp_protect_rtcp(ngx_rtc_srtp_t *s, u_char *buf, size_t *len,
+    size_t size)
+{
+    int                 n;
+    srtp_err_status_t   rc;
+
+    if (*len > 65535 || size < *len + NGX_RTC_SRTCP_MAX_TRAILER_LEN) {
+        return NGX_ERROR;
+    }
+
+    n = (int) *len;
+
+    rc = srtp_protect_rtcp(s->out, buf, &n);
+
+    if (rc != srtp_err_status_ok) {
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, s->log, 0,
+                       "rtc srtp protect rtcp failed: %d", (int) rc);
+        return NGX_ERROR;
+    }
+
+    *len = n;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_rtc_srtp_unprotect(ngx_rtc_srtp_t *s, u_char *buf, size_t *len)
+{
+    int                 n;
+    srtp_err_status_t   rc;
+
+    if (*len > 65535) {
+        return NGX_ERROR;
+    }
+
+    n = (int) *len;
+
+    rc = srtp_unprotect(s->in, buf, &n);
+
+    if (rc != srtp_err_status_ok) {
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, s->log, 0,
+                       "rtc srtp unprotect failed: %d", (int) rc);
+        return NGX_ERROR;
+    }
+
+    *len = n;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_rtc_srtp_unprotect_rtcp(ngx_rtc_srtp_t *s, u_char *buf, size_t *len)
+{
+    int                 n;
+    srtp_err_status_t   rc;
+
+    if (*len > 65535) {
+        return NGX_ERROR;
+    }
+
+    n = (int) *len;
+
+    rc = srtp_unprotect_rtcp(s->in, buf, &n);
+
+    if (rc != srtp_err_status_ok) {
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, s->log, 0,
+                       "rtc srtp unprotect rtcp failed: %d", (int) rc);
+        return NGX_ERROR;
+    }
+
+    *len = n;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_rtc_srtp_free(ngx_rtc_srtp_t *s)
+{
+    if (s == NULL) {
+        return;
+    }
+
+    if (s->out) {
+        srtp_dealloc(s->out);
+    }
+
+    if (s->in) {
+        srtp_dealloc(s->in);
+    }
+
+    ngx_free(s);
+}

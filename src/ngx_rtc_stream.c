@@ -1,0 +1,392 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_rtc.h>
+#include <ngx_rtc_stream.h>
+#include <ngx_rtc_session.h>
+#include <ngx_rtc_h264.h>
+
+
+/*
+ * The worker side of the data path.  When the worker's eventfd fires, each
+ * stream with local viewers reads its new frames from the ring, packetizes
+ * each frame once, and hands the payloads to every local session.
+ */
+
+
+typedef struct {
+    ngx_rtc_stream_t         *streams;
+    ngx_uint_t                nstreams;
+    ngx_connection_t         *notify;
+    u_char                   *frame;      /* NGX_RTC_MAX_FRAME bytes */
+    ngx_rtc_packets_t        *packets;
+} ngx_rtc_worker_t;
+
+
+static void ngx_rtc_stream_notify(ngx_event_t *ev);
+static void ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st);
+static ngx_int_t ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq);
+static void ngx_rtc_stream_dummy(ngx_event_t *ev);
+
+
+/* the worker's streams and buffers: a per-process singleton */
+static ngx_rtc_worker_t  ngx_rtc_worker;
+
+
+ngx_int_t
+ngx_rtc_stream_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t              i;
+    ngx_rtc_shctx_t        *ctx;
+    ngx_connection_t       *c;
+    ngx_rtc_stream_t       *st;
+    ngx_rtc_main_conf_t    *rmcf;
+    ngx_rtc_stream_conf_t  *scf;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtc_module);
+    ctx = ngx_rtc_shm_ctx();
+
+    ngx_rtc_worker.nstreams = rmcf->streams.nelts;
+    ngx_rtc_worker.streams = ngx_pcalloc(cycle->pool,
+                                 rmcf->streams.nelts * sizeof(ngx_rtc_stream_t));
+    ngx_rtc_worker.frame = ngx_alloc(NGX_RTC_MAX_FRAME, cycle->log);
+    ngx_rtc_worker.packets = ngx_alloc(sizeof(ngx_rtc_packets_t), cycle->log);
+
+    if (ngx_rtc_worker.streams == NULL || ngx_rtc_worker.frame == NULL
+        || ngx_rtc_worker.packets == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_rtc_worker.packets->data = ngx_alloc(NGX_RTC_MAX_PACKETS * NGX_RTC_MTU,
+                                             cycle->log);
+    if (ngx_rtc_worker.packets->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    scf = rmcf->streams.elts;
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        st = &ngx_rtc_worker.streams[i];
+        st->conf = &scf[i];
+        st->sh = &ctx->streams[scf[i].index];
+        st->ring = ngx_rtc_shm_ring(st->sh);
+        ngx_queue_init(&st->sessions);
+    }
+
+    if (ngx_worker >= rmcf->nworkers) {
+        return NGX_OK;
+    }
+
+    c = ngx_get_connection(rmcf->eventfd[ngx_worker], cycle->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->read->handler = ngx_rtc_stream_notify;
+    c->read->log = cycle->log;
+    c->write->handler = ngx_rtc_stream_dummy;
+    c->data = &ngx_rtc_worker;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+        ngx_free_connection(c);
+        return NGX_ERROR;
+    }
+
+    ngx_rtc_worker.notify = c;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_rtc_stream_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t          i;
+    ngx_queue_t        *q;
+    ngx_rtc_stream_t   *st;
+    ngx_rtc_session_t  *s;
+
+    for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
+        st = &ngx_rtc_worker.streams[i];
+
+        while (!ngx_queue_empty(&st->sessions)) {
+            q = ngx_queue_head(&st->sessions);
+            s = ngx_queue_data(q, ngx_rtc_session_t, queue);
+            ngx_rtc_session_close(s, "worker exits");
+        }
+    }
+
+    if (ngx_rtc_worker.notify) {
+        ngx_del_event(ngx_rtc_worker.notify->read, NGX_READ_EVENT, 0);
+
+        /* the eventfd belongs to the cycle: closed by the master */
+        ngx_rtc_worker.notify->fd = (ngx_socket_t) -1;
+        ngx_free_connection(ngx_rtc_worker.notify);
+        ngx_rtc_worker.notify = NULL;
+    }
+}
+
+
+ngx_rtc_stream_t *
+ngx_rtc_stream_find(ngx_str_t *name)
+{
+    ngx_uint_t         i;
+    ngx_rtc_stream_t  *st;
+
+    for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
+        st = &ngx_rtc_worker.streams[i];
+
+        if (st->conf->name.len == name->len
+            && ngx_strncmp(st->conf->name.data, name->data, name->len) == 0)
+        {
+            return st;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_rtc_session_t *
+ngx_rtc_stream_session(u_char *id)
+{
+    ngx_uint_t          i;
+    ngx_queue_t        *q;
+    ngx_rtc_stream_t   *st;
+    ngx_rtc_session_t  *s;
+
+    for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
+        st = &ngx_rtc_worker.streams[i];
+
+        for (q = ngx_queue_head(&st->sessions);
+             q != ngx_queue_sentinel(&st->sessions);
+             q = ngx_queue_next(q))
+        {
+            s = ngx_queue_data(q, ngx_rtc_session_t, queue);
+
+            if (ngx_memcmp(s->id, id, NGX_RTC_ID_LEN) == 0) {
+                return s;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+void
+ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
+{
+    if (st->nsessions++ == 0) {
+        st->cursor = ngx_rtc_ring_head(st->ring) + 1;
+    }
+
+    ngx_queue_insert_tail(&st->sessions, &s->queue);
+}
+
+
+void
+ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
+{
+    ngx_queue_remove(&s->queue);
+    st->nsessions--;
+}
+
+
+/*
+ * A session whose media just started gets the frames from the newest
+ * keyframe up to the fan-out cursor: a picture at once, without waiting
+ * for the camera's next keyframe.
+ */
+
+void
+ngx_rtc_stream_catch_up(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
+{
+    uint64_t  seq, key;
+
+    key = ngx_rtc_ring_last_key(st->ring);
+
+    if (key == 0 || key >= st->cursor) {
+        s->wait_key = 1;
+        return;
+    }
+
+    s->wait_key = 0;
+
+    for (seq = key; seq < st->cursor && !s->closing; seq++) {
+        if (ngx_rtc_stream_read(st, seq) != NGX_OK) {
+            s->wait_key = 1;
+            return;
+        }
+
+        ngx_rtc_session_send(s, ngx_rtc_worker.packets);
+    }
+}
+
+
+static void
+ngx_rtc_stream_notify(ngx_event_t *ev)
+{
+    ssize_t            n;
+    uint64_t           value;
+    ngx_uint_t         i;
+    ngx_queue_t       *q, *next;
+    ngx_connection_t  *c;
+    ngx_rtc_stream_t  *st;
+    ngx_rtc_session_t *s;
+
+    c = ev->data;
+
+    for ( ;; ) {
+        n = read(c->fd, &value, sizeof(uint64_t));
+
+        if (n == -1) {
+            break;
+        }
+    }
+
+    /* clear before reading the rings: a frame written from now on wakes us */
+
+    ngx_rtc_shm_ctx()->wake[ngx_worker] = 0;
+    ngx_memory_barrier();
+
+    for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
+        st = &ngx_rtc_worker.streams[i];
+
+        for (q = ngx_queue_head(&st->sessions);
+             q != ngx_queue_sentinel(&st->sessions);
+             q = next)
+        {
+            next = ngx_queue_next(q);
+            s = ngx_queue_data(q, ngx_rtc_session_t, queue);
+
+            if (s->sh->close) {
+                ngx_rtc_session_close(s, "deleted");
+            }
+        }
+
+        if (st->nsessions) {
+            ngx_rtc_stream_fan_out(st);
+        }
+    }
+}
+
+
+static void
+ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st)
+{
+    uint64_t            head, key;
+    ngx_int_t           rc;
+    ngx_queue_t        *q, *next;
+    ngx_rtc_session_t  *s;
+
+    head = ngx_rtc_ring_head(st->ring);
+
+    while (st->cursor <= head) {
+
+        rc = ngx_rtc_stream_read(st, st->cursor);
+
+        if (rc == NGX_DECLINED) {
+
+            /* lapped: the frames we missed are gone, jump to a keyframe */
+
+            key = ngx_rtc_ring_last_key(st->ring);
+
+            ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                          "rtc stream \"%V\" reader lapped at %uL, "
+                          "resuming at keyframe %uL",
+                          &st->conf->name, st->cursor, key);
+
+            for (q = ngx_queue_head(&st->sessions);
+                 q != ngx_queue_sentinel(&st->sessions);
+                 q = ngx_queue_next(q))
+            {
+                s = ngx_queue_data(q, ngx_rtc_session_t, queue);
+                s->wait_key = 1;
+            }
+
+            st->cursor = (key > st->cursor) ? key : head;
+            continue;
+        }
+
+        st->cursor++;
+
+        if (rc != NGX_OK) {
+            continue;
+        }
+
+        for (q = ngx_queue_head(&st->sessions);
+             q != ngx_queue_sentinel(&st->sessions);
+             q = next)
+        {
+            next = ngx_queue_next(q);
+            s = ngx_queue_data(q, ngx_rtc_session_t, queue);
+
+            ngx_rtc_session_send(s, ngx_rtc_worker.packets);
+        }
+    }
+}
+
+
+/* read one frame from the ring and packetize it into the worker's buffer */
+
+static ngx_int_t
+ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq)
+{
+    ssize_t               n;
+    ngx_int_t             rc;
+    ngx_uint_t            last;
+    ngx_rtc_packets_t    *pk;
+    ngx_rtc_h264_pack_t   pack;
+
+    pk = ngx_rtc_worker.packets;
+
+    rc = ngx_rtc_ring_read(st->ring, seq, &pk->frame, ngx_rtc_worker.frame,
+                           NGX_RTC_MAX_FRAME);
+    if (rc != NGX_OK) {
+        return (rc == NGX_AGAIN) ? NGX_ERROR : rc;
+    }
+
+    pk->npkts = 0;
+
+    if (pk->frame.track != NGX_RTC_TRACK_VIDEO
+        || st->sh->codec != NGX_RTC_CODEC_H264)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_rtc_h264_pack_init(&pack, ngx_rtc_worker.frame, pk->frame.len,
+                           NGX_RTC_MTU);
+
+    for ( ;; ) {
+        if (pk->npkts == NGX_RTC_MAX_PACKETS) {
+            return NGX_ERROR;
+        }
+
+        n = ngx_rtc_h264_pack_next(&pack, pk->data + pk->npkts * NGX_RTC_MTU,
+                                   &last);
+        if (n <= 0) {
+            break;
+        }
+
+        pk->len[pk->npkts++] = n;
+    }
+
+    if (n < 0 || pk->npkts == 0) {
+        pk->npkts = 0;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_rtc_stream_dummy(ngx_event_t *ev)
+{
+}

@@ -1,0 +1,50 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#ifndef _NGX_RTC_STREAM_H_INCLUDED_
+#define _NGX_RTC_STREAM_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_rtc.h>
+#include <ngx_rtc_ring.h>
+
+
+#define NGX_RTC_MAX_PACKETS  (NGX_RTC_MAX_FRAME / (NGX_RTC_MTU - 2) + 8)
+
+
+/* a packetized access unit: RTP payloads, without RTP headers */
+
+typedef struct {
+    ngx_rtc_frame_t           frame;
+    ngx_uint_t                npkts;
+    size_t                    len[NGX_RTC_MAX_PACKETS];
+    u_char                   *data;       /* npkts * NGX_RTC_MTU bytes */
+} ngx_rtc_packets_t;
+
+
+/* a worker's view of one stream: its local viewers and ring cursor */
+
+struct ngx_rtc_stream_s {
+    ngx_rtc_stream_conf_t    *conf;
+    ngx_rtc_stream_sh_t      *sh;
+    ngx_rtc_ring_sh_t        *ring;
+    ngx_queue_t               sessions;
+    ngx_uint_t                nsessions;
+    uint64_t                  cursor;     /* next seq to fan out */
+};
+
+
+ngx_int_t ngx_rtc_stream_init_process(ngx_cycle_t *cycle);
+void ngx_rtc_stream_exit_process(ngx_cycle_t *cycle);
+ngx_rtc_stream_t *ngx_rtc_stream_find(ngx_str_t *name);
+void ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
+void ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
+void ngx_rtc_stream_catch_up(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
+ngx_rtc_session_t *ngx_rtc_stream_session(u_char *id);
+
+
+#endif /* _NGX_RTC_STREAM_H_INCLUDED_ */

@@ -1,0 +1,994 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ *
+ * The shared-memory frame ring: single-process behaviour against a model of
+ * the arena layout, then one writer (handed over twice, once by SIGKILL)
+ * and four readers in separate processes verifying every byte they get.
+ */
+
+/* unit-deps: src/ngx_rtc_ring.c */
+
+#include "ngx_rtc_unit.h"
+#include "ngx_rtc_ring.h"
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <sched.h>
+
+
+#define TEST_MODEL_MAX   4096
+
+
+/*
+ * Frame contents derived from seq: any byte at any offset says which frame
+ * it belongs to, so a copy mixing two frames never passes test_verify().
+ */
+
+static uint64_t
+test_word(uint64_t seq, size_t i)
+{
+    return ((seq << 32) | (seq >> 32))
+           ^ ((uint64_t) (i + 1) * 0x9e3779b97f4a7c15ULL);
+}
+
+
+static void
+test_fill(u_char *p, uint64_t seq, size_t len)
+{
+    size_t    i;
+    uint64_t  w;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        w = test_word(seq, i);
+        ngx_memcpy(p + i, &w, 8);
+    }
+
+    if (i < len) {
+        w = test_word(seq, i);
+        ngx_memcpy(p + i, &w, len - i);
+    }
+}
+
+
+static ngx_int_t
+test_verify(u_char *p, uint64_t seq, size_t len)
+{
+    size_t    i;
+    uint64_t  w, v;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        w = test_word(seq, i);
+        ngx_memcpy(&v, p + i, 8);
+
+        if (v != w) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (i < len) {
+        w = test_word(seq, i);
+
+        if (ngx_memcmp(p + i, &w, len - i) != 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static uint64_t
+test_rand(uint64_t *state)
+{
+    uint64_t  x;
+
+    /* xorshift64* */
+
+    x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+
+    return x * 0x2545f4914f6cdd1dULL;
+}
+
+
+/*
+ * A model of the ring's arena: frames start 8-byte aligned and never wrap
+ * (a frame that does not fit before the end starts again at offset 0).
+ * Frame seq is readable while its slot is not reused (head - seq < nslots)
+ * and no byte from its start on has been written over.
+ */
+
+typedef struct {
+    size_t       data_size;
+    ngx_uint_t   nslots;
+    uint64_t     head;
+    uint64_t     reserved;
+    size_t       wroff;
+    uint64_t     pos[TEST_MODEL_MAX + 1];
+    uint32_t     len[TEST_MODEL_MAX + 1];
+    u_char       track[TEST_MODEL_MAX + 1];
+    u_char       key[TEST_MODEL_MAX + 1];
+} test_model_t;
+
+
+static void
+test_model_write(test_model_t *m, size_t len, uint32_t track,
+    uint32_t flags)
+{
+    size_t    off;
+    uint64_t  seq, pos;
+
+    seq = ++m->head;
+    off = ngx_align(m->wroff, 8);
+
+    if (off > m->data_size || len > m->data_size - off) {
+        pos = m->reserved + (m->data_size - m->wroff);
+        off = 0;
+
+    } else {
+        pos = m->reserved + (off - m->wroff);
+    }
+
+    m->reserved = pos + len;
+    m->wroff = off + len;
+    m->pos[seq] = pos;
+    m->len[seq] = (uint32_t) len;
+    m->track[seq] = (u_char) track;
+    m->key[seq] = (track == NGX_RTC_TRACK_VIDEO
+                  && (flags & NGX_RTC_FRAME_KEY));
+}
+
+
+static ngx_uint_t
+test_model_readable(test_model_t *m, uint64_t seq)
+{
+    return seq >= 1 && seq <= m->head && m->head - seq < m->nslots
+           && m->reserved - m->pos[seq] <= m->data_size;
+}
+
+
+static uint64_t
+test_model_oldest(test_model_t *m)
+{
+    uint64_t  seq;
+
+    if (m->head == 0) {
+        return 0;
+    }
+
+    seq = (m->head > m->nslots) ? m->head - m->nslots + 1 : 1;
+
+    while (!test_model_readable(m, seq)) {
+        seq++;
+    }
+
+    return seq;
+}
+
+
+static uint64_t
+test_model_last_key(test_model_t *m)
+{
+    uint64_t  seq;
+
+    for (seq = m->head; seq > 0; seq--) {
+        if (m->key[seq]) {
+            return test_model_readable(m, seq) ? seq : 0;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_rtc_ring_sh_t *
+test_ring_new(size_t data_size, ngx_uint_t nslots, u_char **mem)
+{
+    size_t  n;
+
+    n = ngx_rtc_ring_bytes(data_size, nslots);
+
+    *mem = malloc(n + 1);
+    if (*mem == NULL) {
+        return NULL;
+    }
+
+    /* a guard byte after the ring: ASan's redzone catches the rest */
+    (*mem)[n] = 0xa5;
+
+    ngx_rtc_ring_init((ngx_rtc_ring_sh_t *) *mem, data_size, nslots);
+
+    return (ngx_rtc_ring_sh_t *) *mem;
+}
+
+
+static ngx_int_t
+test_write(ngx_rtc_ring_sh_t *r, uint32_t track, uint32_t flags, size_t len,
+    uint64_t expect_seq)
+{
+    u_char           *data;
+    ngx_int_t         rc;
+    ngx_rtc_frame_t   f;
+
+    data = malloc(len + 1);
+    if (data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&f, sizeof(ngx_rtc_frame_t));
+    f.capture = (int64_t) expect_seq * 1000;
+    f.rtp_ts = (uint32_t) expect_seq * 90;
+    f.flags = flags;
+    f.track = track;
+
+    test_fill(data, expect_seq, len);
+
+    rc = ngx_rtc_ring_write(r, &f, data, len);
+
+    free(data);
+
+    if (rc == NGX_OK && (f.seq != expect_seq || f.len != len)) {
+        return NGX_ERROR;
+    }
+
+    return rc;
+}
+
+
+/* reads seq and checks metadata and bytes as test_write() made them */
+
+static ngx_int_t
+test_read(ngx_rtc_ring_sh_t *r, uint64_t seq, uint32_t track, size_t len)
+{
+    u_char           *buf;
+    ngx_int_t         rc;
+    ngx_rtc_frame_t   f;
+
+    buf = malloc(ngx_rtc_ring_max_frame(r) + 1);
+    if (buf == NULL) {
+        return NGX_ERROR - 1;
+    }
+
+    rc = ngx_rtc_ring_read(r, seq, &f, buf, ngx_rtc_ring_max_frame(r));
+
+    if (rc == NGX_OK
+        && (f.seq != seq || f.len != len || f.track != track
+            || f.capture != (int64_t) seq * 1000
+            || f.rtp_ts != (uint32_t) seq * 90
+            || test_verify(buf, seq, len) != NGX_OK))
+    {
+        rc = NGX_ERROR - 1;
+    }
+
+    free(buf);
+
+    return rc;
+}
+
+
+static void
+test_basic(void)
+{
+    u_char             *mem, buf[64];
+    ngx_rtc_frame_t     f;
+    ngx_rtc_ring_sh_t  *r;
+
+    r = test_ring_new(4096, 8, &mem);
+    NGX_RTC_CHECK(r != NULL);
+    if (r == NULL) {
+        return;
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_ring_max_frame(r) == 1024);
+    NGX_RTC_CHECK(ngx_rtc_ring_head(r) == 0);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 0);
+    NGX_RTC_CHECK(ngx_rtc_ring_oldest(r) == 0);
+    NGX_RTC_CHECK(ngx_rtc_ring_read(r, 1, &f, buf, sizeof(buf)) == NGX_AGAIN);
+    NGX_RTC_CHECK(ngx_rtc_ring_read(r, 0, &f, buf, sizeof(buf))
+                  == NGX_DECLINED);
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, NGX_RTC_FRAME_KEY, 100, 1)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_head(r) == 1);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 1);
+    NGX_RTC_CHECK(ngx_rtc_ring_oldest(r) == 1);
+    NGX_RTC_CHECK(test_read(r, 1, NGX_RTC_TRACK_VIDEO, 100) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_read(r, 2, &f, buf, sizeof(buf)) == NGX_AGAIN);
+    NGX_RTC_CHECK(ngx_rtc_ring_read(r, 1000, &f, buf, sizeof(buf))
+                  == NGX_AGAIN);
+
+    /* the buffer is too small: the size comes back in f.len */
+    NGX_RTC_CHECK(ngx_rtc_ring_read(r, 1, &f, buf, 99) == NGX_ERROR);
+    NGX_RTC_CHECK(f.len == 100 && f.seq == 1);
+    NGX_RTC_CHECK((f.flags & NGX_RTC_FRAME_KEY) != 0);
+
+    /* frames over a quarter of the arena are refused and take no seq */
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 1025, 2)
+                  == NGX_DECLINED);
+    NGX_RTC_CHECK(ngx_rtc_ring_head(r) == 1);
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 1024, 2) == NGX_OK);
+    NGX_RTC_CHECK(test_read(r, 2, NGX_RTC_TRACK_VIDEO, 1024) == NGX_OK);
+
+    /* empty frames are frames */
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_AUDIO, 0, 0, 3) == NGX_OK);
+    NGX_RTC_CHECK(test_read(r, 3, NGX_RTC_TRACK_AUDIO, 0) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_read(r, 3, &f, NULL, 0) == NGX_OK);
+
+    NGX_RTC_CHECK(test_read(r, 1, NGX_RTC_TRACK_VIDEO, 100) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_head(r) == 3);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 1);
+    NGX_RTC_CHECK(mem[ngx_rtc_ring_bytes(4096, 8)] == 0xa5);
+
+    free(mem);
+}
+
+
+static void
+test_lap_slots(void)
+{
+    u_char             *mem;
+    uint64_t            seq;
+    ngx_rtc_ring_sh_t  *r;
+
+    r = test_ring_new(1024 * 1024, 4, &mem);
+    if (r == NULL) {
+        NGX_RTC_CHECK(r != NULL);
+        return;
+    }
+
+    for (seq = 1; seq <= 10; seq++) {
+        NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_AUDIO, 0, 10, seq)
+                      == NGX_OK);
+    }
+
+    for (seq = 1; seq <= 6; seq++) {
+        NGX_RTC_CHECK(test_read(r, seq, NGX_RTC_TRACK_AUDIO, 10)
+                      == NGX_DECLINED);
+    }
+
+    for (seq = 7; seq <= 10; seq++) {
+        NGX_RTC_CHECK(test_read(r, seq, NGX_RTC_TRACK_AUDIO, 10) == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(test_read(r, 11, NGX_RTC_TRACK_AUDIO, 10) == NGX_AGAIN);
+    NGX_RTC_CHECK(ngx_rtc_ring_oldest(r) == 7);
+    NGX_RTC_CHECK(ngx_rtc_ring_head(r) == 10);
+
+    free(mem);
+}
+
+
+static void
+test_lap_data(void)
+{
+    u_char             *mem;
+    uint64_t            seq;
+    ngx_rtc_ring_sh_t  *r;
+
+    /*
+     * 1000-byte arena, 250-byte frames at offsets 0, 256, 512; the fourth
+     * would end at 1018, so it starts again at 0 and retires frame 1.
+     */
+
+    r = test_ring_new(1000, 64, &mem);
+    if (r == NULL) {
+        NGX_RTC_CHECK(r != NULL);
+        return;
+    }
+
+    for (seq = 1; seq <= 3; seq++) {
+        NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 250, seq)
+                      == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_ring_oldest(r) == 1);
+    NGX_RTC_CHECK(test_read(r, 1, NGX_RTC_TRACK_VIDEO, 250) == NGX_OK);
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 250, 4) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_oldest(r) == 2);
+    NGX_RTC_CHECK(test_read(r, 1, NGX_RTC_TRACK_VIDEO, 250) == NGX_DECLINED);
+
+    for (seq = 2; seq <= 4; seq++) {
+        NGX_RTC_CHECK(test_read(r, seq, NGX_RTC_TRACK_VIDEO, 250) == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 250, 5) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_oldest(r) == 3);
+    NGX_RTC_CHECK(test_read(r, 2, NGX_RTC_TRACK_VIDEO, 250) == NGX_DECLINED);
+    NGX_RTC_CHECK(test_read(r, 5, NGX_RTC_TRACK_VIDEO, 250) == NGX_OK);
+
+    free(mem);
+
+    /* a frame that ends exactly at the arena end stays where it is */
+
+    r = test_ring_new(1024, 64, &mem);
+    if (r == NULL) {
+        NGX_RTC_CHECK(r != NULL);
+        return;
+    }
+
+    for (seq = 1; seq <= 4; seq++) {
+        NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 256, seq)
+                      == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_ring_oldest(r) == 1);
+
+    for (seq = 1; seq <= 4; seq++) {
+        NGX_RTC_CHECK(test_read(r, seq, NGX_RTC_TRACK_VIDEO, 256) == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 256, 5) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_oldest(r) == 2);
+    NGX_RTC_CHECK(test_read(r, 1, NGX_RTC_TRACK_VIDEO, 256) == NGX_DECLINED);
+    NGX_RTC_CHECK(test_read(r, 5, NGX_RTC_TRACK_VIDEO, 256) == NGX_OK);
+
+    free(mem);
+}
+
+
+static void
+test_last_key(void)
+{
+    u_char             *mem;
+    uint64_t            seq;
+    ngx_rtc_ring_sh_t  *r;
+
+    r = test_ring_new(4096, 16, &mem);
+    if (r == NULL) {
+        NGX_RTC_CHECK(r != NULL);
+        return;
+    }
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, NGX_RTC_FRAME_KEY, 10, 1)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 1);
+
+    /* an audio frame flagged KEY is not a video keyframe */
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_AUDIO, NGX_RTC_FRAME_KEY, 10, 2)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 1);
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 10, 3) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 1);
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, NGX_RTC_FRAME_KEY, 10, 4)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 4);
+
+    /* slot reuse: seq 20 takes the slot of seq 4 */
+
+    for (seq = 5; seq <= 19; seq++) {
+        NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_AUDIO, 0, 10, seq)
+                      == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 4);
+    NGX_RTC_CHECK(test_read(r, 4, NGX_RTC_TRACK_VIDEO, 10) == NGX_OK);
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_AUDIO, 0, 10, 20) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 0);
+    NGX_RTC_CHECK(test_read(r, 4, NGX_RTC_TRACK_VIDEO, 10) == NGX_DECLINED);
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, NGX_RTC_FRAME_KEY, 10, 21)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 21);
+
+    /* data reuse: four 1024-byte frames overwrite seq 21's bytes */
+
+    for (seq = 22; seq <= 25; seq++) {
+        NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 1024, seq)
+                      == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 0);
+    NGX_RTC_CHECK(test_read(r, 21, NGX_RTC_TRACK_VIDEO, 10) == NGX_DECLINED);
+
+    free(mem);
+}
+
+
+/* many tiny and odd rings, every step checked against the model */
+
+static void
+test_model(void)
+{
+    u_char             *mem;
+    size_t              len, max;
+    uint32_t            track, flags;
+    uint64_t            seq, rnd, from;
+    ngx_int_t           rc, want;
+    ngx_uint_t          d, n, step, bad;
+    test_model_t       *m;
+    ngx_rtc_ring_sh_t  *r;
+
+    static size_t      sizes[] = { 0, 3, 7, 8, 16, 17, 64, 100, 1000, 4096 };
+    static ngx_uint_t  slots[] = { 0, 1, 2, 3, 5, 64 };
+
+    m = malloc(sizeof(test_model_t));
+    if (m == NULL) {
+        NGX_RTC_CHECK(m != NULL);
+        return;
+    }
+
+    rnd = 0x1234567;
+
+    for (d = 0; d < sizeof(sizes) / sizeof(sizes[0]); d++) {
+        for (n = 0; n < sizeof(slots) / sizeof(slots[0]); n++) {
+
+            r = test_ring_new(sizes[d], slots[n], &mem);
+            if (r == NULL) {
+                NGX_RTC_CHECK(r != NULL);
+                continue;
+            }
+
+            ngx_memzero(m, sizeof(test_model_t));
+            m->data_size = sizes[d];
+            m->nslots = slots[n] ? slots[n] : 1;
+
+            max = sizes[d] / 4;
+            bad = 0;
+
+            for (step = 0; step < 1000; step++) {
+                len = test_rand(&rnd) % (max + 2);
+                track = test_rand(&rnd) % 2;
+                flags = (test_rand(&rnd) % 4 == 0) ? NGX_RTC_FRAME_KEY : 0;
+
+                rc = test_write(r, track, flags, len, m->head + 1);
+
+                if (len > max) {
+                    bad += (rc != NGX_DECLINED);
+                    continue;
+                }
+
+                bad += (rc != NGX_OK);
+
+                test_model_write(m, len, track, flags);
+
+                bad += (ngx_rtc_ring_head(r) != m->head);
+                bad += (ngx_rtc_ring_oldest(r) != test_model_oldest(m));
+                bad += (ngx_rtc_ring_last_key(r) != test_model_last_key(m));
+
+                from = (m->head > m->nslots + 3) ? m->head - m->nslots - 3
+                                                 : 0;
+
+                for (seq = from; seq <= m->head + 2; seq++) {
+                    if (test_model_readable(m, seq)) {
+                        want = NGX_OK;
+
+                    } else if (seq > m->head) {
+                        want = NGX_AGAIN;
+
+                    } else {
+                        want = NGX_DECLINED;
+                    }
+
+                    rc = test_read(r, seq, m->track[seq], m->len[seq]);
+
+                    bad += (rc != want);
+                }
+            }
+
+            if (bad) {
+                fprintf(stderr, "model: data_size %lu nslots %lu: %lu bad\n",
+                        (unsigned long) sizes[d], (unsigned long) slots[n],
+                        (unsigned long) bad);
+            }
+
+            NGX_RTC_CHECK(bad == 0);
+            NGX_RTC_CHECK(mem[ngx_rtc_ring_bytes(sizes[d], slots[n])]
+                          == 0xa5);
+
+            free(mem);
+        }
+    }
+
+    free(m);
+}
+
+
+/* no pointers inside: one ring seen through two mappings at two addresses */
+
+static void
+test_remap(void)
+{
+    int                 fd;
+    size_t              n;
+    uint64_t            seq;
+    ngx_rtc_ring_sh_t  *a, *b;
+
+    n = ngx_rtc_ring_bytes(4096, 8);
+
+    fd = memfd_create("rtc-ring-test", 0);
+    NGX_RTC_CHECK(fd != -1);
+    if (fd == -1) {
+        return;
+    }
+
+    NGX_RTC_CHECK(ftruncate(fd, n) == 0);
+
+    a = mmap(NULL, n, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0);
+    b = mmap(NULL, n, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+
+    NGX_RTC_CHECK(a != MAP_FAILED && b != MAP_FAILED && a != b);
+    if (a == MAP_FAILED || b == MAP_FAILED) {
+        return;
+    }
+
+    ngx_rtc_ring_init(a, 4096, 8);
+
+    for (seq = 1; seq <= 20; seq++) {
+        NGX_RTC_CHECK(test_write(seq % 2 ? a : b, NGX_RTC_TRACK_VIDEO,
+                                 seq % 5 ? 0 : NGX_RTC_FRAME_KEY, 300, seq)
+                      == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_ring_head(b) == 20);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(b) == 20);
+    NGX_RTC_CHECK(ngx_rtc_ring_oldest(b) == 13);
+
+    for (seq = 13; seq <= 20; seq++) {
+        NGX_RTC_CHECK(test_read(seq % 2 ? b : a, seq, NGX_RTC_TRACK_VIDEO,
+                                300)
+                      == NGX_OK);
+    }
+
+    munmap(a, n);
+    munmap(b, n);
+}
+
+
+/*
+ * Many processes: a writer (handed over to a second one, which is then
+ * SIGKILLed at a random point, and then to a third) against three readers
+ * that read as fast as they can and jump to the oldest frame when lapped,
+ * and a slow one that gets lapped on purpose and jumps to the last
+ * keyframe.  Every NGX_OK frame is checked byte by byte.  Run twice: with
+ * frames lost to data overwrites first, then to slot reuse first.
+ */
+
+#define TEST_MP_READERS  4
+#define TEST_MP_MAXLEN   (50 * 1024)
+
+
+static void
+test_mp_spec(uint64_t seq, ngx_rtc_frame_t *f)
+{
+    uint64_t  h;
+
+    h = seq * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 29;
+
+    f->seq = seq;
+    f->capture = (int64_t) seq * 33333;
+    f->rtp_ts = (uint32_t) (seq * 3000);
+
+    if (seq % 2 == 0) {
+        /* audio, sometimes flagged KEY, which makes it no video keyframe */
+        f->track = NGX_RTC_TRACK_AUDIO;
+        f->flags = (seq % 10 == 0) ? NGX_RTC_FRAME_KEY : 0;
+        f->len = 1 + h % 1500;
+
+    } else if (seq % 100 == 1) {
+        f->track = NGX_RTC_TRACK_VIDEO;
+        f->flags = NGX_RTC_FRAME_KEY;
+        f->len = 20 * 1024 + h % (TEST_MP_MAXLEN - 20 * 1024 + 1);
+
+    } else {
+        f->track = NGX_RTC_TRACK_VIDEO;
+        f->flags = 0;
+        f->len = 1 + h % (16 * 1024);
+    }
+}
+
+
+static int
+test_mp_writer(ngx_rtc_ring_sh_t *r, uint64_t until)
+{
+    u_char           *data;
+    uint64_t          seq;
+    ngx_rtc_frame_t   f;
+
+    data = malloc(TEST_MP_MAXLEN);
+    if (data == NULL) {
+        return 2;
+    }
+
+    for ( ;; ) {
+        seq = ngx_rtc_ring_head(r) + 1;
+
+        if (seq > until) {
+            break;
+        }
+
+        test_mp_spec(seq, &f);
+        f.seq = 0;
+        test_fill(data, seq, f.len);
+
+        if (ngx_rtc_ring_write(r, &f, data, f.len) != NGX_OK
+            || f.seq != seq)
+        {
+            fprintf(stderr, "writer: seq %lu not written\n",
+                    (unsigned long) seq);
+            return 1;
+        }
+    }
+
+    free(data);
+
+    return 0;
+}
+
+
+static int
+test_mp_reader(ngx_rtc_ring_sh_t *r, uint64_t total, ngx_uint_t slow,
+    ngx_uint_t keyed)
+{
+    u_char           *buf;
+    uint64_t          seq, head, last, oldest, key;
+    ngx_int_t         rc;
+    ngx_uint_t        ok, declined, again, jumps, keys;
+    ngx_rtc_frame_t   f, e;
+
+    buf = malloc(ngx_rtc_ring_max_frame(r));
+    if (buf == NULL) {
+        return 2;
+    }
+
+    ok = 0;
+    declined = 0;
+    again = 0;
+    jumps = 0;
+    keys = 0;
+    key = 0;
+    last = 0;
+    seq = 1;
+
+    while (seq <= total) {
+
+        head = ngx_rtc_ring_head(r);
+
+        if (head < last) {
+            fprintf(stderr, "reader: head went back %lu -> %lu\n",
+                    (unsigned long) last, (unsigned long) head);
+            return 1;
+        }
+
+        last = head;
+
+        rc = ngx_rtc_ring_read(r, seq, &f, buf, ngx_rtc_ring_max_frame(r));
+
+        switch (rc) {
+
+        case NGX_OK:
+            test_mp_spec(seq, &e);
+
+            if (f.seq != seq || f.len != e.len || f.track != e.track
+                || f.flags != e.flags || f.capture != e.capture
+                || f.rtp_ts != e.rtp_ts
+                || test_verify(buf, seq, f.len) != NGX_OK)
+            {
+                fprintf(stderr, "reader: torn frame %lu, len %lu\n",
+                        (unsigned long) seq, (unsigned long) f.len);
+                return 1;
+            }
+
+            if (seq == key) {
+                if (f.track != NGX_RTC_TRACK_VIDEO
+                    || !(f.flags & NGX_RTC_FRAME_KEY))
+                {
+                    fprintf(stderr, "reader: last_key %lu is no keyframe\n",
+                            (unsigned long) seq);
+                    return 1;
+                }
+
+                keys++;
+            }
+
+            ok++;
+            seq++;
+
+            if (slow && ok % 16 == 0) {
+                usleep(2000);
+            }
+
+            break;
+
+        case NGX_AGAIN:
+            if (seq <= head) {
+                fprintf(stderr, "reader: AGAIN for %lu, head %lu\n",
+                        (unsigned long) seq, (unsigned long) head);
+                return 1;
+            }
+
+            again++;
+            sched_yield();
+            break;
+
+        case NGX_DECLINED:
+            declined++;
+            jumps++;
+
+            if (slow) {
+                key = ngx_rtc_ring_last_key(r);
+                seq = key ? key : ngx_rtc_ring_head(r) + 1;
+
+            } else {
+                oldest = ngx_rtc_ring_oldest(r);
+                seq = ngx_max(seq + 1, oldest);
+            }
+
+            break;
+
+        default:
+            fprintf(stderr, "reader: rc %ld for %lu\n", (long) rc,
+                    (unsigned long) seq);
+            return 1;
+        }
+    }
+
+    printf("#   reader%s: %lu ok, %lu declined, %lu again, %lu jumps,"
+           " %lu keyframe starts\n", slow ? " (slow)" : "",
+           (unsigned long) ok, (unsigned long) declined,
+           (unsigned long) again, (unsigned long) jumps,
+           (unsigned long) keys);
+
+    free(buf);
+
+    /*
+     * The slow reader must have been lapped and, where keyframes outlive
+     * a few of its naps (a ring of 64 slots or more), restarted on one.
+     */
+
+    if (ok == 0
+        || (slow && (jumps == 0 || (keyed && keys == 0))))
+    {
+        return 3;
+    }
+
+    return 0;
+}
+
+
+static pid_t
+test_mp_fork(ngx_rtc_ring_sh_t *r, int fd, size_t n, ngx_uint_t nslots,
+    uint64_t total, ngx_int_t role)
+{
+    int                 rc;
+    pid_t               pid;
+    ngx_rtc_ring_sh_t  *own;
+
+    fflush(stdout);
+
+    pid = fork();
+
+    if (pid != 0) {
+        return pid;
+    }
+
+    alarm(60);
+
+    if (role < 0) {
+        rc = test_mp_writer(r, (uint64_t) -role);
+
+    } else {
+        /* readers map the ring again, at an address of their own */
+
+        own = mmap(NULL, n, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0);
+        if (own == MAP_FAILED) {
+            _exit(2);
+        }
+
+        rc = test_mp_reader(own, total, role == TEST_MP_READERS - 1,
+                            nslots >= 64);
+    }
+
+    fflush(stdout);
+    _exit(rc);
+}
+
+
+static void
+test_mp(size_t data_size, ngx_uint_t nslots, uint64_t total)
+{
+    int                 fd, status;
+    pid_t               readers[TEST_MP_READERS], w;
+    size_t              n;
+    uint64_t            handover, kill_at;
+    ngx_int_t           i;
+    ngx_uint_t          killed;
+    ngx_rtc_ring_sh_t  *r;
+
+    printf("# %lu frames, arena %lu, %lu slots\n", (unsigned long) total,
+           (unsigned long) data_size, (unsigned long) nslots);
+
+    n = ngx_rtc_ring_bytes(data_size, nslots);
+
+    fd = memfd_create("rtc-ring-mp", 0);
+    if (fd == -1 || ftruncate(fd, n) != 0) {
+        NGX_RTC_CHECK(0);
+        return;
+    }
+
+    r = mmap(NULL, n, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0);
+    if (r == MAP_FAILED) {
+        NGX_RTC_CHECK(r != MAP_FAILED);
+        return;
+    }
+
+    ngx_rtc_ring_init(r, data_size, nslots);
+
+    for (i = 0; i < TEST_MP_READERS; i++) {
+        readers[i] = test_mp_fork(r, fd, n, nslots, total, i);
+        NGX_RTC_CHECK(readers[i] > 0);
+    }
+
+    /* the first writer hands over at 35% by exiting */
+
+    handover = total * 35 / 100;
+    kill_at = total * 60 / 100;
+
+    w = test_mp_fork(r, fd, n, nslots, total, -(ngx_int_t) handover);
+    NGX_RTC_CHECK(w > 0 && waitpid(w, &status, 0) == w);
+    NGX_RTC_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    NGX_RTC_CHECK(ngx_rtc_ring_head(r) == handover);
+
+    /* the second one dies wherever it is when head passes 60% */
+
+    w = test_mp_fork(r, fd, n, nslots, total, -(ngx_int_t) total);
+    NGX_RTC_CHECK(w > 0);
+
+    while (ngx_rtc_ring_head(r) < kill_at
+           && waitpid(w, &status, WNOHANG) == 0)
+    {
+        usleep(100);
+    }
+
+    killed = (kill(w, SIGKILL) == 0);
+    NGX_RTC_CHECK(waitpid(w, &status, 0) == w);
+    printf("#   writer 2 %s at head %lu\n", killed ? "killed" : "finished",
+           (unsigned long) ngx_rtc_ring_head(r));
+
+    /* the third one finishes */
+
+    w = test_mp_fork(r, fd, n, nslots, total, -(ngx_int_t) total);
+    NGX_RTC_CHECK(w > 0 && waitpid(w, &status, 0) == w);
+    NGX_RTC_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    NGX_RTC_CHECK(ngx_rtc_ring_head(r) == total);
+
+    for (i = 0; i < TEST_MP_READERS; i++) {
+        NGX_RTC_CHECK(waitpid(readers[i], &status, 0) == readers[i]);
+        NGX_RTC_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "reader %ld: status 0x%x\n", (long) i, status);
+        }
+    }
+
+    munmap(r, n);
+    close(fd);
+}
+
+
+int
+main(void)
+{
+    test_basic();
+    test_lap_slots();
+    test_lap_data();
+    test_last_key();
+    test_model();
+    test_remap();
+    /* about 1.28 MB of frames per 256: data runs out before slots */
+    test_mp(1024 * 1024, 256, 200000);
+
+    /* about 80 KB per 16 frames: slots run out long before data */
+    test_mp(2 * 1024 * 1024, 16, 200000);
+
+    return NGX_RTC_UNIT_DONE();
+}
