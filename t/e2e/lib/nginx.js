@@ -1,0 +1,428 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * A private nginx instance for one test file, in the manner of nginx-tests'
+ * Test::Nginx: a temporary prefix directory, nginx.conf from a template,
+ * pid/error_log/access_log/temp paths inside it, the module loaded by
+ * absolute path.  stop() fails if error.log shows an alert, an emergency,
+ * a crash or a sanitizer report.
+ *
+ *   const { Nginx, waitFor } = require('./lib/nginx');
+ *   const ngx = new Nginx({ port: 18080, camPort: 18554 });
+ *   await ngx.start();          // default rtc config, or pass conf: '...'
+ *   const r = await ngx.http('POST', '/whep/cam', sdp,
+ *                            { 'Content-Type': 'application/sdp' });
+ *   await ngx.stop();
+ *
+ * Template variables: %%MODULE%% (absolute .so path), %%PORT%%,
+ * %%CAMPORT%%, %%PREFIX%%, %%REPO%%, %%WORKERS%%, %%LISTEN_OPTS%% (after
+ * the port in the default template, e.g. ' reuseport'), %%TEST_GLOBALS%%
+ * (pid, error_log, daemon), %%TEST_GLOBALS_HTTP%% (access_log with the
+ * worker's pid first, temp paths) and any key of opts.vars as %%KEY%%.
+ */
+
+'use strict';
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+const http = require('node:http');
+const { spawn } = require('node:child_process');
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const MODULE = process.env.NGX_RTC_MODULE
+               || path.join(REPO, 'build', 'ngx_http_rtc_module.so');
+const NGINX = process.env.TEST_NGINX_BINARY || '/usr/sbin/nginx';
+
+const BAD_LOG = [
+    '[alert]', '[emerg]', '[crit]', 'signal 11', 'exited on signal',
+    'Sanitizer',
+];
+
+const DEFAULT_CONF = `
+load_module %%MODULE%%;
+
+%%TEST_GLOBALS%%
+
+worker_processes %%WORKERS%%;
+worker_shutdown_timeout 5s;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    default_type application/octet-stream;
+
+    rtc_zone   cams 32m;
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam;
+
+    server {
+        listen 127.0.0.1:%%PORT%%%%LISTEN_OPTS%%;
+
+        location /whep/        { rtc_whep; }
+        location = /rtc/status { rtc_status; }
+        location /player/      { alias %%REPO%%/examples/; }
+    }
+}
+`;
+
+
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+
+/*
+ * Polls fn() (sync or async) every 50-200 ms until it returns a truthy
+ * value, which is returned.  Throws after deadlineMs with "what" and the
+ * last value or error seen; an error thrown by fn with .fatal set ends the
+ * wait at once.
+ */
+
+async function waitFor(fn, deadlineMs, what) {
+    const end = Date.now() + deadlineMs;
+    let delay = 50;
+    let last;
+
+    for ( ;; ) {
+        try {
+            const v = await fn();
+            if (v) {
+                return v;
+            }
+            last = v;
+        } catch (err) {
+            if (err.fatal) {
+                throw err;
+            }
+            last = err;
+        }
+
+        if (Date.now() >= end) {
+            const detail = last instanceof Error
+                           ? last.message
+                           : JSON.stringify(last);
+            throw new Error(`timed out after ${deadlineMs} ms waiting for `
+                            + `${what || 'condition'} (last: ${detail})`);
+        }
+
+        await sleep(Math.min(delay, Math.max(end - Date.now(), 1)));
+        delay = Math.min(delay * 2, 200);
+    }
+}
+
+
+function portOpen(port, host) {
+    return new Promise((resolve) => {
+        const s = net.connect({ port, host: host || '127.0.0.1' });
+        s.once('connect', () => { s.destroy(); resolve(true); });
+        s.once('error', () => resolve(false));
+        s.setTimeout(1000, () => { s.destroy(); resolve(false); });
+    });
+}
+
+
+/*
+ * One HTTP request without keep-alive: { status, headers, body } with the
+ * body as a string (utf-8).
+ */
+
+function request(port, method, urlPath, body, headers, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const h = Object.assign({}, headers || {});
+
+        if (body !== undefined && body !== null) {
+            body = Buffer.isBuffer(body) ? body : Buffer.from(String(body));
+            h['Content-Length'] = body.length;
+        }
+
+        const req = http.request({
+            host: '127.0.0.1',
+            port,
+            method,
+            path: urlPath,
+            headers: h,
+            agent: false,
+        }, (res) => {
+            const chunks = [];
+            res.on('data', (c) => chunks.push(c));
+            res.on('end', () => resolve({
+                status: res.statusCode,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString('utf8'),
+            }));
+            res.on('error', reject);
+        });
+
+        req.setTimeout(timeoutMs || 10000, () => {
+            req.destroy(new Error(`${method} ${urlPath}: timed out`));
+        });
+        req.on('error', reject);
+
+        if (body !== undefined && body !== null) {
+            req.write(body);
+        }
+        req.end();
+    });
+}
+
+
+class Nginx {
+
+    /*
+     * opts: port (required), camPort, workers (4), conf (template text),
+     * vars ({KEY: value} for %%KEY%%), keep (do not remove the prefix dir;
+     * also kept when env TEST_NGINX_LEAVE is set).
+     */
+
+    constructor(opts) {
+        this.opts = Object.assign({ workers: 4, camPort: 8554 }, opts);
+        this.port = this.opts.port;
+        this.dir = null;
+        this.proc = null;
+        this.exited = null;
+        this.stderr = '';
+    }
+
+    get errorLog() {
+        return path.join(this.dir, 'error.log');
+    }
+
+    render(template) {
+        const d = this.dir;
+        const vars = Object.assign({
+            MODULE,
+            PORT: this.port,
+            CAMPORT: this.opts.camPort,
+            PREFIX: d,
+            REPO,
+            WORKERS: this.opts.workers,
+            TEST_GLOBALS: [
+                `pid ${d}/nginx.pid;`,
+                `error_log ${d}/error.log info;`,
+                'daemon off;',
+                'master_process on;',
+            ].join('\n'),
+            LISTEN_OPTS: '',
+            TEST_GLOBALS_HTTP: [
+                'log_format rtc_test \'$pid $remote_addr "$request" \'',
+                '                    \'$status $body_bytes_sent\';',
+                `access_log ${d}/access.log rtc_test;`,
+                `client_body_temp_path ${d}/client_body_temp;`,
+                `proxy_temp_path ${d}/proxy_temp;`,
+                `fastcgi_temp_path ${d}/fastcgi_temp;`,
+                `uwsgi_temp_path ${d}/uwsgi_temp;`,
+                `scgi_temp_path ${d}/scgi_temp;`,
+            ].join('\n    '),
+        }, this.opts.vars || {});
+
+        return template.replace(/%%([A-Z0-9_]+)%%/g, (m, k) => {
+            if (!(k in vars)) {
+                throw new Error(`nginx.conf template: unknown ${m}`);
+            }
+            return String(vars[k]);
+        });
+    }
+
+    async start(deadlineMs) {
+        if (!fs.existsSync(MODULE)) {
+            throw new Error(`module not built: ${MODULE} (run make)`);
+        }
+
+        if (await portOpen(this.port)) {
+            throw new Error(`port ${this.port} is already in use`);
+        }
+
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-test-'));
+        fs.writeFileSync(path.join(this.dir, 'nginx.conf'),
+                         this.render(this.opts.conf || DEFAULT_CONF));
+
+        this.proc = spawn(NGINX, [
+            '-p', this.dir + '/',
+            '-c', path.join(this.dir, 'nginx.conf'),
+            '-e', this.errorLog,
+        ], { stdio: ['ignore', 'ignore', 'pipe'] });
+
+        this.exited = new Promise((resolve) => {
+            this.proc.once('exit', (code, signal) => {
+                this.proc = null;
+                resolve({ code, signal });
+            });
+        });
+
+        this.proc.stderr.on('data', (c) => { this.stderr += c; });
+
+        let dead = null;
+        this.exited.then((r) => { dead = r; });
+
+        const pidFile = path.join(this.dir, 'nginx.pid');
+
+        try {
+            await waitFor(async () => {
+                if (dead) {
+                    throw Object.assign(new Error('nginx exited'),
+                                        { fatal: true });
+                }
+                return fs.existsSync(pidFile) && await portOpen(this.port);
+            }, deadlineMs || 10000, `nginx on port ${this.port}`);
+
+        } catch (err) {
+            if (!dead) {
+                throw err;
+            }
+            throw new Error(`nginx exited at start (${JSON.stringify(dead)})`
+                            + `: ${this.stderr.trim()}\n`
+                            + this.logText().split('\n').slice(-20)
+                              .join('\n'));
+        }
+
+        return this;
+    }
+
+    logText() {
+        try {
+            return fs.readFileSync(this.errorLog, 'utf8');
+        } catch (err) {
+            return '';
+        }
+    }
+
+    /* access.log lines: { pid, request, status } */
+
+    accessLog() {
+        let text = '';
+        try {
+            text = fs.readFileSync(path.join(this.dir, 'access.log'), 'utf8');
+        } catch (err) {
+            return [];
+        }
+        return text.split('\n').filter(Boolean).map((l) => {
+            const m = l.match(/^(\d+) \S+ "([^"]*)" (\d+)/);
+            return m ? { pid: Number(m[1]), request: m[2],
+                         status: Number(m[3]) }
+                     : { line: l };
+        });
+    }
+
+    /* lines of error.log that make a test fail */
+
+    badLogLines() {
+        return this.logText().split('\n')
+               .filter((l) => BAD_LOG.some((b) => l.includes(b)));
+    }
+
+    /* throws if error.log (so far) is not clean */
+
+    checkLog() {
+        const bad = this.badLogLines();
+        if (bad.length) {
+            throw new Error(`error.log (${this.errorLog}) has `
+                            + `${bad.length} bad line(s):\n`
+                            + bad.slice(0, 20).join('\n'));
+        }
+    }
+
+    /* the master's pid, for signals (reload: HUP) */
+
+    pid() {
+        return Number(fs.readFileSync(path.join(this.dir, 'nginx.pid'),
+                                      'utf8').trim());
+    }
+
+    /*
+     * Graceful stop (QUIT), then TERM, then KILL; then checks error.log.
+     * Removes the prefix directory if the log is clean (unless kept).
+     */
+
+    async stop() {
+        if (!this.dir) {
+            return;
+        }
+
+        if (this.proc) {
+            const steps = [['SIGQUIT', 10000], ['SIGTERM', 5000],
+                           ['SIGKILL', 5000]];
+            let done = false;
+
+            for (const [sig, ms] of steps) {
+                if (!this.proc) {
+                    break;
+                }
+                try {
+                    this.proc.kill(sig);
+                } catch (err) {
+                    break;
+                }
+                done = await Promise.race([
+                    this.exited.then(() => true),
+                    sleep(ms).then(() => false),
+                ]);
+                if (done) {
+                    break;
+                }
+            }
+
+            if (!done && this.proc) {
+                throw new Error('nginx did not exit');
+            }
+        }
+
+        await this.exited;
+
+        const bad = this.badLogLines();
+        const dir = this.dir;
+
+        if (bad.length || this.opts.keep || process.env.TEST_NGINX_LEAVE) {
+            process.stderr.write(`# nginx prefix kept: ${dir}\n`);
+        } else {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+
+        this.dir = null;
+
+        if (bad.length) {
+            throw new Error(`error.log (${dir}/error.log) has `
+                            + `${bad.length} bad line(s):\n`
+                            + bad.slice(0, 20).join('\n'));
+        }
+    }
+
+    http(method, urlPath, body, headers) {
+        return request(this.port, method, urlPath, body, headers);
+    }
+
+    async status() {
+        const r = await this.http('GET', '/rtc/status');
+        if (r.status !== 200) {
+            throw new Error(`/rtc/status: ${r.status} ${r.body}`);
+        }
+        return JSON.parse(r.body);
+    }
+
+    url(p) {
+        return `http://127.0.0.1:${this.port}${p || '/'}`;
+    }
+}
+
+
+/* media tests need the namespace made by t/lib/netns.sh */
+
+function requireNetns() {
+    if (process.env.NGX_RTC_NETNS !== '1') {
+        throw new Error('WebRTC media tests run in a network namespace: '
+                        + 't/lib/netns.sh node --test '
+                        + '--test-concurrency=1 t/e2e/  (as root)');
+    }
+}
+
+
+module.exports = {
+    Nginx, waitFor, sleep, request, portOpen, requireNetns,
+    REPO, MODULE, DEFAULT_CONF,
+};

@@ -1,0 +1,148 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * werift as a programmatic WHEP client: an H.264-only recvonly offer, the
+ * answer, RTP on the track with a keyframe (IDR or SPS) in it, DELETE.
+ * Needs t/lib/netns.sh.
+ */
+
+'use strict';
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
+const { Camera } = require('./lib/camera');
+const { Viewer, h264NalTypes } = require('./lib/werift');
+
+const PORT = 18280;
+const CAM_PORT = 18754;
+
+
+function camStream(st) {
+    return st.streams.find((s) => s.name === 'cam');
+}
+
+
+test('NAL type parser (RFC 6184 payloads)', () => {
+    /* single NAL: IDR slice, nal_ref_idc 3 */
+    assert.deepEqual(h264NalTypes(Buffer.from([0x65, 0x88, 0x84])), [5]);
+    /* STAP-A with SPS (3 bytes) and PPS (2 bytes) */
+    assert.deepEqual(h264NalTypes(Buffer.from([
+        0x18, 0x00, 0x03, 0x67, 0x42, 0xc0, 0x00, 0x02, 0x68, 0xce,
+    ])), [7, 8]);
+    /* STAP-A whose second size runs past the end: stops */
+    assert.deepEqual(h264NalTypes(Buffer.from([
+        0x18, 0x00, 0x01, 0x67, 0x00, 0x09, 0x68,
+    ])), [7]);
+    /* FU-A start (S=1) of an IDR; FU-A middle (S=0) */
+    assert.deepEqual(h264NalTypes(Buffer.from([0x7c, 0x85, 0x00])), [5]);
+    assert.deepEqual(h264NalTypes(Buffer.from([0x7c, 0x05, 0x00])), []);
+    assert.deepEqual(h264NalTypes(Buffer.from([0x7c])), []);
+    assert.deepEqual(h264NalTypes(Buffer.alloc(0)), []);
+});
+
+
+describe('werift receives H.264', () => {
+    let cam;
+    let ngx;
+    const viewers = [];
+
+    before(async () => {
+        requireNetns();
+        cam = await new Camera({ port: CAM_PORT, codec: 'h264' }).start();
+        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
+                                workers: 4 }).start();
+    });
+
+    after(async () => {
+        try {
+            for (const v of viewers) {
+                await v.close().catch(() => {});
+            }
+            if (ngx) {
+                await ngx.stop();
+            }
+        } finally {
+            if (cam) {
+                await cam.stop();
+            }
+        }
+    });
+
+    test('offer, answer, H.264 RTP with a keyframe, DELETE', async () => {
+        const v = new Viewer(ngx, '/whep/cam', { name: 'werift' });
+        viewers.push(v);
+
+        const r = await v.connectRetry(20000);
+
+        assert.equal(r.status, 201);
+        assert.match(r.headers['content-type'] || '', /application\/sdp/);
+        assert.match(r.headers.location || '', /\/whep\/cam\/[0-9a-f]{32}$/);
+        assert.ok(r.headers.etag, 'ETag');
+
+        /* the answer: sendonly H.264 packetization-mode=1, our PT */
+        assert.match(v.answer, /^v=0\r\n/);
+        assert.match(v.answer, /a=sendonly/);
+        assert.match(v.answer, /a=rtpmap:96 H264\/90000/);
+        assert.match(v.answer, /a=fmtp:96 [^\r\n]*packetization-mode=1/);
+        assert.match(v.answer, /a=setup:passive/);
+        assert.match(v.answer, /a=fingerprint:sha-256 /);
+        assert.match(v.answer, /a=candidate:/);
+
+        await v.waitKeyframe(20000);
+        await v.waitPackets(100, 20000);
+
+        assert.ok(v.payloadTypes.has(96), 'RTP PT 96');
+        assert.equal(v.payloadTypes.size, 1, 'only PT 96');
+        assert.ok(v.nalTypes.has(5) || v.nalTypes.has(7), 'IDR or SPS');
+        assert.ok(v.nalTypes.has(1) || v.nalTypes.has(5), 'slices');
+
+        const st = await ngx.status();
+        assert.equal(camStream(st).viewers, 1);
+        assert.equal(st.sessions.length, 1);
+        assert.equal(st.sessions[0].id, v.session.split('/').pop());
+
+        const session = v.session;
+        const del = await v.close();
+        assert.equal(del.status, 200);
+
+        const again = await ngx.http('DELETE', session);
+        assert.equal(again.status, 404, 'second DELETE');
+
+        await waitFor(async () => {
+            const s = await ngx.status();
+            return camStream(s).viewers === 0 && s.sessions.length === 0;
+        }, 10000, '0 viewers after DELETE');
+    });
+
+    test('an offer with audio too: the answer rejects audio', async () => {
+        /*
+         * werift cannot apply an answer with a rejected m-line (it wants
+         * rtpmap and ICE credentials there too): check the answer as text
+         * only; Chromium plays such answers in play_chromium.test.js.
+         */
+        const v = new Viewer(ngx, '/whep/cam', { name: 'av', audio: true });
+        viewers.push(v);
+
+        const sdp = await v.offer();
+        const r = await ngx.http('POST', '/whep/cam', sdp,
+                                 { 'Content-Type': 'application/sdp' });
+        assert.equal(r.status, 201, r.body);
+
+        /* the camera has no audio: port 0, out of the BUNDLE group */
+        assert.match(r.body, /\r\nm=video [1-9]/);
+        assert.match(r.body, /\r\nm=audio 0 /);
+        assert.match(r.body, /\r\na=group:BUNDLE 0\r\n/);
+        assert.match(r.body, /\r\na=mid:1\r\n/);
+
+        const del = await ngx.http('DELETE', r.headers.location);
+        assert.equal(del.status, 200);
+    });
+
+    test('error.log is clean so far', () => {
+        ngx.checkLog();
+    });
+});

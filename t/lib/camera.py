@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+#
+# Copyright (C) nginx-rtc authors
+#
+# A real RTSP camera for tests and the demo: gst-rtsp-server serving a live
+# test picture as H.264 or H.265 on rtsp://HOST:PORT/PATH.
+#
+#   /usr/bin/python3 t/lib/camera.py --host 127.0.0.1 --port 8554 \
+#       --path /cam --codec h264 --size 640x360 --fps 25 --gop 50 \
+#       [--user U --password P] [--profile baseline|main|high] [--audio pcma]
+#
+# Prints "READY <port>" on stdout once the server listens; exits 0 on
+# SIGTERM or SIGINT.  The media factory is shared: every client of the same
+# path sees one encoder pipeline, as with a real camera.
+#
+# Run with Debian's interpreter (/usr/bin/python3): it needs python3-gi and
+# gir1.2-gst-rtsp-server-1.0.
+
+import argparse
+import signal
+import sys
+
+import gi
+
+gi.require_version('Gst', '1.0')
+gi.require_version('GstRtsp', '1.0')
+gi.require_version('GstRtspServer', '1.0')
+
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+
+
+def have(element):
+    return Gst.ElementFactory.find(element) is not None
+
+
+def launch_line(args):
+    width, height = args.size.lower().split('x')
+
+    src = ('videotestsrc is-live=true pattern=%s ! '
+           'video/x-raw,width=%s,height=%s,framerate=%d/1,format=I420'
+           % (args.pattern, width, height, args.fps))
+
+    if have('timeoverlay'):
+        src += ' ! timeoverlay halignment=left valignment=top font-desc="Sans 24"'
+
+    if args.codec == 'h264':
+        # ultrafast turns off CABAC and 8x8 transforms, and x264 then
+        # signals Constrained Baseline: turn them back on for main/high
+        tools = {'baseline': '',
+                 'main': ' cabac=true',
+                 'high': ' cabac=true dct8x8=true'}[args.profile]
+        enc = ('x264enc tune=zerolatency speed-preset=ultrafast '
+               'key-int-max=%d bitrate=%d%s ! '
+               'video/x-h264,profile=%s ! '
+               'rtph264pay name=pay0 pt=96 config-interval=-1'
+               % (args.gop, args.bitrate, tools, args.profile))
+    else:
+        # x265enc makes Main profile whatever --profile says
+        enc = ('x265enc tune=zerolatency speed-preset=ultrafast '
+               'key-int-max=%d bitrate=%d ! '
+               'video/x-h265,profile=main ! '
+               'rtph265pay name=pay0 pt=96 config-interval=-1'
+               % (args.gop, args.bitrate))
+
+    line = '( %s ! queue ! %s' % (src, enc)
+
+    if args.audio == 'pcma':
+        line += (' audiotestsrc is-live=true wave=sine freq=440 volume=0.1 ! '
+                 'audio/x-raw,rate=8000,channels=1 ! alawenc ! '
+                 'rtppcmapay name=pay1 pt=8')
+    elif args.audio == 'pcmu':
+        line += (' audiotestsrc is-live=true wave=sine freq=440 volume=0.1 ! '
+                 'audio/x-raw,rate=8000,channels=1 ! mulawenc ! '
+                 'rtppcmupay name=pay1 pt=0')
+    elif args.audio == 'opus':
+        line += (' audiotestsrc is-live=true wave=sine freq=440 volume=0.1 ! '
+                 'audioconvert ! audioresample ! opusenc ! '
+                 'rtpopuspay name=pay1 pt=111')
+
+    return line + ' )'
+
+
+def main():
+    ap = argparse.ArgumentParser(description='test RTSP camera')
+    ap.add_argument('--host', default='127.0.0.1')
+    ap.add_argument('--port', type=int, default=8554)
+    ap.add_argument('--path', default='/cam')
+    ap.add_argument('--codec', choices=('h264', 'h265'), default='h264')
+    ap.add_argument('--size', default='640x360')
+    ap.add_argument('--fps', type=int, default=25)
+    ap.add_argument('--gop', type=int, default=50)
+    ap.add_argument('--bitrate', type=int, default=800, help='kbit/s')
+    ap.add_argument('--profile', choices=('baseline', 'main', 'high'),
+                    default='baseline')
+    ap.add_argument('--pattern', default='ball',
+                    help='videotestsrc pattern (ball, smpte, ...)')
+    ap.add_argument('--audio', choices=('none', 'pcma', 'pcmu', 'opus'),
+                    default='none')
+    ap.add_argument('--user')
+    ap.add_argument('--password')
+    args = ap.parse_args()
+
+    if not args.path.startswith('/'):
+        args.path = '/' + args.path
+
+    Gst.init(None)
+
+    server = GstRtspServer.RTSPServer()
+    server.set_address(args.host)
+    server.set_service(str(args.port))
+
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(launch_line(args))
+    factory.set_shared(True)
+    # a camera keeps running when a client leaves and comes back
+    factory.set_suspend_mode(GstRtspServer.RTSPSuspendMode.NONE)
+    factory.set_latency(0)
+
+    if args.user is not None:
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string('media.factory.role', 'user')
+        basic = GstRtspServer.RTSPAuth.make_basic(args.user,
+                                                  args.password or '')
+        auth.add_basic(basic, token)
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
+        server.set_auth(auth)
+
+        perms = GstRtspServer.RTSPPermissions()
+        perms.add_permission_for_role('user', 'media.factory.access', True)
+        perms.add_permission_for_role('user', 'media.factory.construct', True)
+        factory.set_permissions(perms)
+
+    server.get_mount_points().add_factory(args.path, factory)
+
+    loop = GLib.MainLoop()
+
+    if server.attach(None) == 0:
+        sys.stderr.write('camera: cannot listen on %s:%d\n'
+                         % (args.host, args.port))
+        return 1
+
+    def stop(*_):
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGTERM, stop)
+    GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGINT, stop)
+
+    sys.stdout.write('READY %d\n' % server.get_bound_port())
+    sys.stdout.flush()
+
+    loop.run()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
