@@ -30,6 +30,14 @@ typedef struct ngx_rtc_stream_s      ngx_rtc_stream_t;
 typedef struct ngx_rtc_session_s     ngx_rtc_session_t;
 
 
+#define NGX_RTC_SOURCE_RTSP      0
+#define NGX_RTC_SOURCE_FFMPEG    1
+
+#define NGX_RTC_AUDIO_COPY       0        /* pass through what the camera sends */
+#define NGX_RTC_AUDIO_OPUS       1        /* transcode AAC (and others) to Opus */
+#define NGX_RTC_AUDIO_OFF        2        /* video only */
+
+
 typedef struct {
     ngx_str_t                 name;
     ngx_str_t                 url;        /* may hold credentials */
@@ -37,16 +45,36 @@ typedef struct {
     ngx_msec_t                idle;
     size_t                    buffer;
     ngx_uint_t                index;
+    ngx_uint_t                source;     /* NGX_RTC_SOURCE_* */
+    ngx_uint_t                audio;      /* NGX_RTC_AUDIO_* */
+    ngx_uint_t                max_sessions;   /* 0: no per-stream limit */
     unsigned                  always:1;
+    unsigned                  udp:1;      /* transport=udp */
+    unsigned                  loop:1;     /* ffmpeg: restart at EOF */
+    unsigned                  transcode_h264:1;
 } ngx_rtc_stream_conf_t;
+
+
+typedef struct {
+    ngx_str_t                 url;        /* stun:host:port, turn:host:port */
+    ngx_str_t                 username;
+    ngx_str_t                 credential;
+} ngx_rtc_ice_server_t;
 
 
 typedef struct {
     ngx_shm_zone_t           *shm_zone;
     ngx_array_t               streams;    /* of ngx_rtc_stream_conf_t */
     ngx_array_t              *candidates; /* of ngx_str_t */
+    ngx_array_t              *ice_servers;   /* of ngx_rtc_ice_server_t */
+    ngx_flag_t                ice_tcp;
     ngx_uint_t                port_min;
     ngx_uint_t                port_max;
+    ngx_uint_t                rtsp_port_min;  /* RTP/RTCP over UDP from cameras */
+    ngx_uint_t                rtsp_port_max;
+    ngx_flag_t                rtsp_ssl_verify;
+    ngx_str_t                 rtsp_ssl_trusted_certificate;
+    ngx_str_t                 thread_pool;
     ngx_uint_t                max_sessions;
     ngx_msec_t                wait_timeout;
     void                     *dtls;       /* ngx_rtc_dtls_ctx_t */
@@ -59,6 +87,7 @@ typedef struct {
     ngx_flag_t                whep;
     ngx_http_complex_value_t *whep_stream;
     ngx_flag_t                status;
+    ngx_str_t                 cors;       /* Access-Control-Allow-Origin; "" off */
 } ngx_rtc_loc_conf_t;
 
 

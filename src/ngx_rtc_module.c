@@ -27,6 +27,10 @@ static char *ngx_rtc_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_udp_ports(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_rtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_rtc_parse_ports(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_uint_t *min, ngx_uint_t *max);
 static char *ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_rtc_init_module(ngx_cycle_t *cycle);
@@ -64,6 +68,55 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       ngx_rtc_udp_ports,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("rtc_rtsp_udp_ports"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_rtc_udp_ports,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      1,
+      NULL },
+
+    { ngx_string("rtc_rtsp_ssl_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, rtsp_ssl_verify),
+      NULL },
+
+    { ngx_string("rtc_rtsp_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, rtsp_ssl_trusted_certificate),
+      NULL },
+
+    { ngx_string("rtc_ice_server"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_rtc_ice_server,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtc_ice_tcp"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, ice_tcp),
+      NULL },
+
+    { ngx_string("rtc_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, thread_pool),
+      NULL },
+
+    { ngx_string("rtc_cors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_rtc_loc_conf_t, cors),
       NULL },
 
     { ngx_string("rtc_max_sessions"),
@@ -158,6 +211,9 @@ ngx_rtc_create_main_conf(ngx_conf_t *cf)
     }
 
     rmcf->candidates = NGX_CONF_UNSET_PTR;
+    rmcf->ice_servers = NGX_CONF_UNSET_PTR;
+    rmcf->ice_tcp = NGX_CONF_UNSET;
+    rmcf->rtsp_ssl_verify = NGX_CONF_UNSET;
     rmcf->max_sessions = NGX_CONF_UNSET_UINT;
     rmcf->wait_timeout = NGX_CONF_UNSET_MSEC;
 
@@ -177,6 +233,13 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_pool_cleanup_t  *cln;
 
     ngx_conf_init_ptr_value(rmcf->candidates, NULL);
+    ngx_conf_init_ptr_value(rmcf->ice_servers, NULL);
+    ngx_conf_init_value(rmcf->ice_tcp, 0);
+    ngx_conf_init_value(rmcf->rtsp_ssl_verify, 0);
+
+    if (rmcf->thread_pool.data == NULL) {
+        ngx_str_set(&rmcf->thread_pool, "default");
+    }
     ngx_conf_init_uint_value(rmcf->max_sessions, 256);
     ngx_conf_init_msec_value(rmcf->wait_timeout, 10000);
 
@@ -247,6 +310,11 @@ ngx_rtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->whep, prev->whep, 0);
     ngx_conf_merge_value(conf->status, prev->status, 0);
+    ngx_conf_merge_str_value(conf->cors, prev->cors, "");
+
+    if (conf->cors.len == 3 && ngx_strncmp(conf->cors.data, "off", 3) == 0) {
+        ngx_str_set(&conf->cors, "");
+    }
 
     return NGX_CONF_OK;
 }
@@ -288,6 +356,7 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_rtc_main_conf_t *rmcf = conf;
 
     ssize_t                 size;
+    ngx_int_t               n;
     ngx_str_t              *value, s;
     ngx_uint_t              i;
     ngx_rtc_url_t           url;
@@ -342,20 +411,33 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     scf->idle = 30000;
     scf->buffer = 4 * 1024 * 1024;
 
-    if (ngx_rtc_auth_parse_url(&scf->url, &url) != NGX_OK) {
+    scf->max_sessions = 0;
+    scf->audio = NGX_RTC_AUDIO_COPY;
+
+    if (scf->url.len > 7 && ngx_strncmp(scf->url.data, "ffmpeg:", 7) == 0) {
+
+        /* a libavformat input: a file path or any URL it opens */
+
+        scf->source = NGX_RTC_SOURCE_FFMPEG;
+        scf->redacted = scf->url;
+
+    } else if (ngx_rtc_auth_parse_url(&scf->url, &url) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid rtc_stream \"%V\" URL: expected "
                            "rtsp://[user:password@]host[:port]/path",
                            &value[1]);
         return NGX_CONF_ERROR;
-    }
 
-    scf->redacted.data = ngx_pstrdup(cf->pool, &url.redacted);
-    if (scf->redacted.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
+    } else {
+        scf->source = NGX_RTC_SOURCE_RTSP;
 
-    scf->redacted.len = url.redacted.len;
+        scf->redacted.data = ngx_pstrdup(cf->pool, &url.redacted);
+        if (scf->redacted.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        scf->redacted.len = url.redacted.len;
+    }
 
     for (i = 3; i < cf->args->nelts; i++) {
 
@@ -395,6 +477,47 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (ngx_strcmp(value[i].data, "transport=tcp") == 0) {
+            scf->udp = 0;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "transport=udp") == 0) {
+            scf->udp = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "loop") == 0) {
+            scf->loop = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "audio=opus") == 0) {
+            scf->audio = NGX_RTC_AUDIO_OPUS;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "audio=copy") == 0) {
+            scf->audio = NGX_RTC_AUDIO_COPY;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "audio=off") == 0) {
+            scf->audio = NGX_RTC_AUDIO_OFF;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "transcode=h264") == 0) {
+            scf->transcode_h264 = 1;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_sessions=", 13) == 0) {
+            n = ngx_atoi(value[i].data + 13, value[i].len - 13);
+            if (n == NGX_ERROR || n == 0) {
+                goto invalid;
+            }
+
+            scf->max_sessions = n;
             continue;
         }
 
@@ -417,35 +540,116 @@ ngx_rtc_udp_ports(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtc_main_conf_t *rmcf = conf;
 
-    u_char     *dash;
-    ngx_int_t   min, max;
     ngx_str_t  *value;
 
     value = cf->args->elts;
 
-    dash = ngx_strlchr(value[1].data, value[1].data + value[1].len, '-');
+    if (cmd->offset == 1) {
+        return ngx_rtc_parse_ports(cf, &value[1], &rmcf->rtsp_port_min,
+                                   &rmcf->rtsp_port_max);
+    }
+
+    return ngx_rtc_parse_ports(cf, &value[1], &rmcf->port_min,
+                               &rmcf->port_max);
+}
+
+
+static char *
+ngx_rtc_parse_ports(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t *min,
+    ngx_uint_t *max)
+{
+    u_char     *dash;
+    ngx_int_t   lo, hi;
+
+    if (*min) {
+        return "is duplicate";
+    }
+
+    dash = ngx_strlchr(value->data, value->data + value->len, '-');
     if (dash == NULL) {
         goto invalid;
     }
 
-    min = ngx_atoi(value[1].data, dash - value[1].data);
-    max = ngx_atoi(dash + 1, value[1].data + value[1].len - dash - 1);
+    lo = ngx_atoi(value->data, dash - value->data);
+    hi = ngx_atoi(dash + 1, value->data + value->len - dash - 1);
 
-    if (min < 1 || max > 65535 || min > max) {
+    if (lo < 1 || hi > 65535 || lo > hi) {
         goto invalid;
     }
 
-    rmcf->port_min = min;
-    rmcf->port_max = max;
+    *min = lo;
+    *max = hi;
 
     return NGX_CONF_OK;
 
 invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid rtc_udp_ports \"%V\", expected MIN-MAX",
-                       &value[1]);
+                       "invalid port range \"%V\", expected MIN-MAX", value);
     return NGX_CONF_ERROR;
+}
+
+
+/* rtc_ice_server stun:host:port | turn:host:port [username=U] [credential=C] */
+
+static char *
+ngx_rtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtc_main_conf_t *rmcf = conf;
+
+    ngx_str_t             *value;
+    ngx_uint_t             i;
+    ngx_rtc_ice_server_t  *srv;
+
+    value = cf->args->elts;
+
+    if (!(ngx_strncmp(value[1].data, "stun:", 5) == 0
+          || ngx_strncmp(value[1].data, "turn:", 5) == 0
+          || ngx_strncmp(value[1].data, "turns:", 6) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid rtc_ice_server \"%V\": expected "
+                           "stun:, turn: or turns: URL", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->ice_servers == NGX_CONF_UNSET_PTR) {
+        rmcf->ice_servers = ngx_array_create(cf->pool, 2,
+                                             sizeof(ngx_rtc_ice_server_t));
+        if (rmcf->ice_servers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    srv = ngx_array_push(rmcf->ice_servers);
+    if (srv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(srv, sizeof(ngx_rtc_ice_server_t));
+    srv->url = value[1];
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "username=", 9) == 0) {
+            srv->username.data = value[i].data + 9;
+            srv->username.len = value[i].len - 9;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "credential=", 11) == 0) {
+            srv->credential.data = value[i].data + 11;
+            srv->credential.len = value[i].len - 11;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid rtc_ice_server parameter \"%V\"",
+                           &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
