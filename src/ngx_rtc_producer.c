@@ -9,6 +9,7 @@
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_rtsp.h>
 #include <ngx_rtc_producer.h>
+#include <ngx_rtc_stream.h>
 
 
 /*
@@ -134,7 +135,11 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
     ngx_rtc_producer_t  *p;
 
     if (ngx_exiting || ngx_terminate || ngx_quit) {
+
+        /* hand the streams over to the new workers; keep the viewers */
+
         ngx_rtc_producer_exit_process((ngx_cycle_t *) ngx_cycle);
+        ngx_rtc_stream_exiting();
         return;
     }
 
@@ -231,7 +236,13 @@ ngx_rtc_producer_codec(void *data, ngx_uint_t track, ngx_uint_t codec,
 
     if (track == NGX_RTC_TRACK_VIDEO) {
         p->sh->codec = codec;
+        return;
     }
+
+    p->sh->audio_clock = clock;
+    p->sh->audio_channels = channels;
+    ngx_memory_barrier();
+    p->sh->audio_codec = codec;
 }
 
 

@@ -37,7 +37,10 @@ struct ngx_rtc_stream_sh_s {
     ngx_msec_t                heartbeat;      /* monotonic, all processes */
     ngx_msec_t                idle_since;
     ngx_uint_t                state;
-    ngx_uint_t                codec;
+    ngx_uint_t                codec;          /* video, NGX_RTC_CODEC_* */
+    ngx_uint_t                audio_codec;    /* NGX_RTC_CODEC_NONE: none */
+    ngx_uint_t                audio_clock;
+    ngx_uint_t                audio_channels;
     ngx_uint_t                viewers;
     uint32_t                  slot_viewers[NGX_RTC_MAX_WORKERS];
     uint64_t                  frames_in;

@@ -18,16 +18,22 @@
  */
 
 
+#define NGX_RTC_STREAM_POLL  10
+
+
 typedef struct {
     ngx_rtc_stream_t         *streams;
     ngx_uint_t                nstreams;
     ngx_connection_t         *notify;
+    ngx_event_t               poll;       /* while exiting */
     u_char                   *frame;      /* NGX_RTC_MAX_FRAME bytes */
     ngx_rtc_packets_t        *packets;
 } ngx_rtc_worker_t;
 
 
 static void ngx_rtc_stream_notify(ngx_event_t *ev);
+static void ngx_rtc_stream_process(void);
+static void ngx_rtc_stream_poll(ngx_event_t *ev);
 static void ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st);
 static ngx_int_t ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq);
 static void ngx_rtc_stream_dummy(ngx_event_t *ev);
@@ -99,6 +105,10 @@ ngx_rtc_stream_init_process(ngx_cycle_t *cycle)
 
     ngx_rtc_worker.notify = c;
 
+    ngx_rtc_worker.poll.handler = ngx_rtc_stream_poll;
+    ngx_rtc_worker.poll.log = cycle->log;
+    ngx_rtc_worker.poll.data = &ngx_rtc_worker;
+
     return NGX_OK;
 }
 
@@ -110,6 +120,10 @@ ngx_rtc_stream_exit_process(ngx_cycle_t *cycle)
     ngx_queue_t        *q;
     ngx_rtc_stream_t   *st;
     ngx_rtc_session_t  *s;
+
+    if (ngx_rtc_worker.poll.timer_set) {
+        ngx_del_timer(&ngx_rtc_worker.poll);
+    }
 
     for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
         st = &ngx_rtc_worker.streams[i];
@@ -234,11 +248,7 @@ ngx_rtc_stream_notify(ngx_event_t *ev)
 {
     ssize_t            n;
     uint64_t           value;
-    ngx_uint_t         i;
-    ngx_queue_t       *q, *next;
     ngx_connection_t  *c;
-    ngx_rtc_stream_t  *st;
-    ngx_rtc_session_t *s;
 
     c = ev->data;
 
@@ -254,6 +264,54 @@ ngx_rtc_stream_notify(ngx_event_t *ev)
 
     ngx_rtc_shm_ctx()->wake[ngx_worker] = 0;
     ngx_memory_barrier();
+
+    ngx_rtc_stream_process();
+}
+
+
+/*
+ * A worker that exits gracefully (reload, quit) keeps its sessions until
+ * they end, but the new workers' producers wake only the new workers'
+ * eventfds: the old worker polls its rings instead.
+ */
+
+static void
+ngx_rtc_stream_poll(ngx_event_t *ev)
+{
+    ngx_uint_t  i, n;
+
+    ngx_rtc_stream_process();
+
+    for (i = 0, n = 0; i < ngx_rtc_worker.nstreams; i++) {
+        n += ngx_rtc_worker.streams[i].nsessions;
+    }
+
+    if (n) {
+        ngx_add_timer(ev, NGX_RTC_STREAM_POLL);
+    }
+}
+
+
+void
+ngx_rtc_stream_exiting(void)
+{
+    if (!ngx_rtc_worker.poll.timer_set) {
+        ngx_rtc_stream_poll(&ngx_rtc_worker.poll);
+    }
+}
+
+
+static void
+ngx_rtc_stream_process(void)
+{
+    ngx_uint_t         i;
+    ngx_queue_t       *q, *next;
+    ngx_rtc_stream_t  *st;
+    ngx_rtc_session_t *s;
+
+    if (ngx_exiting && !ngx_rtc_worker.poll.timer_set) {
+        ngx_add_timer(&ngx_rtc_worker.poll, NGX_RTC_STREAM_POLL);
+    }
 
     for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
         st = &ngx_rtc_worker.streams[i];

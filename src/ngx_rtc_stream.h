@@ -45,6 +45,7 @@ void ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 void ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 void ngx_rtc_stream_catch_up(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 ngx_rtc_session_t *ngx_rtc_stream_session(u_char *id);
+void ngx_rtc_stream_exiting(void);
 
 
 #endif /* _NGX_RTC_STREAM_H_INCLUDED_ */
