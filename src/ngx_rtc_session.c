@@ -139,15 +139,12 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     s->rtcp_timer.handler = ngx_rtc_session_rtcp_timer;
     s->rtcp_timer.data = s;
     s->rtcp_timer.log = &s->log;
-
-    /*
-     * Not cancelable: a worker that exits gracefully (reload) keeps its
-     * sessions until they end or worker_shutdown_timeout.
-     */
+    s->rtcp_timer.cancelable = 1;
 
     s->close_ev.handler = ngx_rtc_session_close_handler;
     s->close_ev.data = s;
     s->close_ev.log = &s->log;
+    s->close_ev.cancelable = 1;
 
     /* ICE, controlled: the browser nominates */
 

@@ -26,6 +26,7 @@ typedef struct {
     ngx_uint_t                nstreams;
     ngx_connection_t         *notify;
     ngx_event_t               poll;       /* while exiting */
+    ngx_msec_t                exiting;    /* when exiting began */
     u_char                   *frame;      /* NGX_RTC_MAX_FRAME bytes */
     ngx_rtc_packets_t        *packets;
 } ngx_rtc_worker_t;
@@ -201,6 +202,10 @@ ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
     }
 
     ngx_queue_insert_tail(&st->sessions, &s->queue);
+
+    if (!ngx_rtc_worker.poll.timer_set) {
+        ngx_add_timer(&ngx_rtc_worker.poll, 1000);
+    }
 }
 
 
@@ -265,6 +270,10 @@ ngx_rtc_stream_notify(ngx_event_t *ev)
     ngx_rtc_shm_ctx()->wake[ngx_worker] = 0;
     ngx_memory_barrier();
 
+    if (ngx_exiting) {
+        ngx_rtc_stream_exiting();
+    }
+
     ngx_rtc_stream_process();
 }
 
@@ -278,24 +287,55 @@ ngx_rtc_stream_notify(ngx_event_t *ev)
 static void
 ngx_rtc_stream_poll(ngx_event_t *ev)
 {
-    ngx_uint_t  i, n;
-
-    ngx_rtc_stream_process();
+    ngx_uint_t        i, n;
+    ngx_core_conf_t  *ccf;
 
     for (i = 0, n = 0; i < ngx_rtc_worker.nstreams; i++) {
         n += ngx_rtc_worker.streams[i].nsessions;
     }
 
-    if (n) {
-        ngx_add_timer(ev, NGX_RTC_STREAM_POLL);
+    if (n == 0) {
+        return;
     }
+
+    /*
+     * Not cancelable: while this worker has sessions the timer is armed,
+     * so a graceful exit waits for them (or for worker_shutdown_timeout).
+     */
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, 1000);
+        return;
+    }
+
+    if (ngx_rtc_worker.exiting == 0) {
+        ngx_rtc_worker.exiting = ngx_current_msec ? ngx_current_msec : 1;
+    }
+
+    ngx_rtc_stream_process();
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
+                                           ngx_core_module);
+
+    if (ccf->shutdown_timeout
+        && ngx_current_msec - ngx_rtc_worker.exiting >= ccf->shutdown_timeout)
+    {
+        ngx_rtc_stream_exit_process((ngx_cycle_t *) ngx_cycle);
+        return;
+    }
+
+    ngx_add_timer(ev, NGX_RTC_STREAM_POLL);
 }
 
 
 void
 ngx_rtc_stream_exiting(void)
 {
-    if (!ngx_rtc_worker.poll.timer_set) {
+    if (ngx_rtc_worker.exiting == 0) {
+        if (ngx_rtc_worker.poll.timer_set) {
+            ngx_del_timer(&ngx_rtc_worker.poll);
+        }
+
         ngx_rtc_stream_poll(&ngx_rtc_worker.poll);
     }
 }
@@ -308,10 +348,6 @@ ngx_rtc_stream_process(void)
     ngx_queue_t       *q, *next;
     ngx_rtc_stream_t  *st;
     ngx_rtc_session_t *s;
-
-    if (ngx_exiting && !ngx_rtc_worker.poll.timer_set) {
-        ngx_add_timer(&ngx_rtc_worker.poll, NGX_RTC_STREAM_POLL);
-    }
 
     for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
         st = &ngx_rtc_worker.streams[i];

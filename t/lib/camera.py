@@ -41,7 +41,9 @@ def launch_line(args):
            % (args.pattern, width, height, args.fps))
 
     if have('timeoverlay'):
-        src += ' ! timeoverlay halignment=left valignment=top font-desc="Sans 24"'
+        # a running clock (gstreamer1.0-x has the pango plugin)
+        src += (' ! timeoverlay halignment=left valignment=top'
+                ' font-desc="Sans 24"')
 
     if args.codec == 'h264':
         # ultrafast turns off CABAC and 8x8 transforms, and x264 then

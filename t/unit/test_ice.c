@@ -496,7 +496,7 @@ main(void)
     NGX_RTC_CHECK(ngx_rtc_ice_local(s.ice, NULL, &ufrag, &pwd, &local)
                   == NGX_OK);
 
-    /* RFC 8445 5.3: ufrag at least 4, password at least 22 characters */
+    /* RFC 8839 5.4: ice-ufrag at least 4, ice-pwd at least 22 characters */
     NGX_RTC_CHECK(ufrag.len >= 4 && pwd.len >= 22);
 
     c = local.elts;
@@ -509,8 +509,10 @@ main(void)
         NGX_RTC_CHECK(c[i].len > 10
                       && ngx_strncmp(c[i].data, "candidate:", 10) == 0);
 
-        /* RFC 8839 5.1: foundation component transport priority address
-         * port "typ" type */
+        /*
+         * RFC 8839 5.1: foundation component-id transport priority
+         * connection-address port "typ" cand-type
+         */
 
         test_field(&c[i], 7, &f);
 

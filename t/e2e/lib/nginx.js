@@ -173,6 +173,21 @@ function request(port, method, urlPath, body, headers, timeoutMs) {
 }
 
 
+/* children still running when the test process exits are killed */
+
+const live = new Set();
+
+process.on('exit', () => {
+    for (const proc of live) {
+        try {
+            proc.kill('SIGKILL');
+        } catch (err) {
+            /* gone */
+        }
+    }
+});
+
+
 class Nginx {
 
     /*
@@ -249,8 +264,12 @@ class Nginx {
             '-e', this.errorLog,
         ], { stdio: ['ignore', 'ignore', 'pipe'] });
 
+        const proc = this.proc;
+        live.add(proc);
+
         this.exited = new Promise((resolve) => {
-            this.proc.once('exit', (code, signal) => {
+            proc.once('exit', (code, signal) => {
+                live.delete(proc);
                 this.proc = null;
                 resolve({ code, signal });
             });
@@ -313,8 +332,12 @@ class Nginx {
     /* lines of error.log that make a test fail */
 
     badLogLines() {
+        /* opts.allowLog: regexps of bad-looking lines a test provokes */
+        const allow = this.opts.allowLog || [];
+
         return this.logText().split('\n')
-               .filter((l) => BAD_LOG.some((b) => l.includes(b)));
+               .filter((l) => BAD_LOG.some((b) => l.includes(b)))
+               .filter((l) => !allow.some((re) => re.test(l)));
     }
 
     /* throws if error.log (so far) is not clean */
@@ -423,6 +446,6 @@ function requireNetns() {
 
 
 module.exports = {
-    Nginx, waitFor, sleep, request, portOpen, requireNetns,
+    Nginx, waitFor, sleep, request, portOpen, requireNetns, live,
     REPO, MODULE, DEFAULT_CONF,
 };

@@ -1,0 +1,117 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * On-demand pulling: a stream connects when its first viewer arrives and
+ * disconnects after idle= with no viewers; "always" connects at start; a
+ * camera that cannot be reached answers 503 with Retry-After and the
+ * reason.  Needs t/lib/netns.sh.
+ */
+
+'use strict';
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
+const { Camera } = require('./lib/camera');
+const { Viewer } = require('./lib/werift');
+const { CHROMIUM_OFFER } = require('./lib/sdp');
+
+const PORT = 18780;
+const CAM_PORT = 18764;
+
+const CONF = `
+load_module %%MODULE%%;
+%%TEST_GLOBALS%%
+worker_processes 2;
+events { worker_connections 1024; }
+http {
+    %%TEST_GLOBALS_HTTP%%
+    rtc_zone   cams 32m;
+    rtc_wait_timeout 2s;
+    rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam idle=2s;
+    rtc_stream cam2 rtsp://user:secret@127.0.0.1:%%CAMPORT%%/cam always;
+    rtc_stream dead rtsp://user:secret@127.0.0.1:1/nothing;
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location /whep/        { rtc_whep; }
+        location = /rtc/status { rtc_status; }
+    }
+}
+`;
+
+
+function stream(st, name) {
+    return st.streams.find((s) => s.name === name);
+}
+
+
+describe('on-demand streams', { timeout: 120000 }, () => {
+    let camera;
+    let ngx;
+
+    before(async () => {
+        requireNetns();
+        camera = new Camera({ port: CAM_PORT });
+        await camera.start();
+        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, conf: CONF });
+        await ngx.start();
+    });
+
+    after(async () => {
+        if (ngx) {
+            await ngx.stop();
+        }
+        if (camera) {
+            await camera.stop();
+        }
+    });
+
+    test('"always" connects without viewers', async () => {
+        await waitFor(async () => {
+            const s = stream(await ngx.status(), 'cam2');
+            return s.state === 'playing' && s.frames_in > 10;
+        }, 20000, 'cam2 playing');
+    });
+
+    test('on demand: idle until a viewer, then idle again', async () => {
+        let s = stream(await ngx.status(), 'cam');
+        assert.equal(s.state, 'idle');
+        assert.equal(s.producer_pid, 0);
+        assert.equal(s.frames_in, 0);
+
+        const v = new Viewer(ngx, '/whep/cam', { name: 'v' });
+        await v.connect();              /* 201 after the first keyframe */
+        await v.waitKeyframe(20000);
+
+        s = stream(await ngx.status(), 'cam');
+        assert.equal(s.state, 'playing');
+        assert.ok(s.producer_pid > 0);
+
+        assert.equal((await v.close()).status, 200);
+
+        await waitFor(async () => {
+            const x = stream(await ngx.status(), 'cam');
+            return x.state === 'idle' && x.producer_pid === 0;
+        }, 10000, 'cam idle after idle=2s');
+    });
+
+    test('unreachable camera: 503, Retry-After, the reason', async () => {
+        const r = await ngx.http('POST', '/whep/dead', CHROMIUM_OFFER,
+                                 { 'Content-Type': 'application/sdp' });
+        assert.equal(r.status, 503);
+        assert.ok(r.headers['retry-after'], 'Retry-After');
+        assert.match(r.body, /not ready/);
+        assert.match(r.body, /127\.0\.0\.1:1/);
+        assert.doesNotMatch(r.body, /secret/, 'no credentials in the body');
+
+        const st = await ngx.status();
+        assert.doesNotMatch(JSON.stringify(st), /secret/,
+                            'no credentials in status');
+        assert.doesNotMatch(ngx.logText(), /secret/,
+                            'no credentials in error.log');
+        assert.equal(st.sessions.length, 0, 'no session left');
+    });
+});
