@@ -1,11 +1,15 @@
 # nginx-rtc: build the module against Debian's nginx (nginx-dev) or an nginx
-SHELL     := /bin/bash
 # source tree, run the tests, run the demo.
 #
 #   make                      build/ngx_http_rtc_module.so
 #   NGINX_SRC=/path make      against an nginx source tree
-#   make test                 unit tests, then end-to-end tests
+#   make test                 unit tests, fuzz corpora replay, end-to-end tests
 #   make demo                 a test camera streamed to the built-in player
+#   make fuzz [FUZZ_TIME=60]  every libFuzzer target (clang) for FUZZ_TIME s
+#   make fuzz-ci              the same, 20 s each
+#   make test-asan            end-to-end tests, module built with ASan/UBSan
+
+SHELL     := /bin/bash
 
 NGINX_SRC ?= /usr/share/nginx/src
 BUILD     ?= build
@@ -18,10 +22,38 @@ UNIT_CFLAGS = -g -O1 -Wall -Wextra -Wno-unused-parameter -Werror \
               -fsanitize=address,undefined -fno-omit-frame-pointer \
               -I$(NGINX_SRC)/src/core -I$(NGINX_SRC)/src/event \
               -I$(NGINX_SRC)/src/event/modules -I$(NGINX_SRC)/src/os/unix \
-              -I$(ABUILD) -Isrc -It/unit
+              -I$(NGINX_SRC)/src/http -I$(NGINX_SRC)/src/http/modules \
+              -I$(NGINX_SRC)/src/http/v2 -I$(ABUILD) -Isrc -It/unit
 UNIT_TESTS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 
+# Fuzzing (t/fuzz/): each t/fuzz/fuzz_X.c is one harness; "fuzz-deps:" and
+# "fuzz-libs:" lines name what it links.  The replay build (gcc, ASan,
+# UBSan, no libFuzzer) runs the corpus t/fuzz/corpus/X/ in "make test".
+FUZZ_CC     ?= clang
+FUZZ_TIME   ?= 60
+FUZZ_JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_NAMES   = $(patsubst t/fuzz/fuzz_%.c,%,$(wildcard t/fuzz/fuzz_*.c))
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_INCS    = $(filter -I%,$(UNIT_CFLAGS)) -It/fuzz
+FUZZ_CFLAGS  = -g -O1 -Wall -Wextra -Wno-unused-parameter -Werror \
+               -fsanitize=fuzzer $(FUZZ_SAN) -fno-omit-frame-pointer \
+               $(FUZZ_INCS)
+REPLAY_CFLAGS = $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -It/fuzz
+FUZZ_DEPS    = t/fuzz/ngx_rtc_fuzz.h t/unit/ngx_rtc_unit_stubs.c $(SRCS) \
+               $(BUILD)/Makefile
+FUZZ_LINK    = t/unit/ngx_rtc_unit_stubs.c \
+    $$(sed -n 's/.*fuzz-deps:\(.*\)/\1/p' $< | sed 's,\*/,,') \
+    $$(sed -n 's/.*fuzz-libs:\(.*\)/\1/p' $< | sed 's,\*/,,')
+
+# Sanitizer build: the same configure recipe with extra compiler and linker
+# options, into its own directory; Debian's (uninstrumented) nginx loads it
+# with the ASan runtime preloaded (t/e2e/lib/nginx.js: NGX_RTC_ASAN_PRELOAD).
+ASAN_BUILD  ?= build-asan
+ASAN_OPT     = -fsanitize=address,undefined -fno-omit-frame-pointer -g
+ASAN_LIB     = $(shell gcc -print-file-name=libasan.so)
+
 .PHONY: all module configure unit e2e test demo clean FORCE
+.PHONY: fuzz fuzz-ci fuzz-build fuzz-replay test-asan
 
 all: module
 
@@ -31,14 +63,17 @@ $(BUILD)/srcs.list: FORCE
 	@echo $(sort $(wildcard src/*.c src/*.h)) | cmp -s - $@ \
 	    || echo $(sort $(wildcard src/*.c src/*.h)) > $@
 
+# NGX_EXTRA_OPTS: more configure options (make test-asan: --with-cc-opt)
 $(BUILD)/Makefile: config $(BUILD)/srcs.list
 	@mkdir -p $(BUILD)
 	@if [ -f $(NGINX_SRC)/conf_flags ]; then \
 	    cd $(NGINX_SRC) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
-	        --add-dynamic-module=$(CURDIR) --builddir=$(ABUILD) > $(ABUILD)/configure.log; \
+	        --add-dynamic-module=$(CURDIR) --builddir=$(ABUILD) \
+	        $(NGX_EXTRA_OPTS) > $(ABUILD)/configure.log; \
 	else \
 	    cd $(NGINX_SRC) && ./configure --with-compat --with-threads --with-debug \
-	        --add-dynamic-module=$(CURDIR) --builddir=$(ABUILD) > $(ABUILD)/configure.log; \
+	        --add-dynamic-module=$(CURDIR) --builddir=$(ABUILD) \
+	        $(NGX_EXTRA_OPTS) > $(ABUILD)/configure.log; \
 	fi || { tail -20 $(BUILD)/configure.log; exit 1; }
 
 configure: $(BUILD)/Makefile
@@ -68,10 +103,43 @@ e2e: module
 	    echo "no end-to-end tests"; \
 	fi
 
-test: unit e2e
+test: unit fuzz-replay e2e
+
+# fuzzing
+
+$(BUILD)/fuzz/replay_%: t/fuzz/fuzz_%.c t/fuzz/replay.c $(FUZZ_DEPS)
+	@mkdir -p $(BUILD)/fuzz
+	$(CC) $(REPLAY_CFLAGS) -o $@ t/fuzz/replay.c $< $(FUZZ_LINK)
+
+$(BUILD)/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(FUZZ_DEPS)
+	@mkdir -p $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LINK)
+
+fuzz-replay: $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_NAMES))
+	@rc=0; for n in $(FUZZ_NAMES); do \
+	    echo "# fuzz corpus $$n"; \
+	    $(BUILD)/fuzz/replay_$$n t/fuzz/corpus/$$n || rc=1; \
+	done; exit $$rc
+
+fuzz-build: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
+
+fuzz: fuzz-build
+	t/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_TIME) $(FUZZ_JOBS) $(FUZZ_NAMES)
+
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_TIME=20
+
+# end-to-end tests against the sanitizer build
+
+test-asan:
+	NGX_RTC_MODULE=$(abspath $(ASAN_BUILD))/ngx_http_rtc_module.so \
+	NGX_RTC_ASAN_PRELOAD=$(ASAN_LIB) \
+	    $(MAKE) BUILD=$(ASAN_BUILD) \
+	    NGX_EXTRA_OPTS="--with-cc-opt='$(ASAN_OPT)' --with-ld-opt='$(ASAN_OPT)'" \
+	    e2e
 
 demo: module
 	t/demo.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -8,10 +8,11 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential pkg-config nginx nginx-dev \
     libssl-dev libsrtp2-dev libnice-dev libglib2.0-dev \
-    libavformat-dev libavcodec-dev libavutil-dev \
+    libavformat-dev libavcodec-dev libavutil-dev libswresample-dev \
     gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi python3-gst-1.0 \
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
+    gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0 nftables \
     chromium iproute2 curl ca-certificates ffmpeg \
     >/dev/null
 # Node.js: the machine image may carry its own build (with npm inside);

@@ -143,6 +143,10 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
             if (rc != NGX_OK) {
                 return NGX_ERROR;
             }
+
+        } else {
+            /* no password: an empty one, not a NULL pointer to print */
+            u->password.data = u->password_buf;
         }
 
         host = at + 1;
@@ -663,6 +667,15 @@ ngx_rtc_auth_param(u_char **pos, u_char *end, ngx_str_t *name,
                 p++;
             }
 
+            /*
+             * RFC 7230 3.2.6: no controls but HTAB; the camera's values
+             * are echoed into our Authorization header
+             */
+
+            if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+                return NGX_ERROR;
+            }
+
             if ((size_t) (d - buf) >= size) {
                 return NGX_ERROR;
             }
@@ -676,7 +689,13 @@ ngx_rtc_auth_param(u_char **pos, u_char *end, ngx_str_t *name,
     } else {
         value->data = p;
 
-        while (p < end && *p != ',' && *p != ' ' && *p != '\t') {
+        while (p < end && *p != ',' && *p != ' ' && *p != '\t'
+               && *p != '\r' && *p != '\n')
+        {
+            if (*p < 0x20 || *p == 0x7f) {
+                return NGX_ERROR;
+            }
+
             p++;
         }
 

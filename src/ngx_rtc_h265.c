@@ -14,6 +14,10 @@
  * same loss handling as the H.264 one (ngx_rtc_h264.c): an AU that lost
  * data is dropped, and so is everything up to the next IRAP picture.
  * PACI packets (4.4.4) are declined.
+ *
+ * And the packetizer for viewers: access units back into single NAL unit
+ * packets, APs of the small NAL units in a row (parameter sets) and FUs
+ * of the big ones.
  */
 
 
@@ -39,6 +43,11 @@ static ngx_int_t ngx_rtc_h265_ap(ngx_rtc_h265_depack_t *d, u_char *p,
     size_t len);
 static ngx_int_t ngx_rtc_h265_fu(ngx_rtc_h265_depack_t *d, u_char *p,
     size_t len);
+static u_char *ngx_rtc_h265_au_next(u_char *pos, u_char *end, u_char **nal,
+    size_t *len);
+static ngx_uint_t ngx_rtc_h265_pack_skip(ngx_uint_t type);
+static ssize_t ngx_rtc_h265_pack_small(ngx_rtc_h265_pack_t *p, u_char *out,
+    ngx_uint_t *last);
 
 
 void
@@ -318,9 +327,8 @@ ngx_rtc_h265_depack_emit(ngx_rtc_h265_depack_t *d)
 static ngx_int_t
 ngx_rtc_h265_add_ps(ngx_rtc_h265_depack_t *d)
 {
-    u_char      *pos, *end;
-    size_t       n, need, off;
-    ngx_uint_t   type;
+    u_char  *pos, *end, *next, *nal;
+    size_t   n, need, off;
 
     if ((!d->has_vps && d->vps_len == 0)
         || (!d->has_sps && d->sps_len == 0)
@@ -341,24 +349,16 @@ ngx_rtc_h265_add_ps(ngx_rtc_h265_depack_t *d)
     end = d->buf + d->len;
 
     while (pos < end) {
-        if (end - pos < 4) {
+        next = ngx_rtc_h265_au_next(pos, end, &nal, &n);
+        if (next == NULL) {
             return NGX_DECLINED;
         }
 
-        n = ((size_t) pos[0] << 24) | ((size_t) pos[1] << 16)
-            | ((size_t) pos[2] << 8) | pos[3];
-
-        if (n < 2 || n > (size_t) (end - pos - 4)) {
-            return NGX_DECLINED;
-        }
-
-        type = ngx_rtc_h265_type(pos + 4);
-
-        if (type <= NGX_RTC_H265_NAL_VCL_MAX) {
+        if (ngx_rtc_h265_type(nal) <= NGX_RTC_H265_NAL_VCL_MAX) {
             break;
         }
 
-        pos += 4 + n;
+        pos = next;
     }
 
     off = pos - d->buf;
@@ -671,4 +671,302 @@ ngx_rtc_h265_fu(ngx_rtc_h265_depack_t *d, u_char *p, size_t len)
     }
 
     return NGX_OK;
+}
+
+
+/* the NAL unit at pos in an AU; NULL at its end or if the AU is malformed */
+
+static u_char *
+ngx_rtc_h265_au_next(u_char *pos, u_char *end, u_char **nal, size_t *len)
+{
+    size_t  n;
+
+    if (end - pos < 4) {
+        return NULL;
+    }
+
+    n = ((size_t) pos[0] << 24) | ((size_t) pos[1] << 16)
+        | ((size_t) pos[2] << 8) | pos[3];
+
+    pos += 4;
+
+    /* the NAL unit header is 2 bytes (H.265 7.3.1.2) */
+
+    if (n < 2 || n > (size_t) (end - pos)) {
+        return NULL;
+    }
+
+    *nal = pos;
+    *len = n;
+
+    return pos + n;
+}
+
+
+void
+ngx_rtc_h265_pack_init(ngx_rtc_h265_pack_t *p, u_char *au, size_t len,
+    size_t mtu)
+{
+    u_char      *pos, *next, *nal;
+    size_t       n;
+    ngx_uint_t   type;
+
+    ngx_memzero(p, sizeof(ngx_rtc_h265_pack_t));
+
+    p->au = au;
+    p->pos = au;
+    p->end = au + len;
+    p->mtu = mtu ? mtu : NGX_RTC_H264_MTU;
+
+    if (p->mtu > 0xffff) {
+        /* AP sizes are 16 bits, and so are UDP datagrams */
+        p->mtu = 0xffff;
+    }
+
+    /* an FU needs 3 header bytes and at least 1 byte of the NAL unit */
+
+    if (p->mtu < 4) {
+        p->error = 1;
+        return;
+    }
+
+    /* check the whole AU first, to know which packet carries the marker */
+
+    for (pos = au; pos < p->end; pos = next) {
+        next = ngx_rtc_h265_au_next(pos, p->end, &nal, &n);
+
+        /* forbidden_zero_bit, nuh_temporal_id_plus1 of 0 */
+
+        if (next == NULL || (nal[0] & 0x80) || (nal[1] & 0x07) == 0) {
+            p->error = 1;
+            return;
+        }
+
+        type = ngx_rtc_h265_type(nal);
+
+        if (type > 40) {
+            /* would be taken for an RTP payload structure (RFC 7798 4.4) */
+            p->error = 1;
+            return;
+        }
+
+        if (!ngx_rtc_h265_pack_skip(type)) {
+            p->last = pos;
+        }
+    }
+}
+
+
+ssize_t
+ngx_rtc_h265_pack_next(ngx_rtc_h265_pack_t *p, u_char *out, ngx_uint_t *last)
+{
+    u_char  *next, *nal;
+    size_t   n, left, room, frags;
+
+    *last = 0;
+
+    if (p->error) {
+        return NGX_ERROR;
+    }
+
+    if (p->nal == NULL) {
+
+        /* the next NAL unit we send */
+
+        for ( ;; ) {
+            if (p->pos >= p->end) {
+                return 0;
+            }
+
+            next = ngx_rtc_h265_au_next(p->pos, p->end, &nal, &n);
+            if (next == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (!ngx_rtc_h265_pack_skip(ngx_rtc_h265_type(nal))) {
+                break;
+            }
+
+            p->pos = next;
+        }
+
+        if (n <= p->mtu) {
+            return ngx_rtc_h265_pack_small(p, out, last);
+        }
+
+        p->nal = nal;
+        p->nal_len = n;
+        p->off = 2;
+        p->nal_last = (p->pos == p->last);
+        p->pos = next;
+    }
+
+    /*
+     * RFC 7798 4.4.3: PayloadHdr (the NAL unit header with Type 49), FU
+     * header (S, E, FuType), then the fragment; the NAL unit header itself
+     * is not sent.  Fragments are of equal size, give or take one.
+     */
+
+    room = p->mtu - 3;
+    left = p->nal_len - p->off;
+    frags = (left + room - 1) / room;
+    n = (left + frags - 1) / frags;
+
+    out[0] = (u_char) ((p->nal[0] & 0x81) | (NGX_RTC_H265_NAL_FU << 1));
+    out[1] = p->nal[1];
+    out[2] = (u_char) ngx_rtc_h265_type(p->nal);
+
+    if (p->off == 2) {
+        out[2] |= 0x80;
+    }
+
+    if (n == left) {
+        out[2] |= 0x40;
+    }
+
+    ngx_memcpy(out + 3, p->nal + p->off, n);
+    p->off += n;
+
+    if (p->off == p->nal_len) {
+        *last = p->nal_last;
+        p->nal = NULL;
+    }
+
+    return 3 + n;
+}
+
+
+/*
+ * The NAL unit at p->pos fits in a packet: send it alone (RFC 7798 4.4.1),
+ * or with the following ones that fit too as an AP (4.4.2).
+ */
+
+static ssize_t
+ngx_rtc_h265_pack_small(ngx_rtc_h265_pack_t *p, u_char *out,
+    ngx_uint_t *last)
+{
+    u_char      *pos, *next, *stop, *nal, *o;
+    size_t       n, size;
+    ngx_uint_t   count, layer, tid, v;
+
+    next = ngx_rtc_h265_au_next(p->pos, p->end, &nal, &n);
+
+    size = 2 + 2 + n;
+    count = 1;
+    stop = next;
+
+    if (size <= p->mtu) {
+
+        for (pos = next; pos < p->end; pos = next) {
+            next = ngx_rtc_h265_au_next(pos, p->end, &nal, &n);
+
+            if (ngx_rtc_h265_pack_skip(ngx_rtc_h265_type(nal))) {
+                continue;
+            }
+
+            if (size + 2 + n > p->mtu) {
+                break;
+            }
+
+            size += 2 + n;
+            count++;
+            stop = next;
+        }
+    }
+
+    if (count == 1) {
+        next = ngx_rtc_h265_au_next(p->pos, p->end, &nal, &n);
+
+        ngx_memcpy(out, nal, n);
+
+        *last = (p->pos == p->last);
+        p->pos = next;
+
+        return n;
+    }
+
+    /*
+     * The AP's PayloadHdr: F is 0 (no NAL unit we send has it), LayerId
+     * and TID are the lowest of the aggregated NAL units'.
+     */
+
+    o = out + 2;
+    layer = 0x3f;
+    tid = 7;
+
+    for (pos = p->pos; pos < stop; pos = next) {
+        next = ngx_rtc_h265_au_next(pos, p->end, &nal, &n);
+
+        if (ngx_rtc_h265_pack_skip(ngx_rtc_h265_type(nal))) {
+            continue;
+        }
+
+        v = ((nal[0] & 0x01) << 5) | (nal[1] >> 3);
+
+        if (v < layer) {
+            layer = v;
+        }
+
+        v = nal[1] & 0x07;
+
+        if (v < tid) {
+            tid = v;
+        }
+
+        *o++ = (u_char) (n >> 8);
+        *o++ = (u_char) n;
+        o = ngx_cpymem(o, nal, n);
+
+        if (pos == p->last) {
+            *last = 1;
+        }
+    }
+
+    out[0] = (u_char) ((NGX_RTC_H265_NAL_AP << 1) | (layer >> 5));
+    out[1] = (u_char) (((layer & 0x1f) << 3) | tid);
+    p->pos = stop;
+
+    return o - out;
+}
+
+
+/* access unit delimiters and filler data are not worth sending */
+
+static ngx_uint_t
+ngx_rtc_h265_pack_skip(ngx_uint_t type)
+{
+    return type == NGX_RTC_H265_NAL_AUD || type == NGX_RTC_H265_NAL_FD;
+}
+
+
+/*
+ * general_profile_idc of the AU's SPS (H.265 7.3.2.2.1, 7.3.3): after the
+ * NAL unit header, a byte of sps_video_parameter_set_id,
+ * sps_max_sub_layers_minus1 and sps_temporal_id_nesting_flag, then
+ * general_profile_space (2 bits), general_tier_flag and the profile (5
+ * bits).  Neither byte can hold an emulation prevention byte: the NAL
+ * unit header before them is not 0x0000.  NGX_DECLINED: no SPS.
+ */
+
+ngx_int_t
+ngx_rtc_h265_profile_id(u_char *au, size_t len)
+{
+    u_char  *pos, *end, *nal;
+    size_t   n;
+
+    pos = au;
+    end = au + len;
+
+    while (pos < end) {
+        pos = ngx_rtc_h265_au_next(pos, end, &nal, &n);
+        if (pos == NULL) {
+            return NGX_DECLINED;
+        }
+
+        if (ngx_rtc_h265_type(nal) == NGX_RTC_H265_NAL_SPS && n >= 4) {
+            return nal[3] & 0x1f;
+        }
+    }
+
+    return NGX_DECLINED;
 }

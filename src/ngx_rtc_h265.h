@@ -22,6 +22,7 @@
 #define NGX_RTC_H265_NAL_SPS      33
 #define NGX_RTC_H265_NAL_PPS      34
 #define NGX_RTC_H265_NAL_AUD      35
+#define NGX_RTC_H265_NAL_FD       38
 #define NGX_RTC_H265_NAL_AP       48
 #define NGX_RTC_H265_NAL_FU       49
 #define NGX_RTC_H265_NAL_PACI     50
@@ -73,6 +74,23 @@ ngx_int_t ngx_rtc_h265_depacketize(ngx_rtc_h265_depack_t *d,
     u_char *payload, size_t len, uint16_t seq, uint32_t ts,
     ngx_uint_t marker);
 void ngx_rtc_h265_depack_flush(ngx_rtc_h265_depack_t *d);
+
+
+/*
+ * The packetizer's cursor over one access unit is the H.264 one's: the
+ * same fields, with H.265 payload structures (RFC 7798: single NAL unit
+ * packets, APs, FUs; no DONL, sprop-max-don-diff being 0).
+ */
+
+typedef ngx_rtc_h264_pack_t  ngx_rtc_h265_pack_t;
+
+
+void ngx_rtc_h265_pack_init(ngx_rtc_h265_pack_t *p, u_char *au, size_t len,
+    size_t mtu);
+ssize_t ngx_rtc_h265_pack_next(ngx_rtc_h265_pack_t *p, u_char *out,
+    ngx_uint_t *last);
+
+ngx_int_t ngx_rtc_h265_profile_id(u_char *au, size_t len);
 
 
 #endif /* _NGX_RTC_H265_H_INCLUDED_ */

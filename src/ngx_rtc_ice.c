@@ -5,6 +5,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_rtc.h>
 #include <agent.h>
 #include "ngx_rtc_gloop.h"
 #include "ngx_rtc_ice.h"
@@ -22,6 +23,8 @@ struct ngx_rtc_ice_s {
     NiceAgent          *agent;
     guint               stream_id;
     gulong              state_handler;
+    gulong              gathering_handler;
+    gulong              pair_handler;
 
     void              (*recv)(void *data, u_char *buf, size_t len);
     void              (*state)(void *data, ngx_uint_t state);
@@ -32,14 +35,26 @@ struct ngx_rtc_ice_s {
     /* depth of libnice calls and callbacks on the stack */
     ngx_uint_t          busy;
 
+    /* remote candidates given so far (offer, trickle) */
+    ngx_uint_t          nremote;
+
+    size_t              remote_ufrag_len;
+    u_char              remote_ufrag[NGX_RTC_ICE_CRED_LEN];
+
     unsigned            connected:1;
     unsigned            failed:1;
     unsigned            destroyed:1;
+    unsigned            gathered:1;
+    unsigned            tcp:1;         /* ICE-TCP candidates allowed */
+    unsigned            tcp_pair:1;    /* the selected pair is TCP */
 };
 
 
+static void ngx_rtc_ice_servers(ngx_rtc_ice_t *ice, ngx_rtc_ice_conf_t *conf);
 static ngx_int_t ngx_rtc_ice_local_nat(ngx_rtc_ice_t *ice, ngx_pool_t *pool,
     NiceCandidate *host, ngx_array_t *cands, ngx_uint_t *n);
+static ngx_uint_t ngx_rtc_ice_usable(ngx_rtc_ice_t *ice, NiceCandidate *c);
+static ngx_uint_t ngx_rtc_ice_host_char(u_char ch, ngx_uint_t v6);
 static ngx_int_t ngx_rtc_ice_copy(ngx_pool_t *pool, ngx_str_t *dst,
     const gchar *src);
 static ngx_int_t ngx_rtc_ice_cstr(u_char *dst, size_t size, ngx_str_t *src,
@@ -48,6 +63,11 @@ static void ngx_rtc_ice_recv_cb(NiceAgent *agent, guint stream_id,
     guint component_id, guint len, gchar *buf, gpointer data);
 static void ngx_rtc_ice_state_cb(NiceAgent *agent, guint stream_id,
     guint component_id, guint state, gpointer data);
+static void ngx_rtc_ice_gathering_cb(NiceAgent *agent, guint stream_id,
+    gpointer data);
+static void ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id,
+    guint component_id, NiceCandidate *local, NiceCandidate *remote,
+    gpointer data);
 static gboolean ngx_rtc_ice_free_cb(gpointer data);
 static void ngx_rtc_ice_free(ngx_rtc_ice_t *ice);
 
@@ -56,7 +76,7 @@ ngx_rtc_ice_t *
 ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
 {
     u_char          ip[NICE_ADDRESS_STRING_LEN + 1];
-    guint           stream_id;
+    gboolean        ok;
     NiceAgent      *agent;
     GMainContext   *ctx;
     ngx_rtc_ice_t  *ice;
@@ -84,12 +104,23 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
     }
 
     /*
-     * the browser offers, so it controls (RFC 8445 6.1.1); no ICE-TCP (no
-     * write sources ever, see ngx_rtc_ice_send()); no UPnP-IGD discovery
+     * the browser offers, so it controls (RFC 8445 6.1.1); ICE-TCP only
+     * with rtc_ice_tcp (a TCP pair may queue data and add a write source:
+     * see ngx_rtc_ice_send()); no UPnP-IGD discovery
      */
 
-    g_object_set(agent, "controlling-mode", FALSE, "ice-tcp", FALSE,
-                 "upnp", FALSE, NULL);
+    g_object_set(agent, "controlling-mode", FALSE,
+                 "ice-tcp", conf->tcp ? TRUE : FALSE, "upnp", FALSE, NULL);
+
+    ice = g_new0(ngx_rtc_ice_t, 1);
+
+    ice->agent = agent;
+    ice->recv = conf->recv;
+    ice->state = conf->state;
+    ice->data = conf->data;
+    ice->candidates = conf->candidates;
+    ice->log = conf->log;
+    ice->tcp = conf->tcp ? 1 : 0;
 
     if (conf->stun_server.len) {
         if (ngx_rtc_ice_cstr(ip, sizeof(ip), &conf->stun_server, "")
@@ -106,63 +137,163 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
                      NULL);
     }
 
-    stream_id = nice_agent_add_stream(agent, 1);
-    if (stream_id == 0) {
+    ice->stream_id = nice_agent_add_stream(agent, 1);
+    if (ice->stream_id == 0) {
         ngx_log_error(NGX_LOG_ALERT, conf->log, 0,
                       "rtc ice: nice_agent_add_stream() failed");
         goto failed;
     }
 
     if (conf->port_min || conf->port_max) {
-        nice_agent_set_port_range(agent, stream_id, 1, (guint) conf->port_min,
+        nice_agent_set_port_range(agent, ice->stream_id, 1,
+                                  (guint) conf->port_min,
                                   (guint) conf->port_max);
     }
 
-    /*
-     * host candidates are ready when this returns (gathering-done is even
-     * emitted before it returns); server-reflexive ones (stun_server)
-     * follow asynchronously and ngx_rtc_ice_local() lists only those
-     * gathered by the time it is called
-     */
-
-    if (!nice_agent_gather_candidates(agent, stream_id)) {
-        ngx_log_error(NGX_LOG_ERR, conf->log, 0,
-                      "rtc ice: no host candidate: no interface address "
-                      "but loopback, or no free UDP port in %ui-%ui",
-                      conf->port_min, conf->port_max);
-        goto failed;
-    }
-
-    ice = g_new0(ngx_rtc_ice_t, 1);
-
-    ice->agent = agent;
-    ice->stream_id = stream_id;
-    ice->recv = conf->recv;
-    ice->state = conf->state;
-    ice->data = conf->data;
-    ice->candidates = conf->candidates;
-    ice->log = conf->log;
+    ngx_rtc_ice_servers(ice, conf);
 
     ice->state_handler = g_signal_connect(agent, "component-state-changed",
                                           G_CALLBACK(ngx_rtc_ice_state_cb),
                                           ice);
 
-    nice_agent_attach_recv(agent, stream_id, 1, ctx, ngx_rtc_ice_recv_cb, ice);
+    ice->gathering_handler = g_signal_connect(agent,
+                                     "candidate-gathering-done",
+                                     G_CALLBACK(ngx_rtc_ice_gathering_cb),
+                                     ice);
+
+    ice->pair_handler = g_signal_connect(agent, "new-selected-pair-full",
+                                         G_CALLBACK(ngx_rtc_ice_pair_cb),
+                                         ice);
+
+    /*
+     * host candidates are ready when this returns (gathering-done is even
+     * emitted before it returns without STUN or TURN servers);
+     * server-reflexive and relayed ones follow asynchronously:
+     * ngx_rtc_ice_gathered() tells when they are all there
+     */
+
+    ice->busy++;
+    ok = nice_agent_gather_candidates(agent, ice->stream_id);
+    ice->busy--;
+
+    if (!ok) {
+        ngx_log_error(NGX_LOG_ERR, conf->log, 0,
+                      "rtc ice: no host candidate: no interface address "
+                      "but loopback, or no free port in %ui-%ui",
+                      conf->port_min, conf->port_max);
+        goto failed;
+    }
+
+    nice_agent_attach_recv(agent, ice->stream_id, 1, ctx, ngx_rtc_ice_recv_cb,
+                           ice);
 
     ngx_rtc_gloop_update();
 
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ice->log, 0,
                    "rtc ice create: %p stream:%ui", agent,
-                   (ngx_uint_t) stream_id);
+                   (ngx_uint_t) ice->stream_id);
 
     return ice;
 
 failed:
 
+    /* the agent's signal handlers go with it */
     g_object_unref(agent);
+    g_free(ice);
+
     ngx_rtc_gloop_update();
 
     return NULL;
+}
+
+
+/*
+ * rtc_ice_server: the first STUN server given by IP address becomes the
+ * agent's (libnice takes one), every TURN server given by IP address a
+ * relay.  Servers named by host name are only advertised to clients: the
+ * worker resolves no names while it answers an offer.
+ */
+
+static void
+ngx_rtc_ice_servers(ngx_rtc_ice_t *ice, ngx_rtc_ice_conf_t *conf)
+{
+    u_char                 host[NICE_ADDRESS_STRING_LEN + 1];
+    u_char                 user[NGX_RTC_ICE_CRED_LEN + 1];
+    u_char                 pass[NGX_RTC_ICE_CRED_LEN + 1];
+    ngx_uint_t             i, stun;
+    NiceAddress            a;
+    NiceRelayType          type;
+    ngx_rtc_ice_url_t      u;
+    ngx_rtc_ice_server_t  *srv;
+
+    if (conf->servers == NULL) {
+        return;
+    }
+
+    stun = (conf->stun_server.len != 0);
+    srv = conf->servers->elts;
+
+    for (i = 0; i < conf->servers->nelts; i++) {
+
+        if (ngx_rtc_ice_parse_url(&srv[i].url, &u) != NGX_OK
+            || ngx_rtc_ice_cstr(host, sizeof(host), &u.host, "") != NGX_OK
+            || !nice_address_set_from_string(&a, (gchar *) host))
+        {
+            ngx_log_debug1(NGX_LOG_DEBUG_EVENT, ice->log, 0,
+                           "rtc ice: server \"%V\" is for clients only",
+                           &srv[i].url);
+            continue;
+        }
+
+        if (u.type == NGX_RTC_ICE_STUN) {
+
+            /* libnice has no STUN over TLS */
+
+            if (stun || u.transport != NGX_RTC_ICE_UDP) {
+                continue;
+            }
+
+            g_object_set(ice->agent, "stun-server", (gchar *) host,
+                         "stun-server-port", (guint) u.port, NULL);
+            stun = 1;
+            continue;
+        }
+
+        if ((srv[i].username.len
+             && ngx_rtc_ice_cstr(user, sizeof(user), &srv[i].username, "")
+                != NGX_OK)
+            || (srv[i].credential.len
+                && ngx_rtc_ice_cstr(pass, sizeof(pass), &srv[i].credential,
+                                    "")
+                   != NGX_OK))
+        {
+            ngx_log_error(NGX_LOG_WARN, ice->log, 0,
+                          "rtc ice: invalid credentials of \"%V\"",
+                          &srv[i].url);
+            continue;
+        }
+
+        if (srv[i].username.len == 0) {
+            user[0] = '\0';
+        }
+
+        if (srv[i].credential.len == 0) {
+            pass[0] = '\0';
+        }
+
+        type = (u.transport == NGX_RTC_ICE_TLS) ? NICE_RELAY_TYPE_TURN_TLS
+               : (u.transport == NGX_RTC_ICE_TCP) ? NICE_RELAY_TYPE_TURN_TCP
+               : NICE_RELAY_TYPE_TURN_UDP;
+
+        if (!nice_agent_set_relay_info(ice->agent, ice->stream_id, 1,
+                                       (gchar *) host, (guint) u.port,
+                                       (gchar *) user, (gchar *) pass, type))
+        {
+            ngx_log_error(NGX_LOG_WARN, ice->log, 0,
+                          "rtc ice: TURN server \"%V\" refused by libnice",
+                          &srv[i].url);
+        }
+    }
 }
 
 
@@ -208,10 +339,13 @@ ngx_rtc_ice_local(ngx_rtc_ice_t *ice, ngx_pool_t *pool, ngx_str_t *ufrag,
 
         /*
          * IPv6 link-local addresses mean nothing without a scope
-         * (nice_address_is_linklocal() is not exported by libnice 0.1.21)
+         * (nice_address_is_linklocal() is not exported by libnice 0.1.21);
+         * peer-reflexive ones are learned by the peer, not advertised
+         * (RFC 8445, 7.2.5.3.1)
          */
 
-        if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP
+        if ((c->transport != NICE_CANDIDATE_TRANSPORT_UDP && !ice->tcp)
+            || c->type == NICE_CANDIDATE_TYPE_PEER_REFLEXIVE
             || (c->addr.s.addr.sa_family == AF_INET6
                 && IN6_IS_ADDR_LINKLOCAL(&c->addr.s.ip6.sin6_addr)))
         {
@@ -239,7 +373,9 @@ ngx_rtc_ice_local(ngx_rtc_ice_t *ice, ngx_pool_t *pool, ngx_str_t *ufrag,
 
         g_free(sdp);
 
-        if (c->type == NICE_CANDIDATE_TYPE_HOST && ice->candidates
+        if (c->type == NICE_CANDIDATE_TYPE_HOST
+            && c->transport == NICE_CANDIDATE_TRANSPORT_UDP
+            && ice->candidates
             && ngx_rtc_ice_local_nat(ice, pool, c, cands, &n) != NGX_OK)
         {
             rc = NGX_ERROR;
@@ -366,6 +502,9 @@ ngx_rtc_ice_remote(ngx_rtc_ice_t *ice, ngx_str_t *ufrag, ngx_str_t *pwd,
             rc = NGX_ERROR;
             goto done;
         }
+
+        ice->remote_ufrag_len = ngx_strlen(u);
+        ngx_memcpy(ice->remote_ufrag, u, ice->remote_ufrag_len);
     }
 
     list = NULL;
@@ -388,7 +527,7 @@ ngx_rtc_ice_remote(ngx_rtc_ice_t *ice, ngx_str_t *ufrag, ngx_str_t *pwd,
                                                       (gchar *) line);
         }
 
-        if (c == NULL || c->transport != NICE_CANDIDATE_TRANSPORT_UDP) {
+        if (c == NULL || !ngx_rtc_ice_usable(ice, c)) {
             /* mDNS ".local" names, TCP, garbage: the peer's choice */
             ngx_log_error(NGX_LOG_INFO, ice->log, 0,
                           "rtc ice: remote candidate ignored: \"%V\"",
@@ -401,6 +540,7 @@ ngx_rtc_ice_remote(ngx_rtc_ice_t *ice, ngx_str_t *ufrag, ngx_str_t *pwd,
             continue;
         }
 
+        ice->nremote++;
         list = g_slist_prepend(list, c);
     }
 
@@ -425,6 +565,137 @@ done:
 
     /* a state callback may have destroyed the session meanwhile */
     return ice->destroyed ? NGX_ERROR : rc;
+}
+
+
+/*
+ * The agent sends connectivity checks to every remote candidate: only to
+ * what a peer can be.  Not to loopback, unspecified, multicast or
+ * broadcast addresses, nor to privileged ports (no browser, STUN or TURN
+ * stack allocates one, while services listen there), and to at most
+ * NICE_AGENT_MAX_REMOTE_CANDIDATES of them per session.  TCP candidates
+ * only with ICE-TCP; an active one (port 9) is never connected to.
+ */
+
+static ngx_uint_t
+ngx_rtc_ice_usable(ngx_rtc_ice_t *ice, NiceCandidate *c)
+{
+    in_addr_t         a4;
+    ngx_uint_t        port;
+    struct in6_addr  *a6;
+
+    if (ice->nremote >= NICE_AGENT_MAX_REMOTE_CANDIDATES) {
+        return 0;
+    }
+
+    port = nice_address_get_port(&c->addr);
+
+    switch (c->transport) {
+
+    case NICE_CANDIDATE_TRANSPORT_UDP:
+        break;
+
+    case NICE_CANDIDATE_TRANSPORT_TCP_ACTIVE:
+        if (!ice->tcp) {
+            return 0;
+        }
+
+        port = 1024;
+        break;
+
+    default:
+        if (!ice->tcp) {
+            return 0;
+        }
+
+        break;
+    }
+
+    if (port < 1024) {
+        return 0;
+    }
+
+    switch (c->addr.s.addr.sa_family) {
+
+    case AF_INET:
+        a4 = ntohl(c->addr.s.ip4.sin_addr.s_addr);
+
+        return !((a4 >> 24) == 127 || a4 == INADDR_ANY
+                 || a4 == INADDR_BROADCAST || IN_MULTICAST(a4));
+
+    case AF_INET6:
+        a6 = &c->addr.s.ip6.sin6_addr;
+
+        return !(IN6_IS_ADDR_LOOPBACK(a6) || IN6_IS_ADDR_UNSPECIFIED(a6)
+                 || IN6_IS_ADDR_MULTICAST(a6) || IN6_IS_ADDR_V4MAPPED(a6));
+
+    default:
+        return 0;
+    }
+}
+
+
+ngx_uint_t
+ngx_rtc_ice_remote_is(ngx_rtc_ice_t *ice, ngx_str_t *ufrag)
+{
+    u_char  u[NGX_RTC_ICE_CRED_LEN + 1];
+
+    if (ngx_rtc_ice_cstr(u, sizeof(u), ufrag, "") != NGX_OK) {
+        return 0;
+    }
+
+    return ngx_strlen(u) == ice->remote_ufrag_len
+           && ngx_memcmp(u, ice->remote_ufrag, ice->remote_ufrag_len) == 0;
+}
+
+
+ngx_int_t
+ngx_rtc_ice_restart(ngx_rtc_ice_t *ice, ngx_str_t *ufrag, ngx_str_t *pwd,
+    ngx_str_t *cands, ngx_uint_t ncands)
+{
+    u_char    u[NGX_RTC_ICE_CRED_LEN + 1], p[NGX_RTC_ICE_CRED_LEN + 1];
+    gboolean  ok;
+
+    if (ice->destroyed || ice->failed) {
+        return NGX_ERROR;
+    }
+
+    if (ufrag == NULL || pwd == NULL
+        || ngx_rtc_ice_cstr(u, sizeof(u), ufrag, "") != NGX_OK
+        || ngx_rtc_ice_cstr(p, sizeof(p), pwd, "") != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, ice->log, 0,
+                      "rtc ice: ICE restart without valid credentials");
+        return NGX_DECLINED;
+    }
+
+    /*
+     * new local credentials, the remote candidates forgotten but the one
+     * of the selected pair, which keeps carrying media meanwhile
+     */
+
+    ice->busy++;
+    ok = nice_agent_restart_stream(ice->agent, ice->stream_id);
+    ice->busy--;
+
+    if (!ok || ice->destroyed) {
+        ngx_rtc_gloop_update();
+        return NGX_ERROR;
+    }
+
+    ice->nremote = 0;
+    ice->remote_ufrag_len = 0;
+
+    ngx_log_error(NGX_LOG_INFO, ice->log, 0, "rtc ice: restart");
+
+    return ngx_rtc_ice_remote(ice, ufrag, pwd, cands, ncands);
+}
+
+
+ngx_uint_t
+ngx_rtc_ice_gathered(ngx_rtc_ice_t *ice)
+{
+    return ice->gathered;
 }
 
 
@@ -453,8 +724,10 @@ ngx_rtc_ice_send(ngx_rtc_ice_t *ice, u_char *buf, size_t len)
     err = NULL;
 
     /*
-     * UDP only: a full socket buffer drops the datagram (n == 0), nothing
-     * is queued and no source is added, so no ngx_rtc_gloop_update()
+     * UDP: a full socket buffer drops the datagram (n == 0), nothing is
+     * queued and no source is added, so no ngx_rtc_gloop_update(); a TCP
+     * pair (RFC 6544) queues what the socket does not take and waits for
+     * it to be writable: the GLib sources change
      */
 
     ice->busy++;
@@ -463,6 +736,10 @@ ngx_rtc_ice_send(ngx_rtc_ice_t *ice, u_char *buf, size_t len)
                                              &msg, 1, NULL, &err);
 
     ice->busy--;
+
+    if (ice->tcp_pair && !ice->destroyed) {
+        ngx_rtc_gloop_update();
+    }
 
     if (n == 1) {
         return NGX_OK;
@@ -515,6 +792,8 @@ ngx_rtc_ice_destroy(ngx_rtc_ice_t *ice)
     ice->log = NULL;
 
     g_signal_handler_disconnect(ice->agent, ice->state_handler);
+    g_signal_handler_disconnect(ice->agent, ice->gathering_handler);
+    g_signal_handler_disconnect(ice->agent, ice->pair_handler);
 
     if (ice->busy == 0) {
         ngx_rtc_ice_free(ice);
@@ -662,6 +941,44 @@ ngx_rtc_ice_state_cb(NiceAgent *agent, guint stream_id, guint component_id,
 }
 
 
+static void
+ngx_rtc_ice_gathering_cb(NiceAgent *agent, guint stream_id, gpointer data)
+{
+    ngx_rtc_ice_t  *ice;
+
+    ice = data;
+
+    if (ice->destroyed) {
+        return;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_EVENT, ice->log, 0,
+                   "rtc ice: candidate gathering done");
+
+    ice->gathered = 1;
+}
+
+
+static void
+ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id, guint component_id,
+    NiceCandidate *local, NiceCandidate *remote, gpointer data)
+{
+    ngx_rtc_ice_t  *ice;
+
+    ice = data;
+
+    if (ice->destroyed) {
+        return;
+    }
+
+    ice->tcp_pair = (local->transport != NICE_CANDIDATE_TRANSPORT_UDP);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ice->log, 0,
+                   "rtc ice: selected pair, local type %ui, tcp %ui",
+                   (ngx_uint_t) local->type, (ngx_uint_t) ice->tcp_pair);
+}
+
+
 static gboolean
 ngx_rtc_ice_free_cb(gpointer data)
 {
@@ -679,4 +996,167 @@ ngx_rtc_ice_free(ngx_rtc_ice_t *ice)
     g_free(ice);
 
     ngx_rtc_gloop_update();
+}
+
+
+/*
+ * RFC 7064 and RFC 7065:
+ *
+ *   stun:host[:port]  stuns:host[:port]
+ *   turn:host[:port][?transport=udp|tcp]  turns:host[:port][?transport=tcp]
+ *
+ * host is a name, an IPv4 address or an IPv6 address in brackets.
+ */
+
+ngx_int_t
+ngx_rtc_ice_parse_url(ngx_str_t *url, ngx_rtc_ice_url_t *u)
+{
+    u_char      *p, *last, *host;
+    ngx_uint_t   secure, port;
+
+    p = url->data;
+    last = p + url->len;
+
+    ngx_memzero(u, sizeof(ngx_rtc_ice_url_t));
+
+    if (last - p > 5 && ngx_strncasecmp(p, (u_char *) "stun", 4) == 0) {
+        u->type = NGX_RTC_ICE_STUN;
+
+    } else if (last - p > 5
+               && ngx_strncasecmp(p, (u_char *) "turn", 4) == 0)
+    {
+        u->type = NGX_RTC_ICE_TURN;
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    p += 4;
+    secure = 0;
+
+    if (*p == 's' || *p == 'S') {
+        secure = 1;
+        p++;
+    }
+
+    if (p == last || *p++ != ':') {
+        return NGX_ERROR;
+    }
+
+    u->transport = secure ? NGX_RTC_ICE_TLS : NGX_RTC_ICE_UDP;
+    u->port = secure ? 5349 : 3478;
+
+    if (p < last && *p == '[') {
+        host = ++p;
+
+        while (p < last && *p != ']') {
+            if (!ngx_rtc_ice_host_char(*p, 1)) {
+                return NGX_ERROR;
+            }
+
+            p++;
+        }
+
+        if (p == last) {
+            return NGX_ERROR;
+        }
+
+        u->host.data = host;
+        u->host.len = p++ - host;
+
+    } else {
+        host = p;
+
+        while (p < last && *p != ':' && *p != '?') {
+            if (!ngx_rtc_ice_host_char(*p, 0)) {
+                return NGX_ERROR;
+            }
+
+            p++;
+        }
+
+        u->host.data = host;
+        u->host.len = p - host;
+    }
+
+    if (u->host.len == 0 || u->host.len > 253) {
+        return NGX_ERROR;
+    }
+
+    if (p < last && *p == ':') {
+        p++;
+        port = 0;
+
+        if (p == last || *p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        while (p < last && *p >= '0' && *p <= '9') {
+            port = port * 10 + (*p++ - '0');
+
+            if (port > 65535) {
+                return NGX_ERROR;
+            }
+        }
+
+        if (port == 0) {
+            return NGX_ERROR;
+        }
+
+        u->port = port;
+    }
+
+    if (p == last) {
+        return NGX_OK;
+    }
+
+    /* RFC 7065, 3.1: the only query of a turn: URL */
+
+    if (u->type != NGX_RTC_ICE_TURN || *p++ != '?'
+        || last - p < 13
+        || ngx_strncasecmp(p, (u_char *) "transport=", 10) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    p += 10;
+
+    if (last - p == 3 && ngx_strncasecmp(p, (u_char *) "tcp", 3) == 0) {
+        if (!secure) {
+            u->transport = NGX_RTC_ICE_TCP;
+        }
+
+        return NGX_OK;
+    }
+
+    if (last - p == 3 && ngx_strncasecmp(p, (u_char *) "udp", 3) == 0
+        && !secure)
+    {
+        return NGX_OK;
+    }
+
+    /* turns: over UDP is DTLS, which libnice does not do */
+
+    return NGX_ERROR;
+}
+
+
+/* a character of a host name or IPv4 address, or of an IPv6 address */
+
+static ngx_uint_t
+ngx_rtc_ice_host_char(u_char ch, ngx_uint_t v6)
+{
+    u_char  c;
+
+    c = (u_char) (ch | 0x20);
+
+    if ((ch >= '0' && ch <= '9') || ch == '.') {
+        return 1;
+    }
+
+    if (v6) {
+        return ch == ':' || (c >= 'a' && c <= 'f');
+    }
+
+    return ch == '-' || ch == '_' || (c >= 'a' && c <= 'z');
 }

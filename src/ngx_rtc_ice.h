@@ -34,14 +34,37 @@ typedef struct {
     ngx_str_t           stun_server;   /* IP address, optional */
     ngx_uint_t          stun_port;
 
+    /* rtc_ice_server: ngx_rtc_ice_server_t (ngx_rtc.h), or NULL */
+    ngx_array_t        *servers;
+    ngx_uint_t          tcp;           /* rtc_ice_tcp: ICE-TCP too */
+
     ngx_log_t          *log;
 } ngx_rtc_ice_conf_t;
 
 
+#define NGX_RTC_ICE_STUN       1
+#define NGX_RTC_ICE_TURN       2
+
+#define NGX_RTC_ICE_UDP        0
+#define NGX_RTC_ICE_TCP        1
+#define NGX_RTC_ICE_TLS        2
+
+
+/* a stun:, stuns:, turn: or turns: URL (RFC 7064, RFC 7065) */
+
+typedef struct {
+    ngx_uint_t          type;          /* NGX_RTC_ICE_STUN, _TURN */
+    ngx_uint_t          transport;     /* NGX_RTC_ICE_UDP, _TCP, _TLS */
+    ngx_str_t           host;          /* without [] */
+    ngx_uint_t          port;
+} ngx_rtc_ice_url_t;
+
+
 /*
  * One ICE agent per WebRTC session: RFC 5245, controlled role, one
- * component (BUNDLE + rtcp-mux), UDP host candidates (and server-reflexive
- * ones with stun_server), consent freshness (RFC 7675).
+ * component (BUNDLE + rtcp-mux), UDP host candidates, server-reflexive and
+ * relayed ones from the STUN and TURN servers, ICE-TCP passive and active
+ * candidates with tcp, consent freshness (RFC 7675).
  *
  * Callbacks run on the worker's event loop, from a GLib dispatch or from
  * within ngx_rtc_ice_remote()/ngx_rtc_ice_send(); never after
@@ -52,9 +75,15 @@ typedef struct {
 
 ngx_rtc_ice_t *ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf);
 
-/* ufrag, pwd and "candidate:..." attribute values, allocated from pool */
+/*
+ * ufrag, pwd and "candidate:..." attribute values, allocated from pool;
+ * the candidates gathered so far: all of them once ngx_rtc_ice_gathered()
+ */
 ngx_int_t ngx_rtc_ice_local(ngx_rtc_ice_t *ice, ngx_pool_t *pool,
     ngx_str_t *ufrag, ngx_str_t *pwd, ngx_array_t *cands);
+
+/* 1 once server-reflexive and relayed candidates are gathered (or failed) */
+ngx_uint_t ngx_rtc_ice_gathered(ngx_rtc_ice_t *ice);
 
 /*
  * the offer's ice-ufrag/ice-pwd and "candidate:..." values (with or
@@ -64,10 +93,24 @@ ngx_int_t ngx_rtc_ice_local(ngx_rtc_ice_t *ice, ngx_pool_t *pool,
 ngx_int_t ngx_rtc_ice_remote(ngx_rtc_ice_t *ice, ngx_str_t *ufrag,
     ngx_str_t *pwd, ngx_str_t *cands, ngx_uint_t ncands);
 
+/* 1 if ufrag is the remote ice-ufrag in use */
+ngx_uint_t ngx_rtc_ice_remote_is(ngx_rtc_ice_t *ice, ngx_str_t *ufrag);
+
+/*
+ * ICE restart (RFC 8445, 9): new local credentials (ngx_rtc_ice_local()
+ * tells them), the peer's new ones and candidates; the selected pair
+ * carries media until the new checks succeed
+ */
+ngx_int_t ngx_rtc_ice_restart(ngx_rtc_ice_t *ice, ngx_str_t *ufrag,
+    ngx_str_t *pwd, ngx_str_t *cands, ngx_uint_t ncands);
+
 /* NGX_OK, NGX_AGAIN (not connected yet, or the socket is full), NGX_ERROR */
 ngx_int_t ngx_rtc_ice_send(ngx_rtc_ice_t *ice, u_char *buf, size_t len);
 
 void ngx_rtc_ice_destroy(ngx_rtc_ice_t *ice);
+
+/* pure: NGX_OK or NGX_ERROR */
+ngx_int_t ngx_rtc_ice_parse_url(ngx_str_t *url, ngx_rtc_ice_url_t *u);
 
 
 #endif /* _NGX_RTC_ICE_H_INCLUDED_ */

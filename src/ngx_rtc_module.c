@@ -17,6 +17,10 @@
 #include <ngx_rtc_status.h>
 #include <sys/eventfd.h>
 
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
+
 
 static void *ngx_rtc_create_main_conf(ngx_conf_t *cf);
 static char *ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -31,6 +35,8 @@ static char *ngx_rtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_rtc_parse_ports(ngx_conf_t *cf, ngx_str_t *value,
     ngx_uint_t *min, ngx_uint_t *max);
+static ngx_int_t ngx_rtc_stream_redact(ngx_conf_t *cf, ngx_str_t *url,
+    ngx_str_t *redacted);
 static char *ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_rtc_init_module(ngx_cycle_t *cycle);
@@ -230,7 +236,9 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_rtc_main_conf_t *rmcf = conf;
 
-    ngx_pool_cleanup_t  *cln;
+    ngx_uint_t              i;
+    ngx_pool_cleanup_t     *cln;
+    ngx_rtc_stream_conf_t  *scf;
 
     ngx_conf_init_ptr_value(rmcf->candidates, NULL);
     ngx_conf_init_ptr_value(rmcf->ice_servers, NULL);
@@ -240,6 +248,29 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
     if (rmcf->thread_pool.data == NULL) {
         ngx_str_set(&rmcf->thread_pool, "default");
     }
+
+    /* libav's blocking calls run in a thread pool: "default" unless named */
+
+    scf = rmcf->streams.elts;
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        if (scf[i].source == NGX_RTC_SOURCE_FFMPEG
+            || scf[i].audio == NGX_RTC_AUDIO_OPUS || scf[i].transcode_h264)
+        {
+#if (NGX_THREADS)
+            if (ngx_thread_pool_add(cf, &rmcf->thread_pool) == NULL) {
+                return NGX_CONF_ERROR;
+            }
+#else
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtc_stream \"%V\" needs nginx built "
+                               "--with-threads", &scf[i].name);
+            return NGX_CONF_ERROR;
+#endif
+            break;
+        }
+    }
+
     ngx_conf_init_uint_value(rmcf->max_sessions, 256);
     ngx_conf_init_msec_value(rmcf->wait_timeout, 10000);
 
@@ -419,7 +450,10 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         /* a libavformat input: a file path or any URL it opens */
 
         scf->source = NGX_RTC_SOURCE_FFMPEG;
-        scf->redacted = scf->url;
+
+        if (ngx_rtc_stream_redact(cf, &scf->url, &scf->redacted) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
 
     } else if (ngx_rtc_auth_parse_url(&scf->url, &url) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -532,6 +566,53 @@ invalid:
                        "invalid rtc_stream parameter \"%V\"", &value[i]);
 
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * The userinfo of an ffmpeg: URL ("user:password@" after the scheme's
+ * slashes) shows as "***@": the only form logs and status may show.
+ */
+
+static ngx_int_t
+ngx_rtc_stream_redact(ngx_conf_t *cf, ngx_str_t *url, ngx_str_t *redacted)
+{
+    u_char  *p, *last, *at, *host, *d;
+
+    last = url->data + url->len;
+    host = ngx_strlcasestrn(url->data, last, (u_char *) "://", 3 - 1);
+
+    *redacted = *url;
+
+    if (host == NULL) {
+        return NGX_OK;
+    }
+
+    host += 3;
+    at = NULL;
+
+    for (p = host; p < last && *p != '/' && *p != '?' && *p != '#'; p++) {
+        if (*p == '@') {
+            at = p;
+        }
+    }
+
+    if (at == NULL) {
+        return NGX_OK;
+    }
+
+    d = ngx_pnalloc(cf->pool, url->len + 3);
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    redacted->data = d;
+    d = ngx_cpymem(d, url->data, host - url->data);
+    d = ngx_cpymem(d, "***", 3);
+    d = ngx_cpymem(d, at, last - at);
+    redacted->len = d - redacted->data;
+
+    return NGX_OK;
 }
 
 

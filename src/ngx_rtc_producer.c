@@ -8,6 +8,7 @@
 #include <ngx_rtc.h>
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_rtsp.h>
+#include <ngx_rtc_ffmpeg.h>
 #include <ngx_rtc_producer.h>
 #include <ngx_rtc_stream.h>
 
@@ -27,6 +28,7 @@ typedef struct {
     ngx_rtc_stream_sh_t      *sh;
     ngx_rtc_ring_sh_t        *ring;
     ngx_rtc_rtsp_t           *rtsp;
+    ngx_rtc_ffmpeg_t         *ffmpeg;
 } ngx_rtc_producer_t;
 
 
@@ -106,7 +108,7 @@ ngx_rtc_producer_exit_process(ngx_cycle_t *cycle)
     for (i = 0; i < ngx_rtc_producers.nproducers; i++) {
         p = &ngx_rtc_producers.producers[i];
 
-        if (p->rtsp) {
+        if (p->rtsp || p->ffmpeg) {
             ngx_rtc_producer_stop(p);
             ngx_rtc_shm_release(p->conf->index);
         }
@@ -148,10 +150,10 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
 
         rc = ngx_rtc_shm_claim(p->conf->index, p->conf->always, p->conf->idle);
 
-        if (rc == NGX_OK && p->rtsp == NULL) {
+        if (rc == NGX_OK && p->rtsp == NULL && p->ffmpeg == NULL) {
             ngx_rtc_producer_start(p);
 
-        } else if (rc != NGX_OK && p->rtsp) {
+        } else if (rc != NGX_OK && (p->rtsp || p->ffmpeg)) {
             ngx_rtc_producer_stop(p);
         }
     }
@@ -167,7 +169,51 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
 static void
 ngx_rtc_producer_start(ngx_rtc_producer_t *p)
 {
-    ngx_rtc_rtsp_conf_t  rc;
+    ngx_rtc_rtsp_conf_t     rc;
+    ngx_rtc_main_conf_t    *rmcf;
+    ngx_rtc_ffmpeg_conf_t   fc;
+
+    if (p->conf->source == NGX_RTC_SOURCE_FFMPEG) {
+
+        /* the URL may hold credentials: the source logs it redacted */
+
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "rtc producer \"%V\" starts", &p->conf->name);
+
+        rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                   ngx_http_rtc_module);
+
+        ngx_memzero(&fc, sizeof(ngx_rtc_ffmpeg_conf_t));
+
+        fc.url.data = p->conf->url.data + sizeof("ffmpeg:") - 1;
+        fc.url.len = p->conf->url.len - (sizeof("ffmpeg:") - 1);
+        fc.timeout = 10000;
+        fc.pool = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle,
+                                      &rmcf->thread_pool);
+        fc.log = ngx_cycle->log;
+        fc.audio = p->conf->audio;
+        fc.loop = p->conf->loop;
+        fc.transcode_h264 = p->conf->transcode_h264;
+        fc.data = p;
+        fc.frame = ngx_rtc_producer_frame;
+        fc.codec = ngx_rtc_producer_codec;
+        fc.state = ngx_rtc_producer_state;
+
+        if (fc.pool == NULL) {
+            ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                          "rtc producer \"%V\": no thread pool \"%V\"",
+                          &p->conf->name, &rmcf->thread_pool);
+
+        } else {
+            p->ffmpeg = ngx_rtc_ffmpeg_start(&fc);
+        }
+
+        if (p->ffmpeg == NULL) {
+            ngx_rtc_shm_release(p->conf->index);
+        }
+
+        return;
+    }
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "rtc producer \"%V\" starts %V",
@@ -197,8 +243,15 @@ ngx_rtc_producer_stop(ngx_rtc_producer_t *p)
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "rtc producer \"%V\" stops", &p->conf->name);
 
-    ngx_rtc_rtsp_stop(p->rtsp);
-    p->rtsp = NULL;
+    if (p->ffmpeg) {
+        ngx_rtc_ffmpeg_stop(p->ffmpeg);
+        p->ffmpeg = NULL;
+    }
+
+    if (p->rtsp) {
+        ngx_rtc_rtsp_stop(p->rtsp);
+        p->rtsp = NULL;
+    }
 }
 
 

@@ -7,42 +7,50 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 #include <ngx_event_connect.h>
+#include <ngx_http.h>
 
-#include "ngx_rtc_rtsp.h"
-#include "ngx_rtc_rtsp_parse.h"
-#include "ngx_rtc_auth.h"
-#include "ngx_rtc_rtp.h"
-#include "ngx_rtc_sdp.h"
-#include "ngx_rtc_h264.h"
-#include "ngx_rtc_h265.h"
+#include <ngx_rtc.h>
+#include <ngx_rtc_rtsp.h>
+#include <ngx_rtc_rtsp_media.h>
 
 
 /*
  * The RTSP client (RFC 2326) of one camera, on the event loop of the worker
  * that owns the stream: OPTIONS, DESCRIBE (Basic or Digest after a 401),
- * SETUP of the first video track over TCP interleaved channels, PLAY, then
- * RTP into the H.264 or H.265 depacketizer and keepalive requests until
- * stopped.  Another video codec is reported through codec() and played,
- * but produces no frames; audio tracks are skipped.  Any
- * error closes the connection and reconnects after an exponential backoff.
+ * SETUP of the first video track and of the first audio track we can
+ * carry, PLAY, then RTP into the depacketizers and keepalive requests
+ * until stopped.  Any error closes the connection and reconnects after an
+ * exponential backoff.
+ *
+ * Transports: TCP interleaved (channels 0-1 for video, 2-3 for audio), or
+ * UDP (transport=udp): an even/odd port pair per track from
+ * rtc_rtsp_udp_ports, both sockets on the event loop, packets accepted
+ * from the camera's address only.  RTCP receiver reports go to the camera
+ * every 5 s on either transport.  rtsps:// runs the control connection
+ * through nginx's ngx_ssl, the context made at configuration time
+ * (ngx_rtc_rtsp_init_ssl).
  *
  * Everything is allocated once, in the client's own pool, at start: the
- * read buffer, the SDP and the access unit buffer.  Reconnecting allocates
- * nothing.  The host name is resolved synchronously by ngx_parse_url()
- * (getaddrinfo) the first time a connection is attempted; an IP address
- * never blocks, a name blocks the worker for the resolver's time.
+ * read buffer, the SDP and the access unit buffers.  Reconnecting
+ * allocates nothing but sockets (and the transcoder, for audio=opus).  The
+ * host name is resolved synchronously by ngx_parse_url() (getaddrinfo) the
+ * first time a connection is attempted; an IP address never blocks, a name
+ * blocks the worker for the resolver's time.
+ *
+ * This file is the control connection: connecting (and TLS), the requests
+ * and their answers, authentication, keepalive, reconnecting.  The tracks'
+ * RTP and RTCP, UDP sockets and depacketizers are ngx_rtc_rtsp_media.c's.
  */
 
 
 #define NGX_RTC_RTSP_RBUF_SIZE        (128 * 1024)
 #define NGX_RTC_RTSP_WBUF_SIZE        8192
-#define NGX_RTC_RTSP_AU_SIZE          (2 * 1024 * 1024)
-#define NGX_RTC_RTSP_BACKOFF_MIN      500
 #define NGX_RTC_RTSP_BACKOFF_MAX      30000
 #define NGX_RTC_RTSP_SESSION_TIMEOUT  60
-#define NGX_RTC_RTSP_SESSION_MAX      256
-#define NGX_RTC_RTSP_REASON_MAX       256
-#define NGX_RTC_RTSP_AUTH_MAX         2048
+#define NGX_RTC_RTSP_AUTH_TRIES       3       /* 401s in a row, stale too */
+#define NGX_RTC_RTSP_TICK             1000
+#define NGX_RTC_RTSP_RR_INTERVAL      5000
+#define NGX_RTC_RTSP_VERIFY_DEPTH     4
 #define NGX_RTC_RTSP_USER_AGENT       "nginx-rtc"
 
 #define NGX_RTC_RTSP_AUTH_NONE        0
@@ -50,100 +58,22 @@
 #define NGX_RTC_RTSP_AUTH_DIGEST      2
 
 
-typedef enum {
-    ngx_rtc_rtsp_step_idle = 0,
-    ngx_rtc_rtsp_step_connect,
-    ngx_rtc_rtsp_step_options,
-    ngx_rtc_rtsp_step_describe,
-    ngx_rtc_rtsp_step_setup,
-    ngx_rtc_rtsp_step_play,
-    ngx_rtc_rtsp_step_playing
-} ngx_rtc_rtsp_step_e;
-
-
-struct ngx_rtc_rtsp_s {
-    ngx_rtc_rtsp_conf_t       conf;
-    ngx_pool_t               *pool;
-    ngx_log_t                 log;
-
-    ngx_rtc_url_t             url;
-
-    ngx_sockaddr_t            sockaddr;
-    socklen_t                 socklen;
-
-    ngx_peer_connection_t     peer;
-    ngx_event_t               retry;
-    ngx_event_t               keepalive;
-    ngx_msec_t                backoff;
-
-    ngx_rtc_rtsp_step_e       step;
-
-    /* the request waiting for its response, to resend it after a 401 */
-    ngx_uint_t                cseq;
-    ngx_uint_t                pending;          /* its CSeq; 0: none */
-    const char               *pending_method;
-    ngx_str_t                 pending_url;
-    const char               *pending_headers;
-
-    ngx_uint_t                auth;             /* NGX_RTC_RTSP_AUTH_* */
-    ngx_rtc_auth_digest_t     digest;
-
-    u_char                   *rbuf;
-    u_char                   *rpos;
-    u_char                   *rlast;
-    u_char                   *rend;
-
-    u_char                   *wbuf;
-    u_char                   *wpos;
-    u_char                   *wlast;
-    u_char                   *wend;
-
-    ngx_str_t                 setup_url;
-    ngx_str_t                 play_url;         /* the aggregate control */
-    ngx_str_t                 session;
-    ngx_uint_t                session_timeout;  /* seconds */
-
-    ngx_uint_t                codec;            /* NGX_RTC_CODEC_* */
-    ngx_uint_t                pt;
-    ngx_uint_t                channel;          /* interleaved RTP channel */
-
-    ngx_rtc_sdp_t            *sdp;
-    ngx_rtc_h264_depack_t     h264;
-    ngx_rtc_h265_depack_t     h265;
-    u_char                   *au;
-
-    /* arrival time of the first packet of the current and previous AU */
-    uint32_t                  au_ts;
-    int64_t                   au_capture;
-    int64_t                   au_prev_capture;
-
-    ngx_uint_t                level;            /* of the failure reason */
-    ngx_str_t                 reason;
-
-    ngx_uint_t                packets;
-    ngx_uint_t                frames;
-
-    unsigned                  resolved:1;
-    unsigned                  auth_retried:1;
-    unsigned                  get_parameter:1;  /* listed in Public */
-    unsigned                  au_started:1;
-
-    u_char                    reason_buf[NGX_RTC_RTSP_REASON_MAX];
-    u_char                    auth_buf[NGX_RTC_RTSP_AUTH_MAX];
-    u_char                    setup_buf[NGX_RTC_URL_MAX];
-    u_char                    play_buf[NGX_RTC_URL_MAX];
-    u_char                    session_buf[NGX_RTC_RTSP_SESSION_MAX];
-};
-
-
 static void ngx_rtc_rtsp_connect(ngx_rtc_rtsp_t *rtsp);
 static ngx_int_t ngx_rtc_rtsp_resolve(ngx_rtc_rtsp_t *rtsp);
 static ngx_int_t ngx_rtc_rtsp_test_connect(ngx_rtc_rtsp_t *rtsp,
     ngx_connection_t *c);
+static ngx_int_t ngx_rtc_rtsp_begin(ngx_rtc_rtsp_t *rtsp);
+static ngx_int_t ngx_rtc_rtsp_ssl_init(ngx_rtc_rtsp_t *rtsp,
+    ngx_connection_t *c);
+static void ngx_rtc_rtsp_ssl_handshake_handler(ngx_connection_t *c);
+static ngx_int_t ngx_rtc_rtsp_ssl_handshake(ngx_rtc_rtsp_t *rtsp,
+    ngx_connection_t *c);
+static void ngx_rtc_rtsp_ssl_cleanup(void *data);
 static void ngx_rtc_rtsp_write_handler(ngx_event_t *wev);
 static void ngx_rtc_rtsp_read_handler(ngx_event_t *rev);
 static void ngx_rtc_rtsp_retry_handler(ngx_event_t *ev);
 static void ngx_rtc_rtsp_keepalive_handler(ngx_event_t *ev);
+static void ngx_rtc_rtsp_tick_handler(ngx_event_t *ev);
 static ngx_int_t ngx_rtc_rtsp_process(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
 static ngx_int_t ngx_rtc_rtsp_response(ngx_rtc_rtsp_t *rtsp,
@@ -152,26 +82,20 @@ static ngx_int_t ngx_rtc_rtsp_unauthorized(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
 static ngx_int_t ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
+static ngx_int_t ngx_rtc_rtsp_setup(ngx_rtc_rtsp_t *rtsp);
 static ngx_int_t ngx_rtc_rtsp_setup_done(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
+static ngx_int_t ngx_rtc_rtsp_setup_next(ngx_rtc_rtsp_t *rtsp);
 static ngx_int_t ngx_rtc_rtsp_play_done(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
 static ngx_int_t ngx_rtc_rtsp_keepalive_done(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
 static ngx_int_t ngx_rtc_rtsp_server_request(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
-static void ngx_rtc_rtsp_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m);
-static void ngx_rtc_rtsp_au(void *data, u_char *au, size_t len,
-    uint32_t rtp_ts, ngx_uint_t key);
 static ngx_int_t ngx_rtc_rtsp_request(ngx_rtc_rtsp_t *rtsp,
     const char *method, ngx_str_t *url, const char *headers);
-static ngx_int_t ngx_rtc_rtsp_flush(ngx_rtc_rtsp_t *rtsp);
-static ngx_int_t ngx_rtc_rtsp_fail(ngx_rtc_rtsp_t *rtsp, ngx_uint_t level,
-    const char *fmt, ...);
 static ngx_int_t ngx_rtc_rtsp_status_error(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m, const char *method);
-static void ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp);
-static void ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown);
 static void ngx_rtc_rtsp_set_state(ngx_rtc_rtsp_t *rtsp, ngx_uint_t state);
 static u_char *ngx_rtc_rtsp_log_error(ngx_log_t *log, u_char *buf,
     size_t len);
@@ -181,9 +105,109 @@ static const char  ngx_rtc_rtsp_options_method[] = "OPTIONS";
 static const char  ngx_rtc_rtsp_get_parameter_method[] = "GET_PARAMETER";
 
 
+/*
+ * The TLS context of rtsps:// cameras: made by ngx_rtc_rtsp_init_ssl() in
+ * the master for each configuration, inherited by the workers; NULL when
+ * no stream uses rtsps://.  A pool cleanup forgets it with its
+ * configuration.
+ */
+static ngx_ssl_t  *ngx_rtc_rtsp_ssl;
+
+
+ngx_int_t
+ngx_rtc_rtsp_init_ssl(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf)
+{
+    ngx_uint_t              i, need;
+    ngx_ssl_t              *ssl;
+    ngx_pool_cleanup_t     *cln;
+    ngx_rtc_stream_conf_t  *scf;
+
+    ngx_rtc_rtsp_ssl = NULL;
+
+    scf = rmcf->streams.elts;
+    need = 0;
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        if (scf[i].source == NGX_RTC_SOURCE_RTSP
+            && scf[i].url.len > 8
+            && ngx_strncasecmp(scf[i].url.data, (u_char *) "rtsps://", 8)
+               == 0)
+        {
+            need = 1;
+            break;
+        }
+    }
+
+    if (!need) {
+        return NGX_OK;
+    }
+
+    /* as proxy_ssl_verify: verifying needs the certificates to trust */
+
+    if (rmcf->rtsp_ssl_verify == 1
+        && rmcf->rtsp_ssl_trusted_certificate.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no \"rtc_rtsp_ssl_trusted_certificate\" for "
+                           "\"rtc_rtsp_ssl_verify\" of rtsps:// stream \"%V\"",
+                           &scf[i].name);
+        return NGX_ERROR;
+    }
+
+    ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (ssl == NULL) {
+        return NGX_ERROR;
+    }
+
+    ssl->log = cf->log;
+
+    if (ngx_ssl_create(ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(ssl);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_rtc_rtsp_ssl_cleanup;
+    cln->data = ssl;
+
+    if (rmcf->rtsp_ssl_trusted_certificate.len
+        && ngx_ssl_trusted_certificate(cf, ssl,
+                                       &rmcf->rtsp_ssl_trusted_certificate,
+                                       NGX_RTC_RTSP_VERIFY_DEPTH)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_rtc_rtsp_ssl = ssl;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_rtc_rtsp_ssl_cleanup(void *data)
+{
+    ngx_ssl_t *ssl = data;
+
+    if (ngx_rtc_rtsp_ssl == ssl) {
+        ngx_rtc_rtsp_ssl = NULL;
+    }
+
+    ngx_ssl_cleanup_ctx(ssl);
+}
+
+
 ngx_rtc_rtsp_t *
 ngx_rtc_rtsp_start(ngx_rtc_rtsp_conf_t *conf)
 {
+    ngx_uint_t       i;
     ngx_pool_t      *pool;
     ngx_rtc_rtsp_t  *rtsp;
 
@@ -218,12 +242,20 @@ ngx_rtc_rtsp_start(ngx_rtc_rtsp_conf_t *conf)
     rtsp->rbuf = ngx_palloc(pool, NGX_RTC_RTSP_RBUF_SIZE);
     rtsp->wbuf = ngx_palloc(pool, NGX_RTC_RTSP_WBUF_SIZE);
     rtsp->au = ngx_palloc(pool, NGX_RTC_RTSP_AU_SIZE);
+    rtsp->audio_buf = ngx_palloc(pool, NGX_RTC_AUDIO_AU_MAX);
     rtsp->sdp = ngx_palloc(pool, sizeof(ngx_rtc_sdp_t));
 
     if (rtsp->rbuf == NULL || rtsp->wbuf == NULL || rtsp->au == NULL
-        || rtsp->sdp == NULL)
+        || rtsp->audio_buf == NULL || rtsp->sdp == NULL)
     {
         goto failed;
+    }
+
+    if (conf->udp) {
+        rtsp->ubuf = ngx_palloc(pool, NGX_RTC_RTSP_UBUF_SIZE);
+        if (rtsp->ubuf == NULL) {
+            goto failed;
+        }
     }
 
     rtsp->rpos = rtsp->rbuf;
@@ -235,6 +267,11 @@ ngx_rtc_rtsp_start(ngx_rtc_rtsp_conf_t *conf)
     rtsp->wend = rtsp->wbuf + NGX_RTC_RTSP_WBUF_SIZE;
 
     rtsp->reason.data = rtsp->reason_buf;
+
+    for (i = 0; i < 2; i++) {
+        rtsp->tracks[i].rtsp = rtsp;
+        rtsp->tracks[i].url.data = rtsp->tracks[i].url_buf;
+    }
 
     /* cancelable: they must not keep a gracefully exiting worker alive */
 
@@ -248,20 +285,12 @@ ngx_rtc_rtsp_start(ngx_rtc_rtsp_conf_t *conf)
     rtsp->keepalive.log = &rtsp->log;
     rtsp->keepalive.cancelable = 1;
 
+    rtsp->tick.handler = ngx_rtc_rtsp_tick_handler;
+    rtsp->tick.data = rtsp;
+    rtsp->tick.log = &rtsp->log;
+    rtsp->tick.cancelable = 1;
+
     rtsp->backoff = NGX_RTC_RTSP_BACKOFF_MIN;
-
-    if (rtsp->url.tls) {
-        (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
-                                 "rtsps is not supported yet: %V",
-                                 &rtsp->url.redacted);
-
-        ngx_log_error(NGX_LOG_ERR, &rtsp->log, 0, "rtc rtsp %V",
-                      &rtsp->reason);
-
-        ngx_rtc_rtsp_set_state(rtsp, NGX_RTC_RTSP_RETRYING);
-
-        return rtsp;
-    }
 
     ngx_rtc_rtsp_connect(rtsp);
 
@@ -342,6 +371,9 @@ ngx_rtc_rtsp_connect(ngx_rtc_rtsp_t *rtsp)
     c->idle = 1;
 
     rtsp->step = ngx_rtc_rtsp_step_connect;
+    rtsp->udp = rtsp->conf.udp;
+    rtsp->fallback = 0;
+    rtsp->ssrc = (uint32_t) ngx_random();
 
     ngx_add_timer(c->write, rtsp->conf.timeout);
 
@@ -416,9 +448,194 @@ ngx_rtc_rtsp_test_connect(ngx_rtc_rtsp_t *rtsp, ngx_connection_t *c)
 }
 
 
+/* connected (and TLS set up): the first request */
+
+static ngx_int_t
+ngx_rtc_rtsp_begin(ngx_rtc_rtsp_t *rtsp)
+{
+    ngx_connection_t  *c;
+
+    c = rtsp->peer.connection;
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                   "rtc rtsp connected to %V", &rtsp->url.hostport);
+
+    /* until PLAY is answered, the read timer is the response timeout */
+
+    ngx_add_timer(c->read, rtsp->conf.timeout);
+
+    rtsp->step = ngx_rtc_rtsp_step_options;
+
+    return ngx_rtc_rtsp_request(rtsp, ngx_rtc_rtsp_options_method,
+                                &rtsp->url.uri, NULL);
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_ssl_init(ngx_rtc_rtsp_t *rtsp, ngx_connection_t *c)
+{
+    u_char     *host;
+    ngx_int_t   rc;
+
+    if (ngx_rtc_rtsp_ssl == NULL) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
+                                 "no TLS context for %V (the module did not "
+                                 "call ngx_rtc_rtsp_init_ssl)",
+                                 &rtsp->url.redacted);
+    }
+
+    /* ngx_ssl_connection_t lives in c->pool: freed in ngx_rtc_rtsp_close() */
+
+    c->pool = ngx_create_pool(256, &rtsp->log);
+    if (c->pool == NULL) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT, "out of memory");
+    }
+
+    if (ngx_ssl_create_connection(ngx_rtc_rtsp_ssl, c,
+                                  NGX_SSL_BUFFER|NGX_SSL_CLIENT)
+        != NGX_OK)
+    {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
+                                 "cannot start TLS with %V",
+                                 &rtsp->url.redacted);
+    }
+
+    /* RFC 6066 3: a host name, never an address, goes into SNI */
+
+    if (rtsp->url.host.len
+        && rtsp->url.host.data[0] != '['
+        && ngx_inet_addr(rtsp->url.host.data, rtsp->url.host.len)
+           == INADDR_NONE)
+    {
+        host = ngx_pnalloc(rtsp->pool, rtsp->url.host.len + 1);
+        if (host == NULL) {
+            return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT, "out of memory");
+        }
+
+        (void) ngx_cpystrn(host, rtsp->url.host.data, rtsp->url.host.len + 1);
+
+        if (SSL_set_tlsext_host_name(c->ssl->connection, (char *) host) == 0)
+        {
+            ngx_ssl_error(NGX_LOG_ERR, &rtsp->log, 0,
+                          "SSL_set_tlsext_host_name(\"%s\") failed", host);
+        }
+    }
+
+    rtsp->step = ngx_rtc_rtsp_step_handshake;
+    rtsp->log.action = "SSL handshaking to camera";
+
+    rc = ngx_ssl_handshake(c);
+
+    if (rc == NGX_AGAIN) {
+        if (!c->write->timer_set) {
+            ngx_add_timer(c->write, rtsp->conf.timeout);
+        }
+
+        c->ssl->handler = ngx_rtc_rtsp_ssl_handshake_handler;
+        return NGX_OK;
+    }
+
+    return ngx_rtc_rtsp_ssl_handshake(rtsp, c);
+}
+
+
+static void
+ngx_rtc_rtsp_ssl_handshake_handler(ngx_connection_t *c)
+{
+    ngx_rtc_rtsp_t  *rtsp;
+
+    rtsp = c->data;
+
+    if (ngx_rtc_rtsp_ssl_handshake(rtsp, c) != NGX_OK) {
+        ngx_rtc_rtsp_retry_later(rtsp);
+    }
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_ssl_handshake(ngx_rtc_rtsp_t *rtsp, ngx_connection_t *c)
+{
+    long                  rc;
+    u_char                ip[NGX_INET6_ADDRSTRLEN + 1];
+    size_t                n;
+    X509                 *cert;
+    ngx_rtc_main_conf_t  *rmcf;
+
+    rtsp->log.action = NULL;
+
+    if (!c->ssl->handshaked) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR, "TLS handshake with %V %s",
+                                 &rtsp->url.redacted,
+                                 c->write->timedout || c->read->timedout
+                                 ? "timed out" : "failed");
+    }
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+
+    if (rmcf->rtsp_ssl_verify == 1) {
+        rc = SSL_get_verify_result(c->ssl->connection);
+
+        if (rc != X509_V_OK) {
+            return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
+                                     "certificate of %V not trusted: %s",
+                                     &rtsp->url.redacted,
+                                     X509_verify_cert_error_string(rc));
+        }
+
+        /* a name as ngx_ssl_check_host() does; an address in its SANs */
+
+        cert = SSL_get_peer_certificate(c->ssl->connection);
+        rc = 0;
+
+        if (cert) {
+            if (rtsp->url.host.data[0] == '['
+                || ngx_inet_addr(rtsp->url.host.data, rtsp->url.host.len)
+                   != INADDR_NONE)
+            {
+                n = rtsp->url.host.len;
+
+                if (rtsp->url.host.data[0] == '[' && n > 2) {
+                    n -= 2;
+                    (void) ngx_cpystrn(ip, rtsp->url.host.data + 1,
+                                       ngx_min(n, NGX_INET6_ADDRSTRLEN) + 1);
+
+                } else {
+                    (void) ngx_cpystrn(ip, rtsp->url.host.data,
+                                       ngx_min(n, NGX_INET6_ADDRSTRLEN) + 1);
+                }
+
+                rc = (X509_check_ip_asc(cert, (char *) ip, 0) == 1);
+
+            } else {
+                rc = (ngx_ssl_check_host(c, &rtsp->url.host) == NGX_OK);
+            }
+
+            X509_free(cert);
+        }
+
+        if (!rc) {
+            return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
+                                     "certificate of %V does not match "
+                                     "\"%V\"", &rtsp->url.redacted,
+                                     &rtsp->url.host);
+        }
+    }
+
+    c->read->handler = ngx_rtc_rtsp_read_handler;
+    c->write->handler = ngx_rtc_rtsp_write_handler;
+
+    return ngx_rtc_rtsp_begin(rtsp);
+}
+
+
 static void
 ngx_rtc_rtsp_write_handler(ngx_event_t *wev)
 {
+    ngx_int_t          rc;
     ngx_rtc_rtsp_t    *rtsp;
     ngx_connection_t  *c;
 
@@ -454,23 +671,14 @@ ngx_rtc_rtsp_write_handler(ngx_event_t *wev)
         return;
     }
 
-    if (wev->timer_set) {
-        ngx_del_timer(wev);
+    if (rtsp->url.tls) {
+        rc = ngx_rtc_rtsp_ssl_init(rtsp, c);
+
+    } else {
+        rc = ngx_rtc_rtsp_begin(rtsp);
     }
 
-    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
-                   "rtc rtsp connected to %V", &rtsp->url.hostport);
-
-    /* from now on the read timer is the response and no-data timeout */
-
-    ngx_add_timer(c->read, rtsp->conf.timeout);
-
-    rtsp->step = ngx_rtc_rtsp_step_options;
-
-    if (ngx_rtc_rtsp_request(rtsp, ngx_rtc_rtsp_options_method,
-                             &rtsp->url.uri, NULL)
-        != NGX_OK)
-    {
+    if (rc != NGX_OK) {
         ngx_rtc_rtsp_retry_later(rtsp);
     }
 }
@@ -482,6 +690,7 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
     size_t               n;
     ssize_t              size;
     ngx_int_t            rc;
+    ngx_uint_t           reads;
     ngx_rtc_rtsp_t      *rtsp;
     ngx_connection_t    *c;
     ngx_rtc_rtsp_msg_t   m;
@@ -501,18 +710,11 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
     }
 
     if (rev->timedout) {
-        if (rtsp->step == ngx_rtc_rtsp_step_playing) {
-            (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
-                                     "no data from %V for %M ms",
-                                     &rtsp->url.redacted, rtsp->conf.timeout);
-
-        } else {
-            (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
-                                     "no answer to %s from %V within %M ms",
-                                     rtsp->pending_method
-                                     ? rtsp->pending_method : "request",
-                                     &rtsp->url.redacted, rtsp->conf.timeout);
-        }
+        (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "no answer to %s from %V within %M ms",
+                                 rtsp->pending_method
+                                 ? rtsp->pending_method : "request",
+                                 &rtsp->url.redacted, rtsp->conf.timeout);
 
         ngx_rtc_rtsp_retry_later(rtsp);
         return;
@@ -529,7 +731,15 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
         return;
     }
 
-    for ( ;; ) {
+    for (reads = 0; /* void */; reads++) {
+
+        if (reads == NGX_RTC_RTSP_READS) {
+
+            /* a fast camera must not starve the worker: continue later */
+
+            ngx_post_event(rev, &ngx_posted_events);
+            return;
+        }
 
         /*
          * Keep room for one whole message: the parser refuses any larger
@@ -608,7 +818,11 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
         return;
     }
 
-    ngx_add_timer(rev, rtsp->conf.timeout);
+    /* while playing, the tick watches the media instead */
+
+    if (rtsp->step != ngx_rtc_rtsp_step_playing) {
+        ngx_add_timer(rev, rtsp->conf.timeout);
+    }
 }
 
 
@@ -642,7 +856,7 @@ ngx_rtc_rtsp_keepalive_handler(ngx_event_t *ev)
     /*
      * RFC 2326 10.8: GET_PARAMETER with no body as a ping; OPTIONS for
      * servers that do not list it in Public.  A reply that never comes is
-     * not an error: the data flow is what the read timeout watches.
+     * not an error: the data flow is what the tick watches.
      */
 
     method = rtsp->get_parameter ? ngx_rtc_rtsp_get_parameter_method
@@ -657,14 +871,45 @@ ngx_rtc_rtsp_keepalive_handler(ngx_event_t *ev)
 }
 
 
+/* while playing, every second: the no-data timeout, receiver reports */
+
+static void
+ngx_rtc_rtsp_tick_handler(ngx_event_t *ev)
+{
+    ngx_rtc_rtsp_t  *rtsp;
+
+    rtsp = ev->data;
+
+    if (rtsp->step != ngx_rtc_rtsp_step_playing) {
+        return;
+    }
+
+    if (ngx_current_msec - rtsp->last_media >= rtsp->conf.timeout) {
+        (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "no data from %V for %M ms",
+                                 &rtsp->url.redacted, rtsp->conf.timeout);
+        ngx_rtc_rtsp_retry_later(rtsp);
+        return;
+    }
+
+    if (ngx_current_msec - rtsp->last_rr >= NGX_RTC_RTSP_RR_INTERVAL) {
+        if (ngx_rtc_rtsp_media_send_rr(rtsp) != NGX_OK) {
+            ngx_rtc_rtsp_retry_later(rtsp);
+            return;
+        }
+    }
+
+    ngx_add_timer(ev, NGX_RTC_RTSP_TICK);
+}
+
+
 static ngx_int_t
 ngx_rtc_rtsp_process(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
 {
     switch (m->type) {
 
     case NGX_RTC_RTSP_INTERLEAVED:
-        ngx_rtc_rtsp_rtp(rtsp, m);
-        return NGX_OK;
+        return ngx_rtc_rtsp_media_interleaved(rtsp, m);
 
     case NGX_RTC_RTSP_REQUEST:
         return ngx_rtc_rtsp_server_request(rtsp, m);
@@ -695,7 +940,7 @@ ngx_rtc_rtsp_response(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
         return ngx_rtc_rtsp_unauthorized(rtsp, m);
     }
 
-    rtsp->auth_retried = 0;
+    rtsp->auth_tries = 0;
 
     switch (rtsp->step) {
 
@@ -743,9 +988,14 @@ ngx_rtc_rtsp_unauthorized(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
     }
 
     /*
-     * One retry with the credentials; another only when the camera says
-     * the Digest nonce went stale (RFC 7616 3.3), not the password wrong.
+     * One retry with the credentials; more only when the camera says the
+     * Digest nonce went stale (RFC 7616 3.3), not the password wrong, and
+     * never more than NGX_RTC_RTSP_AUTH_TRIES in a row.
      */
+
+    if (rtsp->auth_tries >= NGX_RTC_RTSP_AUTH_TRIES) {
+        return ngx_rtc_rtsp_status_error(rtsp, m, NULL);
+    }
 
     rc = NGX_DECLINED;
 
@@ -754,14 +1004,14 @@ ngx_rtc_rtsp_unauthorized(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
     }
 
     if (rc == NGX_OK) {
-        if (rtsp->auth_retried && !rtsp->digest.stale) {
+        if (rtsp->auth_tries && !rtsp->digest.stale) {
             return ngx_rtc_rtsp_status_error(rtsp, m, NULL);
         }
 
         rtsp->auth = NGX_RTC_RTSP_AUTH_DIGEST;
 
     } else if (m->auth_basic.data) {
-        if (rtsp->auth_retried) {
+        if (rtsp->auth_tries) {
             return ngx_rtc_rtsp_status_error(rtsp, m, NULL);
         }
 
@@ -773,7 +1023,7 @@ ngx_rtc_rtsp_unauthorized(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
                                  m->status, &m->reason, &rtsp->url.redacted);
     }
 
-    rtsp->auth_retried = 1;
+    rtsp->auth_tries++;
 
     ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
                    "rtc rtsp retrying with %s authentication",
@@ -788,14 +1038,10 @@ ngx_rtc_rtsp_unauthorized(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
 static ngx_int_t
 ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
 {
-    ngx_str_t             base, sprop;
-    ngx_uint_t            i, j, codec;
+    ngx_str_t             base;
+    ngx_uint_t            i;
     ngx_rtc_sdp_t        *sdp;
-    ngx_rtc_sdp_fmt_t    *fmt, *f;
-    ngx_rtc_sdp_media_t  *media, *video;
-    static const char    *sprops[] = {
-        "sprop-vps", "sprop-sps", "sprop-pps"
-    };
+    ngx_rtc_sdp_media_t  *media, *video, *audio;
 
     if (m->status != 200) {
         return ngx_rtc_rtsp_status_error(rtsp, m, "DESCRIBE");
@@ -830,18 +1076,49 @@ ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
                                  sdp->err ? sdp->err : "unknown error");
     }
 
-    /* the first video track; others are skipped */
+    if (ngx_rtc_rtsp_resolve_url(&base, &sdp->control, rtsp->play_buf,
+                                 NGX_RTC_URL_MAX, &rtsp->play_url)
+        != NGX_OK)
+    {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "invalid control URL in the SDP of %V",
+                                 &rtsp->url.redacted);
+    }
+
+    /* the first video track, and the first audio track we can carry */
 
     video = NULL;
+    audio = NULL;
+    rtsp->ntracks = 0;
 
     for (i = 0; i < sdp->nmedia; i++) {
         media = &sdp->media[i];
 
-        if (media->type.len == 5
-            && ngx_strncasecmp(media->type.data, (u_char *) "video", 5) == 0
-            && video == NULL)
+        if (video == NULL
+            && media->nfmts
+            && media->type.len == 5
+            && ngx_strncasecmp(media->type.data, (u_char *) "video", 5) == 0)
         {
             video = media;
+            continue;
+        }
+
+        if (audio == NULL
+            && media->nfmts
+            && media->type.len == 5
+            && ngx_strncasecmp(media->type.data, (u_char *) "audio", 5) == 0)
+        {
+            if (rtsp->conf.audio == NGX_RTC_AUDIO_OFF) {
+                ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                              "rtc rtsp %V: skipping audio track %ui: "
+                              "audio=off", &rtsp->url.redacted, i);
+                continue;
+            }
+
+            if (ngx_rtc_rtsp_media_audio(rtsp, &base, media) == NGX_OK) {
+                audio = media;
+            }
+
             continue;
         }
 
@@ -851,160 +1128,192 @@ ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
                       media->nfmts ? &media->fmts[0].name : &media->type);
     }
 
-    if (video == NULL || video->nfmts == 0) {
+    if (video == NULL) {
         return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
                                  "no video track in the SDP of %V",
                                  &rtsp->url.redacted);
     }
 
-    /* H.264 if offered, else H.265, else the first format */
-
-    fmt = &video->fmts[0];
-    codec = NGX_RTC_CODEC_NONE;
-
-    for (j = 0; j < video->nfmts; j++) {
-        f = &video->fmts[j];
-
-        if (f->name.len == 4
-            && ngx_strncasecmp(f->name.data, (u_char *) "H264", 4) == 0)
-        {
-            fmt = f;
-            codec = NGX_RTC_CODEC_H264;
-            break;
-        }
-
-        if (codec == NGX_RTC_CODEC_NONE
-            && ((f->name.len == 4
-                 && ngx_strncasecmp(f->name.data, (u_char *) "H265", 4) == 0)
-                || (f->name.len == 4
-                    && ngx_strncasecmp(f->name.data, (u_char *) "HEVC", 4)
-                       == 0)))
-        {
-            fmt = f;
-            codec = NGX_RTC_CODEC_H265;
-        }
+    if (ngx_rtc_rtsp_media_video(rtsp, &base, video) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    rtsp->codec = codec;
-    rtsp->pt = fmt->pt;
+    rtsp->ntracks = audio ? 2 : 1;
 
-    ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
-                  "rtc rtsp %V: video %V/%ui, payload type %ui",
-                  &rtsp->url.redacted, &fmt->name,
-                  fmt->clock ? fmt->clock : 90000, fmt->pt);
-
-    if (codec == NGX_RTC_CODEC_H264) {
-        ngx_rtc_h264_depack_init(&rtsp->h264, rtsp->au, NGX_RTC_RTSP_AU_SIZE,
-                                 ngx_rtc_rtsp_au, rtsp);
-
-        /* RFC 6184 8.1: parameter sets before the first in-band ones */
-
-        if (ngx_rtc_sdp_fmtp_param(&fmt->fmtp, "sprop-parameter-sets",
-                                   &sprop)
-            == NGX_OK
-            && ngx_rtc_h264_sprop(&rtsp->h264, sprop.data, sprop.len)
-               != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
-                          "rtc rtsp %V: ignoring invalid "
-                          "sprop-parameter-sets", &rtsp->url.redacted);
-        }
-
-    } else if (codec == NGX_RTC_CODEC_H265) {
-        ngx_rtc_h265_depack_init(&rtsp->h265, rtsp->au, NGX_RTC_RTSP_AU_SIZE,
-                                 ngx_rtc_rtsp_au, rtsp);
-
-        /* RFC 7798 7.1 */
-
-        for (j = 0; j < 3; j++) {
-            if (ngx_rtc_sdp_fmtp_param(&fmt->fmtp, sprops[j], &sprop)
-                == NGX_OK
-                && ngx_rtc_h265_sprop(&rtsp->h265, sprop.data, sprop.len)
-                   != NGX_OK)
-            {
-                ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
-                              "rtc rtsp %V: ignoring invalid %s",
-                              &rtsp->url.redacted, sprops[j]);
-            }
-        }
-
-        if (ngx_rtc_sdp_fmtp_param(&fmt->fmtp, "sprop-max-don-diff", &sprop)
-            == NGX_OK
-            && !(sprop.len == 1 && sprop.data[0] == '0'))
-        {
-            rtsp->h265.donl = 1;
-        }
-
-    } else {
-        ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
-                      "rtc rtsp %V: video codec %V is neither H.264 nor "
-                      "H.265, no frames will be produced",
-                      &rtsp->url.redacted, &fmt->name);
+    if (audio == NULL) {
+        rtsp->conf.codec(rtsp->conf.data, NGX_RTC_TRACK_AUDIO,
+                         NGX_RTC_CODEC_NONE, 0, 0);
     }
 
-    rtsp->conf.codec(rtsp->conf.data, NGX_RTC_TRACK_VIDEO, codec,
-                     fmt->clock ? fmt->clock : 90000, 0);
-
-    if (ngx_rtc_rtsp_resolve_url(&base, &video->control, rtsp->setup_buf,
-                                 NGX_RTC_URL_MAX, &rtsp->setup_url)
-        != NGX_OK
-        || ngx_rtc_rtsp_resolve_url(&base, &sdp->control, rtsp->play_buf,
-                                    NGX_RTC_URL_MAX, &rtsp->play_url)
-           != NGX_OK)
-    {
-        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
-                                 "invalid control URL in the SDP of %V",
-                                 &rtsp->url.redacted);
-    }
-
+    rtsp->setup = NGX_RTC_RTSP_VIDEO;
     rtsp->step = ngx_rtc_rtsp_step_setup;
 
-    return ngx_rtc_rtsp_request(rtsp, "SETUP", &rtsp->setup_url,
-                                "Transport: RTP/AVP/TCP;unicast;"
-                                "interleaved=0-1\r\n");
+    return ngx_rtc_rtsp_setup(rtsp);
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_setup(ngx_rtc_rtsp_t *rtsp)
+{
+    u_char                *p;
+    ngx_rtc_rtsp_track_t  *t;
+
+    t = &rtsp->tracks[rtsp->setup];
+
+    /* RFC 2326 12.39: one channel pair, one port pair per track */
+
+    if (rtsp->udp) {
+        if (ngx_rtc_rtsp_media_udp_open(rtsp, t) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_snprintf(rtsp->transport_buf, sizeof(rtsp->transport_buf) - 1,
+                         "Transport: RTP/AVP;unicast;client_port=%d-%d\r\n",
+                         (int) t->port, (int) t->port + 1);
+
+    } else {
+        t->channel = rtsp->setup * 2;
+
+        p = ngx_snprintf(rtsp->transport_buf, sizeof(rtsp->transport_buf) - 1,
+                         "Transport: RTP/AVP/TCP;unicast;"
+                         "interleaved=%ui-%ui\r\n",
+                         t->channel, t->channel + 1);
+    }
+
+    *p = '\0';
+
+    return ngx_rtc_rtsp_request(rtsp, "SETUP", &t->url,
+                                (const char *) rtsp->transport_buf);
 }
 
 
 static ngx_int_t
 ngx_rtc_rtsp_setup_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
 {
-    ngx_rtc_rtsp_transport_t  t;
+    ngx_rtc_rtsp_track_t      *t;
+    ngx_rtc_rtsp_transport_t   tr;
+
+    t = &rtsp->tracks[rtsp->setup];
 
     if (m->status != 200) {
+
+        /*
+         * 461 Unsupported Transport (RFC 2326 11.4.6) for the first track:
+         * the other transport, once.  A refused audio track is left out.
+         */
+
+        if (m->status == 461 && rtsp->setup == NGX_RTC_RTSP_VIDEO
+            && !rtsp->fallback)
+        {
+            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                          "rtc rtsp %V: 461 to SETUP over %s, trying %s",
+                          &rtsp->url.redacted,
+                          rtsp->udp ? "UDP" : "TCP",
+                          rtsp->udp ? "TCP" : "UDP");
+
+            ngx_rtc_rtsp_media_udp_close(t);
+
+            rtsp->fallback = 1;
+            rtsp->udp = !rtsp->udp;
+
+            if (rtsp->udp && rtsp->ubuf == NULL) {
+                rtsp->ubuf = ngx_palloc(rtsp->pool, NGX_RTC_RTSP_UBUF_SIZE);
+                if (rtsp->ubuf == NULL) {
+                    return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT,
+                                             "out of memory");
+                }
+            }
+
+            return ngx_rtc_rtsp_setup(rtsp);
+        }
+
+        if (rtsp->setup == NGX_RTC_RTSP_AUDIO) {
+            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                          "rtc rtsp %V: %ui %V to SETUP of the audio track, "
+                          "playing video only", &rtsp->url.redacted,
+                          m->status, &m->reason);
+
+            ngx_rtc_rtsp_media_udp_close(t);
+            rtsp->ntracks = 1;
+
+            rtsp->conf.codec(rtsp->conf.data, NGX_RTC_TRACK_AUDIO,
+                             NGX_RTC_CODEC_NONE, 0, 0);
+
+            return ngx_rtc_rtsp_setup_next(rtsp);
+        }
+
         return ngx_rtc_rtsp_status_error(rtsp, m, "SETUP");
     }
 
-    if (m->session.len == 0 || m->session.len > NGX_RTC_RTSP_SESSION_MAX) {
-        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
-                                 "%s Session header from %V",
-                                 m->session.len ? "too long" : "no",
-                                 &rtsp->url.redacted);
+    if (rtsp->session.len == 0) {
+        if (m->session.len == 0 || m->session.len > NGX_RTC_RTSP_SESSION_MAX)
+        {
+            return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                     "%s Session header from %V",
+                                     m->session.len ? "too long" : "no",
+                                     &rtsp->url.redacted);
+        }
+
+        ngx_memcpy(rtsp->session_buf, m->session.data, m->session.len);
+        rtsp->session.data = rtsp->session_buf;
+        rtsp->session.len = m->session.len;
+
+        rtsp->session_timeout = m->session_timeout
+                                ? m->session_timeout
+                                : NGX_RTC_RTSP_SESSION_TIMEOUT;
     }
 
-    ngx_memcpy(rtsp->session_buf, m->session.data, m->session.len);
-    rtsp->session.data = rtsp->session_buf;
-    rtsp->session.len = m->session.len;
+    /* the server may pick other channels or ports than the ones asked for */
 
-    rtsp->session_timeout = m->session_timeout
-                            ? m->session_timeout
-                            : NGX_RTC_RTSP_SESSION_TIMEOUT;
-
-    /* the server may pick other channels than the ones asked for */
-
-    rtsp->channel = 0;
+    ngx_memzero(&tr, sizeof(ngx_rtc_rtsp_transport_t));
+    tr.interleaved[0] = -1;
 
     if (m->transport.data
-        && ngx_rtc_rtsp_parse_transport(&m->transport, &t) == NGX_OK)
+        && ngx_rtc_rtsp_parse_transport(&m->transport, &tr) != NGX_OK)
     {
-        if (t.interleaved[0] < 0 && (t.client_port[0] || t.server_port[0])) {
+        ngx_memzero(&tr, sizeof(ngx_rtc_rtsp_transport_t));
+        tr.interleaved[0] = -1;
+    }
+
+    if (rtsp->udp) {
+        if (tr.interleaved[0] >= 0) {
+            return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                     "%V answered SETUP over UDP with TCP "
+                                     "interleaved channels",
+                                     &rtsp->url.redacted);
+        }
+
+        t->server_rtcp = tr.server_port[1] ? tr.server_port[1]
+                         : tr.server_port[0] ? tr.server_port[0] + 1 : 0;
+
+        ngx_log_debug3(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                       "rtc rtsp track %ui: client port %d, server RTCP %d",
+                       rtsp->setup, (int) t->port, (int) t->server_rtcp);
+
+    } else {
+        if (tr.interleaved[0] < 0 && (tr.client_port[0] || tr.server_port[0]))
+        {
             return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
                                      "%V answered SETUP with UDP transport",
                                      &rtsp->url.redacted);
         }
 
-        if (t.interleaved[0] >= 0) {
-            rtsp->channel = t.interleaved[0];
+        if (tr.interleaved[0] >= 0) {
+            t->channel = tr.interleaved[0];
         }
+    }
+
+    t->active = 1;
+
+    return ngx_rtc_rtsp_setup_next(rtsp);
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_setup_next(ngx_rtc_rtsp_t *rtsp)
+{
+    if (++rtsp->setup < rtsp->ntracks) {
+        return ngx_rtc_rtsp_setup(rtsp);
     }
 
     rtsp->step = ngx_rtc_rtsp_step_play;
@@ -1017,23 +1326,38 @@ ngx_rtc_rtsp_setup_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
 static ngx_int_t
 ngx_rtc_rtsp_play_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
 {
+    ngx_connection_t  *c;
+
     if (m->status != 200) {
         return ngx_rtc_rtsp_status_error(rtsp, m, "PLAY");
     }
 
     rtsp->step = ngx_rtc_rtsp_step_playing;
-    rtsp->backoff = NGX_RTC_RTSP_BACKOFF_MIN;
     rtsp->reason.len = 0;
+    rtsp->last_media = ngx_current_msec;
 
     ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
-                  "rtc rtsp %V: playing, session timeout %uis",
-                  &rtsp->url.redacted, rtsp->session_timeout);
+                  "rtc rtsp %V: playing over %s, %ui track%s, "
+                  "session timeout %uis", &rtsp->url.redacted,
+                  rtsp->udp ? "UDP" : "TCP", rtsp->ntracks,
+                  rtsp->ntracks > 1 ? "s" : "", rtsp->session_timeout);
 
     ngx_rtc_rtsp_set_state(rtsp, NGX_RTC_RTSP_PLAYING);
 
-    ngx_add_timer(&rtsp->keepalive, rtsp->session_timeout * 500);
+    /* the tick watches the media from now on */
 
-    return NGX_OK;
+    c = rtsp->peer.connection;
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    ngx_add_timer(&rtsp->keepalive, rtsp->session_timeout * 500);
+    ngx_add_timer(&rtsp->tick, NGX_RTC_RTSP_TICK);
+
+    /* a first report opens the way through NATs and firewalls for UDP */
+
+    return ngx_rtc_rtsp_media_send_rr(rtsp);
 }
 
 
@@ -1101,90 +1425,6 @@ ngx_rtc_rtsp_server_request(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
     rtsp->wlast = p;
 
     return ngx_rtc_rtsp_flush(rtsp);
-}
-
-
-static void
-ngx_rtc_rtsp_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
-{
-    int64_t            now;
-    struct timeval     tv;
-    ngx_rtc_rtp_hdr_t  h;
-
-    /*
-     * The channel pair given by SETUP: RTP on the first, RTCP on the
-     * second (ignored).  Data may come before the PLAY response.
-     */
-
-    if (m->channel != rtsp->channel
-        || rtsp->step < ngx_rtc_rtsp_step_play)
-    {
-        return;
-    }
-
-    if (ngx_rtc_rtp_parse(m->data.data, m->data.len, &h) != NGX_OK
-        || h.pt != rtsp->pt)
-    {
-        return;
-    }
-
-    rtsp->packets++;
-
-    if (rtsp->codec != NGX_RTC_CODEC_H264
-        && rtsp->codec != NGX_RTC_CODEC_H265)
-    {
-        return;
-    }
-
-    /* capture time: when the first packet of an access unit arrived */
-
-    if (!rtsp->au_started || h.ts != rtsp->au_ts) {
-        ngx_gettimeofday(&tv);
-        now = (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-
-        rtsp->au_prev_capture = rtsp->au_started ? rtsp->au_capture : now;
-        rtsp->au_capture = now;
-        rtsp->au_ts = h.ts;
-        rtsp->au_started = 1;
-    }
-
-    if (rtsp->codec == NGX_RTC_CODEC_H264) {
-        (void) ngx_rtc_h264_depacketize(&rtsp->h264, h.payload,
-                                        h.payload_len, h.seq, h.ts, h.marker);
-
-    } else {
-        (void) ngx_rtc_h265_depacketize(&rtsp->h265, h.payload,
-                                        h.payload_len, h.seq, h.ts, h.marker);
-    }
-}
-
-
-static void
-ngx_rtc_rtsp_au(void *data, u_char *au, size_t len, uint32_t rtp_ts,
-    ngx_uint_t key)
-{
-    ngx_rtc_rtsp_t *rtsp = data;
-
-    ngx_rtc_frame_t  f;
-
-    /*
-     * An access unit completes on its marker bit or on the first packet
-     * of the next one; in the latter case its capture time is the
-     * previous one.
-     */
-
-    ngx_memzero(&f, sizeof(ngx_rtc_frame_t));
-
-    f.track = NGX_RTC_TRACK_VIDEO;
-    f.rtp_ts = rtp_ts;
-    f.capture = (rtp_ts == rtsp->au_ts) ? rtsp->au_capture
-                                        : rtsp->au_prev_capture;
-    f.flags = key ? NGX_RTC_FRAME_KEY : 0;
-    f.len = len;
-
-    rtsp->frames++;
-
-    rtsp->conf.frame(rtsp->conf.data, &f, au, len);
 }
 
 
@@ -1266,7 +1506,7 @@ ngx_rtc_rtsp_request(ngx_rtc_rtsp_t *rtsp, const char *method,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_rtc_rtsp_flush(ngx_rtc_rtsp_t *rtsp)
 {
     ssize_t            n;
@@ -1316,7 +1556,7 @@ ngx_rtc_rtsp_flush(ngx_rtc_rtsp_t *rtsp)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_rtc_rtsp_fail(ngx_rtc_rtsp_t *rtsp, ngx_uint_t level, const char *fmt,
     ...)
 {
@@ -1361,7 +1601,7 @@ ngx_rtc_rtsp_status_error(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m,
 }
 
 
-static void
+void
 ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
 {
     if (rtsp->reason.len == 0) {
@@ -1383,15 +1623,20 @@ ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
 
     ngx_rtc_rtsp_set_state(rtsp, NGX_RTC_RTSP_RETRYING);
 
+    if (rtsp->retry.timer_set) {
+        ngx_del_timer(&rtsp->retry);
+    }
+
     ngx_add_timer(&rtsp->retry, rtsp->backoff);
 
     rtsp->backoff = ngx_min(rtsp->backoff * 2, NGX_RTC_RTSP_BACKOFF_MAX);
 }
 
 
-static void
+void
 ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
 {
+    ngx_pool_t        *pool;
     ngx_connection_t  *c;
 
     c = rtsp->peer.connection;
@@ -1405,12 +1650,29 @@ ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
                                         NULL);
         }
 
+        if (c->ssl) {
+            c->ssl->no_wait_shutdown = 1;
+            (void) ngx_ssl_shutdown(c);
+        }
+
+        pool = c->pool;
+
         ngx_close_connection(c);
         rtsp->peer.connection = NULL;
+
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
     }
+
+    ngx_rtc_rtsp_media_reset(rtsp);
 
     if (rtsp->keepalive.timer_set) {
         ngx_del_timer(&rtsp->keepalive);
+    }
+
+    if (rtsp->tick.timer_set) {
+        ngx_del_timer(&rtsp->tick);
     }
 
     rtsp->step = ngx_rtc_rtsp_step_idle;
@@ -1418,10 +1680,12 @@ ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
     rtsp->pending_method = NULL;
     rtsp->session.len = 0;
     rtsp->auth = NGX_RTC_RTSP_AUTH_NONE;
-    rtsp->auth_retried = 0;
+    rtsp->auth_tries = 0;
     rtsp->get_parameter = 0;
-    rtsp->au_started = 0;
-    rtsp->channel = 0;
+    rtsp->ntracks = 0;
+    rtsp->garbage = 0;
+    rtsp->produced = 0;
+    rtsp->log.action = NULL;
 
     rtsp->rpos = rtsp->rbuf;
     rtsp->rlast = rtsp->rbuf;

@@ -733,6 +733,10 @@ ngx_rtc_rtsp_has_method(ngx_str_t *public, const char *method)
 
     /* Public: OPTIONS, DESCRIBE, GET_PARAMETER, ... */
 
+    if (public->len == 0) {
+        return 0;                       /* no header: data may be NULL */
+    }
+
     len = ngx_strlen(method);
 
     p = public->data;

@@ -60,6 +60,8 @@ static ngx_int_t ngx_rtc_sdp_error(ngx_rtc_sdp_t *sdp, const char *err,
     ngx_uint_t line);
 static u_char *ngx_rtc_sdp_printf(u_char *p, u_char *last,
     const char *fmt, ...);
+static u_char *ngx_rtc_sdp_write_ssrc(u_char *p, u_char *last,
+    ngx_rtc_sdp_answer_t *a, ngx_rtc_sdp_answer_media_t *am, uint32_t ssrc);
 static u_char *ngx_rtc_sdp_write_media(u_char *p, u_char *last,
     ngx_rtc_sdp_answer_t *a, ngx_rtc_sdp_answer_media_t *am,
     ngx_uint_t first);
@@ -724,6 +726,10 @@ ngx_rtc_sdp_fmtp_param(ngx_str_t *fmtp, const char *name, ngx_str_t *value)
     size_t      len;
     ngx_str_t   key, val;
 
+    if (fmtp->len == 0) {
+        return NGX_DECLINED;            /* no a=fmtp: data may be NULL */
+    }
+
     len = ngx_strlen(name);
 
     p = fmtp->data;
@@ -979,8 +985,16 @@ ngx_rtc_sdp_write_media(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a,
         return ngx_rtc_sdp_printf(p, last, "a=inactive" CRLF);
     }
 
+    if (am->rtx_pt) {
+        p = ngx_rtc_sdp_printf(p, last, "m=%V 9 %V %ui %ui" CRLF,
+                               &am->type, &am->proto, am->pt, am->rtx_pt);
+
+    } else {
+        p = ngx_rtc_sdp_printf(p, last, "m=%V 9 %V %ui" CRLF,
+                               &am->type, &am->proto, am->pt);
+    }
+
     p = ngx_rtc_sdp_printf(p, last,
-                           "m=%V 9 %V %ui" CRLF
                            "c=IN IP4 0.0.0.0" CRLF
                            "a=rtcp:9 IN IP4 0.0.0.0" CRLF
                            "a=ice-ufrag:%V" CRLF
@@ -988,7 +1002,6 @@ ngx_rtc_sdp_write_media(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a,
                            "a=ice-options:trickle" CRLF
                            "a=fingerprint:%V" CRLF
                            "a=setup:passive" CRLF,
-                           &am->type, &am->proto, am->pt,
                            &a->ice_ufrag, &a->ice_pwd, &a->fingerprint);
 
     if (am->mid.len) {
@@ -1041,18 +1054,30 @@ ngx_rtc_sdp_write_media(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a,
                                am->pt, &am->fmtp);
     }
 
+    /* RFC 4588, 8.6: the RTX payload type and the one it repairs */
+
+    if (am->rtx_pt) {
+        p = ngx_rtc_sdp_printf(p, last,
+                               "a=rtpmap:%ui rtx/%ui" CRLF
+                               "a=fmtp:%ui apt=%ui" CRLF,
+                               am->rtx_pt, am->clock, am->rtx_pt, am->pt);
+
+        /* RFC 5576, 4.2: the RTX stream's SSRC goes with the media's */
+
+        p = ngx_rtc_sdp_printf(p, last, "a=ssrc-group:FID %uD %uD" CRLF,
+                               am->ssrc, am->rtx_ssrc);
+    }
+
     /* RFC 5576, 4.1 and RFC 8830, 2: what Chromium reads for its track */
 
-    if (a->cname.len) {
-        p = ngx_rtc_sdp_printf(p, last, "a=ssrc:%uD cname:%V" CRLF,
-                               am->ssrc, &a->cname);
+    p = ngx_rtc_sdp_write_ssrc(p, last, a, am, am->ssrc);
+
+    if (am->rtx_pt) {
+        p = ngx_rtc_sdp_write_ssrc(p, last, a, am, am->rtx_ssrc);
     }
 
     if (a->msid.len && am->mid.len) {
-        p = ngx_rtc_sdp_printf(p, last,
-                               "a=ssrc:%uD msid:%V %V-%V" CRLF
-                               "a=msid:%V %V-%V" CRLF,
-                               am->ssrc, &a->msid, &a->msid, &am->mid,
+        p = ngx_rtc_sdp_printf(p, last, "a=msid:%V %V-%V" CRLF,
                                &a->msid, &a->msid, &am->mid);
     }
 
@@ -1064,6 +1089,24 @@ ngx_rtc_sdp_write_media(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a,
         }
 
         p = ngx_rtc_sdp_printf(p, last, "a=end-of-candidates" CRLF);
+    }
+
+    return p;
+}
+
+
+static u_char *
+ngx_rtc_sdp_write_ssrc(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a,
+    ngx_rtc_sdp_answer_media_t *am, uint32_t ssrc)
+{
+    if (a->cname.len) {
+        p = ngx_rtc_sdp_printf(p, last, "a=ssrc:%uD cname:%V" CRLF,
+                               ssrc, &a->cname);
+    }
+
+    if (a->msid.len && am->mid.len) {
+        p = ngx_rtc_sdp_printf(p, last, "a=ssrc:%uD msid:%V %V-%V" CRLF,
+                               ssrc, &a->msid, &a->msid, &am->mid);
     }
 
     return p;

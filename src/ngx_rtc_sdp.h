@@ -35,6 +35,9 @@
 #define NGX_RTC_SDP_FB_REMB        0x08
 #define NGX_RTC_SDP_FB_TWCC        0x10
 
+/* the answer can name an RTX stream (RFC 4588) beside a video codec */
+#define NGX_RTC_SDP_RTX            1
+
 
 typedef struct {
     ngx_uint_t                  pt;
@@ -103,6 +106,8 @@ typedef struct {
     ngx_str_t                   fmtp;
     ngx_uint_t                  rtcp_fb;
     uint32_t                    ssrc;
+    ngx_uint_t                  rtx_pt;    /* 0: no RTX */
+    uint32_t                    rtx_ssrc;
 } ngx_rtc_sdp_answer_media_t;
 
 

@@ -13,6 +13,7 @@
 #include <ngx_rtc_srtp.h>
 #include <ngx_rtc_rtp.h>
 #include <ngx_rtc_gloop.h>
+#include <ngx_rtc_negotiate.h>
 #include <openssl/rand.h>
 
 
@@ -26,31 +27,47 @@
 #define NGX_RTC_SESSION_CONNECT_TIMEOUT  30000
 #define NGX_RTC_SESSION_RTCP_INTERVAL    1000
 #define NGX_RTC_SESSION_SILENCE          20000
+#define NGX_RTC_SESSION_JUMP_INTERVAL    500    /* PLI/FIR rate limit */
+
+/*
+ * After a jump to a keyframe its frames go out again with timestamps
+ * following the last frame sent: this far (90 kHz) after it.
+ */
+#define NGX_RTC_SESSION_TS_STEP          3000
 
 
-static ngx_int_t ngx_rtc_session_negotiate(ngx_rtc_stream_t *st,
-    ngx_rtc_sdp_t *offer, ngx_rtc_sdp_answer_t *ans, ngx_uint_t *video,
-    ngx_pool_t *pool, ngx_rtc_session_result_t *res);
-static ngx_rtc_sdp_fmt_t *ngx_rtc_session_h264(ngx_rtc_sdp_media_t *m);
-static void ngx_rtc_session_mismatch(ngx_rtc_stream_t *st,
-    ngx_rtc_sdp_media_t *m, ngx_pool_t *pool, ngx_rtc_session_result_t *res);
+static ngx_uint_t ngx_rtc_session_audio_codec(ngx_rtc_stream_t *st);
+static ngx_int_t ngx_rtc_session_ssrcs(ngx_rtc_session_t *s);
 static u_char *ngx_rtc_session_log_error(ngx_log_t *log, u_char *buf,
     size_t len);
 static void ngx_rtc_session_recv(void *data, u_char *buf, size_t len);
+static void ngx_rtc_session_rtcp(ngx_rtc_session_t *s, u_char *buf,
+    size_t len);
+static void ngx_rtc_session_report(ngx_rtc_session_t *s,
+    ngx_rtc_rtcp_rb_t *rb);
+static void ngx_rtc_session_retransmit(ngx_rtc_session_t *s,
+    ngx_rtc_rtcp_info_t *info);
+static void ngx_rtc_session_key_request(ngx_rtc_session_t *s);
 static void ngx_rtc_session_ice_state(void *data, ngx_uint_t state);
 static ngx_int_t ngx_rtc_session_dtls_send(void *data, u_char *buf,
     size_t len);
 static void ngx_rtc_session_dtls_arm(ngx_rtc_session_t *s);
 static void ngx_rtc_session_dtls_timer(ngx_event_t *ev);
 static void ngx_rtc_session_media(ngx_rtc_session_t *s);
+static void ngx_rtc_session_send_video(ngx_rtc_session_t *s,
+    ngx_rtc_packets_t *pk);
+static void ngx_rtc_session_send_audio(ngx_rtc_session_t *s,
+    ngx_rtc_packets_t *pk);
+static ngx_int_t ngx_rtc_session_output(ngx_rtc_session_t *s, size_t n);
 static void ngx_rtc_session_rtcp_timer(ngx_event_t *ev);
+static void ngx_rtc_session_sr(ngx_rtc_session_t *s,
+    ngx_rtc_session_track_t *t);
+static void ngx_rtc_session_stats(ngx_rtc_session_t *s);
 static void ngx_rtc_session_fail(ngx_rtc_session_t *s, const char *why);
 static void ngx_rtc_session_close_handler(ngx_event_t *ev);
 
 
-static const char  *ngx_rtc_codec_names[] = {
-    "none", "H264", "H265", "PCMA", "PCMU", "opus", "AAC"
-};
+static ngx_str_t  ngx_rtc_session_cname = ngx_string("nginx-rtc");
 
 
 ngx_int_t
@@ -71,31 +88,53 @@ ngx_rtc_session_t *
 ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     ngx_pool_t *pool, ngx_rtc_session_result_t *res)
 {
-    u_char                *p;
-    ngx_str_t             *cand;
-    ngx_uint_t             i, video = 0;
-    ngx_pool_t            *spool;
-    ngx_array_t            cands;
-    ngx_rtc_ice_conf_t     ic;
-    ngx_rtc_session_t     *s;
-    ngx_rtc_sdp_media_t   *m;
-    ngx_rtc_main_conf_t   *rmcf;
-    ngx_rtc_sdp_answer_t  *ans;
+    u_char                    *p, *reason;
+    ngx_str_t                 *cand;
+    ngx_uint_t                 i;
+    ngx_pool_t                *spool;
+    ngx_array_t                cands;
+    ngx_rtc_ice_conf_t         ic;
+    ngx_rtc_session_t         *s;
+    ngx_rtc_sdp_media_t       *m;
+    ngx_rtc_main_conf_t       *rmcf;
+    ngx_rtc_sdp_answer_t      *ans;
+    ngx_rtc_negotiate_t        neg;
+    ngx_rtc_negotiate_conf_t   nc;
 
     rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
 
     ans = ngx_pcalloc(pool, sizeof(ngx_rtc_sdp_answer_t));
-    if (ans == NULL) {
+    reason = ngx_pnalloc(pool, 512);
+
+    if (ans == NULL || reason == NULL) {
         goto internal;
     }
 
-    if (ngx_rtc_session_negotiate(st, offer, ans, &video, pool, res)
-        != NGX_OK)
-    {
+    nc.name = st->conf->name;
+    nc.video = st->sh->codec;
+    nc.profile = (nc.video == NGX_RTC_CODEC_H265)
+                 ? ngx_rtc_stream_profile(st) : -1;
+    nc.audio = ngx_rtc_session_audio_codec(st);
+
+    if (ngx_rtc_negotiate(&nc, offer, ans, &neg, reason, 512) != NGX_OK) {
+        res->status = neg.status;
+        res->reason = neg.reason;
         return NULL;
     }
 
-    m = &offer->media[video];
+    if (neg.audio == NGX_RTC_NEGOTIATE_NONE && neg.audio_offered
+        && nc.audio != NGX_RTC_CODEC_NONE)
+    {
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "rtc session: the offer lacks %s/%ui, the audio of "
+                      "stream \"%V\": video only",
+                      ngx_rtc_negotiate_codec_name(nc.audio),
+                      (ngx_uint_t) (nc.audio == NGX_RTC_CODEC_OPUS
+                                    ? 48000 : 8000),
+                      &st->conf->name);
+    }
+
+    m = &offer->media[neg.video];
 
     spool = ngx_create_pool(4096, ngx_cycle->log);
     if (spool == NULL) {
@@ -118,18 +157,40 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     s->log.data = s;
     spool->log = &s->log;
 
-    s->pt = ans->media[video].pt;
     s->state = NGX_RTC_SESSION_NEW;
     s->last_rtcp = ngx_current_msec;
+    s->rtt = -1;
 
-    if (RAND_bytes((u_char *) &s->ssrc, sizeof(uint32_t)) != 1
-        || RAND_bytes((u_char *) &s->seq, sizeof(uint16_t)) != 1
-        || RAND_bytes((u_char *) &s->ts_offset, sizeof(uint32_t)) != 1)
-    {
+    s->video.active = 1;
+    s->video.pt = neg.video_pt;
+    s->video.clock = 90000;
+
+    if (neg.audio != NGX_RTC_NEGOTIATE_NONE) {
+        s->audio.active = 1;
+        s->audio.pt = neg.audio_pt;
+        s->audio.clock = (nc.audio == NGX_RTC_CODEC_OPUS) ? 48000 : 8000;
+    }
+
+    if (ngx_rtc_session_ssrcs(s) != NGX_OK) {
         goto failed;
     }
 
-    ans->media[video].ssrc = s->ssrc;
+    ans->media[neg.video].ssrc = s->video.ssrc;
+
+    if (s->audio.active) {
+        ans->media[neg.audio].ssrc = s->audio.ssrc;
+    }
+
+#if (NGX_RTC_SDP_RTX)
+
+    if (neg.rtx_pt != NGX_RTC_NEGOTIATE_NONE) {
+        s->rtx = 1;
+        s->rtx_pt = neg.rtx_pt;
+        ans->media[neg.video].rtx_pt = neg.rtx_pt;
+        ans->media[neg.video].rtx_ssrc = s->rtx_ssrc;
+    }
+
+#endif
 
     s->dtls_timer.handler = ngx_rtc_session_dtls_timer;
     s->dtls_timer.data = s;
@@ -195,7 +256,7 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     }
 
     ans->fingerprint = *ngx_rtc_dtls_fingerprint(rmcf->dtls);
-    ngx_str_set(&ans->cname, "nginx-rtc");
+    ans->cname = ngx_rtc_session_cname;
     ans->msid = st->conf->name;
     RAND_bytes((u_char *) &ans->session_id, sizeof(uint64_t));
     ans->session_id &= 0x7fffffffffffffffULL;
@@ -218,14 +279,30 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
         goto failed;
     }
 
+    s->sh->video_codec = (uint32_t) nc.video;
+    s->sh->audio_codec = s->audio.active ? (uint32_t) nc.audio
+                                         : NGX_RTC_CODEC_NONE;
+    ngx_rtc_session_stats(s);
+
     ngx_rtc_stream_attach(st, s);
 
     ngx_add_timer(&s->close_ev, NGX_RTC_SESSION_CONNECT_TIMEOUT);
 
     ngx_rtc_gloop_update();
 
-    ngx_log_error(NGX_LOG_INFO, &s->log, 0,
-                  "rtc session created, H264 pt %ui", s->pt);
+    if (s->audio.active) {
+        ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                      "rtc session created, %s pt %ui%s, %s pt %ui",
+                      ngx_rtc_negotiate_codec_name(nc.video), s->video.pt,
+                      s->rtx ? " with rtx" : "",
+                      ngx_rtc_negotiate_codec_name(nc.audio), s->audio.pt);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                      "rtc session created, %s pt %ui%s, no audio",
+                      ngx_rtc_negotiate_codec_name(nc.video), s->video.pt,
+                      s->rtx ? " with rtx" : "");
+    }
 
     return s;
 
@@ -254,215 +331,94 @@ internal:
 
 
 /*
- * The codec choice.  The stream's codec is the camera's; the offer must
- * list it.  For H.264 the answer takes a profile-level-id the offer gave,
- * whatever profile the camera sends: browsers decode any of them, yet
- * refuse an answer naming a profile they did not offer.
+ * The audio codec viewers get: the camera's, unless the configuration
+ * turns audio off; AAC only as Opus (audio=opus transcodes it), browsers
+ * do not decode AAC over RTP.
+ */
+
+static ngx_uint_t
+ngx_rtc_session_audio_codec(ngx_rtc_stream_t *st)
+{
+    ngx_uint_t  codec, clock;
+
+    codec = st->sh->audio_codec;
+
+    if (st->conf->audio == NGX_RTC_AUDIO_OFF) {
+        return NGX_RTC_CODEC_NONE;
+    }
+
+    if (codec == NGX_RTC_CODEC_AAC) {
+
+        if (st->conf->audio == NGX_RTC_AUDIO_OPUS) {
+            return NGX_RTC_CODEC_OPUS;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "rtc session: stream \"%V\" has AAC audio, which "
+                      "browsers cannot take; \"audio=opus\" transcodes it: "
+                      "video only", &st->conf->name);
+
+        return NGX_RTC_CODEC_NONE;
+    }
+
+    switch (codec) {
+
+    case NGX_RTC_CODEC_PCMA:
+    case NGX_RTC_CODEC_PCMU:
+        clock = 8000;
+        break;
+
+    case NGX_RTC_CODEC_OPUS:
+        clock = 48000;
+        break;
+
+    default:
+        return NGX_RTC_CODEC_NONE;
+    }
+
+    /* the frames' timestamps count at the rate the answer names */
+
+    if (st->sh->audio_clock && st->sh->audio_clock != clock) {
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "rtc session: stream \"%V\" has %s audio at %ui Hz, "
+                      "not %ui: video only", &st->conf->name,
+                      ngx_rtc_negotiate_codec_name(codec),
+                      st->sh->audio_clock, clock);
+
+        return NGX_RTC_CODEC_NONE;
+    }
+
+    return codec;
+}
+
+
+/*
+ * Random, distinct SSRCs (RFC 3550 8.1), initial sequence numbers and
+ * timestamp offsets (5.1).
  */
 
 static ngx_int_t
-ngx_rtc_session_negotiate(ngx_rtc_stream_t *st, ngx_rtc_sdp_t *offer,
-    ngx_rtc_sdp_answer_t *ans, ngx_uint_t *video, ngx_pool_t *pool,
-    ngx_rtc_session_result_t *res)
+ngx_rtc_session_ssrcs(ngx_rtc_session_t *s)
 {
-    ngx_uint_t                   i, found;
-    ngx_rtc_sdp_fmt_t           *fmt;
-    ngx_rtc_sdp_media_t         *m;
-    ngx_rtc_sdp_answer_media_t  *am;
+    uint32_t  r[8];
 
-    found = 0;
-
-    for (i = 0; i < offer->nmedia; i++) {
-        m = &offer->media[i];
-        am = &ans->media[i];
-
-        am->type = m->type;
-        am->proto = m->proto;
-        am->mid = m->mid;
-        am->rejected = 1;
-        am->pt = m->nfmts ? m->fmts[0].pt : 0;
-
-        if (m->nfmts && m->fmts[0].pt == NGX_RTC_SDP_PT_NONE) {
-            am->codec = m->fmts[0].name;     /* e.g. webrtc-datachannel */
-        }
-
-        if (found
-            || m->type.len != 5
-            || ngx_strncmp(m->type.data, "video", 5) != 0
-            || m->port == 0
-            || m->direction == NGX_RTC_SDP_SENDONLY
-            || m->direction == NGX_RTC_SDP_INACTIVE)
-        {
-            continue;
-        }
-
-        found = 1;
-        *video = i;
-
-        if (m->ice_ufrag.len == 0 || m->ice_pwd.len == 0) {
-            res->status = NGX_HTTP_BAD_REQUEST;
-            ngx_str_set(&res->reason, "the offer has no ICE credentials");
+    do {
+        if (RAND_bytes((u_char *) r, sizeof(r)) != 1) {
             return NGX_ERROR;
         }
 
-        if (m->fp_alg.len == 0 || m->fp_value.len == 0) {
-            res->status = NGX_HTTP_BAD_REQUEST;
-            ngx_str_set(&res->reason, "the offer has no DTLS fingerprint");
-            return NGX_ERROR;
-        }
+    } while (r[0] == r[1] || r[0] == r[2] || r[1] == r[2]);
 
-        if (m->setup.len == 7 && ngx_strncmp(m->setup.data, "passive", 7) == 0)
-        {
-            res->status = NGX_HTTP_BAD_REQUEST;
-            ngx_str_set(&res->reason,
-                        "the offer's a=setup:passive leaves no DTLS client");
-            return NGX_ERROR;
-        }
-
-        fmt = NULL;
-
-        if (st->sh->codec == NGX_RTC_CODEC_H264) {
-            fmt = ngx_rtc_session_h264(m);
-        }
-
-        if (fmt == NULL) {
-            ngx_rtc_session_mismatch(st, m, pool, res);
-            return NGX_ERROR;
-        }
-
-        am->rejected = 0;
-        am->pt = fmt->pt;
-        am->codec = fmt->name;
-        am->clock = fmt->clock;
-        am->fmtp = fmt->fmtp;
-        am->rtcp_fb = fmt->rtcp_fb
-                      & (NGX_RTC_SDP_FB_NACK_PLI|NGX_RTC_SDP_FB_CCM_FIR);
-    }
-
-    ans->nmedia = offer->nmedia;
-
-    if (!found) {
-        res->status = NGX_RTC_HTTP_NOT_ACCEPTABLE;
-        ngx_str_set(&res->reason,
-                    "the offer has no m=video section to receive video");
-        return NGX_ERROR;
-    }
+    s->video.ssrc = r[0];
+    s->audio.ssrc = r[1];
+    s->rtx_ssrc = r[2];
+    s->video.seq = (uint16_t) r[3];
+    s->audio.seq = (uint16_t) (r[3] >> 16);
+    s->rtx_seq = (uint16_t) r[4];
+    s->video.ts_offset = r[5];
+    s->audio.ts_offset = r[6];
 
     return NGX_OK;
-}
-
-
-static ngx_rtc_sdp_fmt_t *
-ngx_rtc_session_h264(ngx_rtc_sdp_media_t *m)
-{
-    ngx_str_t           v;
-    ngx_uint_t          i, k, rank, best_rank;
-    ngx_rtc_sdp_fmt_t  *f, *best;
-
-    static const char  *profiles[] = { "42e01f", "42001f", "4d001f", NULL };
-
-    best = NULL;
-    best_rank = 100;
-
-    for (i = 0; i < m->nfmts; i++) {
-        f = &m->fmts[i];
-
-        if (f->name.len != 4
-            || ngx_strncasecmp(f->name.data, (u_char *) "H264", 4) != 0)
-        {
-            continue;
-        }
-
-        /* FU-A needs packetization-mode=1 (RFC 6184, 6.3) */
-
-        if (ngx_rtc_sdp_fmtp_param(&f->fmtp, "packetization-mode", &v)
-            != NGX_OK
-            || v.len != 1 || v.data[0] != '1')
-        {
-            continue;
-        }
-
-        rank = 50;
-
-        if (ngx_rtc_sdp_fmtp_param(&f->fmtp, "profile-level-id", &v)
-            == NGX_OK && v.len == 6)
-        {
-            for (k = 0; profiles[k]; k++) {
-                if (ngx_strncasecmp(v.data, (u_char *) profiles[k], 6) == 0) {
-                    rank = k;
-                    break;
-                }
-            }
-        }
-
-        if (rank < best_rank) {
-            best = f;
-            best_rank = rank;
-        }
-    }
-
-    return best;
-}
-
-
-static void
-ngx_rtc_session_mismatch(ngx_rtc_stream_t *st, ngx_rtc_sdp_media_t *m,
-    ngx_pool_t *pool, ngx_rtc_session_result_t *res)
-{
-    u_char      *p, *last;
-    ngx_uint_t   i, k, codec;
-
-    codec = st->sh->codec;
-
-    if (codec >= sizeof(ngx_rtc_codec_names) / sizeof(char *)) {
-        codec = 0;
-    }
-
-    res->status = NGX_RTC_HTTP_NOT_ACCEPTABLE;
-
-    p = ngx_pnalloc(pool, 512);
-    if (p == NULL) {
-        ngx_str_set(&res->reason, "codec mismatch");
-        return;
-    }
-
-    res->reason.data = p;
-    last = p + 512;
-
-    p = ngx_slprintf(p, last, "stream \"%V\" is %s", &st->conf->name,
-                     ngx_rtc_codec_names[codec]);
-
-    if (codec == NGX_RTC_CODEC_H264) {
-        p = ngx_slprintf(p, last, " (packetization-mode=1)");
-    }
-
-    p = ngx_slprintf(p, last, "; the offer has");
-
-    for (i = 0, k = 0; i < m->nfmts; i++) {
-
-        /* each name once: skip names seen before in the list */
-
-        for (k = 0; k < i; k++) {
-            if (m->fmts[k].name.len == m->fmts[i].name.len
-                && ngx_strncasecmp(m->fmts[k].name.data, m->fmts[i].name.data,
-                                   m->fmts[i].name.len) == 0)
-            {
-                break;
-            }
-        }
-
-        if (k < i || m->fmts[i].name.len == 0) {
-            continue;
-        }
-
-        p = ngx_slprintf(p, last, " %V", &m->fmts[i].name);
-    }
-
-    if (m->nfmts == 0) {
-        p = ngx_slprintf(p, last, " no codecs");
-    }
-
-    res->reason.len = p - res->reason.data;
 }
 
 
@@ -507,8 +463,7 @@ ngx_rtc_session_recv(void *data, u_char *buf, size_t len)
 {
     ngx_rtc_session_t *s = data;
 
-    ngx_int_t            rc;
-    ngx_rtc_rtcp_info_t  info;
+    ngx_int_t  rc;
 
     if (s->closing) {
         return;
@@ -544,16 +499,185 @@ ngx_rtc_session_recv(void *data, u_char *buf, size_t len)
 
     s->last_rtcp = ngx_current_msec;
 
-    ngx_memzero(&info, sizeof(ngx_rtc_rtcp_info_t));
+    ngx_rtc_session_rtcp(s, buf, len);
+}
+
+
+/* the viewer's RTCP: reports, NACK, PLI, FIR (RFC 3550, 4585, 5104) */
+
+static void
+ngx_rtc_session_rtcp(ngx_rtc_session_t *s, u_char *buf, size_t len)
+{
+    ngx_uint_t           i;
+    ngx_rtc_rtcp_info_t  info;
 
     if (ngx_rtc_rtcp_parse(buf, len, &info) != NGX_OK) {
         return;
     }
 
-    if (info.pli || info.fir) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, &s->log, 0,
-                       "rtc session picture loss indication");
+    for (i = 0; i < info.nrb; i++) {
+        ngx_rtc_session_report(s, &info.rb[i]);
     }
+
+    if (s->state != NGX_RTC_SESSION_MEDIA) {
+        return;
+    }
+
+    if (info.nnack && info.nack_ssrc == s->video.ssrc) {
+        ngx_rtc_session_retransmit(s, &info);
+    }
+
+    if ((info.pli || info.fir) && info.pli_ssrc == s->video.ssrc) {
+        ngx_rtc_session_key_request(s);
+    }
+}
+
+
+/*
+ * A report block on one of our streams.  RTT (RFC 3550 6.4.1): the time
+ * since we sent the SR whose NTP time the block echoes in LSR, less the
+ * viewer's delay since it received that SR (DLSR, 1/65536 s).
+ */
+
+static void
+ngx_rtc_session_report(ngx_rtc_session_t *s, ngx_rtc_rtcp_rb_t *rb)
+{
+    ngx_int_t                 rtt;
+    ngx_uint_t                i;
+    ngx_rtc_session_track_t  *t;
+
+    if (rb->ssrc == s->video.ssrc) {
+        t = &s->video;
+
+    } else if (s->audio.active && rb->ssrc == s->audio.ssrc) {
+        t = &s->audio;
+
+    } else {
+        return;
+    }
+
+    t->fraction_lost = rb->fraction_lost;
+    t->cumulative_lost = rb->cumulative_lost;
+    t->jitter = rb->jitter;
+
+    if (rb->lsr == 0) {
+        return;
+    }
+
+    for (i = 0; i < NGX_RTC_SESSION_SRS; i++) {
+        if (t->sr[i].lsr != rb->lsr || t->sr[i].sent == 0) {
+            continue;
+        }
+
+        rtt = (ngx_int_t) (ngx_current_msec - t->sr[i].sent)
+              - (ngx_int_t) (((uint64_t) rb->dlsr * 1000) >> 16);
+
+        s->rtt = ngx_max(rtt, 0);
+        return;
+    }
+}
+
+
+/*
+ * Generic NACK (RFC 4585 6.2.1).  The history maps our sequence numbers
+ * to the ring frame and the packet's index in it: the frame is read and
+ * packetized again (once for a run of packets of one frame, the worker
+ * keeps the last one packetized), and the packet goes out as it went
+ * first, or inside an RTX packet (RFC 4588 4) with its sequence number in
+ * front.  A frame already overwritten in the ring is not resent.
+ */
+
+static void
+ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
+{
+    size_t                   n;
+    uint16_t                 seq;
+    ngx_int_t                rc;
+    ngx_uint_t               i, marker;
+    ngx_rtc_packets_t       *pk;
+    ngx_rtc_session_sent_t  *e;
+
+    for (i = 0; i < info->nnack; i++) {
+        seq = info->nack[i];
+        e = &s->sent[seq % NGX_RTC_SESSION_HISTORY];
+
+        s->nacks++;
+
+        if (e->frame == 0 || e->seq != seq) {
+            continue;
+        }
+
+        pk = ngx_rtc_stream_packets(s->stream, e->frame);
+
+        if (pk == NULL || e->index >= pk->npkts) {
+            continue;
+        }
+
+        marker = (e->index == pk->npkts - 1);
+        n = pk->len[e->index];
+
+        if (s->rtx) {
+            ngx_rtc_rtp_write_header(s->buf, s->rtx_pt, marker, s->rtx_seq++,
+                                     e->ts, s->rtx_ssrc);
+
+            /* OSN: the original sequence number */
+            s->buf[12] = (u_char) (seq >> 8);
+            s->buf[13] = (u_char) seq;
+
+            ngx_memcpy(s->buf + 14, pk->data + e->index * NGX_RTC_MTU, n);
+            n += 14;
+
+        } else {
+            ngx_rtc_rtp_write_header(s->buf, s->video.pt, marker, seq, e->ts,
+                                     s->video.ssrc);
+            ngx_memcpy(s->buf + 12, pk->data + e->index * NGX_RTC_MTU, n);
+            n += 12;
+        }
+
+        rc = ngx_rtc_session_output(s, n);
+
+        if (rc == NGX_AGAIN) {
+            /* the viewer's socket is full: it will ask again */
+            s->drops++;
+            break;
+        }
+
+        if (rc == NGX_OK) {
+            s->retransmits++;
+        }
+    }
+}
+
+
+/*
+ * PLI (RFC 4585 6.3.1) or FIR (RFC 5104 4.3.1): the viewer cannot decode
+ * until a keyframe.  It gets the newest one in the ring and the frames
+ * after it at once, as a new viewer does, at most every 500 ms.
+ */
+
+static void
+ngx_rtc_session_key_request(ngx_rtc_session_t *s)
+{
+    s->key_requests++;
+
+    if ((ngx_msec_int_t) (ngx_current_msec - s->last_jump)
+        < NGX_RTC_SESSION_JUMP_INTERVAL)
+    {
+        return;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, &s->log, 0,
+                   "rtc session keyframe request: resending from the "
+                   "newest keyframe");
+
+    s->last_jump = ngx_current_msec;
+
+    /* the frames go again with timestamps after those already sent */
+    s->rebase = (s->video.packets != 0);
+
+    ngx_rtc_stream_catch_up(s->stream, s);
+
+    s->rebase = 0;
 }
 
 
@@ -636,20 +760,42 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
 
     ngx_add_timer(&s->rtcp_timer, NGX_RTC_SESSION_RTCP_INTERVAL);
 
+    /* the catch-up is the answer to the viewer's first keyframe request */
+    s->last_jump = ngx_current_msec;
+
     ngx_rtc_stream_catch_up(s->stream, s);
 }
 
 
+/* a frame packetized by the stream: each session sends its own copy */
+
 void
 ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 {
-    size_t      n;
-    uint32_t    ts;
-    ngx_uint_t  i;
-
     if (s->state != NGX_RTC_SESSION_MEDIA || s->closing || pk->npkts == 0) {
         return;
     }
+
+    if (pk->frame.track == NGX_RTC_TRACK_VIDEO) {
+        ngx_rtc_session_send_video(s, pk);
+
+    } else if (s->audio.active) {
+        ngx_rtc_session_send_audio(s, pk);
+    }
+}
+
+
+static void
+ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
+{
+    size_t                    n;
+    uint32_t                  ts;
+    ngx_int_t                 rc;
+    ngx_uint_t                i;
+    ngx_rtc_session_sent_t   *e;
+    ngx_rtc_session_track_t  *t;
+
+    t = &s->video;
 
     if (s->wait_key) {
         if (!(pk->frame.flags & NGX_RTC_FRAME_KEY)) {
@@ -659,42 +805,110 @@ ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
         s->wait_key = 0;
     }
 
-    ts = pk->frame.rtp_ts + s->ts_offset;
-
-    for (i = 0; i < pk->npkts; i++) {
-        ngx_rtc_rtp_write_header(s->buf, s->pt, i == pk->npkts - 1, s->seq++,
-                                 ts, s->ssrc);
-        ngx_memcpy(s->buf + 12, pk->data + i * NGX_RTC_MTU, pk->len[i]);
-
-        n = 12 + pk->len[i];
-
-        if (ngx_rtc_srtp_protect(s->srtp, s->buf, &n, sizeof(s->buf))
-            != NGX_OK)
-        {
-            continue;
-        }
-
-        (void) ngx_rtc_ice_send(s->ice, s->buf, n);
-
-        s->packets++;
-        s->octets += pk->len[i];
+    if (s->rebase) {
+        s->rebase = 0;
+        t->ts_offset = t->last_ts + NGX_RTC_SESSION_TS_STEP - pk->frame.rtp_ts;
     }
 
-    s->last_capture = pk->frame.capture;
-    s->last_ts = ts;
+    ts = pk->frame.rtp_ts + t->ts_offset;
+
+    for (i = 0; i < pk->npkts; i++) {
+        n = pk->len[i];
+
+        /* what a NACK needs to make this packet again */
+
+        e = &s->sent[t->seq % NGX_RTC_SESSION_HISTORY];
+        e->frame = pk->frame.seq;
+        e->ts = ts;
+        e->seq = t->seq;
+        e->index = (uint16_t) i;
+
+        ngx_rtc_rtp_write_header(s->buf, t->pt, i == pk->npkts - 1, t->seq++,
+                                 ts, t->ssrc);
+        ngx_memcpy(s->buf + 12, pk->data + i * NGX_RTC_MTU, n);
+
+        rc = ngx_rtc_session_output(s, 12 + n);
+
+        if (rc == NGX_AGAIN) {
+
+            /*
+             * The viewer's socket is full: the rest of the frame is
+             * dropped, and the frames that would refer to it, until the
+             * next keyframe.  Nothing queues up for a slow viewer.
+             */
+
+            s->drops += pk->npkts - i;
+            s->wait_key = 1;
+            break;
+        }
+
+        t->packets++;
+        t->octets += n;
+    }
+
+    t->last_capture = pk->frame.capture;
+    t->last_ts = ts;
 }
 
 
-/* RTCP sender report (RFC 3550, 6.4.1) and the peer's liveness */
+/* one audio frame, one packet: Opus, PCMA, PCMU as they are (no marker) */
+
+static void
+ngx_rtc_session_send_audio(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
+{
+    size_t                    n;
+    uint32_t                  ts;
+    ngx_rtc_session_track_t  *t;
+
+    t = &s->audio;
+
+    ts = pk->frame.rtp_ts + t->ts_offset;
+    n = pk->len[0];
+
+    ngx_rtc_rtp_write_header(s->buf, t->pt, 0, t->seq++, ts, t->ssrc);
+    ngx_memcpy(s->buf + 12, pk->data, n);
+
+    if (ngx_rtc_session_output(s, 12 + n) == NGX_AGAIN) {
+        s->drops++;
+        return;
+    }
+
+    t->packets++;
+    t->octets += n;
+    t->last_capture = pk->frame.capture;
+    t->last_ts = ts;
+}
+
+
+/* protect the RTP packet in s->buf and send it */
+
+static ngx_int_t
+ngx_rtc_session_output(ngx_rtc_session_t *s, size_t n)
+{
+    ngx_int_t  rc;
+
+    if (ngx_rtc_srtp_protect(s->srtp, s->buf, &n, sizeof(s->buf)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_rtc_ice_send(s->ice, s->buf, n);
+
+    if (rc == NGX_OK) {
+        s->packets_sent++;
+        s->bytes_sent += n;
+    }
+
+    return rc;
+}
+
+
+/* RTCP sender reports (RFC 3550, 6.4.1) and the peer's liveness */
 
 static void
 ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
 {
     ngx_rtc_session_t *s = ev->data;
-
-    size_t      n;
-    uint64_t    ntp;
-    ngx_str_t   cname;
 
     if ((ngx_msec_int_t) (ngx_current_msec - s->last_rtcp)
         > NGX_RTC_SESSION_SILENCE)
@@ -703,25 +917,91 @@ ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
         return;
     }
 
-    if (s->packets) {
-        ntp = ((uint64_t) (s->last_capture / 1000000 + 2208988800ULL) << 32)
-              | (((uint64_t) (s->last_capture % 1000000) << 32) / 1000000);
+    ngx_rtc_session_sr(s, &s->video);
 
-        n = ngx_rtc_rtcp_write_sr(s->buf, s->ssrc, ntp, s->last_ts,
-                                  s->packets, s->octets);
-
-        ngx_str_set(&cname, "nginx-rtc");
-        n += ngx_rtc_rtcp_write_sdes(s->buf + n, 256, s->ssrc, &cname);
-
-        if (ngx_rtc_srtp_protect_rtcp(s->srtp, s->buf, &n, sizeof(s->buf))
-            == NGX_OK)
-        {
-            (void) ngx_rtc_ice_send(s->ice, s->buf, n);
-        }
+    if (s->audio.active) {
+        ngx_rtc_session_sr(s, &s->audio);
     }
+
+    ngx_rtc_session_stats(s);
 
     ngx_add_timer(ev, NGX_RTC_SESSION_RTCP_INTERVAL);
     ngx_rtc_gloop_update();
+}
+
+
+/*
+ * The SR maps the RTP timestamp of the last frame sent to its capture
+ * time, on the wall clock both tracks share: the viewer lines audio and
+ * video up with it.  The SR's send time is kept for the RTT.
+ */
+
+static void
+ngx_rtc_session_sr(ngx_rtc_session_t *s, ngx_rtc_session_track_t *t)
+{
+    size_t                 n;
+    int64_t                capture;
+    uint64_t               ntp;
+    ngx_time_t            *tp;
+    ngx_rtc_session_sr_t  *sr;
+
+    if (t->packets == 0) {
+        return;
+    }
+
+    capture = t->last_capture;
+
+    if (capture <= 0) {
+        tp = ngx_timeofday();
+        capture = (int64_t) tp->sec * 1000000 + tp->msec * 1000;
+    }
+
+    ntp = ngx_rtc_rtcp_ntp((uint64_t) capture);
+
+    n = ngx_rtc_rtcp_write_sr(s->buf, t->ssrc, ntp, t->last_ts, t->packets,
+                              t->octets);
+    n += ngx_rtc_rtcp_write_sdes(s->buf + n, 256, t->ssrc,
+                                 &ngx_rtc_session_cname);
+
+    if (ngx_rtc_srtp_protect_rtcp(s->srtp, s->buf, &n, sizeof(s->buf))
+        != NGX_OK)
+    {
+        return;
+    }
+
+    if (ngx_rtc_ice_send(s->ice, s->buf, n) != NGX_OK) {
+        return;
+    }
+
+    sr = &t->sr[t->nsr++ % NGX_RTC_SESSION_SRS];
+    sr->lsr = (uint32_t) (ntp >> 16);
+    sr->sent = ngx_current_msec;
+}
+
+
+/* the numbers /rtc/status shows */
+
+static void
+ngx_rtc_session_stats(ngx_rtc_session_t *s)
+{
+    ngx_int_t              lost;
+    ngx_rtc_session_sh_t  *sh;
+
+    sh = s->sh;
+
+    lost = s->video.cumulative_lost + s->audio.cumulative_lost;
+
+    sh->packets_sent = s->packets_sent;
+    sh->bytes_sent = s->bytes_sent;
+    sh->packets_lost = (uint32_t) ngx_max(lost, 0);
+    sh->fraction_lost = (uint32_t) s->video.fraction_lost;
+    sh->jitter_ms = (uint32_t) ((uint64_t) s->video.jitter * 1000
+                                / s->video.clock);
+    sh->rtt_ms = (int32_t) s->rtt;
+    sh->nacks = (uint32_t) s->nacks;
+    sh->retransmits = (uint32_t) s->retransmits;
+    sh->key_requests = (uint32_t) s->key_requests;
+    sh->drops = (uint32_t) s->drops;
 }
 
 

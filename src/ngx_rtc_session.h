@@ -21,6 +21,50 @@ typedef struct {
 } ngx_rtc_session_result_t;
 
 
+#define NGX_RTC_SESSION_HISTORY  1024     /* video packets a NACK can name */
+#define NGX_RTC_SESSION_SRS      4        /* SRs remembered for the RTT */
+
+
+typedef struct {
+    uint32_t                  lsr;        /* middle 32 bits of its NTP time */
+    ngx_msec_t                sent;
+} ngx_rtc_session_sr_t;
+
+
+/* where a sent video packet came from: enough to make it again */
+
+typedef struct {
+    uint64_t                  frame;      /* ring seq; 0: none */
+    uint32_t                  ts;
+    uint16_t                  seq;
+    uint16_t                  index;      /* the packet's in the frame */
+} ngx_rtc_session_sent_t;
+
+
+/* one outgoing RTP stream (RFC 3550), and what the viewer reports on it */
+
+typedef struct {
+    ngx_uint_t                pt;
+    uint32_t                  ssrc;
+    uint16_t                  seq;
+    uint32_t                  ts_offset;
+    ngx_uint_t                clock;
+    uint32_t                  packets;    /* as SR counts them */
+    uint32_t                  octets;
+    int64_t                   last_capture;
+    uint32_t                  last_ts;
+
+    ngx_rtc_session_sr_t      sr[NGX_RTC_SESSION_SRS];
+    ngx_uint_t                nsr;
+
+    ngx_uint_t                fraction_lost;  /* 1/256, the last report */
+    ngx_int_t                 cumulative_lost;
+    uint32_t                  jitter;     /* timestamp units */
+
+    unsigned                  active:1;
+} ngx_rtc_session_track_t;
+
+
 struct ngx_rtc_session_s {
     u_char                    id[NGX_RTC_ID_LEN];
     u_char                    hex[2 * NGX_RTC_ID_LEN];
@@ -35,24 +79,36 @@ struct ngx_rtc_session_s {
     void                     *srtp;
 
     ngx_uint_t                state;
-    ngx_uint_t                pt;
-    uint32_t                  ssrc;
-    uint16_t                  seq;
-    uint32_t                  ts_offset;
-    uint32_t                  packets;
-    uint32_t                  octets;
-    int64_t                   last_capture;
-    uint32_t                  last_ts;
+    ngx_rtc_session_track_t   video;
+    ngx_rtc_session_track_t   audio;
+
+    ngx_uint_t                rtx_pt;     /* with rtx set */
+    uint32_t                  rtx_ssrc;
+    uint16_t                  rtx_seq;
+
     ngx_msec_t                last_rtcp;
+    ngx_msec_t                last_jump;  /* to a keyframe, on PLI/FIR */
+    ngx_int_t                 rtt;        /* ms; -1: not measured */
+
+    uint64_t                  packets_sent;
+    uint64_t                  bytes_sent;
+    ngx_uint_t                nacks;      /* packets asked for again */
+    ngx_uint_t                retransmits;
+    ngx_uint_t                key_requests;   /* PLI, FIR */
+    ngx_uint_t                drops;      /* not sent: socket full */
 
     ngx_event_t               dtls_timer;
     ngx_event_t               rtcp_timer;
     ngx_event_t               close_ev;
 
     unsigned                  wait_key:1;
+    unsigned                  rebase:1;   /* next video frame: new ts_offset */
+    unsigned                  rtx:1;
     unsigned                  closing:1;
 
     u_char                    buf[NGX_RTC_MTU + 256];
+
+    ngx_rtc_session_sent_t    sent[NGX_RTC_SESSION_HISTORY];
 };
 
 

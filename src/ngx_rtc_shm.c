@@ -192,8 +192,14 @@ ngx_rtc_shm_ring(ngx_rtc_stream_sh_t *st)
 }
 
 
+/*
+ * NGX_OK, NGX_DECLINED: rtc_max_sessions (or the zone's table) is full,
+ * NGX_BUSY: the stream has its max_sessions= viewers.
+ */
+
 ngx_int_t
-ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id, ngx_uint_t max)
+ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id, ngx_uint_t max,
+    ngx_uint_t stream_max)
 {
     ngx_uint_t             i, slot;
     ngx_slab_pool_t       *shpool;
@@ -213,6 +219,11 @@ ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id, ngx_uint_t max)
         return NGX_DECLINED;
     }
 
+    if (stream_max && st->viewers >= stream_max) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_BUSY;
+    }
+
     for (i = 0; i < ctx->nsessions; i++) {
         ss = &ctx->sessions[i];
 
@@ -227,6 +238,7 @@ ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id, ngx_uint_t max)
         ss->pid = ngx_pid;
         ss->created = ngx_time();
         ss->close = 0;
+        ss->ice_gen = 0;
 
         ctx->sessions_used++;
         st->viewers++;
@@ -578,6 +590,232 @@ ngx_rtc_shm_stream_error(ngx_rtc_stream_sh_t *st, ngx_uint_t state,
     if (error) {
         ngx_memcpy(st->error, error->data, len);
         st->error_len = len;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * The mailbox.  The requester posts under the lock and wakes the owner's
+ * eventfd; the owner takes the request (WORKING), acts outside the lock and
+ * answers (DONE); the requester polls for the answer and frees the slot.
+ * A requester that gives up cancels: a request not yet taken is dropped,
+ * one being worked on is ABANDONED and freed by its answer.
+ *
+ * NGX_OK; NGX_DECLINED: no such session (or it is closing); NGX_BUSY: no
+ * free slot.
+ */
+
+ngx_int_t
+ngx_rtc_shm_mbox_post(ngx_rtc_mbox_msg_t *msg, ngx_uint_t *slot)
+{
+    ngx_uint_t             i;
+    ngx_slab_pool_t       *shpool;
+    ngx_rtc_shctx_t       *ctx;
+    ngx_rtc_mbox_sh_t     *mb;
+    ngx_rtc_session_sh_t  *ss;
+
+    ctx = ngx_rtc_shm_ctx();
+    shpool = ngx_rtc_shm_pool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ss = ngx_rtc_shm_session_lookup(ctx, msg->id);
+
+    if (ss == NULL || ss->state == NGX_RTC_SESSION_CLOSING || ss->close) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < NGX_RTC_MBOX_SLOTS; i++) {
+        mb = &ctx->mbox[i];
+
+        if (mb->state == NGX_RTC_MBOX_FREE
+            || (ngx_msec_int_t) (ngx_current_msec - mb->posted)
+               > NGX_RTC_MBOX_STALE)
+        {
+            break;
+        }
+    }
+
+    if (i == NGX_RTC_MBOX_SLOTS) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_BUSY;
+    }
+
+    if (mb->state == NGX_RTC_MBOX_REQUEST) {
+        ctx->mbox_pending--;
+    }
+
+    msg->index = i;
+    msg->seq = ++ctx->mbox_seq;
+
+    mb->state = NGX_RTC_MBOX_REQUEST;
+    mb->op = msg->op;
+    mb->seq = msg->seq;
+    mb->owner = ss->pid;
+    mb->slot = ss->slot;
+    mb->posted = ngx_current_msec;
+    ngx_memcpy(mb->id, msg->id, NGX_RTC_ID_LEN);
+    mb->status = 0;
+
+    mb->tag_len = ngx_min(msg->tag_len, NGX_RTC_MBOX_TAG);
+    ngx_memcpy(mb->tag, msg->tag, mb->tag_len);
+
+    mb->req_len = ngx_min(msg->len, NGX_RTC_MBOX_DATA);
+    ngx_memcpy(mb->req, msg->data, mb->req_len);
+
+    mb->resp_len = 0;
+
+    ctx->mbox_pending++;
+
+    *slot = ss->slot;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+/* the owner: the next request for this process, NGX_OK; none: NGX_DONE */
+
+ngx_int_t
+ngx_rtc_shm_mbox_take(ngx_rtc_mbox_msg_t *msg)
+{
+    ngx_uint_t          i;
+    ngx_slab_pool_t    *shpool;
+    ngx_rtc_shctx_t    *ctx;
+    ngx_rtc_mbox_sh_t  *mb;
+
+    ctx = ngx_rtc_shm_ctx();
+    shpool = ngx_rtc_shm_pool();
+
+    /* the wake-up path of every frame: no lock while nothing is posted */
+
+    if (ctx->mbox_pending == 0) {
+        return NGX_DONE;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < NGX_RTC_MBOX_SLOTS; i++) {
+        mb = &ctx->mbox[i];
+
+        if (mb->state != NGX_RTC_MBOX_REQUEST || mb->owner != ngx_pid) {
+            continue;
+        }
+
+        mb->state = NGX_RTC_MBOX_WORKING;
+        ctx->mbox_pending--;
+
+        msg->index = i;
+        msg->seq = mb->seq;
+        msg->op = mb->op;
+        ngx_memcpy(msg->id, mb->id, NGX_RTC_ID_LEN);
+        msg->status = 0;
+        msg->tag_len = mb->tag_len;
+        ngx_memcpy(msg->tag, mb->tag, mb->tag_len);
+        msg->len = mb->req_len;
+        ngx_memcpy(msg->data, mb->req, mb->req_len);
+
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_DONE;
+}
+
+
+void
+ngx_rtc_shm_mbox_answer(ngx_rtc_mbox_msg_t *msg)
+{
+    ngx_slab_pool_t    *shpool;
+    ngx_rtc_mbox_sh_t  *mb;
+
+    shpool = ngx_rtc_shm_pool();
+    mb = &ngx_rtc_shm_ctx()->mbox[msg->index];
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (mb->seq == msg->seq) {
+
+        if (mb->state == NGX_RTC_MBOX_WORKING) {
+            mb->status = msg->status;
+            mb->tag_len = ngx_min(msg->tag_len, NGX_RTC_MBOX_TAG);
+            ngx_memcpy(mb->tag, msg->tag, mb->tag_len);
+            mb->resp_len = ngx_min(msg->len, NGX_RTC_MBOX_DATA);
+            ngx_memcpy(mb->resp, msg->data, mb->resp_len);
+            mb->state = NGX_RTC_MBOX_DONE;
+
+        } else if (mb->state == NGX_RTC_MBOX_ABANDONED) {
+            mb->state = NGX_RTC_MBOX_FREE;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* the requester: NGX_OK with the answer, NGX_AGAIN, NGX_ERROR: slot lost */
+
+ngx_int_t
+ngx_rtc_shm_mbox_result(ngx_rtc_mbox_msg_t *msg)
+{
+    ngx_int_t           rc;
+    ngx_slab_pool_t    *shpool;
+    ngx_rtc_mbox_sh_t  *mb;
+
+    shpool = ngx_rtc_shm_pool();
+    mb = &ngx_rtc_shm_ctx()->mbox[msg->index];
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (mb->seq != msg->seq || mb->state == NGX_RTC_MBOX_FREE) {
+        rc = NGX_ERROR;
+
+    } else if (mb->state != NGX_RTC_MBOX_DONE) {
+        rc = NGX_AGAIN;
+
+    } else {
+        msg->status = mb->status;
+        msg->tag_len = mb->tag_len;
+        ngx_memcpy(msg->tag, mb->tag, mb->tag_len);
+        msg->len = mb->resp_len;
+        ngx_memcpy(msg->data, mb->resp, mb->resp_len);
+        mb->state = NGX_RTC_MBOX_FREE;
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+void
+ngx_rtc_shm_mbox_cancel(ngx_rtc_mbox_msg_t *msg)
+{
+    ngx_slab_pool_t    *shpool;
+    ngx_rtc_shctx_t    *ctx;
+    ngx_rtc_mbox_sh_t  *mb;
+
+    ctx = ngx_rtc_shm_ctx();
+    shpool = ngx_rtc_shm_pool();
+    mb = &ctx->mbox[msg->index];
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (mb->seq == msg->seq) {
+
+        if (mb->state == NGX_RTC_MBOX_REQUEST) {
+            ctx->mbox_pending--;
+        }
+
+        mb->state = (mb->state == NGX_RTC_MBOX_WORKING)
+                    ? NGX_RTC_MBOX_ABANDONED : NGX_RTC_MBOX_FREE;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);

@@ -25,6 +25,25 @@
 /* a producer whose heartbeat is older than this has died */
 #define NGX_RTC_LEASE              2000
 
+/*
+ * The mailbox: requests (a WHEP PATCH) to the worker that owns a session,
+ * from the worker that received them.  A slot holds one request and then
+ * its answer; a slot older than NGX_RTC_MBOX_STALE is taken back (its
+ * requester or owner died).
+ */
+#define NGX_RTC_MBOX_SLOTS         16
+#define NGX_RTC_MBOX_DATA          4096
+#define NGX_RTC_MBOX_TAG           80         /* If-Match in, ETag out */
+#define NGX_RTC_MBOX_STALE         10000
+
+#define NGX_RTC_MBOX_FREE          0
+#define NGX_RTC_MBOX_REQUEST       1          /* posted, owner woken */
+#define NGX_RTC_MBOX_WORKING       2          /* the owner took it */
+#define NGX_RTC_MBOX_DONE          3          /* answered */
+#define NGX_RTC_MBOX_ABANDONED     4          /* requester gave up */
+
+#define NGX_RTC_MBOX_PATCH         1
+
 
 /* everything below lives in the zone: offsets and pids, no pointers */
 
@@ -59,13 +78,52 @@ struct ngx_rtc_session_sh_s {
     ngx_pid_t                 pid;
     time_t                    created;
     ngx_atomic_t              close;          /* asked to close */
+    ngx_uint_t                ice_gen;        /* ICE restarts: the ETag */
+
+    /*
+     * The owner's media statistics, copied about once a second without
+     * the lock (one writer; a reader may see them half updated).
+     */
+    uint32_t                  video_codec;    /* NGX_RTC_CODEC_* */
+    uint32_t                  audio_codec;    /* NGX_RTC_CODEC_NONE: none */
+    uint64_t                  packets_sent;   /* RTP, retransmissions too */
+    uint64_t                  bytes_sent;
+    uint32_t                  packets_lost;   /* as the viewer reports */
+    uint32_t                  fraction_lost;  /* video, 1/256 */
+    uint32_t                  jitter_ms;      /* video */
+    int32_t                   rtt_ms;         /* -1: not measured */
+    uint32_t                  nacks;
+    uint32_t                  retransmits;
+    uint32_t                  key_requests;   /* PLI, FIR */
+    uint32_t                  drops;          /* socket full */
 };
+
+
+typedef struct {
+    ngx_uint_t                state;          /* NGX_RTC_MBOX_* */
+    ngx_uint_t                op;
+    uint64_t                  seq;            /* names the request */
+    ngx_pid_t                 owner;          /* the session's worker */
+    ngx_uint_t                slot;
+    ngx_msec_t                posted;
+    u_char                    id[NGX_RTC_ID_LEN];
+    ngx_uint_t                status;         /* HTTP status of the answer */
+    size_t                    tag_len;
+    u_char                    tag[NGX_RTC_MBOX_TAG];
+    size_t                    req_len;
+    u_char                    req[NGX_RTC_MBOX_DATA];
+    size_t                    resp_len;
+    u_char                    resp[NGX_RTC_MBOX_DATA];
+} ngx_rtc_mbox_sh_t;
 
 
 struct ngx_rtc_shctx_s {
     ngx_uint_t                nstreams;
     ngx_rtc_stream_sh_t       streams[NGX_RTC_MAX_STREAMS];
     ngx_atomic_t              wake[NGX_RTC_MAX_WORKERS];
+    uint64_t                  mbox_seq;
+    ngx_atomic_t              mbox_pending;   /* slots in REQUEST state */
+    ngx_rtc_mbox_sh_t         mbox[NGX_RTC_MBOX_SLOTS];
     ngx_uint_t                nsessions;
     ngx_uint_t                sessions_used;
     ngx_rtc_session_sh_t      sessions[1];
@@ -78,7 +136,7 @@ ngx_slab_pool_t *ngx_rtc_shm_pool(void);
 void *ngx_rtc_shm_ring(ngx_rtc_stream_sh_t *st);
 
 ngx_int_t ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id,
-    ngx_uint_t max);
+    ngx_uint_t max, ngx_uint_t stream_max);
 void ngx_rtc_shm_session_del(u_char *id);
 ngx_rtc_session_sh_t *ngx_rtc_shm_session_find(u_char *id);
 ngx_int_t ngx_rtc_shm_session_close(u_char *id, ngx_uint_t *slot);
@@ -94,6 +152,28 @@ void ngx_rtc_shm_wake_slot(ngx_uint_t slot);
 
 void ngx_rtc_shm_stream_error(ngx_rtc_stream_sh_t *st, ngx_uint_t state,
     ngx_str_t *error);
+
+
+/* a mailbox message in process memory: a copy of a slot's request/answer */
+
+typedef struct {
+    ngx_uint_t                index;
+    uint64_t                  seq;
+    ngx_uint_t                op;
+    u_char                    id[NGX_RTC_ID_LEN];
+    ngx_uint_t                status;
+    size_t                    tag_len;
+    u_char                    tag[NGX_RTC_MBOX_TAG];
+    size_t                    len;
+    u_char                    data[NGX_RTC_MBOX_DATA];
+} ngx_rtc_mbox_msg_t;
+
+
+ngx_int_t ngx_rtc_shm_mbox_post(ngx_rtc_mbox_msg_t *msg, ngx_uint_t *slot);
+ngx_int_t ngx_rtc_shm_mbox_take(ngx_rtc_mbox_msg_t *msg);
+void ngx_rtc_shm_mbox_answer(ngx_rtc_mbox_msg_t *msg);
+ngx_int_t ngx_rtc_shm_mbox_result(ngx_rtc_mbox_msg_t *msg);
+void ngx_rtc_shm_mbox_cancel(ngx_rtc_mbox_msg_t *msg);
 
 
 #endif /* _NGX_RTC_SHM_H_INCLUDED_ */

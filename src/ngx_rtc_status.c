@@ -29,6 +29,8 @@ typedef struct {
 
 static ngx_int_t ngx_rtc_status_snapshot(ngx_http_request_t *r,
     ngx_rtc_status_snapshot_t *snap);
+static u_char *ngx_rtc_status_session_stats(u_char *p,
+    ngx_rtc_session_sh_t *ss);
 static u_char *ngx_rtc_status_json_str(u_char *p, u_char *s, size_t len);
 
 
@@ -79,7 +81,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
 
     size = 256 + rmcf->shm_zone->shm.name.len
            + snap.nstreams * (384 + 6 * (NGX_RTC_NAME_LEN + NGX_RTC_ERROR_LEN))
-           + snap.nsessions * (192 + 6 * NGX_RTC_NAME_LEN);
+           + snap.nsessions * (512 + 6 * NGX_RTC_NAME_LEN);
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -105,11 +107,14 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
                                                   NGX_RTC_NAME_LEN));
         b->last = ngx_sprintf(b->last,
                               ",\"state\":\"%s\",\"codec\":\"%s\","
+                              "\"audio_codec\":\"%s\","
                               "\"frames_in\":%uL,\"keyframes_in\":%uL,"
                               "\"bytes_in\":%uL,\"viewers\":%ui,"
                               "\"producer_pid\":%P,\"last_error\":",
                               ngx_rtc_status_stream_states[state],
                               ngx_rtc_status_codecs[codec],
+                              ngx_rtc_status_codecs[st->audio_codec < 7
+                                                    ? st->audio_codec : 0],
                               st->frames_in, st->keyframes_in, st->bytes_in,
                               st->viewers, st->owner);
         b->last = ngx_rtc_status_json_str(b->last, st->error,
@@ -132,9 +137,11 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
                                           ngx_min(st->name_len,
                                                   NGX_RTC_NAME_LEN));
         b->last = ngx_sprintf(b->last,
-                              ",\"state\":\"%s\",\"pid\":%P,\"age\":%T}",
+                              ",\"state\":\"%s\",\"pid\":%P,\"age\":%T",
                               ngx_rtc_status_session_states[state], ss->pid,
                               ngx_time() - ss->created);
+        b->last = ngx_rtc_status_session_stats(b->last, ss);
+        *b->last++ = '}';
     }
 
     b->last = ngx_cpymem(b->last, "]}\n", 3);
@@ -169,8 +176,8 @@ ngx_rtc_status_snapshot(ngx_http_request_t *r, ngx_rtc_status_snapshot_t *snap)
     ctx = ngx_rtc_shm_ctx();
     shpool = ngx_rtc_shm_pool();
 
-    snap->streams = ngx_palloc(r->pool,
-                               NGX_RTC_MAX_STREAMS * sizeof(ngx_rtc_stream_sh_t));
+    snap->streams = ngx_palloc(r->pool, NGX_RTC_MAX_STREAMS
+                                        * sizeof(ngx_rtc_stream_sh_t));
     snap->sessions = ngx_palloc(r->pool,
                                 ctx->nsessions * sizeof(ngx_rtc_session_sh_t));
 
@@ -199,6 +206,53 @@ ngx_rtc_status_snapshot(ngx_http_request_t *r, ngx_rtc_status_snapshot_t *snap)
     ngx_shmtx_unlock(&shpool->mutex);
 
     return NGX_OK;
+}
+
+
+/*
+ * The session's media: what was sent, and what the viewer reports (RTCP
+ * receiver reports: loss as a fraction of the last interval's packets,
+ * jitter, round-trip time; NACKs, keyframe requests); drops are packets
+ * not sent because the viewer's socket was full.
+ */
+
+static u_char *
+ngx_rtc_status_session_stats(u_char *p, ngx_rtc_session_sh_t *ss)
+{
+    ngx_uint_t  loss;
+
+    p = ngx_sprintf(p, ",\"video\":\"%s\",\"audio\":",
+                    ngx_rtc_status_codecs[ss->video_codec < 7
+                                          ? ss->video_codec : 0]);
+
+    if (ss->audio_codec && ss->audio_codec < 7) {
+        p = ngx_sprintf(p, "\"%s\"", ngx_rtc_status_codecs[ss->audio_codec]);
+
+    } else {
+        p = ngx_cpymem(p, "null", 4);
+    }
+
+    /* fraction_lost is in 1/256: as a fraction with 3 decimals */
+
+    loss = ((ngx_uint_t) (ss->fraction_lost & 0xff) * 1000 + 128) / 256;
+
+    p = ngx_sprintf(p, ",\"packets_sent\":%uL,\"bytes_sent\":%uL,"
+                    "\"packets_lost\":%uD,\"loss\":%ui.%03ui,"
+                    "\"jitter_ms\":%uD,\"rtt_ms\":",
+                    ss->packets_sent, ss->bytes_sent, ss->packets_lost,
+                    loss / 1000, loss % 1000, ss->jitter_ms);
+
+    if (ss->rtt_ms >= 0) {
+        p = ngx_sprintf(p, "%D", ss->rtt_ms);
+
+    } else {
+        p = ngx_cpymem(p, "null", 4);
+    }
+
+    return ngx_sprintf(p, ",\"nacks\":%uD,\"retransmits\":%uD,"
+                       "\"keyframe_requests\":%uD,\"drops\":%uD",
+                       ss->nacks, ss->retransmits, ss->key_requests,
+                       ss->drops);
 }
 
 

@@ -9,12 +9,14 @@
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_session.h>
 #include <ngx_rtc_h264.h>
+#include <ngx_rtc_h265.h>
 
 
 /*
  * The worker side of the data path.  When the worker's eventfd fires, each
- * stream with local viewers reads its new frames from the ring, packetizes
- * each frame once, and hands the payloads to every local session.
+ * stream with local viewers reads its new frames from the ring, video and
+ * audio in ring order, packetizes each frame once, and hands the payloads
+ * to every local session.
  */
 
 
@@ -29,6 +31,10 @@ typedef struct {
     ngx_msec_t                exiting;    /* when exiting began */
     u_char                   *frame;      /* NGX_RTC_MAX_FRAME bytes */
     ngx_rtc_packets_t        *packets;
+
+    /* what "packets" holds: NACKs of one frame packetize it once */
+    ngx_rtc_stream_t         *packed;
+    uint64_t                  packed_seq;
 } ngx_rtc_worker_t;
 
 
@@ -37,6 +43,8 @@ static void ngx_rtc_stream_process(void);
 static void ngx_rtc_stream_poll(ngx_event_t *ev);
 static void ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st);
 static ngx_int_t ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq);
+static ngx_int_t ngx_rtc_stream_packetize(ngx_rtc_stream_t *st,
+    ngx_rtc_packets_t *pk);
 static void ngx_rtc_stream_dummy(ngx_event_t *ev);
 
 
@@ -58,8 +66,8 @@ ngx_rtc_stream_init_process(ngx_cycle_t *cycle)
     ctx = ngx_rtc_shm_ctx();
 
     ngx_rtc_worker.nstreams = rmcf->streams.nelts;
-    ngx_rtc_worker.streams = ngx_pcalloc(cycle->pool,
-                                 rmcf->streams.nelts * sizeof(ngx_rtc_stream_t));
+    ngx_rtc_worker.streams = ngx_pcalloc(cycle->pool, rmcf->streams.nelts
+                                         * sizeof(ngx_rtc_stream_t));
     ngx_rtc_worker.frame = ngx_alloc(NGX_RTC_MAX_FRAME, cycle->log);
     ngx_rtc_worker.packets = ngx_alloc(sizeof(ngx_rtc_packets_t), cycle->log);
 
@@ -218,15 +226,17 @@ ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
 
 
 /*
- * A session whose media just started gets the frames from the newest
- * keyframe up to the fan-out cursor: a picture at once, without waiting
- * for the camera's next keyframe.
+ * A session whose media just started, or whose viewer asked for a
+ * keyframe, gets the video frames from the newest keyframe up to the
+ * fan-out cursor at once: a picture without waiting for the camera's next
+ * keyframe.  Audio goes on from the cursor.
  */
 
 void
 ngx_rtc_stream_catch_up(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
 {
-    uint64_t  seq, key;
+    uint64_t            seq, key;
+    ngx_rtc_packets_t  *pk;
 
     key = ngx_rtc_ring_last_key(st->ring);
 
@@ -238,13 +248,68 @@ ngx_rtc_stream_catch_up(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
     s->wait_key = 0;
 
     for (seq = key; seq < st->cursor && !s->closing; seq++) {
-        if (ngx_rtc_stream_read(st, seq) != NGX_OK) {
+        pk = ngx_rtc_stream_packets(st, seq);
+
+        if (pk == NULL) {
             s->wait_key = 1;
             return;
         }
 
-        ngx_rtc_session_send(s, ngx_rtc_worker.packets);
+        if (pk->frame.track == NGX_RTC_TRACK_VIDEO) {
+            ngx_rtc_session_send(s, pk);
+        }
     }
+}
+
+
+/* one frame of the ring, packetized: the worker's buffer, or NULL */
+
+ngx_rtc_packets_t *
+ngx_rtc_stream_packets(ngx_rtc_stream_t *st, uint64_t seq)
+{
+    if (ngx_rtc_worker.packed == st && ngx_rtc_worker.packed_seq == seq) {
+        return ngx_rtc_worker.packets;
+    }
+
+    if (ngx_rtc_stream_read(st, seq) != NGX_OK) {
+        return NULL;
+    }
+
+    return ngx_rtc_worker.packets;
+}
+
+
+/*
+ * The H.265 profile (general_profile_idc) of the stream's newest keyframe,
+ * for the codec choice; -1 if there is none in the ring.
+ */
+
+ngx_int_t
+ngx_rtc_stream_profile(ngx_rtc_stream_t *st)
+{
+    uint64_t          key;
+    ngx_int_t         profile;
+    ngx_rtc_frame_t   frame;
+
+    key = ngx_rtc_ring_last_key(st->ring);
+
+    if (key == 0) {
+        return -1;
+    }
+
+    /* the frame buffer is the packets' source: they are stale from now */
+    ngx_rtc_worker.packed = NULL;
+
+    if (ngx_rtc_ring_read(st->ring, key, &frame, ngx_rtc_worker.frame,
+                          NGX_RTC_MAX_FRAME)
+        != NGX_OK)
+    {
+        return -1;
+    }
+
+    profile = ngx_rtc_h265_profile_id(ngx_rtc_worker.frame, frame.len);
+
+    return (profile == NGX_DECLINED) ? -1 : profile;
 }
 
 
@@ -432,13 +497,13 @@ ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st)
 static ngx_int_t
 ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq)
 {
-    ssize_t               n;
-    ngx_int_t             rc;
-    ngx_uint_t            last;
-    ngx_rtc_packets_t    *pk;
-    ngx_rtc_h264_pack_t   pack;
+    ngx_int_t           rc;
+    ngx_rtc_packets_t  *pk;
 
     pk = ngx_rtc_worker.packets;
+
+    ngx_rtc_worker.packed = NULL;
+    pk->npkts = 0;
 
     rc = ngx_rtc_ring_read(st->ring, seq, &pk->frame, ngx_rtc_worker.frame,
                            NGX_RTC_MAX_FRAME);
@@ -446,24 +511,76 @@ ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq)
         return (rc == NGX_AGAIN) ? NGX_ERROR : rc;
     }
 
-    pk->npkts = 0;
-
-    if (pk->frame.track != NGX_RTC_TRACK_VIDEO
-        || st->sh->codec != NGX_RTC_CODEC_H264)
-    {
+    if (ngx_rtc_stream_packetize(st, pk) != NGX_OK) {
+        pk->npkts = 0;
         return NGX_ERROR;
     }
 
-    ngx_rtc_h264_pack_init(&pack, ngx_rtc_worker.frame, pk->frame.len,
-                           NGX_RTC_MTU);
+    ngx_rtc_worker.packed = st;
+    ngx_rtc_worker.packed_seq = seq;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtc_stream_packetize(ngx_rtc_stream_t *st, ngx_rtc_packets_t *pk)
+{
+    ssize_t              n;
+    ngx_uint_t           last;
+    ngx_rtc_h264_pack_t  pack;
+
+    if (pk->frame.track == NGX_RTC_TRACK_AUDIO) {
+
+        /*
+         * One raw codec frame (RFC 7587 4.2, RFC 3551 4.5.14).  A frame
+         * nobody can take makes no packets: not an error, the video
+         * around it goes on.
+         */
+
+        if (st->sh->audio_codec == NGX_RTC_CODEC_NONE
+            || pk->frame.len == 0 || pk->frame.len > NGX_RTC_MTU)
+        {
+            return NGX_OK;
+        }
+
+        ngx_memcpy(pk->data, ngx_rtc_worker.frame, pk->frame.len);
+        pk->len[0] = pk->frame.len;
+        pk->npkts = 1;
+
+        return NGX_OK;
+    }
+
+    if (pk->frame.track != NGX_RTC_TRACK_VIDEO) {
+        return NGX_ERROR;
+    }
+
+    switch (st->sh->codec) {
+
+    case NGX_RTC_CODEC_H264:
+        ngx_rtc_h264_pack_init(&pack, ngx_rtc_worker.frame, pk->frame.len,
+                               NGX_RTC_MTU);
+        break;
+
+    case NGX_RTC_CODEC_H265:
+        ngx_rtc_h265_pack_init(&pack, ngx_rtc_worker.frame, pk->frame.len,
+                               NGX_RTC_MTU);
+        break;
+
+    default:
+        return NGX_ERROR;
+    }
 
     for ( ;; ) {
         if (pk->npkts == NGX_RTC_MAX_PACKETS) {
             return NGX_ERROR;
         }
 
-        n = ngx_rtc_h264_pack_next(&pack, pk->data + pk->npkts * NGX_RTC_MTU,
-                                   &last);
+        n = (st->sh->codec == NGX_RTC_CODEC_H264)
+            ? ngx_rtc_h264_pack_next(&pack,
+                                     pk->data + pk->npkts * NGX_RTC_MTU, &last)
+            : ngx_rtc_h265_pack_next(&pack,
+                                     pk->data + pk->npkts * NGX_RTC_MTU, &last);
         if (n <= 0) {
             break;
         }
@@ -472,7 +589,6 @@ ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq)
     }
 
     if (n < 0 || pk->npkts == 0) {
-        pk->npkts = 0;
         return NGX_ERROR;
     }
 

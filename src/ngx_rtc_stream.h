@@ -13,10 +13,14 @@
 #include <ngx_rtc_ring.h>
 
 
-#define NGX_RTC_MAX_PACKETS  (NGX_RTC_MAX_FRAME / (NGX_RTC_MTU - 2) + 8)
+/* FU headers: 2 bytes (H.264 FU-A), 3 (H.265 FU) */
+#define NGX_RTC_MAX_PACKETS  (NGX_RTC_MAX_FRAME / (NGX_RTC_MTU - 3) + 8)
 
 
-/* a packetized access unit: RTP payloads, without RTP headers */
+/*
+ * A packetized frame: RTP payloads, without RTP headers; a video access
+ * unit, or one audio frame in one payload.  No payloads: nothing to send.
+ */
 
 typedef struct {
     ngx_rtc_frame_t           frame;
@@ -44,6 +48,8 @@ ngx_rtc_stream_t *ngx_rtc_stream_find(ngx_str_t *name);
 void ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 void ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 void ngx_rtc_stream_catch_up(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
+ngx_rtc_packets_t *ngx_rtc_stream_packets(ngx_rtc_stream_t *st, uint64_t seq);
+ngx_int_t ngx_rtc_stream_profile(ngx_rtc_stream_t *st);
 ngx_rtc_session_t *ngx_rtc_stream_session(u_char *id);
 void ngx_rtc_stream_exiting(void);
 

@@ -9,6 +9,7 @@
 #include <ngx_rtc.h>
 #include <ngx_rtc_whep.h>
 #include <ngx_rtc_sdp.h>
+#include <ngx_rtc_ice.h>
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_session.h>
@@ -17,13 +18,30 @@
 
 /*
  * The WHEP endpoint (RFC 9725 conventions): POST an SDP offer to the
- * stream's URL -> 201 with the answer and the session's URL; DELETE that
- * URL -> 200, from whichever worker receives it; OPTIONS -> 204.
+ * stream's URL -> 201 with the answer and the session's URL; PATCH that URL
+ * with an SDP fragment (RFC 8840) -> 204 for trickled candidates, 200 with
+ * our new credentials for an ICE restart; DELETE it -> 200; OPTIONS -> 204.
+ * PATCH and DELETE work from whichever worker receives them: the session's
+ * owner acts, reached through the zone (a flag for DELETE, the mailbox for
+ * PATCH) and its eventfd.
  */
 
 
-#define NGX_RTC_WHEP_MAX_OFFER  65536
-#define NGX_RTC_WHEP_POLL       50
+#define NGX_RTC_WHEP_MAX_OFFER     65536
+#define NGX_RTC_WHEP_POLL          50
+
+/* server-reflexive and relayed candidates before the answer, bounded */
+#define NGX_RTC_WHEP_GATHER_POLL   10
+#define NGX_RTC_WHEP_GATHER_TIME   3000
+
+/* a PATCH waits this long for the owner of its session */
+#define NGX_RTC_WHEP_MBOX_POLL     10
+#define NGX_RTC_WHEP_MBOX_TIME     2000
+
+#define NGX_RTC_WHEP_MAX_CANDS     32
+#define NGX_RTC_WHEP_ETAG_LEN      (2 * NGX_RTC_ID_LEN + NGX_INT_T_LEN + 3)
+
+#define NGX_RTC_WHEP_FRAG_TYPE     "application/trickle-ice-sdpfrag"
 
 
 typedef struct {
@@ -32,8 +50,12 @@ typedef struct {
     ngx_rtc_sdp_t            *offer;
     ngx_event_t               wait;
     ngx_msec_t                deadline;
+    ngx_str_t                 answer;     /* while candidates gather */
+    ngx_rtc_mbox_msg_t       *msg;        /* a PATCH */
     u_char                    id[NGX_RTC_ID_LEN];
     unsigned                  registered:1;
+    unsigned                  pending:1;  /* session made, no answer sent */
+    unsigned                  posted:1;   /* in the mailbox */
 } ngx_rtc_whep_ctx_t;
 
 
@@ -41,17 +63,43 @@ static ngx_int_t ngx_rtc_whep_options(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_whep_post(ngx_http_request_t *r);
 static void ngx_rtc_whep_body(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_whep_read_body(ngx_http_request_t *r,
-    ngx_str_t *body);
+    ngx_str_t *body, size_t max);
 static void ngx_rtc_whep_wait(ngx_event_t *ev);
 static ngx_int_t ngx_rtc_whep_ready(ngx_rtc_stream_t *st);
 static void ngx_rtc_whep_answer(ngx_rtc_whep_ctx_t *ctx);
+static void ngx_rtc_whep_gathering(ngx_event_t *ev);
+static void ngx_rtc_whep_created(ngx_rtc_whep_ctx_t *ctx,
+    ngx_rtc_session_t *s, ngx_str_t *answer, ngx_uint_t gathered);
+static ngx_int_t ngx_rtc_whep_candidates(ngx_http_request_t *r,
+    ngx_rtc_session_t *s, ngx_str_t *answer);
 static void ngx_rtc_whep_cleanup(void *data);
 static ngx_int_t ngx_rtc_whep_delete(ngx_http_request_t *r);
+static ngx_int_t ngx_rtc_whep_patch(ngx_http_request_t *r);
+static void ngx_rtc_whep_patch_body(ngx_http_request_t *r);
+static void ngx_rtc_whep_patch_wait(ngx_event_t *ev);
+static void ngx_rtc_whep_patch_apply(ngx_rtc_session_t *s,
+    ngx_rtc_mbox_msg_t *msg, ngx_pool_t *pool);
+static void ngx_rtc_whep_patch_restart(ngx_rtc_session_t *s,
+    ngx_rtc_mbox_msg_t *msg, ngx_rtc_sdp_t *frag, ngx_str_t *ufrag,
+    ngx_str_t *pwd, ngx_str_t *cands, ngx_uint_t n, ngx_pool_t *pool);
+static void ngx_rtc_whep_patch_reply(ngx_http_request_t *r,
+    ngx_rtc_mbox_msg_t *msg);
+static void ngx_rtc_whep_msg_text(ngx_rtc_mbox_msg_t *msg,
+    ngx_uint_t status, const char *text);
+static size_t ngx_rtc_whep_etag(u_char *buf, ngx_rtc_session_t *s);
+static ngx_int_t ngx_rtc_whep_session_id(ngx_http_request_t *r, u_char *id);
 static ngx_int_t ngx_rtc_whep_stream_name(ngx_http_request_t *r,
     ngx_str_t *name);
 static void ngx_rtc_whep_last_segment(ngx_str_t *uri, ngx_str_t *seg);
+static ngx_int_t ngx_rtc_whep_cors(ngx_http_request_t *r);
+static ngx_int_t ngx_rtc_whep_links(ngx_http_request_t *r);
+static u_char *ngx_rtc_whep_quote(u_char *p, ngx_str_t *s);
+static ngx_table_elt_t *ngx_rtc_whep_header_in(ngx_http_request_t *r,
+    char *key);
 static ngx_int_t ngx_rtc_whep_header(ngx_http_request_t *r, char *key,
     ngx_str_t *value);
+static ngx_int_t ngx_rtc_whep_header_str(ngx_http_request_t *r, char *key,
+    char *value);
 
 
 ngx_int_t
@@ -59,6 +107,10 @@ ngx_rtc_whep_handler(ngx_http_request_t *r)
 {
     if (ngx_rtc_shm_ctx() == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    if (ngx_rtc_whep_cors(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     switch (r->method) {
@@ -69,6 +121,9 @@ ngx_rtc_whep_handler(ngx_http_request_t *r)
     case NGX_HTTP_POST:
         return ngx_rtc_whep_post(r);
 
+    case NGX_HTTP_PATCH:
+        return ngx_rtc_whep_patch(r);
+
     case NGX_HTTP_DELETE:
         return ngx_rtc_whep_delete(r);
 
@@ -78,24 +133,48 @@ ngx_rtc_whep_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * OPTIONS: what the endpoint takes, its ICE servers and, for a CORS
+ * preflight (Fetch standard, 3.2.2), the methods and request headers
+ * allowed.
+ */
+
 static ngx_int_t
 ngx_rtc_whep_options(ngx_http_request_t *r)
 {
-    ngx_str_t  v;
+    ngx_rtc_loc_conf_t  *rlcf;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_str_set(&v, "application/sdp");
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtc_module);
 
-    if (ngx_rtc_whep_header(r, "Accept-Post", &v) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (rlcf->cors.len
+        && ngx_rtc_whep_header_in(r, "Access-Control-Request-Method"))
+    {
+        if (ngx_rtc_whep_header_str(r, "Access-Control-Allow-Methods",
+                                    "OPTIONS, POST, PATCH, DELETE")
+            != NGX_OK
+            || ngx_rtc_whep_header_str(r, "Access-Control-Allow-Headers",
+                                       "Content-Type, If-Match, "
+                                       "Authorization")
+               != NGX_OK
+            || ngx_rtc_whep_header_str(r, "Access-Control-Max-Age", "86400")
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
-    ngx_str_set(&v, "OPTIONS, POST, DELETE");
-
-    if (ngx_rtc_whep_header(r, "Allow", &v) != NGX_OK) {
+    if (ngx_rtc_whep_header_str(r, "Accept-Post", "application/sdp")
+        != NGX_OK
+        || ngx_rtc_whep_header_str(r, "Accept-Patch", NGX_RTC_WHEP_FRAG_TYPE)
+           != NGX_OK
+        || ngx_rtc_whep_header_str(r, "Allow", "OPTIONS, POST, PATCH, DELETE")
+           != NGX_OK
+        || ngx_rtc_whep_links(r) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -179,6 +258,7 @@ ngx_rtc_whep_post(ngx_http_request_t *r)
 static void
 ngx_rtc_whep_body(ngx_http_request_t *r)
 {
+    ngx_int_t             rc;
     ngx_str_t             body, text;
     ngx_rtc_main_conf_t  *rmcf;
     ngx_pool_cleanup_t   *cln;
@@ -187,7 +267,7 @@ ngx_rtc_whep_body(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtc_module);
     rmcf = ngx_http_get_module_main_conf(r, ngx_http_rtc_module);
 
-    if (ngx_rtc_whep_read_body(r, &body) != NGX_OK) {
+    if (ngx_rtc_whep_read_body(r, &body, NGX_RTC_WHEP_MAX_OFFER) != NGX_OK) {
         ngx_str_set(&text, "the offer is too large or unreadable");
         ngx_http_finalize_request(r,
             ngx_rtc_whep_text(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, &text));
@@ -236,18 +316,28 @@ ngx_rtc_whep_body(ngx_http_request_t *r)
 
     /* the registered session is the stream's demand: it starts a producer */
 
-    if (ngx_rtc_shm_session_add(ctx->stream->conf->index, ctx->id,
-                                rmcf->max_sessions)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "rtc whep session limit %ui reached",
-                      rmcf->max_sessions);
+    rc = ngx_rtc_shm_session_add(ctx->stream->conf->index, ctx->id,
+                                 rmcf->max_sessions,
+                                 ctx->stream->conf->max_sessions);
 
-        ngx_str_set(&text, "too many sessions");
-        r->headers_out.status = NGX_HTTP_SERVICE_UNAVAILABLE;
-        ngx_str_set(&body, "5");
-        (void) ngx_rtc_whep_header(r, "Retry-After", &body);
+    if (rc != NGX_OK) {
+        if (rc == NGX_BUSY) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "rtc whep stream \"%V\" has max_sessions=%ui "
+                          "viewers", &ctx->stream->conf->name,
+                          ctx->stream->conf->max_sessions);
+
+            ngx_str_set(&text, "too many viewers of this stream");
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "rtc whep session limit %ui reached",
+                          rmcf->max_sessions);
+
+            ngx_str_set(&text, "too many sessions");
+        }
+
+        (void) ngx_rtc_whep_header_str(r, "Retry-After", "5");
         ngx_http_finalize_request(r,
                   ngx_rtc_whep_text(r, NGX_HTTP_SERVICE_UNAVAILABLE, &text));
         return;
@@ -271,7 +361,7 @@ ngx_rtc_whep_body(ngx_http_request_t *r)
 
 
 static ngx_int_t
-ngx_rtc_whep_read_body(ngx_http_request_t *r, ngx_str_t *body)
+ngx_rtc_whep_read_body(ngx_http_request_t *r, ngx_str_t *body, size_t max)
 {
     size_t        len;
     ssize_t       n;
@@ -289,7 +379,7 @@ ngx_rtc_whep_read_body(ngx_http_request_t *r, ngx_str_t *body)
         len += ngx_buf_size(cl->buf);
     }
 
-    if (len > NGX_RTC_WHEP_MAX_OFFER) {
+    if (len > max) {
         return NGX_ERROR;
     }
 
@@ -349,7 +439,7 @@ ngx_rtc_whep_wait(ngx_event_t *ev)
     ngx_rtc_whep_ctx_t *ctx = ev->data;
 
     u_char               *p;
-    ngx_str_t             text, v;
+    ngx_str_t             text;
     ngx_http_request_t   *r;
     ngx_rtc_stream_sh_t  *sh;
 
@@ -369,7 +459,8 @@ ngx_rtc_whep_wait(ngx_event_t *ev)
 
     sh = ctx->stream->sh;
 
-    text.data = ngx_pnalloc(r->pool, 64 + NGX_RTC_ERROR_LEN);
+    text.data = ngx_pnalloc(r->pool, 64 + NGX_RTC_NAME_LEN
+                                     + NGX_RTC_ERROR_LEN);
     if (text.data == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -385,8 +476,7 @@ ngx_rtc_whep_wait(ngx_event_t *ev)
 
     text.len = p - text.data;
 
-    ngx_str_set(&v, "5");
-    (void) ngx_rtc_whep_header(r, "Retry-After", &v);
+    (void) ngx_rtc_whep_header_str(r, "Retry-After", "5");
 
     ngx_http_finalize_request(r,
                   ngx_rtc_whep_text(r, NGX_HTTP_SERVICE_UNAVAILABLE, &text));
@@ -396,11 +486,6 @@ ngx_rtc_whep_wait(ngx_event_t *ev)
 static void
 ngx_rtc_whep_answer(ngx_rtc_whep_ctx_t *ctx)
 {
-    u_char                    *p;
-    ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_str_t                  v;
-    ngx_chain_t                out;
     ngx_http_request_t        *r;
     ngx_rtc_session_t         *s;
     ngx_rtc_session_result_t   res;
@@ -416,20 +501,90 @@ ngx_rtc_whep_answer(ngx_rtc_whep_ctx_t *ctx)
                       "rtc whep offer refused: %V", &res.reason);
 
         ngx_http_finalize_request(r,
-                                  ngx_rtc_whep_text(r, res.status, &res.reason));
+                            ngx_rtc_whep_text(r, res.status, &res.reason));
         return;
     }
 
     /* the session owns the registration from now on */
     ctx->registered = 0;
 
+    if (ngx_rtc_ice_gathered(s->ice)) {
+        ngx_rtc_whep_created(ctx, s, &res.answer, 0);
+        return;
+    }
+
+    /*
+     * The answer carries all our candidates: WHEP has no trickle from the
+     * server to the client.  Wait (bounded) for the server-reflexive and
+     * relayed ones (STUN and TURN servers).
+     */
+
+    ctx->pending = 1;
+    ctx->answer = res.answer;
+    ctx->deadline = ngx_current_msec + NGX_RTC_WHEP_GATHER_TIME;
+    ctx->wait.handler = ngx_rtc_whep_gathering;
+
+    ngx_add_timer(&ctx->wait, NGX_RTC_WHEP_GATHER_POLL);
+}
+
+
+static void
+ngx_rtc_whep_gathering(ngx_event_t *ev)
+{
+    ngx_rtc_whep_ctx_t *ctx = ev->data;
+
+    ngx_str_t            text;
+    ngx_http_request_t  *r;
+    ngx_rtc_session_t   *s;
+
+    r = ctx->request;
+
+    s = ngx_rtc_stream_session(ctx->id);
+
+    if (s == NULL) {
+        ctx->pending = 0;
+
+        ngx_str_set(&text, "the session ended while gathering candidates");
+        ngx_http_finalize_request(r,
+                ngx_rtc_whep_text(r, NGX_HTTP_INTERNAL_SERVER_ERROR, &text));
+        return;
+    }
+
+    if (!ngx_rtc_ice_gathered(s->ice)
+        && (ngx_msec_int_t) (ngx_current_msec - ctx->deadline) < 0
+        && !ngx_exiting)
+    {
+        ngx_add_timer(ev, NGX_RTC_WHEP_GATHER_POLL);
+        return;
+    }
+
+    ngx_rtc_whep_created(ctx, s, &ctx->answer, 1);
+}
+
+
+static void
+ngx_rtc_whep_created(ngx_rtc_whep_ctx_t *ctx, ngx_rtc_session_t *s,
+    ngx_str_t *answer, ngx_uint_t gathered)
+{
+    u_char              *p;
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_str_t            v;
+    ngx_chain_t          out;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+    ctx->pending = 0;
+
+    if (gathered && ngx_rtc_whep_candidates(r, s, answer) != NGX_OK) {
+        goto failed;
+    }
+
     /* Location: the stream's URL with the session id as the last segment */
 
     v.data = ngx_pnalloc(r->pool, r->uri.len + 1 + 2 * NGX_RTC_ID_LEN);
     if (v.data == NULL) {
-        ngx_rtc_session_close(s, "no memory");
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        goto failed;
     }
 
     p = ngx_cpymem(v.data, r->uri.data, r->uri.len);
@@ -445,15 +600,18 @@ ngx_rtc_whep_answer(ngx_rtc_whep_ctx_t *ctx)
         goto failed;
     }
 
-    v.data = ngx_pnalloc(r->pool, 2 * NGX_RTC_ID_LEN + 2);
+    v.data = ngx_pnalloc(r->pool, NGX_RTC_WHEP_ETAG_LEN);
     if (v.data == NULL) {
         goto failed;
     }
 
-    p = ngx_sprintf(v.data, "\"%*s\"", (size_t) 2 * NGX_RTC_ID_LEN, s->hex);
-    v.len = p - v.data;
+    v.len = ngx_rtc_whep_etag(v.data, s);
 
-    if (ngx_rtc_whep_header(r, "ETag", &v) != NGX_OK) {
+    if (ngx_rtc_whep_header(r, "ETag", &v) != NGX_OK
+        || ngx_rtc_whep_header_str(r, "Accept-Patch", NGX_RTC_WHEP_FRAG_TYPE)
+           != NGX_OK
+        || ngx_rtc_whep_links(r) != NGX_OK)
+    {
         goto failed;
     }
 
@@ -462,8 +620,8 @@ ngx_rtc_whep_answer(ngx_rtc_whep_ctx_t *ctx)
         goto failed;
     }
 
-    b->pos = res.answer.data;
-    b->last = res.answer.data + res.answer.len;
+    b->pos = answer->data;
+    b->last = answer->data + answer->len;
     b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
@@ -472,7 +630,7 @@ ngx_rtc_whep_answer(ngx_rtc_whep_ctx_t *ctx)
     out.next = NULL;
 
     r->headers_out.status = NGX_HTTP_CREATED;
-    r->headers_out.content_length_n = res.answer.len;
+    r->headers_out.content_length_n = answer->len;
     ngx_str_set(&r->headers_out.content_type, "application/sdp");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
 
@@ -493,10 +651,89 @@ failed:
 }
 
 
+/*
+ * The answer again with every candidate gathered by now: its
+ * "a=candidate" lines (in the first bundled section) replaced by the new
+ * list, in front of "a=end-of-candidates".
+ */
+
+static ngx_int_t
+ngx_rtc_whep_candidates(ngx_http_request_t *r, ngx_rtc_session_t *s,
+    ngx_str_t *answer)
+{
+    u_char       *p, *pos, *end, *next, *dst;
+    size_t        len;
+    ngx_str_t     ufrag, pwd, *c;
+    ngx_uint_t    i, n, done;
+    ngx_array_t   cands;
+
+    if (ngx_array_init(&cands, r->pool, 8, sizeof(ngx_str_t)) != NGX_OK
+        || ngx_rtc_ice_local(s->ice, r->pool, &ufrag, &pwd, &cands) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    c = cands.elts;
+    n = ngx_min(cands.nelts, NGX_RTC_WHEP_MAX_CANDS);
+
+    len = answer->len;
+
+    for (i = 0; i < n; i++) {
+        len += sizeof("a=" CRLF) - 1 + c[i].len;
+    }
+
+    dst = ngx_pnalloc(r->pool, len);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = dst;
+    done = 0;
+    end = answer->data + answer->len;
+
+    for (pos = answer->data; pos < end; pos = next) {
+        next = ngx_strlchr(pos, end, LF);
+        next = next ? next + 1 : end;
+
+        if ((size_t) (next - pos) >= sizeof("a=candidate:") - 1
+            && ngx_strncmp(pos, "a=candidate:", sizeof("a=candidate:") - 1)
+               == 0)
+        {
+            pos = next;
+
+        } else if ((size_t) (next - pos) < sizeof("a=end-of-candidates") - 1
+                   || ngx_strncmp(pos, "a=end-of-candidates",
+                                  sizeof("a=end-of-candidates") - 1)
+                      != 0)
+        {
+            p = ngx_cpymem(p, pos, next - pos);
+            continue;
+        }
+
+        if (!done) {
+            for (i = 0; i < n; i++) {
+                p = ngx_sprintf(p, "a=%V" CRLF, &c[i]);
+            }
+
+            done = 1;
+        }
+
+        p = ngx_cpymem(p, pos, next - pos);
+    }
+
+    answer->data = dst;
+    answer->len = p - dst;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_rtc_whep_cleanup(void *data)
 {
     ngx_rtc_whep_ctx_t *ctx = data;
+
+    ngx_rtc_session_t  *s;
 
     if (ctx->wait.timer_set) {
         ngx_del_timer(&ctx->wait);
@@ -506,6 +743,22 @@ ngx_rtc_whep_cleanup(void *data)
         ngx_rtc_shm_session_del(ctx->id);
         ctx->registered = 0;
     }
+
+    if (ctx->pending) {
+        /* the client left while candidates gathered */
+
+        s = ngx_rtc_stream_session(ctx->id);
+        if (s) {
+            ngx_rtc_session_close(s, "client left before the answer");
+        }
+
+        ctx->pending = 0;
+    }
+
+    if (ctx->posted) {
+        ngx_rtc_shm_mbox_cancel(ctx->msg);
+        ctx->posted = 0;
+    }
 }
 
 
@@ -513,9 +766,8 @@ static ngx_int_t
 ngx_rtc_whep_delete(ngx_http_request_t *r)
 {
     u_char              id[NGX_RTC_ID_LEN];
-    ngx_int_t           n;
-    ngx_str_t           seg, text;
-    ngx_uint_t          i, slot;
+    ngx_str_t           text;
+    ngx_uint_t          slot;
     ngx_rtc_session_t  *s;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
@@ -524,19 +776,8 @@ ngx_rtc_whep_delete(ngx_http_request_t *r)
 
     ngx_str_set(&text, "unknown session");
 
-    ngx_rtc_whep_last_segment(&r->uri, &seg);
-
-    if (seg.len != 2 * NGX_RTC_ID_LEN) {
+    if (ngx_rtc_whep_session_id(r, id) != NGX_OK) {
         return ngx_rtc_whep_text(r, NGX_HTTP_NOT_FOUND, &text);
-    }
-
-    for (i = 0; i < NGX_RTC_ID_LEN; i++) {
-        n = ngx_hextoi(seg.data + 2 * i, 2);
-        if (n == NGX_ERROR) {
-            return ngx_rtc_whep_text(r, NGX_HTTP_NOT_FOUND, &text);
-        }
-
-        id[i] = (u_char) n;
     }
 
     if (id[0] == ngx_worker) {
@@ -559,6 +800,577 @@ ngx_rtc_whep_delete(ngx_http_request_t *r)
 
     ngx_str_set(&text, "session deleted");
     return ngx_rtc_whep_text(r, NGX_HTTP_OK, &text);
+}
+
+
+/*
+ * PATCH (RFC 9725, 4.3; RFC 8840 fragments): trickled candidates -> 204,
+ * new ice-ufrag/ice-pwd -> ICE restart, 200 with ours; If-Match, when
+ * given, must name the session's current ETag ("*" matches any) -> 412.
+ */
+
+static ngx_int_t
+ngx_rtc_whep_patch(ngx_http_request_t *r)
+{
+    u_char               id[NGX_RTC_ID_LEN];
+    size_t               len;
+    ngx_int_t            rc;
+    ngx_str_t            text;
+    ngx_rtc_whep_ctx_t  *ctx;
+
+    len = sizeof(NGX_RTC_WHEP_FRAG_TYPE) - 1;
+
+    if (ngx_rtc_whep_session_id(r, id) != NGX_OK) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(&text, "unknown session");
+        return ngx_rtc_whep_text(r, NGX_HTTP_NOT_FOUND, &text);
+    }
+
+    if (r->headers_in.content_type == NULL
+        || r->headers_in.content_type->value.len < len
+        || ngx_strncasecmp(r->headers_in.content_type->value.data,
+                           (u_char *) NGX_RTC_WHEP_FRAG_TYPE, len) != 0)
+    {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(&text, "a PATCH is Content-Type: "
+                           NGX_RTC_WHEP_FRAG_TYPE);
+        return ngx_rtc_whep_text(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, &text);
+    }
+
+    if (r->headers_in.content_length_n > NGX_RTC_MBOX_DATA) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(&text, "the SDP fragment is too large");
+        return ngx_rtc_whep_text(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, &text);
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_rtc_whep_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->msg = ngx_pcalloc(r->pool, sizeof(ngx_rtc_mbox_msg_t));
+    if (ctx->msg == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+    ngx_memcpy(ctx->id, id, NGX_RTC_ID_LEN);
+    ngx_http_set_ctx(r, ctx, ngx_http_rtc_module);
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_rtc_whep_patch_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_rtc_whep_patch_body(ngx_http_request_t *r)
+{
+    ngx_int_t             rc;
+    ngx_str_t             body, text;
+    ngx_uint_t            slot;
+    ngx_table_elt_t      *h;
+    ngx_rtc_session_t    *s;
+    ngx_pool_cleanup_t   *cln;
+    ngx_rtc_whep_ctx_t   *ctx;
+    ngx_rtc_mbox_msg_t   *msg;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtc_module);
+    msg = ctx->msg;
+
+    if (ngx_rtc_whep_read_body(r, &body, NGX_RTC_MBOX_DATA) != NGX_OK) {
+        ngx_str_set(&text, "the SDP fragment is too large or unreadable");
+        ngx_http_finalize_request(r,
+            ngx_rtc_whep_text(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, &text));
+        return;
+    }
+
+    msg->op = NGX_RTC_MBOX_PATCH;
+    ngx_memcpy(msg->id, ctx->id, NGX_RTC_ID_LEN);
+    msg->len = body.len;
+    ngx_memcpy(msg->data, body.data, body.len);
+
+    h = r->headers_in.if_match;
+
+    if (h) {
+        if (h->value.len > NGX_RTC_MBOX_TAG || h->value.len == 0) {
+            ngx_str_set(&text, "If-Match does not match the session's ETag");
+            ngx_http_finalize_request(r,
+                ngx_rtc_whep_text(r, NGX_HTTP_PRECONDITION_FAILED, &text));
+            return;
+        }
+
+        msg->tag_len = h->value.len;
+        ngx_memcpy(msg->tag, h->value.data, h->value.len);
+    }
+
+    /* a session of this worker */
+
+    s = (ctx->id[0] == ngx_worker) ? ngx_rtc_stream_session(ctx->id) : NULL;
+
+    if (s) {
+        ngx_rtc_whep_patch_apply(s, msg, r->pool);
+        ngx_rtc_whep_patch_reply(r, msg);
+        return;
+    }
+
+    /* of another worker: through the mailbox */
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cln->handler = ngx_rtc_whep_cleanup;
+    cln->data = ctx;
+
+    rc = ngx_rtc_shm_mbox_post(msg, &slot);
+
+    if (rc == NGX_DECLINED) {
+        ngx_str_set(&text, "unknown session");
+        ngx_http_finalize_request(r,
+                          ngx_rtc_whep_text(r, NGX_HTTP_NOT_FOUND, &text));
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "rtc whep mailbox full");
+
+        ngx_str_set(&text, "too many requests in flight");
+        (void) ngx_rtc_whep_header_str(r, "Retry-After", "1");
+        ngx_http_finalize_request(r,
+                  ngx_rtc_whep_text(r, NGX_HTTP_SERVICE_UNAVAILABLE, &text));
+        return;
+    }
+
+    ctx->posted = 1;
+    ngx_rtc_shm_wake_slot(slot);
+
+    ctx->deadline = ngx_current_msec + NGX_RTC_WHEP_MBOX_TIME;
+    ctx->wait.handler = ngx_rtc_whep_patch_wait;
+    ctx->wait.data = ctx;
+    ctx->wait.log = r->connection->log;
+
+    ngx_add_timer(&ctx->wait, NGX_RTC_WHEP_MBOX_POLL);
+}
+
+
+static void
+ngx_rtc_whep_patch_wait(ngx_event_t *ev)
+{
+    ngx_rtc_whep_ctx_t *ctx = ev->data;
+
+    u_char               hex[2 * NGX_RTC_ID_LEN];
+    ngx_int_t            rc;
+    ngx_str_t            text;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    rc = ngx_rtc_shm_mbox_result(ctx->msg);
+
+    if (rc == NGX_OK) {
+        ctx->posted = 0;
+        ngx_rtc_whep_patch_reply(r, ctx->msg);
+        return;
+    }
+
+    if (rc == NGX_AGAIN
+        && (ngx_msec_int_t) (ngx_current_msec - ctx->deadline) < 0)
+    {
+        ngx_add_timer(ev, NGX_RTC_WHEP_MBOX_POLL);
+        return;
+    }
+
+    ngx_rtc_shm_mbox_cancel(ctx->msg);
+    ctx->posted = 0;
+
+    ngx_hex_dump(hex, ctx->id, NGX_RTC_ID_LEN);
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "rtc whep the worker of session %*s did not answer",
+                  (size_t) 2 * NGX_RTC_ID_LEN, hex);
+
+    ngx_str_set(&text, "the session's worker did not answer");
+    ngx_http_finalize_request(r,
+                  ngx_rtc_whep_text(r, NGX_HTTP_GATEWAY_TIME_OUT, &text));
+}
+
+
+/*
+ * The owner's side of a PATCH, for a request of its own or one from the
+ * mailbox: msg in, msg out (status, ETag, body).
+ */
+
+static void
+ngx_rtc_whep_patch_apply(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
+    ngx_pool_t *pool)
+{
+    u_char                etag[NGX_RTC_WHEP_ETAG_LEN];
+    size_t                len;
+    ngx_str_t             ufrag, pwd, cands[NGX_RTC_WHEP_MAX_CANDS];
+    ngx_uint_t            i, k, n;
+    ngx_rtc_sdp_t        *frag;
+    ngx_rtc_sdp_media_t  *m;
+
+    len = ngx_rtc_whep_etag(etag, s);
+
+    if (msg->tag_len
+        && !(msg->tag_len == 1 && msg->tag[0] == '*')
+        && (msg->tag_len != len || ngx_memcmp(msg->tag, etag, len) != 0))
+    {
+        ngx_rtc_whep_msg_text(msg, NGX_HTTP_PRECONDITION_FAILED,
+                              "If-Match does not match the session's ETag");
+        goto etag;
+    }
+
+    frag = ngx_palloc(pool, sizeof(ngx_rtc_sdp_t));
+    if (frag == NULL) {
+        ngx_rtc_whep_msg_text(msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                              "no memory");
+        goto etag;
+    }
+
+    if (ngx_rtc_sdp_parse_frag(msg->data, msg->data + msg->len, frag)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                      "rtc whep bad SDP fragment: %s at line %ui",
+                      frag->err, frag->err_line);
+
+        msg->status = NGX_HTTP_BAD_REQUEST;
+        msg->len = ngx_snprintf(msg->data, NGX_RTC_MBOX_DATA,
+                                "bad SDP fragment: %s (line %ui)",
+                                frag->err ? frag->err : "invalid",
+                                frag->err_line)
+                   - msg->data;
+        goto etag;
+    }
+
+    /* RFC 8840, 9: credentials at session level, or in the media */
+
+    ufrag = frag->ice_ufrag;
+    pwd = frag->ice_pwd;
+
+    if (ufrag.len == 0 && frag->nmedia) {
+        ufrag = frag->media[0].ice_ufrag;
+        pwd = frag->media[0].ice_pwd;
+    }
+
+    n = 0;
+
+    for (i = 0; i < frag->nmedia; i++) {
+        m = &frag->media[i];
+
+        for (k = 0; k < m->ncands && n < NGX_RTC_WHEP_MAX_CANDS; k++) {
+            cands[n++] = m->cands[k];
+        }
+    }
+
+    if (ufrag.len && !ngx_rtc_ice_remote_is(s->ice, &ufrag)) {
+        ngx_rtc_whep_patch_restart(s, msg, frag, &ufrag, &pwd, cands, n,
+                                   pool);
+        return;
+    }
+
+    /* RFC 9725, 4.3.1: trickled candidates, 204 */
+
+    if (n && ngx_rtc_ice_remote(s->ice, NULL, NULL, cands, n) != NGX_OK) {
+        ngx_rtc_whep_msg_text(msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                              "the candidates could not be added");
+        goto etag;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &s->log, 0,
+                   "rtc whep %ui trickled candidate(s)", n);
+
+    msg->status = NGX_HTTP_NO_CONTENT;
+    msg->len = 0;
+
+etag:
+
+    msg->tag_len = len;
+    ngx_memcpy(msg->tag, etag, len);
+}
+
+
+/*
+ * RFC 9725, 4.3.2: an ICE restart; the answer is a fragment with our new
+ * ice-ufrag and ice-pwd and our candidates, in the first media section the
+ * request named, and a new ETag.
+ */
+
+static void
+ngx_rtc_whep_patch_restart(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
+    ngx_rtc_sdp_t *frag, ngx_str_t *ufrag, ngx_str_t *pwd, ngx_str_t *cands,
+    ngx_uint_t n, ngx_pool_t *pool)
+{
+    u_char               *p, *last;
+    ngx_int_t             rc;
+    ngx_str_t             lufrag, lpwd, type, proto, mid, *c;
+    ngx_uint_t            i;
+    ngx_array_t           local;
+    ngx_rtc_sdp_media_t  *m;
+
+    rc = ngx_rtc_ice_restart(s->ice, ufrag, pwd, cands, n);
+
+    if (rc == NGX_DECLINED) {
+        ngx_rtc_whep_msg_text(msg, NGX_HTTP_BAD_REQUEST,
+                              "an ICE restart needs a valid ice-ufrag and "
+                              "ice-pwd");
+        goto etag;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_rtc_whep_msg_text(msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                              "the ICE restart failed");
+        goto etag;
+    }
+
+    /* one writer, the owner: the ETag changes with each restart */
+    s->sh->ice_gen++;
+
+    if (ngx_array_init(&local, pool, 8, sizeof(ngx_str_t)) != NGX_OK
+        || ngx_rtc_ice_local(s->ice, pool, &lufrag, &lpwd, &local) != NGX_OK)
+    {
+        ngx_rtc_whep_msg_text(msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                              "no local ICE credentials");
+        goto etag;
+    }
+
+    ngx_str_set(&type, "video");
+    ngx_str_set(&proto, "UDP/TLS/RTP/SAVPF");
+    ngx_str_set(&mid, "0");
+
+    if (frag->nmedia) {
+        m = &frag->media[0];
+
+        if (m->type.len && m->proto.len) {
+            type = m->type;
+            proto = m->proto;
+        }
+
+        if (m->mid.len) {
+            mid = m->mid;
+        }
+    }
+
+    p = msg->data;
+    last = msg->data + NGX_RTC_MBOX_DATA;
+
+    p = ngx_slprintf(p, last, "a=ice-ufrag:%V" CRLF "a=ice-pwd:%V" CRLF,
+                     &lufrag, &lpwd);
+
+    if (local.nelts) {
+        p = ngx_slprintf(p, last, "m=%V 9 %V 0" CRLF "a=mid:%V" CRLF,
+                         &type, &proto, &mid);
+
+        c = local.elts;
+
+        for (i = 0; i < local.nelts && i < NGX_RTC_WHEP_MAX_CANDS; i++) {
+            if ((size_t) (last - p) < c[i].len + 64) {
+                break;
+            }
+
+            p = ngx_slprintf(p, last, "a=%V" CRLF, &c[i]);
+        }
+
+        p = ngx_slprintf(p, last, "a=end-of-candidates" CRLF);
+    }
+
+    msg->status = NGX_HTTP_OK;
+    msg->len = p - msg->data;
+
+etag:
+
+    msg->tag_len = ngx_rtc_whep_etag(msg->tag, s);
+}
+
+
+/*
+ * The owner's wake-up path: answer the mailbox's requests for this
+ * process's sessions.
+ */
+
+void
+ngx_rtc_whep_mailbox_process(void)
+{
+    ngx_pool_t          *pool;
+    ngx_rtc_session_t   *s;
+    ngx_rtc_mbox_msg_t   msg;
+
+    if (ngx_rtc_shm_ctx() == NULL) {
+        return;
+    }
+
+    while (ngx_rtc_shm_mbox_take(&msg) == NGX_OK) {
+
+        s = ngx_rtc_stream_session(msg.id);
+
+        if (s == NULL) {
+            msg.tag_len = 0;
+            ngx_rtc_whep_msg_text(&msg, NGX_HTTP_NOT_FOUND,
+                                  "unknown session");
+
+        } else if (msg.op == NGX_RTC_MBOX_PATCH) {
+            pool = ngx_create_pool(4096, ngx_cycle->log);
+
+            if (pool == NULL) {
+                msg.tag_len = 0;
+                ngx_rtc_whep_msg_text(&msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "no memory");
+
+            } else {
+                ngx_rtc_whep_patch_apply(s, &msg, pool);
+                ngx_destroy_pool(pool);
+            }
+
+        } else {
+            msg.tag_len = 0;
+            ngx_rtc_whep_msg_text(&msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "unknown request");
+        }
+
+        ngx_rtc_shm_mbox_answer(&msg);
+    }
+}
+
+
+static void
+ngx_rtc_whep_patch_reply(ngx_http_request_t *r, ngx_rtc_mbox_msg_t *msg)
+{
+    ngx_int_t     rc;
+    ngx_str_t     v;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    /* If-Match was ours to check: not the not_modified filter's */
+    r->disable_not_modified = 1;
+
+    if (msg->tag_len) {
+        v.data = ngx_pnalloc(r->pool, msg->tag_len);
+        if (v.data == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        v.len = msg->tag_len;
+        ngx_memcpy(v.data, msg->tag, msg->tag_len);
+
+        if (ngx_rtc_whep_header(r, "ETag", &v) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    if (msg->status == NGX_HTTP_NO_CONTENT) {
+        r->headers_out.status = NGX_HTTP_NO_CONTENT;
+        r->headers_out.content_length_n = 0;
+        r->header_only = 1;
+
+        ngx_http_finalize_request(r, ngx_http_send_header(r));
+        return;
+    }
+
+    if (msg->status != NGX_HTTP_OK) {
+        v.data = msg->data;
+        v.len = msg->len;
+
+        ngx_http_finalize_request(r,
+                                  ngx_rtc_whep_text(r, msg->status, &v));
+        return;
+    }
+
+    b = ngx_create_temp_buf(r->pool, msg->len ? msg->len : 1);
+    if (b == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    b->last = ngx_cpymem(b->last, msg->data, msg->len);
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = msg->len;
+    ngx_str_set(&r->headers_out.content_type, NGX_RTC_WHEP_FRAG_TYPE);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+}
+
+
+static void
+ngx_rtc_whep_msg_text(ngx_rtc_mbox_msg_t *msg, ngx_uint_t status,
+    const char *text)
+{
+    msg->status = status;
+    msg->len = ngx_min(ngx_strlen(text), NGX_RTC_MBOX_DATA);
+    ngx_memcpy(msg->data, text, msg->len);
+}
+
+
+/* the session's ETag: its id and the number of its ICE restarts */
+
+static size_t
+ngx_rtc_whep_etag(u_char *buf, ngx_rtc_session_t *s)
+{
+    return ngx_sprintf(buf, "\"%*s-%ui\"", (size_t) 2 * NGX_RTC_ID_LEN,
+                       s->hex, s->sh->ice_gen)
+           - buf;
+}
+
+
+static ngx_int_t
+ngx_rtc_whep_session_id(ngx_http_request_t *r, u_char *id)
+{
+    ngx_int_t   n;
+    ngx_str_t   seg;
+    ngx_uint_t  i;
+
+    ngx_rtc_whep_last_segment(&r->uri, &seg);
+
+    if (seg.len != 2 * NGX_RTC_ID_LEN) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < NGX_RTC_ID_LEN; i++) {
+        n = ngx_hextoi(seg.data + 2 * i, 2);
+        if (n == NGX_ERROR) {
+            return NGX_DECLINED;
+        }
+
+        id[i] = (u_char) n;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -596,6 +1408,169 @@ ngx_rtc_whep_last_segment(ngx_str_t *uri, ngx_str_t *seg)
 
     seg->data = p;
     seg->len = end - p;
+}
+
+
+/*
+ * rtc_cors: every answer of the endpoint, errors too, names the origin
+ * allowed to read it and the response headers a WHEP client needs.
+ */
+
+static ngx_int_t
+ngx_rtc_whep_cors(ngx_http_request_t *r)
+{
+    ngx_rtc_loc_conf_t  *rlcf;
+
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtc_module);
+
+    if (rlcf->cors.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_rtc_whep_header(r, "Access-Control-Allow-Origin", &rlcf->cors)
+        != NGX_OK
+        || ngx_rtc_whep_header_str(r, "Access-Control-Expose-Headers",
+                                   "Location, ETag, Link, Accept-Patch, "
+                                   "Accept-Post, Retry-After")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (rlcf->cors.len == 1 && rlcf->cors.data[0] == '*') {
+        return NGX_OK;
+    }
+
+    return ngx_rtc_whep_header_str(r, "Vary", "Origin");
+}
+
+
+/*
+ * RFC 9725, 4.6: the ICE servers a client may use, one Link header each:
+ *
+ *   Link: <turn:192.0.2.1:3478?transport=udp>; rel="ice-server";
+ *         username="user"; credential="secret"; credential-type="password"
+ *
+ * A URL that does not parse is not sent: nothing of the configuration
+ * reaches a header unchecked.
+ */
+
+static ngx_int_t
+ngx_rtc_whep_links(ngx_http_request_t *r)
+{
+    u_char                *p;
+    size_t                 len;
+    ngx_str_t              v;
+    ngx_uint_t             i;
+    ngx_rtc_ice_url_t      u;
+    ngx_rtc_main_conf_t   *rmcf;
+    ngx_rtc_ice_server_t  *srv;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rtc_module);
+
+    if (rmcf->ice_servers == NULL) {
+        return NGX_OK;
+    }
+
+    srv = rmcf->ice_servers->elts;
+
+    for (i = 0; i < rmcf->ice_servers->nelts; i++) {
+
+        if (ngx_rtc_ice_parse_url(&srv[i].url, &u) != NGX_OK) {
+            continue;
+        }
+
+        len = sizeof("<>; rel=\"ice-server\"; username=\"\"; credential=\"\"; "
+                     "credential-type=\"password\"") - 1
+              + srv[i].url.len
+              + 2 * srv[i].username.len + 2 * srv[i].credential.len;
+
+        v.data = ngx_pnalloc(r->pool, len);
+        if (v.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_sprintf(v.data, "<%V>; rel=\"ice-server\"", &srv[i].url);
+
+        if (u.type == NGX_RTC_ICE_TURN
+            && (srv[i].username.len || srv[i].credential.len))
+        {
+            p = ngx_cpymem(p, "; username=\"", sizeof("; username=\"") - 1);
+            p = ngx_rtc_whep_quote(p, &srv[i].username);
+            p = ngx_cpymem(p, "\"; credential=\"",
+                           sizeof("\"; credential=\"") - 1);
+            p = ngx_rtc_whep_quote(p, &srv[i].credential);
+            p = ngx_cpymem(p, "\"; credential-type=\"password\"",
+                           sizeof("\"; credential-type=\"password\"") - 1);
+        }
+
+        v.len = p - v.data;
+
+        if (ngx_rtc_whep_header(r, "Link", &v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the inside of an RFC 9110 quoted-string; control characters dropped */
+
+static u_char *
+ngx_rtc_whep_quote(u_char *p, ngx_str_t *s)
+{
+    u_char  *c, *end;
+
+    end = s->data + s->len;
+
+    for (c = s->data; c < end; c++) {
+
+        if (*c < 0x20 || *c == 0x7f) {
+            continue;
+        }
+
+        if (*c == '"' || *c == '\\') {
+            *p++ = '\\';
+        }
+
+        *p++ = *c;
+    }
+
+    return p;
+}
+
+
+static ngx_table_elt_t *
+ngx_rtc_whep_header_in(ngx_http_request_t *r, char *key)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(key);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) key, len) == 0)
+        {
+            return &h[i];
+        }
+    }
 }
 
 
@@ -650,4 +1625,16 @@ ngx_rtc_whep_header(ngx_http_request_t *r, char *key, ngx_str_t *value)
     h->value = *value;
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtc_whep_header_str(ngx_http_request_t *r, char *key, char *value)
+{
+    ngx_str_t  v;
+
+    v.data = (u_char *) value;
+    v.len = ngx_strlen(value);
+
+    return ngx_rtc_whep_header(r, key, &v);
 }

@@ -34,7 +34,7 @@ function assertMismatch(r) {
 }
 
 
-describe('H.265 camera, H.264-only viewer', () => {
+describe('H.265 camera, H.264-only viewer', { timeout: 300000 }, () => {
     let cam;
     let ngx;
 

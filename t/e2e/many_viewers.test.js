@@ -47,7 +47,8 @@ function assertGotH264(v) {
 }
 
 
-describe('many viewers, 4 workers, camera restart', () => {
+describe('many viewers, 4 workers, camera restart', { timeout: 300000 },
+         () => {
     let cam;
     let ngx;
     const v = {};

@@ -36,7 +36,7 @@ function waitNoViewers(ngx, what) {
 }
 
 
-describe('Chromium plays H.264', () => {
+describe('Chromium plays H.264', { timeout: 300000 }, () => {
     let cam;
     let ngx;
     let browser;

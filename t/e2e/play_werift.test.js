@@ -45,7 +45,7 @@ test('NAL type parser (RFC 6184 payloads)', () => {
 });
 
 
-describe('werift receives H.264', () => {
+describe('werift receives H.264', { timeout: 300000 }, () => {
     let cam;
     let ngx;
     const viewers = [];

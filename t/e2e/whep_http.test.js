@@ -32,7 +32,7 @@ function assertTextBody(r, what) {
 }
 
 
-describe('WHEP HTTP surface', () => {
+describe('WHEP HTTP surface', { timeout: 300000 }, () => {
     let cam;
     let ngx;
 

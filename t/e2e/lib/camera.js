@@ -18,7 +18,7 @@
 
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { REPO, sleep } = require('./nginx');
+const { REPO, sleep, live } = require('./nginx');
 
 const PYTHON = process.env.TEST_PYTHON || '/usr/bin/python3';
 const SCRIPT = path.join(REPO, 't', 'lib', 'camera.py');
@@ -85,8 +85,10 @@ class Camera {
             let ready = false;
 
             this.proc = proc;
+            live.add(proc);
             this.exited = new Promise((res) => {
                 proc.once('exit', (code, signal) => {
+                    live.delete(proc);
                     if (this.proc === proc) {
                         this.proc = null;
                     }

@@ -37,6 +37,14 @@ const MODULE = process.env.NGX_RTC_MODULE
                || path.join(REPO, 'build', 'ngx_http_rtc_module.so');
 const NGINX = process.env.TEST_NGINX_BINARY || '/usr/sbin/nginx';
 
+/*
+ * make test-asan: the module is built with ASan/UBSan and Debian's nginx is
+ * not, so nginx (and only nginx) runs with the ASan runtime preloaded; the
+ * reports go to PREFIX/sanitizer.PID, which make a test fail as error.log
+ * lines do.
+ */
+const ASAN_PRELOAD = process.env.NGX_RTC_ASAN_PRELOAD || '';
+
 const BAD_LOG = [
     '[alert]', '[emerg]', '[crit]', 'signal 11', 'exited on signal',
     'Sanitizer',
@@ -262,7 +270,7 @@ class Nginx {
             '-p', this.dir + '/',
             '-c', path.join(this.dir, 'nginx.conf'),
             '-e', this.errorLog,
-        ], { stdio: ['ignore', 'ignore', 'pipe'] });
+        ], { stdio: ['ignore', 'ignore', 'pipe'], env: this.spawnEnv() });
 
         const proc = this.proc;
         live.add(proc);
@@ -337,7 +345,36 @@ class Nginx {
 
         return this.logText().split('\n')
                .filter((l) => BAD_LOG.some((b) => l.includes(b)))
-               .filter((l) => !allow.some((re) => re.test(l)));
+               .filter((l) => !allow.some((re) => re.test(l)))
+               .concat(this.sanitizerLines());
+    }
+
+    spawnEnv() {
+        if (!ASAN_PRELOAD) {
+            return process.env;
+        }
+
+        const log = `log_path=${path.join(this.dir, 'sanitizer')}`;
+
+        return Object.assign({}, process.env, {
+            LD_PRELOAD: ASAN_PRELOAD,
+            ASAN_OPTIONS: `detect_leaks=0:abort_on_error=0:${log}`,
+            UBSAN_OPTIONS: `print_stacktrace=1:${log}`,
+        });
+    }
+
+    /* the lines of the sanitizer reports (make test-asan) */
+
+    sanitizerLines() {
+        if (!ASAN_PRELOAD || !this.dir) {
+            return [];
+        }
+
+        return fs.readdirSync(this.dir)
+               .filter((f) => f.startsWith('sanitizer.'))
+               .flatMap((f) => fs.readFileSync(path.join(this.dir, f), 'utf8')
+                               .split('\n').filter(Boolean)
+                               .map((l) => `${f}: ${l}`));
     }
 
     /* throws if error.log (so far) is not clean */

@@ -1,0 +1,532 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_rtc_frame.h"
+#include "ngx_rtc_negotiate.h"
+
+
+/*
+ * The codec choice (pure): the stream's codecs against the offer's.  The
+ * first video m-line the viewer can receive on carries the stream's video
+ * or the offer is refused; the first bundled audio m-line that lists the
+ * stream's audio codec carries the audio, and audio the viewer cannot take
+ * is rejected alone (port 0): the viewer still gets video.
+ */
+
+
+static ngx_uint_t ngx_rtc_negotiate_receives(ngx_rtc_sdp_media_t *m,
+    const char *type);
+static ngx_int_t ngx_rtc_negotiate_check(ngx_rtc_sdp_media_t *m,
+    ngx_rtc_negotiate_t *neg);
+static ngx_rtc_sdp_fmt_t *ngx_rtc_negotiate_h264(ngx_rtc_sdp_media_t *m);
+static ngx_rtc_sdp_fmt_t *ngx_rtc_negotiate_h265(ngx_rtc_sdp_media_t *m,
+    ngx_int_t profile);
+static ngx_uint_t ngx_rtc_negotiate_rtx(ngx_rtc_sdp_media_t *m,
+    ngx_uint_t pt);
+static ngx_rtc_sdp_fmt_t *ngx_rtc_negotiate_audio(ngx_rtc_sdp_media_t *m,
+    ngx_uint_t codec, ngx_str_t *name);
+static ngx_uint_t ngx_rtc_negotiate_bundled(ngx_rtc_sdp_t *offer,
+    ngx_str_t *mid);
+static ngx_uint_t ngx_rtc_negotiate_is(ngx_str_t *s, const char *name);
+static void ngx_rtc_negotiate_mismatch(ngx_rtc_negotiate_conf_t *conf,
+    ngx_rtc_sdp_media_t *m, ngx_rtc_negotiate_t *neg, u_char *buf,
+    size_t size);
+
+
+static const char  *ngx_rtc_negotiate_codecs[] = {
+    "none", "H264", "H265", "PCMA", "PCMU", "opus", "AAC"
+};
+
+
+ngx_int_t
+ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
+    ngx_rtc_sdp_answer_t *ans, ngx_rtc_negotiate_t *neg, u_char *buf,
+    size_t size)
+{
+    ngx_str_t                    name;
+    ngx_uint_t                   i;
+    ngx_rtc_sdp_fmt_t           *fmt;
+    ngx_rtc_sdp_media_t         *m;
+    ngx_rtc_sdp_answer_media_t  *am;
+
+    neg->video = NGX_RTC_NEGOTIATE_NONE;
+    neg->audio = NGX_RTC_NEGOTIATE_NONE;
+    neg->rtx_pt = NGX_RTC_NEGOTIATE_NONE;
+    neg->audio_offered = 0;
+    neg->status = 0;
+    ngx_str_null(&neg->reason);
+
+    /* every m-line is rejected unless taken below */
+
+    for (i = 0; i < offer->nmedia; i++) {
+        m = &offer->media[i];
+        am = &ans->media[i];
+
+        ngx_memzero(am, sizeof(ngx_rtc_sdp_answer_media_t));
+
+        am->type = m->type;
+        am->proto = m->proto;
+        am->mid = m->mid;
+        am->rejected = 1;
+        am->pt = m->nfmts ? m->fmts[0].pt : 0;
+
+        if (m->nfmts && m->fmts[0].pt == NGX_RTC_SDP_PT_NONE) {
+            am->codec = m->fmts[0].name;     /* e.g. webrtc-datachannel */
+        }
+    }
+
+    ans->nmedia = offer->nmedia;
+
+    m = NULL;
+
+    for (i = 0; i < offer->nmedia; i++) {
+        m = &offer->media[i];
+
+        if (ngx_rtc_negotiate_receives(m, "video")) {
+            break;
+        }
+    }
+
+    if (m == NULL || i == offer->nmedia) {
+        neg->status = NGX_RTC_NEGOTIATE_MISMATCH;
+        ngx_str_set(&neg->reason,
+                    "the offer has no m=video section to receive video");
+        return NGX_ERROR;
+    }
+
+    if (ngx_rtc_negotiate_check(m, neg) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    switch (conf->video) {
+
+    case NGX_RTC_CODEC_H264:
+        fmt = ngx_rtc_negotiate_h264(m);
+        break;
+
+    case NGX_RTC_CODEC_H265:
+        fmt = ngx_rtc_negotiate_h265(m, conf->profile);
+        break;
+
+    default:
+        fmt = NULL;
+    }
+
+    if (fmt == NULL) {
+        ngx_rtc_negotiate_mismatch(conf, m, neg, buf, size);
+        return NGX_ERROR;
+    }
+
+    am = &ans->media[i];
+
+    am->rejected = 0;
+    am->pt = fmt->pt;
+    am->codec = fmt->name;
+    am->clock = fmt->clock;
+    am->fmtp = fmt->fmtp;
+    am->rtcp_fb = fmt->rtcp_fb & (NGX_RTC_SDP_FB_NACK|NGX_RTC_SDP_FB_NACK_PLI
+                                  |NGX_RTC_SDP_FB_CCM_FIR);
+
+    neg->video = i;
+    neg->video_pt = fmt->pt;
+
+    /* retransmissions go on an RTX stream only with nack (RFC 4588 8.6) */
+
+    if (am->rtcp_fb & NGX_RTC_SDP_FB_NACK) {
+        neg->rtx_pt = ngx_rtc_negotiate_rtx(m, fmt->pt);
+    }
+
+    /* audio shares the video's transport: it must be in its BUNDLE group */
+
+    for (i = 0; i < offer->nmedia; i++) {
+        m = &offer->media[i];
+
+        if (!ngx_rtc_negotiate_receives(m, "audio")
+            || !ngx_rtc_negotiate_bundled(offer, &m->mid)
+            || !ngx_rtc_negotiate_bundled(offer,
+                                          &offer->media[neg->video].mid))
+        {
+            continue;
+        }
+
+        neg->audio_offered = 1;
+
+        fmt = ngx_rtc_negotiate_audio(m, conf->audio, &name);
+
+        if (fmt == NULL) {
+            continue;
+        }
+
+        am = &ans->media[i];
+
+        am->rejected = 0;
+        am->pt = fmt->pt;
+        am->codec = name;
+        am->clock = (conf->audio == NGX_RTC_CODEC_OPUS) ? 48000 : 8000;
+        am->channels = (conf->audio == NGX_RTC_CODEC_OPUS) ? 2 : 0;
+
+        if (conf->audio == NGX_RTC_CODEC_OPUS) {
+            am->fmtp = fmt->fmtp;            /* minptime, useinbandfec */
+        }
+
+        neg->audio = i;
+        neg->audio_pt = fmt->pt;
+        break;
+    }
+
+    return NGX_OK;
+}
+
+
+const char *
+ngx_rtc_negotiate_codec_name(ngx_uint_t codec)
+{
+    if (codec >= sizeof(ngx_rtc_negotiate_codecs) / sizeof(char *)) {
+        codec = NGX_RTC_CODEC_NONE;
+    }
+
+    return ngx_rtc_negotiate_codecs[codec];
+}
+
+
+/* an m-line of this type that lets us send */
+
+static ngx_uint_t
+ngx_rtc_negotiate_receives(ngx_rtc_sdp_media_t *m, const char *type)
+{
+    return ngx_rtc_negotiate_is(&m->type, type)
+           && m->port != 0
+           && m->direction != NGX_RTC_SDP_SENDONLY
+           && m->direction != NGX_RTC_SDP_INACTIVE;
+}
+
+
+static ngx_int_t
+ngx_rtc_negotiate_check(ngx_rtc_sdp_media_t *m, ngx_rtc_negotiate_t *neg)
+{
+    neg->status = NGX_RTC_NEGOTIATE_BAD_OFFER;
+
+    if (m->ice_ufrag.len == 0 || m->ice_pwd.len == 0) {
+        ngx_str_set(&neg->reason, "the offer has no ICE credentials");
+        return NGX_ERROR;
+    }
+
+    if (m->fp_alg.len == 0 || m->fp_value.len == 0) {
+        ngx_str_set(&neg->reason, "the offer has no DTLS fingerprint");
+        return NGX_ERROR;
+    }
+
+    if (ngx_rtc_negotiate_is(&m->setup, "passive")) {
+        ngx_str_set(&neg->reason,
+                    "the offer's a=setup:passive leaves no DTLS client");
+        return NGX_ERROR;
+    }
+
+    neg->status = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * H.264: FU-A needs packetization-mode=1 (RFC 6184, 6.3).  The answer
+ * takes a profile-level-id the offer gave, whatever profile the camera
+ * sends: browsers decode any of them, yet refuse an answer naming a
+ * profile they did not offer.
+ */
+
+static ngx_rtc_sdp_fmt_t *
+ngx_rtc_negotiate_h264(ngx_rtc_sdp_media_t *m)
+{
+    ngx_str_t           v;
+    ngx_uint_t          i, k, rank, best_rank;
+    ngx_rtc_sdp_fmt_t  *f, *best;
+
+    static const char  *profiles[] = { "42e01f", "42001f", "4d001f", NULL };
+
+    best = NULL;
+    best_rank = 100;
+
+    for (i = 0; i < m->nfmts; i++) {
+        f = &m->fmts[i];
+
+        if (!ngx_rtc_negotiate_is(&f->name, "H264")) {
+            continue;
+        }
+
+        if (ngx_rtc_sdp_fmtp_param(&f->fmtp, "packetization-mode", &v)
+            != NGX_OK
+            || v.len != 1 || v.data[0] != '1')
+        {
+            continue;
+        }
+
+        rank = 50;
+
+        if (ngx_rtc_sdp_fmtp_param(&f->fmtp, "profile-level-id", &v)
+            == NGX_OK && v.len == 6)
+        {
+            for (k = 0; profiles[k]; k++) {
+                if (ngx_strncasecmp(v.data, (u_char *) profiles[k], 6) == 0) {
+                    rank = k;
+                    break;
+                }
+            }
+        }
+
+        if (rank < best_rank) {
+            best = f;
+            best_rank = rank;
+        }
+    }
+
+    return best;
+}
+
+
+/*
+ * H.265 (RFC 7798 7.1): profile-id defaults to 1 (Main).  The offer's
+ * profile-id must be the stream's, or Main 10 for a Main stream (a Main 10
+ * decoder decodes Main, H.265 A.3.3).  An unknown stream profile takes the
+ * first H265 the offer lists.
+ */
+
+static ngx_rtc_sdp_fmt_t *
+ngx_rtc_negotiate_h265(ngx_rtc_sdp_media_t *m, ngx_int_t profile)
+{
+    ngx_int_t           id;
+    ngx_str_t           v;
+    ngx_uint_t          i;
+    ngx_rtc_sdp_fmt_t  *f, *main10;
+
+    main10 = NULL;
+
+    for (i = 0; i < m->nfmts; i++) {
+        f = &m->fmts[i];
+
+        if (!ngx_rtc_negotiate_is(&f->name, "H265")) {
+            continue;
+        }
+
+        if (profile < 0) {
+            return f;
+        }
+
+        id = 1;
+
+        if (ngx_rtc_sdp_fmtp_param(&f->fmtp, "profile-id", &v) == NGX_OK) {
+            id = ngx_atoi(v.data, v.len);
+        }
+
+        if (id == profile) {
+            return f;
+        }
+
+        if (id == 2 && profile == 1 && main10 == NULL) {
+            main10 = f;
+        }
+    }
+
+    return main10;
+}
+
+
+/* RFC 4588 8.6: a=rtpmap:<pt> rtx/<clock>, a=fmtp:<pt> apt=<media pt> */
+
+static ngx_uint_t
+ngx_rtc_negotiate_rtx(ngx_rtc_sdp_media_t *m, ngx_uint_t pt)
+{
+    ngx_str_t           v;
+    ngx_uint_t          i;
+    ngx_rtc_sdp_fmt_t  *f;
+
+    for (i = 0; i < m->nfmts; i++) {
+        f = &m->fmts[i];
+
+        if (!ngx_rtc_negotiate_is(&f->name, "rtx") || f->clock != 90000) {
+            continue;
+        }
+
+        if (ngx_rtc_sdp_fmtp_param(&f->fmtp, "apt", &v) == NGX_OK
+            && ngx_atoi(v.data, v.len) == (ngx_int_t) pt)
+        {
+            return f->pt;
+        }
+    }
+
+    return NGX_RTC_NEGOTIATE_NONE;
+}
+
+
+/*
+ * PCMA/8000 and PCMU/8000 (RFC 3551 4.5.14, also by their static payload
+ * types 8 and 0 without a=rtpmap), opus/48000/2 (RFC 7587 7)
+ */
+
+static ngx_rtc_sdp_fmt_t *
+ngx_rtc_negotiate_audio(ngx_rtc_sdp_media_t *m, ngx_uint_t codec,
+    ngx_str_t *name)
+{
+    ngx_uint_t          i, static_pt;
+    const char         *want;
+    ngx_rtc_sdp_fmt_t  *f;
+
+    switch (codec) {
+
+    case NGX_RTC_CODEC_PCMA:
+        want = "PCMA";
+        static_pt = 8;
+        break;
+
+    case NGX_RTC_CODEC_PCMU:
+        want = "PCMU";
+        static_pt = 0;
+        break;
+
+    case NGX_RTC_CODEC_OPUS:
+        want = "opus";
+        static_pt = NGX_RTC_NEGOTIATE_NONE;
+        break;
+
+    default:
+        return NULL;
+    }
+
+    for (i = 0; i < m->nfmts; i++) {
+        f = &m->fmts[i];
+
+        if (f->name.len == 0) {
+            if (f->pt == static_pt) {
+                name->data = (u_char *) want;
+                name->len = 4;
+                return f;
+            }
+
+            continue;
+        }
+
+        if (!ngx_rtc_negotiate_is(&f->name, want)) {
+            continue;
+        }
+
+        if (codec == NGX_RTC_CODEC_OPUS
+            ? (f->clock != 48000 || f->channels != 2)
+            : (f->clock != 8000 || f->channels > 1))
+        {
+            continue;
+        }
+
+        *name = f->name;
+        return f;
+    }
+
+    return NULL;
+}
+
+
+/* the mid is in the offer's a=group:BUNDLE (RFC 8843 7.1) */
+
+static ngx_uint_t
+ngx_rtc_negotiate_bundled(ngx_rtc_sdp_t *offer, ngx_str_t *mid)
+{
+    u_char  *p, *last, *tok;
+
+    if (mid->len == 0) {
+        return 0;
+    }
+
+    p = offer->bundle.data;
+    last = p + offer->bundle.len;
+
+    while (p < last) {
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        tok = p;
+
+        while (p < last && *p != ' ' && *p != '\t') {
+            p++;
+        }
+
+        if ((size_t) (p - tok) == mid->len
+            && ngx_strncmp(tok, mid->data, mid->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_uint_t
+ngx_rtc_negotiate_is(ngx_str_t *s, const char *name)
+{
+    size_t  len;
+
+    len = ngx_strlen(name);
+
+    return s->len == len
+           && ngx_strncasecmp(s->data, (u_char *) name, len) == 0;
+}
+
+
+/* "stream "cam" is H265 (profile-id=1); the offer has VP8 VP9 H264" */
+
+static void
+ngx_rtc_negotiate_mismatch(ngx_rtc_negotiate_conf_t *conf,
+    ngx_rtc_sdp_media_t *m, ngx_rtc_negotiate_t *neg, u_char *buf,
+    size_t size)
+{
+    u_char      *p, *last;
+    ngx_uint_t   i, k;
+
+    neg->status = NGX_RTC_NEGOTIATE_MISMATCH;
+
+    p = buf;
+    last = buf + size;
+
+    p = ngx_slprintf(p, last, "stream \"%V\" is %s", &conf->name,
+                     ngx_rtc_negotiate_codec_name(conf->video));
+
+    if (conf->video == NGX_RTC_CODEC_H264) {
+        p = ngx_slprintf(p, last, " (packetization-mode=1)");
+
+    } else if (conf->video == NGX_RTC_CODEC_H265 && conf->profile >= 0) {
+        p = ngx_slprintf(p, last, " (profile-id=%i)", conf->profile);
+    }
+
+    p = ngx_slprintf(p, last, "; the offer has");
+
+    for (i = 0; i < m->nfmts; i++) {
+
+        /* each name once: skip names seen before in the list */
+
+        for (k = 0; k < i; k++) {
+            if (m->fmts[k].name.len == m->fmts[i].name.len
+                && ngx_strncasecmp(m->fmts[k].name.data, m->fmts[i].name.data,
+                                   m->fmts[i].name.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (k < i || m->fmts[i].name.len == 0) {
+            continue;
+        }
+
+        p = ngx_slprintf(p, last, " %V", &m->fmts[i].name);
+    }
+
+    if (m->nfmts == 0) {
+        p = ngx_slprintf(p, last, " no codecs");
+    }
+
+    neg->reason.data = buf;
+    neg->reason.len = p - buf;
+}

@@ -1,0 +1,1079 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_http.h>
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
+
+#include <ngx_rtc.h>
+#include <ngx_rtc_rtp.h>
+#include <ngx_rtc_rtsp_media.h>
+
+
+/*
+ * The media of the RTSP client's tracks: choosing the video and audio
+ * formats from the SDP and setting up their depacketizers (and, for
+ * audio=opus, the transcoder), the UDP port pairs and their sockets, RTP
+ * and RTCP in (over UDP or interleaved on the control connection), RTCP
+ * receiver reports out, frames out through the client's frame().
+ *
+ * Packets are taken in arrival order: over UDP a reordered packet counts
+ * as lost, and the video resumes at the next keyframe.
+ */
+
+
+#define NGX_RTC_RTSP_GARBAGE          256     /* unusable packets in a row */
+#define NGX_RTC_RTSP_UDP_RCVBUF       (2 * 1024 * 1024)
+#define NGX_RTC_RTSP_CNAME            "nginx-rtc"
+
+
+static ngx_int_t ngx_rtc_rtsp_media_udp_bind(ngx_rtc_rtsp_t *rtsp,
+    struct sockaddr *local, socklen_t len, in_port_t port, ngx_socket_t *s);
+static ngx_connection_t *ngx_rtc_rtsp_media_udp_connection(
+    ngx_rtc_rtsp_t *rtsp, ngx_socket_t s, ngx_rtc_rtsp_track_t *t);
+static void ngx_rtc_rtsp_media_udp_handler(ngx_event_t *rev);
+static ngx_int_t ngx_rtc_rtsp_media_garbage(ngx_rtc_rtsp_t *rtsp);
+static ngx_int_t ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_track_t *t, u_char *p, size_t len);
+static void ngx_rtc_rtsp_media_stats(ngx_rtc_rtsp_track_t *t,
+    ngx_rtc_rtp_hdr_t *h, int64_t now);
+static void ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_track_t *t, u_char *p, size_t len);
+static void ngx_rtc_rtsp_media_au(void *data, u_char *au, size_t len,
+    uint32_t rtp_ts, ngx_uint_t key);
+static void ngx_rtc_rtsp_media_audio_frame(void *data, u_char *frame,
+    size_t len, uint32_t rtp_ts);
+static void ngx_rtc_rtsp_media_frame(ngx_rtc_rtsp_track_t *t,
+    ngx_rtc_frame_t *f, uint32_t rtp_ts, int64_t capture, size_t len);
+static void ngx_rtc_rtsp_media_transcoded(void *data, ngx_rtc_frame_t *f,
+    u_char *buf, size_t len);
+static void ngx_rtc_rtsp_media_transcode_error(void *data,
+    ngx_str_t *reason);
+static void ngx_rtc_rtsp_media_emit(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_frame_t *f, u_char *data, size_t len);
+static int64_t ngx_rtc_rtsp_media_now(void);
+
+
+static const char  *ngx_rtc_rtsp_media_codecs[] = {
+    "none", "H264", "H265", "PCMA", "PCMU", "opus", "AAC"
+};
+
+
+ngx_int_t
+ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
+    ngx_rtc_sdp_media_t *video)
+{
+    ngx_str_t              sprop;
+    ngx_uint_t             j, codec;
+    ngx_rtc_sdp_fmt_t     *fmt, *f;
+    ngx_rtc_rtsp_track_t  *t;
+    static const char     *sprops[] = {
+        "sprop-vps", "sprop-sps", "sprop-pps"
+    };
+
+    /* H.264 if offered, else H.265, else the first format */
+
+    fmt = &video->fmts[0];
+    codec = NGX_RTC_CODEC_NONE;
+
+    for (j = 0; j < video->nfmts; j++) {
+        f = &video->fmts[j];
+
+        if (f->name.len == 4
+            && ngx_strncasecmp(f->name.data, (u_char *) "H264", 4) == 0)
+        {
+            fmt = f;
+            codec = NGX_RTC_CODEC_H264;
+            break;
+        }
+
+        if (codec == NGX_RTC_CODEC_NONE
+            && ((f->name.len == 4
+                 && ngx_strncasecmp(f->name.data, (u_char *) "H265", 4) == 0)
+                || (f->name.len == 4
+                    && ngx_strncasecmp(f->name.data, (u_char *) "HEVC", 4)
+                       == 0)))
+        {
+            fmt = f;
+            codec = NGX_RTC_CODEC_H265;
+        }
+    }
+
+    t = &rtsp->tracks[NGX_RTC_RTSP_VIDEO];
+
+    t->kind = NGX_RTC_TRACK_VIDEO;
+    t->codec = codec;
+    t->pt = fmt->pt;
+    t->clock = fmt->clock ? fmt->clock : 90000;
+
+    ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                  "rtc rtsp %V: video %V/%ui, payload type %ui",
+                  &rtsp->url.redacted, &fmt->name, t->clock, fmt->pt);
+
+    if (codec == NGX_RTC_CODEC_H264) {
+        ngx_rtc_h264_depack_init(&rtsp->h264, rtsp->au, NGX_RTC_RTSP_AU_SIZE,
+                                 ngx_rtc_rtsp_media_au, rtsp);
+
+        /* RFC 6184 8.1: parameter sets before the first in-band ones */
+
+        if (ngx_rtc_sdp_fmtp_param(&fmt->fmtp, "sprop-parameter-sets",
+                                   &sprop)
+            == NGX_OK
+            && ngx_rtc_h264_sprop(&rtsp->h264, sprop.data, sprop.len)
+               != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                          "rtc rtsp %V: ignoring invalid "
+                          "sprop-parameter-sets", &rtsp->url.redacted);
+        }
+
+    } else if (codec == NGX_RTC_CODEC_H265) {
+        ngx_rtc_h265_depack_init(&rtsp->h265, rtsp->au, NGX_RTC_RTSP_AU_SIZE,
+                                 ngx_rtc_rtsp_media_au, rtsp);
+
+        /* RFC 7798 7.1 */
+
+        for (j = 0; j < 3; j++) {
+            if (ngx_rtc_sdp_fmtp_param(&fmt->fmtp, sprops[j], &sprop)
+                == NGX_OK
+                && ngx_rtc_h265_sprop(&rtsp->h265, sprop.data, sprop.len)
+                   != NGX_OK)
+            {
+                ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                              "rtc rtsp %V: ignoring invalid %s",
+                              &rtsp->url.redacted, sprops[j]);
+            }
+        }
+
+        if (ngx_rtc_sdp_fmtp_param(&fmt->fmtp, "sprop-max-don-diff", &sprop)
+            == NGX_OK
+            && !(sprop.len == 1 && sprop.data[0] == '0'))
+        {
+            rtsp->h265.donl = 1;
+        }
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                      "rtc rtsp %V: video codec %V is neither H.264 nor "
+                      "H.265, no frames will be produced",
+                      &rtsp->url.redacted, &fmt->name);
+    }
+
+    rtsp->conf.codec(rtsp->conf.data, NGX_RTC_TRACK_VIDEO, codec, t->clock,
+                     0);
+
+    if (ngx_rtc_rtsp_resolve_url(base, &video->control, t->url_buf,
+                                 NGX_RTC_URL_MAX, &t->url)
+        != NGX_OK)
+    {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "invalid control URL in the SDP of %V",
+                                 &rtsp->url.redacted);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * An m=audio line: NGX_OK if one of its formats can be carried (and the
+ * depacketizer, and for audio=opus the transcoder, are set up for it),
+ * else NGX_DECLINED after an info line saying why.
+ */
+
+ngx_int_t
+ngx_rtc_rtsp_media_audio(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
+    ngx_rtc_sdp_media_t *media)
+{
+    ngx_uint_t                 j, clock, channels, codec;
+    ngx_thread_pool_t         *tp;
+    ngx_rtc_sdp_fmt_t         *fmt;
+    ngx_rtc_main_conf_t       *rmcf;
+    ngx_rtc_rtsp_track_t      *t;
+    ngx_rtc_audio_depack_t    *d;
+    ngx_rtc_transcode_conf_t   tc;
+
+    d = &rtsp->audio;
+    fmt = NULL;
+
+    for (j = 0; j < media->nfmts; j++) {
+        fmt = &media->fmts[j];
+
+        if (ngx_rtc_audio_depack_init(d, &fmt->name, fmt->pt, fmt->clock,
+                                      fmt->channels, &fmt->fmtp,
+                                      rtsp->audio_buf, NGX_RTC_AUDIO_AU_MAX,
+                                      ngx_rtc_rtsp_media_audio_frame, rtsp)
+            == NGX_OK)
+        {
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                      "rtc rtsp %V: skipping audio format %ui (%V): %s",
+                      &rtsp->url.redacted, fmt->pt, &fmt->name, d->err);
+    }
+
+    if (j == media->nfmts) {
+        return NGX_DECLINED;
+    }
+
+    t = &rtsp->tracks[NGX_RTC_RTSP_AUDIO];
+
+    if (ngx_rtc_rtsp_resolve_url(base, &media->control, t->url_buf,
+                                 NGX_RTC_URL_MAX, &t->url)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                      "rtc rtsp %V: skipping audio: invalid control URL",
+                      &rtsp->url.redacted);
+        return NGX_DECLINED;
+    }
+
+    t->kind = NGX_RTC_TRACK_AUDIO;
+    t->codec = d->codec;
+    t->pt = fmt->pt;
+    t->clock = d->clock;
+
+    ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                  "rtc rtsp %V: audio %s/%ui/%ui, payload type %ui",
+                  &rtsp->url.redacted, ngx_rtc_rtsp_media_codecs[d->codec],
+                  d->clock, d->channels, fmt->pt);
+
+    codec = d->codec;
+    clock = d->clock;
+    channels = d->channels;
+
+    /*
+     * audio=opus: what is not Opus already goes through the transcoder
+     * (ngx_rtc_transcode.c, libavcodec in the thread pool); its Opus
+     * packets come back through ngx_rtc_rtsp_media_transcoded().
+     */
+
+    if (rtsp->conf.audio == NGX_RTC_AUDIO_OPUS
+        && codec != NGX_RTC_CODEC_OPUS)
+    {
+        if (rtsp->transcode) {
+            ngx_rtc_transcode_destroy(rtsp->transcode);
+            rtsp->transcode = NULL;
+        }
+
+        rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                   ngx_http_rtc_module);
+        tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle,
+                                 &rmcf->thread_pool);
+
+        ngx_memzero(&tc, sizeof(ngx_rtc_transcode_conf_t));
+
+        tc.codec_in = codec;
+        tc.codec_out = NGX_RTC_CODEC_OPUS;
+        tc.clock = clock;
+        tc.channels = channels;
+        tc.config.data = d->config;
+        tc.config.len = d->config_len;
+        tc.track = NGX_RTC_TRACK_AUDIO;
+        tc.pool = tp;
+        tc.log = &rtsp->log;
+        tc.data = rtsp;
+        tc.frame = ngx_rtc_rtsp_media_transcoded;
+        tc.error = ngx_rtc_rtsp_media_transcode_error;
+
+        rtsp->transcode = tp ? ngx_rtc_transcode_create(&tc) : NULL;
+
+        if (rtsp->transcode == NULL) {
+            ngx_log_error(NGX_LOG_ERR, &rtsp->log, 0,
+                          "rtc rtsp %V: skipping audio: cannot transcode "
+                          "%s to Opus%s", &rtsp->url.redacted,
+                          ngx_rtc_rtsp_media_codecs[codec],
+                          tp ? "" : " (no thread pool)");
+            return NGX_DECLINED;
+        }
+
+        codec = NGX_RTC_CODEC_OPUS;
+        clock = 48000;
+        channels = ngx_rtc_transcode_channels(channels);
+    }
+
+    rtsp->conf.codec(rtsp->conf.data, NGX_RTC_TRACK_AUDIO, codec, clock,
+                     channels);
+
+    return NGX_OK;
+}
+
+
+/*
+ * RFC 2326 10.12: the channel pairs given by SETUP, RTP on the first of
+ * each, RTCP on the second.  Data may come before the PLAY response.
+ */
+
+ngx_int_t
+ngx_rtc_rtsp_media_interleaved(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
+{
+    ngx_uint_t             i;
+    ngx_rtc_rtsp_track_t  *t;
+
+    if (rtsp->step < ngx_rtc_rtsp_step_play || rtsp->udp) {
+        return ngx_rtc_rtsp_media_garbage(rtsp);
+    }
+
+    for (i = 0; i < rtsp->ntracks; i++) {
+        t = &rtsp->tracks[i];
+
+        if (!t->active) {
+            continue;
+        }
+
+        if (m->channel == t->channel) {
+            return ngx_rtc_rtsp_media_rtp(rtsp, t, m->data.data, m->data.len);
+        }
+
+        if (m->channel == t->channel + 1) {
+            ngx_rtc_rtsp_media_rtcp(rtsp, t, m->data.data, m->data.len);
+            return NGX_OK;
+        }
+    }
+
+    return ngx_rtc_rtsp_media_garbage(rtsp);
+}
+
+
+/*
+ * UDP: a port pair for the track from rtc_rtsp_udp_ports, RTP on the even
+ * port, RTCP on the next, bound to the address the control connection
+ * uses.  The search starts at a random pair so that a reconnect does not
+ * take the ports the old session's packets still arrive at.
+ */
+
+ngx_int_t
+ngx_rtc_rtsp_media_udp_open(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t)
+{
+    ngx_int_t              rc;
+    ngx_uint_t             lo, hi, npairs, i, port;
+    ngx_socket_t           s[2];
+    ngx_sockaddr_t         local;
+    socklen_t              len;
+    ngx_rtc_main_conf_t   *rmcf;
+
+    ngx_rtc_rtsp_media_udp_close(t);
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+
+    lo = rmcf->rtsp_port_min;
+    hi = rmcf->rtsp_port_max;
+
+    if (lo == 0) {
+        lo = NGX_RTC_RTSP_UDP_PORT_MIN;
+        hi = NGX_RTC_RTSP_UDP_PORT_MAX;
+    }
+
+    lo = (lo + 1) & ~1;                 /* RFC 3550 11: RTP on even ports */
+    npairs = (hi >= lo + 1) ? (hi - lo + 1) / 2 : 0;
+
+    if (npairs == 0) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
+                                 "rtc_rtsp_udp_ports %ui-%ui holds no even/odd "
+                                 "port pair", rmcf->rtsp_port_min,
+                                 rmcf->rtsp_port_max);
+    }
+
+    len = sizeof(ngx_sockaddr_t);
+
+    if (getsockname(rtsp->peer.connection->fd, &local.sockaddr, &len) == -1) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT,
+                                 "getsockname() failed for %V",
+                                 &rtsp->url.redacted);
+    }
+
+    port = ngx_random() % npairs;
+
+    for (i = 0; i < npairs; i++, port = (port + 1) % npairs) {
+
+        rc = ngx_rtc_rtsp_media_udp_bind(rtsp, &local.sockaddr, len,
+                                   (in_port_t) (lo + 2 * port), &s[0]);
+        if (rc == NGX_DECLINED) {
+            continue;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        rc = ngx_rtc_rtsp_media_udp_bind(rtsp, &local.sockaddr, len,
+                                   (in_port_t) (lo + 2 * port + 1), &s[1]);
+        if (rc != NGX_OK) {
+            (void) ngx_close_socket(s[0]);
+
+            if (rc == NGX_DECLINED) {
+                continue;
+            }
+
+            return NGX_ERROR;
+        }
+
+        t->rtp = ngx_rtc_rtsp_media_udp_connection(rtsp, s[0], t);
+
+        if (t->rtp == NULL) {
+            (void) ngx_close_socket(s[1]);
+            return NGX_ERROR;
+        }
+
+        t->rtcp = ngx_rtc_rtsp_media_udp_connection(rtsp, s[1], t);
+
+        if (t->rtcp == NULL) {
+            ngx_rtc_rtsp_media_udp_close(t);
+            return NGX_ERROR;
+        }
+
+        t->port = (in_port_t) (lo + 2 * port);
+
+        return NGX_OK;
+    }
+
+    return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
+                             "no free UDP port pair in %ui-%ui for %V",
+                             lo, hi, &rtsp->url.redacted);
+}
+
+
+/* NGX_OK, NGX_DECLINED: the port is taken, NGX_ERROR */
+
+static ngx_int_t
+ngx_rtc_rtsp_media_udp_bind(ngx_rtc_rtsp_t *rtsp, struct sockaddr *local,
+    socklen_t len, in_port_t port, ngx_socket_t *s)
+{
+    int        size;
+    ngx_err_t  err;
+
+    *s = ngx_socket(local->sa_family, SOCK_DGRAM, 0);
+
+    if (*s == (ngx_socket_t) -1) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT,
+                                 "UDP socket for %V failed",
+                                 &rtsp->url.redacted);
+    }
+
+    ngx_inet_set_port(local, port);
+
+    if (bind(*s, local, len) == -1) {
+        err = ngx_socket_errno;
+        (void) ngx_close_socket(*s);
+
+        if (err == NGX_EADDRINUSE || err == NGX_EACCES) {
+            return NGX_DECLINED;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, &rtsp->log, err,
+                      "rtc rtsp bind() to port %d failed", (int) port);
+
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
+                                 "cannot bind a UDP port for %V",
+                                 &rtsp->url.redacted);
+    }
+
+    if (ngx_nonblocking(*s) == -1) {
+        (void) ngx_close_socket(*s);
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT,
+                                 ngx_nonblocking_n " failed for %V",
+                                 &rtsp->url.redacted);
+    }
+
+    /* room for a keyframe's burst; the kernel caps it at rmem_max */
+
+    size = NGX_RTC_RTSP_UDP_RCVBUF;
+
+    (void) setsockopt(*s, SOL_SOCKET, SO_RCVBUF, (const void *) &size,
+                      sizeof(int));
+
+    return NGX_OK;
+}
+
+
+static ngx_connection_t *
+ngx_rtc_rtsp_media_udp_connection(ngx_rtc_rtsp_t *rtsp, ngx_socket_t s,
+    ngx_rtc_rtsp_track_t *t)
+{
+    ngx_event_t       *rev;
+    ngx_connection_t  *c;
+
+    c = ngx_get_connection(s, &rtsp->log);
+
+    if (c == NULL) {
+        (void) ngx_close_socket(s);
+        (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
+                                 "no free connection for a UDP socket of %V",
+                                 &rtsp->url.redacted);
+        return NULL;
+    }
+
+    c->type = SOCK_DGRAM;
+    c->data = t;
+    c->log = &rtsp->log;
+    c->read->log = &rtsp->log;
+    c->write->log = &rtsp->log;
+
+    /* closed by ngx_close_idle_connections() on graceful shutdown */
+    c->idle = 1;
+
+    rev = c->read;
+    rev->handler = ngx_rtc_rtsp_media_udp_handler;
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT,
+                                 "read event failed for a UDP socket of %V",
+                                 &rtsp->url.redacted);
+        return NULL;
+    }
+
+    return c;
+}
+
+
+static void
+ngx_rtc_rtsp_media_udp_handler(ngx_event_t *rev)
+{
+    ssize_t                n;
+    ngx_err_t              err;
+    ngx_uint_t             i;
+    socklen_t              len;
+    ngx_sockaddr_t         sa;
+    ngx_rtc_rtsp_t        *rtsp;
+    ngx_connection_t      *c;
+    ngx_rtc_rtsp_track_t  *t;
+
+    c = rev->data;
+    t = c->data;
+    rtsp = t->rtsp;
+
+    if (c->close) {
+        ngx_rtc_rtsp_close(rtsp, 1);
+        return;
+    }
+
+    for (i = 0; i < NGX_RTC_RTSP_READS; i++) {
+
+        len = sizeof(ngx_sockaddr_t);
+
+        n = recvfrom(c->fd, rtsp->ubuf, NGX_RTC_RTSP_UBUF_SIZE, 0,
+                     &sa.sockaddr, &len);
+
+        if (n == -1) {
+            err = ngx_socket_errno;
+
+            if (err == NGX_EAGAIN || err == NGX_EINTR) {
+                rev->ready = 0;
+                break;
+            }
+
+            /* ICMP errors from earlier sends: not this packet's fault */
+
+            ngx_log_error(NGX_LOG_INFO, &rtsp->log, err,
+                          "rtc rtsp recvfrom() failed");
+            continue;
+        }
+
+        /* packets from anyone but the camera are dropped */
+
+        if (ngx_cmp_sockaddr(&sa.sockaddr, len, &rtsp->sockaddr.sockaddr,
+                             rtsp->socklen, 0)
+            != NGX_OK)
+        {
+            continue;
+        }
+
+        if (rtsp->step < ngx_rtc_rtsp_step_play) {
+            continue;
+        }
+
+        if (c == t->rtcp) {
+            ngx_rtc_rtsp_media_rtcp(rtsp, t, rtsp->ubuf, n);
+            continue;
+        }
+
+        if (ngx_rtc_rtsp_media_rtp(rtsp, t, rtsp->ubuf, n) != NGX_OK) {
+
+            /* closes this connection too */
+
+            ngx_rtc_rtsp_retry_later(rtsp);
+            return;
+        }
+    }
+
+    if (i == NGX_RTC_RTSP_READS) {
+        ngx_post_event(rev, &ngx_posted_events);
+        return;
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT,
+                                 "read event failed for a UDP socket of %V",
+                                 &rtsp->url.redacted);
+        ngx_rtc_rtsp_retry_later(rtsp);
+    }
+}
+
+
+void
+ngx_rtc_rtsp_media_udp_close(ngx_rtc_rtsp_track_t *t)
+{
+    if (t->rtp) {
+        ngx_close_connection(t->rtp);
+        t->rtp = NULL;
+    }
+
+    if (t->rtcp) {
+        ngx_close_connection(t->rtcp);
+        t->rtcp = NULL;
+    }
+
+    t->port = 0;
+    t->server_rtcp = 0;
+}
+
+
+/*
+ * A packet we cannot use: on no channel or port of ours, not RTP, another
+ * payload type.  A camera that sends nothing else is broken: reconnect.
+ */
+
+static ngx_int_t
+ngx_rtc_rtsp_media_garbage(ngx_rtc_rtsp_t *rtsp)
+{
+    if (++rtsp->garbage < NGX_RTC_RTSP_GARBAGE) {
+        return NGX_OK;
+    }
+
+    return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                             "%ui unusable packets in a row from %V",
+                             rtsp->garbage, &rtsp->url.redacted);
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
+    u_char *p, size_t len)
+{
+    int64_t            now;
+    ngx_rtc_rtp_hdr_t  h;
+
+    if (ngx_rtc_rtp_parse(p, len, &h) != NGX_OK || h.pt != t->pt) {
+        return ngx_rtc_rtsp_media_garbage(rtsp);
+    }
+
+    rtsp->garbage = 0;
+
+    /* the video keeps the stream alive: a picture that stops is a failure */
+
+    if (t->kind == NGX_RTC_TRACK_VIDEO) {
+        rtsp->last_media = ngx_current_msec;
+    }
+
+    now = ngx_rtc_rtsp_media_now();
+
+    ngx_rtc_rtsp_media_stats(t, &h, now);
+
+    t->packets++;
+
+    if (t->kind == NGX_RTC_TRACK_AUDIO) {
+
+        /* the arrival of the packet; its frames are later by their ts */
+
+        t->au_capture = now;
+        t->au_ts = h.ts;
+
+        (void) ngx_rtc_audio_depacketize(&rtsp->audio, h.payload,
+                                         h.payload_len, h.seq, h.ts,
+                                         h.marker);
+        return NGX_OK;
+    }
+
+    if (t->codec != NGX_RTC_CODEC_H264 && t->codec != NGX_RTC_CODEC_H265) {
+        return NGX_OK;
+    }
+
+    /* capture time: when the first packet of an access unit arrived */
+
+    if (!t->au_started || h.ts != t->au_ts) {
+        t->au_prev_capture = t->au_started ? t->au_capture : now;
+        t->au_capture = now;
+        t->au_ts = h.ts;
+        t->au_started = 1;
+    }
+
+    if (t->codec == NGX_RTC_CODEC_H264) {
+        (void) ngx_rtc_h264_depacketize(&rtsp->h264, h.payload,
+                                        h.payload_len, h.seq, h.ts, h.marker);
+
+    } else {
+        (void) ngx_rtc_h265_depacketize(&rtsp->h265, h.payload,
+                                        h.payload_len, h.seq, h.ts, h.marker);
+    }
+
+    return NGX_OK;
+}
+
+
+/* RFC 3550 A.1 (without probation), A.8 */
+
+static void
+ngx_rtc_rtsp_media_stats(ngx_rtc_rtsp_track_t *t, ngx_rtc_rtp_hdr_t *h,
+    int64_t now)
+{
+    int64_t   arrival, transit, d;
+    uint16_t  delta;
+
+    if (!t->seq_valid || h->ssrc != t->ssrc) {
+        t->ssrc = h->ssrc;
+        t->base_seq = h->seq;
+        t->max_seq = h->seq;
+        t->cycles = 0;
+        t->received = 0;
+        t->expected_prior = 0;
+        t->received_prior = 0;
+        t->jitter = 0;
+        t->transit = 0;
+        t->base_time = now;
+        t->seq_valid = 1;
+
+    } else {
+        delta = (uint16_t) (h->seq - (uint16_t) t->max_seq);
+
+        if (delta < 3000) {
+            if (h->seq < (uint16_t) t->max_seq) {
+                t->cycles += 0x10000;
+            }
+
+            t->max_seq = h->seq;
+
+        } else if (delta <= 0x10000 - 100) {
+
+            /* a big jump: the source restarted its sequence */
+
+            t->base_seq = h->seq;
+            t->max_seq = h->seq;
+            t->cycles = 0;
+            t->received = 0;
+            t->expected_prior = 0;
+            t->received_prior = 0;
+        }
+    }
+
+    t->received++;
+
+    /* interarrival jitter in timestamp units, kept times 16 */
+
+    arrival = (now - t->base_time) * (int64_t) t->clock / 1000000;
+    transit = arrival - (int64_t) h->ts;
+
+    if (t->received > 1) {
+        d = transit - t->transit;
+
+        if (d < 0) {
+            d = -d;
+        }
+
+        if (d < 0x7fffffff) {
+            t->jitter += (uint32_t) d - ((t->jitter + 8) >> 4);
+        }
+    }
+
+    t->transit = transit;
+}
+
+
+static void
+ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
+    u_char *p, size_t len)
+{
+    ngx_rtc_rtcp_info_t  info;
+
+    if (ngx_rtc_rtcp_parse(p, len, &info) != NGX_OK) {
+        return;
+    }
+
+    if (info.has_sr) {
+        t->lsr = (uint32_t) (info.sr_ntp >> 16);
+        t->lsr_time = ngx_current_msec;
+        t->has_sr = 1;
+    }
+
+    if (info.bye) {
+        ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                      "rtc rtsp %V: RTCP BYE on the %s track",
+                      &rtsp->url.redacted,
+                      t->kind == NGX_RTC_TRACK_VIDEO ? "video" : "audio");
+    }
+}
+
+
+/* a receiver report and our CNAME for each track (RFC 3550 6.1, 6.4.2) */
+
+ngx_int_t
+ngx_rtc_rtsp_media_send_rr(ngx_rtc_rtsp_t *rtsp)
+{
+    u_char                *p, buf[4 + NGX_RTC_RTCP_RR_LEN + 64];
+    size_t                 n;
+    uint32_t               ext, expected, interval, received, lost;
+    ngx_str_t              cname;
+    ngx_uint_t             i;
+    ngx_sockaddr_t         sa;
+    ngx_rtc_rtcp_rb_t      rb, *rbp;
+    ngx_rtc_rtsp_track_t  *t;
+
+    rtsp->last_rr = ngx_current_msec;
+
+    if (rtsp->wpos == rtsp->wlast) {
+        rtsp->wpos = rtsp->wbuf;
+        rtsp->wlast = rtsp->wbuf;
+    }
+
+    ngx_str_set(&cname, NGX_RTC_RTSP_CNAME);
+
+    for (i = 0; i < rtsp->ntracks; i++) {
+        t = &rtsp->tracks[i];
+
+        if (!t->active) {
+            continue;
+        }
+
+        rbp = NULL;
+
+        if (t->seq_valid) {
+            ngx_memzero(&rb, sizeof(ngx_rtc_rtcp_rb_t));
+
+            ext = t->cycles + t->max_seq;
+            expected = ext - t->base_seq + 1;
+            interval = expected - t->expected_prior;
+            received = t->received - t->received_prior;
+
+            t->expected_prior = expected;
+            t->received_prior = t->received;
+
+            lost = interval > received ? interval - received : 0;
+
+            rb.ssrc = t->ssrc;
+            rb.fraction_lost = interval ? (lost << 8) / interval : 0;
+            rb.cumulative_lost = (ngx_int_t) expected
+                                 - (ngx_int_t) t->received;
+            rb.highest_seq = ext;
+            rb.jitter = t->jitter >> 4;
+
+            if (t->has_sr) {
+                rb.lsr = t->lsr;
+                rb.dlsr = (uint32_t) ((uint64_t)
+                                      (ngx_current_msec - t->lsr_time)
+                                      * 65536 / 1000);
+            }
+
+            rbp = &rb;
+        }
+
+        p = buf + 4;
+        p += ngx_rtc_rtcp_write_rr(p, rtsp->ssrc, rbp);
+        p += ngx_rtc_rtcp_write_sdes(p, buf + sizeof(buf) - p, rtsp->ssrc,
+                                     &cname);
+        n = p - (buf + 4);
+
+        if (rtsp->udp) {
+            if (t->rtcp == NULL || t->server_rtcp == 0) {
+                continue;
+            }
+
+            ngx_memcpy(&sa, &rtsp->sockaddr, rtsp->socklen);
+            ngx_inet_set_port(&sa.sockaddr, t->server_rtcp);
+
+            /* best effort: a lost report is no error */
+
+            (void) sendto(t->rtcp->fd, buf + 4, n, 0, &sa.sockaddr,
+                          rtsp->socklen);
+            continue;
+        }
+
+        /* RFC 2326 10.12 */
+
+        buf[0] = '$';
+        buf[1] = (u_char) (t->channel + 1);
+        buf[2] = (u_char) (n >> 8);
+        buf[3] = (u_char) n;
+
+        if ((size_t) (rtsp->wend - rtsp->wlast) < n + 4) {
+
+            /* requests are waiting for the socket: skip this report */
+            continue;
+        }
+
+        rtsp->wlast = ngx_cpymem(rtsp->wlast, buf, n + 4);
+    }
+
+    if (rtsp->udp || rtsp->peer.connection == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_rtc_rtsp_flush(rtsp);
+}
+
+
+static void
+ngx_rtc_rtsp_media_au(void *data, u_char *au, size_t len, uint32_t rtp_ts,
+    ngx_uint_t key)
+{
+    ngx_rtc_rtsp_t *rtsp = data;
+
+    ngx_rtc_frame_t        f;
+    ngx_rtc_rtsp_track_t  *t;
+
+    /*
+     * An access unit completes on its marker bit or on the first packet
+     * of the next one; in the latter case its capture time is the
+     * previous one.
+     */
+
+    t = &rtsp->tracks[NGX_RTC_RTSP_VIDEO];
+
+    ngx_rtc_rtsp_media_frame(t, &f, rtp_ts,
+                             (rtp_ts == t->au_ts) ? t->au_capture
+                                                  : t->au_prev_capture,
+                             len);
+
+    f.flags = key ? NGX_RTC_FRAME_KEY : 0;
+
+    ngx_rtc_rtsp_media_emit(rtsp, &f, au, len);
+}
+
+
+static void
+ngx_rtc_rtsp_media_audio_frame(void *data, u_char *frame, size_t len,
+    uint32_t rtp_ts)
+{
+    ngx_rtc_rtsp_t *rtsp = data;
+
+    ngx_rtc_frame_t        f;
+    ngx_rtc_rtsp_track_t  *t;
+
+    t = &rtsp->tracks[NGX_RTC_RTSP_AUDIO];
+
+    /* the packet's arrival, plus the frame's place in it */
+
+    ngx_rtc_rtsp_media_frame(t, &f, rtp_ts,
+                             t->au_capture
+                             + (int64_t) (int32_t) (rtp_ts - t->au_ts)
+                               * 1000000
+                               / (int64_t) (t->clock ? t->clock : 8000),
+                             len);
+
+    if (rtsp->transcode) {
+        if (ngx_rtc_transcode_push(rtsp->transcode, &f, frame, len)
+            == NGX_ERROR)
+        {
+            /* it said why through ngx_rtc_rtsp_media_transcode_error() */
+            return;
+        }
+
+        return;
+    }
+
+    ngx_rtc_rtsp_media_emit(rtsp, &f, frame, len);
+}
+
+
+static void
+ngx_rtc_rtsp_media_frame(ngx_rtc_rtsp_track_t *t, ngx_rtc_frame_t *f,
+    uint32_t rtp_ts, int64_t capture, size_t len)
+{
+    ngx_memzero(f, sizeof(ngx_rtc_frame_t));
+
+    f->track = t->kind;
+    f->rtp_ts = rtp_ts;
+    f->capture = capture;
+    f->len = len;
+
+    t->frames++;
+}
+
+
+/* an Opus packet from the transcoder, on the event loop */
+
+static void
+ngx_rtc_rtsp_media_transcoded(void *data, ngx_rtc_frame_t *f, u_char *buf,
+    size_t len)
+{
+    ngx_rtc_rtsp_t *rtsp = data;
+
+    f->track = NGX_RTC_TRACK_AUDIO;
+
+    ngx_rtc_rtsp_media_emit(rtsp, f, buf, len);
+}
+
+
+static void
+ngx_rtc_rtsp_media_transcode_error(void *data, ngx_str_t *reason)
+{
+    ngx_rtc_rtsp_t *rtsp = data;
+
+    ngx_log_error(NGX_LOG_ERR, &rtsp->log, 0,
+                  "rtc rtsp %V: audio transcoding failed, no audio: %V",
+                  &rtsp->url.redacted, reason);
+
+    rtsp->conf.codec(rtsp->conf.data, NGX_RTC_TRACK_AUDIO,
+                     NGX_RTC_CODEC_NONE, 0, 0);
+}
+
+
+static void
+ngx_rtc_rtsp_media_emit(ngx_rtc_rtsp_t *rtsp, ngx_rtc_frame_t *f,
+    u_char *data, size_t len)
+{
+    rtsp->frames++;
+
+    /* a camera that gives frames is a success: the next failure is new */
+
+    if (!rtsp->produced && f->track == NGX_RTC_TRACK_VIDEO) {
+        rtsp->produced = 1;
+        rtsp->backoff = NGX_RTC_RTSP_BACKOFF_MIN;
+    }
+
+    rtsp->conf.frame(rtsp->conf.data, f, data, len);
+}
+
+
+static int64_t
+ngx_rtc_rtsp_media_now(void)
+{
+    struct timeval  tv;
+
+    ngx_gettimeofday(&tv);
+
+    return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+
+/* the connection is gone: the tracks' sockets, statistics, transcoder */
+
+void
+ngx_rtc_rtsp_media_reset(ngx_rtc_rtsp_t *rtsp)
+{
+    ngx_uint_t             i;
+    ngx_rtc_rtsp_track_t  *t;
+
+    for (i = 0; i < 2; i++) {
+        t = &rtsp->tracks[i];
+
+        ngx_rtc_rtsp_media_udp_close(t);
+
+        t->active = 0;
+        t->seq_valid = 0;
+        t->au_started = 0;
+        t->has_sr = 0;
+        t->channel = 0;
+    }
+
+    if (rtsp->transcode) {
+        ngx_rtc_transcode_destroy(rtsp->transcode);
+        rtsp->transcode = NULL;
+    }
+}

@@ -1,0 +1,209 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#ifndef _NGX_RTC_RTSP_MEDIA_H_INCLUDED_
+#define _NGX_RTC_RTSP_MEDIA_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_event_connect.h>
+#include <ngx_rtc.h>
+#include <ngx_rtc_rtsp.h>
+#include <ngx_rtc_rtsp_parse.h>
+#include <ngx_rtc_auth.h>
+#include <ngx_rtc_sdp.h>
+#include <ngx_rtc_h264.h>
+#include <ngx_rtc_h265.h>
+#include <ngx_rtc_audio.h>
+#include <ngx_rtc_transcode.h>
+
+
+/*
+ * Inside the RTSP client: the client's state, shared by the control
+ * connection (ngx_rtc_rtsp.c) and the media of its tracks
+ * (ngx_rtc_rtsp_media.c), and what each of the two calls in the other.
+ */
+
+
+#define NGX_RTC_RTSP_UBUF_SIZE        65536
+#define NGX_RTC_RTSP_AU_SIZE          (2 * 1024 * 1024)
+#define NGX_RTC_RTSP_BACKOFF_MIN      500
+#define NGX_RTC_RTSP_SESSION_MAX      256
+#define NGX_RTC_RTSP_REASON_MAX       256
+#define NGX_RTC_RTSP_AUTH_MAX         2048
+#define NGX_RTC_RTSP_READS            32      /* reads per event */
+
+#define NGX_RTC_RTSP_VIDEO            0       /* index in tracks[] */
+#define NGX_RTC_RTSP_AUDIO            1
+
+
+typedef enum {
+    ngx_rtc_rtsp_step_idle = 0,
+    ngx_rtc_rtsp_step_connect,
+    ngx_rtc_rtsp_step_handshake,
+    ngx_rtc_rtsp_step_options,
+    ngx_rtc_rtsp_step_describe,
+    ngx_rtc_rtsp_step_setup,
+    ngx_rtc_rtsp_step_play,
+    ngx_rtc_rtsp_step_playing
+} ngx_rtc_rtsp_step_e;
+
+
+/* one SETUP track: the RTP session of the video or of the audio */
+
+typedef struct {
+    ngx_rtc_rtsp_t           *rtsp;
+    ngx_uint_t                kind;             /* NGX_RTC_TRACK_* */
+    ngx_uint_t                codec;            /* NGX_RTC_CODEC_* */
+    ngx_uint_t                pt;
+    ngx_uint_t                clock;
+    ngx_uint_t                channel;          /* interleaved RTP channel */
+    ngx_str_t                 url;              /* its control URL */
+
+    /* UDP */
+    ngx_connection_t         *rtp;
+    ngx_connection_t         *rtcp;
+    in_port_t                 port;             /* ours, RTP; RTCP + 1 */
+    in_port_t                 server_rtcp;      /* the camera's RTCP port */
+
+    /* RFC 3550 A.1, A.3, A.8: what the receiver reports say */
+    uint32_t                  ssrc;
+    uint32_t                  base_seq;
+    uint32_t                  max_seq;
+    uint32_t                  cycles;
+    uint32_t                  received;
+    uint32_t                  expected_prior;
+    uint32_t                  received_prior;
+    int64_t                   base_time;        /* us, for arrival times */
+    uint32_t                  jitter;           /* times 16 */
+    int64_t                   transit;
+    uint32_t                  lsr;              /* of the last SR */
+    ngx_msec_t                lsr_time;
+
+    /* the first packet of the current and previous video AU, audio packet */
+    uint32_t                  au_ts;
+    int64_t                   au_capture;
+    int64_t                   au_prev_capture;
+
+    ngx_uint_t                packets;
+    ngx_uint_t                frames;
+
+    unsigned                  active:1;         /* SETUP done */
+    unsigned                  seq_valid:1;
+    unsigned                  au_started:1;
+    unsigned                  has_sr:1;
+
+    u_char                    url_buf[NGX_RTC_URL_MAX];
+} ngx_rtc_rtsp_track_t;
+
+
+struct ngx_rtc_rtsp_s {
+    ngx_rtc_rtsp_conf_t       conf;
+    ngx_pool_t               *pool;
+    ngx_log_t                 log;
+
+    ngx_rtc_url_t             url;
+
+    ngx_sockaddr_t            sockaddr;
+    socklen_t                 socklen;
+
+    ngx_peer_connection_t     peer;
+    ngx_event_t               retry;
+    ngx_event_t               keepalive;
+    ngx_event_t               tick;
+    ngx_msec_t                backoff;
+    ngx_msec_t                last_media;       /* video RTP arrived */
+    ngx_msec_t                last_rr;
+
+    ngx_rtc_rtsp_step_e       step;
+
+    /* the request waiting for its response, to resend it after a 401 */
+    ngx_uint_t                cseq;
+    ngx_uint_t                pending;          /* its CSeq; 0: none */
+    const char               *pending_method;
+    ngx_str_t                 pending_url;
+    const char               *pending_headers;
+
+    ngx_uint_t                auth;             /* NGX_RTC_RTSP_AUTH_* */
+    ngx_uint_t                auth_tries;
+    ngx_rtc_auth_digest_t     digest;
+
+    u_char                   *rbuf;
+    u_char                   *rpos;
+    u_char                   *rlast;
+    u_char                   *rend;
+
+    u_char                   *wbuf;
+    u_char                   *wpos;
+    u_char                   *wlast;
+    u_char                   *wend;
+
+    u_char                   *ubuf;             /* a UDP datagram */
+
+    ngx_str_t                 play_url;         /* the aggregate control */
+    ngx_str_t                 session;
+    ngx_uint_t                session_timeout;  /* seconds */
+
+    ngx_rtc_rtsp_track_t      tracks[2];        /* video, audio */
+    ngx_uint_t                ntracks;
+    ngx_uint_t                setup;            /* the track in SETUP */
+    ngx_uint_t                udp;              /* this connection's */
+    uint32_t                  ssrc;             /* ours, in RTCP */
+
+    ngx_rtc_sdp_t            *sdp;
+    ngx_rtc_h264_depack_t     h264;
+    ngx_rtc_h265_depack_t     h265;
+    ngx_rtc_audio_depack_t    audio;
+    u_char                   *au;
+    u_char                   *audio_buf;
+
+    ngx_rtc_transcode_t      *transcode;
+
+    ngx_uint_t                level;            /* of the failure reason */
+    ngx_str_t                 reason;
+
+    ngx_uint_t                garbage;          /* unusable packets */
+    ngx_uint_t                frames;
+
+    unsigned                  resolved:1;
+    unsigned                  get_parameter:1;  /* listed in Public */
+    unsigned                  produced:1;       /* a frame since connect */
+    unsigned                  fallback:1;       /* tried the other transport */
+
+    u_char                    reason_buf[NGX_RTC_RTSP_REASON_MAX];
+    u_char                    auth_buf[NGX_RTC_RTSP_AUTH_MAX];
+    u_char                    play_buf[NGX_RTC_URL_MAX];
+    u_char                    session_buf[NGX_RTC_RTSP_SESSION_MAX];
+    u_char                    transport_buf[128];
+};
+
+
+/* ngx_rtc_rtsp_media.c */
+
+ngx_int_t ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
+    ngx_rtc_sdp_media_t *media);
+ngx_int_t ngx_rtc_rtsp_media_audio(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
+    ngx_rtc_sdp_media_t *media);
+ngx_int_t ngx_rtc_rtsp_media_udp_open(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_track_t *t);
+void ngx_rtc_rtsp_media_udp_close(ngx_rtc_rtsp_track_t *t);
+ngx_int_t ngx_rtc_rtsp_media_interleaved(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_msg_t *m);
+ngx_int_t ngx_rtc_rtsp_media_send_rr(ngx_rtc_rtsp_t *rtsp);
+void ngx_rtc_rtsp_media_reset(ngx_rtc_rtsp_t *rtsp);
+
+
+/* ngx_rtc_rtsp.c */
+
+ngx_int_t ngx_rtc_rtsp_flush(ngx_rtc_rtsp_t *rtsp);
+ngx_int_t ngx_rtc_rtsp_fail(ngx_rtc_rtsp_t *rtsp, ngx_uint_t level,
+    const char *fmt, ...);
+void ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp);
+void ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown);
+
+
+#endif /* _NGX_RTC_RTSP_MEDIA_H_INCLUDED_ */

@@ -1,0 +1,363 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * "ffmpeg:" sources: MP4 clips made at test time with ffmpeg (H.264 and
+ * AAC) play through libavformat.  A clip plays at real time, goes on
+ * after its end with "loop", and Chromium decodes it, with AAC turned
+ * into Opus (audio=opus); H.264 with B-frames and H.265 play through
+ * transcode=h264; a missing file and an unreachable URL show their reason
+ * in /rtc/status and in the WHEP 503, without credentials.  Needs
+ * t/lib/netns.sh.
+ */
+
+'use strict';
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
+const { Browser } = require('./lib/browser');
+const { CHROMIUM_OFFER } = require('./lib/sdp');
+
+const PORT = 19280;
+const FPS = 25;
+
+const CONF = `
+load_module %%MODULE%%;
+
+%%TEST_GLOBALS%%
+
+worker_processes %%WORKERS%%;
+worker_shutdown_timeout 5s;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    default_type application/octet-stream;
+
+    rtc_zone         clips 32m;
+    rtc_wait_timeout 3s;
+
+    rtc_stream clip    ffmpeg:%%CLIPS%%/clip.mp4 loop audio=opus;
+    rtc_stream short   ffmpeg:%%CLIPS%%/short.mp4 loop audio=off always;
+    rtc_stream bframes ffmpeg:%%CLIPS%%/bframes.mp4 loop transcode=h264;
+    rtc_stream hevc    ffmpeg:%%CLIPS%%/hevc.mp4 loop transcode=h264;
+    rtc_stream missing ffmpeg:%%CLIPS%%/missing.mp4;
+    rtc_stream secret  ffmpeg:http://viewer:s3cret@127.0.0.1:9/clip.mp4;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+
+        location /whep/        { rtc_whep; }
+        location = /rtc/status { rtc_status; }
+        location /player/      { alias %%REPO%%/examples/; }
+    }
+}
+`;
+
+
+/*
+ * testsrc and a 440 Hz tone: H.264 (4:2:0, as cameras and files are) and
+ * AAC.  "-bf 0": no B-frames, which WebRTC players cannot take as they are
+ * (the B-frame and H.265 clips go through transcode=h264).
+ */
+
+function makeClip(file, seconds, video) {
+    const r = spawnSync('ffmpeg', [
+        '-v', 'error', '-y',
+        '-f', 'lavfi', '-i', `testsrc=size=640x360:rate=${FPS}`,
+        '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+        '-pix_fmt', 'yuv420p', '-g', '50',
+        ...(video || ['-c:v', 'libx264', '-bf', '0']),
+        '-c:a', 'aac', '-t', String(seconds), file,
+    ], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000 });
+
+    if (r.status !== 0) {
+        throw new Error(`ffmpeg ${file}: ${r.error || r.stderr}`);
+    }
+}
+
+
+async function stream(ngx, name) {
+    return (await ngx.status()).streams.find((s) => s.name === name);
+}
+
+
+/* frames per second into the stream's ring over at least "ms" */
+
+async function rate(ngx, name, ms) {
+    const a = await stream(ngx, name);
+    const t0 = Date.now();
+
+    const b = await waitFor(async () =>
+        Date.now() - t0 >= ms ? stream(ngx, name) : null,
+        ms + 5000, `${ms} ms of ${name}`);
+
+    return (b.frames_in - a.frames_in) * 1000 / (Date.now() - t0);
+}
+
+
+/* Chromium's audio receive stats, through every RTCPeerConnection made */
+
+function trackPeerConnections() {
+    const Orig = window.RTCPeerConnection;
+
+    window.rtcTestPcs = [];
+    window.RTCPeerConnection = function (...args) {
+        const pc = new Orig(...args);
+        window.rtcTestPcs.push(pc);
+        return pc;
+    };
+    window.RTCPeerConnection.prototype = Orig.prototype;
+}
+
+
+function audioStats(page) {
+    return page.evaluate(async () => {
+        const out = { packetsReceived: 0, codec: null, samples: 0,
+                      concealed: 0 };
+
+        for (const pc of window.rtcTestPcs || []) {
+            if (pc.connectionState === 'closed') {
+                continue;
+            }
+
+            const report = await pc.getStats();
+
+            report.forEach((s) => {
+                if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+                    out.packetsReceived += s.packetsReceived || 0;
+                    out.samples += s.totalSamplesReceived || 0;
+                    out.concealed += s.concealedSamples || 0;
+                    const c = s.codecId && report.get(s.codecId);
+                    if (c) {
+                        out.codec = c.mimeType;
+                    }
+                }
+            });
+        }
+
+        return out;
+    });
+}
+
+
+describe('ffmpeg: sources', { timeout: 120000 }, () => {
+    let dir;
+    let ngx;
+    let browser;
+
+    before(async () => {
+        requireNetns();
+
+        /* the workers (not root) read the clips */
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-clips-'));
+        fs.chmodSync(dir, 0o755);
+        makeClip(path.join(dir, 'clip.mp4'), 4);
+        makeClip(path.join(dir, 'short.mp4'), 2);
+        makeClip(path.join(dir, 'bframes.mp4'), 2, ['-c:v', 'libx264']);
+        makeClip(path.join(dir, 'hevc.mp4'), 2,
+                 ['-c:v', 'libx265', '-preset', 'ultrafast',
+                  '-x265-params', 'log-level=none']);
+
+        ngx = await new Nginx({ port: PORT, workers: 2, conf: CONF,
+                                vars: { CLIPS: dir } }).start();
+
+        browser = await Browser.launch();
+        await browser.context.addInitScript(trackPeerConnections);
+    });
+
+    after(async () => {
+        try {
+            if (browser) {
+                await browser.close();
+            }
+            if (ngx) {
+                await ngx.stop();
+            }
+        } finally {
+            if (dir) {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+    });
+
+    test('a file plays at real time, and again with "loop"', async () => {
+        const first = await waitFor(async () => {
+            const s = await stream(ngx, 'short');
+            return s.frames_in > 0 ? s : null;
+        }, 10000, 'frames from short.mp4');
+
+        const started = Date.now();
+
+        assert.equal(first.codec, 'H264');
+        assert.equal(first.state, 'playing');
+
+        /* 25 fps, video only: a loose bound that catches a missing pacing */
+
+        const fps = await rate(ngx, 'short', 3000);
+        assert.ok(fps > FPS * 0.5 && fps < FPS * 1.5,
+                  `short.mp4 at ${fps.toFixed(1)} fps, expected ~${FPS}`);
+
+        /* the 2 s clip goes on after 5 s: a keyframe at each pass */
+
+        const s1 = await waitFor(async () =>
+            Date.now() - started > 5500 ? stream(ngx, 'short') : null,
+            10000, '5.5 s of short.mp4');
+
+        const s2 = await waitFor(async () => {
+            const s = await stream(ngx, 'short');
+            return s.frames_in >= s1.frames_in + FPS / 2 ? s : null;
+        }, 5000, 'frames from short.mp4 after its third pass began');
+
+        assert.ok(s2.keyframes_in >= 3, `keyframes_in ${s2.keyframes_in}`);
+        assert.equal(s2.last_error, '');
+    });
+
+    test('Chromium plays a file; AAC arrives as Opus', async (t) => {
+        const page = await browser.open(
+            ngx.url('/player/whep-player.html?src=/whep/clip'));
+        const st = await browser.waitPlaying(page, 20000);
+        const started = Date.now();
+
+        assert.ok(st.framesDecoded > 0);
+        assert.equal(st.codec, 'video/H264');
+        assert.equal(st.width, 640);
+        assert.equal(st.height, 360);
+
+        const status = await ngx.status();
+        const s = status.streams.find((x) => x.name === 'clip');
+        const session = status.sessions.find((x) => x.stream === 'clip');
+
+        assert.equal(s.codec, 'H264');
+        assert.ok(session, 'the session in /rtc/status');
+
+        if ('audio_codec' in s) {
+            assert.match(String(s.audio_codec), /opus/i);
+        }
+
+        /* video at 25 fps and Opus at 50 frames per second */
+
+        const fps = await rate(ngx, 'clip', 3000);
+        assert.ok(fps > (FPS + 50) * 0.5 && fps < (FPS + 50) * 1.5,
+                  `clip.mp4 at ${fps.toFixed(1)} frames/s, expected `
+                  + `~${FPS + 50} (video and Opus)`);
+
+        if (session.audio !== undefined && session.audio !== null) {
+
+            /* the session sends audio: Chromium receives Opus */
+
+            assert.match(String(session.audio), /opus/i);
+
+            const a = await waitFor(async () => {
+                const x = await audioStats(page);
+                return x.packetsReceived > 50 ? x : null;
+            }, 10000, 'Opus packets in Chromium');
+
+            assert.equal(a.codec, 'audio/opus');
+
+            /* decodable: played out, hardly concealed */
+
+            assert.ok(a.samples > 0 && a.concealed < a.samples / 5,
+                      `audio samples ${a.samples}, concealed ${a.concealed}`);
+            t.diagnostic(`Chromium: ${JSON.stringify(a)}`);
+
+        } else {
+            t.diagnostic('the session sends no audio: Opus checked in the '
+                         + 'ring only');
+        }
+
+        /* the 4 s clip plays on across its end: timestamps go on */
+
+        const before = await waitFor(async () =>
+            Date.now() - started > 5000 ? browser.stats(page) : null,
+            10000, '5 s of playing');
+
+        await waitFor(async () =>
+            (await browser.stats(page)).framesDecoded
+            >= before.framesDecoded + FPS,
+            5000, `${FPS} more decoded frames after the clip looped`);
+
+        await page.click('#stop');
+        await page.close();
+    });
+
+    test('B-frames and H.265 play through transcode=h264', async () => {
+        const player = (name) =>
+            ngx.url(`/player/whep-player.html?src=/whep/${name}`);
+        const pages = await Promise.all(['bframes', 'hevc'].map((name) =>
+            browser.open(player(name))));
+
+        const first = [];
+
+        for (const page of pages) {
+            const st = await browser.waitPlaying(page, 20000);
+            assert.equal(st.codec, 'video/H264');
+            assert.equal(st.width, 640);
+            first.push(st.framesDecoded);
+        }
+
+        /* every frame decoded: 2 s of them within 4 s, past the clips' end */
+
+        for (let i = 0; i < pages.length; i++) {
+            await waitFor(async () =>
+                (await browser.stats(pages[i])).framesDecoded
+                >= first[i] + 2 * FPS,
+                4000 + 2000 * i, `${2 * FPS} more frames on page ${i}`);
+        }
+
+        const status = await ngx.status();
+
+        for (const name of ['bframes', 'hevc']) {
+            const s = status.streams.find((x) => x.name === name);
+            assert.equal(s.codec, 'H264', `${name} as H.264`);
+            assert.equal(s.last_error, '');
+        }
+
+        for (const page of pages) {
+            await page.close({ runBeforeUnload: true });
+        }
+    });
+
+    test('a missing file: the reason in status and in the 503', async () => {
+        const [missing, secret] = await Promise.all([
+            ngx.http('POST', '/whep/missing', CHROMIUM_OFFER,
+                     { 'Content-Type': 'application/sdp' }),
+            ngx.http('POST', '/whep/secret', CHROMIUM_OFFER,
+                     { 'Content-Type': 'application/sdp' }),
+        ]);
+
+        assert.equal(missing.status, 503);
+        assert.match(missing.body, /missing\.mp4/);
+        assert.match(missing.body, /No such file/);
+
+        const s = await stream(ngx, 'missing');
+        assert.match(s.last_error, /missing\.mp4/);
+        assert.equal(s.frames_in, 0);
+
+        /* an URL with credentials: named, the password left out */
+
+        assert.equal(secret.status, 503);
+        assert.match(secret.body, /127\.0\.0\.1:9/);
+        assert.doesNotMatch(secret.body, /s3cret|viewer/);
+
+        const x = await stream(ngx, 'secret');
+        assert.match(x.last_error, /\*\*\*@127\.0\.0\.1:9/);
+        assert.doesNotMatch(x.last_error, /s3cret|viewer/);
+    });
+
+    test('error.log is clean, without credentials', () => {
+        ngx.checkLog();
+        assert.doesNotMatch(ngx.logText(), /s3cret/);
+    });
+});

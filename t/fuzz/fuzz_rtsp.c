@@ -1,0 +1,200 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ *
+ * What a camera (or whoever answers on its address) sends the RTSP client:
+ * the bytes of the TCP connection, read the way ngx_rtc_rtsp.c reads them.
+ * ngx_rtc_rtsp_parse() runs over the stream message by message; each
+ * response's Transport, Public, WWW-Authenticate Digest challenge and SDP
+ * body (with its control URLs resolved against Content-Base) go through
+ * the parsers the client hands them to.  The first message is also parsed
+ * from a shorter copy of the stream, which must give "not yet" or the same
+ * message: the parser is not resumable and is called again with more.
+ *
+ * fuzz-deps: src/ngx_rtc_rtsp_parse.c src/ngx_rtc_sdp.c src/ngx_rtc_auth.c
+ * fuzz-libs: -lcrypto
+ */
+
+#include "ngx_rtc_fuzz.h"
+#include "ngx_rtc_rtsp_parse.h"
+#include "ngx_rtc_sdp.h"
+#include "ngx_rtc_auth.h"
+
+
+static ngx_rtc_sdp_t          sdp;
+static ngx_rtc_auth_digest_t  digest;
+
+
+static void
+ngx_rtc_fuzz_rtsp_url(ngx_str_t *base, ngx_str_t *control)
+{
+    u_char     *buf, *p;
+    ngx_str_t   out;
+
+    buf = malloc(NGX_RTC_URL_MAX);
+    if (buf == NULL) {
+        abort();
+    }
+
+    if (ngx_rtc_rtsp_resolve_url(base, control, buf, NGX_RTC_URL_MAX, &out)
+        == NGX_OK)
+    {
+        NGX_RTC_FUZZ_ASSERT(out.data == buf && out.len <= NGX_RTC_URL_MAX);
+
+        /* it goes on a request line */
+
+        for (p = out.data; p < out.data + out.len; p++) {
+            NGX_RTC_FUZZ_ASSERT(*p > 0x20 && *p != 0x7f);
+        }
+    }
+
+    free(buf);
+}
+
+
+static void
+ngx_rtc_fuzz_rtsp_msg(ngx_rtc_rtsp_msg_t *m, u_char *pos, u_char *end)
+{
+    ngx_str_t                  base, *fields[11];
+    ngx_uint_t                 i;
+    ngx_rtc_rtsp_transport_t   t;
+
+    static ngx_str_t  url = ngx_string("rtsp://10.0.0.2:554/stream1");
+
+    NGX_RTC_FUZZ_ASSERT(m->size > 0 && m->size <= (size_t) (end - pos));
+
+    if (m->type == NGX_RTC_RTSP_INTERLEAVED) {
+        NGX_RTC_FUZZ_ASSERT(m->channel <= 255);
+        NGX_RTC_FUZZ_ASSERT(m->size == 4 + m->data.len);
+        NGX_RTC_FUZZ_INSIDE(&m->data, pos, pos + m->size);
+        return;
+    }
+
+    NGX_RTC_FUZZ_ASSERT(m->type == NGX_RTC_RTSP_RESPONSE
+                        || m->type == NGX_RTC_RTSP_REQUEST);
+
+    fields[0] = &m->reason;
+    fields[1] = &m->method;
+    fields[2] = &m->uri;
+    fields[3] = &m->session;
+    fields[4] = &m->content_base;
+    fields[5] = &m->content_location;
+    fields[6] = &m->content_type;
+    fields[7] = &m->transport;
+    fields[8] = &m->public;
+    fields[9] = &m->auth_digest;
+    fields[10] = &m->body;
+
+    for (i = 0; i < 11; i++) {
+        NGX_RTC_FUZZ_INSIDE(fields[i], pos, pos + m->size);
+    }
+
+    NGX_RTC_FUZZ_INSIDE(&m->auth_basic, pos, pos + m->size);
+
+    if (m->transport.data) {
+        (void) ngx_rtc_rtsp_parse_transport(&m->transport, &t);
+    }
+
+    (void) ngx_rtc_rtsp_has_method(&m->public, "GET_PARAMETER");
+
+    if (m->auth_digest.data) {
+        (void) ngx_rtc_auth_digest_parse(&m->auth_digest, &digest);
+    }
+
+    if (m->body.len == 0) {
+        return;
+    }
+
+    if (m->content_base.len) {
+        base = m->content_base;
+
+    } else if (m->content_location.len) {
+        base = m->content_location;
+
+    } else {
+        base = url;
+    }
+
+    if (ngx_rtc_sdp_parse(m->body.data, m->body.data + m->body.len, &sdp)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    ngx_rtc_fuzz_rtsp_url(&base, &sdp.control);
+
+    for (i = 0; i < sdp.nmedia; i++) {
+        ngx_rtc_fuzz_rtsp_url(&base, &sdp.media[i].control);
+    }
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    u_char              *in, *pos, *end, *part;
+    size_t               cut, first;
+    ngx_int_t            rc, first_rc;
+    ngx_uint_t           n;
+    ngx_rtc_rtsp_msg_t   m;
+
+    in = ngx_rtc_fuzz_copy(data, size);
+    end = in + size;
+
+    first = 0;
+    first_rc = NGX_AGAIN;
+
+    for (pos = in, n = 0; n < 4096; n++) {
+        rc = ngx_rtc_rtsp_parse(pos, end, &m);
+
+        if (n == 0) {
+            first_rc = rc;
+            first = m.size;
+        }
+
+        if (rc == NGX_AGAIN) {
+            break;
+        }
+
+        if (rc == NGX_ERROR) {
+            NGX_RTC_FUZZ_ASSERT(m.err != NULL);
+            break;
+        }
+
+        NGX_RTC_FUZZ_ASSERT(rc == NGX_OK);
+
+        ngx_rtc_fuzz_rtsp_msg(&m, pos, end);
+
+        pos += m.size;
+    }
+
+    /* the first message from a copy cut short: "again", or the same */
+
+    if (size > 1) {
+        cut = (first_rc == NGX_OK && first > 1) ? first - 1 : size / 2;
+
+        if (size > 2 && (data[size - 1] & 1)) {
+            cut = size - 1;
+        }
+
+        part = ngx_rtc_fuzz_copy(data, cut);
+
+        rc = ngx_rtc_rtsp_parse(part, part + cut, &m);
+
+        if (rc == NGX_OK) {
+            NGX_RTC_FUZZ_ASSERT(first_rc == NGX_OK && m.size == first);
+            ngx_rtc_fuzz_rtsp_msg(&m, part, part + cut);
+        }
+
+        /* a message split by TCP must not be taken for a bad one */
+
+        if (first_rc == NGX_OK && cut < first) {
+            NGX_RTC_FUZZ_ASSERT(rc == NGX_AGAIN);
+        }
+
+        free(part);
+    }
+
+    free(in);
+
+    return 0;
+}

@@ -1,0 +1,594 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ *
+ * The codec choice (ngx_rtc_negotiate.c) against real offers: Debian's
+ * Chromium 156 (recvonly video + audio, the capture in t/e2e/lib/sdp.js)
+ * and edits of it, and a GStreamer webrtcbin-shaped offer with H265.
+ */
+
+/* unit-deps: src/ngx_rtc_negotiate.c src/ngx_rtc_sdp.c */
+
+#include "ngx_rtc_unit.h"
+#include "ngx_rtc_frame.h"
+#include "ngx_rtc_negotiate.h"
+
+
+static char  chromium[] =
+    "v=0\r\n"
+    "o=- 3043816315754077771 2 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=group:BUNDLE 0 1\r\n"
+    "a=extmap-allow-mixed\r\n"
+    "a=msid-semantic: WMS\r\n"
+    "m=video 41484 UDP/TLS/RTP/SAVPF 96 97 98 99 100 101 35 36 37 38 102 10"
+        "3 104 107 108 109 114 115 116 117 39 40 41 42 43 44 45 46 47 48 118 11"
+        "9 120 49\r\n"
+    "c=IN IP4 10.99.0.1\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=candidate:2033159616 1 udp 2113937151 10.99.0.1 41484 typ host gener"
+        "ation 0 network-cost 999\r\n"
+    "a=ice-ufrag:SVA5\r\n"
+    "a=ice-pwd:QhSNq7NwXXjs9pR0MGiI1BYf\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 9E:BA:2B:84:C7:C4:FF:A3:06:62:00:71:80:11:0D:78:"
+        "F6:C8:79:08:DF:1B:11:99:60:6A:E8:7F:68:91:72:14\r\n"
+    "a=setup:actpass\r\n"
+    "a=mid:0\r\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:toffset\r\n"
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+        "\r\n"
+    "a=extmap:3 urn:3gpp:video-orientation\r\n"
+    "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc"
+        "-extensions-01\r\n"
+    "a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
+        "\r\n"
+    "a=extmap:6 http://www.webrtc.org/experiments/rtp-hdrext/video-content-"
+        "type\r\n"
+    "a=extmap:7 http://www.webrtc.org/experiments/rtp-hdrext/video-timing\r"
+        "\n"
+    "a=extmap:8 http://www.webrtc.org/experiments/rtp-hdrext/color-space\r"
+        "\n"
+    "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+    "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n"
+    "a=recvonly\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=rtcp-xr:rcvr-rtt=all\r\n"
+    "a=rtpmap:96 VP8/90000\r\n"
+    "a=rtcp-fb:96 goog-remb\r\n"
+    "a=rtcp-fb:96 transport-cc\r\n"
+    "a=rtcp-fb:96 ccm fir\r\n"
+    "a=rtcp-fb:96 nack\r\n"
+    "a=rtcp-fb:96 nack pli\r\n"
+    "a=rtpmap:97 rtx/90000\r\n"
+    "a=fmtp:97 apt=96\r\n"
+    "a=rtpmap:98 VP9/90000\r\n"
+    "a=rtcp-fb:98 goog-remb\r\n"
+    "a=rtcp-fb:98 transport-cc\r\n"
+    "a=rtcp-fb:98 ccm fir\r\n"
+    "a=rtcp-fb:98 nack\r\n"
+    "a=rtcp-fb:98 nack pli\r\n"
+    "a=fmtp:98 profile-id=0\r\n"
+    "a=rtpmap:99 rtx/90000\r\n"
+    "a=fmtp:99 apt=98\r\n"
+    "a=rtpmap:100 VP9/90000\r\n"
+    "a=rtcp-fb:100 goog-remb\r\n"
+    "a=rtcp-fb:100 transport-cc\r\n"
+    "a=rtcp-fb:100 ccm fir\r\n"
+    "a=rtcp-fb:100 nack\r\n"
+    "a=rtcp-fb:100 nack pli\r\n"
+    "a=fmtp:100 profile-id=2\r\n"
+    "a=rtpmap:101 rtx/90000\r\n"
+    "a=fmtp:101 apt=100\r\n"
+    "a=rtpmap:35 VP9/90000\r\n"
+    "a=rtcp-fb:35 goog-remb\r\n"
+    "a=rtcp-fb:35 transport-cc\r\n"
+    "a=rtcp-fb:35 ccm fir\r\n"
+    "a=rtcp-fb:35 nack\r\n"
+    "a=rtcp-fb:35 nack pli\r\n"
+    "a=fmtp:35 profile-id=1\r\n"
+    "a=rtpmap:36 rtx/90000\r\n"
+    "a=fmtp:36 apt=35\r\n"
+    "a=rtpmap:37 VP9/90000\r\n"
+    "a=rtcp-fb:37 goog-remb\r\n"
+    "a=rtcp-fb:37 transport-cc\r\n"
+    "a=rtcp-fb:37 ccm fir\r\n"
+    "a=rtcp-fb:37 nack\r\n"
+    "a=rtcp-fb:37 nack pli\r\n"
+    "a=fmtp:37 profile-id=3\r\n"
+    "a=rtpmap:38 rtx/90000\r\n"
+    "a=fmtp:38 apt=37\r\n"
+    "a=rtpmap:102 H264/90000\r\n"
+    "a=rtcp-fb:102 goog-remb\r\n"
+    "a=rtcp-fb:102 transport-cc\r\n"
+    "a=rtcp-fb:102 ccm fir\r\n"
+    "a=rtcp-fb:102 nack\r\n"
+    "a=rtcp-fb:102 nack pli\r\n"
+    "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-leve"
+        "l-id=42001f\r\n"
+    "a=rtpmap:103 rtx/90000\r\n"
+    "a=fmtp:103 apt=102\r\n"
+    "a=rtpmap:104 H264/90000\r\n"
+    "a=rtcp-fb:104 goog-remb\r\n"
+    "a=rtcp-fb:104 transport-cc\r\n"
+    "a=rtcp-fb:104 ccm fir\r\n"
+    "a=rtcp-fb:104 nack\r\n"
+    "a=rtcp-fb:104 nack pli\r\n"
+    "a=fmtp:104 level-asymmetry-allowed=1;packetization-mode=0;profile-leve"
+        "l-id=42001f\r\n"
+    "a=rtpmap:107 rtx/90000\r\n"
+    "a=fmtp:107 apt=104\r\n"
+    "a=rtpmap:108 H264/90000\r\n"
+    "a=rtcp-fb:108 goog-remb\r\n"
+    "a=rtcp-fb:108 transport-cc\r\n"
+    "a=rtcp-fb:108 ccm fir\r\n"
+    "a=rtcp-fb:108 nack\r\n"
+    "a=rtcp-fb:108 nack pli\r\n"
+    "a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-leve"
+        "l-id=42e01f\r\n"
+    "a=rtpmap:109 rtx/90000\r\n"
+    "a=fmtp:109 apt=108\r\n"
+    "a=rtpmap:114 H264/90000\r\n"
+    "a=rtcp-fb:114 goog-remb\r\n"
+    "a=rtcp-fb:114 transport-cc\r\n"
+    "a=rtcp-fb:114 ccm fir\r\n"
+    "a=rtcp-fb:114 nack\r\n"
+    "a=rtcp-fb:114 nack pli\r\n"
+    "a=fmtp:114 level-asymmetry-allowed=1;packetization-mode=0;profile-leve"
+        "l-id=42e01f\r\n"
+    "a=rtpmap:115 rtx/90000\r\n"
+    "a=fmtp:115 apt=114\r\n"
+    "a=rtpmap:116 H264/90000\r\n"
+    "a=rtcp-fb:116 goog-remb\r\n"
+    "a=rtcp-fb:116 transport-cc\r\n"
+    "a=rtcp-fb:116 ccm fir\r\n"
+    "a=rtcp-fb:116 nack\r\n"
+    "a=rtcp-fb:116 nack pli\r\n"
+    "a=fmtp:116 level-asymmetry-allowed=1;packetization-mode=1;profile-leve"
+        "l-id=4d001f\r\n"
+    "a=rtpmap:117 rtx/90000\r\n"
+    "a=fmtp:117 apt=116\r\n"
+    "a=rtpmap:39 H264/90000\r\n"
+    "a=rtcp-fb:39 goog-remb\r\n"
+    "a=rtcp-fb:39 transport-cc\r\n"
+    "a=rtcp-fb:39 ccm fir\r\n"
+    "a=rtcp-fb:39 nack\r\n"
+    "a=rtcp-fb:39 nack pli\r\n"
+    "a=fmtp:39 level-asymmetry-allowed=1;packetization-mode=0;profile-level"
+        "-id=4d001f\r\n"
+    "a=rtpmap:40 rtx/90000\r\n"
+    "a=fmtp:40 apt=39\r\n"
+    "a=rtpmap:41 H264/90000\r\n"
+    "a=rtcp-fb:41 goog-remb\r\n"
+    "a=rtcp-fb:41 transport-cc\r\n"
+    "a=rtcp-fb:41 ccm fir\r\n"
+    "a=rtcp-fb:41 nack\r\n"
+    "a=rtcp-fb:41 nack pli\r\n"
+    "a=fmtp:41 level-asymmetry-allowed=1;packetization-mode=1;profile-level"
+        "-id=f4001f\r\n"
+    "a=rtpmap:42 rtx/90000\r\n"
+    "a=fmtp:42 apt=41\r\n"
+    "a=rtpmap:43 H264/90000\r\n"
+    "a=rtcp-fb:43 goog-remb\r\n"
+    "a=rtcp-fb:43 transport-cc\r\n"
+    "a=rtcp-fb:43 ccm fir\r\n"
+    "a=rtcp-fb:43 nack\r\n"
+    "a=rtcp-fb:43 nack pli\r\n"
+    "a=fmtp:43 level-asymmetry-allowed=1;packetization-mode=0;profile-level"
+        "-id=f4001f\r\n"
+    "a=rtpmap:44 rtx/90000\r\n"
+    "a=fmtp:44 apt=43\r\n"
+    "a=rtpmap:45 AV1/90000\r\n"
+    "a=rtcp-fb:45 goog-remb\r\n"
+    "a=rtcp-fb:45 transport-cc\r\n"
+    "a=rtcp-fb:45 ccm fir\r\n"
+    "a=rtcp-fb:45 nack\r\n"
+    "a=rtcp-fb:45 nack pli\r\n"
+    "a=fmtp:45 level-idx=5;profile=0;tier=0\r\n"
+    "a=rtpmap:46 rtx/90000\r\n"
+    "a=fmtp:46 apt=45\r\n"
+    "a=rtpmap:47 AV1/90000\r\n"
+    "a=rtcp-fb:47 goog-remb\r\n"
+    "a=rtcp-fb:47 transport-cc\r\n"
+    "a=rtcp-fb:47 ccm fir\r\n"
+    "a=rtcp-fb:47 nack\r\n"
+    "a=rtcp-fb:47 nack pli\r\n"
+    "a=fmtp:47 level-idx=5;profile=1;tier=0\r\n"
+    "a=rtpmap:48 rtx/90000\r\n"
+    "a=fmtp:48 apt=47\r\n"
+    "a=rtpmap:118 red/90000\r\n"
+    "a=rtpmap:119 rtx/90000\r\n"
+    "a=fmtp:119 apt=118\r\n"
+    "a=rtpmap:120 ulpfec/90000\r\n"
+    "a=rtpmap:49 flexfec-03/90000\r\n"
+    "a=rtcp-fb:49 goog-remb\r\n"
+    "a=rtcp-fb:49 transport-cc\r\n"
+    "a=fmtp:49 repair-window=10000000\r\n"
+    "m=audio 41027 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n"
+    "c=IN IP4 10.99.0.1\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=candidate:2033159616 1 udp 2113937151 10.99.0.1 41027 typ host gener"
+        "ation 0 network-cost 999\r\n"
+    "a=ice-ufrag:SVA5\r\n"
+    "a=ice-pwd:QhSNq7NwXXjs9pR0MGiI1BYf\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 9E:BA:2B:84:C7:C4:FF:A3:06:62:00:71:80:11:0D:78:"
+        "F6:C8:79:08:DF:1B:11:99:60:6A:E8:7F:68:91:72:14\r\n"
+    "a=setup:actpass\r\n"
+    "a=mid:1\r\n"
+    "a=extmap:14 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+        "\r\n"
+    "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc"
+        "-extensions-01\r\n"
+    "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=recvonly\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=rtcp-xr:rcvr-rtt=all\r\n"
+    "a=rtpmap:111 opus/48000/2\r\n"
+    "a=rtcp-fb:111 transport-cc\r\n"
+    "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+    "a=rtpmap:63 red/48000/2\r\n"
+    "a=fmtp:63 111/111\r\n"
+    "a=rtpmap:9 G722/8000\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:13 CN/8000\r\n"
+    "a=rtpmap:110 telephone-event/48000\r\n"
+    "a=rtpmap:126 telephone-event/8000\r\n";
+
+
+/* webrtcbin-like: H265 (no fmtp, Main by default) and H264, no audio */
+
+static char  h265_offer[] =
+    "v=0\r\n"
+    "o=- 1 0 IN IP4 0.0.0.0\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=group:BUNDLE video0\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=setup:actpass\r\n"
+    "a=ice-ufrag:kL2e\r\n"
+    "a=ice-pwd:3oRzXyQmG1rJ6bLkPz0aUtS9\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=recvonly\r\n"
+    "a=mid:video0\r\n"
+    "a=rtpmap:96 H265/90000\r\n"
+    "a=rtcp-fb:96 nack\r\n"
+    "a=rtcp-fb:96 nack pli\r\n"
+    "a=rtpmap:97 H264/90000\r\n"
+    "a=fmtp:97 packetization-mode=1;profile-level-id=42e01f\r\n"
+    "a=fingerprint:sha-256 9E:BA:2B:84:C7:C4:FF:A3:06:62:00:71:80:11:0D:78:"
+        "F6:C8:79:08:DF:1B:11:99:60:6A:E8:7F:68:91:72:14\r\n";
+
+
+static ngx_rtc_sdp_t         offer;
+static ngx_rtc_sdp_answer_t  ans;
+static ngx_rtc_negotiate_t   neg;
+static u_char                reason[512];
+static char                  edited[16384];
+
+
+/* the offer with "from" replaced by "to" (once) */
+
+static char *
+edit(const char *text, const char *from, const char *to)
+{
+    const char  *p;
+    size_t       n;
+
+    p = strstr(text, from);
+
+    if (p == NULL) {
+        fprintf(stderr, "edit: \"%s\" not found\n", from);
+        return NULL;
+    }
+
+    n = p - text;
+    ngx_memcpy(edited, text, n);
+    ngx_cpystrn((u_char *) edited + n, (u_char *) to, sizeof(edited) - n);
+    n += strlen(to);
+    ngx_cpystrn((u_char *) edited + n, (u_char *) p + strlen(from),
+                sizeof(edited) - n);
+
+    return edited;
+}
+
+
+static ngx_int_t
+run(char *text, ngx_uint_t video, ngx_int_t profile, ngx_uint_t audio)
+{
+    ngx_rtc_negotiate_conf_t  nc;
+
+    if (text == NULL
+        || ngx_rtc_sdp_parse((u_char *) text, (u_char *) text + strlen(text),
+                             &offer)
+           != NGX_OK)
+    {
+        return NGX_ABORT;
+    }
+
+    ngx_memzero(&ans, sizeof(ngx_rtc_sdp_answer_t));
+    ngx_str_set(&nc.name, "cam");
+    nc.video = video;
+    nc.profile = profile;
+    nc.audio = audio;
+
+    return ngx_rtc_negotiate(&nc, &offer, &ans, &neg, reason,
+                             sizeof(reason));
+}
+
+
+static ngx_uint_t
+reason_has(const char *s)
+{
+    return ngx_strlcasestrn(neg.reason.data,
+                            neg.reason.data + neg.reason.len,
+                            (u_char *) s, strlen(s) - 1)
+           != NULL;
+}
+
+
+static ngx_uint_t
+is(ngx_str_t *s, const char *v)
+{
+    return s->len == strlen(v) && ngx_strncmp(s->data, v, s->len) == 0;
+}
+
+
+static void
+test_chromium(void)
+{
+    u_char  *p, out[16384];
+
+    /* H.264 + PCMA: 42e01f packetization-mode=1 (pt 108), its rtx 109 */
+
+    NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_PCMA)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video == 0);
+    NGX_RTC_CHECK(neg.video_pt == 108);
+    NGX_RTC_CHECK(neg.rtx_pt == 109);
+    NGX_RTC_CHECK(neg.audio == 1);
+    NGX_RTC_CHECK(neg.audio_pt == 8);
+    NGX_RTC_CHECK(ans.nmedia == 2);
+    NGX_RTC_CHECK(!ans.media[0].rejected && !ans.media[1].rejected);
+    NGX_RTC_CHECK(ans.media[0].rtcp_fb == (NGX_RTC_SDP_FB_NACK
+                                           | NGX_RTC_SDP_FB_NACK_PLI
+                                           | NGX_RTC_SDP_FB_CCM_FIR));
+    NGX_RTC_CHECK(is(&ans.media[1].codec, "PCMA"));
+    NGX_RTC_CHECK(ans.media[1].clock == 8000);
+    NGX_RTC_CHECK(ans.media[1].rtcp_fb == 0);
+    NGX_RTC_CHECK(ans.media[1].fmtp.len == 0);
+
+    /* the answer the SDP writer makes of it */
+
+    ngx_str_set(&ans.ice_ufrag, "abcd");
+    ngx_str_set(&ans.ice_pwd, "0123456789abcdefghijkl");
+    ngx_str_set(&ans.fingerprint, "sha-256 00:11");
+    ngx_str_set(&ans.cname, "nginx-rtc");
+    ngx_str_set(&ans.msid, "cam");
+    ans.media[0].ssrc = 1111;
+    ans.media[1].ssrc = 2222;
+
+#if (NGX_RTC_SDP_RTX)
+    ans.media[0].rtx_pt = neg.rtx_pt;
+    ans.media[0].rtx_ssrc = 3333;
+#endif
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out) - 1, &ans);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p) {
+        *p = '\0';
+        NGX_RTC_CHECK(strstr((char *) out, "a=group:BUNDLE 0 1\r\n") != NULL);
+        NGX_RTC_CHECK(strstr((char *) out,
+                             "m=audio 9 UDP/TLS/RTP/SAVPF 8\r\n") != NULL);
+        NGX_RTC_CHECK(strstr((char *) out, "a=rtpmap:8 PCMA/8000\r\n")
+                      != NULL);
+        NGX_RTC_CHECK(strstr((char *) out, "a=rtcp-fb:108 nack\r\n")
+                      != NULL);
+        NGX_RTC_CHECK(strstr((char *) out, "a=msid:cam cam-1\r\n") != NULL);
+
+#if (NGX_RTC_SDP_RTX)
+        NGX_RTC_CHECK(strstr((char *) out,
+                             "m=video 9 UDP/TLS/RTP/SAVPF 108 109\r\n")
+                      != NULL);
+        NGX_RTC_CHECK(strstr((char *) out, "a=rtpmap:109 rtx/90000\r\n"
+                                           "a=fmtp:109 apt=108\r\n")
+                      != NULL);
+        NGX_RTC_CHECK(strstr((char *) out, "a=ssrc-group:FID 1111 3333\r\n")
+                      != NULL);
+        NGX_RTC_CHECK(strstr((char *) out, "a=ssrc:3333 cname:nginx-rtc\r\n")
+                      != NULL);
+#endif
+    }
+
+    /* Opus: pt 111, stereo, the offer's fmtp */
+
+    NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_OPUS)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == 1 && neg.audio_pt == 111);
+    NGX_RTC_CHECK(is(&ans.media[1].codec, "opus"));
+    NGX_RTC_CHECK(ans.media[1].clock == 48000);
+    NGX_RTC_CHECK(ans.media[1].channels == 2);
+    NGX_RTC_CHECK(is(&ans.media[1].fmtp, "minptime=10;useinbandfec=1"));
+
+    /* PCMU */
+
+    NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_PCMU)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == 1 && neg.audio_pt == 0);
+
+    /* a stream without audio: the audio m-line is rejected, video plays */
+
+    NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
+    NGX_RTC_CHECK(neg.audio_offered == 1);
+    NGX_RTC_CHECK(!ans.media[0].rejected && ans.media[1].rejected);
+    NGX_RTC_CHECK(ans.media[1].pt == 111);     /* echoes a format */
+
+    /* AAC never goes to a viewer as is */
+
+    NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_AAC)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
+
+    /* H.265 to Chromium: 406 naming both codecs */
+
+    NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H265, 1, NGX_RTC_CODEC_PCMA)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(neg.status == 406);
+    NGX_RTC_CHECK(reason_has("stream \"cam\" is H265 (profile-id=1)"));
+    NGX_RTC_CHECK(reason_has("the offer has VP8 rtx VP9 H264 AV1"));
+}
+
+
+static void
+test_audio_edits(void)
+{
+    /* an offer without PCMA: video only */
+
+    NGX_RTC_CHECK(run(edit(chromium, "a=rtpmap:8 PCMA/8000\r\n",
+                           "a=rtpmap:8 PCMU/16000\r\n"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_PCMA)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
+    NGX_RTC_CHECK(neg.audio_offered == 1);
+    NGX_RTC_CHECK(!ans.media[0].rejected && ans.media[1].rejected);
+
+    /* static payload type 8 without a=rtpmap (RFC 3551 6) */
+
+    NGX_RTC_CHECK(run(edit(chromium, "a=rtpmap:8 PCMA/8000\r\n", ""),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_PCMA)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == 1 && neg.audio_pt == 8);
+    NGX_RTC_CHECK(is(&ans.media[1].codec, "PCMA"));
+
+    /* opus must be stereo-signalled (RFC 7587 7) */
+
+    NGX_RTC_CHECK(run(edit(chromium, "opus/48000/2", "opus/48000"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_OPUS)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
+
+    /* audio outside the BUNDLE group has no transport of its own here */
+
+    NGX_RTC_CHECK(run(edit(chromium, "a=group:BUNDLE 0 1", "a=group:BUNDLE 0"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_PCMA)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
+    NGX_RTC_CHECK(ans.media[1].rejected);
+
+    /* a sendonly audio m-line is not ours to send on */
+
+    NGX_RTC_CHECK(run(edit(chromium, "a=mid:1\r\n",
+                           "a=mid:1\r\na=sendonly\r\n"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_PCMA)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
+    NGX_RTC_CHECK(neg.audio_offered == 0);
+}
+
+
+static void
+test_video_edits(void)
+{
+    /* without nack there is no RTX (RFC 4588 8.6) */
+
+    NGX_RTC_CHECK(run(edit(chromium, "a=rtcp-fb:108 nack\r\n", ""),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video_pt == 108);
+    NGX_RTC_CHECK(neg.rtx_pt == NGX_RTC_NEGOTIATE_NONE);
+    NGX_RTC_CHECK(ans.media[0].rtcp_fb == (NGX_RTC_SDP_FB_NACK_PLI
+                                           | NGX_RTC_SDP_FB_CCM_FIR));
+
+    /* no ICE credentials: 400 */
+
+    NGX_RTC_CHECK(run(edit(chromium, "a=ice-pwd:QhSNq7NwXXjs9pR0MGiI1BYf\r\n",
+                           ""),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(neg.status == 400);
+
+    /* no video m-line to send on: 406 */
+
+    NGX_RTC_CHECK(run(edit(chromium, "m=video 41484", "m=video 0"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(neg.status == 406);
+    NGX_RTC_CHECK(reason_has("no m=video"));
+}
+
+
+static void
+test_h265(void)
+{
+    /* Main stream, H265 without profile-id (Main inferred, RFC 7798 7.1) */
+
+    NGX_RTC_CHECK(run(h265_offer, NGX_RTC_CODEC_H265, 1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video_pt == 96);
+    NGX_RTC_CHECK(is(&ans.media[0].codec, "H265"));
+    NGX_RTC_CHECK(ans.media[0].clock == 90000);
+    NGX_RTC_CHECK(neg.rtx_pt == NGX_RTC_NEGOTIATE_NONE);
+
+    /* the profile not known yet: the first H265 */
+
+    NGX_RTC_CHECK(run(h265_offer, NGX_RTC_CODEC_H265, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video_pt == 96);
+
+    /* the same offer to an H.264 stream */
+
+    NGX_RTC_CHECK(run(h265_offer, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video_pt == 97);
+
+    /* a Main 10 stream, a Main-only viewer: 406 */
+
+    NGX_RTC_CHECK(run(h265_offer, NGX_RTC_CODEC_H265, 2, NGX_RTC_CODEC_NONE)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(neg.status == 406);
+    NGX_RTC_CHECK(reason_has("is H265 (profile-id=2); "
+                             "the offer has H265 H264"));
+
+    /* a Main 10 viewer takes Main; its fmtp goes back in the answer */
+
+    NGX_RTC_CHECK(run(edit(h265_offer, "a=rtpmap:97",
+                           "a=fmtp:96 profile-id=2;tx-mode=SRST\r\n"
+                           "a=rtpmap:97"),
+                      NGX_RTC_CODEC_H265, 1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video_pt == 96);
+    NGX_RTC_CHECK(is(&ans.media[0].fmtp, "profile-id=2;tx-mode=SRST"));
+
+    /* an exact profile beats Main 10 */
+
+    NGX_RTC_CHECK(run(edit(h265_offer, "96 97\r\n", "96 98 97\r\n"
+                           "a=rtpmap:98 H265/90000\r\n"
+                           "a=fmtp:98 profile-id=1\r\n"
+                           "a=fmtp:96 profile-id=2\r\n"),
+                      NGX_RTC_CODEC_H265, 1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video_pt == 98);
+}
+
+
+int
+main(void)
+{
+    test_chromium();
+    test_audio_edits();
+    test_video_edits();
+    test_h265();
+
+    return NGX_RTC_UNIT_DONE();
+}
