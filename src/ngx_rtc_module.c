@@ -11,6 +11,7 @@
 #include <ngx_rtc_srtp.h>
 #include <ngx_rtc_gloop.h>
 #include <ngx_rtc_auth.h>
+#include <ngx_rtc_rtsp.h>
 #include <ngx_rtc_producer.h>
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_whep.h>
@@ -282,6 +283,10 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (rmcf->shm_zone == NULL) {
         return NGX_CONF_OK;
+    }
+
+    if (ngx_rtc_rtsp_init_ssl(cf, rmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     /* one certificate per configuration, made before the workers fork */

@@ -222,6 +222,8 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
     ngx_memzero(&rc, sizeof(ngx_rtc_rtsp_conf_t));
 
     rc.url = p->conf->url;
+    rc.udp = p->conf->udp;
+    rc.audio = p->conf->audio;
     rc.timeout = 10000;
     rc.log = ngx_cycle->log;
     rc.data = p;
