@@ -216,6 +216,8 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     ic.port_min = rmcf->port_min;
     ic.port_max = rmcf->port_max;
     ic.candidates = rmcf->candidates;
+    ic.servers = rmcf->ice_servers;
+    ic.tcp = rmcf->ice_tcp;
     ic.log = &s->log;
 
     s->ice = ngx_rtc_ice_create(&ic);

@@ -64,6 +64,7 @@ static ngx_int_t ngx_rtc_whep_post(ngx_http_request_t *r);
 static void ngx_rtc_whep_body(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_whep_read_body(ngx_http_request_t *r,
     ngx_str_t *body, size_t max);
+static void ngx_rtc_whep_unregister(ngx_rtc_whep_ctx_t *ctx);
 static void ngx_rtc_whep_wait(ngx_event_t *ev);
 static ngx_int_t ngx_rtc_whep_ready(ngx_rtc_stream_t *st);
 static void ngx_rtc_whep_answer(ngx_rtc_whep_ctx_t *ctx);
@@ -91,6 +92,7 @@ static ngx_int_t ngx_rtc_whep_session_id(ngx_http_request_t *r, u_char *id);
 static ngx_int_t ngx_rtc_whep_stream_name(ngx_http_request_t *r,
     ngx_str_t *name);
 static void ngx_rtc_whep_last_segment(ngx_str_t *uri, ngx_str_t *seg);
+static void ngx_rtc_whep_log_name(ngx_http_request_t *r, ngx_str_t *name);
 static ngx_int_t ngx_rtc_whep_cors(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_whep_links(ngx_http_request_t *r);
 static u_char *ngx_rtc_whep_quote(u_char *p, ngx_str_t *s);
@@ -201,8 +203,9 @@ ngx_rtc_whep_post(ngx_http_request_t *r)
     st = ngx_rtc_stream_find(&name);
 
     if (st == NULL) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "rtc whep unknown stream \"%V\"", &name);
+        if (r->connection->log->log_level >= NGX_LOG_INFO) {
+            ngx_rtc_whep_log_name(r, &name);
+        }
 
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -476,10 +479,27 @@ ngx_rtc_whep_wait(ngx_event_t *ev)
 
     text.len = p - text.data;
 
+    ngx_rtc_whep_unregister(ctx);
+
     (void) ngx_rtc_whep_header_str(r, "Retry-After", "5");
 
     ngx_http_finalize_request(r,
                   ngx_rtc_whep_text(r, NGX_HTTP_SERVICE_UNAVAILABLE, &text));
+}
+
+
+/*
+ * A refused offer leaves the zone before its answer goes out, so that a
+ * status request right after it sees no session.
+ */
+
+static void
+ngx_rtc_whep_unregister(ngx_rtc_whep_ctx_t *ctx)
+{
+    if (ctx->registered) {
+        ngx_rtc_shm_session_del(ctx->id);
+        ctx->registered = 0;
+    }
 }
 
 
@@ -499,6 +519,8 @@ ngx_rtc_whep_answer(ngx_rtc_whep_ctx_t *ctx)
     if (s == NULL) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "rtc whep offer refused: %V", &res.reason);
+
+        ngx_rtc_whep_unregister(ctx);
 
         ngx_http_finalize_request(r,
                             ngx_rtc_whep_text(r, res.status, &res.reason));
@@ -739,10 +761,7 @@ ngx_rtc_whep_cleanup(void *data)
         ngx_del_timer(&ctx->wait);
     }
 
-    if (ctx->registered) {
-        ngx_rtc_shm_session_del(ctx->id);
-        ctx->registered = 0;
-    }
+    ngx_rtc_whep_unregister(ctx);
 
     if (ctx->pending) {
         /* the client left while candidates gathered */
@@ -1408,6 +1427,44 @@ ngx_rtc_whep_last_segment(ngx_str_t *uri, ngx_str_t *seg)
 
     seg->data = p;
     seg->len = end - p;
+}
+
+
+/*
+ * A stream name comes from the (decoded) URI: it is logged with its bytes
+ * outside printable ASCII as \xHH, so that no request writes a line of
+ * its own into error.log; at most 64 of them.
+ */
+
+static void
+ngx_rtc_whep_log_name(ngx_http_request_t *r, ngx_str_t *name)
+{
+    u_char      *p, buf[64 * 4];
+    ngx_uint_t   i, n;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    p = buf;
+    n = ngx_min(name->len, 64);
+
+    for (i = 0; i < n; i++) {
+
+        if (name->data[i] >= 0x20 && name->data[i] < 0x7f
+            && name->data[i] != '\\' && name->data[i] != '"')
+        {
+            *p++ = name->data[i];
+            continue;
+        }
+
+        *p++ = '\\';
+        *p++ = 'x';
+        *p++ = hex[name->data[i] >> 4];
+        *p++ = hex[name->data[i] & 0xf];
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "rtc whep unknown stream \"%*s%s\"", (size_t) (p - buf),
+                  buf, name->len > n ? "..." : "");
 }
 
 

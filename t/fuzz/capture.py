@@ -264,7 +264,7 @@ def capture(codec, auth, port):
                 seen.add(kind)
                 put('rtp', '%s-%d-%d' % (tag, kind[0], kind[1]), pkt)
 
-        cfg = {'h264': bytes([0x11 | 0x60]), 'h265': bytes([0x01])}[codec]
+        cfg = bytes([0x71])       # AU buffer 4096, MTU 1200
         run = b''
         first = 0
         for i, pkt in enumerate(rtp):

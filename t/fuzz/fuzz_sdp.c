@@ -3,15 +3,19 @@
  *
  * The SDP offer of a WHEP POST body (anyone who can reach the endpoint
  * sends it), and the DESCRIBE body of a camera: ngx_rtc_sdp_parse(), the
- * fmtp lookups the codec choice makes, then the answer written the way
+ * fmtp lookups, the codec choice (ngx_rtc_negotiate(), for a stream codec
+ * set picked by the input's size), then the answer written the way
  * ngx_rtc_session.c writes it, with the values echoed from the offer, into
- * a 16 KB buffer as the session does.  A written answer must parse again.
+ * a 16 KB buffer as the session does.  A refusal is a 4xx with a reason; a
+ * written answer must parse again.
  *
- * fuzz-deps: src/ngx_rtc_sdp.c
+ * fuzz-deps: src/ngx_rtc_sdp.c src/ngx_rtc_negotiate.c
  */
 
 #include "ngx_rtc_fuzz.h"
 #include "ngx_rtc_sdp.h"
+#include "ngx_rtc_frame.h"
+#include "ngx_rtc_negotiate.h"
 
 
 #define NGX_RTC_FUZZ_ANSWER  16384
@@ -98,14 +102,18 @@ ngx_rtc_fuzz_sdp_fmtp(ngx_rtc_sdp_fmt_t *f)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    u_char                      *in, *buf, *p;
-    ngx_uint_t                   i;
-    ngx_rtc_sdp_fmt_t           *f;
-    ngx_rtc_sdp_media_t         *m;
-    ngx_rtc_sdp_answer_media_t  *am;
+    u_char                    *in, *buf, *p, reason[512];
+    ngx_uint_t                 i;
+    ngx_rtc_negotiate_t        neg;
+    ngx_rtc_negotiate_conf_t   nc;
 
     static ngx_str_t  cand = ngx_string(
         "candidate:1 1 UDP 2015363327 10.99.0.1 47158 typ host");
+
+    static ngx_uint_t  audio[] = {
+        NGX_RTC_CODEC_NONE, NGX_RTC_CODEC_PCMA, NGX_RTC_CODEC_PCMU,
+        NGX_RTC_CODEC_OPUS
+    };
 
     in = ngx_rtc_fuzz_copy(data, size);
 
@@ -117,9 +125,44 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     ngx_rtc_fuzz_sdp_check(&offer, in, in + size);
 
-    /* the answer, as ngx_rtc_session_negotiate() fills it */
+    for (i = 0; i < offer.nmedia; i++) {
+        (void) ngx_rtc_sdp_find_fmt(&offer.media[i], 96);
+
+        if (offer.media[i].nfmts) {
+            ngx_rtc_fuzz_sdp_fmtp(&offer.media[i].fmts[0]);
+            ngx_rtc_fuzz_sdp_fmtp(
+                &offer.media[i].fmts[offer.media[i].nfmts - 1]);
+        }
+    }
+
+    /*
+     * The stream's codecs, as ngx_rtc_session_create() passes them, from
+     * the size: the offer's text decides the rest.
+     */
+
+    ngx_str_set(&nc.name, "cam");
+    nc.video = (size & 1) ? NGX_RTC_CODEC_H265 : NGX_RTC_CODEC_H264;
+    nc.profile = (nc.video == NGX_RTC_CODEC_H265 && (size & 2)) ? 1 : -1;
+    nc.audio = audio[(size >> 2) & 3];
 
     ngx_memzero(&answer, sizeof(ngx_rtc_sdp_answer_t));
+
+    if (ngx_rtc_negotiate(&nc, &offer, &answer, &neg, reason, sizeof(reason))
+        != NGX_OK)
+    {
+        NGX_RTC_FUZZ_ASSERT(neg.status >= 400 && neg.status < 500);
+        NGX_RTC_FUZZ_ASSERT(neg.reason.len > 0
+                            && neg.reason.len <= sizeof(reason));
+        free(in);
+        return 0;
+    }
+
+    NGX_RTC_FUZZ_ASSERT(neg.video < offer.nmedia);
+    NGX_RTC_FUZZ_ASSERT(neg.audio == NGX_RTC_NEGOTIATE_NONE
+                        || neg.audio < offer.nmedia);
+    NGX_RTC_FUZZ_ASSERT(answer.nmedia == offer.nmedia);
+
+    /* the rest of the answer, as the session fills it */
 
     answer.session_id = 0x7fffffffffffffffULL;
     ngx_str_set(&answer.ice_ufrag, "abcd");
@@ -132,45 +175,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     answer.ncands = 1;
     answer.cands[0] = cand;
 
-    for (i = 0; i < offer.nmedia; i++) {
-        m = &offer.media[i];
-        am = &answer.media[i];
+    answer.media[neg.video].ssrc = 0x12345678;
 
-        (void) ngx_rtc_sdp_find_fmt(m, 96);
-        (void) ngx_rtc_sdp_find_fmt(m, NGX_RTC_SDP_PT_NONE);
-
-        am->type = m->type;
-        am->proto = m->proto;
-        am->mid = m->mid;
-        am->rejected = 1;
-        am->pt = m->nfmts ? m->fmts[0].pt : 0;
-        am->ssrc = 0x12345678;
-
-        if (m->nfmts && m->fmts[0].pt == NGX_RTC_SDP_PT_NONE) {
-            am->codec = m->fmts[0].name;
-        }
-
-        if (m->nfmts == 0) {
-            continue;
-        }
-
-        /* the first section with a format accepts its last format */
-
-        f = &m->fmts[m->nfmts - 1];
-        ngx_rtc_fuzz_sdp_fmtp(f);
-
-        if (i == 0 && f->pt != NGX_RTC_SDP_PT_NONE) {
-            am->rejected = 0;
-            am->pt = f->pt;
-            am->codec = f->name;
-            am->clock = f->clock;
-            am->channels = f->channels;
-            am->fmtp = f->fmtp;
-            am->rtcp_fb = f->rtcp_fb;
-        }
+    if (neg.audio != NGX_RTC_NEGOTIATE_NONE) {
+        answer.media[neg.audio].ssrc = 0x23456789;
     }
 
-    answer.nmedia = offer.nmedia;
+    if (neg.rtx_pt != NGX_RTC_NEGOTIATE_NONE) {
+        answer.media[neg.video].rtx_pt = neg.rtx_pt;
+        answer.media[neg.video].rtx_ssrc = 0x3456789a;
+    }
 
     buf = malloc(NGX_RTC_FUZZ_ANSWER);
     if (buf == NULL) {

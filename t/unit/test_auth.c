@@ -121,6 +121,15 @@ test_basic(void)
     NGX_RTC_CHECK(EQ(out, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="));
 
     NGX_RTC_CHECK(ngx_rtc_auth_basic(&u, buf, 10, &out) == NGX_ERROR);
+
+    /*
+     * A user without a password: an empty password, not a NULL one for
+     * ngx_sprintf("%V") (t/fuzz/corpus/auth_url/crash-50e5ca8f...)
+     */
+    NGX_RTC_CHECK(parse("rtsp://admin@cam/") == NGX_OK);
+    NGX_RTC_CHECK(u.password.data != NULL && u.password.len == 0);
+    NGX_RTC_CHECK(ngx_rtc_auth_basic(&u, buf, sizeof(buf), &out) == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "Basic YWRtaW46"));
 }
 
 
@@ -242,6 +251,24 @@ test_digest(void)
     ngx_str_set(&ch, "nonce=");
     NGX_RTC_CHECK(ngx_rtc_auth_digest_parse(&ch, &d) == NGX_OK);
     NGX_RTC_CHECK(d.nonce.len == 0);
+
+    /*
+     * Controls in the camera's values would be echoed into our
+     * Authorization header (t/fuzz/corpus/auth_digest/crash-5f05f7a2...):
+     * refused, but for HTAB; CR and LF end a token (a folded header).
+     */
+    ngx_str_set(&ch, "realm=\"a\x01" "b\", nonce=\"y\"");
+    NGX_RTC_CHECK(ngx_rtc_auth_digest_parse(&ch, &d) == NGX_ERROR);
+    ngx_str_set(&ch, "realm=\"a\r\nX: y\", nonce=\"y\"");
+    NGX_RTC_CHECK(ngx_rtc_auth_digest_parse(&ch, &d) == NGX_ERROR);
+    ngx_str_set(&ch, "nonce=a\x7f" "b");
+    NGX_RTC_CHECK(ngx_rtc_auth_digest_parse(&ch, &d) == NGX_ERROR);
+    ch.data = (u_char *) "nonce=\"a\0b\"";
+    ch.len = sizeof("nonce=\"a\0b\"") - 1;
+    NGX_RTC_CHECK(ngx_rtc_auth_digest_parse(&ch, &d) == NGX_ERROR);
+    ngx_str_set(&ch, "realm=\"a\tb\", nonce=abc\r\n qop=auth");
+    NGX_RTC_CHECK(ngx_rtc_auth_digest_parse(&ch, &d) == NGX_OK);
+    NGX_RTC_CHECK(EQ(d.realm, "a\tb") && EQ(d.nonce, "abc") && d.qop_auth);
 }
 
 

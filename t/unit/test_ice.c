@@ -11,9 +11,6 @@
  * unit-libs: -I/usr/include/nice -I/usr/include/glib-2.0
  * unit-libs: -I/usr/lib/x86_64-linux-gnu/glib-2.0/include
  * unit-libs: -lnice -lgio-2.0 -lgobject-2.0 -lglib-2.0
- * unit-libs: -I/usr/share/nginx/src/src/http
- * unit-libs: -I/usr/share/nginx/src/src/http/v2
- * unit-libs: -I/usr/share/nginx/src/src/http/modules
  */
 
 #include "ngx_rtc_unit.h"

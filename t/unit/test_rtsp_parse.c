@@ -138,6 +138,10 @@ test_responses(void)
     NGX_RTC_CHECK(rc == NGX_OK);
     NGX_RTC_CHECK(m.size == sizeof(describe_resp) - 1);
     NGX_RTC_CHECK(m.cseq == 2);
+
+    /* no Public header: NULL data (t/fuzz/corpus/rtsp/crash-6afb2f5b...) */
+    NGX_RTC_CHECK(m.public.data == NULL);
+    NGX_RTC_CHECK(!ngx_rtc_rtsp_has_method(&m.public, "GET_PARAMETER"));
     NGX_RTC_CHECK(EQ(m.content_type, "application/sdp"));
     NGX_RTC_CHECK(EQ(m.content_base, "rtsp://127.0.0.1:18554/cam/"));
     NGX_RTC_CHECK(m.body.len == 528);

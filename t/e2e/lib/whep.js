@@ -8,6 +8,7 @@
  *   const w = require('./lib/whep');
  *   const ice = w.iceOf(offerSdp);      // { ufrag, pwd, mid, candidates }
  *   const frag = w.fragment(ice);       // trickle or restart fragment
+ *   const a = await w.post(ngx, '/whep/cam', offer);   // riding out 503s
  *   const r = await w.patch(ngx, sessionPath, frag, etag);
  *   const ours = w.parseFragment(r.body);   // after a restart: 200
  *   const answer2 = w.withCredentials(answer, ours.ufrag, ours.pwd);
@@ -88,6 +89,25 @@ function parseFragment(text) {
 }
 
 
+/*
+ * POST an offer; while the server answers 503 (the camera is starting),
+ * again until retryMs passed.  The last response.
+ */
+
+async function post(ngx, path, sdp, retryMs) {
+    const end = Date.now() + (retryMs === undefined ? 20000 : retryMs);
+
+    for ( ;; ) {
+        const r = await ngx.http('POST', path, sdp,
+                                 { 'Content-Type': 'application/sdp' });
+        if (r.status !== 503 || Date.now() >= end) {
+            return r;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+}
+
+
 /* PATCH the session; etag (If-Match) may be '*', a value, or undefined */
 
 function patch(ngx, sessionPath, body, etag, type) {
@@ -158,6 +178,6 @@ function iceServers(headers) {
 
 
 module.exports = {
-    FRAG_TYPE, iceOf, fragment, parseFragment, patch, withCredentials,
-    links, iceServers,
+    FRAG_TYPE, iceOf, fragment, parseFragment, post, patch,
+    withCredentials, links, iceServers,
 };

@@ -1,0 +1,677 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * Fan-out benchmark: the real nginx with the built module, one camera
+ * (t/lib/camera.py: 640x360, 25 fps, a keyframe every 2 s; x264 at 800
+ * kbit/s makes about that of the "smpte" test pattern, but only ~130 of
+ * "ball", which compresses well),
+ * and N werift viewers in this node process.  Run by hand, as root, in the
+ * test namespace:
+ *
+ *   t/lib/netns.sh node bench/fanout.js [--viewers 1,10,50] [--seconds 15]
+ *       [--workers 2] [--parallel 1] [--bitrate 800] [--pattern smpte]
+ *       [--json FILE]
+ *
+ * The stream is "always" on, so the first window (0 viewers) measures the
+ * camera ingest alone.  Then viewers join until there are 1, 10, 50 of them
+ * (each step adds to the last), and after each step the viewers settle for
+ * 2 s and a window of --seconds is measured:
+ *
+ *   - per nginx worker: CPU time (utime + stime of /proc/PID/stat) per
+ *     second of the window, and per viewer of that worker; VmRSS and
+ *     RssAnon (/proc/PID/status) and their growth since the 0-viewer
+ *     window per viewer; RTP packets sent per second (the sessions'
+ *     packets_sent in /rtc/status, which each worker updates every second);
+ *   - the same CPU figure for this node process (the werift viewers, which
+ *     run on the same 2 cores) and for the camera, and how busy the whole
+ *     machine was (/proc/stat), so that nginx's share can be told apart;
+ *   - time to first frame for each viewer that joined in the step: from the
+ *     POST of its offer to the first RTP packet starting an IDR or SPS at
+ *     the client (and to the 201 answer), median and 95th percentile.
+ *
+ * Viewers join one at a time (--parallel to join several at once), each
+ * while the earlier ones keep watching.  The module is build/'s, or the one
+ * env NGX_RTC_MODULE names (t/e2e/lib/nginx.js).
+ */
+
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
+
+const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
+const { Nginx, waitFor, sleep, requireNetns, MODULE } =
+    require(path.join(E2E_LIB, 'nginx'));
+const { Camera } = require(path.join(E2E_LIB, 'camera'));
+const { Viewer } = require(path.join(E2E_LIB, 'werift'));
+
+const SETTLE_MS = 2000;
+
+/* a run with a warning keeps nginx's prefix directory (error.log) */
+let keep = false;
+
+/* how late this process's event loop runs: werift's timers, RTCP, NACKs */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+const CONF = `
+load_module %%MODULE%%;
+
+%%TEST_GLOBALS%%
+
+worker_processes %%WORKERS%%;
+worker_shutdown_timeout 5s;
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    rtc_zone   cams 32m;
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;
+
+    server {
+        listen 127.0.0.1:%%PORT%% reuseport;
+
+        location /whep/        { rtc_whep; }
+        location = /rtc/status { rtc_status; }
+    }
+}
+`;
+
+
+function usage(msg) {
+    if (msg) {
+        process.stderr.write(`fanout.js: ${msg}\n`);
+    }
+    process.stderr.write('usage: t/lib/netns.sh node bench/fanout.js '
+                         + '[--viewers 1,10,50] [--seconds 15] '
+                         + '[--workers 2] [--parallel 1] [--bitrate 800] '
+                         + '[--pattern smpte] [--port 18680] '
+                         + '[--cam-port 18690] '
+                         + '[--json FILE]\n');
+    process.exit(2);
+}
+
+
+function parseArgs(argv) {
+    const o = {
+        viewers: [1, 10, 50], seconds: 15, workers: 2, parallel: 1,
+        bitrate: 800, pattern: 'smpte', port: 18680, camPort: 18690,
+        json: null,
+    };
+
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const v = argv[i + 1];
+
+        if (v === undefined) {
+            usage(`${a} needs a value`);
+        }
+        i++;
+
+        switch (a) {
+        case '--viewers':
+            o.viewers = v.split(',').map(Number);
+            break;
+        case '--seconds':
+            o.seconds = Number(v);
+            break;
+        case '--workers':
+            o.workers = Number(v);
+            break;
+        case '--parallel':
+            o.parallel = Number(v);
+            break;
+        case '--bitrate':
+            o.bitrate = Number(v);
+            break;
+        case '--pattern':
+            o.pattern = v;
+            break;
+        case '--port':
+            o.port = Number(v);
+            break;
+        case '--cam-port':
+            o.camPort = Number(v);
+            break;
+        case '--json':
+            o.json = v;
+            break;
+        default:
+            usage(`unknown option ${a}`);
+        }
+    }
+
+    const steps = o.viewers;
+
+    if (!steps.length || steps.some((n, k) => !(n >= 1)
+                                    || (k && n <= steps[k - 1])))
+    {
+        usage('--viewers: ascending counts, e.g. 1,10,50');
+    }
+
+    for (const k of ['seconds', 'workers', 'parallel', 'bitrate']) {
+        if (!(o[k] > 0)) {
+            usage(`--${k} must be positive`);
+        }
+    }
+
+    return o;
+}
+
+
+/* /proc figures */
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'])
+                       .toString().trim()) || 100;
+
+
+/* utime + stime of a process (all its threads), in ms */
+
+function cpuMs(pid) {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+
+    /* fields 14 and 15 of proc(5); f[0] is field 3 */
+    return (Number(f[11]) + Number(f[12])) * 1000 / CLK_TCK;
+}
+
+
+/* VmRSS and RssAnon in kB */
+
+function memKb(pid) {
+    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const get = (k) => {
+        const m = s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'));
+        return m ? Number(m[1]) : NaN;
+    };
+    return { rss: get('VmRSS'), anon: get('RssAnon') };
+}
+
+
+/* jiffies of the whole machine: { busy, total } */
+
+function machine() {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]
+              .trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - f[3] - f[4], total };
+}
+
+
+function workerPids(masterPid) {
+    const file = `/proc/${masterPid}/task/${masterPid}/children`;
+    let pids = [];
+
+    try {
+        pids = fs.readFileSync(file, 'utf8').trim().split(/\s+/)
+               .filter(Boolean).map(Number);
+    } catch (err) {
+        /* no CONFIG_PROC_CHILDREN: scan /proc for the master's children */
+        for (const d of fs.readdirSync('/proc')) {
+            if (!/^\d+$/.test(d)) {
+                continue;
+            }
+            try {
+                const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+                const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+                if (Number(f[1]) === masterPid) {
+                    pids.push(Number(d));
+                }
+            } catch (e) {
+                /* gone */
+            }
+        }
+    }
+
+    /* nginx workers only (not a cache manager, say) */
+    return pids.filter((p) => {
+        try {
+            return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8')
+                   .includes('worker process');
+        } catch (err) {
+            return false;
+        }
+    }).sort((a, b) => a - b);
+}
+
+
+function quantile(values, q) {
+    if (!values.length) {
+        return NaN;
+    }
+    const s = values.slice().sort((a, b) => a - b);
+    const i = Math.min(s.length - 1, Math.ceil(q * s.length) - 1);
+    return s[Math.max(i, 0)];
+}
+
+
+function fmt(x, digits) {
+    if (x === null || x === undefined || Number.isNaN(x)) {
+        return '-';
+    }
+    return x.toFixed(digits === undefined ? 1 : digits);
+}
+
+
+function row(widths, cells) {
+    return cells.map((c, i) => String(c).padStart(widths[i])).join(' ');
+}
+
+
+/* a snapshot of everything measured, at one instant */
+
+async function snapshot(ngx, pids, camPid) {
+    const st = await ngx.status();
+    const t = performance.now();
+    const w = {};
+
+    for (const pid of pids) {
+        w[pid] = { cpu: cpuMs(pid), mem: memKb(pid), sessions: 0,
+                   sent: new Map(), retx: new Map(), drops: new Map() };
+    }
+
+    for (const s of st.sessions) {
+        if (w[s.pid]) {
+            w[s.pid].sessions++;
+            w[s.pid].sent.set(s.id, s.packets_sent || 0);
+            w[s.pid].retx.set(s.id, s.retransmits || 0);
+            w[s.pid].drops.set(s.id, s.drops || 0);
+        }
+    }
+
+    const cam = st.streams.find((s) => s.name === 'cam');
+
+    return {
+        t, w, st,
+        node: process.cpuUsage(),
+        cam: cpuMs(camPid),
+        machine: machine(),
+        producer: cam ? cam.producer_pid : 0,
+        framesIn: cam ? cam.frames_in : 0,
+        bytesIn: cam ? cam.bytes_in : 0,
+    };
+}
+
+
+/* the figures of the window between snapshots a and b */
+
+function window(a, b, pids, base, viewers) {
+    const sec = (b.t - a.t) / 1000;
+    const workers = [];
+
+    for (const pid of pids) {
+        const wa = a.w[pid];
+        const wb = b.w[pid];
+        const cpu = (wb.cpu - wa.cpu) / sec;            /* ms per s */
+        const bw = base ? base.workers.find((x) => x.pid === pid) : null;
+        let sent = 0;
+        let retx = 0;
+        let drops = 0;
+
+        /* the sessions of both snapshots (one that ended took its last
+         * second's count with it: see "ended" in the totals) */
+
+        for (const [id, n] of wb.sent) {
+            if (wa.sent.has(id)) {
+                sent += n - wa.sent.get(id);
+                retx += wb.retx.get(id) - wa.retx.get(id);
+                drops += wb.drops.get(id) - wa.drops.get(id);
+            }
+        }
+
+        workers.push({
+            pid,
+            producer: pid === b.producer,
+            sessions: wb.sessions,
+            cpuMsPerSec: cpu,
+            cpuPerViewer: wb.sessions ? cpu / wb.sessions : null,
+            rssKb: wb.mem.rss,
+            anonKb: wb.mem.anon,
+            rssPerViewerKb: bw && wb.sessions
+                            ? (wb.mem.rss - bw.rssKb) / wb.sessions : null,
+            anonPerViewerKb: bw && wb.sessions
+                             ? (wb.mem.anon - bw.anonKb) / wb.sessions
+                             : null,
+            packetsPerSec: sent / sec,
+            retxPerSec: retx / sec,
+            dropsPerSec: drops / sec,
+        });
+    }
+
+    const sum = (k) => workers.reduce((s, x) => s + (x[k] || 0), 0);
+    const nodeMs = ((b.node.user - a.node.user)
+                    + (b.node.system - a.node.system)) / 1000 / sec;
+    const mt = b.machine.total - a.machine.total;
+
+    const total = {
+        viewers,
+        seconds: sec,
+        cpuMsPerSec: sum('cpuMsPerSec'),
+        rssKb: sum('rssKb'),
+        anonKb: sum('anonKb'),
+        packetsPerSec: sum('packetsPerSec'),
+        retxPerSec: sum('retxPerSec'),
+        dropsPerSec: sum('dropsPerSec'),
+        nodeCpuMsPerSec: nodeMs,
+        camCpuMsPerSec: (b.cam - a.cam) / sec,
+        machineBusy: mt ? (b.machine.busy - a.machine.busy) / mt : null,
+        sessions: b.st.sessions.length,
+        ended: [...pids].reduce((n, pid) => n + [...a.w[pid].sent.keys()]
+                                .filter((id) => !b.w[pid].sent.has(id))
+                                .length, 0),
+        framesInPerSec: (b.framesIn - a.framesIn) / sec,
+        kbitInPerSec: (b.bytesIn - a.bytesIn) * 8 / 1000 / sec,
+    };
+
+    if (base) {
+        total.cpuPerViewer = (total.cpuMsPerSec - base.total.cpuMsPerSec)
+                             / viewers;
+        total.rssPerViewerKb = (total.rssKb - base.total.rssKb) / viewers;
+        total.anonPerViewerKb = (total.anonKb - base.total.anonKb) / viewers;
+        total.packetsPerViewer = total.packetsPerSec / viewers;
+    }
+
+    return { workers, total };
+}
+
+
+/*
+ * A viewer whose POST and first keyframe packet are timed: its nginx is a
+ * stand-in that notes when the offer goes out, and its RTP handler notes
+ * the first packet starting an IDR or SPS.
+ */
+
+function timedViewer(ngx, name) {
+    const times = { post: null, answer: null, key: null, first: null };
+    const proxy = {
+        url: (p) => ngx.url(p),
+        http: async (method, ...rest) => {
+            if (method === 'POST') {
+                times.post = performance.now();
+                times.key = null;
+                times.first = null;
+            }
+            const r = await ngx.http(method, ...rest);
+            if (method === 'POST') {
+                times.answer = performance.now();
+            }
+            return r;
+        },
+    };
+
+    const v = new Viewer(proxy, '/whep/cam', { name });
+    const onRtp = v.onRtp.bind(v);
+
+    v.onRtp = (rtp) => {
+        onRtp(rtp);
+        const now = performance.now();
+        if (times.first === null) {
+            times.first = now;
+        }
+        if (times.key === null && v.keyframes > 0) {
+            times.key = now;
+        }
+    };
+
+    v.times = times;
+
+    return v;
+}
+
+
+async function join(ngx, viewers, count, parallel) {
+    const joined = [];
+    let next = viewers.length;
+
+    async function one() {
+        while (viewers.length < count) {
+            const v = timedViewer(ngx, `v${++next}`);
+            viewers.push(v);
+            await v.connectRetry(20000);
+            await waitFor(() => v.times.key !== null, 20000,
+                          `${v.name}: first keyframe`);
+            joined.push(v);
+        }
+    }
+
+    const lanes = [];
+    for (let i = 0; i < parallel; i++) {
+        lanes.push(one());
+    }
+    await Promise.all(lanes);
+
+    return {
+        answer: joined.map((v) => v.times.answer - v.times.post),
+        first: joined.map((v) => v.times.key - v.times.post),
+    };
+}
+
+
+function report(opts, steps) {
+    const out = [];
+    const p = (s) => out.push(s);
+
+    const t0 = steps[0].total;
+
+    p(`# nginx-rtc fan-out: camera 640x360 25 fps H.264 (x264 `
+      + `${opts.bitrate} kbit/s, pattern ${opts.pattern}, keyframe every `
+      + `2 s) measured at ${fmt(t0.kbitInPerSec, 0)} kbit/s, `
+      + `${fmt(t0.framesInPerSec)} fps; ${opts.workers} workers; werift `
+      + `viewers; ${opts.seconds} s windows; `
+      + `${require('node:os').cpus().length} CPUs`);
+    p(`# module ${MODULE} `
+      + `(built ${fs.statSync(MODULE).mtime.toISOString()})`);
+    p(`# cpu from /proc/PID/stat utime+stime (${CLK_TCK} ticks/s: `
+      + `resolution ${fmt(1000 / CLK_TCK / opts.seconds, 2)} ms/s)`);
+    p('# cpu: ms of CPU per second of wall time (1000 = one core busy); '
+      + 'per viewer: the worker\'s cpu / its viewers');
+    p('# rss/anon: VmRSS/RssAnon in MB; +KB/viewer: growth since 0 viewers '
+      + '/ the worker\'s viewers; P: the worker pulling the camera');
+    p('');
+
+    const ww = [7, 8, 8, 9, 11, 8, 8, 11, 12, 9];
+    p(row(ww, ['viewers', 'worker', 'sessions', 'cpu ms/s', 'ms/s/viewer',
+               'rss MB', 'anon MB', 'rss KB/vwr', 'anon KB/vwr',
+               'pkts/s']));
+
+    for (const s of steps) {
+        for (const w of s.workers) {
+            p(row(ww, [s.total.viewers, w.pid + (w.producer ? 'P' : ' '),
+                       w.sessions, fmt(w.cpuMsPerSec),
+                       fmt(w.cpuPerViewer, 2), fmt(w.rssKb / 1024),
+                       fmt(w.anonKb / 1024), fmt(w.rssPerViewerKb, 0),
+                       fmt(w.anonPerViewerKb, 0), fmt(w.packetsPerSec, 0)]));
+        }
+    }
+
+    p('');
+    p('# totals of all workers; ms/s/viewer, KB/viewer: growth over the '
+      + '0-viewer window / viewers');
+    p('# node: this process (werift viewers); lag: how late its event '
+      + 'loop ran, p99/max; camera: t/lib/camera.py;');
+    p('# busy: the whole machine, % of all CPUs (other work included)');
+    p('# pkts/s: RTP sent by nginx (/rtc/status; retx: of them NACKed '
+      + 'ones sent again; drops: not sent, socket full); rcvd: RTP the '
+      + 'werift viewers got');
+    p('# first frame: POST -> first RTP packet of an IDR/SPS at the '
+      + 'viewer, median / p95 of the viewers that joined in the step; '
+      + 'answer: POST -> 201, median');
+
+    const tw = [7, 9, 11, 8, 11, 12, 9, 10, 7, 7, 10, 9, 11, 10, 5, 9,
+                14];
+    p(row(tw, ['viewers', 'cpu ms/s', 'ms/s/viewer', 'rss MB',
+               'rss KB/vwr', 'anon KB/vwr', 'pkts/s', 'pkts/s/vwr',
+               'retx/s', 'drops/s', 'rcvd/s/vwr', 'node ms/s', 'lag ms',
+               'camera ms/s', 'busy', 'answer ms', 'first frame ms']));
+
+    for (const s of steps) {
+        const t = s.total;
+        const j = s.join;
+        p(row(tw, [t.viewers, fmt(t.cpuMsPerSec), fmt(t.cpuPerViewer, 2),
+                   fmt(t.rssKb / 1024), fmt(t.rssPerViewerKb, 0),
+                   fmt(t.anonPerViewerKb, 0), fmt(t.packetsPerSec, 0),
+                   fmt(t.packetsPerViewer, 1), fmt(t.retxPerSec, 1),
+                   fmt(t.dropsPerSec, 1),
+                   fmt(t.receivedPerViewer, 1), fmt(t.nodeCpuMsPerSec),
+                   `${fmt(t.lagP99Ms, 0)}/${fmt(t.lagMaxMs, 0)}`,
+                   fmt(t.camCpuMsPerSec),
+                   fmt(t.machineBusy === null ? null : t.machineBusy * 100,
+                       0) + '%',
+                   j ? fmt(quantile(j.answer, 0.5), 0) : '-',
+                   j ? `${fmt(quantile(j.first, 0.5), 0)} / `
+                       + `${fmt(quantile(j.first, 0.95), 0)}` : '-']));
+    }
+
+    for (const s of steps.filter((x) => x.warning)) {
+        p(`# WARNING: ${s.warning}: its figures do not stand for `
+          + `${s.total.viewers} viewers`);
+    }
+
+    const all = steps.flatMap((s) => (s.join ? s.join.first : []));
+
+    p('');
+    p(`# first frame over all ${all.length} joins: median `
+      + `${fmt(quantile(all, 0.5), 0)} ms, p95 ${fmt(quantile(all, 0.95), 0)}`
+      + ` ms, max ${fmt(quantile(all, 1), 0)} ms`);
+
+    return out.join('\n');
+}
+
+
+async function main() {
+    const opts = parseArgs(process.argv.slice(2));
+    const steps = [];
+    const viewers = [];
+    let cam = null;
+    let ngx = null;
+    let failed = null;
+
+    requireNetns();
+    loopDelay.enable();
+
+    try {
+        cam = await new Camera({
+            port: opts.camPort, codec: 'h264', size: '640x360', fps: 25,
+            gop: 50, bitrate: opts.bitrate, pattern: opts.pattern,
+        }).start();
+
+        ngx = await new Nginx({
+            port: opts.port, camPort: opts.camPort, workers: opts.workers,
+            conf: CONF,
+        }).start();
+
+        await waitFor(async () => {
+            const s = (await ngx.status()).streams
+                      .find((x) => x.name === 'cam');
+            return s && s.state === 'playing' && s.keyframes_in > 0;
+        }, 20000, 'the camera playing');
+
+        const pids = await waitFor(() => {
+            const p = workerPids(ngx.pid());
+            return p.length === opts.workers ? p : null;
+        }, 10000, `${opts.workers} workers`);
+
+        const camPid = cam.proc.pid;
+
+        async function measure(count, joinTimes) {
+            await sleep(SETTLE_MS);
+
+            const before = viewers.map((v) => v.packets);
+            const a = await snapshot(ngx, pids, camPid);
+            loopDelay.reset();
+            await sleep(opts.seconds * 1000);
+            const b = await snapshot(ngx, pids, camPid);
+
+            const s = window(a, b, pids, steps[0], count);
+            const got = viewers.map((v, i) => v.packets - before[i]);
+
+            s.join = joinTimes;
+            s.total.lagP99Ms = loopDelay.percentile(99) / 1e6;
+            s.total.lagMaxMs = loopDelay.max / 1e6;
+            s.total.receivedPerViewer = count
+                ? got.reduce((x, y) => x + y, 0) / count
+                  / s.total.seconds
+                : null;
+            s.total.silentViewers = got.filter((n) => n === 0).length;
+            s.total.notConnected = viewers.filter(
+                (v) => v.connectionState !== 'connected').length;
+
+            if (s.total.ended || s.total.sessions !== count
+                || s.total.notConnected)
+            {
+                s.warning = `${count} viewers: ${s.total.ended} sessions `
+                            + `ended during the window, ${s.total.sessions}`
+                            + ` left; ${s.total.notConnected} viewers not `
+                            + `connected; ${s.total.silentViewers} got no `
+                            + 'RTP in the window';
+                process.stderr.write(`# WARNING: ${s.warning}\n`);
+                keep = true;
+            }
+            steps.push(s);
+
+            process.stderr.write(
+                `# ${count} viewers: nginx ${fmt(s.total.cpuMsPerSec)} ms/s,`
+                + ` node ${fmt(s.total.nodeCpuMsPerSec)} ms/s, `
+                + `${fmt(s.total.packetsPerSec, 0)} pkts/s sent, `
+                + `${fmt(s.total.receivedPerViewer, 1)} received/s/viewer`
+                + (s.total.silentViewers
+                   ? `, ${s.total.silentViewers} viewers got nothing` : '')
+                + '\n');
+        }
+
+        process.stderr.write(`# workers ${pids.join(' ')}; camera pid `
+                             + `${camPid}; 0 viewers\n`);
+        await measure(0, null);
+
+        for (const n of opts.viewers) {
+            process.stderr.write(`# joining up to ${n} viewers\n`);
+            const j = await join(ngx, viewers, n, opts.parallel);
+            await measure(n, j);
+        }
+
+    } catch (err) {
+        failed = err;
+
+    } finally {
+        for (const v of viewers) {
+            await v.close().catch(() => {});
+        }
+        try {
+            if (ngx) {
+                ngx.opts.keep = keep;
+                await ngx.stop();
+            }
+        } catch (err) {
+            failed = failed || err;
+        }
+        if (cam) {
+            await cam.stop();
+        }
+    }
+
+    if (steps.length) {
+        process.stdout.write(report(opts, steps) + '\n');
+    }
+
+    if (opts.json) {
+        fs.writeFileSync(opts.json, JSON.stringify({ opts, steps }, null, 2));
+    }
+
+    if (failed) {
+        process.stderr.write(`fanout.js: ${failed.stack || failed}\n`);
+        process.exit(1);
+    }
+
+    /* werift leaves timers and sockets behind */
+    process.exit(0);
+}
+
+
+main();

@@ -1,0 +1,110 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * GStreamer webrtcbin (t/lib/webrtcbin_client.py, libnice ICE) plays H.264
+ * through nginx (4 workers): decoded frames, a trickle PATCH on its session
+ * (204), the server's side of an ICE restart on it (200, new credentials
+ * and ETag), and the client's DELETE (200) at the end.  webrtcbin 1.22
+ * (Debian 12) has no ICE restart of its own (no "ice-restart" offer
+ * option): it goes on with the pair it has, which nginx keeps using until
+ * the new checks succeed, so its frames keep coming.  Needs
+ * t/lib/netns.sh.
+ */
+
+'use strict';
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+
+const { waitFor, REPO, live } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
+const whep = require('./lib/whep');
+
+const PORT = 20080;
+const CAM_PORT = 20054;
+
+const PYTHON = process.env.TEST_PYTHON || '/usr/bin/python3';
+const CLIENT = path.join(REPO, 't', 'lib', 'webrtcbin_client.py');
+
+
+describe('webrtcbin plays H.264: trickle, restart PATCH, DELETE',
+         { timeout: 120000 }, () => {
+    const rig = new Rig({ camPort: CAM_PORT, netns: true,
+                          nginx: [{ port: PORT, workers: 4 }] });
+    let ngx;
+
+    before(async () => {
+        await rig.start();
+        ngx = rig.ngx;
+    });
+
+    after(() => rig.stop());
+
+    test('plays; PATCH 204 and 200 on its session; DELETE 200',
+         async () => {
+        const proc = spawn(PYTHON, [CLIENT, '--url', ngx.url('/whep/cam'),
+                                    '--codecs', 'h264', '--frames', '200',
+                                    '--timeout', '40'],
+                           { stdio: ['ignore', 'pipe', 'pipe'] });
+        live.add(proc);
+
+        let out = '';
+        let err = '';
+        proc.stdout.on('data', (c) => { out += c; });
+        proc.stderr.on('data', (c) => { err += c; });
+
+        const exited = new Promise((resolve) => proc.once('exit', (code) => {
+            live.delete(proc);
+            resolve(code);
+        }));
+
+        const s = await waitFor(async () => {
+            const st = await ngx.status();
+            return st.sessions.find((x) => x.state === 'media');
+        }, 30000, 'the webrtcbin session in state media');
+
+        const session = `/whep/cam/${s.id}`;
+
+        /* a trickled candidate (in the test namespace, nothing there) */
+        const t = await whep.patch(ngx, session, whep.fragment({
+            ufrag: null, mline: null, mid: '0',
+            candidates: ['candidate:9 1 udp 2122260223 10.99.0.1 40999 '
+                         + 'typ host'],
+        }), undefined);
+
+        assert.equal(t.status, 204, t.body);
+        const etag = t.headers.etag;
+        assert.match(etag, /-0"$/);
+
+        const r = await whep.patch(ngx, session, whep.fragment({
+            ufrag: 'gstR', pwd: 'abcdefghijklmnopqrstuvwx', mline: null,
+            mid: '0', candidates: [],
+        }), '*');
+
+        assert.equal(r.status, 200, r.body);
+        assert.match(r.headers.etag, /-1"$/);
+        assert.ok(whep.parseFragment(r.body).ufrag);
+
+        const code = await exited;
+        const result = JSON.parse(out.trim().split('\n').pop() || '{}');
+
+        assert.equal(code, 0, `client: ${out} ${err}`);
+        assert.equal(result.status, 201);
+        assert.equal(result.encoding, 'H264');
+        assert.ok(result.frames >= 200);
+
+        await waitFor(async () => (await ngx.status()).sessions.length === 0,
+                      10000, 'no session after the DELETE');
+
+        const del = ngx.accessLog().filter((l) => /^DELETE /.test(l.request));
+        assert.deepEqual(del.map((l) => l.status), [200]);
+    });
+
+    test('error.log is clean', () => {
+        ngx.checkLog();
+    });
+});
