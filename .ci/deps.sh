@@ -12,7 +12,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi python3-gst-1.0 \
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
-    gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0 nftables \
+    gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0 nftables coturn \
     chromium iproute2 curl ca-certificates ffmpeg \
     >/dev/null
 # Node.js: the machine image may carry its own build (with npm inside);

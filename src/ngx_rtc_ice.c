@@ -47,6 +47,8 @@ struct ngx_rtc_ice_s {
     unsigned            gathered:1;
     unsigned            tcp:1;         /* ICE-TCP candidates allowed */
     unsigned            tcp_pair:1;    /* the selected pair is TCP */
+    unsigned            relay:1;       /* a TURN server was given */
+    unsigned            closed:1;      /* TURN allocations being released */
 };
 
 
@@ -68,6 +70,9 @@ static void ngx_rtc_ice_gathering_cb(NiceAgent *agent, guint stream_id,
 static void ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id,
     guint component_id, NiceCandidate *local, NiceCandidate *remote,
     gpointer data);
+static void ngx_rtc_ice_closed_cb(GObject *agent, GAsyncResult *res,
+    gpointer data);
+static void ngx_rtc_ice_free_later(ngx_rtc_ice_t *ice);
 static gboolean ngx_rtc_ice_free_cb(gpointer data);
 static void ngx_rtc_ice_free(ngx_rtc_ice_t *ice);
 
@@ -292,7 +297,10 @@ ngx_rtc_ice_servers(ngx_rtc_ice_t *ice, ngx_rtc_ice_conf_t *conf)
             ngx_log_error(NGX_LOG_WARN, ice->log, 0,
                           "rtc ice: TURN server \"%V\" refused by libnice",
                           &srv[i].url);
+            continue;
         }
+
+        ice->relay = 1;
     }
 }
 
@@ -774,8 +782,6 @@ done:
 void
 ngx_rtc_ice_destroy(ngx_rtc_ice_t *ice)
 {
-    GSource  *src;
-
     if (ice == NULL || ice->destroyed) {
         return;
     }
@@ -805,12 +811,7 @@ ngx_rtc_ice_destroy(ngx_rtc_ice_t *ice)
      * so unref it from an idle source; the callbacks see ice->destroyed
      */
 
-    src = g_idle_source_new();
-    g_source_set_callback(src, ngx_rtc_ice_free_cb, ice, NULL);
-    g_source_attach(src, ngx_rtc_gloop_context());
-    g_source_unref(src);
-
-    ngx_rtc_gloop_update();
+    ngx_rtc_ice_free_later(ice);
 }
 
 
@@ -979,6 +980,28 @@ ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id, guint component_id,
 }
 
 
+static void
+ngx_rtc_ice_closed_cb(GObject *agent, GAsyncResult *res, gpointer data)
+{
+    /* libnice's timer that completed the close is still on the stack */
+    ngx_rtc_ice_free_later(data);
+}
+
+
+static void
+ngx_rtc_ice_free_later(ngx_rtc_ice_t *ice)
+{
+    GSource  *src;
+
+    src = g_idle_source_new();
+    g_source_set_callback(src, ngx_rtc_ice_free_cb, ice, NULL);
+    g_source_attach(src, ngx_rtc_gloop_context());
+    g_source_unref(src);
+
+    ngx_rtc_gloop_update();
+}
+
+
 static gboolean
 ngx_rtc_ice_free_cb(gpointer data)
 {
@@ -991,6 +1014,20 @@ ngx_rtc_ice_free_cb(gpointer data)
 static void
 ngx_rtc_ice_free(ngx_rtc_ice_t *ice)
 {
+    /*
+     * TURN allocations are released first (a Refresh with lifetime 0,
+     * RFC 8656, 7.2), else they hold a relayed port and the user's quota
+     * on the server until they expire; the agent's sockets stay open
+     * until the server answered or the request timed out
+     */
+
+    if (ice->relay && !ice->closed) {
+        ice->closed = 1;
+        nice_agent_close_async(ice->agent, ngx_rtc_ice_closed_cb, ice);
+        ngx_rtc_gloop_update();
+        return;
+    }
+
     /* closes the agent's sockets: the next gloop sync drops their events */
     g_object_unref(ice->agent);
     g_free(ice);
