@@ -13,7 +13,8 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
     gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0 nftables coturn \
-    chromium iproute2 curl ca-certificates ffmpeg \
+    clang libclang-rt-14-dev \
+    chromium iproute2 procps openssl curl ca-certificates ffmpeg \
     >/dev/null
 # Node.js: the machine image may carry its own build (with npm inside);
 # take Debian's only when there is none.
