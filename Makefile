@@ -60,7 +60,7 @@ ASAN_OPT     = -fsanitize=address,undefined -fno-omit-frame-pointer -g
 ASAN_LIB     = $(shell gcc -print-file-name=libasan.so)
 ASAN_E2E    ?= $(addprefix t/e2e/,whep_http.test.js hostile_whep.test.js \
                  whep_patch.test.js interop_offers.test.js \
-                 h265_mismatch.test.js play_werift.test.js loss.test.js \
+                 play_werift.test.js loss.test.js \
                  rtsp_hostile.test.js rtsp_auth.test.js rtsp_quirks.test.js)
 
 .PHONY: all module configure unit e2e test demo clean FORCE
@@ -155,3 +155,10 @@ demo: module
 
 clean:
 	rm -rf $(BUILD)
+
+# benchmarks, run by hand (not in CI): see bench/README.md
+.PHONY: bench bench-fanout
+bench:
+	$(MAKE) -C bench BUILD=$(abspath $(BUILD)) packet-path
+bench-fanout: module
+	t/lib/netns.sh node bench/fanout.js

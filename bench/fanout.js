@@ -6,13 +6,13 @@
  * Fan-out benchmark: the real nginx with the built module, one camera
  * (t/lib/camera.py: 640x360, 25 fps, a keyframe every 2 s; x264 at 800
  * kbit/s makes about that of the "smpte" test pattern, but only ~130 of
- * "ball", which compresses well),
- * and N werift viewers in this node process.  Run by hand, as root, in the
- * test namespace:
+ * "ball", which compresses well), and N werift viewers in this node
+ * process (in --threads worker threads).  Run by hand, as root, in the
+ * test namespace (about 1.5 min with the defaults):
  *
  *   t/lib/netns.sh node bench/fanout.js [--viewers 1,10,50] [--seconds 15]
- *       [--workers 2] [--parallel 1] [--bitrate 800] [--pattern smpte]
- *       [--json FILE]
+ *       [--workers 2] [--threads 2] [--parallel 1] [--bitrate 800]
+ *       [--pattern smpte] [--json FILE]
  *
  * The stream is "always" on, so the first window (0 viewers) measures the
  * camera ingest alone.  Then viewers join until there are 1, 10, 50 of them
@@ -32,8 +32,11 @@
  *     the client (and to the 201 answer), median and 95th percentile.
  *
  * Viewers join one at a time (--parallel to join several at once), each
- * while the earlier ones keep watching.  The module is build/'s, or the one
- * env NGX_RTC_MODULE names (t/e2e/lib/nginx.js).
+ * while the earlier ones keep watching.  A window in which sessions end or
+ * viewers lose the stream is marked WARNING, and nginx's prefix directory
+ * (error.log) is kept.  The module is build/'s, or the one env
+ * NGX_RTC_MODULE names (t/e2e/lib/nginx.js).  bench/README.md explains
+ * the columns.
  */
 
 'use strict';
@@ -42,20 +45,18 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
+const {
+    Worker, isMainThread, parentPort, workerData,
+} = require('node:worker_threads');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { Nginx, waitFor, sleep, requireNetns, MODULE } =
+const { Nginx, waitFor, sleep, request, requireNetns, MODULE } =
     require(path.join(E2E_LIB, 'nginx'));
-const { Camera } = require(path.join(E2E_LIB, 'camera'));
-const { Viewer } = require(path.join(E2E_LIB, 'werift'));
 
 const SETTLE_MS = 2000;
 
 /* a run with a warning keeps nginx's prefix directory (error.log) */
 let keep = false;
-
-/* how late this process's event loop runs: werift's timers, RTCP, NACKs */
-const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
 const CONF = `
 load_module %%MODULE%%;
@@ -85,15 +86,31 @@ http {
 `;
 
 
+/* --option: [key, parse] */
+
+const OPTIONS = {
+    '--viewers': ['viewers', (v) => v.split(',').map(Number)],
+    '--seconds': ['seconds', Number],
+    '--workers': ['workers', Number],
+    '--threads': ['threads', Number],
+    '--parallel': ['parallel', Number],
+    '--bitrate': ['bitrate', Number],
+    '--pattern': ['pattern', String],
+    '--port': ['port', Number],
+    '--cam-port': ['camPort', Number],
+    '--json': ['json', String],
+};
+
+
 function usage(msg) {
     if (msg) {
         process.stderr.write(`fanout.js: ${msg}\n`);
     }
     process.stderr.write('usage: t/lib/netns.sh node bench/fanout.js '
                          + '[--viewers 1,10,50] [--seconds 15] '
-                         + '[--workers 2] [--parallel 1] [--bitrate 800] '
-                         + '[--pattern smpte] [--port 18680] '
-                         + '[--cam-port 18690] '
+                         + '[--workers 2] [--threads 2] [--parallel 1] '
+                         + '[--bitrate 800] [--pattern smpte] '
+                         + '[--port 18680] [--cam-port 18690] '
                          + '[--json FILE]\n');
     process.exit(2);
 }
@@ -101,51 +118,22 @@ function usage(msg) {
 
 function parseArgs(argv) {
     const o = {
-        viewers: [1, 10, 50], seconds: 15, workers: 2, parallel: 1,
-        bitrate: 800, pattern: 'smpte', port: 18680, camPort: 18690,
-        json: null,
+        viewers: [1, 10, 50], seconds: 15, workers: 2, threads: 2,
+        parallel: 1, bitrate: 800, pattern: 'smpte', port: 18680,
+        camPort: 18690, json: null,
     };
 
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const v = argv[i + 1];
+    for (let i = 0; i < argv.length; i += 2) {
+        const opt = OPTIONS[argv[i]];
 
-        if (v === undefined) {
-            usage(`${a} needs a value`);
+        if (!opt) {
+            usage(`unknown option ${argv[i]}`);
         }
-        i++;
+        if (argv[i + 1] === undefined) {
+            usage(`${argv[i]} needs a value`);
+        }
 
-        switch (a) {
-        case '--viewers':
-            o.viewers = v.split(',').map(Number);
-            break;
-        case '--seconds':
-            o.seconds = Number(v);
-            break;
-        case '--workers':
-            o.workers = Number(v);
-            break;
-        case '--parallel':
-            o.parallel = Number(v);
-            break;
-        case '--bitrate':
-            o.bitrate = Number(v);
-            break;
-        case '--pattern':
-            o.pattern = v;
-            break;
-        case '--port':
-            o.port = Number(v);
-            break;
-        case '--cam-port':
-            o.camPort = Number(v);
-            break;
-        case '--json':
-            o.json = v;
-            break;
-        default:
-            usage(`unknown option ${a}`);
-        }
+        o[opt[0]] = opt[1](argv[i + 1]);
     }
 
     const steps = o.viewers;
@@ -156,7 +144,9 @@ function parseArgs(argv) {
         usage('--viewers: ascending counts, e.g. 1,10,50');
     }
 
-    for (const k of ['seconds', 'workers', 'parallel', 'bitrate']) {
+    for (const k of ['seconds', 'workers', 'threads', 'parallel',
+                     'bitrate'])
+    {
         if (!(o[k] > 0)) {
             usage(`--${k} must be positive`);
         }
@@ -183,7 +173,7 @@ function cpuMs(pid) {
 }
 
 
-/* VmRSS and RssAnon in kB */
+/* VmRSS and its parts in kB */
 
 function memKb(pid) {
     const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -191,7 +181,8 @@ function memKb(pid) {
         const m = s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'));
         return m ? Number(m[1]) : NaN;
     };
-    return { rss: get('VmRSS'), anon: get('RssAnon') };
+    return { rss: get('VmRSS'), anon: get('RssAnon'), file: get('RssFile'),
+             shmem: get('RssShmem') };
 }
 
 
@@ -334,6 +325,8 @@ function window(a, b, pids, base, viewers) {
             cpuPerViewer: wb.sessions ? cpu / wb.sessions : null,
             rssKb: wb.mem.rss,
             anonKb: wb.mem.anon,
+            fileKb: wb.mem.file,
+            shmemKb: wb.mem.shmem,
             rssPerViewerKb: bw && wb.sessions
                             ? (wb.mem.rss - bw.rssKb) / wb.sessions : null,
             anonPerViewerKb: bw && wb.sessions
@@ -383,74 +376,201 @@ function window(a, b, pids, base, viewers) {
 
 
 /*
- * A viewer whose POST and first keyframe packet are timed: its nginx is a
- * stand-in that notes when the offer goes out, and its RTP handler notes
- * the first packet starting an IDR or SPS.
+ * The viewers live in --threads worker threads (of this file), so that
+ * one busy event loop does not make all of them late: a late loop reads
+ * its sockets late, werift takes the waiting packets for lost and NACKs
+ * them, nginx sends them again, and the loop falls further behind.
+ * Viewer k is in thread k % threads.  Requests: { id, cmd, ... } ->
+ * { id, ...reply } or { id, error }.
  */
 
-function timedViewer(ngx, name) {
-    const times = { post: null, answer: null, key: null, first: null };
-    const proxy = {
-        url: (p) => ngx.url(p),
-        http: async (method, ...rest) => {
-            if (method === 'POST') {
-                times.post = performance.now();
-                times.key = null;
-                times.first = null;
-            }
-            const r = await ngx.http(method, ...rest);
-            if (method === 'POST') {
-                times.answer = performance.now();
-            }
-            return r;
-        },
-    };
+class ViewerThreads {
 
-    const v = new Viewer(proxy, '/whep/cam', { name });
-    const onRtp = v.onRtp.bind(v);
+    constructor(n, port) {
+        this.threads = [];
+        this.pending = new Map();
+        this.seq = 0;
+        this.count = 0;
 
-    v.onRtp = (rtp) => {
-        onRtp(rtp);
-        const now = performance.now();
-        if (times.first === null) {
-            times.first = now;
+        for (let i = 0; i < n; i++) {
+            const w = new Worker(__filename, { workerData: { port } });
+
+            w.on('message', (m) => {
+                const p = this.pending.get(m.id);
+                if (p) {
+                    this.pending.delete(m.id);
+                    if (m.error) {
+                        p.reject(new Error(m.error));
+                    } else {
+                        p.resolve(m);
+                    }
+                }
+            });
+
+            w.on('error', (err) => {
+                for (const p of this.pending.values()) {
+                    p.reject(err);
+                }
+                this.pending.clear();
+            });
+
+            this.threads.push(w);
         }
-        if (times.key === null && v.keyframes > 0) {
-            times.key = now;
+    }
+
+    call(k, msg) {
+        return new Promise((resolve, reject) => {
+            const id = ++this.seq;
+            this.pending.set(id, { resolve, reject });
+            this.threads[k].postMessage(Object.assign({ id }, msg));
+        });
+    }
+
+    all(msg) {
+        return Promise.all(this.threads.map((w, k) => this.call(k, msg)));
+    }
+
+    /* viewers join until there are count; their times, in ms */
+
+    async join(count, parallel) {
+        const answer = [];
+        const first = [];
+
+        const lane = async () => {
+            while (this.count < count) {
+                const k = this.count++;
+                const r = await this.call(k % this.threads.length,
+                                          { cmd: 'join', name: `v${k + 1}` });
+                answer.push(r.answer);
+                first.push(r.first);
+            }
+        };
+
+        const lanes = [];
+        for (let i = 0; i < parallel; i++) {
+            lanes.push(lane());
         }
-    };
+        await Promise.all(lanes);
 
-    v.times = times;
+        return { answer, first };
+    }
 
-    return v;
+    /* packets received by each viewer, viewers not connected, loop lag */
+
+    async stats() {
+        const out = { packets: {}, notConnected: 0, lagP99Ms: 0,
+                      lagMaxMs: 0 };
+
+        for (const r of await this.all({ cmd: 'stats' })) {
+            Object.assign(out.packets, r.packets);
+            out.notConnected += r.notConnected;
+            out.lagP99Ms = Math.max(out.lagP99Ms, r.lagP99Ms);
+            out.lagMaxMs = Math.max(out.lagMaxMs, r.lagMaxMs);
+        }
+
+        return out;
+    }
+
+    async close() {
+        await this.all({ cmd: 'close' }).catch(() => {});
+        await Promise.all(this.threads.map((w) => w.terminate()));
+    }
 }
 
 
-async function join(ngx, viewers, count, parallel) {
-    const joined = [];
-    let next = viewers.length;
+/*
+ * A viewer thread.  Each viewer's POST and first keyframe packet are
+ * timed: its nginx is a stand-in that notes when the offer goes out, and
+ * its RTP handler notes the first packet starting an IDR or SPS.
+ */
 
-    async function one() {
-        while (viewers.length < count) {
-            const v = timedViewer(ngx, `v${++next}`);
-            viewers.push(v);
+function viewerThread() {
+    const { Viewer } = require(path.join(E2E_LIB, 'werift'));
+    const port = workerData.port;
+    const viewers = new Map();
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+
+    lag.enable();
+
+    function timedViewer(name) {
+        const times = { post: null, answer: null, key: null };
+        const ngx = {
+            url: (p) => `http://127.0.0.1:${port}${p || '/'}`,
+            http: async (method, ...rest) => {
+                if (method === 'POST') {
+                    times.post = performance.now();
+                    times.key = null;
+                }
+                const r = await request(port, method, ...rest);
+                if (method === 'POST') {
+                    times.answer = performance.now();
+                }
+                return r;
+            },
+        };
+
+        const v = new Viewer(ngx, '/whep/cam', { name });
+        const onRtp = v.onRtp.bind(v);
+
+        v.onRtp = (rtp) => {
+            onRtp(rtp);
+            if (times.key === null && v.keyframes > 0) {
+                times.key = performance.now();
+            }
+        };
+
+        v.times = times;
+
+        return v;
+    }
+
+    const commands = {
+        async join(m) {
+            const v = timedViewer(m.name);
+            viewers.set(m.name, v);
             await v.connectRetry(20000);
             await waitFor(() => v.times.key !== null, 20000,
                           `${v.name}: first keyframe`);
-            joined.push(v);
-        }
-    }
+            return { answer: v.times.answer - v.times.post,
+                     first: v.times.key - v.times.post };
+        },
 
-    const lanes = [];
-    for (let i = 0; i < parallel; i++) {
-        lanes.push(one());
-    }
-    await Promise.all(lanes);
+        async stats() {
+            const packets = {};
+            let notConnected = 0;
 
-    return {
-        answer: joined.map((v) => v.times.answer - v.times.post),
-        first: joined.map((v) => v.times.key - v.times.post),
+            for (const [name, v] of viewers) {
+                packets[name] = v.packets;
+                if (v.connectionState !== 'connected') {
+                    notConnected++;
+                }
+            }
+
+            const r = { packets, notConnected,
+                        lagP99Ms: lag.percentile(99) / 1e6,
+                        lagMaxMs: lag.max / 1e6 };
+            lag.reset();
+            return r;
+        },
+
+        async close() {
+            for (const v of viewers.values()) {
+                await v.close().catch(() => {});
+            }
+            viewers.clear();
+            return {};
+        },
     };
+
+    parentPort.on('message', async (m) => {
+        let reply;
+        try {
+            reply = await commands[m.cmd](m);
+        } catch (err) {
+            reply = { error: String(err.stack || err) };
+        }
+        parentPort.postMessage(Object.assign({ id: m.id }, reply));
+    });
 }
 
 
@@ -464,7 +584,7 @@ function report(opts, steps) {
       + `${opts.bitrate} kbit/s, pattern ${opts.pattern}, keyframe every `
       + `2 s) measured at ${fmt(t0.kbitInPerSec, 0)} kbit/s, `
       + `${fmt(t0.framesInPerSec)} fps; ${opts.workers} workers; werift `
-      + `viewers; ${opts.seconds} s windows; `
+      + `viewers in ${opts.threads} threads; ${opts.seconds} s windows; `
       + `${require('node:os').cpus().length} CPUs`);
     p(`# module ${MODULE} `
       + `(built ${fs.statSync(MODULE).mtime.toISOString()})`);
@@ -494,8 +614,8 @@ function report(opts, steps) {
     p('');
     p('# totals of all workers; ms/s/viewer, KB/viewer: growth over the '
       + '0-viewer window / viewers');
-    p('# node: this process (werift viewers); lag: how late its event '
-      + 'loop ran, p99/max; camera: t/lib/camera.py;');
+    p('# node: this process (werift viewers); lag: how late their event '
+      + 'loops ran, p99/max of the worst thread; camera: t/lib/camera.py;');
     p('# busy: the whole machine, % of all CPUs (other work included)');
     p('# pkts/s: RTP sent by nginx (/rtc/status; retx: of them NACKed '
       + 'ones sent again; drops: not sent, socket full); rcvd: RTP the '
@@ -546,15 +666,15 @@ function report(opts, steps) {
 
 
 async function main() {
+    const { Camera } = require(path.join(E2E_LIB, 'camera'));
     const opts = parseArgs(process.argv.slice(2));
     const steps = [];
-    const viewers = [];
+    let viewers = null;
     let cam = null;
     let ngx = null;
     let failed = null;
 
     requireNetns();
-    loopDelay.enable();
 
     try {
         cam = await new Camera({
@@ -580,28 +700,32 @@ async function main() {
 
         const camPid = cam.proc.pid;
 
+        viewers = new ViewerThreads(opts.threads, opts.port);
+
         async function measure(count, joinTimes) {
             await sleep(SETTLE_MS);
 
-            const before = viewers.map((v) => v.packets);
+            const before = (await viewers.stats()).packets;
             const a = await snapshot(ngx, pids, camPid);
-            loopDelay.reset();
+            process.stderr.write(`# window: ${count} viewers, `
+                                 + `${opts.seconds} s\n`);
             await sleep(opts.seconds * 1000);
             const b = await snapshot(ngx, pids, camPid);
+            const after = await viewers.stats();
 
             const s = window(a, b, pids, steps[0], count);
-            const got = viewers.map((v, i) => v.packets - before[i]);
+            const got = Object.keys(after.packets)
+                        .map((k) => after.packets[k] - (before[k] || 0));
 
             s.join = joinTimes;
-            s.total.lagP99Ms = loopDelay.percentile(99) / 1e6;
-            s.total.lagMaxMs = loopDelay.max / 1e6;
+            s.total.lagP99Ms = after.lagP99Ms;
+            s.total.lagMaxMs = after.lagMaxMs;
             s.total.receivedPerViewer = count
                 ? got.reduce((x, y) => x + y, 0) / count
                   / s.total.seconds
                 : null;
             s.total.silentViewers = got.filter((n) => n === 0).length;
-            s.total.notConnected = viewers.filter(
-                (v) => v.connectionState !== 'connected').length;
+            s.total.notConnected = after.notConnected;
 
             if (s.total.ended || s.total.sessions !== count
                 || s.total.notConnected)
@@ -632,7 +756,7 @@ async function main() {
 
         for (const n of opts.viewers) {
             process.stderr.write(`# joining up to ${n} viewers\n`);
-            const j = await join(ngx, viewers, n, opts.parallel);
+            const j = await viewers.join(n, opts.parallel);
             await measure(n, j);
         }
 
@@ -640,8 +764,8 @@ async function main() {
         failed = err;
 
     } finally {
-        for (const v of viewers) {
-            await v.close().catch(() => {});
+        if (viewers) {
+            await viewers.close();
         }
         try {
             if (ngx) {
@@ -674,4 +798,8 @@ async function main() {
 }
 
 
-main();
+if (isMainThread) {
+    main();
+} else {
+    viewerThread();
+}

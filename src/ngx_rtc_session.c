@@ -609,6 +609,21 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
             continue;
         }
 
+        /*
+         * A packet goes again at most once per round trip: a viewer that
+         * falls behind repeats its NACKs, and resending each repeat would
+         * multiply the load that made it fall behind.
+         */
+
+        if (e->resent
+            && ngx_current_msec - e->resent
+               < (ngx_msec_t) ngx_max(s->rtt > 0 ? s->rtt : 100, 20))
+        {
+            continue;
+        }
+
+        e->resent = ngx_current_msec ? ngx_current_msec : 1;
+
         pk = ngx_rtc_stream_packets(s->stream, e->frame);
 
         if (pk == NULL || e->index >= pk->npkts) {
@@ -824,6 +839,7 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
         e->ts = ts;
         e->seq = t->seq;
         e->index = (uint16_t) i;
+        e->resent = 0;
 
         ngx_rtc_rtp_write_header(s->buf, t->pt, i == pk->npkts - 1, t->seq++,
                                  ts, t->ssrc);

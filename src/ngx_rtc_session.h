@@ -35,6 +35,7 @@ typedef struct {
 
 typedef struct {
     uint64_t                  frame;      /* ring seq; 0: none */
+    ngx_msec_t                resent;     /* last retransmission; 0: none */
     uint32_t                  ts;
     uint16_t                  seq;
     uint16_t                  index;      /* the packet's in the frame */
