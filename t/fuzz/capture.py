@@ -35,6 +35,7 @@ CORPUS = os.path.join(HERE, 'corpus')
 
 
 def serve(codec, auth, port):
+    # codec 'aac': H.264 video and an AAC track (RFC 3640, mpeg4-generic)
     import gi
     gi.require_version('Gst', '1.0')
     gi.require_version('GstRtsp', '1.0')
@@ -43,7 +44,7 @@ def serve(codec, auth, port):
 
     Gst.init(None)
 
-    if codec == 'h264':
+    if codec in ('h264', 'aac'):
         enc = ('x264enc tune=zerolatency speed-preset=ultrafast '
                'key-int-max=10 ! rtph264pay name=pay0 pt=96 mtu=300 aggregate-mode=zero-latency '
                'config-interval=-1')
@@ -51,6 +52,11 @@ def serve(codec, auth, port):
         enc = ('x265enc tune=zerolatency speed-preset=ultrafast '
                'key-int-max=10 ! rtph265pay name=pay0 pt=96 mtu=300 aggregate-mode=zero-latency '
                'config-interval=-1')
+
+    if codec == 'aac':
+        enc += (' audiotestsrc is-live=true wave=sine ! '
+                'audio/x-raw,rate=16000,channels=1 ! audioconvert ! '
+                'avenc_aac ! rtpmp4gpay name=pay1 pt=97')
 
     launch = ('( videotestsrc is-live=true pattern=ball ! '
               'video/x-raw,width=128,height=96,framerate=10/1,format=I420 ! '
@@ -218,6 +224,10 @@ def capture(codec, auth, port):
         put('rtsp', tag + '-setup', msg)
         c.session = re.search(r'(?i)Session:\s*([^;\r\n]+)', head).group(1)
 
+        if codec == 'aac':
+            c.request('SETUP', base.rstrip('/') + '/stream=1',
+                      'Transport: RTP/AVP/TCP;unicast;interleaved=2-3\r\n')
+
         c.raw = c.buf
         mark = len(c.raw)
         msg, head, _ = c.request('PLAY', base)
@@ -231,7 +241,7 @@ def capture(codec, auth, port):
         put('rtsp', tag + '-play', stream[:6000])
 
         # the interleaved frames
-        rtp, rtcp = [], []
+        rtp, rtcp, audio = [], [], []
         p = stream.find(b'$')
         while p >= 0 and p + 4 <= len(stream):
             if stream[p:p + 1] != b'$':
@@ -241,13 +251,26 @@ def capture(codec, auth, port):
             ch, n = stream[p + 1], struct.unpack('>H', stream[p + 2:p + 4])[0]
             if p + 4 + n > len(stream):
                 break
-            (rtp if ch == 0 else rtcp).append(stream[p + 4:p + 4 + n])
+            if ch in (0, 1):
+                (rtp if ch == 0 else rtcp).append(stream[p + 4:p + 4 + n])
+            elif ch == 2:
+                audio.append(stream[p + 4:p + 4 + n])
             p += 4 + n
 
         for i, pkt in enumerate(rtcp[:2]):
             put('rtcp', '%s-%d' % (tag, i), pkt)
 
         if auth != 'none':
+            return
+
+        if codec == 'aac':
+            # fuzz_audio.c: name MPEG4-GENERIC, clock 16000, 1 channel
+            fmtp = re.search(rb'a=fmtp:97 ([^\r\n]*)', body).group(1)
+            head = bytes([0x00 | (1 << 3) | (1 << 5)])
+            head += struct.pack('>H', len(fmtp)) + fmtp
+            for i in range(0, min(len(audio), 30), 10):
+                put('audio', '%s-%03d' % (tag, i),
+                    head + b''.join(record(a) for a in audio[i:i + 10]))
             return
 
         # single packets of each kind, and runs for the depacketizer
@@ -287,9 +310,64 @@ def main():
 
     port = 18954
     for codec, auth in (('h264', 'none'), ('h265', 'none'),
-                        ('h264', 'digest'), ('h264', 'basic')):
+                        ('h264', 'digest'), ('h264', 'basic'),
+                        ('aac', 'none')):
         capture(codec, auth, port)
         port += 1
+
+    au_seeds()
+
+
+def au_seeds():
+    """fuzz_au.c: what libavformat hands over, from ffmpeg's encoders"""
+    for codec, enc in (('h264', 'libx264'), ('h265', 'libx265')):
+        es = subprocess.run(
+            ['ffmpeg', '-loglevel', 'error', '-f', 'lavfi', '-i',
+             'testsrc=size=64x64:rate=5', '-frames:v', '3',
+             '-pix_fmt', 'yuv420p', '-c:v', enc, '-g', '2', '-bf', '0']
+            + (['-x265-params', 'log-level=error'] if enc == 'libx265'
+               else [])
+            + ['-f', codec.replace('h265', 'hevc'), '-'],
+            check=True, stdout=subprocess.PIPE).stdout
+
+        nals = [n for n in re.split(b'\x00\x00\x00\x01|\x00\x00\x01', es)
+                if n]
+        h265 = codec == 'h265'
+        kind = (lambda n: (n[0] >> 1) & 0x3f) if h265 else (
+            lambda n: n[0] & 0x1f)
+        params = [n for n in nals if kind(n) in ((32, 33, 34) if h265
+                                                 else (7, 8))]
+        vcl = [n for n in nals if kind(n) < (32 if h265 else 6)]
+        cfg = bytes([(1 if h265 else 0) | 2])
+
+        # Annex-B: no configuration, the first access unit as it is
+        first = es[:es.find(b'\x00\x00\x00\x01' + vcl[1][:2])] \
+            if len(vcl) > 1 else es
+        put('au', '%s-annexb' % codec, cfg + b'\0\0' + first)
+
+        # avcC / hvcC and the keyframe with 4-byte lengths
+        if h265:
+            rec = bytes([1]) + params[1][3:15] + bytes(
+                [0xf0, 0, 0xfc, 0xfd, 0xf8, 0xf8, 0, 0, 0x0f, 3])
+            for n in params:
+                rec += bytes([0x80 | kind(n)]) + struct.pack('>HH', 1, len(n))
+                rec += n
+        else:
+            sps, pps = params[0], params[1]
+            rec = bytes([1, sps[1], sps[2], sps[3], 0xff, 0xe1])
+            rec += struct.pack('>H', len(sps)) + sps + bytes([1])
+            rec += struct.pack('>H', len(pps)) + pps
+        au = b''.join(struct.pack('>I', len(n)) + n for n in vcl[:1])
+        put('au', '%s-config' % codec, cfg + struct.pack('>H', len(rec))
+            + rec + au)
+
+    # an ADTS frame (AAC in MPEG-TS)
+    adts = subprocess.run(
+        ['ffmpeg', '-loglevel', 'error', '-f', 'lavfi', '-i',
+         'sine=frequency=440:sample_rate=16000:duration=0.2', '-c:a', 'aac',
+         '-f', 'adts', '-'], check=True, stdout=subprocess.PIPE).stdout
+    flen = ((adts[3] & 3) << 11) | (adts[4] << 3) | (adts[5] >> 5)
+    put('au', 'aac-adts', b'\0\0\0' + adts[:flen])
 
 
 if __name__ == '__main__':
