@@ -435,7 +435,7 @@ ngx_rtc_negotiate_bundled(ngx_rtc_sdp_t *offer, ngx_str_t *mid)
 {
     u_char  *p, *last, *tok;
 
-    if (mid->len == 0) {
+    if (mid->len == 0 || offer->bundle.len == 0) {
         return 0;
     }
 

@@ -237,6 +237,11 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     s->dtls = ngx_rtc_dtls_create(rmcf->dtls, &m->fp_alg, &m->fp_value,
                                   ngx_rtc_session_dtls_send, s, &s->log);
     if (s->dtls == NULL) {
+
+        /* an unusable a=fingerprint is the offer's fault, not ours */
+
+        res->status = NGX_HTTP_BAD_REQUEST;
+        ngx_str_set(&res->reason, "the offer's DTLS fingerprint is invalid");
         goto failed;
     }
 

@@ -261,6 +261,10 @@ ngx_slprintf(u_char *buf, u_char *last, const char *fmt, ...)
 ngx_int_t
 ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
 {
+    if (n == 0) {
+        return 0;
+    }
+
     return strncasecmp((char *) s1, (char *) s2, n);
 }
 
