@@ -263,6 +263,9 @@ class Nginx {
         }
 
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-test-'));
+
+        /* workers run as nobody: they write client_body_temp in here */
+        fs.chmodSync(this.dir, 0o755);
         fs.writeFileSync(path.join(this.dir, 'nginx.conf'),
                          this.render(this.opts.conf || DEFAULT_CONF));
 
