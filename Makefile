@@ -8,6 +8,7 @@
 #   make fuzz [FUZZ_TIME=60]  every libFuzzer target (clang) for FUZZ_TIME s
 #   make fuzz-ci              the same, 20 s each
 #   make test-asan            end-to-end tests, module built with ASan/UBSan
+#   make deb                  build/libnginx-mod-http-rtc_VERSION_ARCH.deb
 
 SHELL     := /bin/bash
 
@@ -114,7 +115,7 @@ e2e: module
 	    echo "no end-to-end tests"; \
 	fi
 
-test: unit fuzz-replay e2e
+test: unit fuzz-replay deb e2e
 
 # fuzzing
 
@@ -149,6 +150,25 @@ test-asan:
 	    $(MAKE) BUILD=$(ASAN_BUILD) \
 	    NGX_EXTRA_OPTS="--with-cc-opt='$(ASAN_OPT)' --with-ld-opt='$(ASAN_OPT)'" \
 	    E2E_TESTS="$(ASAN_E2E)" e2e
+
+# Debian package (debian/): dpkg-buildpackage on a copy of the tree in
+# build/deb/src, so that nothing is written outside build/
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_ARCH    = $(shell dpkg --print-architecture)
+DEB         = $(BUILD)/libnginx-mod-http-rtc_$(DEB_VERSION)_$(DEB_ARCH).deb
+
+.PHONY: deb
+deb: $(DEB)
+
+$(DEB): config $(SRCS) $(wildcard debian/* debian/source/* docs/* examples/*)
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/src
+	tar -c --exclude=./build --exclude=./node_modules --exclude=./.git \
+	    --exclude='./t' --exclude=./bench . | tar -x -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -b -us -uc -j2 \
+	    > ../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	cp $(BUILD)/deb/$(notdir $(DEB)) $(DEB)
+	@echo "built $(DEB)"
 
 demo: module
 	t/demo.sh

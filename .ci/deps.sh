@@ -6,7 +6,7 @@ SUDO=
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
-    build-essential pkg-config nginx nginx-dev \
+    build-essential pkg-config nginx nginx-dev debhelper dpkg-dev \
     libssl-dev libsrtp2-dev libnice-dev libglib2.0-dev \
     libavformat-dev libavcodec-dev libavutil-dev libswresample-dev \
     gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi python3-gst-1.0 \
