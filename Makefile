@@ -103,7 +103,20 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/ngx_rtc_unit.h t/unit/ngx_rtc_unit_stubs.c $(
 	    $$(sed -n 's/.*unit-deps:\(.*\)/\1/p' $< | sed 's,\*/,,') \
 	    $$(sed -n 's/.*unit-libs:\(.*\)/\1/p' $< | sed 's,\*/,,')
 
-unit: $(UNIT_TESTS)
+# the player page compiled in (rtc_player): src/player/ -> a C header
+PLAYER_ASSETS = src/ngx_rtc_player_assets.h
+
+.PHONY: player-assets player-assets-check
+player-assets:
+	python3 src/player/embed.py > $(PLAYER_ASSETS).tmp
+	mv $(PLAYER_ASSETS).tmp $(PLAYER_ASSETS)
+
+player-assets-check:
+	@python3 src/player/embed.py | cmp -s - $(PLAYER_ASSETS) \
+	    || { echo "$(PLAYER_ASSETS) is out of date:" \
+	              "run make player-assets"; exit 1; }
+
+unit: player-assets-check $(UNIT_TESTS)
 	@rc=0; for t in $(UNIT_TESTS); do echo "# $$t"; $$t || rc=1; done; exit $$rc
 
 E2E_TESTS  = $(wildcard t/e2e/*.test.js)

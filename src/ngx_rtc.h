@@ -88,6 +88,7 @@ typedef struct {
     ngx_http_complex_value_t *whep_stream;
     ngx_flag_t                status;
     ngx_str_t                 cors;       /* Access-Control-Allow-Origin; "" off */
+    ngx_str_t                 player;     /* rtc_player: the WHEP prefix */
 } ngx_rtc_loc_conf_t;
 
 

@@ -16,6 +16,7 @@
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_whep.h>
 #include <ngx_rtc_status.h>
+#include <ngx_rtc_player.h>
 #include <sys/eventfd.h>
 
 #if (NGX_THREADS)
@@ -40,6 +41,7 @@ static ngx_int_t ngx_rtc_stream_redact(ngx_conf_t *cf, ngx_str_t *url,
     ngx_str_t *redacted);
 static char *ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_rtc_player(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_rtc_init_module(ngx_cycle_t *cycle);
 static void ngx_rtc_close_eventfds(void *data);
 static ngx_int_t ngx_rtc_init_process(ngx_cycle_t *cycle);
@@ -150,6 +152,13 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
     { ngx_string("rtc_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_rtc_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtc_player"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_rtc_player,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -796,6 +805,59 @@ ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_rtc_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* rtc_player [whep_prefix]: the player page; "/whep/" by default */
+
+static char *
+ngx_rtc_player(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtc_loc_conf_t *rlcf = conf;
+
+    u_char                    *p;
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (rlcf->player.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 1) {
+        ngx_str_set(&rlcf->player, "/whep/");
+
+    } else {
+        rlcf->player = value[1];
+
+        if (rlcf->player.len == 0
+            || rlcf->player.data[rlcf->player.len - 1] != '/')
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtc_player: the WHEP prefix \"%V\" must end "
+                               "with \"/\" (the stream name follows it)",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        for (p = rlcf->player.data;
+             p < rlcf->player.data + rlcf->player.len;
+             p++)
+        {
+            if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\') {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "rtc_player: invalid character in the "
+                                   "WHEP prefix \"%V\"", &value[1]);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_rtc_player_handler;
 
     return NGX_CONF_OK;
 }

@@ -1,0 +1,233 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <ngx_rtc.h>
+#include <ngx_rtc_player.h>
+#include <ngx_rtc_player_assets.h>
+
+
+/*
+ * rtc_player: the player page, its script and the list of streams it
+ * plays, from memory.  The last segment of the URI names the resource:
+ * "" or "index.html", "player.js", "streams.json".  The list names each
+ * configured stream, its WHEP URL (the directive's prefix + the name) and
+ * its codecs: never a camera URL.
+ */
+
+
+static ngx_int_t ngx_rtc_player_send(ngx_http_request_t *r, u_char *data,
+    size_t len, char *type, ngx_uint_t cache);
+static ngx_int_t ngx_rtc_player_streams(ngx_http_request_t *r);
+static u_char *ngx_rtc_player_json_esc(u_char *p, u_char *s, size_t len);
+
+
+static const char  *ngx_rtc_player_codecs[] = {
+    "", "H264", "H265", "PCMA", "PCMU", "opus", "AAC"
+};
+
+
+ngx_int_t
+ngx_rtc_player_handler(ngx_http_request_t *r)
+{
+    u_char     *p, *last;
+    ngx_int_t   rc;
+    ngx_str_t   name;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    last = r->uri.data + r->uri.len;
+
+    for (p = last; p > r->uri.data && p[-1] != '/'; p--) {
+        /* void */
+    }
+
+    name.data = p;
+    name.len = last - p;
+
+    if (name.len == 0
+        || (name.len == 10 && ngx_strncmp(name.data, "index.html", 10) == 0))
+    {
+        return ngx_rtc_player_send(r, (u_char *) ngx_rtc_player_html,
+                                   sizeof(ngx_rtc_player_html) - 1,
+                                   "text/html; charset=utf-8", 1);
+    }
+
+    if (name.len == 9 && ngx_strncmp(name.data, "player.js", 9) == 0) {
+        return ngx_rtc_player_send(r, (u_char *) ngx_rtc_player_js,
+                                   sizeof(ngx_rtc_player_js) - 1,
+                                   "text/javascript; charset=utf-8", 1);
+    }
+
+    if (name.len == 12 && ngx_strncmp(name.data, "streams.json", 12) == 0) {
+        return ngx_rtc_player_streams(r);
+    }
+
+    return NGX_HTTP_NOT_FOUND;
+}
+
+
+static ngx_int_t
+ngx_rtc_player_send(ngx_http_request_t *r, u_char *data, size_t len,
+    char *type, ngx_uint_t cache)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = len;
+    r->headers_out.content_type.len = ngx_strlen(type);
+    r->headers_out.content_type.data = (u_char *) type;
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    r->headers_out.last_modified_time = cache ? ngx_cached_time->sec : -1;
+
+    if (!cache) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Cache-Control");
+        ngx_str_set(&h->value, "no-store");
+    }
+
+    if (r->method == NGX_HTTP_HEAD) {
+        return ngx_http_send_header(r);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * {"streams":[{"name":"cam","whep":"/whep/cam","video":"H264",
+ *  "audio":"opus"}, ...]}: the codecs as the zone last saw them ("" while
+ * a camera has not been connected yet).  Word-sized reads of the zone
+ * without its lock: a display, not a decision.
+ */
+
+static ngx_int_t
+ngx_rtc_player_streams(ngx_http_request_t *r)
+{
+    u_char                 *p, *data;
+    size_t                  size;
+    ngx_uint_t              i, video, audio;
+    ngx_rtc_shctx_t        *ctx;
+    ngx_rtc_loc_conf_t     *rlcf;
+    ngx_rtc_main_conf_t    *rmcf;
+    ngx_rtc_stream_sh_t    *sh;
+    ngx_rtc_stream_conf_t  *scf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rtc_module);
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtc_module);
+
+    ctx = rmcf->shm_zone ? ngx_rtc_shm_ctx() : NULL;
+    scf = rmcf->streams.elts;
+
+    size = sizeof("{\"streams\":[]}\n");
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        size += sizeof("{\"name\":\"\",\"whep\":\"\",\"video\":\"\","
+                       "\"audio\":\"\"},") - 1
+                + 2 * 6 * scf[i].name.len + 6 * rlcf->player.len + 16;
+    }
+
+    data = ngx_pnalloc(r->pool, size);
+    if (data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(data, "{\"streams\":[", sizeof("{\"streams\":[") - 1);
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        video = NGX_RTC_CODEC_NONE;
+        audio = NGX_RTC_CODEC_NONE;
+
+        if (ctx) {
+            sh = &ctx->streams[scf[i].index];
+            video = sh->codec;
+            audio = sh->audio_codec;
+        }
+
+        if (video > NGX_RTC_CODEC_AAC) {
+            video = NGX_RTC_CODEC_NONE;
+        }
+
+        if (audio > NGX_RTC_CODEC_AAC) {
+            audio = NGX_RTC_CODEC_NONE;
+        }
+
+        p = ngx_sprintf(p, "%s{\"name\":\"", i ? "," : "");
+        p = ngx_rtc_player_json_esc(p, scf[i].name.data, scf[i].name.len);
+
+        p = ngx_cpymem(p, "\",\"whep\":\"", sizeof("\",\"whep\":\"") - 1);
+        p = ngx_rtc_player_json_esc(p, rlcf->player.data, rlcf->player.len);
+        p = ngx_rtc_player_json_esc(p, scf[i].name.data, scf[i].name.len);
+
+        p = ngx_sprintf(p, "\",\"video\":\"%s\",\"audio\":\"%s\"}",
+                        ngx_rtc_player_codecs[video],
+                        ngx_rtc_player_codecs[audio]);
+    }
+
+    p = ngx_cpymem(p, "]}\n", 3);
+
+    return ngx_rtc_player_send(r, data, p - data,
+                               "application/json", 0);
+}
+
+
+/* the inside of a JSON string: control bytes, '"', '\\', '<' escaped */
+
+static u_char *
+ngx_rtc_player_json_esc(u_char *p, u_char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < 0x20 || s[i] == '"' || s[i] == '\\' || s[i] == '<'
+            || s[i] >= 0x7f)
+        {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
+            continue;
+        }
+
+        *p++ = s[i];
+    }
+
+    return p;
+}
