@@ -80,6 +80,7 @@ typedef struct {
     void                     *dtls;       /* ngx_rtc_dtls_ctx_t */
     ngx_fd_t                  eventfd[NGX_RTC_MAX_WORKERS];
     ngx_uint_t                nworkers;
+    ngx_flag_t                snapshots;  /* an rtc_snapshot location */
 } ngx_rtc_main_conf_t;
 
 
@@ -89,6 +90,8 @@ typedef struct {
     ngx_flag_t                status;
     ngx_str_t                 cors;       /* Access-Control-Allow-Origin; "" off */
     ngx_str_t                 player;     /* rtc_player: the WHEP prefix */
+    ngx_flag_t                snapshot;
+    ngx_http_complex_value_t *snapshot_stream;
 } ngx_rtc_loc_conf_t;
 
 

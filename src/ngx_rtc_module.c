@@ -17,6 +17,7 @@
 #include <ngx_rtc_whep.h>
 #include <ngx_rtc_status.h>
 #include <ngx_rtc_player.h>
+#include <ngx_rtc_snapshot.h>
 #include <sys/eventfd.h>
 
 #if (NGX_THREADS)
@@ -42,6 +43,8 @@ static ngx_int_t ngx_rtc_stream_redact(ngx_conf_t *cf, ngx_str_t *url,
 static char *ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_player(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_rtc_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_rtc_init_module(ngx_cycle_t *cycle);
 static void ngx_rtc_close_eventfds(void *data);
 static ngx_int_t ngx_rtc_init_process(ngx_cycle_t *cycle);
@@ -156,6 +159,13 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       0,
       NULL },
 
+    { ngx_string("rtc_snapshot"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_rtc_snapshot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("rtc_player"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_rtc_player,
@@ -264,7 +274,7 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
     scf = rmcf->streams.elts;
 
     for (i = 0; i < rmcf->streams.nelts; i++) {
-        if (scf[i].source == NGX_RTC_SOURCE_FFMPEG
+        if (rmcf->snapshots || scf[i].source == NGX_RTC_SOURCE_FFMPEG
             || scf[i].audio == NGX_RTC_AUDIO_OPUS || scf[i].transcode_h264)
         {
 #if (NGX_THREADS)
@@ -342,6 +352,7 @@ ngx_rtc_create_loc_conf(ngx_conf_t *cf)
 
     rlcf->whep = NGX_CONF_UNSET;
     rlcf->status = NGX_CONF_UNSET;
+    rlcf->snapshot = NGX_CONF_UNSET;
 
     return rlcf;
 }
@@ -805,6 +816,60 @@ ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_rtc_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* rtc_snapshot [stream]: JPEGs of the newest keyframe */
+
+static char *
+ngx_rtc_snapshot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtc_loc_conf_t *rlcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_rtc_main_conf_t               *rmcf;
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (rlcf->snapshot != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    rlcf->snapshot = 1;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2) {
+        rlcf->snapshot_stream = ngx_palloc(cf->pool,
+                                           sizeof(ngx_http_complex_value_t));
+        if (rlcf->snapshot_stream == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &value[1];
+        ccv.complex_value = rlcf->snapshot_stream;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+#if !(NGX_THREADS)
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "rtc_snapshot needs nginx built --with-threads");
+    return NGX_CONF_ERROR;
+#endif
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtc_module);
+    rmcf->snapshots = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_rtc_snapshot_handler;
 
     return NGX_CONF_OK;
 }

@@ -417,7 +417,9 @@ ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always, ngx_msec_t idle)
             rc = NGX_OK;
         }
 
-    } else if ((always || st->viewers)
+    } else if ((always || st->viewers
+                || (st->demand
+                    && (ngx_msec_int_t) (st->demand - ngx_current_msec) > 0))
                && (st->owner == 0
                    || (ngx_msec_int_t) (ngx_current_msec - st->heartbeat)
                       > NGX_RTC_LEASE))
@@ -816,6 +818,205 @@ ngx_rtc_shm_mbox_cancel(ngx_rtc_mbox_msg_t *msg)
 
         mb->state = (mb->state == NGX_RTC_MBOX_WORKING)
                     ? NGX_RTC_MBOX_ABANDONED : NGX_RTC_MBOX_FREE;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * A request that wants the stream without being a viewer (a snapshot):
+ * an on-demand stream is claimed until "until", and its idle timer starts
+ * again from now.
+ */
+
+void
+ngx_rtc_shm_demand(ngx_uint_t stream, ngx_msec_t until)
+{
+    ngx_slab_pool_t      *shpool;
+    ngx_rtc_stream_sh_t  *st;
+
+    shpool = ngx_rtc_shm_pool();
+    st = &ngx_rtc_shm_ctx()->streams[stream];
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (st->demand == 0
+        || (ngx_msec_int_t) (until - st->demand) > 0)
+    {
+        st->demand = until ? until : 1;
+    }
+
+    st->idle_since = ngx_current_msec;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * The JPEG of keyframe "seq" at "width": NGX_OK with a copy in "pool";
+ * NGX_AGAIN while another worker encodes it; NGX_DECLINED when the caller
+ * is to encode it (the slot is now the caller's); NGX_ERROR when no memory.
+ * Slots of older keyframes are freed on the way.
+ */
+
+ngx_int_t
+ngx_rtc_shm_snap_get(ngx_uint_t stream, uint64_t seq, ngx_uint_t width,
+    ngx_pool_t *pool, ngx_str_t *jpeg, int64_t *capture)
+{
+    ngx_int_t             rc;
+    ngx_uint_t            i;
+    ngx_slab_pool_t      *shpool;
+    ngx_rtc_snap_sh_t    *sn, *free;
+    ngx_rtc_stream_sh_t  *st;
+
+    shpool = ngx_rtc_shm_pool();
+    st = &ngx_rtc_shm_ctx()->streams[stream];
+    free = NULL;
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < NGX_RTC_SNAP_SLOTS; i++) {
+        sn = &st->snaps[i];
+
+        if (sn->state == NGX_RTC_SNAP_ENCODING
+            && (ngx_msec_int_t) (ngx_current_msec - sn->started)
+               > NGX_RTC_SNAP_STALE)
+        {
+            sn->state = NGX_RTC_SNAP_FREE;
+        }
+
+        if (sn->state == NGX_RTC_SNAP_READY && sn->seq < seq) {
+            ngx_slab_free_locked(shpool, (u_char *) shpool + sn->off);
+            sn->state = NGX_RTC_SNAP_FREE;
+        }
+
+        if (sn->state == NGX_RTC_SNAP_FREE) {
+            if (free == NULL) {
+                free = sn;
+            }
+            continue;
+        }
+
+        if (sn->seq != seq || sn->width != width) {
+            continue;
+        }
+
+        if (sn->state == NGX_RTC_SNAP_ENCODING) {
+            rc = NGX_AGAIN;
+            goto done;
+        }
+
+        jpeg->data = ngx_pnalloc(pool, sn->len);
+        if (jpeg->data == NULL) {
+            rc = NGX_ERROR;
+            goto done;
+        }
+
+        ngx_memcpy(jpeg->data, (u_char *) shpool + sn->off, sn->len);
+        jpeg->len = sn->len;
+        *capture = sn->capture;
+
+        rc = NGX_OK;
+        goto done;
+    }
+
+    if (free == NULL) {
+        /* every slot busy with this keyframe at other widths: wait */
+        rc = NGX_AGAIN;
+        goto done;
+    }
+
+    free->seq = seq;
+    free->width = width;
+    free->state = NGX_RTC_SNAP_ENCODING;
+    free->pid = ngx_pid;
+    free->started = ngx_current_msec;
+    free->len = 0;
+
+done:
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+/* the encoder's result: NGX_ERROR if the zone has no room for it */
+
+ngx_int_t
+ngx_rtc_shm_snap_put(ngx_uint_t stream, uint64_t seq, ngx_uint_t width,
+    u_char *jpeg, size_t len, int64_t capture)
+{
+    u_char               *p;
+    ngx_int_t             rc;
+    ngx_uint_t            i;
+    ngx_slab_pool_t      *shpool;
+    ngx_rtc_snap_sh_t    *sn;
+    ngx_rtc_stream_sh_t  *st;
+
+    shpool = ngx_rtc_shm_pool();
+    st = &ngx_rtc_shm_ctx()->streams[stream];
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < NGX_RTC_SNAP_SLOTS; i++) {
+        sn = &st->snaps[i];
+
+        if (sn->state != NGX_RTC_SNAP_ENCODING || sn->pid != ngx_pid
+            || sn->seq != seq || sn->width != width)
+        {
+            continue;
+        }
+
+        p = ngx_slab_alloc_locked(shpool, len);
+        if (p == NULL) {
+            sn->state = NGX_RTC_SNAP_FREE;
+            rc = NGX_ERROR;
+            break;
+        }
+
+        ngx_memcpy(p, jpeg, len);
+
+        sn->off = p - (u_char *) shpool;
+        sn->len = len;
+        sn->capture = capture;
+        sn->state = NGX_RTC_SNAP_READY;
+        st->snapshots++;
+
+        rc = NGX_OK;
+        break;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+void
+ngx_rtc_shm_snap_fail(ngx_uint_t stream, uint64_t seq, ngx_uint_t width)
+{
+    ngx_uint_t            i;
+    ngx_slab_pool_t      *shpool;
+    ngx_rtc_snap_sh_t    *sn;
+    ngx_rtc_stream_sh_t  *st;
+
+    shpool = ngx_rtc_shm_pool();
+    st = &ngx_rtc_shm_ctx()->streams[stream];
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < NGX_RTC_SNAP_SLOTS; i++) {
+        sn = &st->snaps[i];
+
+        if (sn->state == NGX_RTC_SNAP_ENCODING && sn->pid == ngx_pid
+            && sn->seq == seq && sn->width == width)
+        {
+            sn->state = NGX_RTC_SNAP_FREE;
+        }
     }
 
     ngx_shmtx_unlock(&shpool->mutex);

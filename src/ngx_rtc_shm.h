@@ -45,7 +45,32 @@
 #define NGX_RTC_MBOX_PATCH         1
 
 
+/*
+ * Snapshots (rtc_snapshot): JPEGs of a stream's newest keyframe, one per
+ * requested width, made once by whichever worker asks first and read by
+ * every worker from the zone.
+ */
+#define NGX_RTC_SNAP_SLOTS         4
+#define NGX_RTC_SNAP_STALE         10000      /* an encoder that died */
+
+#define NGX_RTC_SNAP_FREE          0
+#define NGX_RTC_SNAP_ENCODING      1
+#define NGX_RTC_SNAP_READY         2
+
+
 /* everything below lives in the zone: offsets and pids, no pointers */
+
+typedef struct {
+    uint64_t                  seq;            /* the keyframe */
+    ngx_uint_t                width;          /* asked for; 0: as is */
+    ngx_uint_t                state;          /* NGX_RTC_SNAP_* */
+    ngx_pid_t                 pid;            /* the encoder */
+    ngx_msec_t                started;
+    int64_t                   capture;        /* the keyframe's, usec */
+    size_t                    off;            /* JPEG, from the pool start */
+    size_t                    len;
+} ngx_rtc_snap_sh_t;
+
 
 struct ngx_rtc_stream_sh_s {
     u_char                    name[NGX_RTC_NAME_LEN];
@@ -67,6 +92,11 @@ struct ngx_rtc_stream_sh_s {
     uint64_t                  keyframes_in;
     size_t                    error_len;
     u_char                    error[NGX_RTC_ERROR_LEN];
+
+    /* rtc_snapshot */
+    ngx_msec_t                demand;         /* wanted until, if nonzero */
+    uint64_t                  snapshots;      /* JPEGs encoded */
+    ngx_rtc_snap_sh_t         snaps[NGX_RTC_SNAP_SLOTS];
 };
 
 
@@ -149,6 +179,13 @@ void ngx_rtc_shm_purge(ngx_cycle_t *cycle);
 
 void ngx_rtc_shm_wake(ngx_rtc_stream_sh_t *st);
 void ngx_rtc_shm_wake_slot(ngx_uint_t slot);
+
+void ngx_rtc_shm_demand(ngx_uint_t stream, ngx_msec_t until);
+ngx_int_t ngx_rtc_shm_snap_get(ngx_uint_t stream, uint64_t seq,
+    ngx_uint_t width, ngx_pool_t *pool, ngx_str_t *jpeg, int64_t *capture);
+ngx_int_t ngx_rtc_shm_snap_put(ngx_uint_t stream, uint64_t seq,
+    ngx_uint_t width, u_char *jpeg, size_t len, int64_t capture);
+void ngx_rtc_shm_snap_fail(ngx_uint_t stream, uint64_t seq, ngx_uint_t width);
 
 void ngx_rtc_shm_stream_error(ngx_rtc_stream_sh_t *st, ngx_uint_t state,
     ngx_str_t *error);
