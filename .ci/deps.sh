@@ -9,7 +9,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential pkg-config nginx nginx-dev debhelper dpkg-dev \
     libssl-dev libsrtp2-dev libnice-dev libglib2.0-dev \
     libavformat-dev libavcodec-dev libavutil-dev libswresample-dev \
-    libswscale-dev \
+    libswscale-dev python3-prometheus-client \
     gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi python3-gst-1.0 \
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \

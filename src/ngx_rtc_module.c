@@ -18,6 +18,7 @@
 #include <ngx_rtc_status.h>
 #include <ngx_rtc_player.h>
 #include <ngx_rtc_snapshot.h>
+#include <ngx_rtc_metrics.h>
 #include <sys/eventfd.h>
 
 #if (NGX_THREADS)
@@ -43,6 +44,7 @@ static ngx_int_t ngx_rtc_stream_redact(ngx_conf_t *cf, ngx_str_t *url,
 static char *ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_player(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_rtc_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_rtc_init_module(ngx_cycle_t *cycle);
@@ -155,6 +157,13 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
     { ngx_string("rtc_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_rtc_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtc_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_rtc_metrics,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -816,6 +825,25 @@ ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_rtc_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* rtc_metrics: the zone's counters for Prometheus */
+
+static char *
+ngx_rtc_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate";
+    }
+
+    clcf->handler = ngx_rtc_metrics_handler;
 
     return NGX_CONF_OK;
 }

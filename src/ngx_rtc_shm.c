@@ -240,6 +240,10 @@ ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id, ngx_uint_t max,
         ss->close = 0;
         ss->ice_gen = 0;
 
+        /* the media statistics and all after them: none yet */
+        ngx_memzero(&ss->video_codec, sizeof(ngx_rtc_session_sh_t)
+                    - offsetof(ngx_rtc_session_sh_t, video_codec));
+
         ctx->sessions_used++;
         st->viewers++;
         st->slot_viewers[slot]++;
@@ -274,12 +278,30 @@ ngx_rtc_shm_session_lookup(ngx_rtc_shctx_t *ctx, u_char *id)
 }
 
 
+/* a session that ends leaves its counts to its stream's totals */
+
+static void
+ngx_rtc_shm_session_account_locked(ngx_rtc_stream_sh_t *st,
+    ngx_rtc_session_sh_t *ss)
+{
+    st->ended_packets_sent += ss->packets_sent;
+    st->ended_bytes_sent += ss->bytes_sent;
+    st->ended_packets_lost += ss->packets_lost;
+    st->ended_nacks += ss->nacks;
+    st->ended_retransmits += ss->retransmits;
+    st->ended_key_requests += ss->key_requests;
+    st->ended_drops += ss->drops;
+}
+
+
 static void
 ngx_rtc_shm_session_free_locked(ngx_rtc_shctx_t *ctx, ngx_rtc_session_sh_t *ss)
 {
     ngx_rtc_stream_sh_t  *st;
 
     st = &ctx->streams[ss->stream];
+
+    ngx_rtc_shm_session_account_locked(st, ss);
 
     if (st->viewers) {
         st->viewers--;
@@ -1020,4 +1042,49 @@ ngx_rtc_shm_snap_fail(ngx_uint_t stream, uint64_t seq, ngx_uint_t width)
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* the stream and session tables, copied under the lock */
+
+ngx_int_t
+ngx_rtc_shm_snapshot(ngx_pool_t *pool, ngx_rtc_shm_snapshot_t *snap)
+{
+    ngx_uint_t        i, n;
+    ngx_slab_pool_t  *shpool;
+    ngx_rtc_shctx_t  *ctx;
+
+    ctx = ngx_rtc_shm_ctx();
+    shpool = ngx_rtc_shm_pool();
+
+    snap->streams = ngx_palloc(pool, NGX_RTC_MAX_STREAMS
+                                     * sizeof(ngx_rtc_stream_sh_t));
+    snap->sessions = ngx_palloc(pool,
+                                ctx->nsessions * sizeof(ngx_rtc_session_sh_t));
+
+    if (snap->streams == NULL || snap->sessions == NULL) {
+        return NGX_ERROR;
+    }
+
+    snap->zone_size = shpool->end - (u_char *) shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    snap->nstreams = ctx->nstreams;
+    ngx_memcpy(snap->streams, ctx->streams,
+               ctx->nstreams * sizeof(ngx_rtc_stream_sh_t));
+
+    for (i = 0, n = 0; i < ctx->nsessions; i++) {
+        if (ctx->sessions[i].state != NGX_RTC_SESSION_FREE) {
+            snap->sessions[n++] = ctx->sessions[i];
+        }
+    }
+
+    snap->nsessions = n;
+    snap->max_sessions = ctx->nsessions;
+    snap->pages_free = shpool->pfree;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
 }

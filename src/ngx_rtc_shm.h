@@ -93,6 +93,15 @@ struct ngx_rtc_stream_sh_s {
     size_t                    error_len;
     u_char                    error[NGX_RTC_ERROR_LEN];
 
+    /* what the sessions that ended sent, for counters that only grow */
+    uint64_t                  ended_packets_sent;
+    uint64_t                  ended_bytes_sent;
+    uint64_t                  ended_packets_lost;
+    uint64_t                  ended_nacks;
+    uint64_t                  ended_retransmits;
+    uint64_t                  ended_key_requests;
+    uint64_t                  ended_drops;
+
     /* rtc_snapshot */
     ngx_msec_t                demand;         /* wanted until, if nonzero */
     uint64_t                  snapshots;      /* JPEGs encoded */
@@ -189,6 +198,22 @@ void ngx_rtc_shm_snap_fail(ngx_uint_t stream, uint64_t seq, ngx_uint_t width);
 
 void ngx_rtc_shm_stream_error(ngx_rtc_stream_sh_t *st, ngx_uint_t state,
     ngx_str_t *error);
+
+
+/* a copy of the zone's tables, taken under its lock (status, metrics) */
+
+typedef struct {
+    ngx_uint_t                nstreams;
+    ngx_rtc_stream_sh_t      *streams;
+    ngx_uint_t                nsessions;      /* in use, copied */
+    ngx_rtc_session_sh_t     *sessions;
+    ngx_uint_t                max_sessions;
+    size_t                    zone_size;
+    ngx_uint_t                pages_free;
+} ngx_rtc_shm_snapshot_t;
+
+
+ngx_int_t ngx_rtc_shm_snapshot(ngx_pool_t *pool, ngx_rtc_shm_snapshot_t *snap);
 
 
 /* a mailbox message in process memory: a copy of a slot's request/answer */

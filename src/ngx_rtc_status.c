@@ -16,15 +16,8 @@
  */
 
 
-typedef struct {
-    ngx_uint_t                nstreams;
-    ngx_rtc_stream_sh_t      *streams;
-    ngx_uint_t                nsessions;
-    ngx_rtc_session_sh_t     *sessions;
-    ngx_uint_t                max_sessions;
-    size_t                    zone_size;
-    ngx_uint_t                pages_free;
-} ngx_rtc_status_snapshot_t;
+/* the zone's counters, the same for rtc_status and rtc_metrics */
+typedef ngx_rtc_shm_snapshot_t  ngx_rtc_status_snapshot_t;
 
 
 static ngx_int_t ngx_rtc_status_snapshot(ngx_http_request_t *r,
@@ -169,43 +162,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_rtc_status_snapshot(ngx_http_request_t *r, ngx_rtc_status_snapshot_t *snap)
 {
-    ngx_uint_t        i, n;
-    ngx_slab_pool_t  *shpool;
-    ngx_rtc_shctx_t  *ctx;
-
-    ctx = ngx_rtc_shm_ctx();
-    shpool = ngx_rtc_shm_pool();
-
-    snap->streams = ngx_palloc(r->pool, NGX_RTC_MAX_STREAMS
-                                        * sizeof(ngx_rtc_stream_sh_t));
-    snap->sessions = ngx_palloc(r->pool,
-                                ctx->nsessions * sizeof(ngx_rtc_session_sh_t));
-
-    if (snap->streams == NULL || snap->sessions == NULL) {
-        return NGX_ERROR;
-    }
-
-    snap->zone_size = shpool->end - (u_char *) shpool;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    snap->nstreams = ctx->nstreams;
-    ngx_memcpy(snap->streams, ctx->streams,
-               ctx->nstreams * sizeof(ngx_rtc_stream_sh_t));
-
-    for (i = 0, n = 0; i < ctx->nsessions; i++) {
-        if (ctx->sessions[i].state != NGX_RTC_SESSION_FREE) {
-            snap->sessions[n++] = ctx->sessions[i];
-        }
-    }
-
-    snap->nsessions = n;
-    snap->max_sessions = ctx->nsessions;
-    snap->pages_free = shpool->pfree;
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return NGX_OK;
+    return ngx_rtc_shm_snapshot(r->pool, snap);
 }
 
 

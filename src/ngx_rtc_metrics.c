@@ -1,0 +1,379 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <ngx_rtc.h>
+#include <ngx_rtc_metrics.h>
+
+
+/*
+ * rtc_metrics: the zone's counters in the Prometheus text exposition
+ * format 0.0.4, from the same snapshot as rtc_status.  Names start with
+ * nginx_rtc_, counters end in _total; per stream metrics are labelled
+ * stream="NAME", per worker ones worker="SLOT"; no session ids.  The
+ * sessions' counters of a stream are those of its live sessions plus
+ * what the ended ones left in the stream's totals, so they only grow
+ * (until the zone is made anew).
+ */
+
+
+typedef struct {
+    uint64_t                  packets_sent;
+    uint64_t                  bytes_sent;
+    uint64_t                  packets_lost;
+    uint64_t                  nacks;
+    uint64_t                  retransmits;
+    uint64_t                  key_requests;
+    uint64_t                  drops;
+} ngx_rtc_metrics_sent_t;
+
+
+typedef struct {
+    char                     *name;
+    char                     *type;
+    char                     *help;
+    size_t                    offset;     /* of the value in its struct */
+    size_t                    size;       /* of the value */
+} ngx_rtc_metrics_def_t;
+
+
+static uint64_t ngx_rtc_metrics_value(void *base, size_t offset,
+    size_t size);
+static u_char *ngx_rtc_metrics_head(u_char *p, char *name, char *type,
+    char *help);
+static u_char *ngx_rtc_metrics_label(u_char *p, char *metric, u_char *s,
+    size_t len);
+
+
+static const char  *ngx_rtc_metrics_states[] = {
+    "idle", "connecting", "playing", "retrying"
+};
+
+
+#define ngx_rtc_metrics_stream_value(field, n, t, h)                          \
+    { n, t, h, offsetof(ngx_rtc_stream_sh_t, field),                          \
+      sizeof(((ngx_rtc_stream_sh_t *) 0)->field) }
+
+static ngx_rtc_metrics_def_t  ngx_rtc_metrics_stream[] = {
+    ngx_rtc_metrics_stream_value(frames_in,
+        "nginx_rtc_stream_frames_in_total", "counter",
+        "Access units the producer wrote to the ring"),
+    ngx_rtc_metrics_stream_value(keyframes_in,
+        "nginx_rtc_stream_keyframes_in_total", "counter",
+        "Keyframes the producer wrote"),
+    ngx_rtc_metrics_stream_value(bytes_in,
+        "nginx_rtc_stream_bytes_in_total", "counter",
+        "Bytes of media the producer wrote"),
+    ngx_rtc_metrics_stream_value(viewers,
+        "nginx_rtc_stream_viewers", "gauge",
+        "WHEP sessions of the stream"),
+    ngx_rtc_metrics_stream_value(snapshots,
+        "nginx_rtc_stream_snapshots_total", "counter",
+        "JPEG snapshots encoded"),
+};
+
+
+#define ngx_rtc_metrics_sent_counter(field, n, h)                             \
+    { n, "counter", h, offsetof(ngx_rtc_metrics_sent_t, field),               \
+      sizeof(uint64_t) }
+
+static ngx_rtc_metrics_def_t  ngx_rtc_metrics_sent[] = {
+    ngx_rtc_metrics_sent_counter(packets_sent,
+        "nginx_rtc_stream_packets_sent_total",
+        "RTP packets sent to the stream's viewers, retransmissions too"),
+    ngx_rtc_metrics_sent_counter(bytes_sent,
+        "nginx_rtc_stream_bytes_sent_total",
+        "Bytes of RTP sent to the stream's viewers"),
+    ngx_rtc_metrics_sent_counter(packets_lost,
+        "nginx_rtc_stream_viewer_packets_lost_total",
+        "Packets the stream's viewers report lost (RTCP receiver reports)"),
+    ngx_rtc_metrics_sent_counter(nacks,
+        "nginx_rtc_stream_nacks_total",
+        "Generic NACKs received from the stream's viewers"),
+    ngx_rtc_metrics_sent_counter(retransmits,
+        "nginx_rtc_stream_retransmits_total",
+        "Packets retransmitted after NACKs"),
+    ngx_rtc_metrics_sent_counter(key_requests,
+        "nginx_rtc_stream_key_requests_total",
+        "Keyframe requests (PLI, FIR) from the stream's viewers"),
+    ngx_rtc_metrics_sent_counter(drops,
+        "nginx_rtc_stream_drops_total",
+        "Packets not sent because a viewer's socket was full"),
+};
+
+
+ngx_int_t
+ngx_rtc_metrics_handler(ngx_http_request_t *r)
+{
+    u_char                  *p, *start;
+    size_t                   size, nlabel;
+    ngx_int_t                rc;
+    ngx_buf_t               *b;
+    ngx_uint_t               i, k, state, *slots, nslots;
+    ngx_chain_t              out;
+    ngx_rtc_main_conf_t     *rmcf;
+    ngx_rtc_stream_sh_t     *st;
+    ngx_rtc_session_sh_t    *ss;
+    ngx_rtc_metrics_def_t   *def;
+    ngx_rtc_shm_snapshot_t   snap;
+    ngx_rtc_metrics_sent_t  *sent;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rtc_module);
+
+    if (rmcf->shm_zone == NULL) {
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    if (ngx_rtc_shm_snapshot(r->pool, &snap) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the sessions' counters, per stream, and the sessions per worker */
+
+    sent = ngx_pcalloc(r->pool, (snap.nstreams + 1)
+                                * sizeof(ngx_rtc_metrics_sent_t));
+    nslots = NGX_RTC_MAX_WORKERS;
+    slots = ngx_pcalloc(r->pool, nslots * sizeof(ngx_uint_t));
+
+    if (sent == NULL || slots == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < snap.nstreams; i++) {
+        st = &snap.streams[i];
+        sent[i].packets_sent = st->ended_packets_sent;
+        sent[i].bytes_sent = st->ended_bytes_sent;
+        sent[i].packets_lost = st->ended_packets_lost;
+        sent[i].nacks = st->ended_nacks;
+        sent[i].retransmits = st->ended_retransmits;
+        sent[i].key_requests = st->ended_key_requests;
+        sent[i].drops = st->ended_drops;
+    }
+
+    for (i = 0; i < snap.nsessions; i++) {
+        ss = &snap.sessions[i];
+
+        if (ss->slot < nslots) {
+            slots[ss->slot]++;
+        }
+
+        if (ss->stream >= snap.nstreams) {
+            continue;
+        }
+
+        sent[ss->stream].packets_sent += ss->packets_sent;
+        sent[ss->stream].bytes_sent += ss->bytes_sent;
+        sent[ss->stream].packets_lost += ss->packets_lost;
+        sent[ss->stream].nacks += ss->nacks;
+        sent[ss->stream].retransmits += ss->retransmits;
+        sent[ss->stream].key_requests += ss->key_requests;
+        sent[ss->stream].drops += ss->drops;
+    }
+
+    /* a bound: per stream and metric one line with an escaped name */
+
+    nlabel = sizeof("{stream=\"\",state=\"connecting\"} ") - 1
+             + 2 * NGX_RTC_NAME_LEN + NGX_INT64_LEN + 1;
+
+    size = 16384 + nslots * 64 + snap.nstreams * 32 * nlabel;
+
+    b = ngx_create_temp_buf(r->pool, size);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = b->last;
+    start = p;
+
+    /* the producer side */
+
+    for (k = 0; k < sizeof(ngx_rtc_metrics_stream)
+                    / sizeof(ngx_rtc_metrics_stream[0]); k++)
+    {
+        def = &ngx_rtc_metrics_stream[k];
+        p = ngx_rtc_metrics_head(p, def->name, def->type, def->help);
+
+        for (i = 0; i < snap.nstreams; i++) {
+            st = &snap.streams[i];
+            p = ngx_rtc_metrics_label(p, def->name, st->name, st->name_len);
+            p = ngx_sprintf(p, "} %uL\n",
+                            ngx_rtc_metrics_value(st, def->offset,
+                                                  def->size));
+        }
+    }
+
+    p = ngx_rtc_metrics_head(p, "nginx_rtc_stream_up", "gauge",
+                             "1 while the producer plays the source");
+    for (i = 0; i < snap.nstreams; i++) {
+        st = &snap.streams[i];
+        p = ngx_rtc_metrics_label(p, "nginx_rtc_stream_up", st->name,
+                                  st->name_len);
+        p = ngx_sprintf(p, "} %d\n",
+                        st->state == NGX_RTC_STREAM_PLAYING && st->owner);
+    }
+
+    p = ngx_rtc_metrics_head(p, "nginx_rtc_stream_state", "gauge",
+                             "The producer's state: 1 for the current one");
+    for (i = 0; i < snap.nstreams; i++) {
+        st = &snap.streams[i];
+        state = st->state < 4 ? st->state : 0;
+
+        for (k = 0; k < 4; k++) {
+            p = ngx_rtc_metrics_label(p, "nginx_rtc_stream_state", st->name,
+                                      st->name_len);
+            p = ngx_sprintf(p, ",state=\"%s\"} %d\n",
+                            ngx_rtc_metrics_states[k], k == state);
+        }
+    }
+
+    /* the viewers' side */
+
+    for (k = 0; k < sizeof(ngx_rtc_metrics_sent)
+                    / sizeof(ngx_rtc_metrics_sent[0]); k++)
+    {
+        def = &ngx_rtc_metrics_sent[k];
+        p = ngx_rtc_metrics_head(p, def->name, def->type, def->help);
+
+        for (i = 0; i < snap.nstreams; i++) {
+            st = &snap.streams[i];
+            p = ngx_rtc_metrics_label(p, def->name, st->name, st->name_len);
+            p = ngx_sprintf(p, "} %uL\n",
+                            ngx_rtc_metrics_value(&sent[i], def->offset,
+                                                  def->size));
+        }
+    }
+
+    /* the zone and the workers */
+
+    p = ngx_rtc_metrics_head(p, "nginx_rtc_zone_sessions_max", "gauge",
+                             "Sessions the zone holds (rtc_max_sessions)");
+    p = ngx_sprintf(p, "nginx_rtc_zone_sessions_max %ui\n", snap.max_sessions);
+
+    p = ngx_rtc_metrics_head(p, "nginx_rtc_zone_sessions_used", "gauge",
+                             "Sessions in use");
+    p = ngx_sprintf(p, "nginx_rtc_zone_sessions_used %ui\n", snap.nsessions);
+
+    p = ngx_rtc_metrics_head(p, "nginx_rtc_zone_sessions_free", "gauge",
+                             "Sessions free");
+    p = ngx_sprintf(p, "nginx_rtc_zone_sessions_free %ui\n",
+                    snap.max_sessions - ngx_min(snap.nsessions,
+                                                snap.max_sessions));
+
+    p = ngx_rtc_metrics_head(p, "nginx_rtc_zone_size_bytes", "gauge",
+                             "Size of the rtc_zone");
+    p = ngx_sprintf(p, "nginx_rtc_zone_size_bytes %uz\n", snap.zone_size);
+
+    p = ngx_rtc_metrics_head(p, "nginx_rtc_zone_free_bytes", "gauge",
+                             "Free pages of the rtc_zone, in bytes");
+    p = ngx_sprintf(p, "nginx_rtc_zone_free_bytes %uz\n",
+                    (size_t) snap.pages_free << ngx_pagesize_shift);
+
+    p = ngx_rtc_metrics_head(p, "nginx_rtc_worker_sessions", "gauge",
+                             "WHEP sessions per worker process slot");
+    for (i = 0; i < ngx_min(rmcf->nworkers, nslots); i++) {
+        p = ngx_sprintf(p, "nginx_rtc_worker_sessions{worker=\"%ui\"} %ui\n",
+                        i, slots[i]);
+    }
+
+    b->last = p;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = p - start;
+    ngx_str_set(&r->headers_out.content_type,
+                "text/plain; version=0.0.4; charset=utf-8");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static uint64_t
+ngx_rtc_metrics_value(void *base, size_t offset, size_t size)
+{
+    u_char  *p;
+
+    p = (u_char *) base + offset;
+
+    switch (size) {
+
+    case sizeof(uint32_t):
+        return *(uint32_t *) p;
+
+    case sizeof(uint64_t):
+        return *(uint64_t *) p;
+
+    default:
+        return 0;
+    }
+}
+
+
+static u_char *
+ngx_rtc_metrics_head(u_char *p, char *name, char *type, char *help)
+{
+    return ngx_sprintf(p, "# HELP %s %s.\n# TYPE %s %s\n",
+                       name, help, name, type);
+}
+
+
+/*
+ * "METRIC{stream="NAME"": the label set is left open for more labels; '\\',
+ * '"' and newlines in the name are escaped as the format asks.
+ */
+
+static u_char *
+ngx_rtc_metrics_label(u_char *p, char *metric, u_char *s, size_t len)
+{
+    size_t  i;
+
+    p = ngx_cpymem(p, metric, ngx_strlen(metric));
+    p = ngx_cpymem(p, "{stream=\"", sizeof("{stream=\"") - 1);
+
+    for (i = 0; i < len && i < NGX_RTC_NAME_LEN; i++) {
+        switch (s[i]) {
+
+        case '\\':
+            *p++ = '\\'; *p++ = '\\';
+            break;
+
+        case '"':
+            *p++ = '\\'; *p++ = '"';
+            break;
+
+        case '\n':
+            *p++ = '\\'; *p++ = 'n';
+            break;
+
+        default:
+            *p++ = s[i];
+        }
+    }
+
+    *p++ = '"';
+
+    return p;
+}
