@@ -107,14 +107,10 @@ struct ngx_rtc_ffmpeg_s {
     ngx_msec_t                anchor_msec;
     int64_t                   anchor_time;
     ngx_rtc_transcode_t      *atc;
-    ngx_rtc_transcode_t      *vtc;
     ngx_uint_t                audio_copy;
     ngx_uint_t                anchored;
     ngx_uint_t                ended;
     ngx_uint_t                stopped;
-    ngx_uint_t                restart;    /* the video transcoder failed */
-    size_t                    restart_len;
-    u_char                    restart_reason[NGX_RTC_ERROR_LEN];
 };
 
 
@@ -129,14 +125,12 @@ static void ngx_rtc_ffmpeg_emit(ngx_rtc_ffmpeg_t *ff,
     ngx_rtc_ffmpeg_batch_t *b, ngx_rtc_ffmpeg_pkt_t *pk);
 static void ngx_rtc_ffmpeg_read(ngx_rtc_ffmpeg_t *ff);
 static void ngx_rtc_ffmpeg_fail(ngx_rtc_ffmpeg_t *ff);
-static void ngx_rtc_ffmpeg_restart(ngx_rtc_ffmpeg_t *ff);
 static void ngx_rtc_ffmpeg_close(ngx_rtc_ffmpeg_t *ff);
 static void ngx_rtc_ffmpeg_free(ngx_rtc_ffmpeg_t *ff);
 static void ngx_rtc_ffmpeg_transcoders_destroy(ngx_rtc_ffmpeg_t *ff);
 static void ngx_rtc_ffmpeg_tc_frame(void *data, ngx_rtc_frame_t *f,
     u_char *buf, size_t len);
 static void ngx_rtc_ffmpeg_tc_audio_error(void *data, ngx_str_t *reason);
-static void ngx_rtc_ffmpeg_tc_video_error(void *data, ngx_str_t *reason);
 static void ngx_rtc_ffmpeg_reason(ngx_rtc_ffmpeg_t *ff, const char *what,
     int err);
 static size_t ngx_rtc_ffmpeg_redact(ngx_str_t *url, u_char *buf);
@@ -321,15 +315,6 @@ ngx_rtc_ffmpeg_done(ngx_event_t *ev)
     b = ff->fill;
     ff->fill = NULL;
 
-    if (ff->restart) {
-
-        /* the transcoder failed meanwhile */
-
-        b->n = 0;
-        ngx_rtc_ffmpeg_restart(ff);
-        return;
-    }
-
     if (ff->op == NGX_RTC_FFMPEG_OPEN) {
 
         if (ff->fmt == NULL) {
@@ -338,11 +323,6 @@ ngx_rtc_ffmpeg_done(ngx_event_t *ev)
         }
 
         ngx_rtc_ffmpeg_opened(ff);
-
-        if (ff->restart) {
-            ngx_rtc_ffmpeg_restart(ff);
-            return;
-        }
     }
 
     if (b->n) {
@@ -398,13 +378,17 @@ ngx_rtc_ffmpeg_done(ngx_event_t *ev)
 }
 
 
-/* the input is open: codecs to report, transcoders to make */
+/*
+ * The input is open: codecs to report, the audio transcoder to make.
+ * transcode=h264 is the producer's (ngx_rtc_producer.c), told of
+ * B-frames through the video codec's flags.
+ */
 
 static void
 ngx_rtc_ffmpeg_opened(ngx_rtc_ffmpeg_t *ff)
 {
     ngx_str_t                  none;
-    ngx_uint_t                 vcodec, acodec, aclock, achannels;
+    ngx_uint_t                 acodec, aclock, achannels;
     ngx_rtc_transcode_conf_t   tcf;
 
     static char  *names[] = {
@@ -417,37 +401,6 @@ ngx_rtc_ffmpeg_opened(ngx_rtc_ffmpeg_t *ff)
     tcf.log = ff->conf.log;
     tcf.data = ff;
     tcf.frame = ngx_rtc_ffmpeg_tc_frame;
-
-    vcodec = ff->vcodec;
-
-    /*
-     * Browsers decode neither H.265 nor B-frames over WebRTC (Chromium's
-     * decoder gives up on a frame that comes out late): transcode=h264
-     * re-encodes those.
-     */
-
-    if (ff->conf.transcode_h264
-        && (vcodec == NGX_RTC_CODEC_H265 || ff->vbframes))
-    {
-        tcf.codec_in = vcodec;
-        tcf.codec_out = NGX_RTC_CODEC_H264;
-        tcf.clock = 90000;
-        tcf.track = NGX_RTC_TRACK_VIDEO;
-        tcf.error = ngx_rtc_ffmpeg_tc_video_error;
-
-        ff->vtc = ngx_rtc_transcode_create(&tcf);
-
-        if (ff->vtc == NULL) {
-            ff->restart_len = ngx_cpystrn(ff->restart_reason,
-                                          (u_char *) "transcode: no memory",
-                                          NGX_RTC_ERROR_LEN)
-                              - ff->restart_reason;
-            ff->restart = 1;
-            return;
-        }
-
-        vcodec = NGX_RTC_CODEC_H264;
-    }
 
     acodec = NGX_RTC_CODEC_NONE;
     aclock = 0;
@@ -492,23 +445,16 @@ ngx_rtc_ffmpeg_opened(ngx_rtc_ffmpeg_t *ff)
         }
     }
 
-    if (ff->vbframes && ff->vtc == NULL) {
-        ngx_log_error(NGX_LOG_WARN, ff->conf.log, 0,
-                      "rtc ffmpeg \"%V\": the video has B-frames, which "
-                      "WebRTC players do not decode well, "
-                      "use transcode=h264", &ff->redacted);
-    }
-
     ngx_log_error(NGX_LOG_INFO, ff->conf.log, 0,
-                  "rtc ffmpeg \"%V\" opened: video %s%s%s, audio %s",
+                  "rtc ffmpeg \"%V\" opened: video %s%s, audio %s",
                   &ff->redacted, names[ff->vcodec],
                   ff->vbframes ? " with B-frames" : "",
-                  ff->vtc ? " to H.264" : "",
                   ff->aindex < 0 ? "none"
                   : (ff->atc ? "to Opus"
                      : (ff->audio_copy ? names[acodec] : "dropped")));
 
-    ff->conf.codec(ff->conf.data, NGX_RTC_TRACK_VIDEO, vcodec, 90000, 0);
+    ff->conf.codec(ff->conf.data, NGX_RTC_TRACK_VIDEO, ff->vcodec, 90000,
+                   ff->vbframes ? NGX_RTC_VIDEO_BFRAMES : 0);
     ff->conf.codec(ff->conf.data, NGX_RTC_TRACK_AUDIO, acodec, aclock,
                    achannels);
 
@@ -574,11 +520,6 @@ ngx_rtc_ffmpeg_play(ngx_rtc_ffmpeg_t *ff)
             b->next++;
 
             ngx_rtc_ffmpeg_emit(ff, b, pk);
-
-            if (ff->restart && !ff->task.event.active) {
-                ngx_rtc_ffmpeg_restart(ff);
-                return;
-            }
         }
 
         b->n = 0;
@@ -613,12 +554,6 @@ ngx_rtc_ffmpeg_emit(ngx_rtc_ffmpeg_t *ff, ngx_rtc_ffmpeg_batch_t *b,
     data = b->data + pk->pos;
 
     if (pk->track == NGX_RTC_TRACK_VIDEO) {
-
-        if (ff->vtc) {
-            (void) ngx_rtc_transcode_push(ff->vtc, &f, data, pk->len);
-            return;
-        }
-
         ff->conf.frame(ff->conf.data, &f, data, pk->len);
         return;
     }
@@ -640,7 +575,7 @@ static void
 ngx_rtc_ffmpeg_read(ngx_rtc_ffmpeg_t *ff)
 {
     if (ff->task.event.active || ff->fmt == NULL || ff->ended || ff->stopped
-        || ff->restart || ff->retry.timer_set)
+        || ff->retry.timer_set)
     {
         return;
     }
@@ -729,11 +664,6 @@ ngx_rtc_ffmpeg_transcoders_destroy(ngx_rtc_ffmpeg_t *ff)
         ngx_rtc_transcode_destroy(ff->atc);
         ff->atc = NULL;
     }
-
-    if (ff->vtc) {
-        ngx_rtc_transcode_destroy(ff->vtc);
-        ff->vtc = NULL;
-    }
 }
 
 
@@ -762,42 +692,6 @@ ngx_rtc_ffmpeg_tc_audio_error(void *data, ngx_str_t *reason)
 
     ff->conf.codec(ff->conf.data, NGX_RTC_TRACK_AUDIO, NGX_RTC_CODEC_NONE,
                    0, 0);
-}
-
-
-/* no video: the source fails and starts again */
-
-static void
-ngx_rtc_ffmpeg_tc_video_error(void *data, ngx_str_t *reason)
-{
-    ngx_rtc_ffmpeg_t *ff = data;
-
-    ngx_rtc_transcode_destroy(ff->vtc);
-    ff->vtc = NULL;
-
-    /* not ff->reason: a running task may be writing it */
-
-    ff->restart_len = ngx_cpymem(ff->restart_reason, reason->data,
-                                 ngx_min(reason->len, NGX_RTC_ERROR_LEN))
-                      - ff->restart_reason;
-    ff->restart = 1;
-
-    if (!ff->task.event.active) {
-        ngx_rtc_ffmpeg_restart(ff);
-    }
-}
-
-
-static void
-ngx_rtc_ffmpeg_restart(ngx_rtc_ffmpeg_t *ff)
-{
-    ff->restart = 0;
-
-    ff->reason_len = ngx_cpymem(ff->reason, ff->restart_reason,
-                                ff->restart_len)
-                     - ff->reason;
-
-    ngx_rtc_ffmpeg_fail(ff);
 }
 
 

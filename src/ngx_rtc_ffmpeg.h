@@ -33,7 +33,6 @@ typedef struct {
     ngx_log_t                *log;
     ngx_uint_t                audio;      /* NGX_RTC_AUDIO_* */
     ngx_uint_t                loop;       /* restart at the end */
-    ngx_uint_t                transcode_h264;   /* H.265 to H.264 */
     void                     *data;
 
     void                    (*frame)(void *data, ngx_rtc_frame_t *f,

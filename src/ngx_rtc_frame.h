@@ -31,6 +31,9 @@
 #define NGX_RTC_CODEC_OPUS       5
 #define NGX_RTC_CODEC_AAC        6
 
+/* what a source says of its video besides the codec */
+#define NGX_RTC_VIDEO_BFRAMES    0x01     /* H.264 with B-frames */
+
 
 typedef struct {
     uint64_t                  seq;       /* ring sequence, from 1 */

@@ -9,10 +9,11 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include "ngx_rtc_nal.h"
 
 
-#define NGX_RTC_H264_MTU          1200     /* default RTP payload size */
-#define NGX_RTC_H264_PS_MAX       256      /* largest SPS/PPS we keep */
+#define NGX_RTC_H264_MTU          NGX_RTC_NAL_MTU
+#define NGX_RTC_H264_PS_MAX       NGX_RTC_NAL_PS_MAX
 
 /* nal_unit_type, ITU-T H.264 table 7-1 and RFC 6184 table 1 */
 #define NGX_RTC_H264_NAL_SLICE    1
@@ -31,53 +32,15 @@
 
 
 /*
- * Called for each complete access unit: NAL units, each preceded by its
- * length as 4 bytes big-endian (ngx_rtc_frame.h).  "au" points into the
- * depacketizer's buffer and is only valid during the call.
+ * RFC 6184 payloads through the shared NAL core (ngx_rtc_nal.c): the
+ * depacketizer's and packetizer's state are the core's.
  */
-typedef void (*ngx_rtc_au_handler_pt)(void *data, u_char *au, size_t len,
-    uint32_t rtp_ts, ngx_uint_t key);
+
+typedef ngx_rtc_nal_depack_t  ngx_rtc_h264_depack_t;
+typedef ngx_rtc_nal_pack_t    ngx_rtc_h264_pack_t;
 
 
-typedef struct {
-    u_char                 *buf;        /* caller-provided AU buffer */
-    size_t                  size;
-    size_t                  len;
-    size_t                  fu_start;   /* offset of the FU-A NAL's prefix */
-    uint32_t                ts;
-    uint16_t                last_seq;
-    unsigned                seq_valid:1;
-    unsigned                started:1;  /* an AU with timestamp ts is open */
-    unsigned                key:1;      /* AU holds an IDR slice */
-    unsigned                has_sps:1;  /* AU holds an SPS */
-    unsigned                has_pps:1;  /* AU holds a PPS */
-    unsigned                fu:1;       /* FU-A in progress */
-    unsigned                wait_key:1; /* after loss: drop until an IDR */
-    unsigned                broken:1;   /* open AU lost data: drop it */
-    unsigned                vcl:1;      /* AU holds a slice */
-    u_char                  sps[NGX_RTC_H264_PS_MAX];  /* latest known */
-    size_t                  sps_len;
-    u_char                  pps[NGX_RTC_H264_PS_MAX];
-    size_t                  pps_len;
-    ngx_uint_t              dropped;    /* AUs dropped */
-    ngx_uint_t              rejected;   /* packets declined */
-    ngx_rtc_au_handler_pt   handler;
-    void                   *data;
-} ngx_rtc_h264_depack_t;
-
-
-typedef struct {
-    u_char                 *au;
-    u_char                 *end;
-    u_char                 *pos;        /* next NAL's length prefix */
-    u_char                 *last;       /* prefix of the last NAL we send */
-    u_char                 *nal;        /* NAL being sent as FU-A, or NULL */
-    size_t                  nal_len;
-    size_t                  off;        /* bytes of nal already sent */
-    size_t                  mtu;
-    ngx_uint_t              nal_last;   /* nal is the AU's last */
-    ngx_uint_t              error;      /* malformed AU */
-} ngx_rtc_h264_pack_t;
+extern const ngx_rtc_nal_codec_t  ngx_rtc_h264_codec;
 
 
 void ngx_rtc_h264_depack_init(ngx_rtc_h264_depack_t *d, u_char *buf,

@@ -544,17 +544,31 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        /* an option that would do nothing for this source is an error */
+
         if (ngx_strcmp(value[i].data, "transport=tcp") == 0) {
+            if (scf->source != NGX_RTC_SOURCE_RTSP) {
+                goto inapplicable;
+            }
+
             scf->udp = 0;
             continue;
         }
 
         if (ngx_strcmp(value[i].data, "transport=udp") == 0) {
+            if (scf->source != NGX_RTC_SOURCE_RTSP) {
+                goto inapplicable;
+            }
+
             scf->udp = 1;
             continue;
         }
 
         if (ngx_strcmp(value[i].data, "loop") == 0) {
+            if (scf->source != NGX_RTC_SOURCE_FFMPEG) {
+                goto inapplicable;
+            }
+
             scf->loop = 1;
             continue;
         }
@@ -598,6 +612,18 @@ invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid rtc_stream parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+
+inapplicable:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "rtc_stream \"%V\": \"%V\" does not apply to %s "
+                       "sources, only to %s ones", &value[1], &value[i],
+                       scf->source == NGX_RTC_SOURCE_FFMPEG
+                       ? "ffmpeg:" : "rtsp:// and rtsps://",
+                       scf->source == NGX_RTC_SOURCE_FFMPEG
+                       ? "rtsp:// and rtsps://" : "ffmpeg:");
 
     return NGX_CONF_ERROR;
 }

@@ -9,6 +9,7 @@
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_rtsp.h>
 #include <ngx_rtc_ffmpeg.h>
+#include <ngx_rtc_transcode.h>
 #include <ngx_rtc_producer.h>
 #include <ngx_rtc_stream.h>
 
@@ -17,10 +18,19 @@
  * Producers: the worker that wins a stream's lease runs its source and
  * appends the source's frames to the stream's ring.  A timer renews the
  * leases, starts sources that are wanted and stops those left idle.
+ *
+ * transcode=h264 is the producer's, whatever the source: its video access
+ * units go through the transcoder (libavcodec in the thread pool, a
+ * bounded queue that drops to the next keyframe when the pool falls
+ * behind) and come back to the event loop as H.264, which the ring gets
+ * through the same ngx_rtc_producer_frame() as any frame.  A transcoder
+ * that fails stops the source, which starts again after a backoff.
  */
 
 
-#define NGX_RTC_PRODUCER_TICK  250
+#define NGX_RTC_PRODUCER_TICK         250
+#define NGX_RTC_PRODUCER_BACKOFF_MIN  1000
+#define NGX_RTC_PRODUCER_BACKOFF_MAX  30000
 
 
 typedef struct {
@@ -29,6 +39,10 @@ typedef struct {
     ngx_rtc_ring_sh_t        *ring;
     ngx_rtc_rtsp_t           *rtsp;
     ngx_rtc_ffmpeg_t         *ffmpeg;
+    ngx_rtc_transcode_t      *vtc;        /* transcode=h264 */
+    ngx_msec_t                backoff;    /* after a transcoder failed */
+    ngx_msec_t                resume;     /* no start before this */
+    ngx_uint_t                paused;
 } ngx_rtc_producer_t;
 
 
@@ -43,8 +57,15 @@ typedef struct {
 static void ngx_rtc_producer_tick(ngx_event_t *ev);
 static void ngx_rtc_producer_start(ngx_rtc_producer_t *p);
 static void ngx_rtc_producer_stop(ngx_rtc_producer_t *p);
+static void ngx_rtc_producer_source_frame(void *data, ngx_rtc_frame_t *f,
+    u_char *au, size_t len);
 static void ngx_rtc_producer_frame(void *data, ngx_rtc_frame_t *f,
     u_char *au, size_t len);
+static ngx_uint_t ngx_rtc_producer_video(ngx_rtc_producer_t *p,
+    ngx_uint_t codec, ngx_uint_t flags);
+static void ngx_rtc_producer_transcoded(void *data, ngx_rtc_frame_t *f,
+    u_char *au, size_t len);
+static void ngx_rtc_producer_transcode_error(void *data, ngx_str_t *reason);
 static void ngx_rtc_producer_codec(void *data, ngx_uint_t track,
     ngx_uint_t codec, ngx_uint_t clock, ngx_uint_t channels);
 static void ngx_rtc_producer_state(void *data, ngx_uint_t state,
@@ -150,7 +171,16 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
 
         rc = ngx_rtc_shm_claim(p->conf->index, p->conf->always, p->conf->idle);
 
-        if (rc == NGX_OK && p->rtsp == NULL && p->ffmpeg == NULL) {
+        if (p->paused
+            && (rc != NGX_OK
+                || (ngx_msec_int_t) (ngx_current_msec - p->resume) >= 0))
+        {
+            p->paused = 0;
+        }
+
+        if (rc == NGX_OK && p->rtsp == NULL && p->ffmpeg == NULL
+            && !p->paused)
+        {
             ngx_rtc_producer_start(p);
 
         } else if (rc != NGX_OK && (p->rtsp || p->ffmpeg)) {
@@ -193,9 +223,8 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
         fc.log = ngx_cycle->log;
         fc.audio = p->conf->audio;
         fc.loop = p->conf->loop;
-        fc.transcode_h264 = p->conf->transcode_h264;
         fc.data = p;
-        fc.frame = ngx_rtc_producer_frame;
+        fc.frame = ngx_rtc_producer_source_frame;
         fc.codec = ngx_rtc_producer_codec;
         fc.state = ngx_rtc_producer_state;
 
@@ -227,7 +256,7 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
     rc.timeout = 10000;
     rc.log = ngx_cycle->log;
     rc.data = p;
-    rc.frame = ngx_rtc_producer_frame;
+    rc.frame = ngx_rtc_producer_source_frame;
     rc.codec = ngx_rtc_producer_codec;
     rc.state = ngx_rtc_producer_state;
 
@@ -254,6 +283,31 @@ ngx_rtc_producer_stop(ngx_rtc_producer_t *p)
         ngx_rtc_rtsp_stop(p->rtsp);
         p->rtsp = NULL;
     }
+
+    if (p->vtc) {
+        ngx_rtc_transcode_destroy(p->vtc);
+        p->vtc = NULL;
+    }
+}
+
+
+/* a frame from the source: video through the transcoder if there is one */
+
+static void
+ngx_rtc_producer_source_frame(void *data, ngx_rtc_frame_t *f, u_char *au,
+    size_t len)
+{
+    ngx_rtc_producer_t *p = data;
+
+    if (p->vtc && f->track == NGX_RTC_TRACK_VIDEO) {
+
+        /* NGX_DECLINED and NGX_ERROR: it has logged or will say why */
+
+        (void) ngx_rtc_transcode_push(p->vtc, f, au, len);
+        return;
+    }
+
+    ngx_rtc_producer_frame(data, f, au, len);
 }
 
 
@@ -290,7 +344,7 @@ ngx_rtc_producer_codec(void *data, ngx_uint_t track, ngx_uint_t codec,
     ngx_rtc_producer_t *p = data;
 
     if (track == NGX_RTC_TRACK_VIDEO) {
-        p->sh->codec = codec;
+        p->sh->codec = ngx_rtc_producer_video(p, codec, channels);
         return;
     }
 
@@ -323,4 +377,116 @@ ngx_rtc_producer_state(void *data, ngx_uint_t state, ngx_str_t *reason)
     }
 
     ngx_rtc_shm_stream_error(p->sh, st, reason);
+}
+
+
+/*
+ * The source's video codec (after each DESCRIBE or open) and its
+ * NGX_RTC_VIDEO_* flags: the codec the ring gets.  Browsers decode neither
+ * H.265 nor B-frames over WebRTC; transcode=h264 re-encodes those.
+ */
+
+static ngx_uint_t
+ngx_rtc_producer_video(ngx_rtc_producer_t *p, ngx_uint_t codec,
+    ngx_uint_t flags)
+{
+    ngx_rtc_main_conf_t       *rmcf;
+    ngx_rtc_transcode_conf_t   tcf;
+
+    if (p->vtc) {
+        ngx_rtc_transcode_destroy(p->vtc);
+        p->vtc = NULL;
+    }
+
+    if (!(codec == NGX_RTC_CODEC_H265
+          || (codec == NGX_RTC_CODEC_H264 && (flags & NGX_RTC_VIDEO_BFRAMES))))
+    {
+        return codec;
+    }
+
+    if (!p->conf->transcode_h264) {
+
+        if (codec == NGX_RTC_CODEC_H264) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "rtc producer \"%V\": the video has B-frames, "
+                          "which WebRTC players do not decode well, "
+                          "use transcode=h264", &p->conf->name);
+        }
+
+        return codec;
+    }
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+
+    ngx_memzero(&tcf, sizeof(ngx_rtc_transcode_conf_t));
+
+    tcf.codec_in = codec;
+    tcf.codec_out = NGX_RTC_CODEC_H264;
+    tcf.clock = 90000;
+    tcf.track = NGX_RTC_TRACK_VIDEO;
+    tcf.pool = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle,
+                                   &rmcf->thread_pool);
+    tcf.log = ngx_cycle->log;
+    tcf.data = p;
+    tcf.frame = ngx_rtc_producer_transcoded;
+    tcf.error = ngx_rtc_producer_transcode_error;
+
+    p->vtc = tcf.pool ? ngx_rtc_transcode_create(&tcf) : NULL;
+
+    if (p->vtc == NULL) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "rtc producer \"%V\": cannot transcode %s to H.264%s",
+                      &p->conf->name,
+                      codec == NGX_RTC_CODEC_H265 ? "H.265" : "B-frames",
+                      tcf.pool ? "" : " (no thread pool)");
+        return codec;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "rtc producer \"%V\": %s transcoded to H.264",
+                  &p->conf->name,
+                  codec == NGX_RTC_CODEC_H265 ? "H.265" : "H.264 B-frames");
+
+    return NGX_RTC_CODEC_H264;
+}
+
+
+/* an H.264 access unit from the transcoder, on the event loop */
+
+static void
+ngx_rtc_producer_transcoded(void *data, ngx_rtc_frame_t *f, u_char *au,
+    size_t len)
+{
+    ngx_rtc_producer_t *p = data;
+
+    p->backoff = 0;
+
+    ngx_rtc_producer_frame(data, f, au, len);
+}
+
+
+/* the transcoder failed (it has logged why): the source starts again */
+
+static void
+ngx_rtc_producer_transcode_error(void *data, ngx_str_t *reason)
+{
+    ngx_rtc_producer_t *p = data;
+
+    ngx_rtc_transcode_destroy(p->vtc);
+    p->vtc = NULL;
+
+    p->backoff = p->backoff ? ngx_min(p->backoff * 2,
+                                      NGX_RTC_PRODUCER_BACKOFF_MAX)
+                            : NGX_RTC_PRODUCER_BACKOFF_MIN;
+
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                  "rtc producer \"%V\": restarting in %M ms",
+                  &p->conf->name, p->backoff);
+
+    ngx_rtc_producer_stop(p);
+
+    p->paused = 1;
+    p->resume = ngx_current_msec + p->backoff;
+
+    ngx_rtc_shm_stream_error(p->sh, NGX_RTC_STREAM_RETRYING, reason);
 }

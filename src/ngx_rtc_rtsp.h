@@ -48,7 +48,8 @@ typedef struct {
 
     /*
      * After DESCRIBE, for each track used: NGX_RTC_TRACK_VIDEO with
-     * NGX_RTC_CODEC_H264/H265 (or _NONE: not decodable), clock 90000;
+     * NGX_RTC_CODEC_H264/H265 (or _NONE: not decodable), clock 90000, and
+     * as "channels" the NGX_RTC_VIDEO_* flags (ffmpeg: sources only);
      * NGX_RTC_TRACK_AUDIO with the audio codec, its RTP clock and
      * channels, or NGX_RTC_CODEC_NONE when the stream has no audio (any
      * more).

@@ -94,6 +94,7 @@ struct ngx_rtc_transcode_s {
     /* the event loop's, apart: the two sides never share a word */
     ngx_uint_t                dead;           /* failed, seen by the loop */
     ngx_uint_t                destroyed;
+    ngx_uint_t                delivering;     /* in conf.frame() calls */
     ngx_uint_t                in_drop;        /* video waits for a key */
 };
 
@@ -300,7 +301,7 @@ ngx_rtc_transcode_push(ngx_rtc_transcode_t *tc, ngx_rtc_frame_t *f,
 void
 ngx_rtc_transcode_destroy(ngx_rtc_transcode_t *tc)
 {
-    if (tc->task.event.active) {
+    if (tc->task.event.active || tc->delivering) {
         tc->destroyed = 1;
         return;
     }
@@ -405,10 +406,21 @@ ngx_rtc_transcode_done(ngx_event_t *ev)
         return;
     }
 
-    for (i = 0; i < tc->out.n; i++) {
+    /* a frame() callback may destroy the transcoder (its owner stops) */
+
+    tc->delivering = 1;
+
+    for (i = 0; i < tc->out.n && !tc->destroyed; i++) {
         it = &tc->out.items[i];
         tc->conf.frame(tc->conf.data, &it->frame, tc->out.data + it->pos,
                        it->frame.len);
+    }
+
+    tc->delivering = 0;
+
+    if (tc->destroyed) {
+        ngx_rtc_transcode_free(tc);
+        return;
     }
 
     tc->out.n = 0;

@@ -8,7 +8,7 @@
  * 4-byte lengths that add up), as the ring and the packetizer trust it;
  * packets must fit the MTU.  The input format is in ngx_rtc_fuzz.h.
  *
- * fuzz-deps: src/ngx_rtc_h264.c
+ * fuzz-deps: src/ngx_rtc_h264.c src/ngx_rtc_nal.c
  */
 
 #include "ngx_rtc_fuzz.h"

@@ -8,7 +8,7 @@
  * then goes through the packetizer of the viewers' packets, whose packets
  * must fit the MTU.  The input format is in ngx_rtc_fuzz.h.
  *
- * fuzz-deps: src/ngx_rtc_h265.c
+ * fuzz-deps: src/ngx_rtc_h265.c src/ngx_rtc_nal.c
  */
 
 #include "ngx_rtc_fuzz.h"

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) nginx-rtc authors
  *
- * unit-deps: src/ngx_rtc_h264.c
+ * unit-deps: src/ngx_rtc_h264.c src/ngx_rtc_nal.c
  */
 
 #include <ngx_config.h>

@@ -13,7 +13,7 @@
  * an IDR_N_LP; AU 1 one TRAIL_R.
  */
 
-/* unit-deps: src/ngx_rtc_h265.c */
+/* unit-deps: src/ngx_rtc_h265.c src/ngx_rtc_nal.c */
 
 #include "ngx_rtc_unit.h"
 #include "ngx_rtc_h265.h"

@@ -9,7 +9,7 @@
  * after its header: the packetizer never looks inside a NAL unit.
  */
 
-/* unit-deps: src/ngx_rtc_h265.c */
+/* unit-deps: src/ngx_rtc_h265.c src/ngx_rtc_nal.c */
 
 #include "ngx_rtc_unit.h"
 #include "ngx_rtc_h265.h"

@@ -1,0 +1,183 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * transcode=h264 on RTSP sources: an H.265 camera over rtsp:// and one
+ * over rtsps://, each played by Chromium (which decodes no H.265) as
+ * H.264; the stream says H264 in /rtc/status.  (ffmpeg: sources:
+ * ffmpeg_source.test.js.)  An rtc_stream option that does not apply to
+ * the source is a configuration error naming the option and the source
+ * kind (nginx -t).  Needs t/lib/netns.sh.
+ */
+
+'use strict';
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { Nginx, waitFor, requireNetns, REPO } = require('./lib/nginx');
+const { Browser } = require('./lib/browser');
+const { RtspCamera, makeCert, streamOf, confFor } = require('./lib/rtsp');
+
+const PORT = 19393;
+const CAM_PORT = 19871;
+const TLS_PORT = 19872;
+const NGINX = process.env.TEST_NGINX_BINARY || '/usr/sbin/nginx';
+
+const CAM = { codec: 'h265', size: '320x240', fps: 10, gop: 10,
+              bitrate: 200 };
+
+
+/* nginx -t of a configuration with these rtc_stream lines */
+
+function configTest(lines) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-t-'));
+
+    try {
+        const ngx = new Nginx({ port: PORT });
+        ngx.dir = dir;
+
+        const conf = path.join(dir, 'nginx.conf');
+        fs.writeFileSync(conf, ngx.render(confFor(lines, { workers: 1 })));
+
+        return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
+                                 '-e', path.join(dir, 'error.log')],
+                         { encoding: 'utf8', timeout: 20000 });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+
+describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
+    let dir;
+    let cam;
+    let tls;
+    let ngx;
+    let browser;
+
+    before(async () => {
+        requireNetns();
+
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-tc-'));
+        const certs = makeCert(dir, 'cam');
+
+        [cam, tls] = await Promise.all([
+            new RtspCamera(Object.assign({ port: CAM_PORT }, CAM)).start(),
+            new RtspCamera(Object.assign({
+                port: TLS_PORT, tlsCert: certs.cert, tlsKey: certs.key,
+            }, CAM)).start(),
+        ]);
+
+        const conf = confFor([
+            `    rtc_stream hevc  ${cam.url} transcode=h264 always;`,
+            `    rtc_stream hevcs ${tls.url} transcode=h264 always;`,
+        ].join('\n')).replace('location /whep/',
+            `location /player/ { alias ${REPO}/examples/; }\n`
+            + '        location /whep/');
+
+        ngx = await new Nginx({ port: PORT, conf }).start();
+        browser = await Browser.launch();
+    });
+
+    after(async () => {
+        try {
+            if (browser) {
+                await browser.close();
+            }
+            if (ngx) {
+                await ngx.stop();
+            }
+        } finally {
+            for (const c of [cam, tls]) {
+                if (c) {
+                    await c.stop();
+                }
+            }
+            if (dir) {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+    });
+
+    test('Chromium decodes H.264 from H.265 cameras (rtsp, rtsps)',
+         async () => {
+        assert.match(tls.url, /^rtsps:\/\//);
+
+        for (const name of ['hevc', 'hevcs']) {
+            await waitFor(async () => {
+                const s = streamOf(await ngx.status(), name);
+                return s.state === 'playing' && s.keyframes_in > 0 && s;
+            }, 20000, `${name} playing`);
+        }
+
+        const pages = await Promise.all(['hevc', 'hevcs'].map((name) =>
+            browser.open(ngx.url('/player/whep-player.html'
+                                 + `?src=/whep/${name}`))));
+
+        for (const page of pages) {
+            const st = await browser.waitPlaying(page, 20000);
+            assert.equal(st.codec, 'video/H264');
+            assert.equal(st.width, 320);
+
+            await waitFor(async () =>
+                (await browser.stats(page)).framesDecoded
+                >= st.framesDecoded + 10,
+                10000, '10 more decoded frames');
+        }
+
+        const status = await ngx.status();
+
+        for (const name of ['hevc', 'hevcs']) {
+            const s = streamOf(status, name);
+            assert.equal(s.codec, 'H264', `${name} as H.264`);
+            assert.equal(s.last_error, '');
+        }
+
+        assert.match(ngx.logText(),
+                     /rtc producer "hevcs": H\.265 transcoded to H\.264/);
+
+        for (const page of pages) {
+            await page.close({ runBeforeUnload: true });
+        }
+    });
+
+    test('nginx -t: an option that does not apply is an error', () => {
+        const cases = [
+            [`    rtc_stream c ${cam.url} loop;`, '"loop"',
+             'rtsp:// and rtsps://'],
+            [`    rtc_stream c ${tls.url} always loop;`, '"loop"',
+             'rtsp:// and rtsps://'],
+            ['    rtc_stream c ffmpeg:/tmp/x.mp4 transport=udp;',
+             '"transport=udp"', 'ffmpeg:'],
+            ['    rtc_stream c ffmpeg:/tmp/x.mp4 transport=tcp;',
+             '"transport=tcp"', 'ffmpeg:'],
+        ];
+
+        for (const [line, opt, kind] of cases) {
+            const r = configTest(line);
+            assert.notEqual(r.status, 0, `nginx -t accepted: ${line}`);
+            assert.ok(r.stderr.includes(`[emerg] rtc_stream "c": ${opt} `
+                                        + `does not apply to ${kind} `
+                                        + 'sources'),
+                      `${line}: ${r.stderr}`);
+        }
+
+        /* and what applies passes */
+
+        const ok = configTest([
+            `    rtc_stream a ${cam.url} transport=udp transcode=h264;`,
+            '    rtc_stream b ffmpeg:/tmp/x.mp4 loop transcode=h264;',
+        ].join('\n'));
+        assert.equal(ok.status, 0, ok.stderr);
+    });
+
+    test('error.log is clean', () => {
+        ngx.checkLog();
+    });
+});
