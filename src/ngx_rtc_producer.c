@@ -189,7 +189,7 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
             p->fenced = 0;
             p->busy = p->lease.busy;
 
-            if (p->lease.fenced) {
+            if (p->lease.fenced && p->lease.fenced != ngx_pid) {
                 ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                               "rtc producer: took stream \"%V\" over from "
                               "pid %P (epoch %uL->%uL)", &p->conf->name,

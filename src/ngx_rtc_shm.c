@@ -420,7 +420,7 @@ ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always, ngx_msec_t idle,
         lease->epoch = 0;
         rc = NGX_ABORT;
 
-    } else if (st->owner == ngx_pid) {
+    } else if (lease->epoch) {
         if (!always && st->viewers == 0
             && (ngx_msec_int_t) (ngx_current_msec - st->idle_since)
                >= (ngx_msec_int_t) idle)
@@ -434,7 +434,10 @@ ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always, ngx_msec_t idle,
             rc = NGX_OK;
         }
 
-    } else if ((always || st->viewers) && (st->owner == 0 || expired)) {
+    } else if ((always || st->viewers)
+               && (st->owner == 0 || expired || st->owner == ngx_pid))
+    {
+        /* our pid without our lease: a reused pid, never a live owner */
 
         if (st->owner) {
             st->takeovers++;
@@ -449,7 +452,7 @@ ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always, ngx_msec_t idle,
         lease->epoch = st->epoch;
         rc = NGX_OK;
 
-    } else if (st->owner && expired) {
+    } else if (st->owner && (expired || st->owner == ngx_pid)) {
 
         /*
          * The producer of a stream nobody wants died (or stalls): nobody
