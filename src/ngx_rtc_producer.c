@@ -188,6 +188,7 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
 
             p->fenced = 0;
             p->busy = p->lease.busy;
+            p->gop_bytes = 0;
 
             if (p->lease.fenced && p->lease.fenced != ngx_pid) {
                 ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
