@@ -607,7 +607,7 @@ ngx_rtc_bench_setup(ngx_rtc_bench_t *b, size_t frame_size,
         au[len - 1] = (u_char) i;
         ts += 3600;
 
-        if (ngx_rtc_ring_write(b->ring, &f, au, len) != NGX_OK) {
+        if (ngx_rtc_ring_write(b->ring, 0, &f, au, len) != NGX_OK) {
             fprintf(stderr, "ring write failed\n");
             return NGX_ERROR;
         }

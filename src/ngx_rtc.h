@@ -17,7 +17,6 @@
 #define NGX_RTC_NAME_LEN         64
 #define NGX_RTC_ERROR_LEN        160
 #define NGX_RTC_ID_LEN           16          /* session id bytes */
-#define NGX_RTC_MAX_FRAME        (2 * 1024 * 1024)
 #define NGX_RTC_MTU              1200
 
 #define NGX_RTC_HTTP_NOT_ACCEPTABLE  406

@@ -1120,7 +1120,12 @@ ngx_rtc_ffmpeg_packet(ngx_rtc_ffmpeg_t *ff, ngx_rtc_ffmpeg_batch_t *b,
         return NGX_DECLINED;
     }
 
-    if (pkt->size <= 0 || pkt->size > NGX_RTC_MAX_FRAME) {
+    /*
+     * Frames over the ring's limit go on to the producer, whose ring
+     * refuses them with a warning; only absurd sizes stop here.
+     */
+
+    if (pkt->size <= 0 || pkt->size > 8 * NGX_RTC_MAX_FRAME) {
         return NGX_DECLINED;
     }
 

@@ -20,6 +20,9 @@
 
 #define NGX_RTC_FRAME_KEY        0x01
 
+/* a reader's frame buffer: no ring takes a larger frame */
+#define NGX_RTC_MAX_FRAME        (2 * 1024 * 1024)
+
 #define NGX_RTC_TRACK_VIDEO      0
 #define NGX_RTC_TRACK_AUDIO      1
 

@@ -32,6 +32,9 @@
 #define NGX_RTC_PRODUCER_BACKOFF_MIN  1000
 #define NGX_RTC_PRODUCER_BACKOFF_MAX  30000
 
+/* at most one log line per stream and kind of trouble in this time */
+#define NGX_RTC_PRODUCER_LOG   10000
+
 
 typedef struct {
     ngx_rtc_stream_conf_t    *conf;
@@ -43,6 +46,17 @@ typedef struct {
     ngx_msec_t                backoff;    /* after a transcoder failed */
     ngx_msec_t                resume;     /* no start before this */
     ngx_uint_t                paused;
+
+    ngx_rtc_lease_t           lease;     /* epoch: the one we write under */
+    unsigned                  fenced:1;  /* the ring refused: stop */
+    unsigned                  busy:1;    /* a fenced writer is in a write */
+    unsigned                  gop_warned:1;
+
+    ngx_msec_t                big_logged;
+    ngx_uint_t                big_dropped;
+    size_t                    big_max;
+    ngx_msec_t                busy_logged;
+    size_t                    gop_bytes; /* since the last keyframe */
 } ngx_rtc_producer_t;
 
 
@@ -70,6 +84,11 @@ static void ngx_rtc_producer_codec(void *data, ngx_uint_t track,
     ngx_uint_t codec, ngx_uint_t clock, ngx_uint_t channels);
 static void ngx_rtc_producer_state(void *data, ngx_uint_t state,
     ngx_str_t *reason);
+static void ngx_rtc_producer_lost(ngx_rtc_producer_t *p, uint64_t epoch);
+static void ngx_rtc_producer_busy(ngx_rtc_producer_t *p);
+static void ngx_rtc_producer_too_big(ngx_rtc_producer_t *p, size_t len);
+static void ngx_rtc_producer_gop(ngx_rtc_producer_t *p, ngx_rtc_frame_t *f,
+    size_t len);
 
 
 /* the worker's producers: a per-process singleton */
@@ -131,7 +150,7 @@ ngx_rtc_producer_exit_process(ngx_cycle_t *cycle)
 
         if (p->rtsp || p->ffmpeg) {
             ngx_rtc_producer_stop(p);
-            ngx_rtc_shm_release(p->conf->index);
+            ngx_rtc_shm_release(p->conf->index, &p->lease);
         }
     }
 }
@@ -153,6 +172,7 @@ ngx_rtc_producer_kick(void)
 static void
 ngx_rtc_producer_tick(ngx_event_t *ev)
 {
+    uint64_t             epoch;
     ngx_int_t            rc;
     ngx_uint_t           i;
     ngx_rtc_producer_t  *p;
@@ -169,7 +189,40 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
     for (i = 0; i < ngx_rtc_producers.nproducers; i++) {
         p = &ngx_rtc_producers.producers[i];
 
-        rc = ngx_rtc_shm_claim(p->conf->index, p->conf->always, p->conf->idle);
+        epoch = p->lease.epoch;
+
+        rc = ngx_rtc_shm_claim(p->conf->index, p->conf->always, p->conf->idle,
+                               &p->lease);
+
+        if (rc == NGX_ABORT) {
+            ngx_rtc_producer_lost(p, epoch);
+            continue;
+        }
+
+        if (rc == NGX_OK && p->lease.epoch != epoch) {
+
+            /* a new lease: never write under an older one's source */
+
+            if (p->rtsp || p->ffmpeg) {
+                ngx_rtc_producer_stop(p);
+            }
+
+            p->fenced = 0;
+            p->busy = p->lease.busy;
+            p->gop_bytes = 0;
+
+            if (p->lease.fenced && p->lease.fenced != ngx_pid) {
+                ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                              "rtc producer: took stream \"%V\" over from "
+                              "pid %P (epoch %uL->%uL)", &p->conf->name,
+                              p->lease.fenced, p->lease.current - 1,
+                              p->lease.current);
+            }
+        }
+
+        if (p->busy) {
+            ngx_rtc_producer_busy(p);
+        }
 
         if (p->paused
             && (rc != NGX_OK
@@ -238,7 +291,7 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
         }
 
         if (p->ffmpeg == NULL) {
-            ngx_rtc_shm_release(p->conf->index);
+            ngx_rtc_shm_release(p->conf->index, &p->lease);
         }
 
         return;
@@ -263,7 +316,7 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
     p->rtsp = ngx_rtc_rtsp_start(&rc);
 
     if (p->rtsp == NULL) {
-        ngx_rtc_shm_release(p->conf->index);
+        ngx_rtc_shm_release(p->conf->index, &p->lease);
     }
 }
 
@@ -317,12 +370,40 @@ ngx_rtc_producer_frame(void *data, ngx_rtc_frame_t *f, u_char *au,
 {
     ngx_rtc_producer_t *p = data;
 
-    if (ngx_rtc_ring_write(p->ring, f, au, len) != NGX_OK) {
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "rtc producer \"%V\" dropped a %uz-byte frame: "
-                      "buffer too small", &p->conf->name, len);
+    ngx_int_t  rc;
+
+    if (p->fenced) {
         return;
     }
+
+    rc = ngx_rtc_ring_write(p->ring, p->lease.epoch, f, au, len);
+
+    switch (rc) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_ABORT:
+
+        /*
+         * Another worker took the stream over while this one stalled.
+         * The source is stopped from the timer, not from its own callback.
+         */
+
+        p->fenced = 1;
+        ngx_rtc_producer_kick();
+        return;
+
+    case NGX_BUSY:
+        p->busy = 1;
+        return;
+
+    default: /* NGX_DECLINED */
+        ngx_rtc_producer_too_big(p, len);
+        return;
+    }
+
+    ngx_rtc_producer_gop(p, f, len);
 
     /* single writer: only the owner updates these counters */
 
@@ -337,11 +418,149 @@ ngx_rtc_producer_frame(void *data, ngx_rtc_frame_t *f, u_char *au,
 }
 
 
+/*
+ * This worker held the stream under "epoch" and lost it (it stalled
+ * longer than the lease, another worker took over): stop the source, which
+ * closes the camera connection, and leave the stream to its new owner.
+ */
+
+static void
+ngx_rtc_producer_lost(ngx_rtc_producer_t *p, uint64_t epoch)
+{
+    if (p->lease.owner) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "rtc producer: lost stream \"%V\" to pid %P "
+                      "(epoch %uL->%uL), stopping", &p->conf->name,
+                      p->lease.owner, epoch, p->lease.current);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "rtc producer: lost stream \"%V\": lease expired "
+                      "(epoch %uL->%uL), stopping", &p->conf->name,
+                      epoch, p->lease.current);
+    }
+
+    if (p->rtsp || p->ffmpeg) {
+        ngx_rtc_producer_stop(p);
+    }
+
+    p->fenced = 0;
+    p->busy = 0;
+}
+
+
+/*
+ * The previous owner was fenced inside a ring write: the ring takes no
+ * frame until that write ends.  If its worker is gone, end it here.
+ */
+
+static void
+ngx_rtc_producer_busy(ngx_rtc_producer_t *p)
+{
+    ngx_pid_t  pid;
+
+    if (!ngx_rtc_ring_writing(p->ring)) {
+        p->busy = 0;
+        return;
+    }
+
+    pid = p->lease.writing;
+
+    if (pid == 0 || pid == ngx_pid
+        || (kill(pid, 0) == -1 && ngx_errno == NGX_ESRCH))
+    {
+        if (ngx_rtc_ring_recover(p->ring, p->lease.epoch)) {
+            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                          "rtc producer \"%V\": ended the write left by "
+                          "exited pid %P", &p->conf->name, pid);
+        }
+
+        p->busy = 0;
+        return;
+    }
+
+    if (ngx_current_msec - p->busy_logged >= NGX_RTC_PRODUCER_LOG
+        || p->busy_logged == 0)
+    {
+        p->busy_logged = ngx_current_msec ? ngx_current_msec : 1;
+
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "rtc producer \"%V\": pid %P stalls inside a write "
+                      "to the stream, waiting for it", &p->conf->name, pid);
+    }
+}
+
+
+static void
+ngx_rtc_producer_too_big(ngx_rtc_producer_t *p, size_t len)
+{
+    p->big_dropped++;
+    p->big_max = ngx_max(p->big_max, len);
+
+    if (ngx_current_msec - p->big_logged < NGX_RTC_PRODUCER_LOG
+        && p->big_logged)
+    {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "rtc producer \"%V\" dropped %ui frame(s) of up to %uz "
+                  "bytes: over the limit of %uz bytes (a quarter of "
+                  "buffer=%uz, at most %uz)", &p->conf->name, p->big_dropped,
+                  p->big_max, ngx_rtc_ring_max_frame(p->ring),
+                  ngx_rtc_ring_size(p->ring), (size_t) NGX_RTC_MAX_FRAME);
+
+    p->big_logged = ngx_current_msec ? ngx_current_msec : 1;
+    p->big_dropped = 0;
+    p->big_max = 0;
+}
+
+
+/*
+ * An instant start needs the newest keyframe and all after it in the ring:
+ * warn once when a GOP takes more than half the buffer.
+ */
+
+static void
+ngx_rtc_producer_gop(ngx_rtc_producer_t *p, ngx_rtc_frame_t *f, size_t len)
+{
+    size_t  size;
+
+    if (f->track != NGX_RTC_TRACK_VIDEO) {
+        p->gop_bytes += len;
+        return;
+    }
+
+    if (!(f->flags & NGX_RTC_FRAME_KEY)) {
+        p->gop_bytes += len;
+        return;
+    }
+
+    size = ngx_rtc_ring_size(p->ring);
+
+    if (p->sh->keyframes_in && !p->gop_warned && p->gop_bytes > size / 2) {
+        p->gop_warned = 1;
+
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "rtc producer \"%V\": a GOP takes %uz bytes, "
+                      "buffer=%uz holds less than two: viewers may wait "
+                      "for a keyframe, raise buffer=", &p->conf->name,
+                      p->gop_bytes, size);
+    }
+
+    p->gop_bytes = len;
+}
+
+
 static void
 ngx_rtc_producer_codec(void *data, ngx_uint_t track, ngx_uint_t codec,
     ngx_uint_t clock, ngx_uint_t channels)
 {
     ngx_rtc_producer_t *p = data;
+
+    if (p->fenced || p->sh->epoch != p->lease.epoch) {
+        return;
+    }
 
     if (track == NGX_RTC_TRACK_VIDEO) {
         p->sh->codec = ngx_rtc_producer_video(p, codec, channels);

@@ -31,6 +31,19 @@
  *
  * Positions, seqs and gens are ngx_atomic_uint_t (64 bits on 64-bit
  * platforms) and are compared by unsigned differences where they can wrap.
+ *
+ * Fencing.  "writer" holds the epoch of the one writer allowed (the stream's
+ * lease epoch, set by ngx_rtc_ring_fence() at every change of owner) and,
+ * in its low bit, "a write is in progress".  A write starts with a
+ * compare-and-set from "epoch, idle" to "epoch, writing", so a writer whose
+ * epoch is stale touches nothing; a fence keeps the low bit, so a writer
+ * that was stopped inside a write (SIGSTOP, a VM pause) finishes or aborts
+ * it alone: until it clears the bit, the new writer gets NGX_BUSY and
+ * writes nothing.  Writers thus never interleave, whatever their stalls.
+ * Before publishing, the writer checks its epoch again: a fenced write
+ * leaves its slot odd (unreadable) and the head where it was.  A writer
+ * that died inside a write leaves the bit set: ngx_rtc_ring_recover()
+ * clears it once its death is certain.
  */
 
 #define NGX_RTC_RING_ALIGN  8
@@ -42,6 +55,9 @@ struct ngx_rtc_ring_sh_s {
     size_t                    data_size;
     size_t                    data_off;
     ngx_uint_t                nslots;
+
+    /* the fence: epoch << 1 | writing */
+    ngx_atomic_t              writer;
 
     /* written by the writer only; kept here for the next writer */
     ngx_atomic_t              head;      /* newest complete frame */
@@ -77,6 +93,7 @@ typedef struct {
 static size_t ngx_rtc_ring_data_off(ngx_uint_t nslots);
 static ngx_int_t ngx_rtc_ring_copy(ngx_rtc_ring_sh_t *r,
     ngx_atomic_uint_t seq, ngx_rtc_frame_t *f, u_char *buf, size_t size);
+static void ngx_rtc_ring_leave(ngx_rtc_ring_sh_t *r);
 
 
 size_t
@@ -117,28 +134,99 @@ ngx_rtc_ring_init(ngx_rtc_ring_sh_t *r, size_t data_size, ngx_uint_t nslots)
 }
 
 
+/*
+ * The one frame-size rule, for the writer and every reader: a quarter of
+ * the arena at most, so that a few frames (a keyframe among them) stay
+ * readable and a frame always fits after a skip, and never more than a
+ * reader's buffer (NGX_RTC_MAX_FRAME).
+ */
+
 size_t
-ngx_rtc_ring_max_frame(ngx_rtc_ring_sh_t *r)
+ngx_rtc_ring_max_frame_size(size_t data_size)
 {
-    return ngx_min(r->data_size / 4, NGX_MAX_UINT32_VALUE);
+    return ngx_min(data_size / 4, NGX_RTC_MAX_FRAME);
 }
 
 
+size_t
+ngx_rtc_ring_max_frame(ngx_rtc_ring_sh_t *r)
+{
+    return ngx_rtc_ring_max_frame_size(r->data_size);
+}
+
+
+size_t
+ngx_rtc_ring_size(ngx_rtc_ring_sh_t *r)
+{
+    return r->data_size;
+}
+
+
+/*
+ * Make "epoch" the only one allowed to write; called under the zone lock
+ * at every change of the stream's owner.  Returns 1 if a write of an
+ * older epoch is still in progress (its writer is stalled or dead).
+ */
+
+ngx_uint_t
+ngx_rtc_ring_fence(ngx_rtc_ring_sh_t *r, ngx_atomic_uint_t epoch)
+{
+    ngx_atomic_uint_t  w;
+
+    for ( ;; ) {
+        w = r->writer;
+
+        if (ngx_atomic_cmp_set(&r->writer, w, (epoch << 1) | (w & 1))) {
+            return w & 1;
+        }
+    }
+}
+
+
+/* the writer of the write in progress is known to be dead: let epoch go on */
+
+ngx_uint_t
+ngx_rtc_ring_recover(ngx_rtc_ring_sh_t *r, ngx_atomic_uint_t epoch)
+{
+    return ngx_atomic_cmp_set(&r->writer, (epoch << 1) | 1, epoch << 1);
+}
+
+
+ngx_atomic_uint_t
+ngx_rtc_ring_epoch(ngx_rtc_ring_sh_t *r)
+{
+    return r->writer >> 1;
+}
+
+
+ngx_uint_t
+ngx_rtc_ring_writing(ngx_rtc_ring_sh_t *r)
+{
+    return r->writer & 1;
+}
+
+
+/*
+ * NGX_OK; NGX_DECLINED: over ngx_rtc_ring_max_frame(); NGX_ABORT: epoch is
+ * not the ring's (fenced), nothing was written; NGX_BUSY: the write of a
+ * fenced writer is still in progress, nothing was written.
+ */
+
 ngx_int_t
-ngx_rtc_ring_write(ngx_rtc_ring_sh_t *r, ngx_rtc_frame_t *f, u_char *data,
-    size_t len)
+ngx_rtc_ring_write(ngx_rtc_ring_sh_t *r, ngx_atomic_uint_t epoch,
+    ngx_rtc_frame_t *f, u_char *data, size_t len)
 {
     size_t                   off;
-    ngx_atomic_uint_t        seq, tail, pos, end;
+    ngx_atomic_uint_t        seq, tail, pos, end, w;
     ngx_rtc_ring_slot_sh_t  *slots, *s, *t;
-
-    /*
-     * A quarter of the arena at most, so that a few frames (a keyframe
-     * among them) stay readable, and a frame always fits after a skip.
-     */
 
     if (len > ngx_rtc_ring_max_frame(r)) {
         return NGX_DECLINED;
+    }
+
+    if (!ngx_atomic_cmp_set(&r->writer, epoch << 1, (epoch << 1) | 1)) {
+        w = r->writer;
+        return ((w >> 1) != epoch) ? NGX_ABORT : NGX_BUSY;
     }
 
     slots = ngx_rtc_ring_slots(r);
@@ -204,6 +292,18 @@ ngx_rtc_ring_write(ngx_rtc_ring_sh_t *r, ngx_rtc_frame_t *f, u_char *data,
 
     ngx_memory_barrier();
 
+    /*
+     * Fenced while writing: publish nothing.  The slot stays odd (the seq
+     * is rewritten by the next writer, which goes on from head), and the
+     * new writer has waited for this one (NGX_BUSY) until the bit clears.
+     */
+
+    if (r->writer != ((epoch << 1) | 1)) {
+        s->gen += 2;
+        ngx_rtc_ring_leave(r);
+        return NGX_ABORT;
+    }
+
     s->gen++;
 
     /*
@@ -222,7 +322,33 @@ ngx_rtc_ring_write(ngx_rtc_ring_sh_t *r, ngx_rtc_frame_t *f, u_char *data,
     f->seq = seq;
     f->len = (uint32_t) len;
 
+    /*
+     * A fence between the check and here let this complete frame through;
+     * the next write is refused.
+     */
+
+    ngx_rtc_ring_leave(r);
+
     return NGX_OK;
+}
+
+
+static void
+ngx_rtc_ring_leave(ngx_rtc_ring_sh_t *r)
+{
+    ngx_atomic_uint_t  w;
+
+    ngx_memory_barrier();
+
+    /* only the writer in progress clears the bit; a fence may change epoch */
+
+    for ( ;; ) {
+        w = r->writer;
+
+        if (ngx_atomic_cmp_set(&r->writer, w, w & ~(ngx_atomic_uint_t) 1)) {
+            return;
+        }
+    }
 }
 
 
@@ -336,6 +462,29 @@ uint64_t
 ngx_rtc_ring_last_key(ngx_rtc_ring_sh_t *r)
 {
     return r->last_key;
+}
+
+
+/*
+ * Where a reader refused "seq" (NGX_DECLINED: overwritten) goes on: at the
+ * newest keyframe if it is newer, else at the newest frame, re-read now.
+ * Always after seq, so a reader lapped again and again still advances.
+ */
+
+uint64_t
+ngx_rtc_ring_resume(ngx_rtc_ring_sh_t *r, uint64_t seq)
+{
+    uint64_t  key, head;
+
+    key = r->last_key;
+
+    if (key > seq) {
+        return key;
+    }
+
+    head = r->head;
+
+    return (head > seq) ? head : seq + 1;
 }
 
 

@@ -20,8 +20,12 @@
  *
  * Readers never block the writer.  A reader asks for a frame by sequence
  * number and gets a verified copy, or learns that the frame is not written
- * yet (NGX_AGAIN) or already overwritten (NGX_DECLINED: jump to
- * ngx_rtc_ring_last_key(), or to ngx_rtc_ring_head() + 1 if that is 0).
+ * yet (NGX_AGAIN) or already overwritten (NGX_DECLINED: go on at
+ * ngx_rtc_ring_resume()).
+ *
+ * Only the writer holding the ring's epoch writes (see ngx_rtc_ring_fence()):
+ * each write names the epoch it is made under and is refused when the
+ * epoch moved on.
  */
 
 typedef struct ngx_rtc_ring_sh_s  ngx_rtc_ring_sh_t;
@@ -30,16 +34,25 @@ typedef struct ngx_rtc_ring_sh_s  ngx_rtc_ring_sh_t;
 size_t ngx_rtc_ring_bytes(size_t data_size, ngx_uint_t nslots);
 void ngx_rtc_ring_init(ngx_rtc_ring_sh_t *r, size_t data_size,
     ngx_uint_t nslots);
+size_t ngx_rtc_ring_max_frame_size(size_t data_size);
 size_t ngx_rtc_ring_max_frame(ngx_rtc_ring_sh_t *r);
+size_t ngx_rtc_ring_size(ngx_rtc_ring_sh_t *r);
 
-ngx_int_t ngx_rtc_ring_write(ngx_rtc_ring_sh_t *r, ngx_rtc_frame_t *f,
-    u_char *data, size_t len);
+ngx_uint_t ngx_rtc_ring_fence(ngx_rtc_ring_sh_t *r, ngx_atomic_uint_t epoch);
+ngx_uint_t ngx_rtc_ring_recover(ngx_rtc_ring_sh_t *r,
+    ngx_atomic_uint_t epoch);
+ngx_atomic_uint_t ngx_rtc_ring_epoch(ngx_rtc_ring_sh_t *r);
+ngx_uint_t ngx_rtc_ring_writing(ngx_rtc_ring_sh_t *r);
+
+ngx_int_t ngx_rtc_ring_write(ngx_rtc_ring_sh_t *r, ngx_atomic_uint_t epoch,
+    ngx_rtc_frame_t *f, u_char *data, size_t len);
 ngx_int_t ngx_rtc_ring_read(ngx_rtc_ring_sh_t *r, uint64_t seq,
     ngx_rtc_frame_t *f, u_char *buf, size_t size);
 
 uint64_t ngx_rtc_ring_head(ngx_rtc_ring_sh_t *r);
 uint64_t ngx_rtc_ring_last_key(ngx_rtc_ring_sh_t *r);
 uint64_t ngx_rtc_ring_oldest(ngx_rtc_ring_sh_t *r);
+uint64_t ngx_rtc_ring_resume(ngx_rtc_ring_sh_t *r, uint64_t seq);
 
 
 #endif /* _NGX_RTC_RING_H_INCLUDED_ */

@@ -30,7 +30,7 @@
 
 
 #define NGX_RTC_RTSP_UBUF_SIZE        65536
-#define NGX_RTC_RTSP_AU_SIZE          (2 * 1024 * 1024)
+#define NGX_RTC_RTSP_AU_SIZE          NGX_RTC_MAX_FRAME
 #define NGX_RTC_RTSP_BACKOFF_MIN      500
 #define NGX_RTC_RTSP_SESSION_MAX      256
 #define NGX_RTC_RTSP_REASON_MAX       256

@@ -19,6 +19,8 @@
 static ngx_int_t ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 static ngx_int_t ngx_rtc_shm_init_stream(ngx_slab_pool_t *shpool,
     ngx_rtc_shctx_t *ctx, ngx_rtc_stream_conf_t *scf);
+static void ngx_rtc_shm_lease_end(ngx_rtc_stream_sh_t *st);
+static ngx_uint_t ngx_rtc_shm_fence(ngx_rtc_stream_sh_t *st);
 
 
 ngx_int_t
@@ -405,33 +407,48 @@ ngx_rtc_shm_session_state(u_char *id, ngx_uint_t state)
  * Producer election: a stream that is wanted (always, or viewers in any
  * worker) gets a producer; the first worker to find it without a live
  * owner takes it.  The owner renews its heartbeat; a lease older than
- * NGX_RTC_LEASE means its worker died, and another one takes over.
+ * NGX_RTC_LEASE means its worker died (or stalled), and another one takes
+ * over.  Every change of owner bumps the stream's epoch and fences the
+ * ring with it, so a stalled owner that wakes up can write nothing more.
  *
- * Returns NGX_OK: this worker produces (renewed or newly claimed);
- * NGX_DONE: this worker produced and must stop (idle); NGX_DECLINED:
- * nothing to do here.
+ * Returns NGX_OK: this worker produces under lease->epoch (renewed, or
+ * newly claimed: the epoch changed); NGX_DONE: this worker produced and
+ * must stop (idle); NGX_ABORT: this worker held lease->epoch and lost it
+ * while it stalled: it must stop, and does not claim again in this call;
+ * NGX_DECLINED: nothing to do here.
  */
 
 ngx_int_t
-ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always, ngx_msec_t idle)
+ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always, ngx_msec_t idle,
+    ngx_rtc_lease_t *lease)
 {
     ngx_int_t             rc;
+    ngx_uint_t            expired;
     ngx_slab_pool_t      *shpool;
     ngx_rtc_stream_sh_t  *st;
 
     shpool = ngx_rtc_shm_pool();
     st = &ngx_rtc_shm_ctx()->streams[stream];
     rc = NGX_DECLINED;
+    lease->busy = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    if (st->owner == ngx_pid) {
+    expired = !ngx_rtc_shm_lease_live(st);
+
+    if (lease->epoch
+        && (st->owner != ngx_pid || st->epoch != lease->epoch))
+    {
+        lease->epoch = 0;
+        rc = NGX_ABORT;
+
+    } else if (lease->epoch) {
         if (!always && st->viewers == 0
             && (ngx_msec_int_t) (ngx_current_msec - st->idle_since)
                >= (ngx_msec_int_t) idle)
         {
-            st->owner = 0;
-            st->state = NGX_RTC_STREAM_IDLE;
+            ngx_rtc_shm_lease_end(st);
+            lease->epoch = 0;
             rc = NGX_DONE;
 
         } else {
@@ -442,15 +459,37 @@ ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always, ngx_msec_t idle)
     } else if ((always || st->viewers
                 || (st->demand
                     && (ngx_msec_int_t) (st->demand - ngx_current_msec) > 0))
-               && (st->owner == 0
-                   || (ngx_msec_int_t) (ngx_current_msec - st->heartbeat)
-                      > NGX_RTC_LEASE))
+               && (st->owner == 0 || expired || st->owner == ngx_pid))
     {
+        /* our pid without our lease: a reused pid, never a live owner */
+
+        if (st->owner) {
+            st->takeovers++;
+        }
+
+        st->fenced = st->owner;
         st->owner = ngx_pid;
         st->heartbeat = ngx_current_msec;
         st->state = NGX_RTC_STREAM_CONNECTING;
+
+        lease->busy = ngx_rtc_shm_fence(st);
+        lease->epoch = st->epoch;
         rc = NGX_OK;
+
+    } else if (st->owner && (expired || st->owner == ngx_pid)) {
+
+        /*
+         * The producer of a stream nobody wants died (or stalls): nobody
+         * takes it over, so clear its lease here for the status to be true.
+         */
+
+        ngx_rtc_shm_lease_end(st);
     }
+
+    lease->current = st->epoch;
+    lease->owner = st->owner;
+    lease->fenced = st->fenced;
+    lease->writing = st->writing;
 
     ngx_shmtx_unlock(&shpool->mutex);
 
@@ -459,7 +498,7 @@ ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always, ngx_msec_t idle)
 
 
 void
-ngx_rtc_shm_release(ngx_uint_t stream)
+ngx_rtc_shm_release(ngx_uint_t stream, ngx_rtc_lease_t *lease)
 {
     ngx_slab_pool_t      *shpool;
     ngx_rtc_stream_sh_t  *st;
@@ -469,12 +508,62 @@ ngx_rtc_shm_release(ngx_uint_t stream)
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    if (st->owner == ngx_pid) {
-        st->owner = 0;
-        st->state = NGX_RTC_STREAM_IDLE;
+    if (st->owner == ngx_pid && st->epoch == lease->epoch) {
+        ngx_rtc_shm_lease_end(st);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    lease->epoch = 0;
+}
+
+
+/* under the lock: the stream has no producer from now on */
+
+static void
+ngx_rtc_shm_lease_end(ngx_rtc_stream_sh_t *st)
+{
+    st->fenced = st->owner;
+    st->owner = 0;
+    st->state = NGX_RTC_STREAM_IDLE;
+
+    (void) ngx_rtc_shm_fence(st);
+}
+
+
+/*
+ * Under the lock: a new epoch for the stream and its ring.  A write left
+ * in progress belongs to the owner fenced when it was first seen.
+ */
+
+static ngx_uint_t
+ngx_rtc_shm_fence(ngx_rtc_stream_sh_t *st)
+{
+    ngx_uint_t  busy;
+
+    st->epoch++;
+
+    busy = ngx_rtc_ring_fence(ngx_rtc_shm_ring(st), st->epoch);
+
+    if (!busy) {
+        st->writing = 0;
+
+    } else if (st->writing == 0) {
+        st->writing = st->fenced;
+    }
+
+    return busy;
+}
+
+
+/* an owner whose heartbeat is older than the lease is no owner */
+
+ngx_uint_t
+ngx_rtc_shm_lease_live(ngx_rtc_stream_sh_t *st)
+{
+    return st->owner != 0
+           && (ngx_msec_int_t) (ngx_current_msec - st->heartbeat)
+              <= NGX_RTC_LEASE;
 }
 
 
@@ -608,6 +697,13 @@ ngx_rtc_shm_stream_error(ngx_rtc_stream_sh_t *st, ngx_uint_t state,
     len = error ? ngx_min(error->len, NGX_RTC_ERROR_LEN) : 0;
 
     ngx_shmtx_lock(&shpool->mutex);
+
+    /* a producer that lost the stream must not speak for the new one */
+
+    if (st->owner != ngx_pid) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return;
+    }
 
     st->state = state;
 

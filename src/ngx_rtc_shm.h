@@ -106,7 +106,29 @@ struct ngx_rtc_stream_sh_s {
     ngx_msec_t                demand;         /* wanted until, if nonzero */
     uint64_t                  snapshots;      /* JPEGs encoded */
     ngx_rtc_snap_sh_t         snaps[NGX_RTC_SNAP_SLOTS];
+
+    /*
+     * The lease's fencing token: bumped under the lock at every change of
+     * owner (claim, takeover, release, expiry) and copied into the ring's
+     * fence; a producer writes the ring only under the epoch it claimed.
+     */
+    uint64_t                  epoch;
+    ngx_pid_t                 fenced;         /* owner the last bump fenced */
+    ngx_pid_t                 writing;        /* a fenced write's owner */
+    ngx_uint_t                takeovers;      /* from an expired lease */
 };
+
+
+/* a producer's view of its lease, see ngx_rtc_shm_claim() */
+
+typedef struct {
+    uint64_t                  epoch;          /* in: held, 0: none; out */
+    uint64_t                  current;        /* out: the stream's epoch */
+    ngx_pid_t                 owner;          /* out: owner now */
+    ngx_pid_t                 fenced;         /* out: the owner taken from */
+    ngx_pid_t                 writing;        /* out: whose write is left */
+    ngx_uint_t                busy;           /* out: a write is left */
+} ngx_rtc_lease_t;
 
 
 struct ngx_rtc_session_sh_s {
@@ -182,8 +204,9 @@ ngx_int_t ngx_rtc_shm_session_close(u_char *id, ngx_uint_t *slot);
 void ngx_rtc_shm_session_state(u_char *id, ngx_uint_t state);
 
 ngx_int_t ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always,
-    ngx_msec_t idle);
-void ngx_rtc_shm_release(ngx_uint_t stream);
+    ngx_msec_t idle, ngx_rtc_lease_t *lease);
+void ngx_rtc_shm_release(ngx_uint_t stream, ngx_rtc_lease_t *lease);
+ngx_uint_t ngx_rtc_shm_lease_live(ngx_rtc_stream_sh_t *st);
 void ngx_rtc_shm_purge(ngx_cycle_t *cycle);
 
 void ngx_rtc_shm_wake(ngx_rtc_stream_sh_t *st);

@@ -94,6 +94,13 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
         state = st->state < 4 ? st->state : 0;
         codec = st->codec < 7 ? st->codec : 0;
 
+        /* a producer whose lease expired is no producer: it died */
+
+        if (st->owner && !ngx_rtc_shm_lease_live(st)) {
+            st->owner = 0;
+            state = NGX_RTC_STREAM_IDLE;
+        }
+
         b->last = ngx_sprintf(b->last, "%s{\"name\":", i ? "," : "");
         b->last = ngx_rtc_status_json_str(b->last, st->name,
                                           ngx_min(st->name_len,

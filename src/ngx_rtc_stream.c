@@ -21,7 +21,8 @@
  */
 
 
-#define NGX_RTC_STREAM_POLL  10
+#define NGX_RTC_STREAM_POLL      10
+#define NGX_RTC_STREAM_SKIP_LOG  10000
 
 
 typedef struct {
@@ -44,6 +45,8 @@ static void ngx_rtc_stream_process(void);
 static void ngx_rtc_stream_poll(ngx_event_t *ev);
 static void ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st);
 static ngx_int_t ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq);
+static void ngx_rtc_stream_skipped(ngx_rtc_stream_t *st, uint64_t seq,
+    char *why);
 static ngx_int_t ngx_rtc_stream_packetize(ngx_rtc_stream_t *st,
     ngx_rtc_packets_t *pk);
 static void ngx_rtc_stream_dummy(ngx_event_t *ev);
@@ -442,9 +445,9 @@ ngx_rtc_stream_process(void)
 static void
 ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st)
 {
-    uint64_t            head, key;
+    uint64_t            head, next;
     ngx_int_t           rc;
-    ngx_queue_t        *q, *next;
+    ngx_queue_t        *q, *next_q;
     ngx_rtc_session_t  *s;
 
     head = ngx_rtc_ring_head(st->ring);
@@ -455,14 +458,17 @@ ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st)
 
         if (rc == NGX_DECLINED) {
 
-            /* lapped: the frames we missed are gone, jump to a keyframe */
+            /*
+             * lapped: the frames we missed are gone; go on at a newer
+             * keyframe or the newest frame, never at a seq refused already
+             */
 
-            key = ngx_rtc_ring_last_key(st->ring);
+            next = ngx_rtc_ring_resume(st->ring, st->cursor);
 
             ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                           "rtc stream \"%V\" reader lapped at %uL, "
-                          "resuming at keyframe %uL",
-                          &st->conf->name, st->cursor, key);
+                          "resuming at %uL", &st->conf->name, st->cursor,
+                          next);
 
             for (q = ngx_queue_head(&st->sessions);
                  q != ngx_queue_sentinel(&st->sessions);
@@ -472,7 +478,7 @@ ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st)
                 s->wait_key = 1;
             }
 
-            st->cursor = (key > st->cursor) ? key : head;
+            st->cursor = next;
             continue;
         }
 
@@ -484,9 +490,9 @@ ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st)
 
         for (q = ngx_queue_head(&st->sessions);
              q != ngx_queue_sentinel(&st->sessions);
-             q = next)
+             q = next_q)
         {
-            next = ngx_queue_next(q);
+            next_q = ngx_queue_next(q);
             s = ngx_queue_data(q, ngx_rtc_session_t, queue);
 
             ngx_rtc_session_send(s, ngx_rtc_worker.packets);
@@ -510,11 +516,18 @@ ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq)
 
     rc = ngx_rtc_ring_read(st->ring, seq, &pk->frame, ngx_rtc_worker.frame,
                            NGX_RTC_MAX_FRAME);
+
+    if (rc == NGX_ERROR) {
+        ngx_rtc_stream_skipped(st, seq, "over the frame size limit");
+        return NGX_ERROR;
+    }
+
     if (rc != NGX_OK) {
         return (rc == NGX_AGAIN) ? NGX_ERROR : rc;
     }
 
     if (ngx_rtc_stream_packetize(st, pk) != NGX_OK) {
+        ngx_rtc_stream_skipped(st, seq, "cannot be packetized");
         pk->npkts = 0;
         return NGX_ERROR;
     }
@@ -523,6 +536,29 @@ ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq)
     ngx_rtc_worker.packed_seq = seq;
 
     return NGX_OK;
+}
+
+
+/* a frame no viewer gets: say so, at most every 10 s per stream */
+
+static void
+ngx_rtc_stream_skipped(ngx_rtc_stream_t *st, uint64_t seq, char *why)
+{
+    st->skipped++;
+
+    if (st->skip_logged
+        && ngx_current_msec - st->skip_logged < NGX_RTC_STREAM_SKIP_LOG)
+    {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "rtc stream \"%V\" skipped %ui frame(s), the last %uL "
+                  "of %uD bytes: %s", &st->conf->name, st->skipped, seq,
+                  ngx_rtc_worker.packets->frame.len, why);
+
+    st->skip_logged = ngx_current_msec ? ngx_current_msec : 1;
+    st->skipped = 0;
 }
 
 

@@ -39,6 +39,8 @@ struct ngx_rtc_stream_s {
     ngx_queue_t               sessions;
     ngx_uint_t                nsessions;
     uint64_t                  cursor;     /* next seq to fan out */
+    ngx_msec_t                skip_logged;
+    ngx_uint_t                skipped;    /* since skip_logged */
 };
 
 

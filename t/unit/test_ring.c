@@ -2,7 +2,8 @@
  * Copyright (C) nginx-rtc authors
  *
  * The shared-memory frame ring: single-process behaviour against a model of
- * the arena layout, then one writer (handed over twice, once by SIGKILL)
+ * the arena layout, fencing, the lapped reader's way on, then one writer
+ * (handed over by exit, by SIGKILL and five times by SIGSTOP and a fence)
  * and four readers in separate processes verifying every byte they get.
  */
 
@@ -207,8 +208,8 @@ test_ring_new(size_t data_size, ngx_uint_t nslots, u_char **mem)
 
 
 static ngx_int_t
-test_write(ngx_rtc_ring_sh_t *r, uint32_t track, uint32_t flags, size_t len,
-    uint64_t expect_seq)
+test_write_epoch(ngx_rtc_ring_sh_t *r, uint64_t epoch, uint32_t track,
+    uint32_t flags, size_t len, uint64_t expect_seq)
 {
     u_char           *data;
     ngx_int_t         rc;
@@ -227,7 +228,7 @@ test_write(ngx_rtc_ring_sh_t *r, uint32_t track, uint32_t flags, size_t len,
 
     test_fill(data, expect_seq, len);
 
-    rc = ngx_rtc_ring_write(r, &f, data, len);
+    rc = ngx_rtc_ring_write(r, epoch, &f, data, len);
 
     free(data);
 
@@ -236,6 +237,15 @@ test_write(ngx_rtc_ring_sh_t *r, uint32_t track, uint32_t flags, size_t len,
     }
 
     return rc;
+}
+
+
+static ngx_int_t
+test_write(ngx_rtc_ring_sh_t *r, uint32_t track, uint32_t flags, size_t len,
+    uint64_t expect_seq)
+{
+    return test_write_epoch(r, ngx_rtc_ring_epoch(r), track, flags, len,
+                            expect_seq);
 }
 
 
@@ -492,6 +502,213 @@ test_last_key(void)
 }
 
 
+/*
+ * Fencing: a write under an epoch the ring no longer holds is refused,
+ * takes no seq and leaves no byte a reader could get.
+ */
+
+static void
+test_fence(void)
+{
+    u_char             *mem, buf[64];
+    ngx_rtc_frame_t     f;
+    ngx_rtc_ring_sh_t  *r;
+
+    r = test_ring_new(4096, 8, &mem);
+    if (r == NULL) {
+        NGX_RTC_CHECK(r != NULL);
+        return;
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_ring_epoch(r) == 0);
+    NGX_RTC_CHECK(ngx_rtc_ring_fence(r, 7) == 0);
+    NGX_RTC_CHECK(ngx_rtc_ring_epoch(r) == 7);
+    NGX_RTC_CHECK(ngx_rtc_ring_writing(r) == 0);
+
+    NGX_RTC_CHECK(test_write_epoch(r, 7, NGX_RTC_TRACK_VIDEO,
+                                   NGX_RTC_FRAME_KEY, 100, 1) == NGX_OK);
+    NGX_RTC_CHECK(test_write_epoch(r, 7, NGX_RTC_TRACK_VIDEO, 0, 100, 2)
+                  == NGX_OK);
+
+    /* another owner takes over: epoch 8 */
+
+    NGX_RTC_CHECK(ngx_rtc_ring_fence(r, 8) == 0);
+
+    /* the stalled one wakes up and writes under 7: refused, no seq */
+
+    NGX_RTC_CHECK(test_write_epoch(r, 7, NGX_RTC_TRACK_VIDEO,
+                                   NGX_RTC_FRAME_KEY, 200, 3) == NGX_ABORT);
+    NGX_RTC_CHECK(ngx_rtc_ring_head(r) == 2);
+    NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 1);
+    NGX_RTC_CHECK(ngx_rtc_ring_read(r, 3, &f, buf, sizeof(buf))
+                  == NGX_AGAIN);
+    NGX_RTC_CHECK(ngx_rtc_ring_writing(r) == 0);
+
+    /* an epoch from the future is no better */
+
+    NGX_RTC_CHECK(test_write_epoch(r, 9, NGX_RTC_TRACK_VIDEO, 0, 10, 3)
+                  == NGX_ABORT);
+
+    /* the owner of 8 goes on from head; seq 3 holds its frame */
+
+    NGX_RTC_CHECK(test_write_epoch(r, 8, NGX_RTC_TRACK_VIDEO, 0, 300, 3)
+                  == NGX_OK);
+    NGX_RTC_CHECK(test_read(r, 3, NGX_RTC_TRACK_VIDEO, 300) == NGX_OK);
+    NGX_RTC_CHECK(test_read(r, 1, NGX_RTC_TRACK_VIDEO, 100) == NGX_OK);
+    NGX_RTC_CHECK(test_write_epoch(r, 7, NGX_RTC_TRACK_VIDEO, 0, 10, 4)
+                  == NGX_ABORT);
+    NGX_RTC_CHECK(ngx_rtc_ring_head(r) == 3);
+
+    /* a recover with nothing left in progress changes nothing */
+
+    NGX_RTC_CHECK(ngx_rtc_ring_recover(r, 8) == 0);
+    NGX_RTC_CHECK(ngx_rtc_ring_epoch(r) == 8);
+
+    free(mem);
+}
+
+
+/*
+ * A lapped reader goes on at a newer keyframe, or at the newest frame
+ * read again, and always after the seq it was refused, however often it
+ * is lapped: the fan-out loop cannot spin.
+ */
+
+static void
+test_resume(void)
+{
+    u_char             *mem;
+    uint64_t            seq, next, cursor, head;
+    ngx_uint_t          i, k, laps;
+    ngx_rtc_ring_sh_t  *r;
+
+    r = test_ring_new(1024 * 1024, 8, &mem);
+    if (r == NULL) {
+        NGX_RTC_CHECK(r != NULL);
+        return;
+    }
+
+    /* no keyframe at all: 20 frames in 8 slots, the reader is at 1 */
+
+    for (seq = 1; seq <= 20; seq++) {
+        NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 10, seq)
+                      == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(test_read(r, 1, NGX_RTC_TRACK_VIDEO, 10) == NGX_DECLINED);
+
+    next = ngx_rtc_ring_resume(r, 1);
+    NGX_RTC_CHECK(next == 20);
+
+    /* lapped again before it read 20: 20 is gone too, no keyframe yet */
+
+    for (seq = 21; seq <= 40; seq++) {
+        NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 10, seq)
+                      == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(test_read(r, next, NGX_RTC_TRACK_VIDEO, 10)
+                  == NGX_DECLINED);
+
+    next = ngx_rtc_ring_resume(r, next);
+    NGX_RTC_CHECK(next == 40);
+    NGX_RTC_CHECK(test_read(r, next, NGX_RTC_TRACK_VIDEO, 10) == NGX_OK);
+
+    /* a keyframe newer than the refused seq wins over head */
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, NGX_RTC_FRAME_KEY, 10,
+                             41) == NGX_OK);
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_AUDIO, 0, 10, 42) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_resume(r, 30) == 41);
+
+    /* the keyframe itself refused: on at head, never at 41 again */
+
+    NGX_RTC_CHECK(ngx_rtc_ring_resume(r, 41) == 42);
+
+    /* refused at head: wait for the next frame */
+
+    NGX_RTC_CHECK(ngx_rtc_ring_resume(r, 42) == 43);
+
+    /*
+     * The fan-out loop against a writer that laps it at every read, with
+     * no keyframe ever: it must get through to the head it started with
+     * (the old loop went back to that head, itself overwritten, forever).
+     */
+
+    cursor = 43;
+    head = 42 + 3 * 8;
+    laps = 0;
+
+    for (seq = 43; seq <= head; seq++) {
+        NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_AUDIO, 0, 10, seq)
+                      == NGX_OK);
+    }
+
+    for (i = 0; i < 100 && cursor <= head; i++) {
+
+        /* 9 more frames in 8 slots: the frame the reader wants is gone */
+
+        for (k = 0; k < 9; k++) {
+            seq = ngx_rtc_ring_head(r) + 1;
+            NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_AUDIO, 0, 10, seq)
+                          == NGX_OK);
+        }
+
+        if (test_read(r, cursor, NGX_RTC_TRACK_AUDIO, 10) == NGX_DECLINED) {
+            next = ngx_rtc_ring_resume(r, cursor);
+            NGX_RTC_CHECK(next > cursor);
+            cursor = next;
+            laps++;
+            continue;
+        }
+
+        cursor++;
+    }
+
+    NGX_RTC_CHECK(cursor > head);
+    NGX_RTC_CHECK(laps >= 1);
+    NGX_RTC_CHECK(i < 100);
+
+    free(mem);
+}
+
+
+/* one frame-size rule for the writer and the readers */
+
+static void
+test_max_frame(void)
+{
+    u_char             *mem;
+    ngx_rtc_ring_sh_t  *r;
+
+    NGX_RTC_CHECK(ngx_rtc_ring_max_frame_size(4096) == 1024);
+    NGX_RTC_CHECK(ngx_rtc_ring_max_frame_size(8 * 1024 * 1024)
+                  == NGX_RTC_MAX_FRAME);
+    NGX_RTC_CHECK(ngx_rtc_ring_max_frame_size((size_t) 256 * 1024 * 1024)
+                  == NGX_RTC_MAX_FRAME);
+
+    /* a 16 MiB ring takes no frame a reader's 2 MiB buffer cannot */
+
+    r = test_ring_new(16 * 1024 * 1024, 64, &mem);
+    if (r == NULL) {
+        NGX_RTC_CHECK(r != NULL);
+        return;
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_ring_max_frame(r) == NGX_RTC_MAX_FRAME);
+    NGX_RTC_CHECK(ngx_rtc_ring_size(r) == 16 * 1024 * 1024);
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, NGX_RTC_FRAME_KEY,
+                             NGX_RTC_MAX_FRAME + 1, 1) == NGX_DECLINED);
+    NGX_RTC_CHECK(ngx_rtc_ring_head(r) == 0);
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, NGX_RTC_FRAME_KEY,
+                             NGX_RTC_MAX_FRAME, 1) == NGX_OK);
+    NGX_RTC_CHECK(test_read(r, 1, NGX_RTC_TRACK_VIDEO, NGX_RTC_MAX_FRAME)
+                  == NGX_OK);
+
+    free(mem);
+}
+
+
 /* many tiny and odd rings, every step checked against the model */
 
 static void
@@ -645,15 +862,28 @@ test_remap(void)
 
 /*
  * Many processes: a writer (handed over to a second one, which is then
- * SIGKILLed at a random point, and then to a third) against three readers
- * that read as fast as they can and jump to the oldest frame when lapped,
- * and a slow one that gets lapped on purpose and jumps to the last
- * keyframe.  Every NGX_OK frame is checked byte by byte.  Run twice: with
- * frames lost to data overwrites first, then to slot reuse first.
+ * SIGKILLed at a random point, and then to a third, which is stopped with
+ * SIGSTOP and fenced, five times over, the stopped writer continued while
+ * its successor writes) against three readers that read as fast as they
+ * can and jump to the oldest frame when lapped, and a slow one that gets
+ * lapped on purpose and goes on at ngx_rtc_ring_resume().  Every NGX_OK
+ * frame is checked byte by byte, and its bytes say which writer (epoch)
+ * made it: no fenced writer may publish a frame after its fence, but the
+ * one it was inside of when stopped.  Run twice: with frames lost to data
+ * overwrites first, then to slot reuse first.
  */
 
 #define TEST_MP_READERS  4
 #define TEST_MP_MAXLEN   (50 * 1024)
+#define TEST_MP_EPOCHS   16
+#define TEST_MP_STOPS    5
+
+
+/* written by the parent, read by the readers: what each fence allowed */
+
+typedef struct {
+    volatile uint64_t         limit[TEST_MP_EPOCHS];  /* newest seq allowed */
+} test_mp_ctl_t;
 
 
 static void
@@ -665,7 +895,7 @@ test_mp_spec(uint64_t seq, ngx_rtc_frame_t *f)
     h ^= h >> 29;
 
     f->seq = seq;
-    f->capture = (int64_t) seq * 33333;
+    f->capture = (int64_t) seq * 33333 * TEST_MP_EPOCHS;
     f->rtp_ts = (uint32_t) (seq * 3000);
 
     if (seq % 2 == 0) {
@@ -687,11 +917,23 @@ test_mp_spec(uint64_t seq, ngx_rtc_frame_t *f)
 }
 
 
+/* the bytes of frame seq as the writer of "epoch" makes them */
+
+static uint64_t
+test_mp_salt(uint64_t seq, uint64_t epoch)
+{
+    return seq ^ (epoch << 48);
+}
+
+
+/* exits 0 at "until", 4 when fenced */
+
 static int
-test_mp_writer(ngx_rtc_ring_sh_t *r, uint64_t until)
+test_mp_writer(ngx_rtc_ring_sh_t *r, uint64_t until, uint64_t epoch)
 {
     u_char           *data;
     uint64_t          seq;
+    ngx_int_t         rc;
     ngx_rtc_frame_t   f;
 
     data = malloc(TEST_MP_MAXLEN);
@@ -708,13 +950,25 @@ test_mp_writer(ngx_rtc_ring_sh_t *r, uint64_t until)
 
         test_mp_spec(seq, &f);
         f.seq = 0;
-        test_fill(data, seq, f.len);
+        f.capture += epoch;
+        test_fill(data, test_mp_salt(seq, epoch), f.len);
 
-        if (ngx_rtc_ring_write(r, &f, data, f.len) != NGX_OK
-            || f.seq != seq)
-        {
-            fprintf(stderr, "writer: seq %lu not written\n",
-                    (unsigned long) seq);
+        rc = ngx_rtc_ring_write(r, epoch, &f, data, f.len);
+
+        if (rc == NGX_ABORT) {
+            free(data);
+            return 4;
+        }
+
+        if (rc == NGX_BUSY) {
+            /* the fenced writer is still inside its write */
+            usleep(50);
+            continue;
+        }
+
+        if (rc != NGX_OK || f.seq != seq) {
+            fprintf(stderr, "writer %lu: seq %lu not written\n",
+                    (unsigned long) epoch, (unsigned long) seq);
             return 1;
         }
     }
@@ -726,11 +980,11 @@ test_mp_writer(ngx_rtc_ring_sh_t *r, uint64_t until)
 
 
 static int
-test_mp_reader(ngx_rtc_ring_sh_t *r, uint64_t total, ngx_uint_t slow,
-    ngx_uint_t keyed)
+test_mp_reader(ngx_rtc_ring_sh_t *r, test_mp_ctl_t *ctl, uint64_t total,
+    ngx_uint_t slow, ngx_uint_t keyed)
 {
     u_char           *buf;
-    uint64_t          seq, head, last, oldest, key;
+    uint64_t          seq, head, last, oldest, key, epoch, top, next;
     ngx_int_t         rc;
     ngx_uint_t        ok, declined, again, jumps, keys;
     ngx_rtc_frame_t   f, e;
@@ -747,6 +1001,7 @@ test_mp_reader(ngx_rtc_ring_sh_t *r, uint64_t total, ngx_uint_t slow,
     keys = 0;
     key = 0;
     last = 0;
+    top = 0;
     seq = 1;
 
     while (seq <= total) {
@@ -767,16 +1022,31 @@ test_mp_reader(ngx_rtc_ring_sh_t *r, uint64_t total, ngx_uint_t slow,
 
         case NGX_OK:
             test_mp_spec(seq, &e);
+            epoch = (uint64_t) (f.capture - e.capture);
 
             if (f.seq != seq || f.len != e.len || f.track != e.track
-                || f.flags != e.flags || f.capture != e.capture
+                || f.flags != e.flags || epoch >= TEST_MP_EPOCHS
                 || f.rtp_ts != e.rtp_ts
-                || test_verify(buf, seq, f.len) != NGX_OK)
+                || test_verify(buf, test_mp_salt(seq, epoch), f.len)
+                   != NGX_OK)
             {
                 fprintf(stderr, "reader: torn frame %lu, len %lu\n",
                         (unsigned long) seq, (unsigned long) f.len);
                 return 1;
             }
+
+            /* writers follow each other: never an older one's frame later */
+
+            if (epoch < top || seq > ctl->limit[epoch]) {
+                fprintf(stderr, "reader: frame %lu by fenced writer %lu "
+                        "(newest writer seen %lu, its limit %lu)\n",
+                        (unsigned long) seq, (unsigned long) epoch,
+                        (unsigned long) top,
+                        (unsigned long) ctl->limit[epoch]);
+                return 1;
+            }
+
+            top = epoch;
 
             if (seq == key) {
                 if (f.track != NGX_RTC_TRACK_VIDEO
@@ -816,7 +1086,21 @@ test_mp_reader(ngx_rtc_ring_sh_t *r, uint64_t total, ngx_uint_t slow,
 
             if (slow) {
                 key = ngx_rtc_ring_last_key(r);
-                seq = key ? key : ngx_rtc_ring_head(r) + 1;
+                next = ngx_rtc_ring_resume(r, seq);
+
+                if (next <= seq) {
+                    fprintf(stderr, "reader: resume %lu after %lu\n",
+                            (unsigned long) next, (unsigned long) seq);
+                    return 1;
+                }
+
+                /* resumed at the keyframe, or at the newest frame */
+
+                if (next != key) {
+                    key = 0;
+                }
+
+                seq = next;
 
             } else {
                 oldest = ngx_rtc_ring_oldest(r);
@@ -855,9 +1139,11 @@ test_mp_reader(ngx_rtc_ring_sh_t *r, uint64_t total, ngx_uint_t slow,
 }
 
 
+/* role: a writer's epoch (until "until"), or -1 - the reader's number */
+
 static pid_t
-test_mp_fork(ngx_rtc_ring_sh_t *r, int fd, size_t n, ngx_uint_t nslots,
-    uint64_t total, ngx_int_t role)
+test_mp_fork(ngx_rtc_ring_sh_t *r, test_mp_ctl_t *ctl, int fd, size_t n,
+    ngx_uint_t nslots, uint64_t total, ngx_int_t role, uint64_t until)
 {
     int                 rc;
     pid_t               pid;
@@ -873,8 +1159,8 @@ test_mp_fork(ngx_rtc_ring_sh_t *r, int fd, size_t n, ngx_uint_t nslots,
 
     alarm(60);
 
-    if (role < 0) {
-        rc = test_mp_writer(r, (uint64_t) -role);
+    if (role >= 0) {
+        rc = test_mp_writer(r, until, (uint64_t) role);
 
     } else {
         /* readers map the ring again, at an address of their own */
@@ -884,8 +1170,8 @@ test_mp_fork(ngx_rtc_ring_sh_t *r, int fd, size_t n, ngx_uint_t nslots,
             _exit(2);
         }
 
-        rc = test_mp_reader(own, total, role == TEST_MP_READERS - 1,
-                            nslots >= 64);
+        rc = test_mp_reader(own, ctl, total,
+                            -1 - role == TEST_MP_READERS - 1, nslots >= 64);
     }
 
     fflush(stdout);
@@ -893,15 +1179,42 @@ test_mp_fork(ngx_rtc_ring_sh_t *r, int fd, size_t n, ngx_uint_t nslots,
 }
 
 
+/* the parent fences the ring, as the zone's claim does under its lock */
+
+static ngx_uint_t
+test_mp_fence(ngx_rtc_ring_sh_t *r, test_mp_ctl_t *ctl, uint64_t epoch)
+{
+    ngx_uint_t  busy;
+
+    /* the writer is stopped or gone: head stays */
+
+    ctl->limit[epoch - 1] = ngx_rtc_ring_head(r);
+    ngx_memory_barrier();
+
+    busy = ngx_rtc_ring_fence(r, epoch);
+
+    /* a write it was stopped inside may still end in one published frame */
+
+    if (busy) {
+        ctl->limit[epoch - 1]++;
+    }
+
+    ngx_memory_barrier();
+
+    return busy;
+}
+
+
 static void
 test_mp(size_t data_size, ngx_uint_t nslots, uint64_t total)
 {
     int                 fd, status;
-    pid_t               readers[TEST_MP_READERS], w;
+    pid_t               readers[TEST_MP_READERS], w, next;
     size_t              n;
-    uint64_t            handover, kill_at;
+    uint64_t            handover, kill_at, at, epoch;
     ngx_int_t           i;
-    ngx_uint_t          killed;
+    ngx_uint_t          killed, busy, inside;
+    test_mp_ctl_t      *ctl;
     ngx_rtc_ring_sh_t  *r;
 
     printf("# %lu frames, arena %lu, %lu slots\n", (unsigned long) total,
@@ -916,31 +1229,42 @@ test_mp(size_t data_size, ngx_uint_t nslots, uint64_t total)
     }
 
     r = mmap(NULL, n, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0);
-    if (r == MAP_FAILED) {
-        NGX_RTC_CHECK(r != MAP_FAILED);
+    ctl = mmap(NULL, sizeof(test_mp_ctl_t), PROT_READ|PROT_WRITE,
+               MAP_SHARED|MAP_ANONYMOUS, -1, 0);
+
+    if (r == MAP_FAILED || ctl == MAP_FAILED) {
+        NGX_RTC_CHECK(r != MAP_FAILED && ctl != MAP_FAILED);
         return;
     }
 
+    for (i = 0; i < TEST_MP_EPOCHS; i++) {
+        ctl->limit[i] = (uint64_t) -1;
+    }
+
     ngx_rtc_ring_init(r, data_size, nslots);
+    epoch = 1;
+    NGX_RTC_CHECK(ngx_rtc_ring_fence(r, epoch) == 0);
 
     for (i = 0; i < TEST_MP_READERS; i++) {
-        readers[i] = test_mp_fork(r, fd, n, nslots, total, i);
+        readers[i] = test_mp_fork(r, ctl, fd, n, nslots, total, -1 - i, 0);
         NGX_RTC_CHECK(readers[i] > 0);
     }
 
     /* the first writer hands over at 35% by exiting */
 
     handover = total * 35 / 100;
-    kill_at = total * 60 / 100;
+    kill_at = total * 50 / 100;
 
-    w = test_mp_fork(r, fd, n, nslots, total, -(ngx_int_t) handover);
+    w = test_mp_fork(r, ctl, fd, n, nslots, total, epoch, handover);
     NGX_RTC_CHECK(w > 0 && waitpid(w, &status, 0) == w);
     NGX_RTC_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     NGX_RTC_CHECK(ngx_rtc_ring_head(r) == handover);
 
-    /* the second one dies wherever it is when head passes 60% */
+    NGX_RTC_CHECK(test_mp_fence(r, ctl, ++epoch) == 0);
 
-    w = test_mp_fork(r, fd, n, nslots, total, -(ngx_int_t) total);
+    /* the second one dies wherever it is when head passes 50% */
+
+    w = test_mp_fork(r, ctl, fd, n, nslots, total, epoch, total);
     NGX_RTC_CHECK(w > 0);
 
     while (ngx_rtc_ring_head(r) < kill_at
@@ -951,13 +1275,61 @@ test_mp(size_t data_size, ngx_uint_t nslots, uint64_t total)
 
     killed = (kill(w, SIGKILL) == 0);
     NGX_RTC_CHECK(waitpid(w, &status, 0) == w);
-    printf("#   writer 2 %s at head %lu\n", killed ? "killed" : "finished",
-           (unsigned long) ngx_rtc_ring_head(r));
 
-    /* the third one finishes */
+    /* dead inside a write: nobody ends it but the next owner */
 
-    w = test_mp_fork(r, fd, n, nslots, total, -(ngx_int_t) total);
-    NGX_RTC_CHECK(w > 0 && waitpid(w, &status, 0) == w);
+    busy = test_mp_fence(r, ctl, ++epoch);
+
+    if (busy) {
+        NGX_RTC_CHECK(ngx_rtc_ring_recover(r, epoch) == 1);
+    }
+
+    printf("#   writer 2 %s at head %lu%s\n", killed ? "killed" : "finished",
+           (unsigned long) ngx_rtc_ring_head(r),
+           busy ? ", inside a write" : "");
+
+    /*
+     * Five times: stop the writer, fence it, start the next one, let the
+     * stopped one go on while its successor writes.  It must stop at its
+     * next write (exit 4) having published at most the frame it was in.
+     */
+
+    inside = 0;
+    w = test_mp_fork(r, ctl, fd, n, nslots, total, epoch, total);
+    NGX_RTC_CHECK(w > 0);
+
+    for (i = 0; i < TEST_MP_STOPS; i++) {
+        at = total * (60 + 8 * i) / 100;
+
+        while (ngx_rtc_ring_head(r) < at) {
+            usleep(100);
+        }
+
+        NGX_RTC_CHECK(kill(w, SIGSTOP) == 0);
+        NGX_RTC_CHECK(waitpid(w, &status, WUNTRACED) == w
+                      && WIFSTOPPED(status));
+
+        busy = test_mp_fence(r, ctl, ++epoch);
+        inside += busy;
+
+        next = test_mp_fork(r, ctl, fd, n, nslots, total, epoch, total);
+        NGX_RTC_CHECK(next > 0);
+
+        usleep(2000);
+
+        NGX_RTC_CHECK(kill(w, SIGCONT) == 0);
+        NGX_RTC_CHECK(waitpid(w, &status, 0) == w);
+        NGX_RTC_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 4);
+
+        w = next;
+    }
+
+    printf("#   %lu of %d writers stopped inside a write\n",
+           (unsigned long) inside, TEST_MP_STOPS);
+
+    /* the last one finishes */
+
+    NGX_RTC_CHECK(waitpid(w, &status, 0) == w);
     NGX_RTC_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     NGX_RTC_CHECK(ngx_rtc_ring_head(r) == total);
 
@@ -970,6 +1342,7 @@ test_mp(size_t data_size, ngx_uint_t nslots, uint64_t total)
         }
     }
 
+    munmap(ctl, sizeof(test_mp_ctl_t));
     munmap(r, n);
     close(fd);
 }
@@ -982,6 +1355,9 @@ main(void)
     test_lap_slots();
     test_lap_data();
     test_last_key();
+    test_fence();
+    test_resume();
+    test_max_frame();
     test_model();
     test_remap();
     /* about 1.28 MB of frames per 256: data runs out before slots */

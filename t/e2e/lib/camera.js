@@ -12,12 +12,13 @@
  *   await cam.kill();         // SIGKILL: a camera that drops off
  *   await cam.start();        // same port again
  *   await cam.stop();         // SIGTERM, then SIGKILL
+ *   cam.connections()         // RTSP clients connected now
  */
 
 'use strict';
 
 const path = require('node:path');
-const { spawn } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
 const { REPO, sleep, live } = require('./nginx');
 
 const PYTHON = process.env.TEST_PYTHON || '/usr/bin/python3';
@@ -156,6 +157,18 @@ class Camera {
     async restart() {
         await this.kill();
         return this.start();
+    }
+
+    /*
+     * The RTSP clients connected now: established TCP connections to the
+     * camera's port, counted on the server side (ss, from iproute2).
+     */
+
+    connections() {
+        const out = execFileSync('ss', ['-Htn', 'state', 'established',
+                                        `( sport = :${this.port} )`],
+                                 { encoding: 'utf8' });
+        return out.split('\n').filter((l) => l.trim() !== '').length;
     }
 }
 
