@@ -9,6 +9,9 @@
 #   make fuzz-ci              the same, 20 s each
 #   make test-asan            end-to-end tests, module built with ASan/UBSan
 #   make deb                  build/libnginx-mod-http-rtc_VERSION_ARCH.deb
+#   make SRTP=debian          link Debian's shared libsrtp2 (built on NSS)
+#                             instead of the default, a static libsrtp2 on
+#                             OpenSSL from Debian's source: bench/README.md
 
 SHELL     := /bin/bash
 
@@ -75,8 +78,34 @@ $(BUILD)/srcs.list: FORCE
 	@echo $(sort $(wildcard src/*.c src/*.h)) | cmp -s - $@ \
 	    || echo $(sort $(wildcard src/*.c src/*.h)) > $@
 
+# SRTP=openssl (the default): Debian's libsrtp2 source package (apt-get
+# source, with the deb-src entry .ci/deps.sh adds) configured with
+# --enable-openssl, built once as a static PIC library in build/srtp and
+# linked into the module, instead of Debian's shared libsrtp2, which is
+# built on NSS and costs 3-4 times as much per packet (bench/README.md).
+# SRTP=debian links Debian's.
+SRTP       ?= openssl
+SRTP_DIR    = $(CURDIR)/build/srtp
+SRTP_LIB    = $(SRTP_DIR)/inst/lib/libsrtp2.a
+
+ifeq ($(SRTP),openssl)
+export NGX_RTC_SRTP_PREFIX = $(SRTP_DIR)/inst
+SRTP_DEP    = $(SRTP_LIB)
+endif
+
+$(SRTP_LIB):
+	rm -rf $(SRTP_DIR) && mkdir -p $(SRTP_DIR)
+	cd $(SRTP_DIR) && apt-get source -qq libsrtp2 > source.log 2>&1 \
+	    || { cat source.log; echo "needs a deb-src entry:" \
+	         "bash .ci/deps.sh (or make SRTP=debian)"; exit 1; }
+	cd $(SRTP_DIR)/libsrtp2-*/ && ./configure --enable-openssl \
+	    --disable-debug-logging --prefix=$(SRTP_DIR)/inst \
+	    CFLAGS="-O2 -fPIC" > ../configure.log 2>&1 \
+	    && $(MAKE) libsrtp2.a > ../make.log 2>&1 \
+	    && $(MAKE) install > ../install.log 2>&1
+
 # NGX_EXTRA_OPTS: more configure options (make test-asan: --with-cc-opt)
-$(BUILD)/Makefile: config $(BUILD)/srcs.list
+$(BUILD)/Makefile: config $(BUILD)/srcs.list $(SRTP_DEP)
 	@mkdir -p $(BUILD)
 	@if [ -f $(NGINX_SRC)/conf_flags ]; then \
 	    cd $(NGINX_SRC) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
@@ -173,12 +202,16 @@ DEB         = $(BUILD)/libnginx-mod-http-rtc_$(DEB_VERSION)_$(DEB_ARCH).deb
 .PHONY: deb
 deb: $(DEB)
 
-$(DEB): config $(SRCS) $(wildcard debian/* debian/source/* docs/* examples/*)
+$(DEB): config $(SRCS) $(wildcard debian/* debian/source/* docs/* examples/*) \
+        $(SRTP_DEP)
 	rm -rf $(BUILD)/deb
 	mkdir -p $(BUILD)/deb/src
 	tar -c --exclude=./build --exclude=./node_modules --exclude=./.git \
 	    --exclude='./t' --exclude=./bench . | tar -x -C $(BUILD)/deb/src
-	cd $(BUILD)/deb/src && dpkg-buildpackage -b -us -uc -j2 \
+	$(if $(SRTP_DEP),cp -a $(SRTP_DIR)/inst $(BUILD)/deb/src/srtp-openssl)
+	cd $(BUILD)/deb/src && \
+	    $(if $(SRTP_DEP),NGX_RTC_SRTP_PREFIX=$(abspath $(BUILD))/deb/src/srtp-openssl) \
+	    dpkg-buildpackage -b -us -uc -j2 \
 	    > ../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
 	cp $(BUILD)/deb/$(notdir $(DEB)) $(DEB)
 	@echo "built $(DEB)"

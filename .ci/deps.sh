@@ -4,6 +4,15 @@ set -euo pipefail
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# Debian's source packages too: make builds libsrtp2 on OpenSSL from its
+# source package (make SRTP=debian does without)
+if [ "${1:-}" != "--no-source" ]; then
+    printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' \
+        'Suites: bookworm' 'Components: main' \
+        'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
+        | $SUDO tee /etc/apt/sources.list.d/nginx-rtc-deb-src.sources \
+        >/dev/null
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential pkg-config nginx nginx-dev debhelper dpkg-dev \
