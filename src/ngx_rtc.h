@@ -52,6 +52,11 @@ typedef struct {
     unsigned                  udp:1;      /* transport=udp */
     unsigned                  loop:1;     /* ffmpeg: restart at EOF */
     unsigned                  transcode_h264:1;
+
+    /* rtsp://, rtsps://: the address, or the resolver of the name */
+    ngx_addr_t               *addr;
+    ngx_resolver_t           *resolver;
+    ngx_msec_t                resolver_timeout;
 } ngx_rtc_stream_conf_t;
 
 

@@ -49,6 +49,10 @@ struct ngx_rtc_ice_s {
     unsigned            tcp_pair:1;    /* the selected pair is TCP */
     unsigned            relay:1;       /* a TURN server was given */
     unsigned            closed:1;      /* TURN allocations being released */
+
+    /* the selected pair's candidate types, NGX_RTC_ICE_CAND_* */
+    uint32_t            pair_local;
+    uint32_t            pair_remote;
 };
 
 
@@ -70,6 +74,7 @@ static void ngx_rtc_ice_gathering_cb(NiceAgent *agent, guint stream_id,
 static void ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id,
     guint component_id, NiceCandidate *local, NiceCandidate *remote,
     gpointer data);
+static uint32_t ngx_rtc_ice_cand_type(NiceCandidate *c);
 static void ngx_rtc_ice_closed_cb(GObject *agent, GAsyncResult *res,
     gpointer data);
 static void ngx_rtc_ice_free_later(ngx_rtc_ice_t *ice);
@@ -973,10 +978,42 @@ ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id, guint component_id,
     }
 
     ice->tcp_pair = (local->transport != NICE_CANDIDATE_TRANSPORT_UDP);
+    ice->pair_local = ngx_rtc_ice_cand_type(local);
+    ice->pair_remote = ngx_rtc_ice_cand_type(remote);
 
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ice->log, 0,
                    "rtc ice: selected pair, local type %ui, tcp %ui",
                    (ngx_uint_t) local->type, (ngx_uint_t) ice->tcp_pair);
+}
+
+
+static uint32_t
+ngx_rtc_ice_cand_type(NiceCandidate *c)
+{
+    switch (c->type) {
+
+    case NICE_CANDIDATE_TYPE_HOST:
+        return NGX_RTC_ICE_CAND_HOST;
+
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+        return NGX_RTC_ICE_CAND_SRFLX;
+
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+        return NGX_RTC_ICE_CAND_PRFLX;
+
+    default:
+        return NGX_RTC_ICE_CAND_RELAY;
+    }
+}
+
+
+void
+ngx_rtc_ice_pair(ngx_rtc_ice_t *ice, uint32_t *local, uint32_t *remote,
+    uint32_t *tcp)
+{
+    *local = ice->pair_local;
+    *remote = ice->pair_remote;
+    *tcp = ice->tcp_pair;
 }
 
 

@@ -285,7 +285,7 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_OK;
     }
 
-    if (ngx_rtc_rtsp_init_ssl(cf, rmcf) != NGX_OK) {
+    if (ngx_rtc_rtsp_init_conf(cf, rmcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -762,6 +762,7 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
     }
 
     s->srtp = ngx_rtc_srtp_create(&keys, &s->log);
+    s->srtp_profile = keys.profile;
 
     ngx_explicit_memzero(&keys, sizeof(ngx_rtc_srtp_keys_t));
 
@@ -1025,6 +1026,12 @@ ngx_rtc_session_stats(ngx_rtc_session_t *s)
     sh->retransmits = (uint32_t) s->retransmits;
     sh->key_requests = (uint32_t) s->key_requests;
     sh->drops = (uint32_t) s->drops;
+    sh->srtp_profile = (uint32_t) (s->srtp ? s->srtp_profile : 0);
+
+    if (s->ice) {
+        ngx_rtc_ice_pair(s->ice, &sh->ice_local, &sh->ice_remote,
+                         &sh->ice_tcp);
+    }
 }
 
 

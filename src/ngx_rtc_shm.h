@@ -67,6 +67,7 @@ struct ngx_rtc_stream_sh_s {
     uint64_t                  keyframes_in;
     size_t                    error_len;
     u_char                    error[NGX_RTC_ERROR_LEN];
+    ngx_uint_t                reconnects;     /* failed connections */
 };
 
 
@@ -96,6 +97,10 @@ struct ngx_rtc_session_sh_s {
     uint32_t                  retransmits;
     uint32_t                  key_requests;   /* PLI, FIR */
     uint32_t                  drops;          /* socket full */
+    uint32_t                  srtp_profile;   /* NGX_RTC_SRTP_*, 0: none */
+    uint32_t                  ice_local;      /* NGX_RTC_ICE_CAND_*, 0: */
+    uint32_t                  ice_remote;     /* no pair selected yet */
+    uint32_t                  ice_tcp;        /* the pair is ICE-TCP */
 };
 
 
