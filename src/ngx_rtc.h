@@ -73,6 +73,7 @@ typedef struct {
     ngx_array_t              *candidates; /* of ngx_str_t */
     ngx_array_t              *ice_servers;   /* of ngx_rtc_ice_server_t */
     ngx_flag_t                ice_tcp;
+    ngx_array_t              *ice_acl;    /* of ngx_rtc_acl_rule_t */
     ngx_uint_t                port_min;
     ngx_uint_t                port_max;
     ngx_uint_t                rtsp_port_min;  /* RTP/RTCP over UDP from cameras */

@@ -44,6 +44,9 @@ typedef struct {
     ngx_array_t        *servers;
     ngx_uint_t          tcp;           /* rtc_ice_tcp: ICE-TCP too */
 
+    /* rtc_ice_allow, rtc_ice_deny: ngx_rtc_acl_rule_t, or NULL */
+    ngx_array_t        *acl;
+
     ngx_log_t          *log;
 } ngx_rtc_ice_conf_t;
 

@@ -218,6 +218,7 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     ic.candidates = rmcf->candidates;
     ic.servers = rmcf->ice_servers;
     ic.tcp = rmcf->ice_tcp;
+    ic.acl = rmcf->ice_acl;
     ic.log = &s->log;
 
     s->ice = ngx_rtc_ice_create(&ic);
