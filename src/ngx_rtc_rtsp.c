@@ -1838,7 +1838,7 @@ ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
         level = NGX_LOG_INFO;
     }
 
-    if (rtsp->level < level) {
+    if (rtsp->level < NGX_LOG_ERR) {
         level = rtsp->level;
     }
 
