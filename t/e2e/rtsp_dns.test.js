@@ -9,6 +9,7 @@
  * each connection attempt, and a name the server does not know is a
  * clear failure, retried; without one, the name is resolved at
  * configuration time ("localhost" through /etc/hosts), as proxy_pass does.
+ * An rtsps:// camera by name is verified against that name.
  * Needs t/lib/netns.sh.
  */
 
@@ -20,22 +21,35 @@ const assert = require('node:assert/strict');
 const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
 const { Camera } = require('./lib/camera');
 const { Viewer } = require('./lib/werift');
-const { streamOf, confFor } = require('./lib/rtsp');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { RtspCamera, makeCert, streamOf, confFor } = require('./lib/rtsp');
 const { DnsServer } = require('./lib/dns');
 
 const PORT = 19483;
 const CAM_PORT = 19893;
 const DNS_PORT = 19453;
+const TLS_PORT = 19894;
 
 
 describe('cameras by host name', { timeout: 60000 }, () => {
     let cam;
     let dns;
+    let tls;
+    let dir;
+    let certs;
 
     before(async () => {
         requireNetns();
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-dns-'));
+        certs = makeCert(dir, 'cam');
         cam = await new Camera({ port: CAM_PORT, codec: 'h264',
                                  size: '320x180', fps: 25, gop: 25 }).start();
+        tls = await new RtspCamera({
+            port: TLS_PORT, size: '320x180', fps: 10, gop: 10, bitrate: 200,
+            tlsCert: certs.cert, tlsKey: certs.key,
+        }).start();
         dns = await new DnsServer({ 'cam.rtc.test': '127.0.0.1' })
                   .start(DNS_PORT);
     });
@@ -45,9 +59,15 @@ describe('cameras by host name', { timeout: 60000 }, () => {
             if (dns) {
                 await dns.stop();
             }
+            if (tls) {
+                await tls.stop();
+            }
         } finally {
             if (cam) {
                 await cam.stop();
+            }
+            if (dir) {
+                fs.rmSync(dir, { recursive: true, force: true });
             }
         }
     });
@@ -96,6 +116,28 @@ describe('cameras by host name', { timeout: 60000 }, () => {
             assert.ok(dns.queries['gone.rtc.test'] >= 1);
             assert.match(ngx.logText(),
                          /\[error\] .*rtc rtsp cannot resolve rtsp:\/\/gone\.rtc\.test/);
+        });
+    });
+
+    test('resolver: rtsps:// by name is verified against the name',
+         async () => {
+        const url = tls.url.replace('127.0.0.1', 'cam.rtc.test');
+
+        await withNginx([
+            `    resolver 127.0.0.1:${DNS_PORT} valid=1s ipv6=off;`,
+            '    rtc_rtsp_ssl_verify on;',
+            `    rtc_rtsp_ssl_trusted_certificate ${certs.cert};`,
+            `    rtc_stream tls ${url} always;`,
+        ].join('\n'), async (ngx) => {
+            /* the certificate names 127.0.0.1 only */
+            const s = await waitFor(async () => {
+                const t = streamOf(await ngx.status(), 'tls');
+                return /does not match/.test(t.last_error) && t;
+            }, 15000, 'verification against the name');
+
+            assert.match(s.last_error, new RegExp(
+                '^certificate of rtsps://cam\\.rtc\\.test:\\d+/cam '
+                + 'does not match "cam\\.rtc\\.test"'));
         });
     });
 
