@@ -599,13 +599,18 @@ done:
 static ngx_uint_t
 ngx_rtc_ice_usable(ngx_rtc_ice_t *ice, NiceCandidate *c)
 {
+    gchar  addr[NICE_ADDRESS_STRING_LEN];
+
     if (!ngx_rtc_ice_usable_addr(ice, c)) {
         return 0;
     }
 
     if (ngx_rtc_acl_denied(ice->acl, &c->addr.s.addr)) {
+        nice_address_to_string(&c->addr, addr);
+
         ngx_log_error(NGX_LOG_INFO, ice->log, 0,
-                      "rtc ice: remote address denied by rtc_ice_deny");
+                      "rtc ice: remote address %s denied by rtc_ice_deny",
+                      addr);
         return 0;
     }
 

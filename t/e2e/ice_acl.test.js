@@ -9,7 +9,8 @@
  * (the client may have other candidates, or come through a NAT) but its
  * host candidate is skipped, and the pair it then forms from its own
  * checks (peer-reflexive) is refused: no media, the session closes.  With
- * that one address allowed before "deny all", the viewer plays.
+ * that one address allowed before "deny all", the viewer plays.  A
+ * candidate trickled with PATCH is filtered the same way.
  * Needs t/lib/netns.sh.
  */
 
@@ -22,6 +23,7 @@ const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
 const { Camera } = require('./lib/camera');
 const { Viewer } = require('./lib/werift');
 const { conf } = require('./lib/rig');
+const whep = require('./lib/whep');
 
 const PORT = 19485;
 const CAM_PORT = 19895;
@@ -55,7 +57,37 @@ describe('rtc_ice_allow, rtc_ice_deny', { timeout: 60000 }, () => {
         }
     }
 
-    test('denied network: candidate skipped, no media, session closed',
+    test('denied: offer and trickled candidates skipped', async () => {
+        await withNginx('rtc_ice_deny 10.99.0.0/24;\n'
+                        + '    rtc_ice_deny 192.168.0.0/16;', async (ngx) => {
+            /* the answer is never applied: no checks, the session stays */
+            const v = new Viewer(ngx, '/whep/cam', { name: 'offer-only' });
+
+            try {
+                const sdp = await v.offer();
+                const r = await whep.post(ngx, '/whep/cam', sdp);
+
+                assert.equal(r.status, 201, r.body);
+                assert.match(ngx.logText(), /rtc ice: remote address 10\.99\.0\.1 denied by rtc_ice_deny/);
+
+                v.session = new URL(r.headers.location,
+                                    ngx.url('/whep/cam')).pathname;
+
+                const ice = whep.iceOf(sdp);
+                ice.candidates = ['candidate:7 1 UDP 2122260223 192.168.7.7 '
+                                  + '40000 typ host'];
+
+                const p = await whep.patch(ngx, v.session,
+                                           whep.fragment(ice));
+                assert.equal(p.status, 204, p.body);
+                assert.match(ngx.logText(), /rtc ice: remote address 192\.168\.7\.7 denied by rtc_ice_deny/);
+            } finally {
+                await v.close();
+            }
+        });
+    });
+
+    test('denied network: the peer-reflexive pair is refused, no media',
          async () => {
         await withNginx('rtc_ice_deny 10.99.0.0/24;', async (ngx) => {
             const v = new Viewer(ngx, '/whep/cam', { name: 'denied' });
@@ -63,22 +95,18 @@ describe('rtc_ice_allow, rtc_ice_deny', { timeout: 60000 }, () => {
             try {
                 const r = await v.connectRetry(20000);
                 assert.equal(r.status, 201);
-            } catch (err) {
-                await v.close();
-                throw err;
-            }
 
-            try {
-                await waitFor(() => /rtc ice: remote address denied by rtc_ice_deny/
+                /* its checks come from 10.99.0.1 all the same */
+
+                await waitFor(() => /rtc ice: selected pair's remote address 10\.99\.0\.1 denied by rtc_ice_deny/
                                     .test(ngx.logText()),
-                              10000, 'the offer\'s candidate denied');
+                              15000, 'the selected pair refused');
 
                 await waitFor(async () => {
                     const s = await ngx.status();
                     return s.sessions.length === 0;
-                }, 20000, 'the session closed');
+                }, 15000, 'the session closed');
 
-                assert.match(ngx.logText(), /rtc ice: selected pair's remote address 10\.99\.0\.1 denied by rtc_ice_deny/);
                 assert.equal(v.packets, 0, 'no RTP reached the viewer');
             } finally {
                 await v.close();
