@@ -1845,7 +1845,7 @@ ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
     rtsp->failures++;
 
     if (ngx_exiting || ngx_terminate || ngx_quit) {
-        ngx_log_error(ngx_max(level, NGX_LOG_INFO), &rtsp->log, 0,
+        ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
                       "rtc rtsp %V", &rtsp->reason);
         return;
     }
