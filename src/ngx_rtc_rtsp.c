@@ -225,11 +225,11 @@ ngx_rtc_rtsp_init_addr(ngx_conf_t *cf, ngx_rtc_stream_conf_t *scf,
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "host not found in rtc_stream \"%V\" URL %V%s%s; "
+                           "cannot resolve rtc_stream \"%V\" URL %V: %s; "
                            "a \"resolver\" in the http block resolves "
                            "camera names when they are needed",
-                           &scf->name, &url->redacted, u.err ? ": " : "",
-                           u.err ? u.err : "");
+                           &scf->name, &url->redacted,
+                           u.err ? u.err : "no address");
         return NGX_ERROR;
     }
 
