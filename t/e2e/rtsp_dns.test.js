@@ -6,9 +6,11 @@
  * Cameras by host name (issue 8, point 5): the worker never blocks on
  * getaddrinfo().  With the http block's "resolver", the name goes to
  * nginx's asynchronous resolver (a real DNS exchange with lib/dns.js) on
- * each connection attempt, and a name the server does not know is a
- * clear failure, retried; without one, the name is resolved at
- * configuration time ("localhost" through /etc/hosts), as proxy_pass does.
+ * each connection attempt, while the worker goes on serving (a viewer's
+ * packets keep coming while another camera's name gets no answer), and a
+ * name the server does not know is a clear failure, retried; without
+ * one, the name is resolved at configuration time ("localhost" through
+ * /etc/hosts), as proxy_pass does.
  * An rtsps:// camera by name is verified against that name.
  * Needs t/lib/netns.sh.
  */
@@ -50,7 +52,8 @@ describe('cameras by host name', { timeout: 60000 }, () => {
             port: TLS_PORT, size: '320x180', fps: 10, gop: 10, bitrate: 200,
             tlsCert: certs.cert, tlsKey: certs.key,
         }).start();
-        dns = await new DnsServer({ 'cam.rtc.test': '127.0.0.1' })
+        dns = await new DnsServer({ 'cam.rtc.test': '127.0.0.1',
+                                    'slow.rtc.test': null })
                   .start(DNS_PORT);
     });
 
@@ -72,8 +75,10 @@ describe('cameras by host name', { timeout: 60000 }, () => {
         }
     });
 
-    async function withNginx(lines, fn) {
-        const ngx = new Nginx({ port: PORT, conf: confFor(lines) });
+    async function withNginx(lines, fn, workers) {
+        const ngx = new Nginx({ port: PORT,
+                                conf: confFor(lines, {
+                                    workers: workers || 2 }) });
 
         await ngx.start();
 
@@ -91,6 +96,7 @@ describe('cameras by host name', { timeout: 60000 }, () => {
             '    resolver_timeout 5s;',
             `    rtc_stream cam rtsp://cam.rtc.test:${CAM_PORT}/cam;`,
             `    rtc_stream gone rtsp://gone.rtc.test:${CAM_PORT}/cam always;`,
+            `    rtc_stream slow rtsp://slow.rtc.test:${CAM_PORT}/cam always;`,
         ].join('\n'), async (ngx) => {
             const v = new Viewer(ngx, '/whep/cam', { name: 'by-name' });
 
@@ -98,6 +104,21 @@ describe('cameras by host name', { timeout: 60000 }, () => {
                 await v.connectRetry(20000);
                 await v.waitKeyframe(20000);
                 await v.waitPackets(50, 20000);
+
+                /* one worker; "slow" waits for an answer meanwhile */
+
+                assert.ok(dns.queries['slow.rtc.test'] >= 1,
+                          'the unanswered name was asked');
+
+                let gap = 0;
+                const end = Date.now() + 3000;
+
+                while (Date.now() < end) {
+                    gap = Math.max(gap, Date.now() - v.lastPacketAt);
+                    await new Promise((r) => setTimeout(r, 50));
+                }
+
+                assert.ok(gap < 1000, `no packet for ${gap} ms`);
             } finally {
                 await v.close();
             }
@@ -111,12 +132,14 @@ describe('cameras by host name', { timeout: 60000 }, () => {
                        && g;
             }, 15000, 'the unknown name fails');
 
-            assert.match(s.last_error,
-                         /^cannot resolve rtsp:\/\/gone\.rtc\.test:\d+\/cam: Host not found/);
+            assert.match(s.last_error, new RegExp(
+                '^cannot resolve rtsp://gone\\.rtc\\.test:\\d+/cam: '
+                + 'Host not found'));
             assert.ok(dns.queries['gone.rtc.test'] >= 1);
-            assert.match(ngx.logText(),
-                         /\[error\] .*rtc rtsp cannot resolve rtsp:\/\/gone\.rtc\.test/);
-        });
+            assert.match(ngx.logText(), new RegExp(
+                '\\[error\\] .*rtc rtsp cannot resolve '
+                + 'rtsp://gone\\.rtc\\.test'));
+        }, 1);
     });
 
     test('resolver: rtsps:// by name is verified against the name',

@@ -5,8 +5,9 @@
 /*
  * A tiny DNS server for tests (RFC 1035 over UDP, node:dgram): answers A
  * queries for the names it is given, NXDOMAIN for others, and an empty
- * NOERROR for other types of known names (AAAA).  It counts the queries
- * it gets by name.
+ * NOERROR for other types of known names (AAAA); a name given the address
+ * null is never answered (a DNS server that does not answer).  It counts
+ * the queries it gets by name.
  *
  *   const dns = await new DnsServer({ 'cam.rtc.test': '127.0.0.1' })
  *                   .start(19453);
@@ -81,6 +82,10 @@ class DnsServer {
         const addr = this.names[q.name];
 
         this.queries[q.name] = (this.queries[q.name] || 0) + 1;
+
+        if (addr === null) {
+            return;
+        }
 
         const header = Buffer.alloc(12);
         header.writeUInt16BE(msg.readUInt16BE(0), 0);
