@@ -437,11 +437,14 @@ ngx_rtc_rtsp_stop(ngx_rtc_rtsp_t *rtsp)
     ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
                    "rtc rtsp stop, %ui frames", rtsp->frames);
 
-    /* no viewers (or the stream went to another worker) before it played */
+    /*
+     * no viewers left (or the stream went to another worker) before the
+     * camera played: as nginx's "no live upstreams", an error
+     */
 
     if (rtsp->failures && !rtsp->produced) {
         level = (ngx_exiting || ngx_terminate || ngx_quit) ? NGX_LOG_INFO
-                                                           : NGX_LOG_WARN;
+                                                           : NGX_LOG_ERR;
 
         ngx_log_error(level, &rtsp->log, 0,
                       "rtc rtsp gave up on %V after %ui failed attempts, "
@@ -1806,12 +1809,11 @@ ngx_rtc_rtsp_status_error(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m,
 
 
 /*
- * As nginx logs upstreams: the state changes at "error" or "warn", which
- * the default error_log level shows, the repeats at "info".  The first
- * failure of a camera that was not playing is an error, the loss of one
- * that was playing a warning; the failures after it, until the camera
- * plays again, are repeats.  Our own trouble (out of memory) keeps its
- * level.
+ * As nginx logs upstreams: the state changes at "error", which the
+ * default error_log level shows, the repeats at "info".  The first
+ * failure of a camera, or the loss of one that was playing, is a change;
+ * the failures after it, until the camera plays again, are repeats.  Our
+ * own trouble (out of memory) keeps its level.
  */
 
 void
@@ -1828,15 +1830,7 @@ ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
 
     ngx_rtc_rtsp_close(rtsp, 0);
 
-    if (playing) {
-        level = NGX_LOG_WARN;
-
-    } else if (rtsp->failures == 0) {
-        level = NGX_LOG_ERR;
-
-    } else {
-        level = NGX_LOG_INFO;
-    }
+    level = (playing || rtsp->failures == 0) ? NGX_LOG_ERR : NGX_LOG_INFO;
 
     if (rtsp->level < NGX_LOG_ERR) {
         level = rtsp->level;

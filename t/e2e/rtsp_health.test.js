@@ -6,7 +6,8 @@
  * What an operator sees of cameras (issue 8, point 15).  At the default
  * error_log level (error): a camera that never connects (a closed port)
  * leaves one line, at its first failure, not one per retry; the retries
- * are counted in /rtc/status.  A camera that plays shows how fresh its
+ * are counted in /rtc/status; an on-demand one that is given up (its
+ * viewer left) says so once more.  A camera that plays shows how fresh its
  * frames are and how much the ring holds, and its viewer's session the
  * SRTP profile and the ICE pair's candidate types.  Needs t/lib/netns.sh.
  */
@@ -48,6 +49,8 @@ http {
     rtc_zone   cams 32m;
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam always;
     rtc_stream dead rtsp://127.0.0.1:${CLOSED_PORT}/cam always;
+    rtc_stream lazy rtsp://127.0.0.1:${CLOSED_PORT}/lazy idle=1s;
+    rtc_wait_timeout 2s;
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -101,7 +104,7 @@ describe('camera health at the default log level', { timeout: 60000 }, () => {
         assert.equal(s.buffered_seconds, null);
 
         const lines = ngx.logText().split('\n')
-                      .filter((l) => l.includes(`:${CLOSED_PORT}/`));
+                      .filter((l) => l.includes(`:${CLOSED_PORT}/cam`));
 
         assert.equal(lines.length, 1,
                      `one line for ${s.reconnects} failures:\n`
@@ -109,6 +112,24 @@ describe('camera health at the default log level', { timeout: 60000 }, () => {
         assert.match(lines[0], new RegExp(
             '\\[error\\] .*rtc rtsp cannot connect to '
             + 'rtsp://127\\.0\\.0\\.1:\\d+/cam.*retrying in \\d+ ms$'));
+    });
+
+    test('an on-demand camera given up: one more line', async () => {
+        const v = new Viewer(ngx, '/whep/lazy', { name: 'lazy' });
+        const r = await v.connect(true);
+
+        assert.equal(r.status, 503, r.body);
+
+        const gaveUp = await waitFor(() => {
+            const l = ngx.logText().split('\n').filter((x) =>
+                x.includes(`:${CLOSED_PORT}/lazy`) && /gave up/.test(x));
+            return l.length && l;
+        }, 10000, 'the producer gives up');
+
+        assert.equal(gaveUp.length, 1);
+        assert.match(gaveUp[0], new RegExp(
+            '\\[error\\] .*rtc rtsp gave up on rtsp://127\\.0\\.0\\.1:\\d+'
+            + '/lazy after \\d+ failed attempts, the last: cannot connect'));
     });
 
     test('status: frame ages, buffer, SRTP profile, ICE pair', async () => {
