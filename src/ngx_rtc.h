@@ -51,6 +51,11 @@ typedef struct {
     unsigned                  udp:1;      /* transport=udp */
     unsigned                  loop:1;     /* ffmpeg: restart at EOF */
     unsigned                  transcode_h264:1;
+
+    /* rtsp://, rtsps://: the address, or the resolver of the name */
+    ngx_addr_t               *addr;
+    ngx_resolver_t           *resolver;
+    ngx_msec_t                resolver_timeout;
 } ngx_rtc_stream_conf_t;
 
 
@@ -67,6 +72,7 @@ typedef struct {
     ngx_array_t              *candidates; /* of ngx_str_t */
     ngx_array_t              *ice_servers;   /* of ngx_rtc_ice_server_t */
     ngx_flag_t                ice_tcp;
+    ngx_array_t              *ice_acl;    /* of ngx_rtc_acl_rule_t */
     ngx_uint_t                port_min;
     ngx_uint_t                port_max;
     ngx_uint_t                rtsp_port_min;  /* RTP/RTCP over UDP from cameras */

@@ -9,6 +9,7 @@
 #include <agent.h>
 #include "ngx_rtc_gloop.h"
 #include "ngx_rtc_ice.h"
+#include "ngx_rtc_acl.h"
 
 
 /* RFC 8839: ice-ufrag and ice-pwd are at most 256 characters */
@@ -30,6 +31,7 @@ struct ngx_rtc_ice_s {
     void              (*state)(void *data, ngx_uint_t state);
     void               *data;
     ngx_array_t        *candidates;
+    ngx_array_t        *acl;           /* rtc_ice_allow, rtc_ice_deny */
     ngx_log_t          *log;
 
     /* depth of libnice calls and callbacks on the stack */
@@ -49,6 +51,10 @@ struct ngx_rtc_ice_s {
     unsigned            tcp_pair:1;    /* the selected pair is TCP */
     unsigned            relay:1;       /* a TURN server was given */
     unsigned            closed:1;      /* TURN allocations being released */
+
+    /* the selected pair's candidate types, NGX_RTC_ICE_CAND_* */
+    uint32_t            pair_local;
+    uint32_t            pair_remote;
 };
 
 
@@ -56,6 +62,8 @@ static void ngx_rtc_ice_servers(ngx_rtc_ice_t *ice, ngx_rtc_ice_conf_t *conf);
 static ngx_int_t ngx_rtc_ice_local_nat(ngx_rtc_ice_t *ice, ngx_pool_t *pool,
     NiceCandidate *host, ngx_array_t *cands, ngx_uint_t *n);
 static ngx_uint_t ngx_rtc_ice_usable(ngx_rtc_ice_t *ice, NiceCandidate *c);
+static ngx_uint_t ngx_rtc_ice_usable_addr(ngx_rtc_ice_t *ice,
+    NiceCandidate *c);
 static ngx_uint_t ngx_rtc_ice_host_char(u_char ch, ngx_uint_t v6);
 static ngx_int_t ngx_rtc_ice_copy(ngx_pool_t *pool, ngx_str_t *dst,
     const gchar *src);
@@ -70,6 +78,7 @@ static void ngx_rtc_ice_gathering_cb(NiceAgent *agent, guint stream_id,
 static void ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id,
     guint component_id, NiceCandidate *local, NiceCandidate *remote,
     gpointer data);
+static uint32_t ngx_rtc_ice_cand_type(NiceCandidate *c);
 static void ngx_rtc_ice_closed_cb(GObject *agent, GAsyncResult *res,
     gpointer data);
 static void ngx_rtc_ice_free_later(ngx_rtc_ice_t *ice);
@@ -124,6 +133,7 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
     ice->state = conf->state;
     ice->data = conf->data;
     ice->candidates = conf->candidates;
+    ice->acl = conf->acl;
     ice->log = conf->log;
     ice->tcp = conf->tcp ? 1 : 0;
 
@@ -582,11 +592,34 @@ done:
  * broadcast addresses, nor to privileged ports (no browser, STUN or TURN
  * stack allocates one, while services listen there), and to at most
  * NICE_AGENT_MAX_REMOTE_CANDIDATES of them per session.  TCP candidates
- * only with ICE-TCP; an active one (port 9) is never connected to.
+ * only with ICE-TCP; an active one (port 9) is never connected to.  Then
+ * rtc_ice_allow and rtc_ice_deny have their say.
  */
 
 static ngx_uint_t
 ngx_rtc_ice_usable(ngx_rtc_ice_t *ice, NiceCandidate *c)
+{
+    gchar  addr[NICE_ADDRESS_STRING_LEN];
+
+    if (!ngx_rtc_ice_usable_addr(ice, c)) {
+        return 0;
+    }
+
+    if (ngx_rtc_acl_denied(ice->acl, &c->addr.s.addr)) {
+        nice_address_to_string(&c->addr, addr);
+
+        ngx_log_error(NGX_LOG_INFO, ice->log, 0,
+                      "rtc ice: remote address %s denied by rtc_ice_deny",
+                      addr);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static ngx_uint_t
+ngx_rtc_ice_usable_addr(ngx_rtc_ice_t *ice, NiceCandidate *c)
 {
     in_addr_t         a4;
     ngx_uint_t        port;
@@ -964,6 +997,7 @@ static void
 ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id, guint component_id,
     NiceCandidate *local, NiceCandidate *remote, gpointer data)
 {
+    gchar           addr[NICE_ADDRESS_STRING_LEN];
     ngx_rtc_ice_t  *ice;
 
     ice = data;
@@ -973,10 +1007,67 @@ ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id, guint component_id,
     }
 
     ice->tcp_pair = (local->transport != NICE_CANDIDATE_TRANSPORT_UDP);
+    ice->pair_local = ngx_rtc_ice_cand_type(local);
+    ice->pair_remote = ngx_rtc_ice_cand_type(remote);
+
+    /*
+     * A peer-reflexive candidate, learned from a check the peer sent, was
+     * never seen by ngx_rtc_ice_usable(): a pair with a denied remote
+     * address carries nothing, the session fails
+     */
+
+    if (!ice->failed && ngx_rtc_acl_denied(ice->acl, &remote->addr.s.addr)) {
+        nice_address_to_string(&remote->addr, addr);
+
+        ngx_log_error(NGX_LOG_INFO, ice->log, 0,
+                      "rtc ice: selected pair's remote address %s denied by "
+                      "rtc_ice_deny", addr);
+
+        ice->connected = 0;
+        ice->failed = 1;
+
+        if (ice->state) {
+            ice->busy++;
+            ice->state(ice->data, NGX_RTC_ICE_FAILED);
+            ice->busy--;
+        }
+
+        return;
+    }
 
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ice->log, 0,
                    "rtc ice: selected pair, local type %ui, tcp %ui",
                    (ngx_uint_t) local->type, (ngx_uint_t) ice->tcp_pair);
+}
+
+
+static uint32_t
+ngx_rtc_ice_cand_type(NiceCandidate *c)
+{
+    switch (c->type) {
+
+    case NICE_CANDIDATE_TYPE_HOST:
+        return NGX_RTC_ICE_CAND_HOST;
+
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+        return NGX_RTC_ICE_CAND_SRFLX;
+
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+        return NGX_RTC_ICE_CAND_PRFLX;
+
+    default:
+        return NGX_RTC_ICE_CAND_RELAY;
+    }
+}
+
+
+void
+ngx_rtc_ice_pair(ngx_rtc_ice_t *ice, uint32_t *local, uint32_t *remote,
+    uint32_t *tcp)
+{
+    *local = ice->pair_local;
+    *remote = ice->pair_remote;
+    *tcp = ice->tcp_pair;
 }
 
 

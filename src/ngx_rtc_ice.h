@@ -14,6 +14,12 @@
 #define NGX_RTC_ICE_CONNECTED  1
 #define NGX_RTC_ICE_FAILED     2
 
+/* candidate types of the selected pair (0: none selected yet) */
+#define NGX_RTC_ICE_CAND_HOST   1
+#define NGX_RTC_ICE_CAND_SRFLX  2
+#define NGX_RTC_ICE_CAND_PRFLX  3
+#define NGX_RTC_ICE_CAND_RELAY  4
+
 
 typedef struct ngx_rtc_ice_s  ngx_rtc_ice_t;
 
@@ -37,6 +43,9 @@ typedef struct {
     /* rtc_ice_server: ngx_rtc_ice_server_t (ngx_rtc.h), or NULL */
     ngx_array_t        *servers;
     ngx_uint_t          tcp;           /* rtc_ice_tcp: ICE-TCP too */
+
+    /* rtc_ice_allow, rtc_ice_deny: ngx_rtc_acl_rule_t, or NULL */
+    ngx_array_t        *acl;
 
     ngx_log_t          *log;
 } ngx_rtc_ice_conf_t;
@@ -108,6 +117,10 @@ ngx_int_t ngx_rtc_ice_restart(ngx_rtc_ice_t *ice, ngx_str_t *ufrag,
 ngx_int_t ngx_rtc_ice_send(ngx_rtc_ice_t *ice, u_char *buf, size_t len);
 
 void ngx_rtc_ice_destroy(ngx_rtc_ice_t *ice);
+
+/* the selected pair: NGX_RTC_ICE_CAND_* of each side, 1 for ICE-TCP */
+void ngx_rtc_ice_pair(ngx_rtc_ice_t *ice, uint32_t *local, uint32_t *remote,
+    uint32_t *tcp);
 
 /* pure: NGX_OK or NGX_ERROR */
 ngx_int_t ngx_rtc_ice_parse_url(ngx_str_t *url, ngx_rtc_ice_url_t *u);

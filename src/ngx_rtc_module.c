@@ -19,6 +19,7 @@
 #include <ngx_rtc_player.h>
 #include <ngx_rtc_snapshot.h>
 #include <ngx_rtc_metrics.h>
+#include <ngx_rtc_acl.h>
 #include <sys/eventfd.h>
 
 #if (NGX_THREADS)
@@ -41,6 +42,8 @@ static char *ngx_rtc_parse_ports(ngx_conf_t *cf, ngx_str_t *value,
     ngx_uint_t *min, ngx_uint_t *max);
 static ngx_int_t ngx_rtc_stream_redact(ngx_conf_t *cf, ngx_str_t *url,
     ngx_str_t *redacted);
+static char *ngx_rtc_ice_acl(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_player(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -117,6 +120,20 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_rtc_main_conf_t, ice_tcp),
+      NULL },
+
+    { ngx_string("rtc_ice_allow"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_rtc_ice_acl,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtc_ice_deny"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_rtc_ice_acl,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      1,
       NULL },
 
     { ngx_string("rtc_thread_pool"),
@@ -313,7 +330,7 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_OK;
     }
 
-    if (ngx_rtc_rtsp_init_ssl(cf, rmcf) != NGX_OK) {
+    if (ngx_rtc_rtsp_init_conf(cf, rmcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -788,6 +805,57 @@ ngx_rtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "invalid rtc_ice_server parameter \"%V\"",
                            &value[i]);
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* rtc_ice_allow | rtc_ice_deny  address | CIDR | all, as allow/deny */
+
+static char *
+ngx_rtc_ice_acl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtc_main_conf_t *rmcf = conf;
+
+    ngx_int_t            rc;
+    ngx_str_t           *value;
+    ngx_rtc_acl_rule_t  *rule;
+
+    value = cf->args->elts;
+
+    if (rmcf->ice_acl == NULL) {
+        rmcf->ice_acl = ngx_array_create(cf->pool, 4,
+                                         sizeof(ngx_rtc_acl_rule_t));
+        if (rmcf->ice_acl == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    rule = ngx_array_push(rmcf->ice_acl);
+    if (rule == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(rule, sizeof(ngx_rtc_acl_rule_t));
+    rule->deny = cmd->offset;
+
+    if (value[1].len == 3 && ngx_strcmp(value[1].data, "all") == 0) {
+        return NGX_CONF_OK;
+    }
+
+    rc = ngx_ptocidr(&value[1], &rule->cidr);
+
+    if (rc == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc == NGX_DONE) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "low address bits of %V are meaningless",
+                           &value[1]);
     }
 
     return NGX_CONF_OK;

@@ -312,6 +312,9 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
     rc.frame = ngx_rtc_producer_source_frame;
     rc.codec = ngx_rtc_producer_codec;
     rc.state = ngx_rtc_producer_state;
+    rc.addr = p->conf->addr;
+    rc.resolver = p->conf->resolver;
+    rc.resolver_timeout = p->conf->resolver_timeout;
 
     p->rtsp = ngx_rtc_rtsp_start(&rc);
 

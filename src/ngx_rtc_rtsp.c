@@ -32,10 +32,14 @@
  *
  * Everything is allocated once, in the client's own pool, at start: the
  * read buffer, the SDP and the access unit buffers.  Reconnecting
- * allocates nothing but sockets (and the transcoder, for audio=opus).  The
- * host name is resolved synchronously by ngx_parse_url() (getaddrinfo) the
- * first time a connection is attempted; an IP address never blocks, a name
- * blocks the worker for the resolver's time.
+ * allocates nothing but sockets (and the transcoder, for audio=opus).
+ *
+ * The camera's address never blocks the worker: an IP address, or a name
+ * resolved at configuration time (ngx_rtc_rtsp_init_conf(), as proxy_pass
+ * does without a resolver), is used as is; with the http block's
+ * "resolver", a name is resolved on every connection attempt by nginx's
+ * asynchronous resolver (its cache honours the record's TTL or valid=).
+ * rtsps:// keeps the name for SNI and certificate verification.
  *
  * This file is the control connection: connecting (and TLS), the requests
  * and their answers, authentication, keepalive, reconnecting.  The tracks'
@@ -58,8 +62,15 @@
 #define NGX_RTC_RTSP_AUTH_DIGEST      2
 
 
+static ngx_int_t ngx_rtc_rtsp_init_ssl(ngx_conf_t *cf,
+    ngx_rtc_main_conf_t *rmcf);
+static ngx_int_t ngx_rtc_rtsp_init_addr(ngx_conf_t *cf,
+    ngx_rtc_stream_conf_t *scf, ngx_resolver_t *resolver,
+    ngx_msec_t resolver_timeout);
 static void ngx_rtc_rtsp_connect(ngx_rtc_rtsp_t *rtsp);
+static void ngx_rtc_rtsp_connect_peer(ngx_rtc_rtsp_t *rtsp);
 static ngx_int_t ngx_rtc_rtsp_resolve(ngx_rtc_rtsp_t *rtsp);
+static void ngx_rtc_rtsp_resolve_handler(ngx_resolver_ctx_t *ctx);
 static ngx_int_t ngx_rtc_rtsp_test_connect(ngx_rtc_rtsp_t *rtsp,
     ngx_connection_t *c);
 static ngx_int_t ngx_rtc_rtsp_begin(ngx_rtc_rtsp_t *rtsp);
@@ -114,7 +125,121 @@ static const char  ngx_rtc_rtsp_get_parameter_method[] = "GET_PARAMETER";
 static ngx_ssl_t  *ngx_rtc_rtsp_ssl;
 
 
+/*
+ * The cameras' addresses, at configuration time: an IP address as is; a
+ * name through the http block's "resolver" at run time when one is set
+ * (the core module has merged its servers by now: a resolver without
+ * addresses is the dummy one nginx makes for every http block), or else
+ * resolved here, once per configuration, as proxy_pass and upstream
+ * servers are: a name that does not resolve fails the configuration.
+ */
+
 ngx_int_t
+ngx_rtc_rtsp_init_conf(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf)
+{
+    ngx_msec_t                 timeout;
+    ngx_uint_t                 i;
+    ngx_resolver_t            *resolver;
+    ngx_rtc_stream_conf_t     *scf;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    resolver = clcf->resolver;
+
+    if (resolver && resolver->connections.nelts == 0) {
+        resolver = NULL;
+    }
+
+    timeout = clcf->resolver_timeout;
+
+    if (timeout == NGX_CONF_UNSET_MSEC) {
+        timeout = 30000;
+    }
+
+    scf = rmcf->streams.elts;
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        if (scf[i].source == NGX_RTC_SOURCE_RTSP
+            && ngx_rtc_rtsp_init_addr(cf, &scf[i], resolver, timeout)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_rtc_rtsp_init_ssl(cf, rmcf);
+}
+
+
+static ngx_int_t
+ngx_rtc_rtsp_init_addr(ngx_conf_t *cf, ngx_rtc_stream_conf_t *scf,
+    ngx_resolver_t *resolver, ngx_msec_t resolver_timeout)
+{
+    ngx_int_t       rc;
+    ngx_str_t       host;
+    ngx_url_t       u;
+    ngx_addr_t     *addr;
+    ngx_rtc_url_t  *url;
+
+    url = ngx_palloc(cf->temp_pool, sizeof(ngx_rtc_url_t));
+    addr = ngx_pcalloc(cf->pool, sizeof(ngx_addr_t));
+
+    if (url == NULL || addr == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_rtc_auth_parse_url(&scf->url, url) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    host = url->host;
+
+    if (host.len > 2 && host.data[0] == '[') {
+        host.data++;
+        host.len -= 2;
+    }
+
+    rc = ngx_parse_addr(cf->pool, addr, host.data, host.len);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_inet_set_port(addr->sockaddr, url->port);
+        scf->addr = addr;
+        return NGX_OK;
+    }
+
+    if (resolver) {
+        scf->resolver = resolver;
+        scf->resolver_timeout = resolver_timeout;
+        return NGX_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = url->hostport;
+    u.default_port = url->port;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cannot resolve rtc_stream \"%V\" URL %V: %s; "
+                           "a \"resolver\" in the http block resolves "
+                           "camera names when they are needed",
+                           &scf->name, &url->redacted,
+                           u.err ? u.err : "no address");
+        return NGX_ERROR;
+    }
+
+    scf->addr = &u.addrs[0];
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
 ngx_rtc_rtsp_init_ssl(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf)
 {
     ngx_uint_t              i, need;
@@ -307,10 +432,32 @@ failed:
 void
 ngx_rtc_rtsp_stop(ngx_rtc_rtsp_t *rtsp)
 {
+    ngx_uint_t  level;
+
     ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
                    "rtc rtsp stop, %ui frames", rtsp->frames);
 
+    /*
+     * no viewers left (or the stream went to another worker) before the
+     * camera played: as nginx's "no live upstreams", an error
+     */
+
+    if (rtsp->failures && !rtsp->produced) {
+        level = (ngx_exiting || ngx_terminate || ngx_quit) ? NGX_LOG_INFO
+                                                           : NGX_LOG_ERR;
+
+        ngx_log_error(level, &rtsp->log, 0,
+                      "rtc rtsp gave up on %V after %ui failed attempts, "
+                      "the last: %V", &rtsp->url.redacted, rtsp->failures,
+                      &rtsp->reason);
+    }
+
     ngx_rtc_rtsp_close(rtsp, 1);
+
+    if (rtsp->resolving) {
+        ngx_resolve_name_done(rtsp->resolving);
+        rtsp->resolving = NULL;
+    }
 
     if (rtsp->retry.timer_set) {
         ngx_del_timer(&rtsp->retry);
@@ -323,16 +470,31 @@ ngx_rtc_rtsp_stop(ngx_rtc_rtsp_t *rtsp)
 static void
 ngx_rtc_rtsp_connect(ngx_rtc_rtsp_t *rtsp)
 {
+    ngx_rtc_rtsp_set_state(rtsp, NGX_RTC_RTSP_CONNECTING);
+
+    if (rtsp->conf.addr) {
+        ngx_memcpy(&rtsp->sockaddr, rtsp->conf.addr->sockaddr,
+                   rtsp->conf.addr->socklen);
+        rtsp->socklen = rtsp->conf.addr->socklen;
+
+        ngx_rtc_rtsp_connect_peer(rtsp);
+        return;
+    }
+
+    /* ngx_rtc_rtsp_resolve_handler() goes on, maybe before this returns */
+
+    if (ngx_rtc_rtsp_resolve(rtsp) != NGX_OK) {
+        ngx_rtc_rtsp_retry_later(rtsp);
+    }
+}
+
+
+static void
+ngx_rtc_rtsp_connect_peer(ngx_rtc_rtsp_t *rtsp)
+{
     ngx_int_t               rc;
     ngx_connection_t       *c;
     ngx_peer_connection_t  *pc;
-
-    ngx_rtc_rtsp_set_state(rtsp, NGX_RTC_RTSP_CONNECTING);
-
-    if (!rtsp->resolved && ngx_rtc_rtsp_resolve(rtsp) != NGX_OK) {
-        ngx_rtc_rtsp_retry_later(rtsp);
-        return;
-    }
 
     pc = &rtsp->peer;
     ngx_memzero(pc, sizeof(ngx_peer_connection_t));
@@ -386,38 +548,83 @@ ngx_rtc_rtsp_connect(ngx_rtc_rtsp_t *rtsp)
 static ngx_int_t
 ngx_rtc_rtsp_resolve(ngx_rtc_rtsp_t *rtsp)
 {
-    ngx_url_t    u;
-    ngx_pool_t  *pool;
+    ngx_resolver_ctx_t  *ctx;
 
-    /* a scratch pool: failed attempts are repeated and must not pile up */
+    if (rtsp->conf.resolver == NULL) {
+        /* not reached: ngx_rtc_rtsp_init_conf() gave an address or this */
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT, "no address for %V",
+                                 &rtsp->url.redacted);
+    }
 
-    pool = ngx_create_pool(1024, &rtsp->log);
-    if (pool == NULL) {
+    ctx = ngx_resolve_start(rtsp->conf.resolver, NULL);
+
+    if (ctx == NULL) {
         return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT, "out of memory");
     }
 
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url = rtsp->url.hostport;
-    u.default_port = rtsp->url.port;
-
-    if (ngx_parse_url(pool, &u) != NGX_OK || u.naddrs == 0
-        || u.addrs[0].socklen > sizeof(ngx_sockaddr_t))
-    {
-        (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR, "cannot resolve %V: %s",
-                                 &rtsp->url.redacted,
-                                 u.err ? u.err : "no address");
-        ngx_destroy_pool(pool);
-        return NGX_ERROR;
+    if (ctx == NGX_NO_RESOLVER) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT,
+                                 "no resolver to resolve %V",
+                                 &rtsp->url.redacted);
     }
 
-    ngx_memcpy(&rtsp->sockaddr, u.addrs[0].sockaddr, u.addrs[0].socklen);
-    rtsp->socklen = u.addrs[0].socklen;
-    rtsp->resolved = 1;
+    ctx->name = rtsp->url.host;
+    ctx->handler = ngx_rtc_rtsp_resolve_handler;
+    ctx->data = rtsp;
+    ctx->timeout = rtsp->conf.resolver_timeout;
 
-    ngx_destroy_pool(pool);
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                   "rtc rtsp resolving \"%V\"", &ctx->name);
+
+    rtsp->resolving = ctx;
+
+    if (ngx_resolve_name(ctx) != NGX_OK) {
+        rtsp->resolving = NULL;
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT, "cannot resolve %V",
+                                 &rtsp->url.redacted);
+    }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_rtc_rtsp_resolve_handler(ngx_resolver_ctx_t *ctx)
+{
+    ngx_uint_t       i;
+    ngx_rtc_rtsp_t  *rtsp;
+
+    rtsp = ctx->data;
+    rtsp->resolving = NULL;
+
+    if (ctx->state || ctx->naddrs == 0) {
+        (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR, "cannot resolve %V: %s",
+                                 &rtsp->url.redacted,
+                                 ctx->state
+                                 ? ngx_resolver_strerror(ctx->state)
+                                 : "no address");
+        ngx_resolve_name_done(ctx);
+        ngx_rtc_rtsp_retry_later(rtsp);
+        return;
+    }
+
+    /* a camera with several addresses: the next one on each attempt */
+
+    i = rtsp->attempts++ % ctx->naddrs;
+
+    if (ctx->addrs[i].socklen > sizeof(ngx_sockaddr_t)) {
+        i = 0;
+    }
+
+    ngx_memcpy(&rtsp->sockaddr, ctx->addrs[i].sockaddr,
+               ctx->addrs[i].socklen);
+    rtsp->socklen = ctx->addrs[i].socklen;
+
+    ngx_inet_set_port(&rtsp->sockaddr.sockaddr, rtsp->url.port);
+
+    ngx_resolve_name_done(ctx);
+
+    ngx_rtc_rtsp_connect_peer(rtsp);
 }
 
 
@@ -1601,25 +1808,53 @@ ngx_rtc_rtsp_status_error(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m,
 }
 
 
+/*
+ * As nginx logs upstreams: the state changes at "error", which the
+ * default error_log level shows, the repeats at "info".  The first
+ * failure of a camera, or the loss of one that was playing, is a change;
+ * the failures after it, until the camera plays again, are repeats.  Our
+ * own trouble (out of memory) keeps its level.
+ */
+
 void
 ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
 {
+    ngx_uint_t  level, playing;
+
     if (rtsp->reason.len == 0) {
         (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO, "error with %V",
                                  &rtsp->url.redacted);
     }
 
+    playing = rtsp->produced;
+
     ngx_rtc_rtsp_close(rtsp, 0);
 
+    level = (playing || rtsp->failures == 0) ? NGX_LOG_ERR : NGX_LOG_INFO;
+
+    if (rtsp->level < NGX_LOG_ERR) {
+        level = rtsp->level;
+    }
+
+    rtsp->failures++;
+
     if (ngx_exiting || ngx_terminate || ngx_quit) {
-        ngx_log_error(rtsp->level, &rtsp->log, 0, "rtc rtsp %V",
-                      &rtsp->reason);
+        ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                      "rtc rtsp %V", &rtsp->reason);
         return;
     }
 
-    ngx_log_error(rtsp->level, &rtsp->log, 0,
-                  "rtc rtsp %V, retrying in %M ms",
-                  &rtsp->reason, rtsp->backoff);
+    if (rtsp->failures == 1) {
+        ngx_log_error(level, &rtsp->log, 0,
+                      "rtc rtsp %V%s, retrying in %M ms",
+                      &rtsp->reason, playing ? " (was playing)" : "",
+                      rtsp->backoff);
+
+    } else {
+        ngx_log_error(level, &rtsp->log, 0,
+                      "rtc rtsp %V, retrying in %M ms (%ui failures in a row)",
+                      &rtsp->reason, rtsp->backoff, rtsp->failures);
+    }
 
     ngx_rtc_rtsp_set_state(rtsp, NGX_RTC_RTSP_RETRYING);
 

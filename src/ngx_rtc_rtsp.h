@@ -59,13 +59,18 @@ typedef struct {
 
     /* NGX_RTC_RTSP_*; reason: short text, credentials redacted */
     void        (*state)(void *data, ngx_uint_t state, ngx_str_t *reason);
+
+    /* the camera's address, or the resolver for its name */
+    ngx_addr_t               *addr;
+    ngx_resolver_t           *resolver;
+    ngx_msec_t                resolver_timeout;
 } ngx_rtc_rtsp_conf_t;
 
 
 ngx_rtc_rtsp_t *ngx_rtc_rtsp_start(ngx_rtc_rtsp_conf_t *conf);
 void ngx_rtc_rtsp_stop(ngx_rtc_rtsp_t *rtsp);
 
-ngx_int_t ngx_rtc_rtsp_init_ssl(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf);
+ngx_int_t ngx_rtc_rtsp_init_conf(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf);
 
 
 #endif /* _NGX_RTC_RTSP_H_INCLUDED_ */

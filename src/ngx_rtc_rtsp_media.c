@@ -1035,6 +1035,13 @@ ngx_rtc_rtsp_media_emit(ngx_rtc_rtsp_t *rtsp, ngx_rtc_frame_t *f,
     if (!rtsp->produced && f->track == NGX_RTC_TRACK_VIDEO) {
         rtsp->produced = 1;
         rtsp->backoff = NGX_RTC_RTSP_BACKOFF_MIN;
+
+        if (rtsp->failures) {
+            ngx_log_error(NGX_LOG_NOTICE, &rtsp->log, 0,
+                          "rtc rtsp %V plays again after %ui failed "
+                          "attempts", &rtsp->url.redacted, rtsp->failures);
+            rtsp->failures = 0;
+        }
     }
 
     rtsp->conf.frame(rtsp->conf.data, f, data, len);

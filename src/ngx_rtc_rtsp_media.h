@@ -169,7 +169,10 @@ struct ngx_rtc_rtsp_s {
     ngx_uint_t                garbage;          /* unusable packets */
     ngx_uint_t                frames;
 
-    unsigned                  resolved:1;
+    ngx_resolver_ctx_t       *resolving;        /* the camera's name */
+    ngx_uint_t                attempts;         /* connections, for DNS */
+    ngx_uint_t                failures;         /* in a row, not playing */
+
     unsigned                  get_parameter:1;  /* listed in Public */
     unsigned                  produced:1;       /* a frame since connect */
     unsigned                  fallback:1;       /* tried the other transport */

@@ -218,6 +218,7 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     ic.candidates = rmcf->candidates;
     ic.servers = rmcf->ice_servers;
     ic.tcp = rmcf->ice_tcp;
+    ic.acl = rmcf->ice_acl;
     ic.log = &s->log;
 
     s->ice = ngx_rtc_ice_create(&ic);
@@ -762,6 +763,7 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
     }
 
     s->srtp = ngx_rtc_srtp_create(&keys, &s->log);
+    s->srtp_profile = keys.profile;
 
     ngx_explicit_memzero(&keys, sizeof(ngx_rtc_srtp_keys_t));
 
@@ -1025,6 +1027,12 @@ ngx_rtc_session_stats(ngx_rtc_session_t *s)
     sh->retransmits = (uint32_t) s->retransmits;
     sh->key_requests = (uint32_t) s->key_requests;
     sh->drops = (uint32_t) s->drops;
+    sh->srtp_profile = (uint32_t) (s->srtp ? s->srtp_profile : 0);
+
+    if (s->ice) {
+        ngx_rtc_ice_pair(s->ice, &sh->ice_local, &sh->ice_remote,
+                         &sh->ice_tcp);
+    }
 }
 
 

@@ -110,6 +110,8 @@ struct ngx_rtc_session_s {
     u_char                    buf[NGX_RTC_MTU + 256];
 
     ngx_rtc_session_sent_t    sent[NGX_RTC_SESSION_HISTORY];
+
+    ngx_uint_t                srtp_profile;   /* NGX_RTC_SRTP_*, status */
 };
 
 

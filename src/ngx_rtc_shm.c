@@ -707,6 +707,10 @@ ngx_rtc_shm_stream_error(ngx_rtc_stream_sh_t *st, ngx_uint_t state,
 
     st->state = state;
 
+    if (state == NGX_RTC_STREAM_RETRYING) {
+        st->reconnects++;
+    }
+
     if (error) {
         ngx_memcpy(st->error, error->data, len);
         st->error_len = len;

@@ -116,6 +116,7 @@ struct ngx_rtc_stream_sh_s {
     ngx_pid_t                 fenced;         /* owner the last bump fenced */
     ngx_pid_t                 writing;        /* a fenced write's owner */
     ngx_uint_t                takeovers;      /* from an expired lease */
+    ngx_uint_t                reconnects;     /* failed connections */
 };
 
 
@@ -157,6 +158,10 @@ struct ngx_rtc_session_sh_s {
     uint32_t                  retransmits;
     uint32_t                  key_requests;   /* PLI, FIR */
     uint32_t                  drops;          /* socket full */
+    uint32_t                  srtp_profile;   /* NGX_RTC_SRTP_*, 0: none */
+    uint32_t                  ice_local;      /* NGX_RTC_ICE_CAND_*, 0: */
+    uint32_t                  ice_remote;     /* no pair selected yet */
+    uint32_t                  ice_tcp;        /* the pair is ICE-TCP */
 };
 
 

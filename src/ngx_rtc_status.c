@@ -7,6 +7,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include <ngx_rtc.h>
+#include <ngx_rtc_ring.h>
+#include <ngx_rtc_srtp.h>
+#include <ngx_rtc_ice.h>
 #include <ngx_rtc_status.h>
 
 
@@ -24,6 +27,13 @@ static ngx_int_t ngx_rtc_status_snapshot(ngx_http_request_t *r,
     ngx_rtc_status_snapshot_t *snap);
 static u_char *ngx_rtc_status_session_stats(u_char *p,
     ngx_rtc_session_sh_t *ss);
+static u_char *ngx_rtc_status_stream_health(u_char *p,
+    ngx_rtc_stream_sh_t *st);
+static ngx_int_t ngx_rtc_status_capture(ngx_rtc_ring_sh_t *ring,
+    uint64_t seq, int64_t *capture);
+static u_char *ngx_rtc_status_age(u_char *p, const char *name, int64_t us);
+static u_char *ngx_rtc_status_session_transport(u_char *p,
+    ngx_rtc_session_sh_t *ss);
 static u_char *ngx_rtc_status_json_str(u_char *p, u_char *s, size_t len);
 
 
@@ -37,6 +47,10 @@ static const char  *ngx_rtc_status_session_states[] = {
 
 static const char  *ngx_rtc_status_codecs[] = {
     "", "H264", "H265", "PCMA", "PCMU", "opus", "AAC"
+};
+
+static const char  *ngx_rtc_status_cand_types[] = {
+    "", "host", "srflx", "prflx", "relay"
 };
 
 
@@ -120,6 +134,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
         b->last = ngx_rtc_status_json_str(b->last, st->error,
                                           ngx_min(st->error_len,
                                                   NGX_RTC_ERROR_LEN));
+        b->last = ngx_rtc_status_stream_health(b->last, st);
         *b->last++ = '}';
     }
 
@@ -141,6 +156,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
                               ngx_rtc_status_session_states[state], ss->pid,
                               ngx_time() - ss->created);
         b->last = ngx_rtc_status_session_stats(b->last, ss);
+        b->last = ngx_rtc_status_session_transport(b->last, ss);
         *b->last++ = '}';
     }
 
@@ -217,6 +233,146 @@ ngx_rtc_status_session_stats(u_char *p, ngx_rtc_session_sh_t *ss)
                        "\"keyframe_requests\":%uD,\"drops\":%uD",
                        ss->nacks, ss->retransmits, ss->key_requests,
                        ss->drops);
+}
+
+
+/*
+ * What an operator asks of a camera: how often it failed, how long ago
+ * the last frame and the last keyframe came (a viewer's first picture
+ * waits for one), and how many seconds of media the ring holds (the
+ * instant start needs a whole GOP in it).  From the ring's frame
+ * metadata: capture times are the wall clock, in microseconds.
+ */
+
+static u_char *
+ngx_rtc_status_stream_health(u_char *p, ngx_rtc_stream_sh_t *st)
+{
+    int64_t             now, newest, oldest, key;
+    uint64_t            head, seq, last;
+    ngx_time_t         *tp;
+    ngx_rtc_ring_sh_t  *ring;
+
+    p = ngx_sprintf(p, ",\"reconnects\":%ui", st->reconnects);
+
+    tp = ngx_timeofday();
+    now = (int64_t) tp->sec * 1000000 + (int64_t) tp->msec * 1000;
+
+    ring = st->ring_size ? ngx_rtc_shm_ring(st) : NULL;
+    head = ring ? ngx_rtc_ring_head(ring) : 0;
+
+    if (head == 0 || ngx_rtc_status_capture(ring, head, &newest) != NGX_OK) {
+        return ngx_cpymem(p, ",\"last_frame_age\":null,"
+                          "\"last_keyframe_age\":null,"
+                          "\"buffered_seconds\":null",
+                          sizeof(",\"last_frame_age\":null,"
+                                 "\"last_keyframe_age\":null,"
+                                 "\"buffered_seconds\":null") - 1);
+    }
+
+    p = ngx_rtc_status_age(p, "last_frame_age", now - newest);
+
+    last = ngx_rtc_ring_last_key(ring);
+
+    if (last && ngx_rtc_status_capture(ring, last, &key) == NGX_OK) {
+        p = ngx_rtc_status_age(p, "last_keyframe_age", now - key);
+
+    } else {
+        p = ngx_cpymem(p, ",\"last_keyframe_age\":null",
+                       sizeof(",\"last_keyframe_age\":null") - 1);
+    }
+
+    /* the oldest frame may be overwritten while we look: a few tries */
+
+    seq = ngx_rtc_ring_oldest(ring);
+
+    for ( ;; ) {
+        if (seq == 0 || seq > head) {
+            oldest = newest;
+            break;
+        }
+
+        if (ngx_rtc_status_capture(ring, seq, &oldest) == NGX_OK) {
+            break;
+        }
+
+        seq += 16;
+    }
+
+    return ngx_rtc_status_age(p, "buffered_seconds", newest - oldest);
+}
+
+
+/*
+ * A frame's capture time: ngx_rtc_ring_read() into no buffer copies the
+ * metadata only, and tells a consistent one by NGX_ERROR (too big for the
+ * buffer) or NGX_OK (an empty frame).
+ */
+
+static ngx_int_t
+ngx_rtc_status_capture(ngx_rtc_ring_sh_t *ring, uint64_t seq,
+    int64_t *capture)
+{
+    ngx_int_t        rc;
+    ngx_rtc_frame_t  f;
+
+    rc = ngx_rtc_ring_read(ring, seq, &f, NULL, 0);
+
+    if (rc != NGX_OK && rc != NGX_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    *capture = f.capture;
+
+    return NGX_OK;
+}
+
+
+/* microseconds as seconds with 3 decimals */
+
+static u_char *
+ngx_rtc_status_age(u_char *p, const char *name, int64_t us)
+{
+    uint64_t  ms;
+
+    ms = us > 0 ? (uint64_t) us / 1000 : 0;
+
+    return ngx_sprintf(p, ",\"%s\":%uL.%03uL", name, ms / 1000, ms % 1000);
+}
+
+
+/*
+ * The session's transport: the DTLS-SRTP profile and the candidate types
+ * of the selected ICE pair (host, srflx, prflx, relay), null before.
+ */
+
+static u_char *
+ngx_rtc_status_session_transport(u_char *p, ngx_rtc_session_sh_t *ss)
+{
+    switch (ss->srtp_profile) {
+
+    case NGX_RTC_SRTP_AES128_CM_SHA1_80:
+        p = ngx_sprintf(p, ",\"srtp\":\"AES_CM_128_HMAC_SHA1_80\"");
+        break;
+
+    case NGX_RTC_SRTP_AEAD_AES_128_GCM:
+        p = ngx_sprintf(p, ",\"srtp\":\"AEAD_AES_128_GCM\"");
+        break;
+
+    default:
+        p = ngx_sprintf(p, ",\"srtp\":null");
+    }
+
+    if (ss->ice_local == 0 || ss->ice_local > NGX_RTC_ICE_CAND_RELAY
+        || ss->ice_remote == 0 || ss->ice_remote > NGX_RTC_ICE_CAND_RELAY)
+    {
+        return ngx_sprintf(p, ",\"ice_pair\":null");
+    }
+
+    return ngx_sprintf(p, ",\"ice_pair\":{\"local\":\"%s\","
+                       "\"remote\":\"%s\",\"transport\":\"%s\"}",
+                       ngx_rtc_status_cand_types[ss->ice_local],
+                       ngx_rtc_status_cand_types[ss->ice_remote],
+                       ss->ice_tcp ? "tcp" : "udp");
 }
 
 

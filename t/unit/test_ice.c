@@ -7,7 +7,7 @@
  * gathers 127.0.0.1, so the agents meet on this machine's interface
  * addresses; every datagram stays on this machine.
  *
- * unit-deps: src/ngx_rtc_ice.c
+ * unit-deps: src/ngx_rtc_ice.c src/ngx_rtc_acl.c
  * unit-libs: -I/usr/include/nice -I/usr/include/glib-2.0
  * unit-libs: -I/usr/lib/x86_64-linux-gnu/glib-2.0/include
  * unit-libs: -lnice -lgio-2.0 -lgobject-2.0 -lglib-2.0

@@ -8,7 +8,7 @@
  * (for clients only) not holding the agent up.  One agent, no peer: the
  * checks ngx_rtc_ice_restart() starts are the next test's (test_ice.c).
  *
- * unit-deps: src/ngx_rtc_ice.c
+ * unit-deps: src/ngx_rtc_ice.c src/ngx_rtc_acl.c
  * unit-libs: -I/usr/include/nice -I/usr/include/glib-2.0
  * unit-libs: -I/usr/lib/x86_64-linux-gnu/glib-2.0/include
  * unit-libs: -lnice -lgio-2.0 -lgobject-2.0 -lglib-2.0
