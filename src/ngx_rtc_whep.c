@@ -8,6 +8,7 @@
 #include <ngx_http.h>
 #include <ngx_rtc.h>
 #include <ngx_rtc_whep.h>
+#include <ngx_rtc_whep_url.h>
 #include <ngx_rtc_sdp.h>
 #include <ngx_rtc_ice.h>
 #include <ngx_rtc_ring.h>
@@ -81,10 +82,8 @@ static void ngx_rtc_whep_patch_body(ngx_http_request_t *r);
 static void ngx_rtc_whep_patch_wait(ngx_event_t *ev);
 static void ngx_rtc_whep_patch_reply(ngx_http_request_t *r,
     ngx_rtc_mbox_msg_t *msg);
-static ngx_int_t ngx_rtc_whep_session_id(ngx_http_request_t *r, u_char *id);
 static ngx_int_t ngx_rtc_whep_stream_name(ngx_http_request_t *r,
     ngx_str_t *name);
-static void ngx_rtc_whep_last_segment(ngx_str_t *uri, ngx_str_t *seg);
 static void ngx_rtc_whep_log_name(ngx_http_request_t *r, ngx_str_t *name);
 static ngx_int_t ngx_rtc_whep_cors(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_whep_links(ngx_http_request_t *r);
@@ -788,7 +787,7 @@ ngx_rtc_whep_delete(ngx_http_request_t *r)
 
     ngx_str_set(&text, "unknown session");
 
-    if (ngx_rtc_whep_session_id(r, id) != NGX_OK) {
+    if (ngx_rtc_whep_url_parse_id(&r->uri, id) != NGX_OK) {
         return ngx_rtc_whep_text(r, NGX_HTTP_NOT_FOUND, &text);
     }
 
@@ -832,7 +831,7 @@ ngx_rtc_whep_patch(ngx_http_request_t *r)
 
     len = sizeof(NGX_RTC_WHEP_FRAG_TYPE) - 1;
 
-    if (ngx_rtc_whep_session_id(r, id) != NGX_OK) {
+    if (ngx_rtc_whep_url_parse_id(&r->uri, id) != NGX_OK) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -1102,32 +1101,6 @@ ngx_rtc_whep_patch_reply(ngx_http_request_t *r, ngx_rtc_mbox_msg_t *msg)
 
 
 static ngx_int_t
-ngx_rtc_whep_session_id(ngx_http_request_t *r, u_char *id)
-{
-    ngx_int_t   n;
-    ngx_str_t   seg;
-    ngx_uint_t  i;
-
-    ngx_rtc_whep_last_segment(&r->uri, &seg);
-
-    if (seg.len != 2 * NGX_RTC_ID_LEN) {
-        return NGX_DECLINED;
-    }
-
-    for (i = 0; i < NGX_RTC_ID_LEN; i++) {
-        n = ngx_hextoi(seg.data + 2 * i, 2);
-        if (n == NGX_ERROR) {
-            return NGX_DECLINED;
-        }
-
-        id[i] = (u_char) n;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_rtc_whep_stream_name(ngx_http_request_t *r, ngx_str_t *name)
 {
     ngx_rtc_loc_conf_t  *rlcf;
@@ -1138,29 +1111,9 @@ ngx_rtc_whep_stream_name(ngx_http_request_t *r, ngx_str_t *name)
         return ngx_http_complex_value(r, rlcf->whep_stream, name);
     }
 
-    ngx_rtc_whep_last_segment(&r->uri, name);
+    ngx_rtc_whep_url_segment(&r->uri, name);
 
     return NGX_OK;
-}
-
-
-static void
-ngx_rtc_whep_last_segment(ngx_str_t *uri, ngx_str_t *seg)
-{
-    u_char  *p, *end;
-
-    end = uri->data + uri->len;
-
-    while (end > uri->data && end[-1] == '/') {
-        end--;
-    }
-
-    for (p = end; p > uri->data && p[-1] != '/'; p--) {
-        /* void */
-    }
-
-    seg->data = p;
-    seg->len = end - p;
 }
 
 
