@@ -16,6 +16,10 @@
  */
 
 
+/* session id bytes shown: enough to tell sessions apart, not to act */
+#define NGX_RTC_STATUS_ID_PREFIX  4
+
+
 typedef struct {
     ngx_uint_t                nstreams;
     ngx_rtc_stream_sh_t      *streams;
@@ -130,8 +134,10 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
         st = &snap.streams[ss->stream < snap.nstreams ? ss->stream : 0];
         state = ss->state < 5 ? ss->state : 0;
 
+        /* a prefix: the full id is all a PATCH or DELETE needs */
+
         b->last = ngx_sprintf(b->last, "%s{\"id\":\"", i ? "," : "");
-        b->last = ngx_hex_dump(b->last, ss->id, NGX_RTC_ID_LEN);
+        b->last = ngx_hex_dump(b->last, ss->id, NGX_RTC_STATUS_ID_PREFIX);
         b->last = ngx_sprintf(b->last, "\",\"stream\":");
         b->last = ngx_rtc_status_json_str(b->last, st->name,
                                           ngx_min(st->name_len,
