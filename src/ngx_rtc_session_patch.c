@@ -143,12 +143,57 @@ ngx_rtc_session_patch_restart(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
     ngx_rtc_sdp_t *frag, ngx_str_t *ufrag, ngx_str_t *pwd, ngx_str_t *cands,
     ngx_uint_t n, ngx_pool_t *pool)
 {
-    u_char               *p, *last;
+    u_char               *p, *last, *buf;
     ngx_int_t             rc;
     ngx_str_t             lufrag, lpwd, type, proto, mid, *c;
     ngx_uint_t            i;
     ngx_array_t           local;
     ngx_rtc_sdp_media_t  *m;
+
+    /*
+     * The section is the request's, echoed: ngx_rtc_sdp_parse_frag() took
+     * only tokens for them (RFC 8866, 9; RFC 5888, 4), checked again here
+     * because they go out as they came in.
+     */
+
+    ngx_str_set(&type, "video");
+    ngx_str_set(&proto, "UDP/TLS/RTP/SAVPF");
+    ngx_str_set(&mid, "0");
+
+    if (frag->nmedia) {
+        m = &frag->media[0];
+
+        if (m->type.len && m->proto.len) {
+            type = m->type;
+            proto = m->proto;
+        }
+
+        if (m->mid.len) {
+            mid = m->mid;
+        }
+    }
+
+    if (ngx_rtc_sdp_is_token(&type, 0, NGX_RTC_SDP_MAX_TOKEN) != NGX_OK
+        || ngx_rtc_sdp_is_token(&proto, 1, NGX_RTC_SDP_MAX_TOKEN) != NGX_OK
+        || ngx_rtc_sdp_is_token(&mid, 0, NGX_RTC_SDP_MAX_MID) != NGX_OK)
+    {
+        ngx_rtc_session_patch_text(msg, NGX_HTTP_BAD_REQUEST,
+                                   "the fragment's m= line or a=mid is "
+                                   "not a token");
+        goto etag;
+    }
+
+    /*
+     * Written aside: type, proto and mid point into msg->data, the
+     * request, which the answer replaces.
+     */
+
+    buf = ngx_pnalloc(pool, NGX_RTC_MBOX_DATA);
+    if (buf == NULL) {
+        ngx_rtc_session_patch_text(msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "no memory");
+        goto etag;
+    }
 
     rc = ngx_rtc_ice_restart(s->ice, ufrag, pwd, cands, n);
 
@@ -176,25 +221,8 @@ ngx_rtc_session_patch_restart(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
         goto etag;
     }
 
-    ngx_str_set(&type, "video");
-    ngx_str_set(&proto, "UDP/TLS/RTP/SAVPF");
-    ngx_str_set(&mid, "0");
-
-    if (frag->nmedia) {
-        m = &frag->media[0];
-
-        if (m->type.len && m->proto.len) {
-            type = m->type;
-            proto = m->proto;
-        }
-
-        if (m->mid.len) {
-            mid = m->mid;
-        }
-    }
-
-    p = msg->data;
-    last = msg->data + NGX_RTC_MBOX_DATA;
+    p = buf;
+    last = buf + NGX_RTC_MBOX_DATA;
 
     p = ngx_slprintf(p, last, "a=ice-ufrag:%V" CRLF "a=ice-pwd:%V" CRLF,
                      &lufrag, &lpwd);
@@ -217,7 +245,8 @@ ngx_rtc_session_patch_restart(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
     }
 
     msg->status = NGX_HTTP_OK;
-    msg->len = p - msg->data;
+    msg->len = p - buf;
+    ngx_memcpy(msg->data, buf, msg->len);
 
 etag:
 

@@ -275,7 +275,7 @@ ngx_rtc_whep_body(ngx_http_request_t *r)
         return;
     }
 
-    if (ngx_rtc_sdp_parse(body.data, body.data + body.len, ctx->offer)
+    if (ngx_rtc_sdp_parse_offer(body.data, body.data + body.len, ctx->offer)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -594,20 +594,18 @@ ngx_rtc_whep_created(ngx_rtc_whep_ctx_t *ctx, ngx_rtc_session_t *s,
         goto failed;
     }
 
-    /* Location: the stream's URL with the session id as the last segment */
+    /*
+     * Location: the stream's URL with the session id as the last segment,
+     * from the decoded URI percent-encoded again (a "%0d%0a" in the
+     * request stays one there)
+     */
 
-    v.data = ngx_pnalloc(r->pool, r->uri.len + 1 + 2 * NGX_RTC_ID_LEN);
+    v.data = ngx_pnalloc(r->pool, ngx_rtc_whep_url_location_len(&r->uri));
     if (v.data == NULL) {
         goto failed;
     }
 
-    p = ngx_cpymem(v.data, r->uri.data, r->uri.len);
-
-    if (p > v.data && p[-1] != '/') {
-        *p++ = '/';
-    }
-
-    p = ngx_cpymem(p, s->hex, 2 * NGX_RTC_ID_LEN);
+    p = ngx_rtc_whep_url_location(v.data, &r->uri, s->hex);
     v.len = p - v.data;
 
     if (ngx_rtc_whep_header(r, "Location", &v) != NGX_OK) {
@@ -1353,10 +1351,29 @@ ngx_rtc_whep_text(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *text)
 }
 
 
+/*
+ * Every header of the endpoint goes through here: a value with a control
+ * character (RFC 9110, 5.5: field-vchar, SP and HTAB only) is a bug of
+ * ours, never sent: nginx's header filter copies values as they are, so a
+ * CR or LF would end the header and start another.
+ */
+
 static ngx_int_t
 ngx_rtc_whep_header(ngx_http_request_t *r, char *key, ngx_str_t *value)
 {
+    size_t            i;
     ngx_table_elt_t  *h;
+
+    for (i = 0; i < value->len; i++) {
+        if ((value->data[i] < 0x20 && value->data[i] != '\t')
+            || value->data[i] == 0x7f)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "rtc whep %s header with a control character "
+                          "not sent", key);
+            return NGX_ERROR;
+        }
+    }
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {

@@ -65,3 +65,53 @@ ngx_rtc_whep_url_parse_id(ngx_str_t *uri, u_char *id)
 
     return NGX_OK;
 }
+
+
+/*
+ * The Location of a new session (RFC 9725, 4.2): the request's path with
+ * the session id (2 * NGX_RTC_ID_LEN hex digits) as its last segment.
+ * The path is r->uri, which nginx has percent-decoded: every byte but an
+ * RFC 3986 pchar (unreserved, sub-delims, ":", "@") or "/" is encoded
+ * again, so that no CR, LF or other control byte reaches the header and
+ * the URL names the same resource ("%", "?", "#" and blanks included).
+ * dst has room for ngx_rtc_whep_url_location_len(uri) bytes.
+ */
+
+size_t
+ngx_rtc_whep_url_location_len(ngx_str_t *uri)
+{
+    return 3 * uri->len + 1 + 2 * NGX_RTC_ID_LEN;
+}
+
+
+u_char *
+ngx_rtc_whep_url_location(u_char *dst, ngx_str_t *uri, u_char *hex)
+{
+    u_char  c, *p, *end;
+
+    static u_char  digits[] = "0123456789ABCDEF";
+
+    end = uri->data + uri->len;
+
+    for (p = uri->data; p < end; p++) {
+        c = *p;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9')
+            || (c != '\0' && ngx_strchr("-._~!$&'()*+,;=:@/", c)))
+        {
+            *dst++ = c;
+            continue;
+        }
+
+        *dst++ = '%';
+        *dst++ = digits[c >> 4];
+        *dst++ = digits[c & 0xf];
+    }
+
+    if (uri->len == 0 || end[-1] != '/') {
+        *dst++ = '/';
+    }
+
+    return ngx_cpymem(dst, hex, 2 * NGX_RTC_ID_LEN);
+}
