@@ -63,7 +63,8 @@ ASAN_BUILD  ?= $(BUILD)/asan
 ASAN_OPT     = -fsanitize=address,undefined -fno-omit-frame-pointer -g
 ASAN_LIB     = $(shell gcc -print-file-name=libasan.so)
 ASAN_E2E    ?= $(addprefix t/e2e/,whep_http.test.js hostile_whep.test.js \
-                 whep_patch.test.js interop_offers.test.js \
+                 whep_patch.test.js whep_injection.test.js \
+                 interop_offers.test.js \
                  play_werift.test.js loss.test.js \
                  rtsp_hostile.test.js rtsp_auth.test.js rtsp_quirks.test.js)
 

@@ -50,11 +50,15 @@ static char *ngx_rtc_player(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_rtc_cors_check(ngx_conf_t *cf, void *post, void *data);
 static ngx_int_t ngx_rtc_init_module(ngx_cycle_t *cycle);
 static void ngx_rtc_close_eventfds(void *data);
 static ngx_int_t ngx_rtc_init_process(ngx_cycle_t *cycle);
 static void ngx_rtc_exit_process(ngx_cycle_t *cycle);
 static void ngx_rtc_dtls_cleanup(void *data);
+
+
+static ngx_conf_post_handler_pt  ngx_rtc_cors_post = ngx_rtc_cors_check;
 
 
 static ngx_command_t  ngx_http_rtc_commands[] = {
@@ -148,7 +152,7 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_rtc_loc_conf_t, cors),
-      NULL },
+      &ngx_rtc_cors_post },
 
     { ngx_string("rtc_max_sessions"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -899,6 +903,26 @@ ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_rtc_whep_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* rtc_cors is sent as it is: an origin (RFC 6454, 6.2), visible ASCII */
+
+static char *
+ngx_rtc_cors_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t *origin = data;
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < origin->len; i++) {
+        if (origin->data[i] <= 0x20 || origin->data[i] >= 0x7f) {
+            return "takes an origin: no blanks, control or non-ASCII "
+                   "characters";
+        }
+    }
 
     return NGX_CONF_OK;
 }

@@ -20,6 +20,10 @@
 /* direction while parsing, before the session-level default is applied */
 #define NGX_RTC_SDP_DIR_UNSET  4
 
+/* ngx_rtc_sdp_parse_sdp() flags */
+#define NGX_RTC_SDP_FRAG       0x01     /* no v= line needed */
+#define NGX_RTC_SDP_STRICT     0x02     /* a WHEP client's: values checked */
+
 
 typedef struct {
     ngx_rtc_sdp_t         *sdp;
@@ -27,6 +31,7 @@ typedef struct {
     ngx_uint_t             line;
     ngx_uint_t             direction;   /* session-level direction */
     unsigned               end_of_candidates:1;
+    unsigned               strict:1;
 } ngx_rtc_sdp_ctx_t;
 
 
@@ -36,13 +41,22 @@ typedef struct {
 
 #define ngx_rtc_sdp_is_space(c)  ((c) == ' ' || (c) == '\t')
 
+#define ngx_rtc_sdp_is_hex(c)                                                 \
+    (((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'F')                 \
+     || ((c) >= 'a' && (c) <= 'f'))
+
 
 static ngx_int_t ngx_rtc_sdp_parse_sdp(u_char *pos, u_char *end,
-    ngx_rtc_sdp_t *sdp, ngx_uint_t frag);
+    ngx_rtc_sdp_t *sdp, ngx_uint_t flags);
 static ngx_int_t ngx_rtc_sdp_parse_media(ngx_rtc_sdp_ctx_t *ctx, u_char *p,
     u_char *last);
-static void ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p,
+static ngx_int_t ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p,
     u_char *last);
+static ngx_int_t ngx_rtc_sdp_check_mid(ngx_rtc_sdp_ctx_t *ctx,
+    ngx_str_t *mid);
+static ngx_int_t ngx_rtc_sdp_check_fingerprint(u_char *p, u_char *last);
+static ngx_int_t ngx_rtc_sdp_is_ice_chars(u_char *p, u_char *last,
+    size_t min, size_t max);
 static void ngx_rtc_sdp_parse_rtpmap(ngx_rtc_sdp_media_t *m, u_char *p,
     u_char *last);
 static void ngx_rtc_sdp_parse_fmtp(ngx_rtc_sdp_media_t *m, u_char *p,
@@ -69,10 +83,34 @@ static ngx_int_t ngx_rtc_sdp_check_answer(ngx_rtc_sdp_answer_t *a);
 static ngx_int_t ngx_rtc_sdp_check_str(ngx_str_t *s, ngx_uint_t token);
 
 
+/*
+ * A camera's DESCRIBE body (and our own answer, in the tests): cameras
+ * write loose SDP, and only what is used is read.
+ */
+
 ngx_int_t
 ngx_rtc_sdp_parse(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp)
 {
     return ngx_rtc_sdp_parse_sdp(pos, end, sdp, 0);
+}
+
+
+/*
+ * A WHEP client's offer: the same parser, and every value that goes into
+ * our answer, a header or libnice is checked against its grammar here, so
+ * that a bad one is a 400 naming the line, never a later failure (a 500).
+ * No control characters (RFC 8866, 9: text has no CR, LF or NUL; the
+ * other controls have no use in an offer).  m= media and proto, and
+ * non-RTP formats, are tokens (RFC 8866, 9); a=mid an identification-tag
+ * (RFC 5888, 4: a token) unique in the offer; a=ice-ufrag and a=ice-pwd
+ * ice-chars of RFC 8839, 5.4 lengths; a=fingerprint a hash-func token and
+ * hex byte pairs (RFC 8122, 5).
+ */
+
+ngx_int_t
+ngx_rtc_sdp_parse_offer(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp)
+{
+    return ngx_rtc_sdp_parse_sdp(pos, end, sdp, NGX_RTC_SDP_STRICT);
 }
 
 
@@ -84,24 +122,28 @@ ngx_rtc_sdp_parse(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp)
 ngx_int_t
 ngx_rtc_sdp_parse_frag(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp)
 {
-    return ngx_rtc_sdp_parse_sdp(pos, end, sdp, 1);
+    return ngx_rtc_sdp_parse_sdp(pos, end, sdp,
+                                 NGX_RTC_SDP_FRAG | NGX_RTC_SDP_STRICT);
 }
 
 
 static ngx_int_t
 ngx_rtc_sdp_parse_sdp(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp,
-    ngx_uint_t frag)
+    ngx_uint_t flags)
 {
     u_char             *p, *last, *next;
-    ngx_uint_t          version;
+    ngx_uint_t          frag, version;
     ngx_rtc_sdp_ctx_t   ctx;
 
     ngx_memzero(sdp, sizeof(ngx_rtc_sdp_t));
+
+    frag = flags & NGX_RTC_SDP_FRAG;
 
     ctx.sdp = sdp;
     ctx.media = NULL;
     ctx.direction = NGX_RTC_SDP_DIR_UNSET;
     ctx.end_of_candidates = 0;
+    ctx.strict = (flags & NGX_RTC_SDP_STRICT) ? 1 : 0;
 
     if (pos == NULL || pos >= end) {
         return ngx_rtc_sdp_error(sdp, "empty SDP", 0);
@@ -140,6 +182,15 @@ ngx_rtc_sdp_parse_sdp(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp,
 
         if ((size_t) (last - pos) > NGX_RTC_SDP_MAX_LINE_LEN) {
             return ngx_rtc_sdp_error(sdp, "line too long", ctx.line);
+        }
+
+        if (ctx.strict) {
+            for (p = pos; p < last; p++) {
+                if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+                    return ngx_rtc_sdp_error(sdp, "control character",
+                                             ctx.line);
+                }
+            }
         }
 
         /* cameras leave trailing blanks, e.g. "a=control:trackID=1 " */
@@ -188,7 +239,10 @@ ngx_rtc_sdp_parse_sdp(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp,
             break;
 
         case 'a':
-            ngx_rtc_sdp_parse_attr(&ctx, pos + 2, last);
+            if (ngx_rtc_sdp_parse_attr(&ctx, pos + 2, last) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
             break;
 
         default:
@@ -239,6 +293,15 @@ ngx_rtc_sdp_parse_media(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
         return ngx_rtc_sdp_error(sdp, "bad m= line", ctx->line);
     }
 
+    if (ctx->strict
+        && (ngx_rtc_sdp_is_token(&m->type, 0, NGX_RTC_SDP_MAX_TOKEN) != NGX_OK
+            || ngx_rtc_sdp_is_token(&m->proto, 1, NGX_RTC_SDP_MAX_TOKEN)
+               != NGX_OK))
+    {
+        return ngx_rtc_sdp_error(sdp, "m= media or proto is not a token",
+                                 ctx->line);
+    }
+
     slash = ngx_strlchr(port.data, port.data + port.len, '/');
 
     if (slash) {
@@ -279,6 +342,14 @@ ngx_rtc_sdp_parse_media(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
             }
 
         } else {
+            if (ctx->strict
+                && ngx_rtc_sdp_is_token(&tok, 0, NGX_RTC_SDP_MAX_TOKEN)
+                   != NGX_OK)
+            {
+                return ngx_rtc_sdp_error(sdp, "m= format is not a token",
+                                         ctx->line);
+            }
+
             fmt->pt = NGX_RTC_SDP_PT_NONE;
             fmt->name = tok;
         }
@@ -301,10 +372,11 @@ ngx_rtc_sdp_parse_media(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
 
 /*
  * RFC 8866, 5.13: a=<attribute>[:<value>].  Unknown and malformed
- * attributes are ignored; for repeated ones the first wins.
+ * attributes are ignored, but in a strict parse those whose values reach
+ * the answer or libnice are errors; for repeated ones the first wins.
  */
 
-static void
+static ngx_int_t
 ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
 {
     u_char               *v;
@@ -336,12 +408,19 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
 
     case 3:
         if (ngx_rtc_sdp_eq(&name, "mid")) {
+            tok.data = v;
+            tok.len = last - v;
+
+            if (ctx->strict && ngx_rtc_sdp_check_mid(ctx, &tok) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
             if (m) {
                 ngx_rtc_sdp_set(&m->mid, v, last);
             }
         }
 
-        return;
+        return NGX_OK;
 
     case 4:
         if (ngx_rtc_sdp_eq(&name, "fmtp")) {
@@ -350,7 +429,7 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
             }
         }
 
-        return;
+        return NGX_OK;
 
     case 5:
         /* RFC 8842, 5: a=setup:actpass|active|passive|holdconn */
@@ -374,7 +453,7 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
             }
         }
 
-        return;
+        return NGX_OK;
 
     case 6:
         if (ngx_rtc_sdp_eq(&name, "rtpmap")) {
@@ -383,10 +462,20 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
             }
         }
 
-        return;
+        return NGX_OK;
 
     case 7:
         if (ngx_rtc_sdp_eq(&name, "ice-pwd")) {
+
+            /* RFC 8839, 5.4: ice-pwd = 22*256ice-char */
+
+            if (ctx->strict
+                && ngx_rtc_sdp_is_ice_chars(v, last, 22, 256) != NGX_OK)
+            {
+                return ngx_rtc_sdp_error(sdp, "a=ice-pwd is not 22 to 256 "
+                                         "ice-chars", ctx->line);
+            }
+
             ngx_rtc_sdp_set(m ? &m->ice_pwd : &sdp->ice_pwd, v, last);
 
         } else if (ngx_rtc_sdp_eq(&name, "control")) {
@@ -399,7 +488,7 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
             }
         }
 
-        return;
+        return NGX_OK;
 
     case 8:
         if (ngx_rtc_sdp_eq(&name, "sendrecv")) {
@@ -420,10 +509,10 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
                 m->rtcp_mux = 1;
             }
 
-            return;
+            return NGX_OK;
 
         } else {
-            return;
+            return NGX_OK;
         }
 
         /* RFC 8866, 6.7: session level is the default for media */
@@ -437,7 +526,7 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
             ctx->direction = dir;
         }
 
-        return;
+        return NGX_OK;
 
     case 9:
         /* RFC 8839, 5.1: a=candidate:<foundation> <component> ... */
@@ -450,15 +539,33 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
             }
 
         } else if (ngx_rtc_sdp_eq(&name, "ice-ufrag")) {
+
+            /* RFC 8839, 5.4: ice-ufrag = 4*256ice-char */
+
+            if (ctx->strict
+                && ngx_rtc_sdp_is_ice_chars(v, last, 4, 256) != NGX_OK)
+            {
+                return ngx_rtc_sdp_error(sdp, "a=ice-ufrag is not 4 to 256 "
+                                         "ice-chars", ctx->line);
+            }
+
             ngx_rtc_sdp_set(m ? &m->ice_ufrag : &sdp->ice_ufrag, v, last);
         }
 
-        return;
+        return NGX_OK;
 
     case 11:
         /* RFC 8122, 5: a=fingerprint:<hash-func> <fingerprint> */
 
         if (ngx_rtc_sdp_eq(&name, "fingerprint")) {
+            if (ctx->strict
+                && ngx_rtc_sdp_check_fingerprint(v, last) != NGX_OK)
+            {
+                return ngx_rtc_sdp_error(sdp, "a=fingerprint is not a hash "
+                                         "function and hex byte pairs",
+                                         ctx->line);
+            }
+
             if (m) {
                 ngx_rtc_sdp_parse_fingerprint(&m->fp_alg, &m->fp_value,
                                               v, last);
@@ -469,7 +576,7 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
             }
         }
 
-        return;
+        return NGX_OK;
 
     case 17:
         /* RFC 8840, 8.2: session or media level */
@@ -483,10 +590,10 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
             }
         }
 
-        return;
+        return NGX_OK;
 
     default:
-        return;
+        return NGX_OK;
     }
 }
 
@@ -673,6 +780,148 @@ ngx_rtc_sdp_parse_fingerprint(ngx_str_t *alg, ngx_str_t *value, u_char *p,
 
     *alg = a;
     *value = v;
+}
+
+
+/* RFC 5888, 4: identification-tag = token; unique among the m= sections */
+
+static ngx_int_t
+ngx_rtc_sdp_check_mid(ngx_rtc_sdp_ctx_t *ctx, ngx_str_t *mid)
+{
+    ngx_uint_t      i, n;
+    ngx_rtc_sdp_t  *sdp;
+
+    sdp = ctx->sdp;
+
+    if (ngx_rtc_sdp_is_token(mid, 0, NGX_RTC_SDP_MAX_MID) != NGX_OK) {
+        return ngx_rtc_sdp_error(sdp, "a=mid is not a token of 1 to 32 "
+                                 "characters", ctx->line);
+    }
+
+    if (ctx->media == NULL) {
+        return NGX_OK;
+    }
+
+    /* the sections before this one */
+
+    n = ctx->media - sdp->media;
+
+    for (i = 0; i < n; i++) {
+        if (sdp->media[i].mid.len == mid->len
+            && ngx_strncmp(sdp->media[i].mid.data, mid->data, mid->len) == 0)
+        {
+            return ngx_rtc_sdp_error(sdp, "duplicate a=mid", ctx->line);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * RFC 8122, 5: fingerprint-attribute = "fingerprint" ":" hash-func SP
+ * fingerprint; hash-func a token, fingerprint 2UHEX *(":" 2UHEX) (lower
+ * case taken too, as RFC 4572 did), at most 64 bytes (SHA-512).
+ */
+
+static ngx_int_t
+ngx_rtc_sdp_check_fingerprint(u_char *p, u_char *last)
+{
+    ngx_str_t   alg;
+    ngx_uint_t  n;
+
+    if (ngx_rtc_sdp_token(&p, last, &alg) != NGX_OK
+        || ngx_rtc_sdp_is_token(&alg, 0, NGX_RTC_SDP_MAX_TOKEN) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    while (p < last && ngx_rtc_sdp_is_space(*p)) {
+        p++;
+    }
+
+    for (n = 0; /* void */; n++) {
+
+        if (n == 64 || last - p < 2
+            || !ngx_rtc_sdp_is_hex(p[0]) || !ngx_rtc_sdp_is_hex(p[1]))
+        {
+            return NGX_ERROR;
+        }
+
+        p += 2;
+
+        if (p == last) {
+            return NGX_OK;
+        }
+
+        if (*p++ != ':') {
+            return NGX_ERROR;
+        }
+    }
+}
+
+
+/* RFC 8839, 5.4: ice-char = ALPHA / DIGIT / "+" / "/" */
+
+static ngx_int_t
+ngx_rtc_sdp_is_ice_chars(u_char *p, u_char *last, size_t min, size_t max)
+{
+    u_char  c;
+
+    if ((size_t) (last - p) < min || (size_t) (last - p) > max) {
+        return NGX_ERROR;
+    }
+
+    for ( /* void */ ; p < last; p++) {
+        c = *p;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '+' || c == '/'))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * RFC 8866, 9: token = 1*(token-char), token-char = %x21 / %x23-27 /
+ * %x2A-2B / %x2D-2E / %x30-39 / %x41-5A / %x5E-7E; with "slash", the
+ * proto of an m= line: token *("/" token).  At most "max" bytes.
+ */
+
+ngx_int_t
+ngx_rtc_sdp_is_token(ngx_str_t *s, ngx_uint_t slash, size_t max)
+{
+    u_char  c;
+    size_t  i;
+
+    if (s->len == 0 || s->len > max) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        c = s->data[i];
+
+        if (c == '/' && slash && i > 0 && i < s->len - 1
+            && s->data[i - 1] != '/')
+        {
+            continue;
+        }
+
+        if (c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b
+            || c == 0x2d || c == 0x2e || (c >= 0x30 && c <= 0x39)
+            || (c >= 0x41 && c <= 0x5a) || (c >= 0x5e && c <= 0x7e))
+        {
+            continue;
+        }
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -21,6 +21,10 @@
 #define NGX_RTC_SDP_MAX_LINES      1024
 #define NGX_RTC_SDP_MAX_LINE_LEN   4096
 
+/* in an offer: m= media, proto and formats, hash functions; a=mid */
+#define NGX_RTC_SDP_MAX_TOKEN      32
+#define NGX_RTC_SDP_MAX_MID        32
+
 /* ngx_rtc_sdp_fmt_t.pt of a non-RTP format ("webrtc-datachannel") */
 #define NGX_RTC_SDP_PT_NONE        ((ngx_uint_t) -1)
 
@@ -128,8 +132,11 @@ typedef struct {
 
 
 ngx_int_t ngx_rtc_sdp_parse(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp);
+ngx_int_t ngx_rtc_sdp_parse_offer(u_char *pos, u_char *end,
+    ngx_rtc_sdp_t *sdp);
 ngx_int_t ngx_rtc_sdp_parse_frag(u_char *pos, u_char *end,
     ngx_rtc_sdp_t *sdp);
+ngx_int_t ngx_rtc_sdp_is_token(ngx_str_t *s, ngx_uint_t slash, size_t max);
 ngx_int_t ngx_rtc_sdp_fmtp_param(ngx_str_t *fmtp, const char *name,
     ngx_str_t *value);
 ngx_rtc_sdp_fmt_t *ngx_rtc_sdp_find_fmt(ngx_rtc_sdp_media_t *m,

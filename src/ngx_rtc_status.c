@@ -19,6 +19,10 @@
  */
 
 
+/* session id bytes shown: enough to tell sessions apart, not to act */
+#define NGX_RTC_STATUS_ID_PREFIX  4
+
+
 /* the zone's counters, the same for rtc_status and rtc_metrics */
 typedef ngx_rtc_shm_snapshot_t  ngx_rtc_status_snapshot_t;
 
@@ -145,8 +149,10 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
         st = &snap.streams[ss->stream < snap.nstreams ? ss->stream : 0];
         state = ss->state < 5 ? ss->state : 0;
 
+        /* a prefix: the full id is all a PATCH or DELETE needs */
+
         b->last = ngx_sprintf(b->last, "%s{\"id\":\"", i ? "," : "");
-        b->last = ngx_hex_dump(b->last, ss->id, NGX_RTC_ID_LEN);
+        b->last = ngx_hex_dump(b->last, ss->id, NGX_RTC_STATUS_ID_PREFIX);
         b->last = ngx_sprintf(b->last, "\",\"stream\":");
         b->last = ngx_rtc_status_json_str(b->last, st->name,
                                           ngx_min(st->name_len,

@@ -8,7 +8,7 @@
 #include <ngx_rtc.h>
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_session.h>
-#include <ngx_rtc_whep.h>
+#include <ngx_rtc_session_patch.h>
 #include <ngx_rtc_h264.h>
 #include <ngx_rtc_h265.h>
 
@@ -418,7 +418,7 @@ ngx_rtc_stream_process(void)
     ngx_rtc_stream_t  *st;
     ngx_rtc_session_t *s;
 
-    ngx_rtc_whep_mailbox_process();
+    ngx_rtc_session_patch_mailbox();
 
     for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
         st = &ngx_rtc_worker.streams[i];

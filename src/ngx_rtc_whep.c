@@ -8,11 +8,13 @@
 #include <ngx_http.h>
 #include <ngx_rtc.h>
 #include <ngx_rtc_whep.h>
+#include <ngx_rtc_whep_url.h>
 #include <ngx_rtc_sdp.h>
 #include <ngx_rtc_ice.h>
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_session.h>
+#include <ngx_rtc_session_patch.h>
 #include <ngx_rtc_producer.h>
 
 
@@ -23,7 +25,8 @@
  * our new credentials for an ICE restart; DELETE it -> 200; OPTIONS -> 204.
  * PATCH and DELETE work from whichever worker receives them: the session's
  * owner acts, reached through the zone (a flag for DELETE, the mailbox for
- * PATCH) and its eventfd.
+ * PATCH) and its eventfd.  The owner's side of a PATCH is in
+ * ngx_rtc_session_patch.c.
  */
 
 
@@ -39,7 +42,6 @@
 #define NGX_RTC_WHEP_MBOX_TIME     2000
 
 #define NGX_RTC_WHEP_MAX_CANDS     32
-#define NGX_RTC_WHEP_ETAG_LEN      (2 * NGX_RTC_ID_LEN + NGX_INT_T_LEN + 3)
 
 #define NGX_RTC_WHEP_FRAG_TYPE     "application/trickle-ice-sdpfrag"
 
@@ -78,20 +80,10 @@ static ngx_int_t ngx_rtc_whep_delete(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_whep_patch(ngx_http_request_t *r);
 static void ngx_rtc_whep_patch_body(ngx_http_request_t *r);
 static void ngx_rtc_whep_patch_wait(ngx_event_t *ev);
-static void ngx_rtc_whep_patch_apply(ngx_rtc_session_t *s,
-    ngx_rtc_mbox_msg_t *msg, ngx_pool_t *pool);
-static void ngx_rtc_whep_patch_restart(ngx_rtc_session_t *s,
-    ngx_rtc_mbox_msg_t *msg, ngx_rtc_sdp_t *frag, ngx_str_t *ufrag,
-    ngx_str_t *pwd, ngx_str_t *cands, ngx_uint_t n, ngx_pool_t *pool);
 static void ngx_rtc_whep_patch_reply(ngx_http_request_t *r,
     ngx_rtc_mbox_msg_t *msg);
-static void ngx_rtc_whep_msg_text(ngx_rtc_mbox_msg_t *msg,
-    ngx_uint_t status, const char *text);
-static size_t ngx_rtc_whep_etag(u_char *buf, ngx_rtc_session_t *s);
-static ngx_int_t ngx_rtc_whep_session_id(ngx_http_request_t *r, u_char *id);
 static ngx_int_t ngx_rtc_whep_stream_name(ngx_http_request_t *r,
     ngx_str_t *name);
-static void ngx_rtc_whep_last_segment(ngx_str_t *uri, ngx_str_t *seg);
 static void ngx_rtc_whep_log_name(ngx_http_request_t *r, ngx_str_t *name);
 static ngx_int_t ngx_rtc_whep_cors(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_whep_links(ngx_http_request_t *r);
@@ -283,7 +275,7 @@ ngx_rtc_whep_body(ngx_http_request_t *r)
         return;
     }
 
-    if (ngx_rtc_sdp_parse(body.data, body.data + body.len, ctx->offer)
+    if (ngx_rtc_sdp_parse_offer(body.data, body.data + body.len, ctx->offer)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -602,32 +594,30 @@ ngx_rtc_whep_created(ngx_rtc_whep_ctx_t *ctx, ngx_rtc_session_t *s,
         goto failed;
     }
 
-    /* Location: the stream's URL with the session id as the last segment */
+    /*
+     * Location: the stream's URL with the session id as the last segment,
+     * from the decoded URI percent-encoded again (a "%0d%0a" in the
+     * request stays one there)
+     */
 
-    v.data = ngx_pnalloc(r->pool, r->uri.len + 1 + 2 * NGX_RTC_ID_LEN);
+    v.data = ngx_pnalloc(r->pool, ngx_rtc_whep_url_location_len(&r->uri));
     if (v.data == NULL) {
         goto failed;
     }
 
-    p = ngx_cpymem(v.data, r->uri.data, r->uri.len);
-
-    if (p > v.data && p[-1] != '/') {
-        *p++ = '/';
-    }
-
-    p = ngx_cpymem(p, s->hex, 2 * NGX_RTC_ID_LEN);
+    p = ngx_rtc_whep_url_location(v.data, &r->uri, s->hex);
     v.len = p - v.data;
 
     if (ngx_rtc_whep_header(r, "Location", &v) != NGX_OK) {
         goto failed;
     }
 
-    v.data = ngx_pnalloc(r->pool, NGX_RTC_WHEP_ETAG_LEN);
+    v.data = ngx_pnalloc(r->pool, NGX_RTC_SESSION_ETAG_LEN);
     if (v.data == NULL) {
         goto failed;
     }
 
-    v.len = ngx_rtc_whep_etag(v.data, s);
+    v.len = ngx_rtc_session_patch_etag(v.data, s);
 
     if (ngx_rtc_whep_header(r, "ETag", &v) != NGX_OK
         || ngx_rtc_whep_header_str(r, "Accept-Patch", NGX_RTC_WHEP_FRAG_TYPE)
@@ -795,7 +785,7 @@ ngx_rtc_whep_delete(ngx_http_request_t *r)
 
     ngx_str_set(&text, "unknown session");
 
-    if (ngx_rtc_whep_session_id(r, id) != NGX_OK) {
+    if (ngx_rtc_whep_url_parse_id(&r->uri, id) != NGX_OK) {
         return ngx_rtc_whep_text(r, NGX_HTTP_NOT_FOUND, &text);
     }
 
@@ -839,7 +829,7 @@ ngx_rtc_whep_patch(ngx_http_request_t *r)
 
     len = sizeof(NGX_RTC_WHEP_FRAG_TYPE) - 1;
 
-    if (ngx_rtc_whep_session_id(r, id) != NGX_OK) {
+    if (ngx_rtc_whep_url_parse_id(&r->uri, id) != NGX_OK) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -943,7 +933,7 @@ ngx_rtc_whep_patch_body(ngx_http_request_t *r)
     s = (ctx->id[0] == ngx_worker) ? ngx_rtc_stream_session(ctx->id) : NULL;
 
     if (s) {
-        ngx_rtc_whep_patch_apply(s, msg, r->pool);
+        ngx_rtc_session_patch_apply(s, msg, r->pool);
         ngx_rtc_whep_patch_reply(r, msg);
         return;
     }
@@ -1033,244 +1023,6 @@ ngx_rtc_whep_patch_wait(ngx_event_t *ev)
 }
 
 
-/*
- * The owner's side of a PATCH, for a request of its own or one from the
- * mailbox: msg in, msg out (status, ETag, body).
- */
-
-static void
-ngx_rtc_whep_patch_apply(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
-    ngx_pool_t *pool)
-{
-    u_char                etag[NGX_RTC_WHEP_ETAG_LEN];
-    size_t                len;
-    ngx_str_t             ufrag, pwd, cands[NGX_RTC_WHEP_MAX_CANDS];
-    ngx_uint_t            i, k, n;
-    ngx_rtc_sdp_t        *frag;
-    ngx_rtc_sdp_media_t  *m;
-
-    len = ngx_rtc_whep_etag(etag, s);
-
-    if (msg->tag_len
-        && !(msg->tag_len == 1 && msg->tag[0] == '*')
-        && (msg->tag_len != len || ngx_memcmp(msg->tag, etag, len) != 0))
-    {
-        ngx_rtc_whep_msg_text(msg, NGX_HTTP_PRECONDITION_FAILED,
-                              "If-Match does not match the session's ETag");
-        goto etag;
-    }
-
-    frag = ngx_palloc(pool, sizeof(ngx_rtc_sdp_t));
-    if (frag == NULL) {
-        ngx_rtc_whep_msg_text(msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                              "no memory");
-        goto etag;
-    }
-
-    if (ngx_rtc_sdp_parse_frag(msg->data, msg->data + msg->len, frag)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_INFO, &s->log, 0,
-                      "rtc whep bad SDP fragment: %s at line %ui",
-                      frag->err, frag->err_line);
-
-        msg->status = NGX_HTTP_BAD_REQUEST;
-        msg->len = ngx_snprintf(msg->data, NGX_RTC_MBOX_DATA,
-                                "bad SDP fragment: %s (line %ui)",
-                                frag->err ? frag->err : "invalid",
-                                frag->err_line)
-                   - msg->data;
-        goto etag;
-    }
-
-    /* RFC 8840, 9: credentials at session level, or in the media */
-
-    ufrag = frag->ice_ufrag;
-    pwd = frag->ice_pwd;
-
-    if (ufrag.len == 0 && frag->nmedia) {
-        ufrag = frag->media[0].ice_ufrag;
-        pwd = frag->media[0].ice_pwd;
-    }
-
-    n = 0;
-
-    for (i = 0; i < frag->nmedia; i++) {
-        m = &frag->media[i];
-
-        for (k = 0; k < m->ncands && n < NGX_RTC_WHEP_MAX_CANDS; k++) {
-            cands[n++] = m->cands[k];
-        }
-    }
-
-    if (ufrag.len && !ngx_rtc_ice_remote_is(s->ice, &ufrag)) {
-        ngx_rtc_whep_patch_restart(s, msg, frag, &ufrag, &pwd, cands, n,
-                                   pool);
-        return;
-    }
-
-    /* RFC 9725, 4.3.1: trickled candidates, 204 */
-
-    if (n && ngx_rtc_ice_remote(s->ice, NULL, NULL, cands, n) != NGX_OK) {
-        ngx_rtc_whep_msg_text(msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                              "the candidates could not be added");
-        goto etag;
-    }
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &s->log, 0,
-                   "rtc whep %ui trickled candidate(s)", n);
-
-    msg->status = NGX_HTTP_NO_CONTENT;
-    msg->len = 0;
-
-etag:
-
-    msg->tag_len = len;
-    ngx_memcpy(msg->tag, etag, len);
-}
-
-
-/*
- * RFC 9725, 4.3.2: an ICE restart; the answer is a fragment with our new
- * ice-ufrag and ice-pwd and our candidates, in the first media section the
- * request named, and a new ETag.
- */
-
-static void
-ngx_rtc_whep_patch_restart(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
-    ngx_rtc_sdp_t *frag, ngx_str_t *ufrag, ngx_str_t *pwd, ngx_str_t *cands,
-    ngx_uint_t n, ngx_pool_t *pool)
-{
-    u_char               *p, *last;
-    ngx_int_t             rc;
-    ngx_str_t             lufrag, lpwd, type, proto, mid, *c;
-    ngx_uint_t            i;
-    ngx_array_t           local;
-    ngx_rtc_sdp_media_t  *m;
-
-    rc = ngx_rtc_ice_restart(s->ice, ufrag, pwd, cands, n);
-
-    if (rc == NGX_DECLINED) {
-        ngx_rtc_whep_msg_text(msg, NGX_HTTP_BAD_REQUEST,
-                              "an ICE restart needs a valid ice-ufrag and "
-                              "ice-pwd");
-        goto etag;
-    }
-
-    if (rc != NGX_OK) {
-        ngx_rtc_whep_msg_text(msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                              "the ICE restart failed");
-        goto etag;
-    }
-
-    /* one writer, the owner: the ETag changes with each restart */
-    s->sh->ice_gen++;
-
-    if (ngx_array_init(&local, pool, 8, sizeof(ngx_str_t)) != NGX_OK
-        || ngx_rtc_ice_local(s->ice, pool, &lufrag, &lpwd, &local) != NGX_OK)
-    {
-        ngx_rtc_whep_msg_text(msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                              "no local ICE credentials");
-        goto etag;
-    }
-
-    ngx_str_set(&type, "video");
-    ngx_str_set(&proto, "UDP/TLS/RTP/SAVPF");
-    ngx_str_set(&mid, "0");
-
-    if (frag->nmedia) {
-        m = &frag->media[0];
-
-        if (m->type.len && m->proto.len) {
-            type = m->type;
-            proto = m->proto;
-        }
-
-        if (m->mid.len) {
-            mid = m->mid;
-        }
-    }
-
-    p = msg->data;
-    last = msg->data + NGX_RTC_MBOX_DATA;
-
-    p = ngx_slprintf(p, last, "a=ice-ufrag:%V" CRLF "a=ice-pwd:%V" CRLF,
-                     &lufrag, &lpwd);
-
-    if (local.nelts) {
-        p = ngx_slprintf(p, last, "m=%V 9 %V 0" CRLF "a=mid:%V" CRLF,
-                         &type, &proto, &mid);
-
-        c = local.elts;
-
-        for (i = 0; i < local.nelts && i < NGX_RTC_WHEP_MAX_CANDS; i++) {
-            if ((size_t) (last - p) < c[i].len + 64) {
-                break;
-            }
-
-            p = ngx_slprintf(p, last, "a=%V" CRLF, &c[i]);
-        }
-
-        p = ngx_slprintf(p, last, "a=end-of-candidates" CRLF);
-    }
-
-    msg->status = NGX_HTTP_OK;
-    msg->len = p - msg->data;
-
-etag:
-
-    msg->tag_len = ngx_rtc_whep_etag(msg->tag, s);
-}
-
-
-/*
- * The owner's wake-up path: answer the mailbox's requests for this
- * process's sessions.
- */
-
-void
-ngx_rtc_whep_mailbox_process(void)
-{
-    ngx_pool_t          *pool;
-    ngx_rtc_session_t   *s;
-    ngx_rtc_mbox_msg_t   msg;
-
-    if (ngx_rtc_shm_ctx() == NULL) {
-        return;
-    }
-
-    while (ngx_rtc_shm_mbox_take(&msg) == NGX_OK) {
-
-        s = ngx_rtc_stream_session(msg.id);
-
-        if (s == NULL) {
-            msg.tag_len = 0;
-            ngx_rtc_whep_msg_text(&msg, NGX_HTTP_NOT_FOUND,
-                                  "unknown session");
-
-        } else if (msg.op == NGX_RTC_MBOX_PATCH) {
-            pool = ngx_create_pool(4096, ngx_cycle->log);
-
-            if (pool == NULL) {
-                msg.tag_len = 0;
-                ngx_rtc_whep_msg_text(&msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                      "no memory");
-
-            } else {
-                ngx_rtc_whep_patch_apply(s, &msg, pool);
-                ngx_destroy_pool(pool);
-            }
-
-        } else {
-            msg.tag_len = 0;
-            ngx_rtc_whep_msg_text(&msg, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                  "unknown request");
-        }
-
-        ngx_rtc_shm_mbox_answer(&msg);
-    }
-}
-
 
 static void
 ngx_rtc_whep_patch_reply(ngx_http_request_t *r, ngx_rtc_mbox_msg_t *msg)
@@ -1346,53 +1098,6 @@ ngx_rtc_whep_patch_reply(ngx_http_request_t *r, ngx_rtc_mbox_msg_t *msg)
 }
 
 
-static void
-ngx_rtc_whep_msg_text(ngx_rtc_mbox_msg_t *msg, ngx_uint_t status,
-    const char *text)
-{
-    msg->status = status;
-    msg->len = ngx_min(ngx_strlen(text), NGX_RTC_MBOX_DATA);
-    ngx_memcpy(msg->data, text, msg->len);
-}
-
-
-/* the session's ETag: its id and the number of its ICE restarts */
-
-static size_t
-ngx_rtc_whep_etag(u_char *buf, ngx_rtc_session_t *s)
-{
-    return ngx_sprintf(buf, "\"%*s-%ui\"", (size_t) 2 * NGX_RTC_ID_LEN,
-                       s->hex, s->sh->ice_gen)
-           - buf;
-}
-
-
-static ngx_int_t
-ngx_rtc_whep_session_id(ngx_http_request_t *r, u_char *id)
-{
-    ngx_int_t   n;
-    ngx_str_t   seg;
-    ngx_uint_t  i;
-
-    ngx_rtc_whep_last_segment(&r->uri, &seg);
-
-    if (seg.len != 2 * NGX_RTC_ID_LEN) {
-        return NGX_DECLINED;
-    }
-
-    for (i = 0; i < NGX_RTC_ID_LEN; i++) {
-        n = ngx_hextoi(seg.data + 2 * i, 2);
-        if (n == NGX_ERROR) {
-            return NGX_DECLINED;
-        }
-
-        id[i] = (u_char) n;
-    }
-
-    return NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_rtc_whep_stream_name(ngx_http_request_t *r, ngx_str_t *name)
 {
@@ -1404,29 +1109,9 @@ ngx_rtc_whep_stream_name(ngx_http_request_t *r, ngx_str_t *name)
         return ngx_http_complex_value(r, rlcf->whep_stream, name);
     }
 
-    ngx_rtc_whep_last_segment(&r->uri, name);
+    ngx_rtc_whep_url_segment(&r->uri, name);
 
     return NGX_OK;
-}
-
-
-static void
-ngx_rtc_whep_last_segment(ngx_str_t *uri, ngx_str_t *seg)
-{
-    u_char  *p, *end;
-
-    end = uri->data + uri->len;
-
-    while (end > uri->data && end[-1] == '/') {
-        end--;
-    }
-
-    for (p = end; p > uri->data && p[-1] != '/'; p--) {
-        /* void */
-    }
-
-    seg->data = p;
-    seg->len = end - p;
 }
 
 
@@ -1666,10 +1351,29 @@ ngx_rtc_whep_text(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *text)
 }
 
 
+/*
+ * Every header of the endpoint goes through here: a value with a control
+ * character (RFC 9110, 5.5: field-vchar, SP and HTAB only) is a bug of
+ * ours, never sent: nginx's header filter copies values as they are, so a
+ * CR or LF would end the header and start another.
+ */
+
 static ngx_int_t
 ngx_rtc_whep_header(ngx_http_request_t *r, char *key, ngx_str_t *value)
 {
+    size_t            i;
     ngx_table_elt_t  *h;
+
+    for (i = 0; i < value->len; i++) {
+        if ((value->data[i] < 0x20 && value->data[i] != '\t')
+            || value->data[i] == 0x7f)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "rtc whep %s header with a control character "
+                          "not sent", key);
+            return NGX_ERROR;
+        }
+    }
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {

@@ -16,8 +16,5 @@ ngx_int_t ngx_rtc_whep_handler(ngx_http_request_t *r);
 ngx_int_t ngx_rtc_whep_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *text);
 
-/* the owner's wake-up path: answers the mailbox's requests (PATCH) */
-void ngx_rtc_whep_mailbox_process(void);
-
 
 #endif /* _NGX_RTC_WHEP_H_INCLUDED_ */

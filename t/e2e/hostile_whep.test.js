@@ -62,8 +62,18 @@ http {
 `;
 
 
-function post(ngx, body, headers) {
-    return ngx.http('POST', '/whep/cam', body, headers || SDP);
+/* the sessions made, by Location: the status page shows no full ids */
+const created = [];
+
+
+async function post(ngx, body, headers) {
+    const r = await ngx.http('POST', '/whep/cam', body, headers || SDP);
+
+    if (r.status === 201) {
+        created.push(r.headers.location);
+    }
+
+    return r;
 }
 
 
@@ -99,9 +109,9 @@ describe('hostile WHEP clients', { timeout: 58000 }, () => {
         return st;
     }
 
-    async function deleteAll(st) {
-        for (const s of st.sessions) {
-            await ngx.http('DELETE', `/whep/cam/${s.id}`);
+    async function deleteAll() {
+        while (created.length) {
+            await ngx.http('DELETE', created.pop());
         }
 
         await waitFor(async () => (await ngx.status()).sessions.length === 0,
@@ -180,6 +190,122 @@ describe('hostile WHEP clients', { timeout: 58000 }, () => {
         await stillServing('malformed SDP');
     });
 
+    test('mutated offers: a 4xx naming the problem, never a 5xx',
+         async () => {
+        /* offers as bytes: "\xNN" is one byte */
+        const bytes = (text) => Buffer.from(text, 'latin1');
+        const sub = (from, to) => {
+            assert.ok(OFFER.includes(from), from);
+            return OFFER.replace(from, to);
+        };
+        const all = (re, to) => OFFER.replace(re, to);
+        const ls = lines(OFFER);
+        const audio = ls.findIndex((l) => l.startsWith('m=audio'));
+        const video = ls.findIndex((l) => l.startsWith('m=video'));
+
+        /* a 4xx (400 unless said), and the reason names the problem */
+        const refused = {
+            /* the new user's case: a 500 "cannot create a session" */
+            'a=mid non-ASCII': [sub('a=mid:0', 'a=mid:\xc3\xa9'),
+                                /a=mid is not a token/],
+            'a=mid control byte': [sub('a=mid:0', 'a=mid:0\x01'),
+                                   /control character/],
+            'a=mid DEL': [sub('a=mid:0', 'a=mid:\x7f'), /control character/],
+            'a=mid bare CR': [sub('a=mid:0', 'a=mid:0\rX-Injected: 1'),
+                              /control character/],
+            'a=mid of 33': [sub('a=mid:0', 'a=mid:' + 'm'.repeat(33)),
+                            /a=mid is not a token/],
+            'a=mid "/"': [sub('a=mid:0', 'a=mid:a/b'), /a=mid is not a token/],
+            'a=mid empty': [sub('a=mid:0', 'a=mid:'), /a=mid is not a token/],
+            'duplicate a=mid': [sub('a=mid:1', 'a=mid:0'), /duplicate a=mid/],
+            'the video section twice': [sdpOf([...ls.slice(0, audio),
+                                               ...ls.slice(video, audio)]),
+                                        /duplicate a=mid/],
+            'a=ice-ufrag non-ASCII': [all(/^a=ice-ufrag:.*$/mg,
+                                          'a=ice-ufrag:SV\xc3\xa9'),
+                                      /a=ice-ufrag is not/],
+            'a=ice-ufrag of 3': [all(/^a=ice-ufrag:.*$/mg, 'a=ice-ufrag:SVA'),
+                                 /a=ice-ufrag is not/],
+            'a=ice-ufrag of 257': [all(/^a=ice-ufrag:.*$/mg,
+                                       'a=ice-ufrag:' + 'u'.repeat(257)),
+                                   /a=ice-ufrag is not/],
+            'a=ice-ufrag "-"': [all(/^a=ice-ufrag:.*$/mg, 'a=ice-ufrag:SV-5'),
+                                /a=ice-ufrag is not/],
+            'a=ice-pwd of 21': [all(/^a=ice-pwd:.*$/mg,
+                                    'a=ice-pwd:' + 'p'.repeat(21)),
+                                /a=ice-pwd is not/],
+            'a=ice-pwd non-ASCII': [all(/^a=ice-pwd:.*$/mg,
+                                        'a=ice-pwd:' + 'p'.repeat(22)
+                                        + '\xff'),
+                                    /a=ice-pwd is not/],
+            'a=fingerprint non-ASCII hash': [all(/^a=fingerprint:sha-256/mg,
+                                                 'a=fingerprint:sh\xe4'),
+                                             /a=fingerprint is not/],
+            'a=fingerprint not hex': [all(/^a=fingerprint:sha-256 9E/mg,
+                                          'a=fingerprint:sha-256 9G'),
+                                      /a=fingerprint is not/],
+            'a=fingerprint of 65 bytes': [all(/^a=fingerprint:.*$/mg,
+                                              'a=fingerprint:sha-256 '
+                                              + Array(65).fill('AB')
+                                                .join(':')),
+                                          /a=fingerprint is not/],
+            'a=fingerprint ":" at the end': [all(/^(a=fingerprint:.*)$/mg,
+                                                 '$1:'),
+                                             /a=fingerprint is not/],
+            'm= media non-ASCII': [sub('m=video', 'm=vid\xc3\xa9o'),
+                                   /m= media or proto is not a token/],
+            'm= proto "/" at the end': [sub('UDP/TLS/RTP/SAVPF 96',
+                                            'UDP/TLS/RTP/SAVPF/ 96'),
+                                        /m= media or proto is not a token/],
+            'm= format non-ASCII': [OFFER + 'm=application 9 UDP/DTLS/SCTP '
+                                    + 'webrtc-\xff\r\na=mid:2\r\n',
+                                    /m= format is not a token/],
+            'a bare CR in a=fmtp': [sub('a=fmtp:102 level',
+                                        'a=fmtp:102 l\rev'),
+                                    /control character/],
+            'no m=video': [sdpOf([...ls.slice(0, video),
+                                  ...ls.slice(audio)]), /m=video/, 406],
+            'no m= line': [sdpOf(ls.slice(0, video)), /no m= line/],
+        };
+
+        for (const [what, [text, reason, status]] of
+             Object.entries(refused))
+        {
+            const r = await post(ngx, bytes(text));
+            assert.equal(r.status, status || 400,
+                         `${what}: ${r.status} ${r.body}`);
+            assert.match(r.body, reason, what);
+        }
+
+        /* what is not read or not echoed: anything but a 5xx */
+        const tolerated = {
+            'a=msid non-ASCII': sub('a=mid:0', 'a=mid:0\r\na=msid:\xff \xfe'),
+            'a=rtpmap name non-ASCII': sub('a=rtpmap:96 VP8/90000',
+                                           'a=rtpmap:96 V\xc3\xa9P8/90000'),
+            'a=candidate non-ASCII': sub('a=mid:0', 'a=mid:0\r\na=candidate:'
+                                         + '\xff 1 udp 1 10.99.0.9 9 typ '
+                                         + 'host'),
+            'a=group:BUNDLE non-ASCII': sub('a=group:BUNDLE 0 1',
+                                            'a=group:BUNDLE \xff 1'),
+            'a=setup non-ASCII': all(/^a=setup:.*$/mg, 'a=setup:\xff'),
+            's= non-ASCII': sub('s=-', 's=caf\xc3\xa9'),
+            'no o=, s=, t=': sdpOf(ls.filter((l) => !/^[ost]=/.test(l))),
+            'no a=mid, no BUNDLE': sdpOf(ls.filter(
+                (l) => !/^a=(mid|group):/.test(l))),
+            'an a=fmtp of 4,000 bytes': sub('a=fmtp:102 level',
+                                            'a=fmtp:102 x=' + 'y'.repeat(4000)
+                                            + ';level'),
+        };
+
+        for (const [what, text] of Object.entries(tolerated)) {
+            const r = await post(ngx, bytes(text));
+            assert.ok(r.status < 500, `${what}: ${r.status} ${r.body}`);
+        }
+
+        await deleteAll();
+        await stillServing('mutated offers');
+    });
+
     test('1,000 m-lines, 1,000 payload types, 2,000 lines: 400', async () => {
         const ls = lines(OFFER);
         const video = ls.findIndex((l) => l.startsWith('m=video'));
@@ -236,7 +362,7 @@ describe('hostile WHEP clients', { timeout: 58000 }, () => {
             assert.match(r.body, /duplicate v= line/);
 
         } finally {
-            await deleteAll(await ngx.status());
+            await deleteAll();
         }
 
         await stillServing('duplicated lines');

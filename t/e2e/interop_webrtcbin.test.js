@@ -62,12 +62,14 @@ describe('webrtcbin plays H.264: trickle, restart PATCH, DELETE',
             resolve(code);
         }));
 
-        const s = await waitFor(async () => {
+        await waitFor(async () => {
             const st = await ngx.status();
             return st.sessions.find((x) => x.state === 'media');
         }, 30000, 'the webrtcbin session in state media');
 
-        const session = `/whep/cam/${s.id}`;
+        /* its URL from the client: the status page shows a prefix only */
+        const session = (/^session (\S+)$/m.exec(out) || [])[1];
+        assert.ok(session, `the client's session URL: ${out}`);
 
         /* a trickled candidate (in the test namespace, nothing there) */
         const t = await whep.patch(ngx, session, whep.fragment({

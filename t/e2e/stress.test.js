@@ -172,7 +172,9 @@ describe('stress: churn, camera restart, kill -9, reload',
                              .filter((s) => s.pid === killed)
                              .map((s) => s.id));
         for (const v of [...live]) {
-            if (v.session && dead.has(v.session.split('/').pop())) {
+            const id = v.session ? v.session.split('/').pop() : '';
+
+            if (dead.has(id.slice(0, 8))) {
                 live.delete(v);
                 await v.close().catch(() => {});
             }

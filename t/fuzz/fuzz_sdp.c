@@ -2,12 +2,15 @@
  * Copyright (C) nginx-rtc authors
  *
  * The SDP offer of a WHEP POST body (anyone who can reach the endpoint
- * sends it), and the DESCRIBE body of a camera: ngx_rtc_sdp_parse(), the
- * fmtp lookups, the codec choice (ngx_rtc_negotiate(), for a stream codec
- * set picked by the input's size), then the answer written the way
+ * sends it), and the DESCRIBE body of a camera: ngx_rtc_sdp_parse() (a
+ * camera's) and ngx_rtc_sdp_parse_offer() (a WHEP client's), the fmtp
+ * lookups, the codec choice (ngx_rtc_negotiate(), for a stream codec set
+ * picked by the input's size), then the answer written the way
  * ngx_rtc_session.c writes it, with the values echoed from the offer, into
- * a 16 KB buffer as the session does.  A refusal is a 4xx with a reason; a
- * written answer must parse again.
+ * a 16 KB buffer as the session does.  A refusal is a 4xx with a reason;
+ * an offer that ngx_rtc_sdp_parse_offer() took and ngx_rtc_negotiate()
+ * accepted always gets its answer written (anything else would be a 500),
+ * and a written answer must parse again.
  *
  * fuzz-deps: src/ngx_rtc_sdp.c src/ngx_rtc_negotiate.c
  */
@@ -76,6 +79,54 @@ ngx_rtc_fuzz_sdp_check(ngx_rtc_sdp_t *sdp, u_char *start, u_char *end)
 }
 
 
+/* what ngx_rtc_sdp_parse_offer() promises of the values it returns */
+
+static void
+ngx_rtc_fuzz_sdp_strict(ngx_rtc_sdp_t *sdp)
+{
+    size_t                i;
+    ngx_uint_t            k, n;
+    ngx_rtc_sdp_media_t  *m;
+
+    for (k = 0; k < sdp->nmedia; k++) {
+        m = &sdp->media[k];
+
+        NGX_RTC_FUZZ_ASSERT(ngx_rtc_sdp_is_token(&m->type, 0,
+                                                 NGX_RTC_SDP_MAX_TOKEN)
+                            == NGX_OK);
+        NGX_RTC_FUZZ_ASSERT(ngx_rtc_sdp_is_token(&m->proto, 1,
+                                                 NGX_RTC_SDP_MAX_TOKEN)
+                            == NGX_OK);
+        NGX_RTC_FUZZ_ASSERT(m->mid.len == 0
+                            || ngx_rtc_sdp_is_token(&m->mid, 0,
+                                                    NGX_RTC_SDP_MAX_MID)
+                               == NGX_OK);
+
+        for (n = 0; n < k; n++) {
+            NGX_RTC_FUZZ_ASSERT(m->mid.len == 0
+                                || m->mid.len != sdp->media[n].mid.len
+                                || ngx_memcmp(m->mid.data,
+                                              sdp->media[n].mid.data,
+                                              m->mid.len) != 0);
+        }
+
+        NGX_RTC_FUZZ_ASSERT(m->ice_ufrag.len == 0
+                            || (m->ice_ufrag.len >= 4
+                                && m->ice_ufrag.len <= 256));
+        NGX_RTC_FUZZ_ASSERT(m->ice_pwd.len == 0
+                            || (m->ice_pwd.len >= 22
+                                && m->ice_pwd.len <= 256));
+
+        for (n = 0; n < m->nfmts; n++) {
+            for (i = 0; i < m->fmts[n].fmtp.len; i++) {
+                NGX_RTC_FUZZ_ASSERT(m->fmts[n].fmtp.data[i] >= 0x20
+                                    || m->fmts[n].fmtp.data[i] == '\t');
+            }
+        }
+    }
+}
+
+
 /* the lookups ngx_rtc_session.c and ngx_rtc_rtsp.c make on a format */
 
 static void
@@ -117,6 +168,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     in = ngx_rtc_fuzz_copy(data, size);
 
+    /* a camera's: what the RTSP client reads of it */
+
     if (ngx_rtc_sdp_parse(in, in + size, &offer) != NGX_OK) {
         NGX_RTC_FUZZ_ASSERT(offer.err != NULL);
         free(in);
@@ -124,6 +177,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     ngx_rtc_fuzz_sdp_check(&offer, in, in + size);
+
+    /* a WHEP client's: the rest */
+
+    if (ngx_rtc_sdp_parse_offer(in, in + size, &offer) != NGX_OK) {
+        NGX_RTC_FUZZ_ASSERT(offer.err != NULL);
+        free(in);
+        return 0;
+    }
+
+    ngx_rtc_fuzz_sdp_check(&offer, in, in + size);
+    ngx_rtc_fuzz_sdp_strict(&offer);
 
     for (i = 0; i < offer.nmedia; i++) {
         (void) ngx_rtc_sdp_find_fmt(&offer.media[i], 96);
@@ -193,20 +257,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     p = ngx_rtc_sdp_write_answer(buf, buf + NGX_RTC_FUZZ_ANSWER, &answer);
 
-    if (p != NULL) {
-        NGX_RTC_FUZZ_ASSERT(p > buf && p < buf + NGX_RTC_FUZZ_ANSWER);
+    /* an accepted offer that cannot be answered would be a 500 */
 
-        /* what we answer must itself be SDP we can read */
+    NGX_RTC_FUZZ_ASSERT(p != NULL);
+    NGX_RTC_FUZZ_ASSERT(p > buf && p < buf + NGX_RTC_FUZZ_ANSWER);
 
-        if (ngx_rtc_sdp_parse(buf, p, &again) != NGX_OK) {
-            fprintf(stderr, "answer does not parse: %s at line %lu\n%.*s\n",
-                    again.err, (unsigned long) again.err_line,
-                    (int) (p - buf), buf);
-            abort();
-        }
+    /* what we answer must itself be SDP we can read */
 
-        NGX_RTC_FUZZ_ASSERT(again.nmedia == offer.nmedia);
+    if (ngx_rtc_sdp_parse(buf, p, &again) != NGX_OK) {
+        fprintf(stderr, "answer does not parse: %s at line %lu\n%.*s\n",
+                again.err, (unsigned long) again.err_line,
+                (int) (p - buf), buf);
+        abort();
     }
+
+    NGX_RTC_FUZZ_ASSERT(again.nmedia == offer.nmedia);
 
     free(buf);
     free(in);

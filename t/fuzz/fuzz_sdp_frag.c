@@ -3,7 +3,9 @@
  *
  * A trickle ICE / ICE restart body (RFC 8840 application/trickle-ice-
  * sdpfrag, WHEP PATCH): ngx_rtc_sdp_parse_frag(), no v= line required.
- * The candidates and credentials it finds must point into the body.
+ * The candidates and credentials it finds must point into the body; the
+ * m= media and proto and the a=mid an ICE restart's answer echoes are
+ * tokens (RFC 8866, 9).
  *
  * fuzz-deps: src/ngx_rtc_sdp.c
  */
@@ -40,6 +42,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         NGX_RTC_FUZZ_ASSERT(m->ncands <= NGX_RTC_SDP_MAX_CAND);
         NGX_RTC_FUZZ_INSIDE(&m->mid, in, end);
+
+        NGX_RTC_FUZZ_ASSERT(ngx_rtc_sdp_is_token(&m->type, 0,
+                                                 NGX_RTC_SDP_MAX_TOKEN)
+                            == NGX_OK);
+        NGX_RTC_FUZZ_ASSERT(ngx_rtc_sdp_is_token(&m->proto, 1,
+                                                 NGX_RTC_SDP_MAX_TOKEN)
+                            == NGX_OK);
+        NGX_RTC_FUZZ_ASSERT(m->mid.len == 0
+                            || ngx_rtc_sdp_is_token(&m->mid, 0,
+                                                    NGX_RTC_SDP_MAX_MID)
+                               == NGX_OK);
         NGX_RTC_FUZZ_INSIDE(&m->ice_ufrag, in, end);
         NGX_RTC_FUZZ_INSIDE(&m->ice_pwd, in, end);
 

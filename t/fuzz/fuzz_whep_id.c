@@ -3,75 +3,77 @@
  *
  * The WHEP resource URL of a request (r->uri, already percent-decoded and
  * normalized by nginx, so any byte may be in it) mapped to a stream name
- * (POST /whep/NAME) and to a session id (DELETE /whep/NAME/ID: 32 hex
- * digits, 16 bytes, the first naming the owner's worker slot).
+ * (POST /whep/NAME: ngx_rtc_whep_url_segment()) and to a session id
+ * (DELETE /whep/NAME/ID: ngx_rtc_whep_url_parse_id(), 32 hex digits,
+ * 16 bytes, the first naming the owner's worker slot); and back, the
+ * Location of a new session (ngx_rtc_whep_url_location()): only visible
+ * ASCII, decoding to the URI, a "/" and the id.
  *
- * The mapping lives in ngx_rtc_whep.c as static functions of a file that
- * needs a running nginx; until it moves to a pure function (e.g.
- * ngx_rtc_whep_parse_resource(ngx_str_t *uri, ngx_str_t *name, u_char *id)
- * in a pure file), this harness carries a copy of it, kept in step by hand:
- * ngx_rtc_whep_last_segment() and the hex loop of ngx_rtc_whep_delete().
- *
- * fuzz-deps:
+ * fuzz-deps: src/ngx_rtc_whep_url.c
  */
 
 #include "ngx_rtc_fuzz.h"
+#include <ngx_rtc.h>
+#include "ngx_rtc_whep_url.h"
 
-
-#define NGX_RTC_FUZZ_ID_LEN  16           /* NGX_RTC_ID_LEN */
-
-
-/* a copy of ngx_rtc_whep_last_segment() */
 
 static void
-ngx_rtc_fuzz_whep_last_segment(ngx_str_t *uri, ngx_str_t *seg)
+ngx_rtc_fuzz_whep_location(ngx_str_t *uri)
 {
-    u_char  *p, *end;
+    u_char      *loc, *p, *last, *d, *dec;
+    size_t       size;
+    ngx_int_t    n;
 
-    end = uri->data + uri->len;
+    static u_char  id[] = "0123456789abcdef0123456789abcdef";
 
-    while (end > uri->data && end[-1] == '/') {
-        end--;
+    size = ngx_rtc_whep_url_location_len(uri);
+
+    loc = malloc(size);
+    dec = malloc(size);
+    if (loc == NULL || dec == NULL) {
+        abort();
     }
 
-    for (p = end; p > uri->data && p[-1] != '/'; p--) {
-        /* void */
-    }
+    last = ngx_rtc_whep_url_location(loc, uri, id);
 
-    seg->data = p;
-    seg->len = end - p;
-}
+    NGX_RTC_FUZZ_ASSERT(last > loc && (size_t) (last - loc) <= size);
 
+    d = dec;
 
-/* the session id part of ngx_rtc_whep_delete() */
+    for (p = loc; p < last; p++) {
+        NGX_RTC_FUZZ_ASSERT(*p > 0x20 && *p < 0x7f);
+        NGX_RTC_FUZZ_ASSERT(*p != '?' && *p != '#' && *p != '"');
 
-static ngx_int_t
-ngx_rtc_fuzz_whep_id(ngx_str_t *seg, u_char *id)
-{
-    ngx_int_t   n;
-    ngx_uint_t  i;
-
-    if (seg->len != 2 * NGX_RTC_FUZZ_ID_LEN) {
-        return NGX_DECLINED;
-    }
-
-    for (i = 0; i < NGX_RTC_FUZZ_ID_LEN; i++) {
-        n = ngx_hextoi(seg->data + 2 * i, 2);
-        if (n == NGX_ERROR) {
-            return NGX_DECLINED;
+        if (*p == '%') {
+            NGX_RTC_FUZZ_ASSERT(last - p > 2);
+            n = ngx_hextoi(p + 1, 2);
+            NGX_RTC_FUZZ_ASSERT(n != NGX_ERROR);
+            *d++ = (u_char) n;
+            p += 2;
+            continue;
         }
 
-        id[i] = (u_char) n;
+        *d++ = *p;
     }
 
-    return NGX_OK;
+    /* the URI, a "/" unless it ends with one, and the id */
+
+    NGX_RTC_FUZZ_ASSERT((size_t) (d - dec) >= uri->len + 32);
+    NGX_RTC_FUZZ_ASSERT(ngx_memcmp(dec, uri->data, uri->len) == 0);
+    NGX_RTC_FUZZ_ASSERT(ngx_memcmp(d - 32, id, 32) == 0);
+    NGX_RTC_FUZZ_ASSERT((size_t) (d - dec) - 32 - uri->len
+                        == ((uri->len && uri->data[uri->len - 1] == '/')
+                            ? 0 : 1));
+
+    free(dec);
+    free(loc);
 }
 
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    u_char      *in, id[NGX_RTC_FUZZ_ID_LEN], hex[2 * NGX_RTC_FUZZ_ID_LEN];
+    u_char      *in, id[NGX_RTC_ID_LEN], hex[2 * NGX_RTC_ID_LEN];
     ngx_str_t    uri, seg;
     ngx_uint_t   i;
 
@@ -82,27 +84,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uri.data = in;
     uri.len = size;
 
-    ngx_rtc_fuzz_whep_last_segment(&uri, &seg);
+    ngx_rtc_whep_url_segment(&uri, &seg);
 
     NGX_RTC_FUZZ_INSIDE(&seg, in, in + size);
     NGX_RTC_FUZZ_ASSERT(ngx_strlchr(seg.data, seg.data + seg.len, '/')
                         == NULL);
 
-    if (ngx_rtc_fuzz_whep_id(&seg, id) == NGX_OK) {
+    if (ngx_rtc_whep_url_parse_id(&uri, id) == NGX_OK) {
 
         /* the id is the segment: nothing else decodes to a live session */
 
-        for (i = 0; i < NGX_RTC_FUZZ_ID_LEN; i++) {
+        NGX_RTC_FUZZ_ASSERT(seg.len == 2 * NGX_RTC_ID_LEN);
+
+        for (i = 0; i < NGX_RTC_ID_LEN; i++) {
             hex[2 * i] = digits[id[i] >> 4];
             hex[2 * i + 1] = digits[id[i] & 0xf];
         }
 
-        for (i = 0; i < 2 * NGX_RTC_FUZZ_ID_LEN; i++) {
+        for (i = 0; i < 2 * NGX_RTC_ID_LEN; i++) {
             NGX_RTC_FUZZ_ASSERT(hex[i] == (seg.data[i] | 0x20)
                                 || (seg.data[i] >= '0' && seg.data[i] <= '9'
                                     && hex[i] == seg.data[i]));
         }
     }
+
+    ngx_rtc_fuzz_whep_location(&uri);
 
     free(in);
 

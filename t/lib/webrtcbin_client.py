@@ -12,7 +12,9 @@
 #       --url http://127.0.0.1:8080/whep/cam [--codecs h265,h264] \
 #       [--frames 30] [--timeout 30] [--no-delete]
 #
-# Prints one JSON line on stdout, e.g. {"status": 201, "frames": 30,
+# Prints "session <Location>" on stdout once the answer comes (the status
+# page shows only a prefix of session ids), then, last, one JSON line on
+# stdout, e.g. {"status": 201, "frames": 30,
 # "encoding": "H265", "caps": "video/x-raw, format=(string)I420, ...",
 # "session": "/whep/cam/0a1b..."}, and exits 0 once --frames frames were
 # decoded, 1 otherwise.  Deletes the session at the end unless --no-delete.
@@ -162,6 +164,10 @@ class Client:
 
         self.location = headers.get('Location')
         self.result['session'] = self.location
+
+        # the session's URL, at once: the status page shows no full ids
+        sys.stdout.write('session %s\n' % self.location)
+        sys.stdout.flush()
 
         ok, msg = GstSdp.SDPMessage.new_from_text(body)
         if ok != GstSdp.SDPResult.OK:

@@ -1288,6 +1288,266 @@ test_answer_to_chromium(void)
 }
 
 
+/*
+ * A WHEP client's offer (ngx_rtc_sdp_parse_offer()) and fragment: the
+ * values that reach the answer, a header or libnice are checked against
+ * their grammar, and a bad one is an error naming the line.  A camera's
+ * SDP (ngx_rtc_sdp_parse()) is read as loosely as before.
+ */
+
+typedef struct {
+    const char  *from;      /* in the Chromium fixture, first occurrence */
+    const char  *to;
+    const char  *err;       /* NULL: accepted */
+} offer_edit_t;
+
+
+#define buf_lit(s)  buf_dup(s, sizeof(s) - 1)
+
+
+static buf_t
+buf_edit(buf_t *orig, const char *from, const char *to)
+{
+    size_t   flen, tlen, off;
+    buf_t    b;
+    u_char  *p;
+
+    flen = ngx_strlen(from);
+    tlen = ngx_strlen(to);
+
+    p = ngx_strlcasestrn(orig->data, orig->data + orig->len,
+                         (u_char *) from, flen - 1);
+
+    if (p == NULL) {
+        fprintf(stderr, "  \"%s\" not in the fixture\n", from);
+        b.data = NULL;
+        b.len = 0;
+        return b;
+    }
+
+    off = p - orig->data;
+
+    b.len = orig->len - flen + tlen;
+    b.data = malloc(b.len);
+
+    ngx_memcpy(b.data, orig->data, off);
+    ngx_memcpy(b.data + off, to, tlen);
+    ngx_memcpy(b.data + off + tlen, p + flen, orig->len - off - flen);
+
+    return b;
+}
+
+
+static void
+test_offer_strict(void)
+{
+    buf_t        orig, b;
+    ngx_int_t    rc;
+    ngx_str_t    t;
+    ngx_uint_t   i;
+
+    static u_char  out[16384];
+
+    static const offer_edit_t  edits[] = {
+
+        /* the issue's case: a non-ASCII byte in a=mid was a 500 */
+        { "a=mid:0", "a=mid:\xc3\xa9", "a=mid is not a token of 1 to 32 "
+                                       "characters" },
+        { "a=mid:0", "a=mid:0\x01", "control character" },
+        { "a=mid:0", "a=mid:0\x7f", "control character" },
+        { "a=mid:0", "a=mid:0\rX", "control character" },
+        { "a=mid:0", "a=mid:a/b", "a=mid is not a token of 1 to 32 "
+                                  "characters" },
+        { "a=mid:0", "a=mid:\"0\"", "a=mid is not a token of 1 to 32 "
+                                    "characters" },
+        { "a=mid:0", "a=mid:", "a=mid is not a token of 1 to 32 "
+                               "characters" },
+        { "a=mid:0", "a=mid:0123456789012345678901234567890123",
+          "a=mid is not a token of 1 to 32 characters" },
+        { "a=mid:0", "a=mid:01234567890123456789012345678901", NULL },
+        { "a=mid:0", "a=mid:sdparta_0", NULL },
+        { "a=mid:1", "a=mid:0", "duplicate a=mid" },
+
+        { "a=ice-ufrag:M41v", "a=ice-ufrag:M4\xc3\xa9", "a=ice-ufrag is not "
+                                                "4 to 256 ice-chars" },
+        { "a=ice-ufrag:M41v", "a=ice-ufrag:M41", "a=ice-ufrag is not 4 to "
+                                                 "256 ice-chars" },
+        { "a=ice-ufrag:M41v", "a=ice-ufrag:M4-v", "a=ice-ufrag is not 4 to "
+                                                  "256 ice-chars" },
+        { "a=ice-ufrag:M41v", "a=ice-ufrag:M+/v", NULL },
+        { "a=ice-pwd:/3QwvXh7gvTJvvZlzBtrdyw8",
+          "a=ice-pwd:/3QwvXh7gvTJvvZlzBtrd", "a=ice-pwd is not 22 to 256 "
+                                             "ice-chars" },
+        { "a=ice-pwd:/3QwvXh7gvTJvvZlzBtrdyw8",
+          "a=ice-pwd:/3QwvXh7gvTJvvZlzBtrdy\xff", "a=ice-pwd is not 22 to "
+                                                  "256 ice-chars" },
+
+        { "a=fingerprint:sha-256 2A", "a=fingerprint:sha-256 2G",
+          "a=fingerprint is not a hash function and hex byte pairs" },
+        { "a=fingerprint:sha-256 2A", "a=fingerprint:sh\xc3\xa4 2A",
+          "a=fingerprint is not a hash function and hex byte pairs" },
+        { "a=fingerprint:sha-256 2A", "a=fingerprint:sha-256  2a", NULL },
+        { "E4:A1\r\n", "E4:\r\n",
+          "a=fingerprint is not a hash function and hex byte pairs" },
+        { "E4:A1\r\n", "E4:A1:\r\n",
+          "a=fingerprint is not a hash function and hex byte pairs" },
+
+        { "m=video 9 UDP/TLS/RTP/SAVPF", "m=vid\xc3\xa9o 9 "
+          "UDP/TLS/RTP/SAVPF", "m= media or proto is not a token" },
+        { "m=video 9 UDP/TLS/RTP/SAVPF", "m=video 9 "
+          "UDP/TLS//SAVPF", "m= media or proto is not a token" },
+        { "m=video 9 UDP/TLS/RTP/SAVPF", "m=video 9 "
+          "UDP/TLS/RTP/SAVPF/", "m= media or proto is not a token" },
+        { "m=video 9 UDP/TLS/RTP/SAVPF", "m=video 9 "
+          "UDP/\"TLS\"/RTP/SAVPF", "m= media or proto is not a token" },
+
+        { "a=rtpmap:96 VP8/90000", "a=rtpmap:96 VP8/90000\r\n"
+          "m=application 9 UDP/DTLS/SCTP webrtc-\xff", "m= format is not a "
+                                                         "token" },
+        { "a=rtpmap:96 VP8/90000", "a=rtpmap:96 V\xc3\xa9P8/90000", NULL },
+        { "a=fmtp:97 apt=96", "a=fmtp:97 apt=96\x0b", "control character" },
+        { "a=fmtp:97 apt=96", "a=fmtp:97\tapt=96", NULL },
+        { "s=-", "s=caf\xc3\xa9", NULL },
+    };
+
+    orig = buf_file(FIXTURES "chromium-offer.sdp");
+
+    if (orig.data == NULL) {
+        NGX_RTC_CHECK(0);
+        return;
+    }
+
+    /* the browsers' offers, as they are */
+
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_offer(orig.data, orig.data + orig.len,
+                                          sdp)
+                  == NGX_OK);
+
+    b = buf_file(FIXTURES "firefox-offer.sdp");
+    NGX_RTC_CHECK(b.data
+                  && ngx_rtc_sdp_parse_offer(b.data, b.data + b.len, sdp)
+                     == NGX_OK);
+    free(b.data);
+
+    b = buf_file(FIXTURES "safari-offer.sdp");
+    NGX_RTC_CHECK(b.data
+                  && ngx_rtc_sdp_parse_offer(b.data, b.data + b.len, sdp)
+                     == NGX_OK);
+    free(b.data);
+
+    for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        b = buf_edit(&orig, edits[i].from, edits[i].to);
+
+        if (b.data == NULL) {
+            NGX_RTC_CHECK(0);
+            continue;
+        }
+
+        rc = ngx_rtc_sdp_parse_offer(b.data, b.data + b.len, sdp);
+
+        if (edits[i].err == NULL) {
+            if (rc != NGX_OK) {
+                fprintf(stderr, "  edit %lu: %s at line %lu\n",
+                        (unsigned long) i, sdp->err,
+                        (unsigned long) sdp->err_line);
+            }
+
+            NGX_RTC_CHECK(rc == NGX_OK);
+
+            /* accepted: its answer can be written (no 500) */
+            NGX_RTC_CHECK(answer_from_offer(sdp, out, out + sizeof(out))
+                          != NULL);
+
+        } else {
+            NGX_RTC_CHECK(rc == NGX_ERROR);
+            NGX_RTC_CHECK(sdp->err && ngx_strcmp(sdp->err, edits[i].err)
+                                      == 0
+                          && sdp->err_line > 0);
+
+            if (sdp->err == NULL || ngx_strcmp(sdp->err, edits[i].err)) {
+                fprintf(stderr, "  edit %lu: got \"%s\"\n",
+                        (unsigned long) i, sdp->err ? sdp->err : "(null)");
+            }
+
+            /* a camera's SDP is read as before */
+            NGX_RTC_CHECK(parse(&b) == NGX_OK
+                          || (sdp->err
+                              && ngx_strcmp(sdp->err, edits[i].err) != 0));
+        }
+
+        free(b.data);
+    }
+
+    /* the line is named */
+
+    b = buf_edit(&orig, "a=mid:0", "a=mid:\xc3\xa9");
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_offer(b.data, b.data + b.len, sdp)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(err_is("a=mid is not a token of 1 to 32 characters", 18));
+    free(b.data);
+
+    free(orig.data);
+
+    /* fragments (RFC 8840): the same checks */
+
+    b = buf_lit("m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:au\r\n"
+                "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n");
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_frag(b.data, b.data + b.len, sdp)
+                  == NGX_OK);
+    NGX_RTC_CHECK(sdp->nmedia == 1 && str_eq(&sdp->media[0].mid, "au")
+                  && str_eq(&sdp->media[0].type, "audio")
+                  && str_eq(&sdp->media[0].ice_ufrag, "abcd"));
+    free(b.data);
+
+    b = buf_lit("a=ice-ufrag:abcd\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\n"
+                "a=mid:\xe2\x82\xac\r\n");
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_frag(b.data, b.data + b.len, sdp)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(err_is("a=mid is not a token of 1 to 32 characters", 3));
+    free(b.data);
+
+    b = buf_lit("m=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\n\nX: y\r\n");
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_frag(b.data, b.data + b.len, sdp)
+                  == NGX_OK);
+    NGX_RTC_CHECK(str_eq(&sdp->media[0].mid, "0"));
+    free(b.data);
+
+    b = buf_lit("m=vi\"eo 9 UDP/TLS/RTP/SAVPF 0\r\n");
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_frag(b.data, b.data + b.len, sdp)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(err_is("m= media or proto is not a token", 1));
+    free(b.data);
+
+    /* the token validator itself (RFC 8866, 9) */
+
+    ngx_str_set(&t, "UDP/TLS/RTP/SAVPF");
+    NGX_RTC_CHECK(ngx_rtc_sdp_is_token(&t, 1, 32) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_sdp_is_token(&t, 0, 32) == NGX_ERROR);
+    NGX_RTC_CHECK(ngx_rtc_sdp_is_token(&t, 1, 16) == NGX_ERROR);
+
+    ngx_str_set(&t, "!#$%&'*+-.^_`{|}~09AZaz");
+    NGX_RTC_CHECK(ngx_rtc_sdp_is_token(&t, 0, 32) == NGX_OK);
+
+    for (i = 0; i < 256; i++) {
+        u_char  c = (u_char) i;
+
+        t.data = &c;
+        t.len = 1;
+
+        NGX_RTC_CHECK(ngx_rtc_sdp_is_token(&t, 1, 32)
+                      == ((ngx_strchr("\"(),/:;<=>?@[\\]", c) || c <= 0x20
+                           || c >= 0x7f)
+                          ? NGX_ERROR : NGX_OK));
+    }
+
+    t.len = 0;
+    NGX_RTC_CHECK(ngx_rtc_sdp_is_token(&t, 0, 32) == NGX_ERROR);
+
+    ngx_str_set(&t, "/RTP");
+    NGX_RTC_CHECK(ngx_rtc_sdp_is_token(&t, 1, 32) == NGX_ERROR);
+}
+
+
 /* xorshift64*: a fixed seed makes every failure reproducible */
 
 static uint64_t  prng_state = 0x9e3779b97f4a7c15ULL;
@@ -1476,6 +1736,7 @@ main(void)
     test_errors();
     test_answer();
     test_answer_to_chromium();
+    test_offer_strict();
     test_mutations();
 
     free(sdp);
