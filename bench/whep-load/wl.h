@@ -174,6 +174,7 @@ typedef struct {
     int                 sample;
     int                 rcvbuf;
     double              timeout;
+    uint64_t            interval;
     const char         *url;
     struct in_addr      bind;
 
@@ -188,6 +189,7 @@ typedef struct {
     wl_session_t       *sessions;
     int                 started;
     int                 in_flight;
+    int                 setting_up;     /* not yet at the first keyframe */
     uint64_t            now;
 } wl_t;
 
