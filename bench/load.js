@@ -56,7 +56,7 @@ http {
 
     rtc_zone         cams 64m;
     rtc_max_sessions 4096;
-    rtc_udp_ports    20000-40000;
+    rtc_udp_ports    10000-30000;
     rtc_stream       cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;
 
     server {
