@@ -31,7 +31,7 @@ const readline = require('node:readline');
 const { spawn, execFileSync } = require('node:child_process');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { Nginx, waitFor, sleep, requireNetns, REPO, MODULE } =
+const { Nginx, waitFor, sleep, request, requireNetns, REPO, MODULE } =
     require(path.join(E2E_LIB, 'nginx'));
 const { workerPids } = require(path.join(E2E_LIB, 'raw'));
 
@@ -164,23 +164,46 @@ function udpErrors() {
 }
 
 
-async function snapshot(ngx, pids, camPid) {
-    const st = await ngx.status();
-    const w = pids.map((pid) => ({ pid, cpu: cpuMs(pid), mem: memKb(pid) }));
-    let sent = 0;
-    let drops = 0;
-    let retx = 0;
+/*
+ * /rtc/status, or null: an overloaded nginx may answer late or not at
+ * all (the step is then marked), but /proc still tells its CPU
+ */
 
-    for (const s of st.sessions) {
+async function status(ngx) {
+    try {
+        const r = await request(ngx.port, 'GET', '/rtc/status', null, {},
+                                30000);
+        return r.status === 200 ? JSON.parse(r.body) : null;
+    } catch (err) {
+        return null;
+    }
+}
+
+
+async function snapshot(ngx, pids, camPid) {
+    /* /proc first: the window's edges are not moved by a late status */
+
+    const t = Date.now();
+    const w = pids.map((pid) => ({ pid, cpu: cpuMs(pid), mem: memKb(pid) }));
+    const cam = cpuMs(camPid);
+    const mach = machine();
+    const udp = udpErrors();
+    const st = await status(ngx);
+    let sent = st ? 0 : NaN;
+    let drops = st ? 0 : NaN;
+    let retx = st ? 0 : NaN;
+
+    for (const s of st ? st.sessions : []) {
         sent += s.packets_sent || 0;
         drops += s.drops || 0;
         retx += s.retransmits || 0;
     }
 
     return {
-        t: Date.now(), w, sent, drops, retx, sessions: st.sessions.length,
-        cam: cpuMs(camPid), machine: machine(), udp: udpErrors(),
-        stream: st.streams.find((x) => x.name === 'cam'),
+        t, w, sent, drops, retx,
+        sessions: st ? st.sessions.length : NaN,
+        cam, machine: mach, udp,
+        stream: st ? st.streams.find((x) => x.name === 'cam') : null,
     };
 }
 
@@ -206,20 +229,17 @@ function runLoad(opts, n, ngx, pids, camPid) {
         let out = '';
         let a = null;
         let b = null;
-        let wait = Promise.resolve();
 
         readline.createInterface({ input: proc.stderr }).on('line', (l) => {
             process.stderr.write(`${l}\n`);
-            if (/measuring/.test(l)) {
-                wait = snapshot(ngx, pids, camPid).then((s) => { a = s; });
+            if (!a && /measuring/.test(l)) {
+                a = snapshot(ngx, pids, camPid);
             }
         });
 
         proc.stdout.on('data', (c) => {
             if (!b && a) {
-                b = 'pending';
-                wait = wait.then(() => snapshot(ngx, pids, camPid))
-                       .then((s) => { b = s; });
+                b = snapshot(ngx, pids, camPid);
             }
             out += c;
         });
@@ -227,11 +247,10 @@ function runLoad(opts, n, ngx, pids, camPid) {
         proc.on('error', reject);
         proc.on('exit', async (code) => {
             try {
-                await wait;
-                if (code !== 0) {
+                if (code !== 0 || !a || !b) {
                     throw new Error(`whep-load exited with ${code}`);
                 }
-                resolve({ r: JSON.parse(out), a, b, cpu: null });
+                resolve({ r: JSON.parse(out), a: await a, b: await b });
             } catch (err) {
                 reject(err);
             }
@@ -292,6 +311,7 @@ function figures(n, run, base) {
         cameraCpuMsPerSec: (b.cam - a.cam) / sec,
         machineBusy: mt ? (b.machine.busy - a.machine.busy) / mt : null,
         srtp: r.srtp,
+        statusLate: Number.isNaN(a.sent) || Number.isNaN(b.sent),
     };
 }
 
@@ -311,11 +331,12 @@ function report(opts, base, steps) {
     p('');
     p('| sessions | up | failed | nginx cpu ms/s | ms/s per session | '
       + 'µs/packet | rss MB | anon KB/session | sent pkts/s | drops/s | '
-      + 'rcvd pkts/s | Mbit/s | loss % | rcvbuf errors | first keyframe ms '
+      + 'rcvd pkts/s | Mbit/s | loss % | no RTP | rcvbuf errors | '
+      + 'first keyframe ms '
       + 'p50 / p95 / max | decrypt fail | whep-load cpu ms/s | '
       + 'camera ms/s | busy |');
     p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
-      + '---:|---:|---:|---:|---:|---:|');
+      + '---:|---:|---:|---:|---:|---:|---:|');
 
     for (const f of steps) {
         const k = f.firstKeyframeMs;
@@ -325,6 +346,7 @@ function report(opts, base, steps) {
           + `${fmt(f.nginxAnonKbPerSession, 0)} | ${fmt(f.sentPerSec, 0)} | `
           + `${fmt(f.dropsPerSec, 1)} | ${fmt(f.packetsPerSec, 0)} | `
           + `${fmt(f.mbitPerSec, 1)} | ${fmt(f.lossPct, 3)} | `
+          + `${f.stalled} | `
           + `${f.rcvbufErrors} | ${fmt(k.p50, 0)} / ${fmt(k.p95, 0)} / `
           + `${fmt(k.max, 0)} | ${f.decryptFailures} | `
           + `${fmt(f.clientCpuMsPerSec)} | ${fmt(f.cameraCpuMsPerSec)} | `
@@ -332,6 +354,11 @@ function report(opts, base, steps) {
     }
 
     for (const f of steps) {
+        if (f.statusLate) {
+            p(`# ${f.sessions}: WARNING: /rtc/status did not answer within `
+              + '30 s at the start or the end of the window: nginx was '
+              + 'overloaded');
+        }
         if (f.failed || f.stalled) {
             p(`# ${f.sessions}: failed ${JSON.stringify(f.failures)}, `
               + `${f.stalled} without RTP in the window`);
@@ -410,8 +437,10 @@ async function main() {
 
             /* the DELETEs are done: the next step starts from 0 */
 
-            await waitFor(async () => (await ngx.status()).sessions.length
-                                      === 0, 30000, 'no session left');
+            await waitFor(async () => {
+                const st = await status(ngx);
+                return st && st.sessions.length === 0;
+            }, 60000, 'no session left');
         }
 
     } catch (err) {

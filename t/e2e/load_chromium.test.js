@@ -164,8 +164,13 @@ describe(`${SESSIONS} load sessions and Chromium`, { timeout: 120000 }, () => {
                 return s.framesDecoded >= st.framesDecoded + 25 ? s : null;
             }, 10000, '25 more frames decoded by Chromium');
 
+            /* nginx may answer late on 2 loaded cores: retried */
+
+            const status = await waitFor(() => ngx.status(), 30000,
+                                         '/rtc/status');
+
             chromium = { first: st, then: more,
-                         sessions: (await ngx.status()).sessions.length };
+                         sessions: status.sessions.length };
         };
 
         let join = null;
