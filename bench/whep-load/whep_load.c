@@ -118,7 +118,7 @@ wl_usage(const char *msg)
         "usage: whep-load [-n N] [--ramp R] [-d SECONDS] [-p PARALLEL]\n"
         "                 [--bind ADDR] [--audio] [--json] [--timeout S]\n"
         "                 [--sample N] [--rcvbuf BYTES] [--interval MS]\n"
-        "                 [--no-delete] URL\n"
+        "                 [--dtls-early] [--no-delete] URL\n"
         "  -n N           sessions (10)\n"
         "  -r, --ramp R   sessions started a second, 0: as fast as -p "
         "allows (0)\n"
@@ -132,6 +132,8 @@ wl_usage(const char *msg)
         "  --rcvbuf B     SO_RCVBUF(FORCE) of each UDP socket (1048576)\n"
         "  --no-delete    leave the sessions to time out on the server\n"
         "  --interval MS  the least time between two polls, to batch (2)\n"
+        "  --dtls-early   ClientHello as soon as our check succeeds, as\n"
+        "                 browsers do, not after the server's check\n"
         "  URL            http://host:port/whep/stream\n");
 
     exit(2);
@@ -153,6 +155,7 @@ wl_options(int argc, char **argv)
         { "rcvbuf", required_argument, NULL, 'R' },
         { "no-delete", no_argument, NULL, 'D' },
         { "interval", required_argument, NULL, 'I' },
+        { "dtls-early", no_argument, NULL, 'E' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -204,6 +207,9 @@ wl_options(int argc, char **argv)
             break;
         case 'D':
             wl.delete = 0;
+            break;
+        case 'E':
+            wl.dtls_early = 1;
             break;
         case 'I':
             wl.interval = (uint64_t) (atof(optarg) * WL_MS);
@@ -433,7 +439,7 @@ wl_session_connected(wl_session_t *s)
         return;
     }
 
-    if (s->peer_checked) {
+    if (s->peer_checked || wl.dtls_early) {
         wl_session_dtls(s);
         return;
     }

@@ -171,6 +171,7 @@ typedef struct {
     int                 audio;
     int                 json;
     int                 delete;
+    int                 dtls_early;
     int                 sample;
     int                 rcvbuf;
     double              timeout;
