@@ -13,7 +13,7 @@
  *   make && make -C bench whep-load
  *   t/lib/netns.sh node bench/load.js [--sessions 10,100,200] [--seconds 10]
  *       [--ramp 100] [--parallel 16] [--bitrate 2000] [--workers 2]
- *       [--audio] [--json FILE]
+ *       [--audio] [--srtp gcm|cm|both] [--json FILE]
  *
  * For each count a fresh whep-load run starts the sessions, waits until
  * each is up (first keyframe) or failed, measures a window of --seconds,
@@ -79,6 +79,7 @@ const OPTIONS = {
     '--port': ['port', Number],
     '--cam-port': ['camPort', Number],
     '--audio': ['audio', null],
+    '--srtp': ['srtp', String],
     '--json': ['json', String],
 };
 
@@ -87,7 +88,7 @@ function usage(msg) {
     process.stderr.write(`load.js: ${msg}\n`
         + 'usage: t/lib/netns.sh node bench/load.js [--sessions 10,100,200]'
         + ' [--seconds 10] [--ramp 100] [--parallel 16] [--bitrate 2000]'
-        + ' [--workers 2] [--audio] [--json FILE]\n');
+        + ' [--workers 2] [--audio] [--srtp gcm|cm|both] [--json FILE]\n');
     process.exit(2);
 }
 
@@ -96,7 +97,7 @@ function parseArgs(argv) {
     const o = {
         sessions: [10, 100, 200], seconds: 10, ramp: 100, parallel: 16,
         bitrate: 2000, workers: 2, port: 18780, camPort: 18790,
-        audio: false, json: null,
+        audio: false, srtp: 'both', json: null,
     };
 
     for (let i = 0; i < argv.length; i++) {
@@ -221,6 +222,7 @@ function runLoad(opts, n, ngx, pids, camPid) {
         if (opts.audio) {
             args.push('--audio');
         }
+        args.push('--srtp', opts.srtp);
         args.push(`http://127.0.0.1:${opts.port}/whep/cam`);
 
         const proc = spawn(WHEP_LOAD, args, {

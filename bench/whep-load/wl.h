@@ -177,6 +177,7 @@ typedef struct {
     double              timeout;
     uint64_t            interval;
     const char         *url;
+    const char         *srtp_profiles;     /* use_srtp */
     struct in_addr      bind;
 
     /* from the URL */
@@ -195,7 +196,8 @@ typedef struct {
 } wl_t;
 
 
-extern wl_t  wl;
+extern wl_t         wl;
+extern const char  *wl_fail_names[WL_FAIL_N];
 
 
 uint64_t wl_now(void);
@@ -205,6 +207,9 @@ void wl_session_fail(wl_session_t *s, wl_fail_e fail, const char *why);
 void wl_session_answer(wl_session_t *s, int status, char *body, size_t len,
     char *location);
 void wl_session_connected(wl_session_t *s);
+
+/* wl_report.c */
+void wl_report(double window, double cpu_ms, uint64_t t_run);
 
 /* wl_http.c */
 int wl_http_parse_url(const char *url, struct sockaddr_in *sin, char *host,

@@ -147,9 +147,7 @@ wl_dtls_init(void)
 
     /* 0 is success here */
 
-    if (SSL_CTX_set_tlsext_use_srtp(ctx, "SRTP_AEAD_AES_128_GCM:"
-                                         "SRTP_AES128_CM_SHA1_80") != 0)
-    {
+    if (SSL_CTX_set_tlsext_use_srtp(ctx, wl.srtp_profiles) != 0) {
         return -1;
     }
 

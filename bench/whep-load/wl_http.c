@@ -177,6 +177,7 @@ void
 wl_http_event(wl_session_t *s, uint32_t events)
 {
     int                 err;
+    char               *end, *cl;
     ssize_t             n;
     socklen_t           len;
     wl_http_t          *h;
@@ -253,17 +254,13 @@ wl_http_event(wl_session_t *s, uint32_t events)
 
     /* a complete response before the close: headers and Content-Length */
 
-    {
-        char  *end, *cl;
+    h->buf[h->len] = '\0';
+    end = strstr(h->buf, "\r\n\r\n");
 
-        h->buf[h->len] = '\0';
-        end = strstr(h->buf, "\r\n\r\n");
-
-        if (end) {
-            cl = wl_http_header(h->buf, end, "Content-Length");
-            if (cl && (size_t) (end + 4 - h->buf) + atol(cl) <= h->len) {
-                wl_http_done(s);
-            }
+    if (end) {
+        cl = wl_http_header(h->buf, end, "Content-Length");
+        if (cl && (size_t) (end + 4 - h->buf) + atol(cl) <= h->len) {
+            wl_http_done(s);
         }
     }
 }
