@@ -98,8 +98,14 @@ function runLoad(args, on) {
             return p;
         };
 
+        const t0 = Date.now();
+        const times = {};
+
         readline.createInterface({ input: proc.stderr }).on('line', (l) => {
             log += l + '\n';
+            if (/measuring/.test(l)) {
+                times.measuring = Date.now() - t0;
+            }
             if (!at.measuring && /measuring/.test(l)) {
                 at.measuring = call(on.measuring);
             }
@@ -107,6 +113,7 @@ function runLoad(args, on) {
 
         proc.stdout.on('data', (c) => {
             if (!at.report && at.measuring) {
+                times.report = Date.now() - t0;
                 at.report = call(on.report);
             }
             out += c;
@@ -114,11 +121,12 @@ function runLoad(args, on) {
 
         proc.on('error', reject);
         proc.on('exit', (code) => {
+            times.exit = Date.now() - t0;
             if (code !== 0 || !at.report) {
                 reject(new Error(`whep-load exited with ${code}:\n${log}`));
                 return;
             }
-            resolve({ r: JSON.parse(out), log, at });
+            resolve({ r: JSON.parse(out), log, at, times });
         });
     });
 }
@@ -134,11 +142,23 @@ describe(`${SESSIONS} load sessions and Chromium`, { timeout: 120000 }, () => {
         assert.ok(fs.existsSync(WHEP_LOAD),
                   `${WHEP_LOAD} not built (make e2e builds it)`);
 
+        /* Chromium starts slowly: meanwhile the camera and nginx */
+
+        const launch = Browser.launch().then((b) => { browser = b; });
+        launch.catch(() => {});
+
+        /*
+         * 400 kbit/s: ~60 packets/s, 12 k packets/s to the load sessions;
+         * at 2 Mbit/s 200 sessions are about all nginx can serve today on
+         * 2 cores shared with other work (bench/README.md), which would
+         * make this a benchmark, not a test
+         */
+
         cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 bitrate: 800, pattern: 'smpte' }).start();
+                                 bitrate: 400, pattern: 'smpte' }).start();
         ngx = await new Nginx({ port: PORT, camPort: CAM_PORT, workers: 2,
                                 conf: CONF }).start();
-        browser = await Browser.launch();
+        await launch;
 
         await waitFor(async () => {
             const s = (await ngx.status()).streams
@@ -174,8 +194,8 @@ describe(`${SESSIONS} load sessions and Chromium`, { timeout: 120000 }, () => {
         const playing = browser.waitPlaying(page, 40000);
         playing.catch(() => {});
 
-        const { r, log, at } = await runLoad([
-            '-n', String(SESSIONS), '-r', '50', '-p', '16',
+        const { r, log, at, times } = await runLoad([
+            '-n', String(SESSIONS), '-r', '40', '-p', '16',
             '-d', String(WINDOW_S), '--timeout', '15', '--json',
             ngx.url('/whep/cam'),
         ], {
@@ -211,15 +231,18 @@ describe(`${SESSIONS} load sessions and Chromium`, { timeout: 120000 }, () => {
                              + `${r.first_keyframe_ms.p95} ms; whep-load `
                              + `${r.client_cpu_ms_per_s} ms/s; Chromium `
                              + `decoded ${end - start.frames} frames in `
-                             + `the window\n`);
+                             + `the window; ms from its start to the window`
+                             + ` ${times.measuring}, its end `
+                             + `${times.report}, DELETEs done `
+                             + `${times.exit}\n`);
 
         assert.equal(r.up, SESSIONS, `sessions up${diag}`);
         assert.equal(r.failed, 0, `sessions failed${diag}`);
         assert.equal(r.stalled, 0, `sessions without RTP${diag}`);
 
-        /* every session got the stream: ~125 packets/s of this camera */
+        /* every session got the stream: ~60 packets/s of this camera */
 
-        assert.ok(r.packets_per_s_per_session > 50,
+        assert.ok(r.packets_per_s_per_session > 20,
                   `packets/s per session${diag}`);
         assert.equal(r.first_keyframe_ms.n, SESSIONS,
                      `a keyframe decrypted in every session${diag}`);
