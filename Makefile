@@ -4,6 +4,7 @@
 #   make                      build/ngx_http_rtc_module.so
 #   NGINX_SRC=/path make      against an nginx source tree
 #   make test                 unit tests, fuzz corpora replay, end-to-end tests
+#   make whep-load            build/bench/whep-load, the WHEP load generator
 #   make demo                 a test camera streamed to the built-in player
 #   make fuzz [FUZZ_TIME=60]  every libFuzzer target (clang) for FUZZ_TIME s
 #   make fuzz-ci              the same, 20 s each
@@ -68,7 +69,7 @@ ASAN_E2E    ?= $(addprefix t/e2e/,whep_http.test.js hostile_whep.test.js \
                  play_werift.test.js loss.test.js \
                  rtsp_hostile.test.js rtsp_auth.test.js rtsp_quirks.test.js)
 
-.PHONY: all module configure unit e2e test demo clean FORCE
+.PHONY: all module configure unit e2e test demo clean whep-load FORCE
 .PHONY: fuzz fuzz-ci fuzz-build fuzz-replay test-asan
 
 all: module
@@ -151,7 +152,11 @@ unit: player-assets-check $(UNIT_TESTS)
 
 E2E_TESTS  = $(wildcard t/e2e/*.test.js)
 
-e2e: module
+# the load generator of bench/ (t/e2e/load_chromium.test.js runs it)
+whep-load:
+	$(MAKE) -C bench BUILD=$(ABUILD) whep-load
+
+e2e: module whep-load
 	@if [ -n "$(E2E_TESTS)" ]; then \
 	    t/lib/netns.sh node --test --test-concurrency=1 $(E2E_TESTS); \
 	else \
