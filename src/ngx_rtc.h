@@ -80,6 +80,7 @@ typedef struct {
     void                     *dtls;       /* ngx_rtc_dtls_ctx_t */
     ngx_fd_t                  eventfd[NGX_RTC_MAX_WORKERS];
     ngx_uint_t                nworkers;
+    ngx_flag_t                udp_gso;    /* rtc_udp_gso */
 } ngx_rtc_main_conf_t;
 
 

@@ -856,7 +856,7 @@ ssize_t
 ngx_rtc_h264_pack_next(ngx_rtc_h264_pack_t *p, u_char *out, ngx_uint_t *last)
 {
     u_char  *next, *nal;
-    size_t   n, left, room, frags;
+    size_t   n, left;
 
     *last = 0;
 
@@ -899,13 +899,15 @@ ngx_rtc_h264_pack_next(ngx_rtc_h264_pack_t *p, u_char *out, ngx_uint_t *last)
     /*
      * RFC 6184 5.8: FU indicator (F, NRI of the NAL unit, type 28), FU
      * header (S, E, the NAL unit type), then the fragment; the NAL header
-     * itself is not sent.  Fragments are of equal size, give or take one.
+     * itself is not sent.  Fragments are of equal size but the last.
      */
 
-    room = p->mtu - 2;
     left = p->nal_len - p->off;
-    frags = (left + room - 1) / room;
-    n = (left + frags - 1) / frags;
+    n = ngx_rtc_h264_frag_size(p->nal_len - 1, p->mtu - 2);
+
+    if (n > left) {
+        n = left;
+    }
 
     out[0] = (u_char) ((p->nal[0] & 0xe0) | NGX_RTC_H264_NAL_FU_A);
     out[1] = (u_char) (p->nal[0] & 0x1f);

@@ -94,6 +94,30 @@ void ngx_rtc_h264_pack_init(ngx_rtc_h264_pack_t *p, u_char *au, size_t len,
 ssize_t ngx_rtc_h264_pack_next(ngx_rtc_h264_pack_t *p, u_char *out,
     ngx_uint_t *last);
 
+
+/*
+ * The size of the fragments (FU-A, H.265 FU) of a NAL unit of len bytes
+ * (those after its header, which is not sent) in payloads of room bytes:
+ * the fewest fragments, all of this size but the last, which is no
+ * longer.  Equal packets are what UDP GSO sends in one call
+ * (ngx_rtc_send.c).
+ */
+
+static ngx_inline size_t
+ngx_rtc_h264_frag_size(size_t len, size_t room)
+{
+    size_t  frags;
+
+    if (room == 0 || len == 0) {
+        return len;
+    }
+
+    frags = (len + room - 1) / room;
+
+    return (len + frags - 1) / frags;
+}
+
+
 ngx_uint_t ngx_rtc_h264_au_is_key(u_char *au, size_t len);
 ngx_int_t ngx_rtc_h264_au_find(u_char *au, size_t len, ngx_uint_t type,
     u_char **nal, size_t *nal_len);

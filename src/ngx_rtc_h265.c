@@ -761,7 +761,7 @@ ssize_t
 ngx_rtc_h265_pack_next(ngx_rtc_h265_pack_t *p, u_char *out, ngx_uint_t *last)
 {
     u_char  *next, *nal;
-    size_t   n, left, room, frags;
+    size_t   n, left;
 
     *last = 0;
 
@@ -804,13 +804,15 @@ ngx_rtc_h265_pack_next(ngx_rtc_h265_pack_t *p, u_char *out, ngx_uint_t *last)
     /*
      * RFC 7798 4.4.3: PayloadHdr (the NAL unit header with Type 49), FU
      * header (S, E, FuType), then the fragment; the NAL unit header itself
-     * is not sent.  Fragments are of equal size, give or take one.
+     * is not sent.  Fragments are of equal size but the last.
      */
 
-    room = p->mtu - 3;
     left = p->nal_len - p->off;
-    frags = (left + room - 1) / room;
-    n = (left + frags - 1) / frags;
+    n = ngx_rtc_h264_frag_size(p->nal_len - 2, p->mtu - 3);
+
+    if (n > left) {
+        n = left;
+    }
 
     out[0] = (u_char) ((p->nal[0] & 0x81) | (NGX_RTC_H265_NAL_FU << 1));
     out[1] = p->nal[1];

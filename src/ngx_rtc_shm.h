@@ -96,6 +96,8 @@ struct ngx_rtc_session_sh_s {
     uint32_t                  retransmits;
     uint32_t                  key_requests;   /* PLI, FIR */
     uint32_t                  drops;          /* socket full */
+    uint32_t                  send_path;      /* NGX_RTC_SEND_* */
+    uint64_t                  send_calls;     /* system calls sending media */
 };
 
 
