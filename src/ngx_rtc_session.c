@@ -945,7 +945,16 @@ ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
     ngx_rtc_session_stats(s);
 
     ngx_add_timer(ev, NGX_RTC_SESSION_RTCP_INTERVAL);
-    ngx_rtc_gloop_update();
+
+    /*
+     * A send on a UDP pair adds no GLib source: no sync (it costs the
+     * worker's every fd) each second of each session.  libnice's TURN
+     * socket may queue and arm timers: those pairs keep it.
+     */
+
+    if (ngx_rtc_ice_peer(s->ice) == NULL) {
+        ngx_rtc_gloop_update();
+    }
 }
 
 
