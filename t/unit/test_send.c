@@ -447,7 +447,8 @@ test_batches(void)
 
     NGX_RTC_CHECK(test_frame(&snd, len, 100) == NGX_OK);
     NGX_RTC_CHECK(snd.packets == 100);
-    NGX_RTC_CHECK(snd.bytes == 99 * (12 + 1188 + TEST_TAG) + 12 + 17 + TEST_TAG);
+    NGX_RTC_CHECK(snd.bytes
+                  == 99 * (12 + 1188 + TEST_TAG) + 12 + 17 + TEST_TAG);
 
     /* 64 in the first batch: 54 and 10 (64 KB), then 36 */
     NGX_RTC_CHECK(snd.calls == 3);
