@@ -59,6 +59,7 @@
 #include "ngx_rtc_h264.h"
 #include "ngx_rtc_rtp.h"
 #include "ngx_rtc_srtp.h"
+#include "ngx_rtc_send.h"
 
 
 #define NGX_RTC_BENCH_BUFFER     (4 * 1024 * 1024)
@@ -125,6 +126,13 @@ static void ngx_rtc_bench_path_cm(ngx_rtc_bench_t *b);
 static void ngx_rtc_bench_path_gcm(ngx_rtc_bench_t *b);
 static void ngx_rtc_bench_path_many(ngx_rtc_bench_t *b);
 static void ngx_rtc_bench_send(ngx_rtc_bench_t *b);
+static void ngx_rtc_bench_send_old(ngx_rtc_bench_t *b);
+static void ngx_rtc_bench_send_gso(ngx_rtc_bench_t *b);
+static void ngx_rtc_bench_send_mmsg(ngx_rtc_bench_t *b);
+static void ngx_rtc_bench_send_old_many(ngx_rtc_bench_t *b);
+static void ngx_rtc_bench_send_gso_many(ngx_rtc_bench_t *b);
+static void ngx_rtc_bench_sent(ngx_rtc_bench_t *b, ngx_uint_t n,
+    ngx_uint_t old, ngx_uint_t no_gso);
 static void ngx_rtc_bench_ref_cm(ngx_rtc_bench_t *b);
 static void ngx_rtc_bench_ref_gcm(ngx_rtc_bench_t *b);
 
@@ -184,6 +192,21 @@ static ngx_rtc_bench_stage_t  ngx_rtc_bench_stages[] = {
     { "udp_send", "sendto() of a 1228-byte packet to loopback",
       ngx_rtc_bench_send, 0, 0, 1 },
 
+    { "send_old", "path + sendto() per packet, 1 viewer, GCM",
+      ngx_rtc_bench_send_old, 1, 0, 1 },
+
+    { "send_gso", "path + ngx_rtc_send (UDP GSO), 1 viewer, GCM",
+      ngx_rtc_bench_send_gso, 1, 0, 1 },
+
+    { "send_mmsg", "path + ngx_rtc_send (sendmmsg), 1 viewer, GCM",
+      ngx_rtc_bench_send_mmsg, 1, 0, 1 },
+
+    { "sold_many", "path + sendto() per packet, N viewers, GCM",
+      ngx_rtc_bench_send_old_many, 1, 1, 1 },
+
+    { "sgso_many", "path + ngx_rtc_send (UDP GSO), N viewers, GCM",
+      ngx_rtc_bench_send_gso_many, 1, 1, 1 },
+
     { "ref_cm", "reference: OpenSSL AES-128-CTR + HMAC-SHA1 80",
       ngx_rtc_bench_ref_cm, 0, 0, 0 },
 
@@ -195,6 +218,26 @@ static ngx_rtc_bench_stage_t  ngx_rtc_bench_stages[] = {
 
 
 static ngx_log_t  ngx_rtc_bench_log;
+
+/* the viewers' senders, and the loopback sink as their ICE pair */
+static ngx_rtc_send_t      ngx_rtc_bench_snd[NGX_RTC_BENCH_VIEWERS];
+static ngx_rtc_ice_peer_t  ngx_rtc_bench_peer;
+
+
+/* stand-ins for ngx_rtc_ice.c: the selected pair is the sink */
+
+ngx_rtc_ice_peer_t *
+ngx_rtc_ice_peer(ngx_rtc_ice_t *ice)
+{
+    return &ngx_rtc_bench_peer;
+}
+
+
+ngx_int_t
+ngx_rtc_ice_send(ngx_rtc_ice_t *ice, u_char *buf, size_t len)
+{
+    return NGX_ERROR;
+}
 
 
 /* the unit build links no src/os/unix/ngx_alloc.c (ngx_rtc_srtp_create) */
@@ -419,6 +462,119 @@ ngx_rtc_bench_send(ngx_rtc_bench_t *b)
     if (n != 1228 && errno != EAGAIN && errno != ENOBUFS) {
         perror("sendto");
         exit(1);
+    }
+}
+
+
+static void
+ngx_rtc_bench_send_old(ngx_rtc_bench_t *b)
+{
+    ngx_rtc_bench_sent(b, 1, 1, 0);
+}
+
+
+static void
+ngx_rtc_bench_send_gso(ngx_rtc_bench_t *b)
+{
+    ngx_rtc_bench_sent(b, 1, 0, 0);
+}
+
+
+static void
+ngx_rtc_bench_send_mmsg(ngx_rtc_bench_t *b)
+{
+    ngx_rtc_bench_sent(b, 1, 0, 1);
+}
+
+
+static void
+ngx_rtc_bench_send_old_many(ngx_rtc_bench_t *b)
+{
+    ngx_rtc_bench_sent(b, b->nviewers, 1, 0);
+}
+
+
+static void
+ngx_rtc_bench_send_gso_many(ngx_rtc_bench_t *b)
+{
+    ngx_rtc_bench_sent(b, b->nviewers, 0, 0);
+}
+
+
+/*
+ * The whole path with the socket, a frame to n viewers: before
+ * ngx_rtc_send.c (header and copy into the session's buffer, protect,
+ * one sendto() a packet: libnice's own work left out) or through it
+ * (header and copy into the worker's send buffer, protect there, one
+ * sendmsg() with UDP GSO per run of equal packets, or one sendmmsg()).
+ */
+
+static void
+ngx_rtc_bench_sent(ngx_rtc_bench_t *b, ngx_uint_t n, ngx_uint_t old,
+    ngx_uint_t no_gso)
+{
+    u_char                  *p;
+    size_t                   len;
+    ssize_t                  r;
+    ngx_uint_t               i, k;
+    ngx_rtc_send_t          *snd;
+    ngx_rtc_bench_viewer_t  *v;
+
+    ngx_rtc_bench_read(b);
+    ngx_rtc_bench_pack(b);
+
+    for (k = 0; k < n; k++) {
+        v = &b->gcm[k];
+
+        if (old) {
+            for (i = 0; i < b->npkts; i++) {
+                ngx_rtc_bench_output(b, v, i, 1);
+
+                len = NGX_RTC_RTP_HEADER_LEN + b->len[i] + 16;
+
+                r = sendto(b->fd, v->buf, len, 0, (struct sockaddr *) &b->sin,
+                           sizeof(struct sockaddr_in));
+
+                if (r == -1 && errno != EAGAIN && errno != ENOBUFS) {
+                    perror("sendto");
+                    exit(1);
+                }
+            }
+
+            continue;
+        }
+
+        snd = &ngx_rtc_bench_snd[k];
+        snd->srtp = v->srtp;
+        snd->log = &ngx_rtc_bench_log;
+        snd->no_gso = no_gso;
+
+        for (i = 0; i < b->npkts; i++) {
+            p = ngx_rtc_send_buf(snd);
+            if (p == NULL) {
+                break;
+            }
+
+            ngx_rtc_rtp_write_header(p, NGX_RTC_BENCH_PT, i == b->npkts - 1,
+                                     v->seq++, 3600, v->ssrc);
+            ngx_memcpy(p + NGX_RTC_RTP_HEADER_LEN, b->data + i * NGX_RTC_MTU,
+                       b->len[i]);
+
+            if (ngx_rtc_send_add(snd, NGX_RTC_RTP_HEADER_LEN + b->len[i])
+                != NGX_OK)
+            {
+                fprintf(stderr, "srtp protect failed\n");
+                exit(1);
+            }
+        }
+
+        (void) ngx_rtc_send_flush(snd);
+
+        if (snd->errors) {
+            fprintf(stderr, "ngx_rtc_send: %lu errors\n",
+                    (unsigned long) snd->errors);
+            exit(1);
+        }
     }
 }
 
@@ -684,6 +840,11 @@ ngx_rtc_bench_setup(ngx_rtc_bench_t *b, size_t frame_size,
         return NGX_ERROR;
     }
 
+    ngx_rtc_bench_peer.fd = b->fd;
+    ngx_memcpy(&ngx_rtc_bench_peer.sockaddr, &b->sin,
+               sizeof(struct sockaddr_in));
+    ngx_rtc_bench_peer.socklen = sizeof(struct sockaddr_in);
+
     return NGX_OK;
 }
 
@@ -822,7 +983,12 @@ ngx_rtc_bench_now(void)
 {
     struct timespec  ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    /*
+     * the thread's CPU time, not the wall clock: on a machine shared with
+     * other work, time spent waiting for a CPU does not count
+     */
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 
     return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

@@ -86,6 +86,7 @@ typedef struct {
     ngx_fd_t                  eventfd[NGX_RTC_MAX_WORKERS];
     ngx_uint_t                nworkers;
     ngx_flag_t                snapshots;  /* an rtc_snapshot location */
+    ngx_flag_t                udp_gso;    /* rtc_udp_gso */
 } ngx_rtc_main_conf_t;
 
 

@@ -57,6 +57,11 @@ void ngx_rtc_h264_pack_init(ngx_rtc_h264_pack_t *p, u_char *au, size_t len,
 ssize_t ngx_rtc_h264_pack_next(ngx_rtc_h264_pack_t *p, u_char *out,
     ngx_uint_t *last);
 
+
+/* the fragment size of FU-A and H.265 FU: the NAL core's rule */
+#define ngx_rtc_h264_frag_size  ngx_rtc_nal_frag_size
+
+
 ngx_uint_t ngx_rtc_h264_au_is_key(u_char *au, size_t len);
 ngx_int_t ngx_rtc_h264_au_find(u_char *au, size_t len, ngx_uint_t type,
     u_char **nal, size_t *nal_len);

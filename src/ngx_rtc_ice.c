@@ -55,6 +55,9 @@ struct ngx_rtc_ice_s {
     /* the selected pair's candidate types, NGX_RTC_ICE_CAND_* */
     uint32_t            pair_local;
     uint32_t            pair_remote;
+    unsigned            direct:1;      /* peer: the selected UDP pair */
+
+    ngx_rtc_ice_peer_t  peer;
 };
 
 
@@ -81,6 +84,7 @@ static void ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id,
 static uint32_t ngx_rtc_ice_cand_type(NiceCandidate *c);
 static void ngx_rtc_ice_closed_cb(GObject *agent, GAsyncResult *res,
     gpointer data);
+static void ngx_rtc_ice_select(ngx_rtc_ice_t *ice);
 static void ngx_rtc_ice_free_later(ngx_rtc_ice_t *ice);
 static gboolean ngx_rtc_ice_free_cb(gpointer data);
 static void ngx_rtc_ice_free(ngx_rtc_ice_t *ice);
@@ -727,6 +731,8 @@ ngx_rtc_ice_restart(ngx_rtc_ice_t *ice, ngx_str_t *ufrag, ngx_str_t *pwd,
     ice->nremote = 0;
     ice->remote_ufrag_len = 0;
 
+    ngx_rtc_ice_select(ice);
+
     ngx_log_error(NGX_LOG_INFO, ice->log, 0, "rtc ice: restart");
 
     return ngx_rtc_ice_remote(ice, ufrag, pwd, cands, ncands);
@@ -737,6 +743,17 @@ ngx_uint_t
 ngx_rtc_ice_gathered(ngx_rtc_ice_t *ice)
 {
     return ice->gathered;
+}
+
+
+ngx_rtc_ice_peer_t *
+ngx_rtc_ice_peer(ngx_rtc_ice_t *ice)
+{
+    if (!ice->direct || !ice->connected || ice->failed || ice->destroyed) {
+        return NULL;
+    }
+
+    return &ice->peer;
 }
 
 
@@ -1035,6 +1052,8 @@ ngx_rtc_ice_pair_cb(NiceAgent *agent, guint stream_id, guint component_id,
         return;
     }
 
+    ngx_rtc_ice_select(ice);
+
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ice->log, 0,
                    "rtc ice: selected pair, local type %ui, tcp %ui",
                    (ngx_uint_t) local->type, (ngx_uint_t) ice->tcp_pair);
@@ -1068,6 +1087,66 @@ ngx_rtc_ice_pair(ngx_rtc_ice_t *ice, uint32_t *local, uint32_t *remote,
     *local = ice->pair_local;
     *remote = ice->pair_remote;
     *tcp = ice->tcp_pair;
+}
+
+
+/*
+ * The selected pair's socket and remote address, for sending on it
+ * without libnice: only a UDP pair whose local candidate is not relayed
+ * (libnice gives no socket for the others).  Taken again on every change
+ * of the selected pair and on an ICE restart.
+ */
+
+static void
+ngx_rtc_ice_select(ngx_rtc_ice_t *ice)
+{
+    GSocket        *gs;
+    NiceCandidate  *local, *remote;
+
+    ice->direct = 0;
+
+    if (!nice_agent_get_selected_pair(ice->agent, ice->stream_id, 1, &local,
+                                      &remote)
+        || local->transport != NICE_CANDIDATE_TRANSPORT_UDP
+        || local->type == NICE_CANDIDATE_TYPE_RELAYED)
+    {
+        return;
+    }
+
+    gs = nice_agent_get_selected_socket(ice->agent, ice->stream_id, 1);
+    if (gs == NULL) {
+        return;
+    }
+
+    ice->peer.fd = g_socket_get_fd(gs);
+
+    /* the socket stays libnice's: this drops only our reference */
+    g_object_unref(gs);
+
+    ngx_memzero(&ice->peer.sockaddr, sizeof(ngx_sockaddr_t));
+    nice_address_copy_to_sockaddr(&remote->addr, &ice->peer.sockaddr.sockaddr);
+
+    switch (ice->peer.sockaddr.sockaddr.sa_family) {
+
+    case AF_INET:
+        ice->peer.socklen = sizeof(struct sockaddr_in);
+        break;
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        ice->peer.socklen = sizeof(struct sockaddr_in6);
+        break;
+#endif
+
+    default:
+        return;
+    }
+
+    if (ice->peer.fd == (ngx_socket_t) -1) {
+        return;
+    }
+
+    ice->direct = 1;
 }
 
 

@@ -25,6 +25,13 @@ typedef struct ngx_rtc_ice_s  ngx_rtc_ice_t;
 
 
 typedef struct {
+    ngx_socket_t        fd;
+    socklen_t           socklen;
+    ngx_sockaddr_t      sockaddr;
+} ngx_rtc_ice_peer_t;
+
+
+typedef struct {
     /* one datagram (DTLS, SRTP, SRTCP); STUN is consumed by libnice */
     void              (*recv)(void *data, u_char *buf, size_t len);
     /* NGX_RTC_ICE_CONNECTED once, NGX_RTC_ICE_FAILED once */
@@ -115,6 +122,15 @@ ngx_int_t ngx_rtc_ice_restart(ngx_rtc_ice_t *ice, ngx_str_t *ufrag,
 
 /* NGX_OK, NGX_AGAIN (not connected yet, or the socket is full), NGX_ERROR */
 ngx_int_t ngx_rtc_ice_send(ngx_rtc_ice_t *ice, u_char *buf, size_t len);
+
+/*
+ * The selected pair's local socket and the peer's address, for sending
+ * on it directly (ngx_rtc_send.c), while a UDP pair that is not relayed
+ * is selected and ICE is connected; NULL: send with ngx_rtc_ice_send()
+ * (TCP and TURN pairs need libnice's framing).  Valid until the next
+ * libnice call or callback; the socket is libnice's, never to be closed.
+ */
+ngx_rtc_ice_peer_t *ngx_rtc_ice_peer(ngx_rtc_ice_t *ice);
 
 void ngx_rtc_ice_destroy(ngx_rtc_ice_t *ice);
 

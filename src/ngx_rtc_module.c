@@ -14,6 +14,7 @@
 #include <ngx_rtc_rtsp.h>
 #include <ngx_rtc_producer.h>
 #include <ngx_rtc_stream.h>
+#include <ngx_rtc_send.h>
 #include <ngx_rtc_whep.h>
 #include <ngx_rtc_status.h>
 #include <ngx_rtc_player.h>
@@ -138,6 +139,13 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       ngx_rtc_ice_acl,
       NGX_HTTP_MAIN_CONF_OFFSET,
       1,
+      NULL },
+
+    { ngx_string("rtc_udp_gso"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, udp_gso),
       NULL },
 
     { ngx_string("rtc_thread_pool"),
@@ -269,6 +277,7 @@ ngx_rtc_create_main_conf(ngx_conf_t *cf)
     rmcf->candidates = NGX_CONF_UNSET_PTR;
     rmcf->ice_servers = NGX_CONF_UNSET_PTR;
     rmcf->ice_tcp = NGX_CONF_UNSET;
+    rmcf->udp_gso = NGX_CONF_UNSET;
     rmcf->rtsp_ssl_verify = NGX_CONF_UNSET;
     rmcf->max_sessions = NGX_CONF_UNSET_UINT;
     rmcf->wait_timeout = NGX_CONF_UNSET_MSEC;
@@ -293,6 +302,7 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_ptr_value(rmcf->candidates, NULL);
     ngx_conf_init_ptr_value(rmcf->ice_servers, NULL);
     ngx_conf_init_value(rmcf->ice_tcp, 0);
+    ngx_conf_init_value(rmcf->udp_gso, 1);
     ngx_conf_init_value(rmcf->rtsp_ssl_verify, 0);
 
     if (rmcf->thread_pool.data == NULL) {
@@ -1160,6 +1170,10 @@ ngx_rtc_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_rtc_gloop_init(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_rtc_send_init_process(cycle, rmcf->udp_gso) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -975,7 +975,7 @@ ssize_t
 ngx_rtc_nal_pack_next(ngx_rtc_nal_pack_t *p, u_char *out, ngx_uint_t *last)
 {
     u_char                     *next, *nal;
-    size_t                      n, left, room, frags, hdr;
+    size_t                      n, left, hdr;
     const ngx_rtc_nal_codec_t  *c;
 
     *last = 0;
@@ -1023,13 +1023,16 @@ ngx_rtc_nal_pack_next(ngx_rtc_nal_pack_t *p, u_char *out, ngx_uint_t *last)
      * RFC 6184 5.8, RFC 7798 4.4.3: the payload header (the NAL unit
      * header with the FU's type), the FU header (S, E, the NAL unit's
      * type), then the fragment; the NAL unit header itself is not sent.
-     * Fragments are of equal size, give or take one.
+     * Fragments are of equal size but the last (UDP GSO sends equal
+     * segments in one call).
      */
 
-    room = p->mtu - hdr - 1;
     left = p->nal_len - p->off;
-    frags = (left + room - 1) / room;
-    n = (left + frags - 1) / frags;
+    n = ngx_rtc_nal_frag_size(p->nal_len - hdr, p->mtu - hdr - 1);
+
+    if (n > left) {
+        n = left;
+    }
 
     ngx_memcpy(out, p->nal, hdr);
     out[0] = ngx_rtc_nal_with_type(c, p->nal[0], c->fu);

@@ -142,4 +142,27 @@ ngx_int_t ngx_rtc_nal_au_find(const ngx_rtc_nal_codec_t *codec, u_char *au,
 #define ngx_rtc_nal_type(c, nal)  (((nal)[0] >> (c)->shift) & (c)->mask)
 
 
+/*
+ * The size of the fragments (FU-A, H.265 FU) of a NAL unit of len bytes
+ * (those after its header, which is not sent) in payloads of room bytes:
+ * the fewest fragments, all of this size but the last, which is no
+ * longer.  Equal packets are what UDP GSO sends in one call
+ * (ngx_rtc_send.c).
+ */
+
+static ngx_inline size_t
+ngx_rtc_nal_frag_size(size_t len, size_t room)
+{
+    size_t  frags;
+
+    if (room == 0 || len == 0) {
+        return len;
+    }
+
+    frags = (len + room - 1) / room;
+
+    return (len + frags - 1) / frags;
+}
+
+
 #endif /* _NGX_RTC_NAL_H_INCLUDED_ */

@@ -11,6 +11,7 @@
 #include <ngx_rtc_ice.h>
 #include <ngx_rtc_dtls.h>
 #include <ngx_rtc_srtp.h>
+#include <ngx_rtc_send.h>
 #include <ngx_rtc_rtp.h>
 #include <ngx_rtc_gloop.h>
 #include <ngx_rtc_negotiate.h>
@@ -58,7 +59,6 @@ static void ngx_rtc_session_send_video(ngx_rtc_session_t *s,
     ngx_rtc_packets_t *pk);
 static void ngx_rtc_session_send_audio(ngx_rtc_session_t *s,
     ngx_rtc_packets_t *pk);
-static ngx_int_t ngx_rtc_session_output(ngx_rtc_session_t *s, size_t n);
 static void ngx_rtc_session_rtcp_timer(ngx_event_t *ev);
 static void ngx_rtc_session_sr(ngx_rtc_session_t *s,
     ngx_rtc_session_track_t *t);
@@ -225,6 +225,9 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     if (s->ice == NULL) {
         goto failed;
     }
+
+    s->send.ice = s->ice;
+    s->send.log = &s->log;
 
     if (ngx_rtc_ice_remote(s->ice, &m->ice_ufrag, &m->ice_pwd, m->cands,
                            m->ncands)
@@ -598,9 +601,9 @@ ngx_rtc_session_report(ngx_rtc_session_t *s, ngx_rtc_rtcp_rb_t *rb)
 static void
 ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
 {
+    u_char                  *p;
     size_t                   n;
     uint16_t                 seq;
-    ngx_int_t                rc;
     ngx_uint_t               i, marker;
     ngx_rtc_packets_t       *pk;
     ngx_rtc_session_sent_t  *e;
@@ -639,36 +642,37 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
         marker = (e->index == pk->npkts - 1);
         n = pk->len[e->index];
 
-        if (s->rtx) {
-            ngx_rtc_rtp_write_header(s->buf, s->rtx_pt, marker, s->rtx_seq++,
-                                     e->ts, s->rtx_ssrc);
+        p = ngx_rtc_send_buf(&s->send);
 
-            /* OSN: the original sequence number */
-            s->buf[12] = (u_char) (seq >> 8);
-            s->buf[13] = (u_char) seq;
-
-            ngx_memcpy(s->buf + 14, pk->data + e->index * NGX_RTC_MTU, n);
-            n += 14;
-
-        } else {
-            ngx_rtc_rtp_write_header(s->buf, s->video.pt, marker, seq, e->ts,
-                                     s->video.ssrc);
-            ngx_memcpy(s->buf + 12, pk->data + e->index * NGX_RTC_MTU, n);
-            n += 12;
-        }
-
-        rc = ngx_rtc_session_output(s, n);
-
-        if (rc == NGX_AGAIN) {
+        if (p == NULL) {
             /* the viewer's socket is full: it will ask again */
-            s->drops++;
             break;
         }
 
-        if (rc == NGX_OK) {
+        if (s->rtx) {
+            ngx_rtc_rtp_write_header(p, s->rtx_pt, marker, s->rtx_seq++,
+                                     e->ts, s->rtx_ssrc);
+
+            /* OSN: the original sequence number */
+            p[12] = (u_char) (seq >> 8);
+            p[13] = (u_char) seq;
+
+            ngx_memcpy(p + 14, pk->data + e->index * NGX_RTC_MTU, n);
+            n += 14;
+
+        } else {
+            ngx_rtc_rtp_write_header(p, s->video.pt, marker, seq, e->ts,
+                                     s->video.ssrc);
+            ngx_memcpy(p + 12, pk->data + e->index * NGX_RTC_MTU, n);
+            n += 12;
+        }
+
+        if (ngx_rtc_send_add(&s->send, n) == NGX_OK) {
             s->retransmits++;
         }
     }
+
+    (void) ngx_rtc_send_flush(&s->send);
 }
 
 
@@ -764,6 +768,7 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
 
     s->srtp = ngx_rtc_srtp_create(&keys, &s->log);
     s->srtp_profile = keys.profile;
+    s->send.srtp = s->srtp;
 
     ngx_explicit_memzero(&keys, sizeof(ngx_rtc_srtp_keys_t));
 
@@ -812,9 +817,9 @@ ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 static void
 ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 {
+    u_char                   *p;
     size_t                    n;
     uint32_t                  ts;
-    ngx_int_t                 rc;
     ngx_uint_t                i;
     ngx_rtc_session_sent_t   *e;
     ngx_rtc_session_track_t  *t;
@@ -836,8 +841,22 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 
     ts = pk->frame.rtp_ts + t->ts_offset;
 
+    /*
+     * The frame's packets go out together (ngx_rtc_send.c).  When the
+     * viewer's socket is full, the rest of the frame is dropped, and the
+     * frames that would refer to it, until the next keyframe.  Nothing
+     * queues up for a slow viewer.
+     */
+
     for (i = 0; i < pk->npkts; i++) {
         n = pk->len[i];
+
+        p = ngx_rtc_send_buf(&s->send);
+
+        if (p == NULL) {
+            s->send.drops += pk->npkts - i;
+            break;
+        }
 
         /* what a NACK needs to make this packet again */
 
@@ -848,27 +867,18 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
         e->index = (uint16_t) i;
         e->resent = 0;
 
-        ngx_rtc_rtp_write_header(s->buf, t->pt, i == pk->npkts - 1, t->seq++,
+        ngx_rtc_rtp_write_header(p, t->pt, i == pk->npkts - 1, t->seq++,
                                  ts, t->ssrc);
-        ngx_memcpy(s->buf + 12, pk->data + i * NGX_RTC_MTU, n);
+        ngx_memcpy(p + 12, pk->data + i * NGX_RTC_MTU, n);
 
-        rc = ngx_rtc_session_output(s, 12 + n);
-
-        if (rc == NGX_AGAIN) {
-
-            /*
-             * The viewer's socket is full: the rest of the frame is
-             * dropped, and the frames that would refer to it, until the
-             * next keyframe.  Nothing queues up for a slow viewer.
-             */
-
-            s->drops += pk->npkts - i;
-            s->wait_key = 1;
-            break;
-        }
+        (void) ngx_rtc_send_add(&s->send, 12 + n);
 
         t->packets++;
         t->octets += n;
+    }
+
+    if (ngx_rtc_send_flush(&s->send) == NGX_AGAIN) {
+        s->wait_key = 1;
     }
 
     t->last_capture = pk->frame.capture;
@@ -881,20 +891,29 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 static void
 ngx_rtc_session_send_audio(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 {
+    u_char                   *p;
     size_t                    n;
     uint32_t                  ts;
     ngx_rtc_session_track_t  *t;
 
     t = &s->audio;
 
+    p = ngx_rtc_send_buf(&s->send);
+
+    if (p == NULL) {
+        s->send.drops++;
+        return;
+    }
+
     ts = pk->frame.rtp_ts + t->ts_offset;
     n = pk->len[0];
 
-    ngx_rtc_rtp_write_header(s->buf, t->pt, 0, t->seq++, ts, t->ssrc);
-    ngx_memcpy(s->buf + 12, pk->data, n);
+    ngx_rtc_rtp_write_header(p, t->pt, 0, t->seq++, ts, t->ssrc);
+    ngx_memcpy(p + 12, pk->data, n);
 
-    if (ngx_rtc_session_output(s, 12 + n) == NGX_AGAIN) {
-        s->drops++;
+    (void) ngx_rtc_send_add(&s->send, 12 + n);
+
+    if (ngx_rtc_send_flush(&s->send) != NGX_OK) {
         return;
     }
 
@@ -902,29 +921,6 @@ ngx_rtc_session_send_audio(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
     t->octets += n;
     t->last_capture = pk->frame.capture;
     t->last_ts = ts;
-}
-
-
-/* protect the RTP packet in s->buf and send it */
-
-static ngx_int_t
-ngx_rtc_session_output(ngx_rtc_session_t *s, size_t n)
-{
-    ngx_int_t  rc;
-
-    if (ngx_rtc_srtp_protect(s->srtp, s->buf, &n, sizeof(s->buf)) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_rtc_ice_send(s->ice, s->buf, n);
-
-    if (rc == NGX_OK) {
-        s->packets_sent++;
-        s->bytes_sent += n;
-    }
-
-    return rc;
 }
 
 
@@ -951,7 +947,16 @@ ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
     ngx_rtc_session_stats(s);
 
     ngx_add_timer(ev, NGX_RTC_SESSION_RTCP_INTERVAL);
-    ngx_rtc_gloop_update();
+
+    /*
+     * A send on a UDP pair adds no GLib source: no sync (it costs the
+     * worker's every fd) each second of each session.  libnice's TURN
+     * socket may queue and arm timers: those pairs keep it.
+     */
+
+    if (ngx_rtc_ice_peer(s->ice) == NULL) {
+        ngx_rtc_gloop_update();
+    }
 }
 
 
@@ -1016,8 +1021,8 @@ ngx_rtc_session_stats(ngx_rtc_session_t *s)
 
     lost = s->video.cumulative_lost + s->audio.cumulative_lost;
 
-    sh->packets_sent = s->packets_sent;
-    sh->bytes_sent = s->bytes_sent;
+    sh->packets_sent = s->send.packets;
+    sh->bytes_sent = s->send.bytes;
     sh->packets_lost = (uint32_t) ngx_max(lost, 0);
     sh->fraction_lost = (uint32_t) s->video.fraction_lost;
     sh->jitter_ms = (uint32_t) ((uint64_t) s->video.jitter * 1000
@@ -1026,7 +1031,9 @@ ngx_rtc_session_stats(ngx_rtc_session_t *s)
     sh->nacks = (uint32_t) s->nacks;
     sh->retransmits = (uint32_t) s->retransmits;
     sh->key_requests = (uint32_t) s->key_requests;
-    sh->drops = (uint32_t) s->drops;
+    sh->drops = (uint32_t) s->send.drops;
+    sh->send_path = (uint32_t) s->send.path;
+    sh->send_calls = s->send.calls;
     sh->srtp_profile = (uint32_t) (s->srtp ? s->srtp_profile : 0);
 
     if (s->ice) {

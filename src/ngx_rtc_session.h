@@ -12,6 +12,7 @@
 #include <ngx_rtc.h>
 #include <ngx_rtc_sdp.h>
 #include <ngx_rtc_stream.h>
+#include <ngx_rtc_send.h>
 
 
 typedef struct {
@@ -91,12 +92,10 @@ struct ngx_rtc_session_s {
     ngx_msec_t                last_jump;  /* to a keyframe, on PLI/FIR */
     ngx_int_t                 rtt;        /* ms; -1: not measured */
 
-    uint64_t                  packets_sent;
-    uint64_t                  bytes_sent;
+    ngx_rtc_send_t            send;       /* counts packets, drops */
     ngx_uint_t                nacks;      /* packets asked for again */
     ngx_uint_t                retransmits;
     ngx_uint_t                key_requests;   /* PLI, FIR */
-    ngx_uint_t                drops;      /* not sent: socket full */
 
     ngx_event_t               dtls_timer;
     ngx_event_t               rtcp_timer;

@@ -57,6 +57,11 @@ static const char  *ngx_rtc_status_cand_types[] = {
     "", "host", "srflx", "prflx", "relay"
 };
 
+/* NGX_RTC_SEND_* (ngx_rtc_send.h) */
+static const char  *ngx_rtc_status_send[] = {
+    "none", "nice", "sendmmsg", "gso"
+};
+
 
 ngx_int_t
 ngx_rtc_status_handler(ngx_http_request_t *r)
@@ -235,10 +240,17 @@ ngx_rtc_status_session_stats(u_char *p, ngx_rtc_session_sh_t *ss)
         p = ngx_cpymem(p, "null", 4);
     }
 
-    return ngx_sprintf(p, ",\"nacks\":%uD,\"retransmits\":%uD,"
-                       "\"keyframe_requests\":%uD,\"drops\":%uD",
-                       ss->nacks, ss->retransmits, ss->key_requests,
-                       ss->drops);
+    p = ngx_sprintf(p, ",\"nacks\":%uD,\"retransmits\":%uD,"
+                    "\"keyframe_requests\":%uD,\"drops\":%uD",
+                    ss->nacks, ss->retransmits, ss->key_requests,
+                    ss->drops);
+
+    /* how media leaves: the ICE pair's socket (GSO, sendmmsg) or libnice */
+
+    return ngx_sprintf(p, ",\"send\":\"%s\",\"send_calls\":%uL",
+                       ngx_rtc_status_send[ss->send_path < 4
+                                           ? ss->send_path : 0],
+                       ss->send_calls);
 }
 
 

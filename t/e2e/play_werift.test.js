@@ -107,6 +107,20 @@ describe('werift receives H.264', { timeout: 300000 }, () => {
         assert.equal(st.sessions[0].id,
                      v.session.split('/').pop().slice(0, 8));
 
+        /*
+         * A host UDP pair: media leaves on its socket, each run of a
+         * frame's equal-sized packets in one sendmsg() with UDP GSO
+         * (keyframes are several packets: fewer calls than packets)
+         */
+        let ss;
+        await waitFor(async () => {
+            ss = (await ngx.status()).sessions[0];
+            return ss && ss.packets_sent >= 100;
+        }, 5000, '100 packets_sent in /rtc/status');
+        assert.equal(ss.send, 'gso', JSON.stringify(ss));
+        assert.ok(ss.send_calls > 0 && ss.send_calls < ss.packets_sent,
+                  JSON.stringify(ss));
+
         const session = v.session;
         const del = await v.close();
         assert.equal(del.status, 200);

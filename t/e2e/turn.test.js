@@ -206,6 +206,13 @@ describe('TURN: the media goes through nginx\'s relayed candidate',
         assert.equal(st.sessions.length, 1);
         assert.equal(st.sessions[0].state, 'media');
 
+        /* a relayed pair: media goes through libnice, which frames it */
+        await waitFor(async () => {
+            const s = (await ngx.status()).sessions[0];
+            return s && s.packets_sent > 0;
+        }, 5000, 'packets_sent in /rtc/status');
+        assert.equal((await ngx.status()).sessions[0].send, 'nice');
+
         /* the agent's sockets, on rtc_udp_ports */
         const bound = /:477[0-4]\d\s/;
         assert.match(await sh('ss', '-uan'), bound);

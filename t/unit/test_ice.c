@@ -430,6 +430,7 @@ main(void)
     test_peer_t          peer, peer2;
     test_session_t       s, s2;
     ngx_rtc_ice_conf_t   conf;
+    ngx_rtc_ice_peer_t  *pr;
 
     /*
      * a DTLS 1.2 record header (RFC 6347 4.1: handshake, version {254,253},
@@ -586,6 +587,27 @@ main(void)
     test_run(&peer.nrecv, 2000);
     NGX_RTC_CHECK(peer.nrecv == 1 && peer.last_len == sizeof(dtls)
                   && ngx_memcmp(peer.last, dtls, sizeof(dtls)) == 0);
+
+    /*
+     * the selected pair (host, UDP) for sending without libnice
+     * (ngx_rtc_send.c): its socket and the peer's address; a datagram
+     * sent on it arrives as libnice's do
+     */
+
+    pr = ngx_rtc_ice_peer(s.ice);
+    NGX_RTC_CHECK(pr != NULL && pr->fd >= 0 && pr->socklen > 0);
+
+    if (pr) {
+        NGX_RTC_CHECK(sendto(pr->fd, rtp, sizeof(rtp), 0,
+                             &pr->sockaddr.sockaddr, pr->socklen)
+                      == (ssize_t) sizeof(rtp));
+
+        before = peer.nrecv;
+        test_run(NULL, 200);
+        NGX_RTC_CHECK(peer.nrecv == before + 1
+                      && peer.last_len == sizeof(rtp)
+                      && ngx_memcmp(peer.last, rtp, sizeof(rtp)) == 0);
+    }
 
     /* peer -> ours: one callback per datagram, in order */
 

@@ -1,0 +1,120 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * The media send path with rtc_udp_gso off: a frame's packets leave on
+ * the ICE pair's socket in one sendmmsg() ("send":"sendmmsg" in
+ * /rtc/status, fewer calls than packets), and the FU-A fragments of each
+ * NAL unit arrive equal-sized but the last, shorter (what GSO needs).
+ * The GSO path is play_werift.test.js's, the libnice one turn.test.js's.
+ * Needs t/lib/netns.sh.
+ */
+
+'use strict';
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { Nginx, waitFor, requireNetns, DEFAULT_CONF } = require('./lib/nginx');
+const { Camera } = require('./lib/camera');
+const { Viewer } = require('./lib/werift');
+
+const PORT = 18290;
+const CAM_PORT = 18764;
+
+const CONF = DEFAULT_CONF.replace(/(\n\s*rtc_zone [^\n]*\n)/,
+                                  '$1    rtc_udp_gso off;\n');
+
+
+describe('send path without GSO', { timeout: 120000 }, () => {
+    let cam;
+    let ngx;
+    let v;
+
+    before(async () => {
+        requireNetns();
+        /* x264 at 800 kbit/s: keyframes of several packets */
+        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
+                                 pattern: 'smpte', bitrate: 800 }).start();
+        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT, workers: 1,
+                                conf: CONF }).start();
+    });
+
+    after(async () => {
+        try {
+            if (v) {
+                await v.close().catch(() => {});
+            }
+            if (ngx) {
+                await ngx.stop();
+            }
+        } finally {
+            if (cam) {
+                await cam.stop();
+            }
+        }
+    });
+
+    test('sendmmsg, equal fragments', async () => {
+        assert.match(CONF, /rtc_udp_gso off;/);
+
+        v = new Viewer(ngx, '/whep/cam', { name: 'mmsg' });
+
+        /* FU-A payload sizes of each NAL unit, S to E */
+        const nals = [];
+        let cur = null;
+        const onRtp = v.onRtp.bind(v);
+
+        v.onRtp = (rtp) => {
+            const p = rtp.payload;
+
+            if (p.length >= 2 && (p[0] & 0x1f) === 28) {
+                if (p[1] & 0x80) {
+                    cur = [];
+                }
+                if (cur) {
+                    cur.push(p.length);
+                }
+                if ((p[1] & 0x40) && cur) {
+                    nals.push(cur);
+                    cur = null;
+                }
+            }
+
+            onRtp(rtp);
+        };
+
+        const r = await v.connectRetry(20000);
+        assert.equal(r.status, 201);
+
+        await v.waitKeyframe(20000);
+        await v.waitPackets(150, 20000);
+        await waitFor(() => nals.some((n) => n.length >= 3), 20000,
+                      'a NAL unit in 3 FU-A fragments or more');
+
+        for (const n of nals) {
+            const first = n[0];
+            const last = n[n.length - 1];
+
+            assert.ok(n.slice(0, -1).every((len) => len === first)
+                      && last <= first,
+                      `FU-A sizes of a NAL unit: ${n.join(' ')}`);
+        }
+
+        let ss;
+        await waitFor(async () => {
+            ss = (await ngx.status()).sessions[0];
+            return ss && ss.packets_sent >= 150;
+        }, 5000, '150 packets_sent in /rtc/status');
+
+        assert.equal(ss.send, 'sendmmsg', JSON.stringify(ss));
+        assert.ok(ss.send_calls > 0 && ss.send_calls < ss.packets_sent,
+                  JSON.stringify(ss));
+        assert.equal(ss.drops, 0, JSON.stringify(ss));
+    });
+
+    test('error.log is clean', () => {
+        ngx.checkLog();
+    });
+});
