@@ -251,9 +251,9 @@ test_fragments(void)
         }
     }
 
-    /* 2998 bytes after the header: 1000, 999, 999 */
+    /* 2998 bytes after the header: equal fragments but the last (GSO) */
 
-    NGX_RTC_CHECK(n[0] == 1003 && n[1] == 1002 && n[2] == 1002 && n[3] == 0);
+    NGX_RTC_CHECK(n[0] == 1003 && n[1] == 1003 && n[2] == 1001 && n[3] == 0);
     NGX_RTC_CHECK(test_pkt[2] == (0x40 | 20) && ends[2] && !ends[1]);
 
     /* the smallest MTUs: 1 byte of the NAL unit a packet */

@@ -8,7 +8,7 @@
  * with GSO, with sendmmsg(), and through the libnice fallback (stood in
  * for), each packet arriving as one datagram of its size, in order.
  *
- * unit-deps: src/ngx_rtc_send.c src/ngx_rtc_h264.c src/ngx_rtc_h265.c
+ * unit-deps: src/ngx_rtc_send.c src/ngx_rtc_h264.c src/ngx_rtc_nal.c src/ngx_rtc_h265.c
  */
 
 #include "ngx_rtc_unit.h"
