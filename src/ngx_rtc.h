@@ -13,7 +13,6 @@
 
 
 #define NGX_RTC_MAX_STREAMS      64
-#define NGX_RTC_MAX_WORKERS      64
 #define NGX_RTC_NAME_LEN         64
 #define NGX_RTC_ERROR_LEN        160
 #define NGX_RTC_ID_LEN           16          /* session id bytes */
@@ -78,8 +77,11 @@ typedef struct {
     ngx_uint_t                max_sessions;
     ngx_msec_t                wait_timeout;
     void                     *dtls;       /* ngx_rtc_dtls_ctx_t */
-    ngx_fd_t                  eventfd[NGX_RTC_MAX_WORKERS];
+    ngx_fd_t                 *eventfd;    /* one per worker slot */
     ngx_uint_t                nworkers;
+    ngx_core_conf_t          *core;       /* worker_processes */
+    ngx_atomic_uint_t         generation; /* this configuration's */
+    uint64_t                  start;      /* the worker's, ngx_rtc_slot_t */
 } ngx_rtc_main_conf_t;
 
 

@@ -53,7 +53,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
     size_t                      size;
     ngx_int_t                   rc;
     ngx_buf_t                  *b;
-    ngx_uint_t                  i, state, codec;
+    ngx_uint_t                  i, n, state, codec;
     ngx_chain_t                 out;
     ngx_rtc_main_conf_t        *rmcf;
     ngx_rtc_stream_sh_t        *st;
@@ -95,13 +95,19 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
                           &rmcf->shm_zone->shm.name, snap.zone_size,
                           snap.pages_free, snap.max_sessions, snap.nsessions);
 
-    for (i = 0; i < snap.nstreams; i++) {
+    for (i = 0, n = 0; i < snap.nstreams; i++) {
         st = &snap.streams[i];
+
+        /* free entries, and those of streams no longer configured */
+
+        if (st->name_len == 0 || st->retired) {
+            continue;
+        }
 
         state = st->state < 4 ? st->state : 0;
         codec = st->codec < 7 ? st->codec : 0;
 
-        b->last = ngx_sprintf(b->last, "%s{\"name\":", i ? "," : "");
+        b->last = ngx_sprintf(b->last, "%s{\"name\":", n++ ? "," : "");
         b->last = ngx_rtc_status_json_str(b->last, st->name,
                                           ngx_min(st->name_len,
                                                   NGX_RTC_NAME_LEN));
@@ -200,7 +206,7 @@ ngx_rtc_status_snapshot(ngx_http_request_t *r, ngx_rtc_status_snapshot_t *snap)
     }
 
     snap->nsessions = n;
-    snap->max_sessions = ctx->nsessions;
+    snap->max_sessions = ctx->max_sessions;
     snap->pages_free = shpool->pfree;
 
     ngx_shmtx_unlock(&shpool->mutex);
