@@ -141,10 +141,11 @@ ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
  * changes before every check passed.
  *
  * A stream removed from the configuration keeps its entry ("retired" at
- * the new generation): the previous configuration's workers may still use
- * it.  From the next reload on, once it has no producer and no viewers,
- * its entry and ring are free for other streams.  A changed buffer= needs
- * a new ring: an idle stream gets a new entry, and its old one is retired.
+ * the new generation): the running configuration's workers may use it
+ * until they have exited.  From the next reload on, once it has no
+ * producer and no viewers, its entry and ring are free for other streams.
+ * A changed buffer= needs a new ring: an idle stream gets a new entry,
+ * and its old one is retired.
  */
 
 static u_char *
@@ -225,11 +226,11 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
 
     if (nnew > nfree) {
         return ngx_slprintf(buf, last,
-                    "rtc_zone \"%V\" has no free entry for %ui new "
-                    "stream(s): its %d entries hold the configured streams "
-                    "and those removed (or whose buffer= changed) that are "
-                    "in use or were removed at this reload; reload again "
-                    "when they are idle, or change the rtc_zone name",
+                    "rtc_zone \"%V\" has no free stream entry for %ui new "
+                    "stream(s): its %d entries hold the streams of the "
+                    "running configuration and removed streams still in "
+                    "use; remove streams in one reload and add the new "
+                    "ones in the next, or change the rtc_zone name",
                     &shm_zone->shm.name, nnew, NGX_RTC_MAX_STREAMS);
     }
 
