@@ -126,6 +126,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
         b->last = ngx_rtc_status_json_str(b->last, st->error,
                                           ngx_min(st->error_len,
                                                   NGX_RTC_ERROR_LEN));
+        b->last = ngx_sprintf(b->last, ",\"buffer\":%uz", st->buffer);
         *b->last++ = '}';
     }
 
