@@ -18,8 +18,10 @@
 
 static ngx_int_t ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 static u_char *ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone,
-    ngx_rtc_shctx_t *ctx, ngx_rtc_main_conf_t *rmcf, u_char *buf,
-    u_char *last);
+    ngx_rtc_shctx_t *ctx, ngx_rtc_main_conf_t *rmcf,
+    ngx_rtc_main_conf_t *ormcf, u_char *buf, u_char *last);
+static ngx_uint_t ngx_rtc_shm_stream_running(ngx_rtc_main_conf_t *ormcf,
+    ngx_uint_t index);
 static ngx_rtc_stream_sh_t *ngx_rtc_shm_stream_find(ngx_rtc_shctx_t *ctx,
     ngx_rtc_stream_conf_t *scf, ngx_uint_t retired);
 static ngx_uint_t ngx_rtc_shm_stream_idle(ngx_rtc_stream_sh_t *st);
@@ -74,7 +76,7 @@ ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_slab_pool_t        *shpool;
     ngx_rtc_shctx_t        *ctx;
     ngx_rtc_slot_sh_t      *slots;
-    ngx_rtc_main_conf_t    *rmcf;
+    ngx_rtc_main_conf_t    *rmcf, *ormcf;
 
     rmcf = shm_zone->data;
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -116,10 +118,17 @@ ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         }
     }
 
-    /* the old workers run on: the changes are made under the lock */
+    /*
+     * The old workers run on: the changes are made under the lock.  On a
+     * reload ngx_cycle is still the running configuration's cycle.
+     */
+
+    ormcf = octx ? ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                       ngx_http_rtc_module)
+                 : NULL;
 
     ngx_shmtx_lock(&shpool->mutex);
-    last = ngx_rtc_shm_configure(shm_zone, ctx, rmcf, buf,
+    last = ngx_rtc_shm_configure(shm_zone, ctx, rmcf, ormcf, buf,
                                  buf + NGX_MAX_ERROR_STR);
     ngx_shmtx_unlock(&shpool->mutex);
 
@@ -150,7 +159,8 @@ ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 static u_char *
 ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
-    ngx_rtc_main_conf_t *rmcf, u_char *buf, u_char *last)
+    ngx_rtc_main_conf_t *rmcf, ngx_rtc_main_conf_t *ormcf, u_char *buf,
+    u_char *last)
 {
     u_char                  made[NGX_RTC_MAX_STREAMS];
     ngx_int_t               rc;
@@ -178,13 +188,18 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
                     rmcf->max_sessions, &shm_zone->shm.name, ctx->nsessions);
     }
 
-    /* entries retired by an earlier configuration and now idle are free */
+    /*
+     * Entries retired by an earlier configuration, idle, and not used by
+     * the running one (a reload that failed after this function may have
+     * retired them) are free.
+     */
 
     for (i = 0; i < ctx->nstreams; i++) {
         st = &ctx->streams[i];
 
         if (st->name_len && st->retired && st->retired < gen
-            && ngx_rtc_shm_stream_idle(st))
+            && ngx_rtc_shm_stream_idle(st)
+            && !ngx_rtc_shm_stream_running(ormcf, i))
         {
             ngx_slab_free_locked(shpool, (u_char *) shpool + st->ring_off);
             st->name_len = 0;
@@ -346,6 +361,30 @@ ngx_rtc_shm_stream_find(ngx_rtc_shctx_t *ctx, ngx_rtc_stream_conf_t *scf,
     }
 
     return NULL;
+}
+
+
+/* is the entry a stream of the running configuration? */
+
+static ngx_uint_t
+ngx_rtc_shm_stream_running(ngx_rtc_main_conf_t *ormcf, ngx_uint_t index)
+{
+    ngx_uint_t              i;
+    ngx_rtc_stream_conf_t  *scf;
+
+    if (ormcf == NULL) {
+        return 0;
+    }
+
+    scf = ormcf->streams.elts;
+
+    for (i = 0; i < ormcf->streams.nelts; i++) {
+        if (scf[i].index == index) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
