@@ -22,6 +22,8 @@ static u_char *ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone,
     ngx_rtc_main_conf_t *ormcf, u_char *buf, u_char *last);
 static ngx_uint_t ngx_rtc_shm_stream_running(ngx_rtc_main_conf_t *ormcf,
     ngx_uint_t index);
+static ngx_uint_t ngx_rtc_shm_stream_wanted(ngx_rtc_main_conf_t *rmcf,
+    ngx_rtc_stream_sh_t *st);
 static ngx_rtc_stream_sh_t *ngx_rtc_shm_stream_find(ngx_rtc_shctx_t *ctx,
     ngx_rtc_stream_conf_t *scf, ngx_uint_t retired);
 static ngx_uint_t ngx_rtc_shm_stream_idle(ngx_rtc_stream_sh_t *st);
@@ -199,7 +201,8 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
 
         if (st->name_len && st->retired && st->retired < gen
             && ngx_rtc_shm_stream_idle(st)
-            && !ngx_rtc_shm_stream_running(ormcf, i))
+            && !ngx_rtc_shm_stream_running(ormcf, i)
+            && !ngx_rtc_shm_stream_wanted(rmcf, st))
         {
             ngx_slab_free_locked(shpool, (u_char *) shpool + st->ring_off);
             st->name_len = 0;
@@ -380,6 +383,28 @@ ngx_rtc_shm_stream_running(ngx_rtc_main_conf_t *ormcf, ngx_uint_t index)
 
     for (i = 0; i < ormcf->streams.nelts; i++) {
         if (scf[i].index == index) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* a retired entry the new configuration has again (same name, buffer=) */
+
+static ngx_uint_t
+ngx_rtc_shm_stream_wanted(ngx_rtc_main_conf_t *rmcf, ngx_rtc_stream_sh_t *st)
+{
+    ngx_uint_t              i;
+    ngx_rtc_stream_conf_t  *scf;
+
+    scf = rmcf->streams.elts;
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        if (scf[i].name.len == st->name_len && scf[i].buffer == st->buffer
+            && ngx_strncmp(scf[i].name.data, st->name, st->name_len) == 0)
+        {
             return 1;
         }
     }
