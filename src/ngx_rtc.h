@@ -81,7 +81,7 @@ typedef struct {
     ngx_uint_t                nworkers;
     ngx_core_conf_t          *core;       /* worker_processes */
     ngx_atomic_uint_t         generation; /* this configuration's */
-    uint64_t                  start;      /* the worker's, ngx_rtc_slot_t */
+    uint64_t                  start;      /* the worker process start time */
 } ngx_rtc_main_conf_t;
 
 
