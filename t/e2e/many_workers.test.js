@@ -25,7 +25,9 @@ const { Viewer } = require('./lib/werift');
 const PORT = 18694;
 const CAM_PORT = 18667;
 
-const REFUSED = /rtc_zone "cams" was laid out for 80 worker processes, worker_processes is 100: change the rtc_zone size or name to apply it/;
+const REFUSED = new RegExp('rtc_zone "cams" was laid out for 80 worker '
+                           + 'processes, worker_processes is 100: change '
+                           + 'the rtc_zone size or name to apply it');
 
 
 function conf(workers) {

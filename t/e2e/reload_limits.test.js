@@ -28,10 +28,23 @@ const { Nginx, waitFor } = require('./lib/nginx');
 const PORT = 18696;
 const CAM_PORT = 18669;          /* nothing listens: "cam" keeps retrying */
 
+function re(text) {
+    return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+}
+
 const MSG = {
-    sessions: /\[emerg\].*rtc_max_sessions changed from 4 to 16, rtc_zone "cams" has room for 8: change the rtc_zone size or name to apply it/,
-    buffer: /\[emerg\].*rtc_stream "cam" buffer= changed from 1048576 to 2097152 while the stream is in use: reload when it has no viewers and no producer, or change the rtc_zone name to apply it/,
-    table: /\[emerg\].*rtc_zone "cams" has no free stream entry for 61 new stream\(s\).*remove streams in one reload and add the new ones in the next, or change the rtc_zone name/,
+    sessions: re('rtc_max_sessions changed from 4 to 16, rtc_zone "cams" '
+                 + 'has room for 8: change the rtc_zone size or name to '
+                 + 'apply it'),
+    buffer: re('rtc_stream "cam" buffer= changed from 1048576 to 2097152 '
+               + 'while the stream is in use: reload when it has no '
+               + 'viewers and no producer, or change the rtc_zone name '
+               + 'to apply it'),
+    table: re('rtc_zone "cams" has no free stream entry for 61 new '
+              + 'stream(s): its 64 entries hold the streams of the running '
+              + 'configuration and removed streams still in use; remove '
+              + 'streams in one reload and add the new ones in the next, '
+              + 'or change the rtc_zone name'),
 };
 
 
@@ -57,8 +70,10 @@ http {
     rtc_zone         cams 48m;
     rtc_max_sessions ${o.sessions || 8};
 
-    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam always buffer=${o.cam || '1m'};
-    rtc_stream idle1 rtsp://127.0.0.1:%%CAMPORT%%/idle1 buffer=${o.idle || '1m'};
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam always
+               buffer=${o.cam || '1m'};
+    rtc_stream idle1 rtsp://127.0.0.1:%%CAMPORT%%/idle1
+               buffer=${o.idle || '1m'};
 ${extra}
 
     server {
