@@ -13,7 +13,6 @@
 
 
 #define NGX_RTC_MAX_STREAMS      64
-#define NGX_RTC_MAX_WORKERS      64
 #define NGX_RTC_NAME_LEN         64
 #define NGX_RTC_ERROR_LEN        160
 #define NGX_RTC_ID_LEN           16          /* session id bytes */
@@ -83,10 +82,13 @@ typedef struct {
     ngx_uint_t                max_sessions;
     ngx_msec_t                wait_timeout;
     void                     *dtls;       /* ngx_rtc_dtls_ctx_t */
-    ngx_fd_t                  eventfd[NGX_RTC_MAX_WORKERS];
+    ngx_fd_t                 *eventfd;    /* one per worker slot */
     ngx_uint_t                nworkers;
     ngx_flag_t                snapshots;  /* an rtc_snapshot location */
     ngx_flag_t                udp_gso;    /* rtc_udp_gso */
+    ngx_core_conf_t          *core;       /* worker_processes */
+    ngx_atomic_uint_t         generation; /* this configuration's */
+    uint64_t                  start;      /* the worker process start time */
 } ngx_rtc_main_conf_t;
 
 

@@ -145,7 +145,7 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
 
     sent = ngx_pcalloc(r->pool, (snap.nstreams + 1)
                                 * sizeof(ngx_rtc_metrics_sent_t));
-    nslots = NGX_RTC_MAX_WORKERS;
+    nslots = ngx_max(rmcf->nworkers, 1);
     slots = ngx_pcalloc(r->pool, nslots * sizeof(ngx_uint_t));
 
     if (sent == NULL || slots == NULL) {
@@ -154,6 +154,10 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
 
     for (i = 0; i < snap.nstreams; i++) {
         st = &snap.streams[i];
+
+        if (st->name_len == 0 || st->retired) {
+            continue;       /* free, or no longer configured */
+        }
         sent[i].packets_sent = st->ended_packets_sent;
         sent[i].bytes_sent = st->ended_bytes_sent;
         sent[i].packets_lost = st->ended_packets_lost;
@@ -208,6 +212,10 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
 
         for (i = 0; i < snap.nstreams; i++) {
             st = &snap.streams[i];
+
+            if (st->name_len == 0 || st->retired) {
+                continue;       /* free, or no longer configured */
+            }
             p = ngx_rtc_metrics_label(p, def->name, st->name, st->name_len);
             p = ngx_sprintf(p, "} %uL\n",
                             ngx_rtc_metrics_value(st, def->offset,
@@ -219,6 +227,10 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
                              "1 while the producer plays the source");
     for (i = 0; i < snap.nstreams; i++) {
         st = &snap.streams[i];
+
+        if (st->name_len == 0 || st->retired) {
+            continue;       /* free, or no longer configured */
+        }
         p = ngx_rtc_metrics_label(p, "nginx_rtc_stream_up", st->name,
                                   st->name_len);
         p = ngx_sprintf(p, "} %d\n",
@@ -229,6 +241,10 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
                              "The producer's state: 1 for the current one");
     for (i = 0; i < snap.nstreams; i++) {
         st = &snap.streams[i];
+
+        if (st->name_len == 0 || st->retired) {
+            continue;       /* free, or no longer configured */
+        }
         state = st->state < 4 ? st->state : 0;
 
         for (k = 0; k < 4; k++) {
@@ -249,6 +265,10 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
 
         for (i = 0; i < snap.nstreams; i++) {
             st = &snap.streams[i];
+
+            if (st->name_len == 0 || st->retired) {
+                continue;       /* free, or no longer configured */
+            }
             p = ngx_rtc_metrics_label(p, def->name, st->name, st->name_len);
             p = ngx_sprintf(p, "} %uL\n",
                             ngx_rtc_metrics_value(&sent[i], def->offset,

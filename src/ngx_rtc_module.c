@@ -249,7 +249,6 @@ ngx_module_t  ngx_http_rtc_module = {
 static void *
 ngx_rtc_create_main_conf(ngx_conf_t *cf)
 {
-    ngx_uint_t            i;
     ngx_rtc_main_conf_t  *rmcf;
 
     rmcf = ngx_pcalloc(cf->pool, sizeof(ngx_rtc_main_conf_t));
@@ -265,6 +264,7 @@ ngx_rtc_create_main_conf(ngx_conf_t *cf)
      *     rmcf->port_max = 0;
      *     rmcf->dtls = NULL;
      *     rmcf->nworkers = 0;
+     *     rmcf->eventfd = NULL;
      */
 
     if (ngx_array_init(&rmcf->streams, cf->pool, 4,
@@ -282,9 +282,9 @@ ngx_rtc_create_main_conf(ngx_conf_t *cf)
     rmcf->max_sessions = NGX_CONF_UNSET_UINT;
     rmcf->wait_timeout = NGX_CONF_UNSET_MSEC;
 
-    for (i = 0; i < NGX_RTC_MAX_WORKERS; i++) {
-        rmcf->eventfd[i] = -1;
-    }
+    /* worker_processes is known when the zone is initialized */
+    rmcf->core = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                                  ngx_core_module);
 
     return rmcf;
 }
@@ -1105,14 +1105,18 @@ ngx_rtc_init_module(ngx_cycle_t *cycle)
 
     ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
 
-    if (ccf->worker_processes > NGX_RTC_MAX_WORKERS) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "rtc supports at most %d worker processes",
-                      NGX_RTC_MAX_WORKERS);
+    /* the zone has a slot for each (ngx_rtc_shm_init_zone() checked) */
+
+    rmcf->nworkers = ccf->worker_processes;
+
+    rmcf->eventfd = ngx_palloc(cycle->pool, rmcf->nworkers * sizeof(ngx_fd_t));
+    if (rmcf->eventfd == NULL) {
         return NGX_ERROR;
     }
 
-    rmcf->nworkers = ccf->worker_processes;
+    for (i = 0; i < rmcf->nworkers; i++) {
+        rmcf->eventfd[i] = -1;
+    }
 
     cln = ngx_pool_cleanup_add(cycle->pool, 0);
     if (cln == NULL) {
@@ -1170,6 +1174,10 @@ ngx_rtc_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_rtc_gloop_init(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_rtc_shm_enter(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
 

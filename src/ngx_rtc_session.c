@@ -77,8 +77,9 @@ ngx_rtc_session_id(u_char *id)
         return NGX_ERROR;
     }
 
-    /* the first byte names the owner worker */
-    id[0] = (u_char) ngx_worker;
+    /* the last two bytes name the owner's worker slot */
+    id[NGX_RTC_ID_LEN - 2] = (u_char) (ngx_worker >> 8);
+    id[NGX_RTC_ID_LEN - 1] = (u_char) ngx_worker;
 
     return NGX_OK;
 }

@@ -17,10 +17,21 @@
 
 
 static ngx_int_t ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
-static ngx_int_t ngx_rtc_shm_init_stream(ngx_slab_pool_t *shpool,
+static u_char *ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone,
+    ngx_rtc_shctx_t *ctx, ngx_rtc_main_conf_t *rmcf,
+    ngx_rtc_main_conf_t *ormcf, u_char *buf, u_char *last);
+static ngx_uint_t ngx_rtc_shm_stream_running(ngx_rtc_main_conf_t *ormcf,
+    ngx_uint_t index);
+static ngx_uint_t ngx_rtc_shm_stream_wanted(ngx_rtc_main_conf_t *rmcf,
+    ngx_rtc_stream_sh_t *st);
+static ngx_rtc_stream_sh_t *ngx_rtc_shm_stream_find(ngx_rtc_shctx_t *ctx,
+    ngx_rtc_stream_conf_t *scf, ngx_uint_t retired);
+static ngx_uint_t ngx_rtc_shm_stream_idle(ngx_rtc_stream_sh_t *st);
+static ngx_int_t ngx_rtc_shm_stream_new(ngx_slab_pool_t *shpool,
     ngx_rtc_shctx_t *ctx, ngx_rtc_stream_conf_t *scf);
 static void ngx_rtc_shm_lease_end(ngx_rtc_stream_sh_t *st);
 static ngx_uint_t ngx_rtc_shm_fence(ngx_rtc_stream_sh_t *st);
+static ngx_uint_t ngx_rtc_shm_recount_locked(ngx_rtc_shctx_t *ctx);
 
 
 ngx_int_t
@@ -49,34 +60,47 @@ ngx_rtc_shm_add_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size)
 }
 
 
+/*
+ * A new zone is laid out for the configuration: the session table, a
+ * worker slot for each worker (at least NGX_RTC_MIN_SLOTS), a stream
+ * entry and ring per stream.  A reload that reuses the zone (same name
+ * and size) is checked against it: what the zone can take is applied,
+ * what it cannot is refused with the reason (the old workers keep
+ * serving).
+ */
+
 static ngx_int_t
 ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_rtc_shctx_t  *octx = data;
 
+    u_char                 *last, buf[NGX_MAX_ERROR_STR];
     size_t                  size;
-    ngx_uint_t              i;
+    ngx_uint_t              nslots;
     ngx_slab_pool_t        *shpool;
     ngx_rtc_shctx_t        *ctx;
-    ngx_rtc_main_conf_t    *rmcf;
-    ngx_rtc_stream_conf_t  *scf;
+    ngx_rtc_slot_sh_t      *slots;
+    ngx_rtc_main_conf_t    *rmcf, *ormcf;
 
     rmcf = shm_zone->data;
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (octx) {
-        /* reload: keep streams, rings and sessions; add new streams */
+        /* reload: keep streams, rings and sessions */
         ctx = octx;
 
     } else if (shm_zone->shm.exists) {
         ctx = shpool->data;
 
     } else {
+        nslots = ngx_max(NGX_RTC_MIN_SLOTS, rmcf->core->worker_processes);
         size = sizeof(ngx_rtc_shctx_t)
                + rmcf->max_sessions * sizeof(ngx_rtc_session_sh_t);
 
         ctx = ngx_slab_calloc(shpool, size);
-        if (ctx == NULL) {
+        slots = ngx_slab_calloc(shpool, nslots * sizeof(ngx_rtc_slot_sh_t));
+
+        if (ctx == NULL || slots == NULL) {
             ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
                           "rtc_zone \"%V\" is too small for %ui sessions",
                           &shm_zone->shm.name, rmcf->max_sessions);
@@ -84,6 +108,9 @@ ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         }
 
         ctx->nsessions = rmcf->max_sessions;
+        ctx->max_sessions = rmcf->max_sessions;
+        ctx->nslots = nslots;
+        ctx->slots_off = (u_char *) slots - (u_char *) shpool;
         shpool->data = ctx;
 
         size = sizeof(" in rtc_zone \"\"") + shm_zone->shm.name.len;
@@ -95,16 +122,24 @@ ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         }
     }
 
-    scf = rmcf->streams.elts;
+    /*
+     * The old workers run on: the changes are made under the lock.  On a
+     * reload ngx_cycle is still the running configuration's cycle.
+     */
 
-    for (i = 0; i < rmcf->streams.nelts; i++) {
-        if (ngx_rtc_shm_init_stream(shpool, ctx, &scf[i]) != NGX_OK) {
-            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                          "rtc_zone \"%V\" has no room for stream \"%V\" "
-                          "(buffer=%uz)", &shm_zone->shm.name, &scf[i].name,
-                          scf[i].buffer);
-            return NGX_ERROR;
-        }
+    ormcf = octx ? ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                       ngx_http_rtc_module)
+                 : NULL;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    last = ngx_rtc_shm_configure(shm_zone, ctx, rmcf, ormcf, buf,
+                                 buf + NGX_MAX_ERROR_STR);
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (last != buf) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0, "%*s",
+                      last - buf, buf);
+        return NGX_ERROR;
     }
 
     shm_zone->data = ctx;
@@ -113,49 +148,349 @@ ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-static ngx_int_t
-ngx_rtc_shm_init_stream(ngx_slab_pool_t *shpool, ngx_rtc_shctx_t *ctx,
-    ngx_rtc_stream_conf_t *scf)
+/*
+ * Fits the configuration into the zone, or says why not: returns the end
+ * of the reason written from buf (buf itself when all is well).  Nothing
+ * changes before every check passed.
+ *
+ * A stream removed from the configuration keeps its entry ("retired" at
+ * the new generation): the running configuration's workers may use it
+ * until they have exited.  From the next reload on, once it has no
+ * producer and no viewers, its entry and ring are free for other streams.
+ * A changed buffer= needs a new ring: an idle stream gets a new entry,
+ * and its old one is retired.
+ */
+
+static u_char *
+ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
+    ngx_rtc_main_conf_t *rmcf, ngx_rtc_main_conf_t *ormcf, u_char *buf,
+    u_char *last)
 {
-    u_char               *ring;
-    size_t                size;
-    ngx_uint_t            i, nslots;
+    u_char                  made[NGX_RTC_MAX_STREAMS];
+    ngx_int_t               rc;
+    ngx_uint_t              i, k, gen, nnew, nfree;
+    ngx_slab_pool_t        *shpool;
+    ngx_rtc_stream_sh_t    *st;
+    ngx_rtc_stream_conf_t  *scf;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    gen = ctx->generation + 1;
+
+    if ((ngx_uint_t) rmcf->core->worker_processes > ctx->nslots) {
+        return ngx_slprintf(buf, last,
+                    "rtc_zone \"%V\" was laid out for %ui worker processes, "
+                    "worker_processes is %i: change the rtc_zone size or "
+                    "name to apply it", &shm_zone->shm.name, ctx->nslots,
+                    rmcf->core->worker_processes);
+    }
+
+    if (rmcf->max_sessions > ctx->nsessions) {
+        return ngx_slprintf(buf, last,
+                    "rtc_max_sessions changed from %ui to %ui, rtc_zone "
+                    "\"%V\" has room for %ui: change the rtc_zone size or "
+                    "name to apply it", ctx->max_sessions,
+                    rmcf->max_sessions, &shm_zone->shm.name, ctx->nsessions);
+    }
+
+    /*
+     * Entries retired by an earlier configuration, idle, and not used by
+     * the running one (a reload that failed after this function may have
+     * retired them) are free.
+     */
+
+    for (i = 0; i < ctx->nstreams; i++) {
+        st = &ctx->streams[i];
+
+        if (st->name_len && st->retired && st->retired < gen
+            && ngx_rtc_shm_stream_idle(st)
+            && !ngx_rtc_shm_stream_running(ormcf, i)
+            && !ngx_rtc_shm_stream_wanted(rmcf, st))
+        {
+            ngx_slab_free_locked(shpool, (u_char *) shpool + st->ring_off);
+            st->name_len = 0;
+            st->retired = 0;
+        }
+    }
+
+    /* the checks */
+
+    scf = rmcf->streams.elts;
+    nnew = 0;
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        st = ngx_rtc_shm_stream_find(ctx, &scf[i], 0);
+
+        if (st && st->buffer != scf[i].buffer && !ngx_rtc_shm_stream_idle(st))
+        {
+            return ngx_slprintf(buf, last,
+                    "rtc_stream \"%V\" buffer= changed from %uz to %uz "
+                    "while the stream is in use: reload when it has no "
+                    "viewers and no producer, or change the rtc_zone name "
+                    "to apply it", &scf[i].name, st->buffer, scf[i].buffer);
+        }
+
+        if ((st == NULL || st->buffer != scf[i].buffer)
+            && ngx_rtc_shm_stream_find(ctx, &scf[i], 1) == NULL)
+        {
+            nnew++;
+        }
+    }
+
+    nfree = NGX_RTC_MAX_STREAMS - ctx->nstreams;
+
+    for (i = 0; i < ctx->nstreams; i++) {
+        if (ctx->streams[i].name_len == 0) {
+            nfree++;
+        }
+    }
+
+    if (nnew > nfree) {
+        return ngx_slprintf(buf, last,
+                    "rtc_zone \"%V\" has no free stream entry for %ui new "
+                    "stream(s): its %d entries hold the streams of the "
+                    "running configuration and removed streams still in "
+                    "use; remove streams in one reload and add the new "
+                    "ones in the next, or change the rtc_zone name",
+                    &shm_zone->shm.name, nnew, NGX_RTC_MAX_STREAMS);
+    }
+
+    /* new entries and rings first: a failure leaves the zone as it was */
+
+    ngx_memzero(made, sizeof(made));
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        scf[i].index = NGX_CONF_UNSET_UINT;
+
+        st = ngx_rtc_shm_stream_find(ctx, &scf[i], 0);
+
+        if ((st && st->buffer == scf[i].buffer)
+            || ngx_rtc_shm_stream_find(ctx, &scf[i], 1))
+        {
+            continue;
+        }
+
+        rc = ngx_rtc_shm_stream_new(shpool, ctx, &scf[i]);
+
+        if (rc == NGX_ERROR) {
+
+            for (k = 0; k < NGX_RTC_MAX_STREAMS; k++) {
+                if (made[k]) {
+                    st = &ctx->streams[k];
+                    ngx_slab_free_locked(shpool,
+                                         (u_char *) shpool + st->ring_off);
+                    st->name_len = 0;
+                }
+            }
+
+            return ngx_slprintf(buf, last,
+                        "rtc_zone \"%V\" has no room for stream \"%V\" "
+                        "(buffer=%uz): make the zone larger or the buffer "
+                        "smaller", &shm_zone->shm.name, &scf[i].name,
+                        scf[i].buffer);
+        }
+
+        made[scf[i].index] = 1;
+    }
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        if (scf[i].index != NGX_CONF_UNSET_UINT) {
+            continue;
+        }
+
+        st = ngx_rtc_shm_stream_find(ctx, &scf[i], 0);
+
+        if (st == NULL || st->buffer != scf[i].buffer) {
+            st = ngx_rtc_shm_stream_find(ctx, &scf[i], 1);
+            st->retired = 0;
+        }
+
+        scf[i].index = st - ctx->streams;
+    }
+
+    /* entries no longer configured: retired at this generation */
+
+    for (i = 0; i < ctx->nstreams; i++) {
+        st = &ctx->streams[i];
+
+        if (st->name_len == 0 || st->retired) {
+            continue;
+        }
+
+        for (k = 0; k < rmcf->streams.nelts; k++) {
+            if (scf[k].index == i) {
+                break;
+            }
+        }
+
+        if (k == rmcf->streams.nelts) {
+            st->retired = gen;
+        }
+    }
+
+    ctx->max_sessions = rmcf->max_sessions;
+    ctx->generation = gen;
+    rmcf->generation = gen;
+
+    return buf;
+}
+
+
+/*
+ * The entry of a configured stream by name (retired: 0), or of a retired
+ * one of the same name and buffer= that can serve again (retired: 1).
+ */
+
+static ngx_rtc_stream_sh_t *
+ngx_rtc_shm_stream_find(ngx_rtc_shctx_t *ctx, ngx_rtc_stream_conf_t *scf,
+    ngx_uint_t retired)
+{
+    ngx_uint_t            i;
     ngx_rtc_stream_sh_t  *st;
 
     for (i = 0; i < ctx->nstreams; i++) {
         st = &ctx->streams[i];
 
-        if (st->name_len == scf->name.len
-            && ngx_strncmp(st->name, scf->name.data, scf->name.len) == 0)
+        if (st->name_len != scf->name.len
+            || ngx_strncmp(st->name, scf->name.data, scf->name.len) != 0)
         {
-            scf->index = i;
-            return NGX_OK;
+            continue;
+        }
+
+        if (retired == 0 && st->retired == 0) {
+            return st;
+        }
+
+        if (retired && st->retired && st->buffer == scf->buffer) {
+            return st;
         }
     }
 
-    if (ctx->nstreams == NGX_RTC_MAX_STREAMS) {
-        return NGX_ERROR;
+    return NULL;
+}
+
+
+/* is the entry a stream of the running configuration? */
+
+static ngx_uint_t
+ngx_rtc_shm_stream_running(ngx_rtc_main_conf_t *ormcf, ngx_uint_t index)
+{
+    ngx_uint_t              i;
+    ngx_rtc_stream_conf_t  *scf;
+
+    if (ormcf == NULL) {
+        return 0;
+    }
+
+    scf = ormcf->streams.elts;
+
+    for (i = 0; i < ormcf->streams.nelts; i++) {
+        if (scf[i].index == index) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* a retired entry the new configuration has again (same name, buffer=) */
+
+static ngx_uint_t
+ngx_rtc_shm_stream_wanted(ngx_rtc_main_conf_t *rmcf, ngx_rtc_stream_sh_t *st)
+{
+    ngx_uint_t              i;
+    ngx_rtc_stream_conf_t  *scf;
+
+    scf = rmcf->streams.elts;
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        if (scf[i].name.len == st->name_len && scf[i].buffer == st->buffer
+            && ngx_strncmp(scf[i].name.data, st->name, st->name_len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* no producer (or a dead one) and no viewers: no worker reads or writes */
+
+static ngx_uint_t
+ngx_rtc_shm_stream_idle(ngx_rtc_stream_sh_t *st)
+{
+    return st->viewers == 0
+           && (st->owner == 0
+               || (ngx_msec_int_t) (ngx_current_msec - st->heartbeat)
+                  > NGX_RTC_LEASE);
+}
+
+
+/* a free or a new entry, with a new ring; NGX_ERROR: no memory */
+
+static ngx_int_t
+ngx_rtc_shm_stream_new(ngx_slab_pool_t *shpool, ngx_rtc_shctx_t *ctx,
+    ngx_rtc_stream_conf_t *scf)
+{
+    u_char               *ring;
+    size_t                size, viewers_off;
+    uint32_t             *viewers;
+    ngx_uint_t            i, nslots;
+    ngx_rtc_stream_sh_t  *st;
+
+    for (i = 0; i < ctx->nstreams; i++) {
+        if (ctx->streams[i].name_len == 0) {
+            break;
+        }
+    }
+
+    st = &ctx->streams[i];
+
+    if (i == ctx->nstreams) {
+        viewers = ngx_slab_calloc_locked(shpool,
+                                         ctx->nslots * sizeof(uint32_t));
+        if (viewers == NULL) {
+            return NGX_ERROR;
+        }
+
+        viewers_off = (u_char *) viewers - (u_char *) shpool;
+
+    } else {
+        viewers_off = st->slot_viewers_off;
+        viewers = (uint32_t *) ((u_char *) shpool + viewers_off);
     }
 
     nslots = ngx_max(scf->buffer / 2048, 256);
     size = ngx_rtc_ring_bytes(scf->buffer, nslots);
 
-    ring = ngx_slab_alloc(shpool, size);
+    ring = ngx_slab_alloc_locked(shpool, size);
+
     if (ring == NULL) {
+        if (i == ctx->nstreams) {
+            ngx_slab_free_locked(shpool, viewers);
+        }
+
         return NGX_ERROR;
     }
 
     ngx_rtc_ring_init((ngx_rtc_ring_sh_t *) ring, scf->buffer, nslots);
+    ngx_memzero(viewers, ctx->nslots * sizeof(uint32_t));
 
-    st = &ctx->streams[ctx->nstreams];
     ngx_memzero(st, sizeof(ngx_rtc_stream_sh_t));
 
     st->name_len = scf->name.len;
     ngx_memcpy(st->name, scf->name.data, scf->name.len);
     st->ring_off = ring - (u_char *) shpool;
     st->ring_size = size;
+    st->buffer = scf->buffer;
+    st->slot_viewers_off = viewers_off;
 
-    scf->index = ctx->nstreams++;
+    scf->index = i;
+
+    if (i == ctx->nstreams) {
+        ctx->nstreams++;
+    }
 
     return NGX_OK;
 }
@@ -194,6 +529,75 @@ ngx_rtc_shm_ring(ngx_rtc_stream_sh_t *st)
 }
 
 
+/* the stream's viewers per worker slot: uint32_t[ctx->nslots] */
+
+uint32_t *
+ngx_rtc_shm_slot_viewers(ngx_rtc_stream_sh_t *st)
+{
+    return (uint32_t *) ((u_char *) ngx_rtc_shm_pool() + st->slot_viewers_off);
+}
+
+
+ngx_rtc_slot_sh_t *
+ngx_rtc_shm_slot(ngx_uint_t slot)
+{
+    ngx_rtc_slot_sh_t  *slots;
+
+    slots = (ngx_rtc_slot_sh_t *) ((u_char *) ngx_rtc_shm_pool()
+                                   + ngx_rtc_shm_ctx()->slots_off);
+
+    return &slots[slot];
+}
+
+
+/*
+ * A worker takes its slot: it names its process (pid and start time) and
+ * its generation, and voids the wake flag an earlier process of the slot
+ * may have left raised (an old worker's, or one that died).
+ */
+
+ngx_int_t
+ngx_rtc_shm_enter(ngx_cycle_t *cycle)
+{
+    ngx_rtc_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtc_module);
+
+    rmcf->start = ngx_rtc_slot_start(ngx_pid);
+
+    if (ngx_worker >= ngx_rtc_shm_ctx()->nslots) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "rtc shm worker %ui has no slot", ngx_worker);
+        return NGX_ERROR;
+    }
+
+    ngx_rtc_slot_enter(ngx_rtc_shm_slot(ngx_worker), rmcf->generation,
+                       ngx_pid, rmcf->start);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The worker, before it reads the rings: clears its wake flag.  Returns
+ * 2 if the flag was left by a generation no longer in the slot.
+ */
+
+ngx_uint_t
+ngx_rtc_shm_wake_clear(void)
+{
+    ngx_rtc_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+
+    if (ngx_worker >= rmcf->nworkers) {
+        return 0;
+    }
+
+    return ngx_rtc_slot_clear(ngx_rtc_shm_slot(ngx_worker), rmcf->generation);
+}
+
+
 /*
  * NGX_OK, NGX_DECLINED: rtc_max_sessions (or the zone's table) is full,
  * NGX_BUSY: the stream has its max_sessions= viewers.
@@ -207,12 +611,18 @@ ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id, ngx_uint_t max,
     ngx_slab_pool_t       *shpool;
     ngx_rtc_shctx_t       *ctx;
     ngx_rtc_stream_sh_t   *st;
+    ngx_rtc_main_conf_t   *rmcf;
     ngx_rtc_session_sh_t  *ss;
 
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
     ctx = ngx_rtc_shm_ctx();
     shpool = ngx_rtc_shm_pool();
-    slot = id[0];
+    slot = ngx_rtc_shm_id_slot(id);
     st = &ctx->streams[stream];
+
+    if (slot >= ctx->nslots) {
+        return NGX_DECLINED;
+    }
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -233,14 +643,20 @@ ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id, ngx_uint_t max,
             continue;
         }
 
+        /*
+         * The state last, then the counters: a worker that dies in here
+         * leaves a free entry, or one that the purge frees and recounts.
+         */
+
         ngx_memcpy(ss->id, id, NGX_RTC_ID_LEN);
-        ss->state = NGX_RTC_SESSION_NEW;
         ss->stream = stream;
         ss->slot = slot;
         ss->pid = ngx_pid;
+        ss->start = rmcf->start;
         ss->created = ngx_time();
         ss->close = 0;
         ss->ice_gen = 0;
+        ss->state = NGX_RTC_SESSION_NEW;
 
         /* the media statistics and all after them: none yet */
         ngx_memzero(&ss->video_codec, sizeof(ngx_rtc_session_sh_t)
@@ -248,7 +664,7 @@ ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id, ngx_uint_t max,
 
         ctx->sessions_used++;
         st->viewers++;
-        st->slot_viewers[slot]++;
+        ngx_rtc_shm_slot_viewers(st)[slot]++;
 
         ngx_shmtx_unlock(&shpool->mutex);
         return NGX_OK;
@@ -295,13 +711,26 @@ ngx_rtc_shm_session_account_locked(ngx_rtc_stream_sh_t *st,
     st->ended_drops += ss->drops;
 }
 
+/* the counters never wrap: the purge recounts them after a worker died */
 
 static void
 ngx_rtc_shm_session_free_locked(ngx_rtc_shctx_t *ctx, ngx_rtc_session_sh_t *ss)
 {
+    uint32_t             *slot_viewers;
     ngx_rtc_stream_sh_t  *st;
 
+    ss->state = NGX_RTC_SESSION_FREE;
+
+    if (ctx->sessions_used) {
+        ctx->sessions_used--;
+    }
+
+    if (ss->stream >= ctx->nstreams) {
+        return;
+    }
+
     st = &ctx->streams[ss->stream];
+    slot_viewers = ngx_rtc_shm_slot_viewers(st);
 
     ngx_rtc_shm_session_account_locked(st, ss);
 
@@ -309,16 +738,13 @@ ngx_rtc_shm_session_free_locked(ngx_rtc_shctx_t *ctx, ngx_rtc_session_sh_t *ss)
         st->viewers--;
     }
 
-    if (st->slot_viewers[ss->slot]) {
-        st->slot_viewers[ss->slot]--;
+    if (ss->slot < ctx->nslots && slot_viewers[ss->slot]) {
+        slot_viewers[ss->slot]--;
     }
 
     if (st->viewers == 0) {
         st->idle_since = ngx_current_msec;
     }
-
-    ss->state = NGX_RTC_SESSION_FREE;
-    ctx->sessions_used--;
 }
 
 
@@ -569,14 +995,19 @@ ngx_rtc_shm_lease_live(ngx_rtc_stream_sh_t *st)
 
 /*
  * Sessions of a worker that died (kill -9, crash) are freed by the others:
- * their pid no longer exists.  The pids are checked outside the lock.
+ * their process no longer exists, or its pid now names another process
+ * (the start time differs).  The processes are checked outside the lock.
+ * A worker that died holding the lock may have left the counters half
+ * updated: they are counted again from the table.
  */
 
 void
 ngx_rtc_shm_purge(ngx_cycle_t *cycle)
 {
-    ngx_uint_t             i, n, k;
-    ngx_pid_t              pids[16], dead[16];
+    uint64_t               starts[16];
+    ngx_uint_t             i, n, k, fixed;
+    ngx_pid_t              pids[16];
+    ngx_uint_t             dead[16];
     ngx_slab_pool_t       *shpool;
     ngx_rtc_shctx_t       *ctx;
     ngx_rtc_session_sh_t  *ss;
@@ -595,22 +1026,22 @@ ngx_rtc_shm_purge(ngx_cycle_t *cycle)
         }
 
         for (k = 0; k < n; k++) {
-            if (pids[k] == ss->pid) {
+            if (pids[k] == ss->pid && starts[k] == ss->start) {
                 break;
             }
         }
 
         if (k == n) {
-            pids[n++] = ss->pid;
+            pids[n] = ss->pid;
+            starts[n++] = ss->start;
         }
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
 
     for (i = 0, k = 0; i < n; i++) {
-        if (kill(pids[i], 0) == -1 && ngx_errno == NGX_ESRCH) {
-            dead[k++] = pids[i];
-        }
+        dead[i] = !ngx_rtc_slot_alive(pids[i], starts[i]);
+        k += dead[i];
     }
 
     if (k == 0) {
@@ -626,18 +1057,99 @@ ngx_rtc_shm_purge(ngx_cycle_t *cycle)
             continue;
         }
 
-        for (n = 0; n < k; n++) {
-            if (ss->pid == dead[n]) {
+        for (n = 0; n < 16; n++) {
+            if (ss->pid == pids[n] && ss->start == starts[n] && dead[n]) {
                 ngx_rtc_shm_session_free_locked(ctx, ss);
                 break;
             }
         }
     }
 
+    fixed = ngx_rtc_shm_recount_locked(ctx);
+
     ngx_shmtx_unlock(&shpool->mutex);
 
     ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                   "rtc shm freed sessions of %ui exited worker(s)", k);
+
+    if (fixed) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "rtc shm corrected %ui session counter(s) left by an "
+                      "exited worker", fixed);
+    }
+}
+
+
+/*
+ * The counters from the session table: sessions_used, and each stream's
+ * viewers in all and per worker slot.  Returns how many were wrong.
+ */
+
+static ngx_uint_t
+ngx_rtc_shm_recount_locked(ngx_rtc_shctx_t *ctx)
+{
+    uint32_t              *slot_viewers;
+    ngx_uint_t             i, used, fixed, viewers[NGX_RTC_MAX_STREAMS];
+    ngx_rtc_stream_sh_t   *st;
+    ngx_rtc_session_sh_t  *ss;
+
+    used = 0;
+    fixed = 0;
+
+    ngx_memzero(viewers, sizeof(viewers));
+
+    for (i = 0; i < ctx->nsessions; i++) {
+        ss = &ctx->sessions[i];
+
+        if (ss->state == NGX_RTC_SESSION_FREE) {
+            continue;
+        }
+
+        used++;
+
+        if (ss->stream < ctx->nstreams) {
+            viewers[ss->stream]++;
+        }
+    }
+
+    if (ctx->sessions_used != used) {
+        ctx->sessions_used = used;
+        fixed++;
+    }
+
+    for (i = 0; i < ctx->nstreams; i++) {
+        st = &ctx->streams[i];
+
+        if (st->viewers != viewers[i]) {
+            st->viewers = viewers[i];
+            fixed++;
+
+            if (viewers[i] == 0) {
+                st->idle_since = ngx_current_msec;
+            }
+        }
+
+        if (st->slot_viewers_off) {
+            ngx_memzero(ngx_rtc_shm_slot_viewers(st),
+                        ctx->nslots * sizeof(uint32_t));
+        }
+    }
+
+    for (i = 0; i < ctx->nsessions; i++) {
+        ss = &ctx->sessions[i];
+
+        if (ss->state == NGX_RTC_SESSION_FREE || ss->stream >= ctx->nstreams
+            || ss->slot >= ctx->nslots)
+        {
+            continue;
+        }
+
+        st = &ctx->streams[ss->stream];
+        slot_viewers = ngx_rtc_shm_slot_viewers(st);
+        slot_viewers[ss->slot]++;
+    }
+
+    return fixed;
 }
 
 
@@ -649,30 +1161,38 @@ ngx_rtc_shm_purge(ngx_cycle_t *cycle)
 void
 ngx_rtc_shm_wake(ngx_rtc_stream_sh_t *st)
 {
+    uint32_t              *slot_viewers;
     ngx_uint_t             i;
     ngx_rtc_main_conf_t   *rmcf;
 
     rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+    slot_viewers = ngx_rtc_shm_slot_viewers(st);
 
     for (i = 0; i < rmcf->nworkers; i++) {
-        if (st->slot_viewers[i]) {
+        if (slot_viewers[i]) {
             ngx_rtc_shm_wake_slot(i);
         }
     }
 }
 
 
+/*
+ * The flag is tagged with this configuration's generation: only a writer
+ * of the slot's current generation writes the eventfd of the slot's
+ * worker (see ngx_rtc_slot_signal()).
+ */
+
 void
 ngx_rtc_shm_wake_slot(ngx_uint_t slot)
 {
     uint64_t              one;
-    ngx_rtc_shctx_t      *ctx;
     ngx_rtc_main_conf_t  *rmcf;
 
     rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
-    ctx = ngx_rtc_shm_ctx();
 
-    if (slot >= rmcf->nworkers || !ngx_atomic_cmp_set(&ctx->wake[slot], 0, 1))
+    if (slot >= rmcf->nworkers
+        || ngx_rtc_slot_signal(ngx_rtc_shm_slot(slot), rmcf->generation)
+           != NGX_OK)
     {
         return;
     }
@@ -1181,7 +1701,7 @@ ngx_rtc_shm_snapshot(ngx_pool_t *pool, ngx_rtc_shm_snapshot_t *snap)
     }
 
     snap->nsessions = n;
-    snap->max_sessions = ctx->nsessions;
+    snap->max_sessions = ctx->max_sessions;
     snap->pages_free = shpool->pfree;
 
     ngx_shmtx_unlock(&shpool->mutex);

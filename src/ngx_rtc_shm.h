@@ -9,6 +9,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_rtc_slot.h>
 
 
 #define NGX_RTC_STREAM_IDLE        0
@@ -21,6 +22,18 @@
 #define NGX_RTC_SESSION_CONNECTED  2
 #define NGX_RTC_SESSION_MEDIA      3
 #define NGX_RTC_SESSION_CLOSING    4
+
+/*
+ * Worker slots: at least this many in a zone, so that a reload up to 64
+ * workers needs no new zone; more if worker_processes asks for more.  A
+ * session id names its owner's slot in its last two bytes.
+ */
+#define NGX_RTC_MIN_SLOTS          64
+#define NGX_RTC_MAX_SLOTS          65536
+
+#define ngx_rtc_shm_id_slot(id)                                              \
+    (((ngx_uint_t) (id)[NGX_RTC_ID_LEN - 2] << 8) | (id)[NGX_RTC_ID_LEN - 1])
+
 
 /* a producer whose heartbeat is older than this has died */
 #define NGX_RTC_LEASE              2000
@@ -86,7 +99,9 @@ struct ngx_rtc_stream_sh_s {
     ngx_uint_t                audio_clock;
     ngx_uint_t                audio_channels;
     ngx_uint_t                viewers;
-    uint32_t                  slot_viewers[NGX_RTC_MAX_WORKERS];
+    size_t                    slot_viewers_off;   /* uint32_t[nslots] */
+    size_t                    buffer;         /* buffer= of the ring */
+    ngx_uint_t                retired;        /* generation it left, 0 */
     uint64_t                  frames_in;
     uint64_t                  bytes_in;
     uint64_t                  keyframes_in;
@@ -138,6 +153,7 @@ struct ngx_rtc_session_sh_s {
     ngx_uint_t                stream;
     ngx_uint_t                slot;
     ngx_pid_t                 pid;
+    uint64_t                  start;          /* of the process pid */
     time_t                    created;
     ngx_atomic_t              close;          /* asked to close */
     ngx_uint_t                ice_gen;        /* ICE restarts: the ETag */
@@ -188,10 +204,16 @@ typedef struct {
 struct ngx_rtc_shctx_s {
     ngx_uint_t                nstreams;
     ngx_rtc_stream_sh_t       streams[NGX_RTC_MAX_STREAMS];
-    ngx_atomic_t              wake[NGX_RTC_MAX_WORKERS];
     uint64_t                  mbox_seq;
     ngx_atomic_t              mbox_pending;   /* slots in REQUEST state */
     ngx_rtc_mbox_sh_t         mbox[NGX_RTC_MBOX_SLOTS];
+
+    /* worker slots, configuration generations */
+    ngx_uint_t                nslots;
+    size_t                    slots_off;      /* ngx_rtc_slot_sh_t[nslots] */
+    ngx_atomic_t              generation;     /* of the newest config */
+    ngx_uint_t                max_sessions;   /* rtc_max_sessions, applied */
+
     ngx_uint_t                nsessions;
     ngx_uint_t                sessions_used;
     ngx_rtc_session_sh_t      sessions[1];
@@ -202,6 +224,10 @@ ngx_int_t ngx_rtc_shm_add_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size);
 ngx_rtc_shctx_t *ngx_rtc_shm_ctx(void);
 ngx_slab_pool_t *ngx_rtc_shm_pool(void);
 void *ngx_rtc_shm_ring(ngx_rtc_stream_sh_t *st);
+uint32_t *ngx_rtc_shm_slot_viewers(ngx_rtc_stream_sh_t *st);
+ngx_rtc_slot_sh_t *ngx_rtc_shm_slot(ngx_uint_t slot);
+ngx_int_t ngx_rtc_shm_enter(ngx_cycle_t *cycle);
+ngx_uint_t ngx_rtc_shm_wake_clear(void);
 
 ngx_int_t ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id,
     ngx_uint_t max, ngx_uint_t stream_max);

@@ -69,7 +69,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
     size_t                      size;
     ngx_int_t                   rc;
     ngx_buf_t                  *b;
-    ngx_uint_t                  i, state, codec;
+    ngx_uint_t                  i, n, state, codec;
     ngx_chain_t                 out;
     ngx_rtc_main_conf_t        *rmcf;
     ngx_rtc_stream_sh_t        *st;
@@ -111,8 +111,14 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
                           &rmcf->shm_zone->shm.name, snap.zone_size,
                           snap.pages_free, snap.max_sessions, snap.nsessions);
 
-    for (i = 0; i < snap.nstreams; i++) {
+    for (i = 0, n = 0; i < snap.nstreams; i++) {
         st = &snap.streams[i];
+
+        /* free entries, and those of streams no longer configured */
+
+        if (st->name_len == 0 || st->retired) {
+            continue;
+        }
 
         state = st->state < 4 ? st->state : 0;
         codec = st->codec < 7 ? st->codec : 0;
@@ -124,7 +130,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
             state = NGX_RTC_STREAM_IDLE;
         }
 
-        b->last = ngx_sprintf(b->last, "%s{\"name\":", i ? "," : "");
+        b->last = ngx_sprintf(b->last, "%s{\"name\":", n++ ? "," : "");
         b->last = ngx_rtc_status_json_str(b->last, st->name,
                                           ngx_min(st->name_len,
                                                   NGX_RTC_NAME_LEN));
@@ -144,6 +150,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
                                           ngx_min(st->error_len,
                                                   NGX_RTC_ERROR_LEN));
         b->last = ngx_rtc_status_stream_health(b->last, st);
+        b->last = ngx_sprintf(b->last, ",\"buffer\":%uz", st->buffer);
         *b->last++ = '}';
     }
 

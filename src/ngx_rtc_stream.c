@@ -43,6 +43,7 @@ typedef struct {
 static void ngx_rtc_stream_notify(ngx_event_t *ev);
 static void ngx_rtc_stream_process(void);
 static void ngx_rtc_stream_poll(ngx_event_t *ev);
+static void ngx_rtc_stream_watchdog(void);
 static void ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st);
 static ngx_int_t ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq);
 static void ngx_rtc_stream_skipped(ngx_rtc_stream_t *st, uint64_t seq,
@@ -336,8 +337,7 @@ ngx_rtc_stream_notify(ngx_event_t *ev)
 
     /* clear before reading the rings: a frame written from now on wakes us */
 
-    ngx_rtc_shm_ctx()->wake[ngx_worker] = 0;
-    ngx_memory_barrier();
+    (void) ngx_rtc_shm_wake_clear();
 
     if (ngx_exiting) {
         ngx_rtc_stream_exiting();
@@ -373,6 +373,7 @@ ngx_rtc_stream_poll(ngx_event_t *ev)
      */
 
     if (!ngx_exiting) {
+        ngx_rtc_stream_watchdog();
         ngx_add_timer(ev, 1000);
         return;
     }
@@ -394,6 +395,43 @@ ngx_rtc_stream_poll(ngx_event_t *ev)
     }
 
     ngx_add_timer(ev, NGX_RTC_STREAM_POLL);
+}
+
+
+/*
+ * Every second while there are viewers: a wake-up that was lost (a flag
+ * left raised by a worker that is gone, an eventfd write that failed) is
+ * made up for here, so a stream can stall for a second but never freeze.
+ */
+
+static void
+ngx_rtc_stream_watchdog(void)
+{
+    ngx_uint_t         i, rc, pending;
+    ngx_rtc_stream_t  *st;
+
+    rc = ngx_rtc_shm_wake_clear();
+
+    for (i = 0, pending = 0; i < ngx_rtc_worker.nstreams; i++) {
+        st = &ngx_rtc_worker.streams[i];
+
+        if (st->nsessions && st->cursor <= ngx_rtc_ring_head(st->ring)) {
+            pending = 1;
+        }
+    }
+
+    if (rc == 2) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "rtc stream cleared a wake-up flag left by an exited "
+                      "worker");
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "rtc stream watchdog flag:%ui pending:%ui", rc, pending);
+
+    if (rc || pending) {
+        ngx_rtc_stream_process();
+    }
 }
 
 

@@ -789,7 +789,7 @@ ngx_rtc_whep_delete(ngx_http_request_t *r)
         return ngx_rtc_whep_text(r, NGX_HTTP_NOT_FOUND, &text);
     }
 
-    if (id[0] == ngx_worker) {
+    if (ngx_rtc_shm_id_slot(id) == ngx_worker) {
         s = ngx_rtc_stream_session(id);
 
         if (s) {
@@ -930,7 +930,8 @@ ngx_rtc_whep_patch_body(ngx_http_request_t *r)
 
     /* a session of this worker */
 
-    s = (ctx->id[0] == ngx_worker) ? ngx_rtc_stream_session(ctx->id) : NULL;
+    s = (ngx_rtc_shm_id_slot(ctx->id) == ngx_worker)
+        ? ngx_rtc_stream_session(ctx->id) : NULL;
 
     if (s) {
         ngx_rtc_session_patch_apply(s, msg, r->pool);

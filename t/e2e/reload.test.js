@@ -15,7 +15,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
+const { Nginx, waitFor, requireNetns, DEFAULT_CONF } = require('./lib/nginx');
 const { Camera } = require('./lib/camera');
 const { Viewer } = require('./lib/werift');
 
@@ -39,7 +39,11 @@ describe('reload', { timeout: 120000 }, () => {
         requireNetns();
         camera = new Camera({ port: CAM_PORT });
         await camera.start();
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, workers: 2 });
+        /* the old worker keeps the viewer until its DELETE, however slow */
+        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, workers: 2,
+                          conf: DEFAULT_CONF.replace(
+                              'worker_shutdown_timeout 5s',
+                              'worker_shutdown_timeout 60s') });
         await ngx.start();
     });
 

@@ -1,0 +1,522 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ *
+ * The zone without nginx: its layout from worker_processes, the session
+ * counters (never wrap; counted again after a worker died, even inside
+ * ngx_rtc_shm_session_add()), dead workers told apart from reused pids,
+ * and the reload rules (what applies, what is refused).  The slab pool is
+ * a bump allocator over a plain buffer; the lock is not needed in one
+ * process.
+ */
+
+/* unit-deps: src/ngx_rtc_shm.c src/ngx_rtc_slot.c src/ngx_rtc_ring.c */
+
+#include "ngx_rtc_unit.h"
+#include <ngx_rtc.h>
+
+#include <sys/wait.h>
+
+
+#define TEST_ARENA  (24 * 1024 * 1024)
+
+
+ngx_module_t           ngx_http_module;
+ngx_module_t           ngx_http_rtc_module;
+ngx_pid_t              ngx_pid;
+ngx_uint_t             ngx_worker;
+volatile ngx_msec_t    ngx_current_msec;
+static ngx_time_t      test_time;
+volatile ngx_time_t   *ngx_cached_time = &test_time;
+
+static u_char         *test_arena;
+static size_t          test_used;
+static size_t          test_limit;
+static ngx_uint_t      test_frees;
+static ngx_shm_zone_t  test_zone;
+static ngx_log_t       test_log;
+
+
+/* the nginx functions the zone calls */
+
+void *
+ngx_slab_alloc_locked(ngx_slab_pool_t *pool, size_t size)
+{
+    u_char  *p;
+
+    size = ngx_align(size, 64);
+
+    if (test_used + size > test_limit) {
+        return NULL;
+    }
+
+    p = test_arena + test_used;
+    test_used += size;
+
+    return p;
+}
+
+
+void *
+ngx_slab_calloc_locked(ngx_slab_pool_t *pool, size_t size)
+{
+    void  *p;
+
+    p = ngx_slab_alloc_locked(pool, size);
+    if (p) {
+        ngx_memzero(p, size);
+    }
+
+    return p;
+}
+
+
+void *
+ngx_slab_alloc(ngx_slab_pool_t *pool, size_t size)
+{
+    return ngx_slab_alloc_locked(pool, size);
+}
+
+
+void *
+ngx_slab_calloc(ngx_slab_pool_t *pool, size_t size)
+{
+    return ngx_slab_calloc_locked(pool, size);
+}
+
+
+void
+ngx_slab_free_locked(ngx_slab_pool_t *pool, void *p)
+{
+    test_frees++;
+}
+
+
+void
+ngx_shmtx_lock(ngx_shmtx_t *mtx)
+{
+}
+
+
+void
+ngx_shmtx_unlock(ngx_shmtx_t *mtx)
+{
+}
+
+
+ngx_shm_zone_t *
+ngx_shared_memory_add(ngx_conf_t *cf, ngx_str_t *name, size_t size,
+    void *tag)
+{
+    return &test_zone;
+}
+
+
+void ngx_cdecl
+ngx_conf_log_error(ngx_uint_t level, ngx_conf_t *cf, ngx_err_t err,
+    const char *fmt, ...)
+{
+}
+
+
+/* a configuration: its cycle, main conf and zone */
+
+typedef struct {
+    ngx_cycle_t            cycle;
+    void                  *conf_ctx[1];
+    void                  *main_conf[1];
+    ngx_http_conf_ctx_t    http;
+    ngx_core_conf_t        core;
+    ngx_rtc_main_conf_t    rmcf;
+    ngx_shm_zone_t         zone;
+    ngx_rtc_stream_conf_t  scf[NGX_RTC_MAX_STREAMS];
+    u_char                 names[NGX_RTC_MAX_STREAMS][8];
+} test_conf_t;
+
+
+static test_conf_t *
+test_conf(ngx_int_t workers, ngx_uint_t sessions, const char *streams)
+{
+    u_char       *p;
+    size_t        buffer;
+    const char   *s;
+    test_conf_t  *c;
+
+    static test_conf_t  confs[16];
+    static ngx_uint_t   nconfs;
+
+    c = &confs[nconfs++ % 16];
+    ngx_memzero(c, sizeof(test_conf_t));
+
+    c->conf_ctx[0] = &c->http;
+    c->http.main_conf = c->main_conf;
+    c->main_conf[0] = &c->rmcf;
+    c->cycle.conf_ctx = (void ****) c->conf_ctx;
+    c->cycle.log = &test_log;
+    c->core.worker_processes = workers;
+
+    c->rmcf.core = &c->core;
+    c->rmcf.max_sessions = sessions;
+    c->rmcf.nworkers = workers;
+    c->rmcf.shm_zone = &c->zone;
+    c->rmcf.streams.elts = c->scf;
+    c->rmcf.streams.size = sizeof(ngx_rtc_stream_conf_t);
+
+    /* "name:kbytes name:kbytes ..." */
+
+    for (s = streams; *s; c->rmcf.streams.nelts++) {
+        p = c->names[c->rmcf.streams.nelts];
+
+        while (*s && *s != ':') {
+            *p++ = *s++;
+        }
+
+        c->scf[c->rmcf.streams.nelts].name.data =
+                                             c->names[c->rmcf.streams.nelts];
+        c->scf[c->rmcf.streams.nelts].name.len =
+                                     p - c->names[c->rmcf.streams.nelts];
+
+        for (buffer = 0, s++; *s >= '0' && *s <= '9'; s++) {
+            buffer = buffer * 10 + (*s - '0');
+        }
+
+        c->scf[c->rmcf.streams.nelts].buffer = buffer * 1024;
+
+        while (*s == ' ') {
+            s++;
+        }
+    }
+
+    c->zone.shm.addr = test_arena;
+    c->zone.shm.name.data = (u_char *) "cams";
+    c->zone.shm.name.len = 4;
+    c->zone.shm.log = &test_log;
+    c->zone.data = &c->rmcf;
+
+    return c;
+}
+
+
+/* the master's init of a configuration; "running" is the old cycle */
+
+static ngx_int_t
+test_init(test_conf_t *c, test_conf_t *running)
+{
+    ngx_int_t   rc;
+    ngx_conf_t  cf;
+
+    if (running == NULL) {
+        ngx_memzero(&test_zone, sizeof(ngx_shm_zone_t));
+        ngx_memzero(&cf, sizeof(ngx_conf_t));
+        cf.ctx = &c->http;
+        (void) ngx_rtc_shm_add_zone(&cf, &c->zone.shm.name, TEST_ARENA);
+        c->rmcf.shm_zone = &c->zone;
+        c->zone.init = test_zone.init;
+        ngx_memzero(test_arena, sizeof(ngx_slab_pool_t));
+        test_used = sizeof(ngx_slab_pool_t);
+
+        ngx_cycle = &c->cycle;
+        rc = c->zone.init(&c->zone, NULL);
+
+    } else {
+        c->zone.init = running->zone.init;
+
+        ngx_cycle = &running->cycle;
+        rc = c->zone.init(&c->zone, running->zone.data);
+    }
+
+    if (rc == NGX_OK) {
+        ngx_cycle = &c->cycle;
+    }
+
+    return rc;
+}
+
+
+static ngx_rtc_stream_sh_t *
+test_stream(test_conf_t *c, ngx_uint_t i)
+{
+    return &ngx_rtc_shm_ctx()->streams[c->scf[i].index];
+}
+
+
+static void
+test_id(u_char *id, ngx_uint_t n, ngx_uint_t slot)
+{
+    ngx_memzero(id, NGX_RTC_ID_LEN);
+    id[0] = (u_char) n;
+    id[NGX_RTC_ID_LEN - 2] = (u_char) (slot >> 8);
+    id[NGX_RTC_ID_LEN - 1] = (u_char) slot;
+}
+
+
+static ngx_pid_t
+test_dead_pid(void)
+{
+    int    st;
+    pid_t  pid;
+
+    pid = fork();
+
+    if (pid == 0) {
+        _exit(0);
+    }
+
+    (void) waitpid(pid, &st, 0);
+
+    return pid;
+}
+
+
+static void
+test_layout(void)
+{
+    u_char            id[NGX_RTC_ID_LEN];
+    test_conf_t      *c;
+    ngx_rtc_shctx_t  *ctx;
+
+    /* more workers than the old fixed 64: a slot each */
+
+    c = test_conf(80, 8, "cam:256");
+    NGX_RTC_CHECK(test_init(c, NULL) == NGX_OK);
+
+    ctx = ngx_rtc_shm_ctx();
+    NGX_RTC_CHECK(ctx->nslots == 80 && ctx->nsessions == 8);
+    NGX_RTC_CHECK(ctx->generation == 1 && c->rmcf.generation == 1);
+
+    ngx_pid = getpid();
+    c->rmcf.start = ngx_rtc_slot_start(ngx_pid);
+
+    test_id(id, 1, 79);
+    NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, id, 8, 0) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_shm_slot_viewers(test_stream(c, 0))[79] == 1);
+
+    test_id(id, 2, 80);
+    NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, id, 8, 0) == NGX_DECLINED);
+
+    /* a small configuration still gets 64 slots (reloads up to 64) */
+
+    c = test_conf(2, 8, "cam:256");
+    NGX_RTC_CHECK(test_init(c, NULL) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_shm_ctx()->nslots == NGX_RTC_MIN_SLOTS);
+}
+
+
+static void
+test_counters(void)
+{
+    u_char                 id[NGX_RTC_ID_LEN];
+    ngx_uint_t             i;
+    ngx_pid_t              dead;
+    test_conf_t           *c;
+    ngx_rtc_shctx_t       *ctx;
+    ngx_rtc_stream_sh_t   *st;
+    ngx_rtc_session_sh_t  *ss;
+
+    c = test_conf(4, 8, "cam:256 cam2:256");
+    NGX_RTC_CHECK(test_init(c, NULL) == NGX_OK);
+
+    ctx = ngx_rtc_shm_ctx();
+    st = test_stream(c, 0);
+
+    /* sessions of this process (slot 1) */
+
+    ngx_pid = getpid();
+    c->rmcf.start = ngx_rtc_slot_start(ngx_pid);
+
+    for (i = 0; i < 3; i++) {
+        test_id(id, i, 1);
+        NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, id, 8, 0) == NGX_OK);
+    }
+
+    NGX_RTC_CHECK(ctx->sessions_used == 3 && st->viewers == 3);
+
+    /* the stream's max_sessions= */
+
+    test_id(id, 9, 1);
+    NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, id, 8, 3) == NGX_BUSY);
+
+    /*
+     * A worker (slot 2) that died inside ngx_rtc_shm_session_add(): the
+     * entry is NEW, the counters were not incremented.  Another one's
+     * process was a zombie-free exit, a third's pid now names another
+     * process (this one's parent, with another start time).
+     */
+
+    dead = test_dead_pid();
+
+    ss = &ctx->sessions[5];
+    test_id(ss->id, 50, 2);
+    ss->stream = 0;
+    ss->slot = 2;
+    ss->pid = dead;
+    ss->start = 12345;
+    ss->state = NGX_RTC_SESSION_NEW;
+
+    ss = &ctx->sessions[6];
+    test_id(ss->id, 60, 3);
+    ss->stream = 1;
+    ss->slot = 3;
+    ss->pid = getppid();
+    ss->start = ngx_rtc_slot_start(getppid()) + 1;
+    ss->state = NGX_RTC_SESSION_MEDIA;
+    ctx->sessions_used++;
+    test_stream(c, 1)->viewers++;
+    ngx_rtc_shm_slot_viewers(test_stream(c, 1))[3]++;
+
+    /* a live process of another worker, correctly named: kept */
+
+    ss = &ctx->sessions[7];
+    test_id(ss->id, 70, 3);
+    ss->stream = 1;
+    ss->slot = 3;
+    ss->pid = getppid();
+    ss->start = ngx_rtc_slot_start(getppid());
+    ss->state = NGX_RTC_SESSION_MEDIA;
+    ctx->sessions_used++;
+    test_stream(c, 1)->viewers++;
+    ngx_rtc_shm_slot_viewers(test_stream(c, 1))[3]++;
+
+    NGX_RTC_CHECK(ctx->sessions_used == 5);
+
+    ngx_rtc_shm_purge(&c->cycle);
+
+    NGX_RTC_CHECK(ctx->sessions[5].state == NGX_RTC_SESSION_FREE);
+    NGX_RTC_CHECK(ctx->sessions[6].state == NGX_RTC_SESSION_FREE);
+    NGX_RTC_CHECK(ctx->sessions[7].state == NGX_RTC_SESSION_MEDIA);
+
+    /* no wrap, and the counts the table says */
+
+    NGX_RTC_CHECK(ctx->sessions_used == 4);
+    NGX_RTC_CHECK(st->viewers == 3 && test_stream(c, 1)->viewers == 1);
+    NGX_RTC_CHECK(ngx_rtc_shm_slot_viewers(st)[1] == 3);
+    NGX_RTC_CHECK(ngx_rtc_shm_slot_viewers(st)[2] == 0);
+    NGX_RTC_CHECK(ngx_rtc_shm_slot_viewers(test_stream(c, 1))[3] == 1);
+
+    /* deleting more than was added never wraps */
+
+    for (i = 0; i < 3; i++) {
+        test_id(id, i, 1);
+        ngx_rtc_shm_session_del(id);
+        ngx_rtc_shm_session_del(id);
+    }
+
+    ctx->sessions_used = 0;
+    ctx->sessions[7].state = NGX_RTC_SESSION_FREE;
+    NGX_RTC_CHECK(st->viewers == 0 && ngx_rtc_shm_slot_viewers(st)[1] == 0);
+
+    test_id(id, 70, 3);
+    ctx->sessions[7].state = NGX_RTC_SESSION_MEDIA;
+    ngx_rtc_shm_session_del(id);
+    NGX_RTC_CHECK(ctx->sessions_used == 0);
+}
+
+
+static void
+test_reload(void)
+{
+    size_t                 used;
+    test_conf_t           *c1, *c2, *c3, *c4, *c5;
+    ngx_rtc_shctx_t       *ctx;
+    ngx_rtc_stream_sh_t   *cam, *idle;
+
+    c1 = test_conf(4, 8, "cam:1024 idle:1024 gone:256");
+    NGX_RTC_CHECK(test_init(c1, NULL) == NGX_OK);
+    ctx = ngx_rtc_shm_ctx();
+
+    cam = test_stream(c1, 0);
+    idle = test_stream(c1, 1);
+
+    ngx_current_msec = 100000;
+    cam->owner = 4242;
+    cam->heartbeat = ngx_current_msec;
+
+    /* refused: nothing changes */
+
+    c2 = test_conf(100, 8, "cam:1024 idle:1024 gone:256");
+    NGX_RTC_CHECK(test_init(c2, c1) == NGX_ERROR);
+
+    c2 = test_conf(4, 16, "cam:1024 idle:1024 gone:256");
+    NGX_RTC_CHECK(test_init(c2, c1) == NGX_ERROR);
+    NGX_RTC_CHECK(ctx->max_sessions == 8 && ctx->generation == 1);
+
+    c2 = test_conf(4, 8, "cam:2048 idle:1024 gone:256");
+    used = test_used;
+    NGX_RTC_CHECK(test_init(c2, c1) == NGX_ERROR);
+    NGX_RTC_CHECK(test_used == used && ctx->nstreams == 3);
+
+    /* applies: fewer sessions, a new ring for idle, "gone" retired */
+
+    c2 = test_conf(4, 4, "cam:1024 idle:2048");
+    NGX_RTC_CHECK(test_init(c2, c1) == NGX_OK);
+    NGX_RTC_CHECK(ctx->max_sessions == 4 && ctx->generation == 2);
+    NGX_RTC_CHECK(test_stream(c2, 0) == cam);
+    NGX_RTC_CHECK(test_stream(c2, 1) != idle);
+    NGX_RTC_CHECK(test_stream(c2, 1)->buffer == 2048 * 1024);
+    NGX_RTC_CHECK(idle->retired == 2 && ctx->streams[2].retired == 2);
+    NGX_RTC_CHECK(ctx->nstreams == 4);
+
+    /* the running workers (c1) may still use them: not freed yet */
+
+    NGX_RTC_CHECK(idle->name_len != 0 && ctx->streams[2].name_len != 0);
+
+    /* a stream configured again before its entry was freed: back */
+
+    c3 = test_conf(4, 4, "cam:1024 idle:2048 gone:256");
+    NGX_RTC_CHECK(test_init(c3, c2) == NGX_OK);
+    NGX_RTC_CHECK(test_stream(c3, 2) == &ctx->streams[2]);
+    NGX_RTC_CHECK(ctx->streams[2].retired == 0);
+
+    /* the old idle entry is free now: "new" takes it */
+
+    c4 = test_conf(4, 4, "cam:1024 idle:2048 gone:256 new:256");
+    NGX_RTC_CHECK(test_init(c4, c3) == NGX_OK);
+    NGX_RTC_CHECK(test_stream(c4, 3) == idle);
+    NGX_RTC_CHECK(ctx->nstreams == 4);
+
+    /* a full table: replacing streams at once is refused */
+
+    c5 = test_conf(4, 4, "a1:256 a2:256 a3:256 a4:256 a5:256 a6:256 a7:256 "
+                         "a8:256 a9:256 b1:256 b2:256 b3:256 b4:256 b5:256 "
+                         "b6:256 b7:256 b8:256 b9:256 c1:256 c2:256 c3:256 "
+                         "c4:256 c5:256 c6:256 c7:256 c8:256 c9:256 d1:256 "
+                         "d2:256 d3:256 d4:256 d5:256 d6:256 d7:256 d8:256 "
+                         "d9:256 e1:256 e2:256 e3:256 e4:256 e5:256 e6:256 "
+                         "e7:256 e8:256 e9:256 f1:256 f2:256 f3:256 f4:256 "
+                         "f5:256 f6:256 f7:256 f8:256 f9:256 g1:256 g2:256 "
+                         "g3:256 g4:256 g5:256 g6:256 g7:256");
+    NGX_RTC_CHECK(c5->rmcf.streams.nelts == 61);
+    NGX_RTC_CHECK(test_init(c5, c4) == NGX_ERROR);
+
+    /* no room for a ring: refused, and nothing is left behind */
+
+    used = test_used;
+    test_limit = used + 64 * 1024;
+    c5 = test_conf(4, 4, "cam:1024 idle:2048 gone:256 new:256 big:4096");
+    NGX_RTC_CHECK(test_init(c5, c4) == NGX_ERROR);
+    NGX_RTC_CHECK(ctx->generation == 4);
+    test_limit = TEST_ARENA;
+}
+
+
+int
+main(void)
+{
+    test_log.log_level = NGX_LOG_DEBUG;
+    test_arena = calloc(1, TEST_ARENA);
+    if (test_arena == NULL) {
+        return 1;
+    }
+    test_limit = TEST_ARENA;
+    test_time.sec = 1000;
+
+    ngx_http_module.index = 0;
+    ngx_http_rtc_module.ctx_index = 0;
+
+    test_layout();
+    test_counters();
+    test_reload();
+
+    free(test_arena);
+
+    return NGX_RTC_UNIT_DONE();
+}
