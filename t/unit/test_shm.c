@@ -56,6 +56,22 @@ ngx_slab_alloc_locked(ngx_slab_pool_t *pool, size_t size)
 }
 
 
+/* the status snapshot and snapshots' copies (not called here): malloc */
+
+void *
+ngx_palloc(ngx_pool_t *pool, size_t size)
+{
+    return malloc(size);
+}
+
+
+void *
+ngx_pnalloc(ngx_pool_t *pool, size_t size)
+{
+    return malloc(size);
+}
+
+
 void *
 ngx_slab_calloc_locked(ngx_slab_pool_t *pool, size_t size)
 {
