@@ -461,6 +461,13 @@ ngx_rtc_session_ice_state(void *data, ngx_uint_t state)
 
         s->state = NGX_RTC_SESSION_CONNECTED;
         ngx_rtc_shm_session_state(s->id, s->state);
+
+        /*
+         * the browser's ClientHello may have come with its successful
+         * check, before our pair was selected: the answer goes now
+         */
+
+        ngx_rtc_dtls_resume(s->dtls);
     }
 }
 
@@ -708,11 +715,9 @@ ngx_rtc_session_dtls_send(void *data, u_char *buf, size_t len)
 {
     ngx_rtc_session_t *s = data;
 
-    if (ngx_rtc_ice_send(s->ice, buf, len) == NGX_ERROR) {
-        return NGX_ERROR;
-    }
+    /* NGX_AGAIN before ICE has a pair: the flight waits for it */
 
-    return NGX_OK;
+    return ngx_rtc_ice_send(s->ice, buf, len);
 }
 
 
@@ -754,7 +759,8 @@ ngx_rtc_session_dtls_timer(ngx_event_t *ev)
 static void
 ngx_rtc_session_media(ngx_rtc_session_t *s)
 {
-    ngx_rtc_srtp_keys_t  keys;
+    ngx_rtc_srtp_keys_t    keys;
+    ngx_rtc_dtls_stats_t  *st;
 
     if (ngx_rtc_dtls_srtp_keys(s->dtls, &keys) != NGX_OK) {
         ngx_rtc_session_fail(s, "no DTLS-SRTP keys");
@@ -770,7 +776,12 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
         return;
     }
 
-    ngx_log_error(NGX_LOG_INFO, &s->log, 0, "rtc session media starts");
+    st = ngx_rtc_dtls_stats(s->dtls);
+
+    ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                  "rtc session media starts, DTLS: ClientHellos: %ui, "
+                  "flights held for ICE: %ui, resent by the timer: %ui",
+                  st->hellos, st->held, st->timeouts);
 
     s->state = NGX_RTC_SESSION_MEDIA;
     s->last_rtcp = ngx_current_msec;
