@@ -467,7 +467,9 @@ ngx_rtc_session_ice_state(void *data, ngx_uint_t state)
          * check, before our pair was selected: the answer goes now
          */
 
-        ngx_rtc_dtls_resume(s->dtls);
+        if (s->dtls) {
+            ngx_rtc_dtls_resume(s->dtls);
+        }
     }
 }
 
