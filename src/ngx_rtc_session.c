@@ -14,6 +14,7 @@
 #include <ngx_rtc_rtp.h>
 #include <ngx_rtc_gloop.h>
 #include <ngx_rtc_negotiate.h>
+#include <ngx_rtc_catchup.h>
 #include <openssl/rand.h>
 
 
@@ -30,10 +31,12 @@
 #define NGX_RTC_SESSION_JUMP_INTERVAL    500    /* PLI/FIR rate limit */
 
 /*
- * After a jump to a keyframe its frames go out again with timestamps
- * following the last frame sent: this far (90 kHz) after it.
+ * The retransmission budget: a burst of this many packets, refilled at
+ * this many a second.  A viewer that lost a burst NACKs all of it, and
+ * resending it all at once would make the same burst again.
  */
-#define NGX_RTC_SESSION_TS_STEP          3000
+#define NGX_RTC_SESSION_RTX_BURST        64
+#define NGX_RTC_SESSION_RTX_RATE         500
 
 
 static ngx_uint_t ngx_rtc_session_audio_codec(ngx_rtc_stream_t *st);
@@ -610,8 +613,22 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
     uint16_t                 seq;
     ngx_int_t                rc;
     ngx_uint_t               i, marker;
+    ngx_msec_t               elapsed;
     ngx_rtc_packets_t       *pk;
     ngx_rtc_session_sent_t  *e;
+
+    elapsed = ngx_current_msec - s->rtx_last;
+    s->rtx_last = ngx_current_msec;
+
+    if (elapsed > 1000) {
+        elapsed = 1000;
+    }
+
+    s->rtx_credit += (ngx_int_t) (elapsed * NGX_RTC_SESSION_RTX_RATE / 1000);
+
+    if (s->rtx_credit > NGX_RTC_SESSION_RTX_BURST) {
+        s->rtx_credit = NGX_RTC_SESSION_RTX_BURST;
+    }
 
     for (i = 0; i < info->nnack; i++) {
         seq = info->nack[i];
@@ -635,6 +652,15 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
         {
             continue;
         }
+
+        /* over the budget: the viewer asks again if it still needs it */
+
+        if (s->rtx_credit <= 0) {
+            s->rtx_skipped++;
+            continue;
+        }
+
+        s->rtx_credit--;
 
         e->resent = ngx_current_msec ? ngx_current_msec : 1;
 
@@ -697,18 +723,19 @@ ngx_rtc_session_key_request(ngx_rtc_session_t *s)
         return;
     }
 
+    /* a catch-up in progress brings a keyframe already */
+
+    if (s->catching_up) {
+        return;
+    }
+
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, &s->log, 0,
                    "rtc session keyframe request: resending from the "
                    "newest keyframe");
 
     s->last_jump = ngx_current_msec;
 
-    /* the frames go again with timestamps after those already sent */
-    s->rebase = (s->video.packets != 0);
-
-    ngx_rtc_stream_catch_up(s->stream, s);
-
-    s->rebase = 0;
+    ngx_rtc_catchup_start(s);
 }
 
 
@@ -798,7 +825,10 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
     /* the catch-up is the answer to the viewer's first keyframe request */
     s->last_jump = ngx_current_msec;
 
-    ngx_rtc_stream_catch_up(s->stream, s);
+    s->rtx_credit = NGX_RTC_SESSION_RTX_BURST;
+    s->rtx_last = ngx_current_msec;
+
+    ngx_rtc_catchup_start(s);
 }
 
 
@@ -812,7 +842,12 @@ ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
     }
 
     if (pk->frame.track == NGX_RTC_TRACK_VIDEO) {
-        ngx_rtc_session_send_video(s, pk);
+
+        /* the catch-up sends it, from the ring, when it gets there */
+
+        if (!s->catching_up) {
+            ngx_rtc_session_send_video(s, pk);
+        }
 
     } else if (s->audio.active) {
         ngx_rtc_session_send_audio(s, pk);
@@ -823,11 +858,9 @@ ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 static void
 ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 {
-    size_t                    n;
     uint32_t                  ts;
     ngx_int_t                 rc;
     ngx_uint_t                i;
-    ngx_rtc_session_sent_t   *e;
     ngx_rtc_session_track_t  *t;
 
     t = &s->video;
@@ -848,22 +881,8 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
     ts = pk->frame.rtp_ts + t->ts_offset;
 
     for (i = 0; i < pk->npkts; i++) {
-        n = pk->len[i];
 
-        /* what a NACK needs to make this packet again */
-
-        e = &s->sent[t->seq % NGX_RTC_SESSION_HISTORY];
-        e->frame = pk->frame.seq;
-        e->ts = ts;
-        e->seq = t->seq;
-        e->index = (uint16_t) i;
-        e->resent = 0;
-
-        ngx_rtc_rtp_write_header(s->buf, t->pt, i == pk->npkts - 1, t->seq++,
-                                 ts, t->ssrc);
-        ngx_memcpy(s->buf + 12, pk->data + i * NGX_RTC_MTU, n);
-
-        rc = ngx_rtc_session_output(s, 12 + n);
+        rc = ngx_rtc_session_send_packet(s, pk, i, ts);
 
         if (rc == NGX_AGAIN) {
 
@@ -877,13 +896,50 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
             s->wait_key = 1;
             break;
         }
-
-        t->packets++;
-        t->octets += n;
     }
 
     t->last_capture = pk->frame.capture;
     t->last_ts = ts;
+}
+
+
+/* packet i of a video frame, with timestamp ts */
+
+ngx_int_t
+ngx_rtc_session_send_packet(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk,
+    ngx_uint_t i, uint32_t ts)
+{
+    size_t                    n;
+    ngx_int_t                 rc;
+    ngx_rtc_session_sent_t   *e;
+    ngx_rtc_session_track_t  *t;
+
+    t = &s->video;
+    n = pk->len[i];
+
+    /* what a NACK needs to make this packet again */
+
+    e = &s->sent[t->seq % NGX_RTC_SESSION_HISTORY];
+    e->frame = pk->frame.seq;
+    e->ts = ts;
+    e->seq = t->seq;
+    e->index = (uint16_t) i;
+    e->resent = 0;
+
+    ngx_rtc_rtp_write_header(s->buf, t->pt, i == pk->npkts - 1, t->seq++,
+                             ts, t->ssrc);
+    ngx_memcpy(s->buf + 12, pk->data + i * NGX_RTC_MTU, n);
+
+    rc = ngx_rtc_session_output(s, 12 + n);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
+
+    t->packets++;
+    t->octets += n;
+
+    return rc;
 }
 
 
@@ -981,7 +1037,12 @@ ngx_rtc_session_sr(ngx_rtc_session_t *s, ngx_rtc_session_track_t *t)
     ngx_time_t            *tp;
     ngx_rtc_session_sr_t  *sr;
 
-    if (t->packets == 0) {
+    /*
+     * none while the video catches up: its timestamps are compressed and
+     * no longer map to the frames' capture times until the live edge
+     */
+
+    if (t->packets == 0 || (t == &s->video && s->catching_up)) {
         return;
     }
 
@@ -1099,6 +1160,8 @@ ngx_rtc_session_close(ngx_rtc_session_t *s, const char *why)
     if (s->rtcp_timer.timer_set) {
         ngx_del_timer(&s->rtcp_timer);
     }
+
+    ngx_rtc_catchup_stop(s);
 
     ngx_rtc_stream_detach(s->stream, s);
 
