@@ -11,6 +11,9 @@
  *   const j = await join(page, '/whep/cam');
  *   // { session, answer, ice, connected, first, framesDecoded, ... }:
  *   // ms from the POST; session: the session id (hex)
+ *   const k = await join(page, '/whep/cam', 3000);
+ *   // the same after 3 s more of playing, with playout: the median
+ *   // delay from a frame's arrival to its display over the last second
  *
  * The page's RTCPeerConnection stays open until leave(page, j) (DELETE).
  */
@@ -49,8 +52,19 @@ async function pageJoin(url, keepMs) {
         }
     };
 
+    const shown = [];
     const first = new Promise((resolve) => {
-        video.requestVideoFrameCallback(() => resolve(performance.now()));
+        const cb = (now, meta) => {
+            if (!shown.length) {
+                resolve(performance.now());
+            }
+            shown.push({ at: performance.now(),
+                         delay: meta.expectedDisplayTime
+                                - (meta.receiveTime || meta.presentationTime)
+                       });
+            video.requestVideoFrameCallback(cb);
+        };
+        video.requestVideoFrameCallback(cb);
     });
 
     pc.ontrack = (e) => {
@@ -101,6 +115,11 @@ async function pageJoin(url, keepMs) {
 
     if (keepMs) {
         await new Promise((resolve) => setTimeout(resolve, keepMs));
+
+        const since = performance.now() - 1000;
+        const d = shown.filter((f) => f.at >= since).map((f) => f.delay)
+                       .sort((a, b) => a - b);
+        ev.playout = d.length ? d[d.length >> 1] : null;
     }
 
     const stats = await pc.getStats();
