@@ -182,7 +182,8 @@ ngx_rtc_catchup_send(ngx_rtc_session_t *s)
         }
 
         if (s->catchup_pkt == 0) {
-            s->catchup_ts = ngx_rtc_pace_ts(&s->pace, ngx_current_msec);
+            s->catchup_ts = ngx_rtc_pace_ts(&s->pace, ngx_current_msec,
+                                            pk->npkts * 12 + pk->frame.len);
         }
 
         while (s->catchup_pkt < pk->npkts && s->pace.credit > 0) {

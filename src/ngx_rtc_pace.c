@@ -87,16 +87,26 @@ ngx_rtc_pace_spend(ngx_rtc_pace_t *p, size_t n)
 
 
 uint32_t
-ngx_rtc_pace_ts(ngx_rtc_pace_t *p, ngx_msec_t now)
+ngx_rtc_pace_ts(ngx_rtc_pace_t *p, ngx_msec_t now, size_t bytes)
 {
     uint32_t  ts;
+    ssize_t   wait;
 
     /*
      * The frames are stamped with the time they go out, on an RTP clock
      * that started at ts_start: played as they arrive, and the last one,
      * the live frame, stamped "now" as live frames are.  Frames sent in
-     * the same millisecond are a tick apart: timestamps only grow.
+     * the same millisecond are a tick apart: timestamps only grow.  A
+     * frame larger than the credit is stamped with the time its last
+     * bytes go: it arrives as its timestamp says, and the viewer's jitter
+     * estimate does not grow with the pace.
      */
+
+    wait = (ssize_t) bytes - ngx_max(p->credit, 0);
+
+    if (wait > 0) {
+        now += (ngx_msec_t) wait / p->rate;
+    }
 
     ts = p->ts_start
          + (uint32_t) ((uint64_t) (now - p->start) * p->clock / 1000);

@@ -56,8 +56,11 @@ ssize_t ngx_rtc_pace_credit(ngx_rtc_pace_t *p, ngx_msec_t now);
 
 void ngx_rtc_pace_spend(ngx_rtc_pace_t *p, size_t n);
 
-/* the RTP timestamp of the next frame sent now: increasing, compressed */
-uint32_t ngx_rtc_pace_ts(ngx_rtc_pace_t *p, ngx_msec_t now);
+/*
+ * the RTP timestamp of the next frame, of bytes, whose sending starts now:
+ * the time its last byte goes at the pace, compressed, increasing
+ */
+uint32_t ngx_rtc_pace_ts(ngx_rtc_pace_t *p, ngx_msec_t now, size_t bytes);
 
 
 #endif /* _NGX_RTC_PACE_H_INCLUDED_ */

@@ -881,7 +881,6 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
     ts = pk->frame.rtp_ts + t->ts_offset;
 
     for (i = 0; i < pk->npkts; i++) {
-
         rc = ngx_rtc_session_send_packet(s, pk, i, ts);
 
         if (rc == NGX_AGAIN) {

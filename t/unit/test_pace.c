@@ -151,17 +151,18 @@ test_ts(void)
 
     ngx_rtc_pace_init(&p, 312500, 0, 2500, 1000, 0xffffff00, 90000);
 
-    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 1000) == 0xffffff00);
+    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 1000, 0) == 0xffffff00);
 
     /* frames sent in the same ms: a tick apart */
 
-    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 1000) == 0xffffff01);
-    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 1000) == 0xffffff02);
+    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 1000, 0) == 0xffffff01);
+    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 1000, 0) == 0xffffff02);
 
     /* later ones: the time they go, on the 90 kHz clock */
 
-    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 1010) == 0xffffff00 + 900);
-    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 1100) == (uint32_t) (0xffffff00 + 9000));
+    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 1010, 0) == 0xffffff00 + 900);
+    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 1100, 0)
+                  == (uint32_t) (0xffffff00 + 9000));
 
     /*
      * 75 frames of a 25 fps camera (3 s) sent over 250 ms: ~22500, not
@@ -172,7 +173,7 @@ test_ts(void)
     prev = 0;
 
     for (i = 0; i < 75; i++) {
-        ts = ngx_rtc_pace_ts(&p, (ngx_msec_t) (i * 250 / 75));
+        ts = ngx_rtc_pace_ts(&p, (ngx_msec_t) (i * 250 / 75), 0);
 
         if (i) {
             NGX_RTC_CHECK((int32_t) (ts - prev) > 0);
@@ -184,11 +185,20 @@ test_ts(void)
     NGX_RTC_CHECK(prev - 1234 <= 250 * 90);
     NGX_RTC_CHECK(p.frames == 75);
 
+    /*
+     * a frame larger than the credit: stamped when its last bytes go,
+     * 6250 bytes over the credit at 625 a ms, 10 ms later
+     */
+
+    ngx_rtc_pace_init(&p, 312500, 0, 2500, 0, 0, 90000);
+    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 0, 3125 + 6250) == 900);
+    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 5, 100) == 901);
+
     /* audio clocks too */
 
     ngx_rtc_pace_init(&p, 1000, 0, 100, 0, 0, 48000);
-    (void) ngx_rtc_pace_ts(&p, 0);
-    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 20) == 960);
+    (void) ngx_rtc_pace_ts(&p, 0, 0);
+    NGX_RTC_CHECK(ngx_rtc_pace_ts(&p, 20, 0) == 960);
 }
 
 
