@@ -89,8 +89,8 @@ ngx_rtc_pace_spend(ngx_rtc_pace_t *p, size_t n)
 uint32_t
 ngx_rtc_pace_ts(ngx_rtc_pace_t *p, ngx_msec_t now, size_t bytes)
 {
-    uint32_t  ts;
     ssize_t   wait;
+    uint32_t  ts;
 
     /*
      * The frames are stamped with the time they go out, on an RTP clock
