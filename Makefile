@@ -229,8 +229,10 @@ clean:
 	rm -rf $(BUILD)
 
 # benchmarks, run by hand (not in CI): see bench/README.md
-.PHONY: bench bench-fanout
+.PHONY: bench bench-fanout bench-first-frame
 bench:
 	$(MAKE) -C bench BUILD=$(abspath $(BUILD)) packet-path
 bench-fanout: module
 	t/lib/netns.sh node bench/fanout.js
+bench-first-frame: module
+	t/lib/netns.sh node bench/first_frame.js

@@ -21,6 +21,15 @@
  * records and sent through the caller's send() in datagrams of at most
  * NGX_RTC_DTLS_MTU bytes.  Retransmission timers are the caller's: it arms
  * a timer for ngx_rtc_dtls_timeout() and calls ngx_rtc_dtls_handle_timeout().
+ *
+ * Until the handshake completes our last flight is kept.  A browser sends
+ * its ClientHello as soon as its own connectivity check succeeds, which is
+ * often before our ICE agent has a selected pair: the flight that answers
+ * it cannot leave yet (send() says NGX_AGAIN), and OpenSSL would only
+ * resend it from its 1 s timer, as it ignores the retransmitted
+ * ClientHellos.  The kept flight goes out when the caller says the path is
+ * there (ngx_rtc_dtls_resume()), and again whenever the ClientHello comes
+ * again (RFC 6347 4.2.4: the peer did not get our flight).
  */
 
 
@@ -30,6 +39,9 @@
 #define NGX_RTC_DTLS_FAILED          3
 
 #define NGX_RTC_DTLS_RECORD_HEADER   13
+#define NGX_RTC_DTLS_HANDSHAKE_TYPE  22
+#define NGX_RTC_DTLS_CLIENT_HELLO    1
+#define NGX_RTC_DTLS_MAX_FLIGHT      (8 * NGX_RTC_DTLS_MTU)
 #define NGX_RTC_DTLS_CERT_DAYS       30
 
 #define NGX_RTC_DTLS_SRTP_PROFILES                                            \
@@ -64,7 +76,15 @@ struct ngx_rtc_dtls_s {
     ngx_uint_t                state;
     size_t                    fp_len;
     u_char                    fp[EVP_MAX_MD_SIZE];
+
+    /* our last handshake flight as OpenSSL wrote it: records */
+    u_char                   *flight;
+    size_t                    flight_len;
+    ngx_uint_t                flights;    /* flushes that wrote something */
+    ngx_rtc_dtls_stats_t      stats;
+
     unsigned                  fp_mismatch:1;
+    unsigned                  held:1;     /* the flight did not go out */
 };
 
 
@@ -85,6 +105,10 @@ static ngx_int_t ngx_rtc_dtls_handshake(ngx_rtc_dtls_t *d);
 static ngx_int_t ngx_rtc_dtls_connected(ngx_rtc_dtls_t *d);
 static ngx_int_t ngx_rtc_dtls_read(ngx_rtc_dtls_t *d);
 static void ngx_rtc_dtls_flush(ngx_rtc_dtls_t *d);
+static void ngx_rtc_dtls_keep(ngx_rtc_dtls_t *d, u_char *data, size_t len);
+static ngx_int_t ngx_rtc_dtls_send(ngx_rtc_dtls_t *d, u_char *data,
+    size_t len);
+static void ngx_rtc_dtls_resend(ngx_rtc_dtls_t *d, const char *why);
 static void ngx_rtc_dtls_error(ngx_uint_t level, ngx_log_t *log,
     const char *text);
 
@@ -320,7 +344,9 @@ ngx_rtc_dtls_create(ngx_rtc_dtls_ctx_t *ctx, ngx_str_t *fp_alg,
      *
      *     d->ssl = NULL;
      *     d->state = NGX_RTC_DTLS_HANDSHAKE;
+     *     d->flight = NULL;
      *     d->fp_mismatch = 0;
+     *     d->held = 0;
      */
 
     d->send = send;
@@ -536,6 +562,10 @@ ngx_rtc_dtls_check_fingerprint(ngx_rtc_dtls_t *d, X509 *cert)
 ngx_int_t
 ngx_rtc_dtls_input(ngx_rtc_dtls_t *d, u_char *buf, size_t len)
 {
+    u_char      *p;
+    ngx_int_t    rc;
+    ngx_uint_t   hello, flights;
+
     if (d->state == NGX_RTC_DTLS_CLOSED || d->state == NGX_RTC_DTLS_FAILED)
     {
         return NGX_ERROR;
@@ -563,11 +593,78 @@ ngx_rtc_dtls_input(ngx_rtc_dtls_t *d, u_char *buf, size_t len)
         return NGX_ERROR;
     }
 
-    if (d->state == NGX_RTC_DTLS_HANDSHAKE) {
-        return ngx_rtc_dtls_handshake(d);
+    if (d->state != NGX_RTC_DTLS_HANDSHAKE) {
+        return ngx_rtc_dtls_read(d);
     }
 
-    return ngx_rtc_dtls_read(d);
+    /*
+     * a record of epoch 0 that starts a ClientHello: its first fragment
+     * (RFC 6347 4.1, 4.2.2; a browser's is often larger than a datagram)
+     */
+
+    p = buf + NGX_RTC_DTLS_RECORD_HEADER;
+
+    hello = (len >= NGX_RTC_DTLS_RECORD_HEADER + 12
+             && buf[0] == NGX_RTC_DTLS_HANDSHAKE_TYPE
+             && buf[3] == 0 && buf[4] == 0
+             && p[0] == NGX_RTC_DTLS_CLIENT_HELLO
+             && p[6] == 0 && p[7] == 0 && p[8] == 0);
+
+    if (hello) {
+        d->stats.hellos++;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, d->log, 0,
+                       "rtc dtls ClientHello %ui, %uz bytes",
+                       d->stats.hellos, len);
+    }
+
+    flights = d->flights;
+
+    rc = ngx_rtc_dtls_handshake(d);
+
+    /*
+     * OpenSSL ignores a ClientHello it has answered: the peer did not get
+     * the answer, which goes again (without it the peer waits for our
+     * timer, 1 s)
+     */
+
+    if (rc == NGX_OK && hello && d->flights == flights && d->flight) {
+        ngx_rtc_dtls_resend(d, "ClientHello again");
+    }
+
+    return rc;
+}
+
+
+/*
+ * The path to the peer is there: a flight that could not go out goes now
+ * instead of after OpenSSL's retransmission timer.
+ */
+
+void
+ngx_rtc_dtls_resume(ngx_rtc_dtls_t *d)
+{
+    if (d->state == NGX_RTC_DTLS_HANDSHAKE && d->held && d->flight) {
+        ngx_rtc_dtls_resend(d, "the path is ready");
+    }
+}
+
+
+ngx_rtc_dtls_stats_t *
+ngx_rtc_dtls_stats(ngx_rtc_dtls_t *d)
+{
+    return &d->stats;
+}
+
+
+static void
+ngx_rtc_dtls_resend(ngx_rtc_dtls_t *d, const char *why)
+{
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, d->log, 0,
+                   "rtc dtls flight sent again: %s, %uz bytes",
+                   why, d->flight_len);
+
+    d->held = (ngx_rtc_dtls_send(d, d->flight, d->flight_len) == NGX_AGAIN);
 }
 
 
@@ -651,11 +748,20 @@ ngx_rtc_dtls_connected(ngx_rtc_dtls_t *d)
         return NGX_ERROR;
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, d->log, 0,
-                   "rtc dtls connected: %s, %s",
-                   SSL_get_cipher_name(d->ssl), profile->name);
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, d->log, 0,
+                   "rtc dtls connected: %s, %s, ClientHellos: %ui",
+                   SSL_get_cipher_name(d->ssl), profile->name,
+                   d->stats.hellos);
 
     d->state = NGX_RTC_DTLS_CONNECTED;
+
+    /* OpenSSL keeps what it may have to resend from now on */
+
+    if (d->flight) {
+        ngx_free(d->flight);
+        d->flight = NULL;
+        d->held = 0;
+    }
 
     /* records that came after the Finished in the same datagram */
 
@@ -742,7 +848,8 @@ ngx_rtc_dtls_timeout(ngx_rtc_dtls_t *d)
 ngx_int_t
 ngx_rtc_dtls_handle_timeout(ngx_rtc_dtls_t *d)
 {
-    int  n;
+    int         n;
+    ngx_uint_t  flights;
 
     if (d->state == NGX_RTC_DTLS_CLOSED || d->state == NGX_RTC_DTLS_FAILED)
     {
@@ -756,9 +863,18 @@ ngx_rtc_dtls_handle_timeout(ngx_rtc_dtls_t *d)
      * milliseconds early): the caller re-arms from ngx_rtc_dtls_timeout()
      */
 
+    flights = d->flights;
+
     n = DTLSv1_handle_timeout(d->ssl);
 
     ngx_rtc_dtls_flush(d);
+
+    if (d->flights != flights) {
+        d->stats.timeouts++;
+
+        ngx_log_debug0(NGX_LOG_DEBUG_EVENT, d->log, 0,
+                       "rtc dtls flight sent again: timer");
+    }
 
     if (n < 0) {
         d->state = NGX_RTC_DTLS_FAILED;
@@ -858,6 +974,10 @@ ngx_rtc_dtls_free(ngx_rtc_dtls_t *d)
         ERR_clear_error();
     }
 
+    if (d->flight) {
+        ngx_free(d->flight);
+    }
+
     SSL_free(d->ssl);
     ngx_free(d);
 }
@@ -875,17 +995,9 @@ ngx_rtc_dtls_is_dtls(u_char *buf, size_t len)
 static void
 ngx_rtc_dtls_flush(ngx_rtc_dtls_t *d)
 {
-    long     n;
-    char    *data;
-    size_t   rec, left;
-    u_char  *p, *start, *end;
-
-    /*
-     * OpenSSL writes one record per BIO_write(), each within the MTU; pack
-     * consecutive records into datagrams of at most NGX_RTC_DTLS_MTU bytes
-     * (RFC 6347 4.1.1 allows several records in a datagram), so that a
-     * flight takes as few datagrams as it can
-     */
+    long       n;
+    char      *data;
+    ngx_int_t  rc;
 
     n = BIO_get_mem_data(d->wbio, &data);
 
@@ -893,8 +1005,70 @@ ngx_rtc_dtls_flush(ngx_rtc_dtls_t *d)
         return;
     }
 
-    start = (u_char *) data;
-    end = start + n;
+    d->flights++;
+
+    if (d->state == NGX_RTC_DTLS_HANDSHAKE) {
+        ngx_rtc_dtls_keep(d, (u_char *) data, n);
+    }
+
+    rc = ngx_rtc_dtls_send(d, (u_char *) data, n);
+
+    d->held = (rc == NGX_AGAIN && d->flight != NULL);
+
+    if (d->held) {
+        d->stats.held++;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, d->log, 0,
+                       "rtc dtls flight held: no path to the peer yet, "
+                       "%l bytes", n);
+    }
+
+    (void) BIO_reset(d->wbio);
+}
+
+
+/* the handshake flight, for ngx_rtc_dtls_resend() */
+
+static void
+ngx_rtc_dtls_keep(ngx_rtc_dtls_t *d, u_char *data, size_t len)
+{
+    if (d->flight) {
+        ngx_free(d->flight);
+        d->flight = NULL;
+    }
+
+    if (len > NGX_RTC_DTLS_MAX_FLIGHT) {
+        return;
+    }
+
+    d->flight = ngx_alloc(len, d->log);
+    if (d->flight == NULL) {
+        return;
+    }
+
+    ngx_memcpy(d->flight, data, len);
+    d->flight_len = len;
+}
+
+
+/*
+ * OpenSSL writes one record per BIO_write(), each within the MTU; pack
+ * consecutive records into datagrams of at most NGX_RTC_DTLS_MTU bytes
+ * (RFC 6347 4.1.1 allows several records in a datagram), so that a
+ * flight takes as few datagrams as it can.  NGX_AGAIN if a datagram
+ * could not go out.
+ */
+
+static ngx_int_t
+ngx_rtc_dtls_send(ngx_rtc_dtls_t *d, u_char *data, size_t len)
+{
+    size_t     rec, left;
+    u_char    *p, *start, *end;
+    ngx_int_t  rc;
+
+    rc = NGX_OK;
+    start = data;
+    end = start + len;
 
     for (p = start; p < end; p += rec) {
         left = end - p;
@@ -912,16 +1086,19 @@ ngx_rtc_dtls_flush(ngx_rtc_dtls_t *d)
         }
 
         if (p > start && (size_t) (p - start) + rec > NGX_RTC_DTLS_MTU) {
-            (void) d->send(d->data, start, p - start);
+            if (d->send(d->data, start, p - start) == NGX_AGAIN) {
+                rc = NGX_AGAIN;
+            }
+
             start = p;
         }
     }
 
-    if (end > start) {
-        (void) d->send(d->data, start, end - start);
+    if (end > start && d->send(d->data, start, end - start) == NGX_AGAIN) {
+        rc = NGX_AGAIN;
     }
 
-    (void) BIO_reset(d->wbio);
+    return rc;
 }
 
 

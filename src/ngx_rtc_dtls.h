@@ -20,7 +20,21 @@
 typedef struct ngx_rtc_dtls_ctx_s  ngx_rtc_dtls_ctx_t;
 typedef struct ngx_rtc_dtls_s      ngx_rtc_dtls_t;
 
-/* sends one datagram; must not free the ngx_rtc_dtls_t that calls it */
+
+/* how the handshake went */
+
+typedef struct {
+    ngx_uint_t                hellos;     /* ClientHellos received */
+    ngx_uint_t                timeouts;   /* flights resent by the timer */
+    ngx_uint_t                held;       /* flights held for the path */
+} ngx_rtc_dtls_stats_t;
+
+/*
+ * sends one datagram: NGX_OK, NGX_AGAIN if it could not go out (no path to
+ * the peer yet: a handshake flight is then sent again by
+ * ngx_rtc_dtls_resume()), NGX_ERROR; must not free the ngx_rtc_dtls_t
+ * that calls it
+ */
 typedef ngx_int_t (*ngx_rtc_dtls_send_pt)(void *data, u_char *buf,
     size_t len);
 
@@ -33,6 +47,8 @@ ngx_rtc_dtls_t *ngx_rtc_dtls_create(ngx_rtc_dtls_ctx_t *ctx,
     ngx_str_t *fp_alg, ngx_str_t *fp_value, ngx_rtc_dtls_send_pt send,
     void *data, ngx_log_t *log);
 ngx_int_t ngx_rtc_dtls_input(ngx_rtc_dtls_t *d, u_char *buf, size_t len);
+void ngx_rtc_dtls_resume(ngx_rtc_dtls_t *d);
+ngx_rtc_dtls_stats_t *ngx_rtc_dtls_stats(ngx_rtc_dtls_t *d);
 ngx_msec_t ngx_rtc_dtls_timeout(ngx_rtc_dtls_t *d);
 ngx_int_t ngx_rtc_dtls_handle_timeout(ngx_rtc_dtls_t *d);
 ngx_int_t ngx_rtc_dtls_srtp_keys(ngx_rtc_dtls_t *d,

@@ -398,6 +398,24 @@ ngx_rtc_ring_read(ngx_rtc_ring_sh_t *r, uint64_t seq, ngx_rtc_frame_t *f,
 }
 
 
+/*
+ * A frame's metadata (length, track, flags, times) without its data: what
+ * a reader needs to plan before it copies.  NGX_OK, NGX_AGAIN or
+ * NGX_DECLINED as ngx_rtc_ring_read() (a zero-size read: "too large for
+ * the buffer" means the metadata was read consistently).
+ */
+
+ngx_int_t
+ngx_rtc_ring_peek(ngx_rtc_ring_sh_t *r, uint64_t seq, ngx_rtc_frame_t *f)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_rtc_ring_read(r, seq, f, NULL, 0);
+
+    return (rc == NGX_ERROR) ? NGX_OK : rc;
+}
+
+
 /* NGX_AGAIN here means "no consistent copy": the caller tells why */
 
 static ngx_int_t

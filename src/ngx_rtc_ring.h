@@ -48,6 +48,8 @@ ngx_int_t ngx_rtc_ring_write(ngx_rtc_ring_sh_t *r, ngx_atomic_uint_t epoch,
     ngx_rtc_frame_t *f, u_char *data, size_t len);
 ngx_int_t ngx_rtc_ring_read(ngx_rtc_ring_sh_t *r, uint64_t seq,
     ngx_rtc_frame_t *f, u_char *buf, size_t size);
+ngx_int_t ngx_rtc_ring_peek(ngx_rtc_ring_sh_t *r, uint64_t seq,
+    ngx_rtc_frame_t *f);
 
 uint64_t ngx_rtc_ring_head(ngx_rtc_ring_sh_t *r);
 uint64_t ngx_rtc_ring_last_key(ngx_rtc_ring_sh_t *r);

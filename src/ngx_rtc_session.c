@@ -15,6 +15,7 @@
 #include <ngx_rtc_rtp.h>
 #include <ngx_rtc_gloop.h>
 #include <ngx_rtc_negotiate.h>
+#include <ngx_rtc_catchup.h>
 #include <openssl/rand.h>
 
 
@@ -31,10 +32,12 @@
 #define NGX_RTC_SESSION_JUMP_INTERVAL    500    /* PLI/FIR rate limit */
 
 /*
- * After a jump to a keyframe its frames go out again with timestamps
- * following the last frame sent: this far (90 kHz) after it.
+ * The retransmission budget: a burst of this many packets, refilled at
+ * this many a second.  A viewer that lost a burst NACKs all of it, and
+ * resending it all at once would make the same burst again.
  */
-#define NGX_RTC_SESSION_TS_STEP          3000
+#define NGX_RTC_SESSION_RTX_BURST        64
+#define NGX_RTC_SESSION_RTX_RATE         500
 
 
 static ngx_uint_t ngx_rtc_session_audio_codec(ngx_rtc_stream_t *st);
@@ -466,6 +469,15 @@ ngx_rtc_session_ice_state(void *data, ngx_uint_t state)
 
         s->state = NGX_RTC_SESSION_CONNECTED;
         ngx_rtc_shm_session_state(s->id, s->state);
+
+        /*
+         * the browser's ClientHello may have come with its successful
+         * check, before our pair was selected: the answer goes now
+         */
+
+        if (s->dtls) {
+            ngx_rtc_dtls_resume(s->dtls);
+        }
     }
 }
 
@@ -606,8 +618,22 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
     size_t                   n;
     uint16_t                 seq;
     ngx_uint_t               i, marker;
+    ngx_msec_t               elapsed;
     ngx_rtc_packets_t       *pk;
     ngx_rtc_session_sent_t  *e;
+
+    elapsed = ngx_current_msec - s->rtx_last;
+    s->rtx_last = ngx_current_msec;
+
+    if (elapsed > 1000) {
+        elapsed = 1000;
+    }
+
+    s->rtx_credit += (ngx_int_t) (elapsed * NGX_RTC_SESSION_RTX_RATE / 1000);
+
+    if (s->rtx_credit > NGX_RTC_SESSION_RTX_BURST) {
+        s->rtx_credit = NGX_RTC_SESSION_RTX_BURST;
+    }
 
     for (i = 0; i < info->nnack; i++) {
         seq = info->nack[i];
@@ -631,6 +657,15 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
         {
             continue;
         }
+
+        /* over the budget: the viewer asks again if it still needs it */
+
+        if (s->rtx_credit <= 0) {
+            s->rtx_skipped++;
+            continue;
+        }
+
+        s->rtx_credit--;
 
         e->resent = ngx_current_msec ? ngx_current_msec : 1;
 
@@ -694,18 +729,19 @@ ngx_rtc_session_key_request(ngx_rtc_session_t *s)
         return;
     }
 
+    /* a catch-up in progress brings a keyframe already */
+
+    if (s->catching_up) {
+        return;
+    }
+
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, &s->log, 0,
                    "rtc session keyframe request: resending from the "
                    "newest keyframe");
 
     s->last_jump = ngx_current_msec;
 
-    /* the frames go again with timestamps after those already sent */
-    s->rebase = (s->video.packets != 0);
-
-    ngx_rtc_stream_catch_up(s->stream, s);
-
-    s->rebase = 0;
+    ngx_rtc_catchup_start(s);
 }
 
 
@@ -714,11 +750,9 @@ ngx_rtc_session_dtls_send(void *data, u_char *buf, size_t len)
 {
     ngx_rtc_session_t *s = data;
 
-    if (ngx_rtc_ice_send(s->ice, buf, len) == NGX_ERROR) {
-        return NGX_ERROR;
-    }
+    /* NGX_AGAIN before ICE has a pair: the flight waits for it */
 
-    return NGX_OK;
+    return ngx_rtc_ice_send(s->ice, buf, len);
 }
 
 
@@ -760,7 +794,8 @@ ngx_rtc_session_dtls_timer(ngx_event_t *ev)
 static void
 ngx_rtc_session_media(ngx_rtc_session_t *s)
 {
-    ngx_rtc_srtp_keys_t  keys;
+    ngx_rtc_srtp_keys_t    keys;
+    ngx_rtc_dtls_stats_t  *st;
 
     if (ngx_rtc_dtls_srtp_keys(s->dtls, &keys) != NGX_OK) {
         ngx_rtc_session_fail(s, "no DTLS-SRTP keys");
@@ -778,7 +813,12 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
         return;
     }
 
-    ngx_log_error(NGX_LOG_INFO, &s->log, 0, "rtc session media starts");
+    st = ngx_rtc_dtls_stats(s->dtls);
+
+    ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                  "rtc session media starts, DTLS: ClientHellos: %ui, "
+                  "flights held for ICE: %ui, resent by the timer: %ui",
+                  st->hellos, st->held, st->timeouts);
 
     s->state = NGX_RTC_SESSION_MEDIA;
     s->last_rtcp = ngx_current_msec;
@@ -793,7 +833,10 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
     /* the catch-up is the answer to the viewer's first keyframe request */
     s->last_jump = ngx_current_msec;
 
-    ngx_rtc_stream_catch_up(s->stream, s);
+    s->rtx_credit = NGX_RTC_SESSION_RTX_BURST;
+    s->rtx_last = ngx_current_msec;
+
+    ngx_rtc_catchup_start(s);
 }
 
 
@@ -807,7 +850,12 @@ ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
     }
 
     if (pk->frame.track == NGX_RTC_TRACK_VIDEO) {
-        ngx_rtc_session_send_video(s, pk);
+
+        /* the catch-up sends it, from the ring, when it gets there */
+
+        if (!s->catching_up) {
+            ngx_rtc_session_send_video(s, pk);
+        }
 
     } else if (s->audio.active) {
         ngx_rtc_session_send_audio(s, pk);
@@ -818,11 +866,8 @@ ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 static void
 ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 {
-    u_char                   *p;
-    size_t                    n;
     uint32_t                  ts;
     ngx_uint_t                i;
-    ngx_rtc_session_sent_t   *e;
     ngx_rtc_session_track_t  *t;
 
     t = &s->video;
@@ -850,32 +895,10 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
      */
 
     for (i = 0; i < pk->npkts; i++) {
-        n = pk->len[i];
-
-        p = ngx_rtc_send_buf(&s->send);
-
-        if (p == NULL) {
+        if (ngx_rtc_session_send_packet(s, pk, i, ts) == NGX_AGAIN) {
             s->send.drops += pk->npkts - i;
             break;
         }
-
-        /* what a NACK needs to make this packet again */
-
-        e = &s->sent[t->seq % NGX_RTC_SESSION_HISTORY];
-        e->frame = pk->frame.seq;
-        e->ts = ts;
-        e->seq = t->seq;
-        e->index = (uint16_t) i;
-        e->resent = 0;
-
-        ngx_rtc_rtp_write_header(p, t->pt, i == pk->npkts - 1, t->seq++,
-                                 ts, t->ssrc);
-        ngx_memcpy(p + 12, pk->data + i * NGX_RTC_MTU, n);
-
-        (void) ngx_rtc_send_add(&s->send, 12 + n);
-
-        t->packets++;
-        t->octets += n;
     }
 
     if (ngx_rtc_send_flush(&s->send) == NGX_AGAIN) {
@@ -884,6 +907,52 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 
     t->last_capture = pk->frame.capture;
     t->last_ts = ts;
+}
+
+
+/*
+ * Packet i of a video frame, with timestamp ts, into the session's send
+ * batch (ngx_rtc_send.c; the caller flushes it): NGX_AGAIN when the
+ * viewer's socket is full.
+ */
+
+ngx_int_t
+ngx_rtc_session_send_packet(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk,
+    ngx_uint_t i, uint32_t ts)
+{
+    u_char                   *p;
+    size_t                    n;
+    ngx_rtc_session_sent_t   *e;
+    ngx_rtc_session_track_t  *t;
+
+    t = &s->video;
+    n = pk->len[i];
+
+    p = ngx_rtc_send_buf(&s->send);
+
+    if (p == NULL) {
+        return NGX_AGAIN;
+    }
+
+    /* what a NACK needs to make this packet again */
+
+    e = &s->sent[t->seq % NGX_RTC_SESSION_HISTORY];
+    e->frame = pk->frame.seq;
+    e->ts = ts;
+    e->seq = t->seq;
+    e->index = (uint16_t) i;
+    e->resent = 0;
+
+    ngx_rtc_rtp_write_header(p, t->pt, i == pk->npkts - 1, t->seq++,
+                             ts, t->ssrc);
+    ngx_memcpy(p + 12, pk->data + i * NGX_RTC_MTU, n);
+
+    (void) ngx_rtc_send_add(&s->send, 12 + n);
+
+    t->packets++;
+    t->octets += n;
+
+    return NGX_OK;
 }
 
 
@@ -976,7 +1045,12 @@ ngx_rtc_session_sr(ngx_rtc_session_t *s, ngx_rtc_session_track_t *t)
     ngx_time_t            *tp;
     ngx_rtc_session_sr_t  *sr;
 
-    if (t->packets == 0) {
+    /*
+     * none while the video catches up: its timestamps are compressed and
+     * no longer map to the frames' capture times until the live edge
+     */
+
+    if (t->packets == 0 || (t == &s->video && s->catching_up)) {
         return;
     }
 
@@ -1102,6 +1176,8 @@ ngx_rtc_session_close(ngx_rtc_session_t *s, const char *why)
     if (s->rtcp_timer.timer_set) {
         ngx_del_timer(&s->rtcp_timer);
     }
+
+    ngx_rtc_catchup_stop(s);
 
     ngx_rtc_stream_detach(s->stream, s);
 

@@ -13,6 +13,7 @@
 #include <ngx_rtc_sdp.h>
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_send.h>
+#include <ngx_rtc_pace.h>
 
 
 typedef struct {
@@ -24,6 +25,12 @@ typedef struct {
 
 #define NGX_RTC_SESSION_HISTORY  1024     /* video packets a NACK can name */
 #define NGX_RTC_SESSION_SRS      4        /* SRs remembered for the RTT */
+
+/*
+ * After a jump to a keyframe its frames go out again with timestamps
+ * following the last frame sent: this far (90 kHz) after it.
+ */
+#define NGX_RTC_SESSION_TS_STEP  3000
 
 
 typedef struct {
@@ -101,10 +108,25 @@ struct ngx_rtc_session_s {
     ngx_event_t               rtcp_timer;
     ngx_event_t               close_ev;
 
+    /* the catch-up in progress (ngx_rtc_catchup.c) */
+    ngx_rtc_pace_t            pace;
+    ngx_event_t               catchup_ev;
+    uint64_t                  catchup_seq;    /* the next ring frame */
+    ngx_uint_t                catchup_pkt;    /* its next packet */
+    uint32_t                  catchup_ts;     /* its timestamp */
+    uint32_t                  catchup_rtp_ts; /* the source's, of the last */
+    size_t                    catchup_bytes;
+
+    /* the retransmission budget, in packets */
+    ngx_int_t                 rtx_credit;
+    ngx_msec_t                rtx_last;
+    ngx_uint_t                rtx_skipped;    /* NACKed, over the budget */
+
     unsigned                  wait_key:1;
     unsigned                  rebase:1;   /* next video frame: new ts_offset */
     unsigned                  rtx:1;
     unsigned                  closing:1;
+    unsigned                  catching_up:1;
 
     u_char                    buf[NGX_RTC_MTU + 256];
 
@@ -118,6 +140,8 @@ ngx_int_t ngx_rtc_session_id(u_char *id);
 ngx_rtc_session_t *ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id,
     ngx_rtc_sdp_t *offer, ngx_pool_t *pool, ngx_rtc_session_result_t *res);
 void ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk);
+ngx_int_t ngx_rtc_session_send_packet(ngx_rtc_session_t *s,
+    ngx_rtc_packets_t *pk, ngx_uint_t i, uint32_t ts);
 void ngx_rtc_session_close(ngx_rtc_session_t *s, const char *why);
 
 

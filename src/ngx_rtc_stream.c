@@ -230,43 +230,6 @@ ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
 }
 
 
-/*
- * A session whose media just started, or whose viewer asked for a
- * keyframe, gets the video frames from the newest keyframe up to the
- * fan-out cursor at once: a picture without waiting for the camera's next
- * keyframe.  Audio goes on from the cursor.
- */
-
-void
-ngx_rtc_stream_catch_up(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
-{
-    uint64_t            seq, key;
-    ngx_rtc_packets_t  *pk;
-
-    key = ngx_rtc_ring_last_key(st->ring);
-
-    if (key == 0 || key >= st->cursor) {
-        s->wait_key = 1;
-        return;
-    }
-
-    s->wait_key = 0;
-
-    for (seq = key; seq < st->cursor && !s->closing; seq++) {
-        pk = ngx_rtc_stream_packets(st, seq);
-
-        if (pk == NULL) {
-            s->wait_key = 1;
-            return;
-        }
-
-        if (pk->frame.track == NGX_RTC_TRACK_VIDEO) {
-            ngx_rtc_session_send(s, pk);
-        }
-    }
-}
-
-
 /* one frame of the ring, packetized: the worker's buffer, or NULL */
 
 ngx_rtc_packets_t *

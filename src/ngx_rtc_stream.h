@@ -49,7 +49,6 @@ void ngx_rtc_stream_exit_process(ngx_cycle_t *cycle);
 ngx_rtc_stream_t *ngx_rtc_stream_find(ngx_str_t *name);
 void ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 void ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
-void ngx_rtc_stream_catch_up(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 ngx_rtc_packets_t *ngx_rtc_stream_packets(ngx_rtc_stream_t *st, uint64_t seq);
 ngx_int_t ngx_rtc_stream_profile(ngx_rtc_stream_t *st);
 ngx_rtc_session_t *ngx_rtc_stream_session(u_char *id);

@@ -63,6 +63,7 @@ static test_queue_t   test_s2c;         /* server to client */
 static test_queue_t   test_c2s;         /* client to server */
 static ngx_uint_t     test_rsa;         /* client certificate: RSA 2048 */
 static ngx_uint_t     test_nocert;      /* client sends no certificate */
+static ngx_uint_t     test_no_path;     /* test_send(): NGX_AGAIN */
 
 
 /*
@@ -81,6 +82,10 @@ static ngx_int_t
 test_send(void *data, u_char *buf, size_t len)
 {
     test_queue_t  *q = data;
+
+    if (test_no_path) {
+        return NGX_AGAIN;
+    }
 
     q->sent++;
 
@@ -942,6 +947,77 @@ test_lost_last_flight(ngx_rtc_dtls_ctx_t *ctx)
 }
 
 
+/*
+ * The ClientHello comes before ICE has a pair (a browser sends it as soon
+ * as its own check succeeds): our flight cannot go out, and goes when
+ * ngx_rtc_dtls_resume() says the path is there, with no timer involved.
+ * A retransmitted ClientHello gets the flight again.
+ */
+
+static void
+test_held_flight(ngx_rtc_dtls_ctx_t *ctx)
+{
+    u_char          fpbuf[200];
+    size_t          len;
+    ngx_uint_t      n;
+    test_client_t   c;
+    test_result_t   r;
+    ngx_rtc_dtls_t *d;
+    u_char          hello[TEST_DGRAM];
+
+    NGX_RTC_CHECK(test_client_init(&c, TEST_PROFILES) == NGX_OK);
+
+    d = test_server(ctx, &c, "sha-256", EVP_sha256(), fpbuf);
+    NGX_RTC_CHECK(d != NULL);
+
+    if (d == NULL) {
+        return;
+    }
+
+    ngx_memzero(&r, sizeof(test_result_t));
+    test_s2c.n = 0;
+    test_c2s.n = 0;
+
+    test_client_drive(&c);
+    NGX_RTC_CHECK(test_c2s.n == 1);             /* ClientHello */
+
+    len = test_c2s.len[0];
+    ngx_memcpy(hello, test_c2s.data[0], len);
+
+    test_no_path = 1;
+    test_deliver_to_server(d, &r);
+    test_no_path = 0;
+
+    NGX_RTC_CHECK(r.errors == 0);
+    NGX_RTC_CHECK(test_s2c.n == 0);             /* held */
+
+    /* nothing to resend while nothing is held, but after the path is up */
+
+    ngx_rtc_dtls_resume(d);
+    NGX_RTC_CHECK(test_s2c.n >= 1);
+    n = test_s2c.n;
+
+    ngx_rtc_dtls_resume(d);
+    NGX_RTC_CHECK(test_s2c.n == n);
+
+    /* the flight was lost on the way: the ClientHello comes again */
+
+    test_s2c.n = 0;
+    NGX_RTC_CHECK(ngx_rtc_dtls_input(d, hello, len) == NGX_OK);
+    NGX_RTC_CHECK(test_s2c.n == n);
+
+    /* and the handshake completes in one round trip, no timer */
+
+    test_run(&c, d, &r);
+
+    NGX_RTC_CHECK(r.dones == 1 && r.errors == 0);
+    NGX_RTC_CHECK(c.done && !c.failed);
+
+    ngx_rtc_dtls_free(d);
+    test_client_free(&c);
+}
+
+
 /* garbage from the start, and a mangled ClientHello */
 
 static void
@@ -1215,6 +1291,7 @@ main(void)
     test_create_errors(ctx);
     test_retransmit(ctx);
     test_lost_last_flight(ctx);
+    test_held_flight(ctx);
 
     ngx_rtc_dtls_ctx_free(ctx);
 

@@ -316,6 +316,14 @@ test_basic(void)
     NGX_RTC_CHECK(f.len == 100 && f.seq == 1);
     NGX_RTC_CHECK((f.flags & NGX_RTC_FRAME_KEY) != 0);
 
+    /* the metadata alone */
+    ngx_memzero(&f, sizeof(ngx_rtc_frame_t));
+    NGX_RTC_CHECK(ngx_rtc_ring_peek(r, 1, &f) == NGX_OK);
+    NGX_RTC_CHECK(f.len == 100 && f.seq == 1 && f.rtp_ts == 90);
+    NGX_RTC_CHECK(f.track == NGX_RTC_TRACK_VIDEO);
+    NGX_RTC_CHECK(ngx_rtc_ring_peek(r, 2, &f) == NGX_AGAIN);
+    NGX_RTC_CHECK(ngx_rtc_ring_peek(r, 0, &f) == NGX_DECLINED);
+
     /* frames over a quarter of the arena are refused and take no seq */
     NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 1025, 2)
                   == NGX_DECLINED);

@@ -148,7 +148,8 @@ class Viewer {
     /*
      * opts: codecs ([RTCRtpCodecParameters], default H.264 42e01f),
      * audio (also offer a recvonly audio m-line), name (for messages),
-     * fixAnswer (answer text -> what werift is given).
+     * fixAnswer (answer text -> what werift is given), onRtp (called
+     * with each video RTP packet).
      */
 
     constructor(ngx, whepPath, opts) {
@@ -207,6 +208,10 @@ class Viewer {
         this.bytes += payload.length;
         this.lastPacketAt = Date.now();
         this.payloadTypes.add(rtp.header.payloadType);
+
+        if (this.opts.onRtp) {
+            this.opts.onRtp(rtp);
+        }
 
         for (const t of h264NalTypes(payload)) {
             this.nalTypes.add(t);

@@ -1,0 +1,255 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * The first picture, as a user sees it, and a mid-GOP join: headless
+ * Chromium in the test namespace, the real nginx with the built module,
+ * t/lib/camera.py.  Run by hand, as root (about 4 min with the defaults):
+ *
+ *   t/lib/netns.sh node bench/first_frame.js [--joins 20] [--gops 1,4,10]
+ *       [--mid 5] [--json FILE]
+ *
+ * 1. For each GOP (seconds): a 640x360 25 fps camera at 800 kbit/s
+ *    ("smpte"), the stream already playing (a first Chromium viewer
+ *    watches), then --joins joins one after another, each at a random
+ *    moment of the GOP: POST -> 201, ICE connected, peer connection
+ *    connected (DTLS done), first decoded frame (requestVideoFrameCallback),
+ *    ms from the POST, p50 and p95.
+ * 2. Mid-GOP joins (--mid of them): a 4 Mbit/s camera ("snow", so that it
+ *    is 4 Mbit/s) with a 4 s GOP; each join 2-3.5 s after a keyframe,
+ *    watched 3 s: packets lost at the viewer after retransmissions
+ *    (getStats packetsLost / (lost + received)), datagrams the namespace
+ *    dropped at full receive buffers (UDP RcvbufErrors, before
+ *    retransmissions), and the playout delay over the last second: a
+ *    frame's display time less its arrival time, the delay the viewer
+ *    adds to the live edge once the catch-up is over.
+ *
+ * The module is build/'s, or the one env NGX_RTC_MODULE names.
+ */
+
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
+const { Nginx, waitFor, sleep, requireNetns, MODULE } =
+    require(path.join(E2E_LIB, 'nginx'));
+const { Camera } = require(path.join(E2E_LIB, 'camera'));
+const { Browser } = require(path.join(E2E_LIB, 'browser'));
+const { join, leave } = require(path.join(E2E_LIB, 'join'));
+
+
+const OPTIONS = {
+    '--joins': ['joins', Number],
+    '--gops': ['gops', (v) => v.split(',').map(Number)],
+    '--mid': ['mid', Number],
+    '--json': ['json', String],
+};
+
+
+function parseArgs(argv) {
+    const o = { joins: 20, gops: [1, 4, 10], mid: 5, json: null };
+
+    for (let i = 0; i < argv.length; i += 2) {
+        const opt = OPTIONS[argv[i]];
+        if (!opt || argv[i + 1] === undefined) {
+            process.stderr.write('usage: node bench/first_frame.js '
+                                 + '[--joins 20] [--gops 1,4,10] [--mid 5] '
+                                 + '[--json FILE]\n');
+            process.exit(2);
+        }
+        o[opt[0]] = opt[1](argv[i + 1]);
+    }
+
+    return o;
+}
+
+
+function pct(values, p) {
+    const v = values.filter((x) => typeof x === 'number')
+                    .sort((a, b) => a - b);
+    if (!v.length) {
+        return null;
+    }
+    return v[Math.min(v.length - 1, Math.ceil(p / 100 * v.length) - 1)];
+}
+
+
+function udp() {
+    const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n')
+                    .filter((l) => l.startsWith('Udp:'));
+    const keys = lines[0].split(/\s+/);
+    const values = lines[1].split(/\s+/).map(Number);
+    return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+}
+
+
+async function stream(ngx) {
+    return (await ngx.status()).streams.find((s) => s.name === 'cam');
+}
+
+
+/* resolves ms after the camera's next keyframe reached nginx */
+
+async function afterKeyframe(ngx, ms) {
+    const k0 = (await stream(ngx)).keyframes_in;
+    let st;
+
+    await waitFor(async () => {
+        st = await stream(ngx);
+        return st.keyframes_in > k0;
+    }, 15000, 'a keyframe');
+
+    const frames = st.frames_in + Math.round(ms * 25 / 1000);
+
+    await waitFor(async () => (await stream(ngx)).frames_in >= frames,
+                  10000, 'frames after the keyframe');
+}
+
+
+async function rig(cam, port, camPort) {
+    const c = await new Camera(Object.assign({ port: camPort }, cam)).start();
+    const ngx = await new Nginx({ port, camPort, workers: 2 }).start();
+    const browser = await Browser.launch();
+    const page = await browser.open(ngx.url('/player/whep-player.html'
+                                            + '?src=none'));
+
+    /* the stream plays: a first viewer */
+    const watcher = await join(page, '/whep/cam');
+
+    return {
+        ngx, browser, page, watcher,
+        async stop() {
+            await browser.close();
+            await ngx.stop().catch((e) => process.stderr.write(e.message));
+            await c.stop();
+        },
+    };
+}
+
+
+async function firstFrames(o, gop) {
+    const r = await rig({ gop: gop * 25, bitrate: 800, pattern: 'smpte' },
+                        19880, 19854);
+    const joins = [];
+
+    try {
+        for (let i = 0; i < o.joins; i++) {
+            /* a random moment of the GOP */
+            await sleep(200 + Math.random() * gop * 1000);
+
+            const j = await join(r.page, '/whep/cam');
+            joins.push(j);
+            await leave(r.page, j);
+        }
+    } finally {
+        await r.stop();
+    }
+
+    const row = { gop, joins: joins.length };
+
+    for (const k of ['answer', 'ice', 'connected', 'first']) {
+        row[k] = { p50: pct(joins.map((j) => j[k]), 50),
+                   p95: pct(joins.map((j) => j[k]), 95) };
+    }
+
+    row.failed = joins.filter((j) => j.first === null).length;
+
+    return row;
+}
+
+
+async function midGop(o) {
+    const r = await rig({ gop: 100, bitrate: 4000, pattern: 'snow' },
+                        19881, 19855);
+    const joins = [];
+
+    try {
+        for (let i = 0; i < o.mid; i++) {
+            await afterKeyframe(r.ngx, 2000 + Math.random() * 1500);
+
+            const u0 = udp();
+            const j = await join(r.page, '/whep/cam', 3000);
+            const u1 = udp();
+
+            j.rcvbufErrors = u1.RcvbufErrors - u0.RcvbufErrors;
+            j.loss = j.packetsReceived
+                     ? j.packetsLost / (j.packetsLost + j.packetsReceived)
+                     : null;
+            joins.push(j);
+            await leave(r.page, j);
+        }
+    } finally {
+        await r.stop();
+    }
+
+    return joins.map((j) => ({
+        first: j.first, received: j.packetsReceived, lost: j.packetsLost,
+        loss: j.loss, rcvbufErrors: j.rcvbufErrors, nacks: j.nackCount,
+        playout: j.playout,
+    }));
+}
+
+
+function ms(v) {
+    return v === null || v === undefined ? '-' : String(Math.round(v));
+}
+
+
+async function main() {
+    requireNetns();
+
+    const o = parseArgs(process.argv.slice(2));
+    const out = { module: MODULE, date: new Date().toISOString(),
+                  gops: [], mid: [] };
+
+    process.stdout.write(`module ${MODULE}\n\n`
+                         + 'POST -> (ms)       answer      ice       '
+                         + 'connected   first frame   failed\n'
+                         + 'GOP  joins        p50  p95   p50  p95   '
+                         + 'p50  p95     p50  p95\n');
+
+    for (const gop of o.gops) {
+        const row = await firstFrames(o, gop);
+        out.gops.push(row);
+
+        process.stdout.write(
+            `${String(gop + ' s').padEnd(5)}${String(row.joins).padEnd(11)}`
+            + ['answer', 'ice', 'connected', 'first'].map((k) =>
+                ms(row[k].p50).padStart(5) + ms(row[k].p95).padStart(5))
+              .join(' ')
+            + String(row.failed).padStart(9) + '\n');
+    }
+
+    if (o.mid) {
+        process.stdout.write('\nmid-GOP joins, 4 Mbit/s, 4 s GOP, 3 s each\n'
+                             + 'first  received  lost  loss%  '
+                             + 'RcvbufErrors  NACKs  playout delay\n');
+
+        out.mid = await midGop(o);
+
+        for (const j of out.mid) {
+            process.stdout.write(
+                ms(j.first).padStart(5)
+                + String(j.received).padStart(10)
+                + String(j.lost).padStart(6)
+                + (j.loss === null ? '-' : (100 * j.loss).toFixed(2))
+                  .padStart(7)
+                + String(j.rcvbufErrors).padStart(14)
+                + String(j.nacks).padStart(7)
+                + ms(j.playout).padStart(15) + '\n');
+        }
+    }
+
+    if (o.json) {
+        fs.writeFileSync(o.json, JSON.stringify(out, null, 2) + '\n');
+    }
+}
+
+
+main().catch((err) => {
+    process.stderr.write(`${err.stack || err}\n`);
+    process.exit(1);
+});

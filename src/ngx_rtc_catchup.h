@@ -1,0 +1,26 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#ifndef _NGX_RTC_CATCHUP_H_INCLUDED_
+#define _NGX_RTC_CATCHUP_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_rtc.h>
+
+
+/*
+ * A session's catch-up: when its media starts, or its viewer asks for a
+ * keyframe, the video frames from the newest keyframe in the ring to the
+ * live edge go out paced (ngx_rtc_pace.c), from a timer, while the live
+ * fan-out skips the session's video; then the session follows the fan-out.
+ */
+
+void ngx_rtc_catchup_start(ngx_rtc_session_t *s);
+void ngx_rtc_catchup_stop(ngx_rtc_session_t *s);
+
+
+#endif /* _NGX_RTC_CATCHUP_H_INCLUDED_ */

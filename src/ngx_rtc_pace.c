@@ -1,0 +1,122 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_rtc_pace.h"
+
+
+void
+ngx_rtc_pace_init(ngx_rtc_pace_t *p, size_t bytes, size_t key,
+    ngx_msec_t span, ngx_msec_t now, uint32_t ts, ngx_uint_t clock)
+{
+    size_t  live, rate, budget;
+
+    /*
+     * While the backlog goes out the camera adds to it at the live rate:
+     * sending bytes / T + live a ms empties it in T.  The session's
+     * budget is 4 times the live rate (within RATE_MIN and RATE_MAX): a
+     * larger backlog takes longer.  At least twice the live rate, so that
+     * it always empties, and RATE_MIN.
+     */
+
+    live = span ? bytes / span : 0;
+
+    budget = ngx_max(4 * live, NGX_RTC_PACE_RATE_MIN);
+    budget = ngx_min(budget, NGX_RTC_PACE_RATE_MAX);
+
+    rate = ngx_min(bytes / NGX_RTC_PACE_TIME + live, budget);
+    rate = ngx_max(rate, NGX_RTC_PACE_RATE_MIN);
+    rate = ngx_max(rate, 2 * live);
+
+    p->start = now;
+    p->last = now;
+    p->rate = rate;
+    /*
+     * The keyframe goes at once, for the first picture: a burst no larger
+     * than the camera's own keyframes, which the fan-out sends so
+     */
+
+    p->credit = (ssize_t) ngx_max(rate * NGX_RTC_PACE_TICK, key);
+    p->clock = clock;
+    p->ts_start = ts;
+    p->ts_last = ts;
+    p->frames = 0;
+}
+
+
+ssize_t
+ngx_rtc_pace_credit(ngx_rtc_pace_t *p, ngx_msec_t now)
+{
+    ssize_t     max;
+    ngx_msec_t  elapsed;
+
+    elapsed = now - p->last;
+
+    if ((ngx_msec_int_t) elapsed <= 0) {
+        return p->credit;
+    }
+
+    p->last = now;
+
+    /* no more than two ticks at once after a stall of the loop */
+
+    max = (ssize_t) (p->rate * 2 * NGX_RTC_PACE_TICK);
+
+    if (elapsed > 2 * NGX_RTC_PACE_TICK) {
+        elapsed = 2 * NGX_RTC_PACE_TICK;
+    }
+
+    p->credit += (ssize_t) (p->rate * elapsed);
+
+    if (p->credit > max) {
+        p->credit = max;
+    }
+
+    return p->credit;
+}
+
+
+void
+ngx_rtc_pace_spend(ngx_rtc_pace_t *p, size_t n)
+{
+    p->credit -= (ssize_t) n;
+}
+
+
+uint32_t
+ngx_rtc_pace_ts(ngx_rtc_pace_t *p, ngx_msec_t now, size_t bytes)
+{
+    ssize_t   wait;
+    uint32_t  ts;
+
+    /*
+     * The frames are stamped with the time they go out, on an RTP clock
+     * that started at ts_start: played as they arrive, and the last one,
+     * the live frame, stamped "now" as live frames are.  Frames sent in
+     * the same millisecond are a tick apart: timestamps only grow.  A
+     * frame larger than the credit is stamped with the time its last
+     * bytes go: it arrives as its timestamp says, and the viewer's jitter
+     * estimate does not grow with the pace.
+     */
+
+    wait = (ssize_t) bytes - ngx_max(p->credit, 0);
+
+    if (wait > 0) {
+        now += (ngx_msec_t) wait / p->rate;
+    }
+
+    ts = p->ts_start
+         + (uint32_t) ((uint64_t) (now - p->start) * p->clock / 1000);
+
+    if (p->frames && (int32_t) (ts - p->ts_last) <= 0) {
+        ts = p->ts_last + 1;
+    }
+
+    p->ts_last = ts;
+    p->frames++;
+
+    return ts;
+}
