@@ -26,6 +26,7 @@ const { Browser } = require('./lib/browser');
 const PORT = 18880;
 const CAM_PORT = 18854;
 const HEVC_PORT = 18855;
+const AUDIO_PORT = 18856;
 const NAMES = ['front', 'garage', 'garden', 'porch'];
 const OUT = path.join(REPO, 'build', 'test-output');
 
@@ -48,6 +49,7 @@ http {
 ${NAMES.map((n) => `    rtc_stream ${n} rtsp://viewer:s3cret@127.0.0.1:%%CAMPORT%%/cam;`)
        .join('\n')}
     rtc_stream hevc rtsp://127.0.0.1:${HEVC_PORT}/cam;
+    rtc_stream lobby rtsp://127.0.0.1:${AUDIO_PORT}/cam;
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -63,6 +65,7 @@ ${NAMES.map((n) => `    rtc_stream ${n} rtsp://viewer:s3cret@127.0.0.1:%%CAMPORT
 describe('rtc_player', { timeout: 300000 }, () => {
     let cam;
     let hevc;
+    let lobby;
     let ngx;
     let browser;
     let page;
@@ -71,8 +74,10 @@ describe('rtc_player', { timeout: 300000 }, () => {
         requireNetns();
         cam = await new Camera({ port: CAM_PORT, codec: 'h264',
                                  user: 'viewer', password: 's3cret',
-                                 gop: 25, audio: 'opus',
-                                 pattern: 'smpte' }).start();
+                                 gop: 25 }).start();
+        lobby = await new Camera({ port: AUDIO_PORT, codec: 'h264',
+                                   size: '320x180', fps: 10, gop: 10,
+                                   audio: 'opus' }).start();
         hevc = await new Camera({ port: HEVC_PORT, codec: 'h265',
                                   size: '320x180', fps: 10 }).start();
         ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
@@ -89,7 +94,7 @@ describe('rtc_player', { timeout: 300000 }, () => {
                 await ngx.stop();
             }
         } finally {
-            for (const c of [cam, hevc]) {
+            for (const c of [cam, hevc, lobby]) {
                 if (c) {
                     await c.stop();
                 }
@@ -104,7 +109,7 @@ describe('rtc_player', { timeout: 300000 }, () => {
     function allPlaying(base, what) {
         let last;
         return waitFor(async () => {
-            const t = (await tiles()).filter((x) => x.name !== 'hevc');
+            const t = (await tiles()).filter((x) => NAMES.includes(x.name));
             last = t;
             return t.length === NAMES.length
                    && t.every((x, i) => x.state === 'playing'
@@ -133,7 +138,8 @@ describe('rtc_player', { timeout: 300000 }, () => {
         assert.equal(list.headers['cache-control'], 'no-store');
         assert.doesNotMatch(list.body, /rtsp:|s3cret|viewer:/);
         const streams = JSON.parse(list.body).streams;
-        assert.deepEqual(streams.map((s) => s.name), [...NAMES, 'hevc']);
+        assert.deepEqual(streams.map((s) => s.name),
+                         [...NAMES, 'hevc', 'lobby']);
         assert.equal(streams[0].whep, '/whep/front');
 
         assert.equal((await ngx.http('GET', '/rtc/player/nope')).status,
@@ -159,7 +165,7 @@ describe('rtc_player', { timeout: 300000 }, () => {
 
         /* bitrate shown after a second sample */
         await waitFor(async () => (await tiles())
-                      .filter((x) => x.name !== 'hevc')
+                      .filter((x) => NAMES.includes(x.name))
                       .every((x) => x.kbps > 0), 10000, 'bitrates');
 
         fs.mkdirSync(OUT, { recursive: true });
@@ -180,18 +186,27 @@ describe('rtc_player', { timeout: 300000 }, () => {
         t = await tiles();
         assert.equal(t[1].large, false);
 
-        /* the camera has audio: tiles start muted, the control unmutes */
-        assert.equal(t[0].muted, true);
-        await page.click('.tile:nth-child(1) button.mute');
+        /* the lobby camera has audio: muted first, the control unmutes */
+        const L = NAMES.length + 2;       /* its tile, counted from 1 */
+        await waitFor(async () => (await tiles())[L - 1].state === 'playing',
+                      30000, 'the lobby tile playing');
+        await page.waitForSelector(`.tile:nth-child(${L}) button.mute`,
+                                   { state: 'visible', timeout: 15000 });
+        assert.equal((await tiles())[L - 1].muted, true);
+        await page.click(`.tile:nth-child(${L}) button.mute`);
         t = await tiles();
-        assert.equal(t[0].muted, false);
-        assert.equal(t[0].large, false, 'the mute click is not a zoom');
-        await page.click('.tile:nth-child(1) button.mute');
-        assert.equal((await tiles())[0].muted, true);
+        assert.equal(t[L - 1].muted, false);
+        assert.equal(t[L - 1].large, false, 'the mute click is not a zoom');
+        await page.click(`.tile:nth-child(${L}) button.mute`);
+        assert.equal((await tiles())[L - 1].muted, true);
+
+        /* a stream without audio has no mute control */
+        assert.equal(await page.isVisible('.tile:nth-child(1) button.mute'),
+                     false);
     });
 
     test('tiles play again after nginx -s reload', async () => {
-        const base = (await tiles()).filter((x) => x.name !== 'hevc')
+        const base = (await tiles()).filter((x) => NAMES.includes(x.name))
                                     .map((x) => x.framesDecoded);
         const sessions = (await tiles()).map((x) => x.sessions);
 
@@ -199,14 +214,14 @@ describe('rtc_player', { timeout: 300000 }, () => {
 
         /* the old workers end their sessions after 1 s; tiles reconnect */
         await waitFor(async () => (await tiles())
-                      .filter((x) => x.name !== 'hevc')
+                      .filter((x) => NAMES.includes(x.name))
                       .every((x, i) => x.sessions > sessions[i]),
                       30000, 'every tile in a new session');
         await allPlaying(base, 'tiles playing after the reload');
     });
 
     test('tiles play again after the camera restarts', async () => {
-        const base = (await tiles()).filter((x) => x.name !== 'hevc')
+        const base = (await tiles()).filter((x) => NAMES.includes(x.name))
                                     .map((x) => x.framesDecoded);
 
         await cam.kill();
