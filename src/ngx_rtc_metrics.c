@@ -7,6 +7,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include <ngx_rtc.h>
+#include <ngx_rtc_ring.h>
 #include <ngx_rtc_metrics.h>
 
 
@@ -49,6 +50,16 @@ static u_char *ngx_rtc_metrics_label(u_char *p, char *metric, u_char *s,
     size_t len);
 
 
+static ngx_rtc_metrics_def_t  ngx_rtc_metrics_ages[] = {
+    { "nginx_rtc_stream_last_frame_age_seconds", "gauge",
+      "Seconds since the newest frame in the ring was captured", 0, 0 },
+    { "nginx_rtc_stream_last_keyframe_age_seconds", "gauge",
+      "Seconds since the newest keyframe was captured", 0, 0 },
+    { "nginx_rtc_stream_buffered_seconds", "gauge",
+      "The time span of the frames the ring holds", 0, 0 },
+};
+
+
 static const char  *ngx_rtc_metrics_states[] = {
     "idle", "connecting", "playing", "retrying"
 };
@@ -71,6 +82,9 @@ static ngx_rtc_metrics_def_t  ngx_rtc_metrics_stream[] = {
     ngx_rtc_metrics_stream_value(viewers,
         "nginx_rtc_stream_viewers", "gauge",
         "WHEP sessions of the stream"),
+    ngx_rtc_metrics_stream_value(reconnects,
+        "nginx_rtc_stream_reconnects_total", "counter",
+        "Failed connections to the source (each a retry)"),
     ngx_rtc_metrics_stream_value(snapshots,
         "nginx_rtc_stream_snapshots_total", "counter",
         "JPEG snapshots encoded"),
@@ -118,6 +132,11 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
     ngx_rtc_main_conf_t     *rmcf;
     ngx_rtc_stream_sh_t     *st;
     ngx_rtc_session_sh_t    *ss;
+    int64_t                  now, us;
+    uint64_t                 ms;
+    ngx_time_t              *tp;
+    ngx_rtc_ring_sh_t       *ring;
+    ngx_rtc_ring_times_t     t;
     ngx_rtc_metrics_def_t   *def;
     ngx_rtc_shm_snapshot_t   snap;
     ngx_rtc_metrics_sent_t  *sent;
@@ -140,6 +159,9 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
     if (ngx_rtc_shm_snapshot(r->pool, &snap) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    tp = ngx_timeofday();
+    now = (int64_t) tp->sec * 1000000 + (int64_t) tp->msec * 1000;
 
     /* the sessions' counters, per stream, and the sessions per worker */
 
@@ -252,6 +274,37 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
                                       st->name_len);
             p = ngx_sprintf(p, ",state=\"%s\"} %d\n",
                             ngx_rtc_metrics_states[k], k == state);
+        }
+    }
+
+    /* the ring: how old its newest frames are, how much time it holds */
+
+    for (k = 0; k < 3; k++) {
+        p = ngx_rtc_metrics_head(p, ngx_rtc_metrics_ages[k].name, "gauge",
+                                 ngx_rtc_metrics_ages[k].help);
+
+        for (i = 0; i < snap.nstreams; i++) {
+            st = &snap.streams[i];
+
+            if (st->name_len == 0 || st->retired) {
+                continue;       /* free, or no longer configured */
+            }
+
+            ring = st->ring_size ? ngx_rtc_shm_ring(st) : NULL;
+
+            if (ring == NULL || ngx_rtc_ring_times(ring, &t) != NGX_OK
+                || (k == 1 && t.key == 0))
+            {
+                continue;       /* no frame yet: no sample */
+            }
+
+            us = (k == 0) ? now - t.newest
+                          : (k == 1) ? now - t.key : t.newest - t.oldest;
+            ms = us > 0 ? (uint64_t) us / 1000 : 0;
+
+            p = ngx_rtc_metrics_label(p, ngx_rtc_metrics_ages[k].name,
+                                      st->name, st->name_len);
+            p = ngx_sprintf(p, "} %uL.%03uL\n", ms / 1000, ms % 1000);
         }
     }
 

@@ -416,6 +416,49 @@ ngx_rtc_ring_peek(ngx_rtc_ring_sh_t *r, uint64_t seq, ngx_rtc_frame_t *f)
 }
 
 
+/*
+ * The ring's health at a glance (status, metrics): the capture times of
+ * its newest frame, newest keyframe and oldest frame, read without copying
+ * the frames; NGX_DECLINED when it holds none.  The oldest frame may be
+ * overwritten while we look: a few tries further on.
+ */
+
+ngx_int_t
+ngx_rtc_ring_times(ngx_rtc_ring_sh_t *r, ngx_rtc_ring_times_t *t)
+{
+    uint64_t         head, seq;
+    ngx_uint_t       tries;
+    ngx_rtc_frame_t  f;
+
+    head = ngx_rtc_ring_head(r);
+
+    if (head == 0 || ngx_rtc_ring_peek(r, head, &f) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    t->newest = f.capture;
+    t->key = 0;
+
+    seq = ngx_rtc_ring_last_key(r);
+
+    if (seq && ngx_rtc_ring_peek(r, seq, &f) == NGX_OK) {
+        t->key = f.capture;
+    }
+
+    t->oldest = t->newest;
+    seq = ngx_rtc_ring_oldest(r);
+
+    for (tries = 0; tries < 8 && seq && seq <= head; tries++, seq += 16) {
+        if (ngx_rtc_ring_peek(r, seq, &f) == NGX_OK) {
+            t->oldest = f.capture;
+            break;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /* NGX_AGAIN here means "no consistent copy": the caller tells why */
 
 static ngx_int_t

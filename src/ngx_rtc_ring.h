@@ -53,6 +53,17 @@ ngx_int_t ngx_rtc_ring_peek(ngx_rtc_ring_sh_t *r, uint64_t seq,
 
 uint64_t ngx_rtc_ring_head(ngx_rtc_ring_sh_t *r);
 uint64_t ngx_rtc_ring_last_key(ngx_rtc_ring_sh_t *r);
+
+
+/* capture times (usec) of the newest frame, newest keyframe, oldest frame */
+
+typedef struct {
+    int64_t                   newest;
+    int64_t                   key;        /* 0: no keyframe readable */
+    int64_t                   oldest;
+} ngx_rtc_ring_times_t;
+
+ngx_int_t ngx_rtc_ring_times(ngx_rtc_ring_sh_t *r, ngx_rtc_ring_times_t *t);
 uint64_t ngx_rtc_ring_oldest(ngx_rtc_ring_sh_t *r);
 uint64_t ngx_rtc_ring_resume(ngx_rtc_ring_sh_t *r, uint64_t seq);
 

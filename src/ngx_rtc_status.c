@@ -33,8 +33,6 @@ static u_char *ngx_rtc_status_session_stats(u_char *p,
     ngx_rtc_session_sh_t *ss);
 static u_char *ngx_rtc_status_stream_health(u_char *p,
     ngx_rtc_stream_sh_t *st);
-static ngx_int_t ngx_rtc_status_capture(ngx_rtc_ring_sh_t *ring,
-    uint64_t seq, int64_t *capture);
 static u_char *ngx_rtc_status_age(u_char *p, const char *name, int64_t us);
 static u_char *ngx_rtc_status_session_transport(u_char *p,
     ngx_rtc_session_sh_t *ss);
@@ -272,10 +270,10 @@ ngx_rtc_status_session_stats(u_char *p, ngx_rtc_session_sh_t *ss)
 static u_char *
 ngx_rtc_status_stream_health(u_char *p, ngx_rtc_stream_sh_t *st)
 {
-    int64_t             now, newest, oldest, key;
-    uint64_t            head, seq, last;
-    ngx_time_t         *tp;
-    ngx_rtc_ring_sh_t  *ring;
+    int64_t                now;
+    ngx_time_t            *tp;
+    ngx_rtc_ring_sh_t     *ring;
+    ngx_rtc_ring_times_t   t;
 
     p = ngx_sprintf(p, ",\"reconnects\":%ui", st->reconnects);
 
@@ -283,9 +281,8 @@ ngx_rtc_status_stream_health(u_char *p, ngx_rtc_stream_sh_t *st)
     now = (int64_t) tp->sec * 1000000 + (int64_t) tp->msec * 1000;
 
     ring = st->ring_size ? ngx_rtc_shm_ring(st) : NULL;
-    head = ring ? ngx_rtc_ring_head(ring) : 0;
 
-    if (head == 0 || ngx_rtc_status_capture(ring, head, &newest) != NGX_OK) {
+    if (ring == NULL || ngx_rtc_ring_times(ring, &t) != NGX_OK) {
         return ngx_cpymem(p, ",\"last_frame_age\":null,"
                           "\"last_keyframe_age\":null,"
                           "\"buffered_seconds\":null",
@@ -294,61 +291,17 @@ ngx_rtc_status_stream_health(u_char *p, ngx_rtc_stream_sh_t *st)
                                  "\"buffered_seconds\":null") - 1);
     }
 
-    p = ngx_rtc_status_age(p, "last_frame_age", now - newest);
+    p = ngx_rtc_status_age(p, "last_frame_age", now - t.newest);
 
-    last = ngx_rtc_ring_last_key(ring);
-
-    if (last && ngx_rtc_status_capture(ring, last, &key) == NGX_OK) {
-        p = ngx_rtc_status_age(p, "last_keyframe_age", now - key);
+    if (t.key) {
+        p = ngx_rtc_status_age(p, "last_keyframe_age", now - t.key);
 
     } else {
         p = ngx_cpymem(p, ",\"last_keyframe_age\":null",
                        sizeof(",\"last_keyframe_age\":null") - 1);
     }
 
-    /* the oldest frame may be overwritten while we look: a few tries */
-
-    seq = ngx_rtc_ring_oldest(ring);
-
-    for ( ;; ) {
-        if (seq == 0 || seq > head) {
-            oldest = newest;
-            break;
-        }
-
-        if (ngx_rtc_status_capture(ring, seq, &oldest) == NGX_OK) {
-            break;
-        }
-
-        seq += 16;
-    }
-
-    return ngx_rtc_status_age(p, "buffered_seconds", newest - oldest);
-}
-
-
-/*
- * A frame's capture time: ngx_rtc_ring_read() into no buffer copies the
- * metadata only, and tells a consistent one by NGX_ERROR (too big for the
- * buffer) or NGX_OK (an empty frame).
- */
-
-static ngx_int_t
-ngx_rtc_status_capture(ngx_rtc_ring_sh_t *ring, uint64_t seq,
-    int64_t *capture)
-{
-    ngx_int_t        rc;
-    ngx_rtc_frame_t  f;
-
-    rc = ngx_rtc_ring_read(ring, seq, &f, NULL, 0);
-
-    if (rc != NGX_OK && rc != NGX_ERROR) {
-        return NGX_DECLINED;
-    }
-
-    *capture = f.capture;
-
-    return NGX_OK;
+    return ngx_rtc_status_age(p, "buffered_seconds", t.newest - t.oldest);
 }
 
 

@@ -163,7 +163,17 @@ describe('rtc_metrics', { timeout: 180000 }, () => {
         assert.ok(value(m1, 'nginx_rtc_stream_keyframes_in_total',
                         { stream: 'cam' }) >= 1);
 
-        /* per worker: they add up to the sessions */
+        /* the ring's health, as rtc_status shows it */
+        assert.ok(value(m1, 'nginx_rtc_stream_last_frame_age_seconds',
+                        { stream: 'cam' }) < 5);
+        assert.ok(value(m1, 'nginx_rtc_stream_last_keyframe_age_seconds',
+                        { stream: 'cam' }) < 10);
+        assert.ok(value(m1, 'nginx_rtc_stream_buffered_seconds',
+                        { stream: 'cam' }) > 0);
+        assert.equal(value(m1, 'nginx_rtc_stream_reconnects_total',
+                           { stream: 'cam' }), cam1.reconnects);
+
+                /* per worker: they add up to the sessions */
         let perWorker = 0;
         for (const s of m1.values()) {
             if (s.name === 'nginx_rtc_worker_sessions') {
