@@ -7,7 +7,7 @@
 #   make whep-load            build/bench/whep-load, the WHEP load generator
 #   make demo                 a test camera streamed to the built-in player
 #   make fuzz [FUZZ_TIME=60]  every libFuzzer target (clang) for FUZZ_TIME s
-#   make fuzz-ci              the same, 20 s each
+#   make fuzz-ci              the same, 10 s each
 #   make test-asan            end-to-end tests, module built with ASan/UBSan
 #   make deb                  build/libnginx-mod-http-rtc_VERSION_ARCH.deb
 #   make SRTP=debian          link Debian's shared libsrtp2 (built on NSS)
@@ -188,7 +188,7 @@ fuzz: fuzz-build
 	    $(FUZZ_NAMES)
 
 fuzz-ci:
-	$(MAKE) fuzz FUZZ_TIME=20
+	$(MAKE) fuzz FUZZ_TIME=10
 
 # end-to-end tests against the sanitizer build
 
