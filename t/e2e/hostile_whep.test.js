@@ -598,20 +598,27 @@ describe('hostile WHEP clients', { timeout: 58000 }, () => {
 
         tap = raw.tapDgram((port) => port !== CAM_PORT);
 
+        let ports = [];
+
+        /* SRTCP from the viewer to the answer's candidates (RTCP types) */
+
+        const srtcp = (p) => ports.includes(p.port) && p.msg[0] >= 128
+                             && p.msg[0] < 192 && p.msg[1] >= 200
+                             && p.msg[1] <= 206;
+
         try {
             await v.connectRetry(20000);
+            ports = raw.udpCandidates(v.answer).map((c) => c.port);
             await v.waitPackets(50, 20000);
             /* receiver reports go out every second or so */
-            await waitFor(() => tap.packets.filter(
-                (p) => p.msg[0] >= 128 && p.msg[0] < 192).length >= 2,
-                10000, 'SRTCP from the viewer');
+            await waitFor(() => tap.packets.filter(srtcp).length >= 2,
+                          10000, 'SRTCP from the viewer');
         } finally {
             tap.stop();
         }
 
         /* what this viewer sent to its selected server candidates */
 
-        const ports = raw.udpCandidates(v.answer).map((c) => c.port);
         const ours = tap.packets.filter((p) => ports.includes(p.port));
         assert.ok(ours.length > 5, `${ours.length} datagrams recorded`);
         assert.ok(ours.some((p) => p.msg[0] >= 128 && p.msg[0] < 192),

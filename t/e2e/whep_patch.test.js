@@ -207,13 +207,20 @@ describe('WHEP PATCH, ETag, CORS, ICE servers, limits', { timeout: 120000 },
 
         process.kill(owner, 'SIGSTOP');
 
+        /*
+         * Connections that land on the stopped worker wait: retry, for
+         * 12 s at most, so that the session outlives the stop (a worker
+         * stopped for 20 s finds its viewer silent and ends the session).
+         */
+
+        const end = Date.now() + 12000;
+
         try {
-            /* connections that land on the stopped worker wait: retry */
-            for (let i = 0; i < 12 && !r; i++) {
+            while (!r && Date.now() < end) {
                 r = await request(PORT, 'PATCH', v.session,
                                   whep.fragment(ice),
                                   { 'Content-Type': whep.FRAG_TYPE },
-                                  3000).catch(() => null);
+                                  2500).catch(() => null);
             }
         } finally {
             process.kill(owner, 'SIGCONT');
