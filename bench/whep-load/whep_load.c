@@ -47,6 +47,7 @@
 #define WL_ICE_FIRST      (50 * WL_MS)
 #define WL_ICE_MAX        (500 * WL_MS)
 #define WL_ICE_GRACE      (200 * WL_MS)  /* for the server's check */
+#define WL_JANUS_DTLS     (20 * WL_MS)   /* for Janus's selected pair */
 #define WL_LOG_MAX        20
 
 
@@ -481,7 +482,7 @@ wl_session_ice(wl_session_t *s)
     s->next = wl.now + WL_ICE_FIRST;
 
     if (wl.janus && s->nominated) {
-        wl_session_dtls(s);
+        s->next = s->t_nominated + WL_JANUS_DTLS;
     }
 }
 
@@ -513,7 +514,7 @@ wl_session_connected(wl_session_t *s)
 
     if (wl.janus) {
         if (s->state == WL_ICE && s->nominated) {
-            wl_session_dtls(s);
+            s->next = s->t_nominated + WL_JANUS_DTLS;
         }
         return;
     }
@@ -567,6 +568,23 @@ wl_session_timer(wl_session_t *s)
     case WL_ICE:
         if (wl.now >= s->deadline) {
             wl_session_fail(s, WL_FAIL_ICE, "no binding response");
+            return;
+        }
+
+        /*
+         * Janus: the ClientHello WL_JANUS_DTLS after its nomination.
+         * libnice tells Janus of the selected pair (which makes its DTLS
+         * server) only after the read of our response returns: a
+         * ClientHello right behind the response is dropped ("still
+         * waiting for the DTLS stack") and comes again 1 s later
+         */
+
+        if (wl.janus && s->nominated) {
+            if (wl.now >= s->t_nominated + WL_JANUS_DTLS) {
+                wl_session_dtls(s);
+                return;
+            }
+            s->next = s->t_nominated + WL_JANUS_DTLS;
             return;
         }
 

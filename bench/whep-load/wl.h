@@ -127,6 +127,7 @@ struct wl_session_s {
     uint64_t            janus_session;
     uint64_t            janus_handle;
     uint64_t            next_keepalive;
+    uint64_t            t_nominated;
 
     SSL                *ssl;
     BIO                *rbio;

@@ -301,6 +301,7 @@ wl_ice_stun(wl_session_t *s, u_char *buf, size_t len,
 
     if (use_candidate && !s->nominated) {
         s->nominated = 1;
+        s->t_nominated = wl.now;
         s->peer_checked = 1;
         wl_session_connected(s);
 
