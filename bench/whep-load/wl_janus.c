@@ -89,6 +89,7 @@ wl_json_find(const char *p, const char *key)
 static ssize_t
 wl_json_string(const char *p, char *dst, size_t size)
 {
+    char    c, hex[3];
     size_t  n;
 
     if (p == NULL || *p != '"') {
@@ -96,7 +97,7 @@ wl_json_string(const char *p, char *dst, size_t size)
     }
 
     for (p++, n = 0; *p && *p != '"'; p++) {
-        char  c = *p;
+        c = *p;
 
         if (c == '\\') {
             p++;
@@ -111,7 +112,10 @@ wl_json_string(const char *p, char *dst, size_t size)
                 if (strlen(p) < 5) {
                     return -1;
                 }
-                c = (char) strtol((char []) { p[3], p[4], 0 }, NULL, 16);
+                hex[0] = p[3];
+                hex[1] = p[4];
+                hex[2] = '\0';
+                c = (char) strtol(hex, NULL, 16);
                 p += 4;
                 break;
             case '\0':
