@@ -13,7 +13,10 @@
  *               mountpoint (and the configs folder); each handle has its own
  *               event loop and thread
  *   janus-el2   the same with event_loops = 2 (the machine's cores) in
- *               janus.jcfg: handles share two loops
+ *               janus.jcfg: handles share two loops (janus-elN: N loops)
+ *   janus-kf, janus-el2-kf   (not run by default) the same with
+ *               videobufferkf = true on the mountpoint: Janus keeps the
+ *               last keyframe and sends it to a new viewer at once
  *
  * whep-load speaks WHEP to nginx and the Janus HTTP API to Janus
  * (--server janus).  For each server and N: the server's CPU (utime +
@@ -26,7 +29,7 @@
  *   make && make -C bench whep-load
  *   t/lib/netns.sh node bench/janus.js [--sessions 50,100,200]
  *       [--seconds 10] [--ramp 25] [--parallel 8] [--bitrate 800]
- *       [--servers nginx,janus,janus-el2] [--event-loops 2] [--json FILE]
+ *       [--servers nginx,janus,janus-el2] [--json FILE]
  *
  * bench/README.md ("Side by side with Janus") explains the columns.
  */
@@ -88,7 +91,6 @@ const OPTIONS = {
     '--parallel': ['parallel', Number],
     '--bitrate': ['bitrate', Number],
     '--servers': ['servers', (v) => v.split(',')],
-    '--event-loops': ['eventLoops', Number],
     '--json': ['json', String],
 };
 
@@ -97,8 +99,7 @@ function usage(msg) {
     process.stderr.write(`janus.js: ${msg}\n`
         + 'usage: t/lib/netns.sh node bench/janus.js [--sessions 50,100,200]'
         + ' [--seconds 10] [--ramp 25] [--parallel 8] [--bitrate 800]'
-        + ' [--servers nginx,janus,janus-el2] [--event-loops 2]'
-        + ' [--json FILE]\n');
+        + ' [--servers nginx,janus,janus-el2,janus-el2-kf] [--json FILE]\n');
     process.exit(2);
 }
 
@@ -107,7 +108,7 @@ function parseArgs(argv) {
     const o = {
         sessions: [50, 100], seconds: 10, ramp: 25, parallel: 8,
         bitrate: 800, servers: ['nginx', 'janus', 'janus-el2'],
-        eventLoops: os.cpus().length, json: null,
+        json: null,
         port: 18780, janusPort: 18788, camPort: 18790,
     };
 
@@ -127,8 +128,9 @@ function parseArgs(argv) {
     }
 
     for (const s of o.servers) {
-        if (!['nginx', 'janus', 'janus-el2'].includes(s)) {
-            usage(`--servers: nginx, janus, janus-el2, not ${s}`);
+        if (s !== 'nginx' && !/^janus(-el\d+)?(-kf)?$/.test(s)) {
+            usage(`--servers: nginx, janus, janus-elN, janus[-elN]-kf, `
+                  + `not ${s}`);
         }
     }
 
@@ -247,10 +249,15 @@ class NginxServer {
 
 class JanusServer {
 
-    constructor(opts, eventLoops) {
-        this.name = eventLoops ? `janus-el${eventLoops}` : 'janus';
+    /* name: janus, janus-elN (event_loops = N), either with -kf */
+
+    constructor(opts, name) {
+        const m = name.match(/^janus(?:-el(\d+))?(-kf)?$/);
+
+        this.name = name;
         this.opts = opts;
-        this.eventLoops = eventLoops;
+        this.eventLoops = m[1] ? Number(m[1]) : 0;
+        this.keyframe = Boolean(m[2]);
         this.proc = null;
         this.url = `http://127.0.0.1:${opts.janusPort}/janus`;
         this.loadArgs = ['--server', 'janus',
@@ -260,7 +267,7 @@ class JanusServer {
     /*
      * /etc/janus copied as shipped, but: the configs folder; the HTTP
      * port; the streaming plugin's mountpoints (only ours); event_loops
-     * for janus-elN
+     * for janus-elN; videobufferkf for -kf
      */
 
     configure() {
@@ -303,7 +310,7 @@ cam: {
 \tvideo = true
 \turl = "rtsp://127.0.0.1:${o.camPort}/cam"
 \trtsp_reconnect_delay = 1
-}
+${this.keyframe ? '\tvideobufferkf = true\n' : ''}}
 `);
         this.dir = d;
         return d;
@@ -580,8 +587,7 @@ async function main() {
 
         for (const name of opts.servers) {
             const server = name === 'nginx' ? new NginxServer(opts)
-                : new JanusServer(opts, name === 'janus' ? 0
-                                                         : opts.eventLoops);
+                                            : new JanusServer(opts, name);
             await measureServer(opts, server, cam.proc.pid, bases, steps);
         }
 
