@@ -11,7 +11,8 @@
  *   whep-load [-n N] [--ramp R] [-d SECONDS] [-p PARALLEL] [--bind ADDR]
  *             [--audio] [--json] [--timeout SECONDS] [--sample N]
  *             [--rcvbuf BYTES] [--interval MS] [--srtp gcm|cm|both]
- *             [--dtls-early] [--no-delete] URL
+ *             [--dtls-early] [--no-delete] [--server whep|janus]
+ *             [--janus-id N] URL
  *
  * Phases: sessions start at --ramp a second (all at once: 0) with at
  * most -p POSTs in flight; once each is up (first keyframe) or failed,
@@ -46,6 +47,7 @@
 #define WL_ICE_FIRST      (50 * WL_MS)
 #define WL_ICE_MAX        (500 * WL_MS)
 #define WL_ICE_GRACE      (200 * WL_MS)  /* for the server's check */
+#define WL_JANUS_DTLS     (20 * WL_MS)   /* for Janus's selected pair */
 #define WL_LOG_MAX        20
 
 
@@ -70,6 +72,7 @@ static void wl_usage(const char *msg);
 static int wl_session_start(wl_session_t *s);
 static void wl_session_timer(wl_session_t *s);
 static void wl_session_dtls(wl_session_t *s);
+static void wl_session_ice(wl_session_t *s);
 static void wl_udp_read(wl_session_t *s);
 static void wl_loop_once(void);
 
@@ -119,7 +122,7 @@ wl_usage(const char *msg)
         "                 [--bind ADDR] [--audio] [--json] [--timeout S]\n"
         "                 [--sample N] [--rcvbuf BYTES] [--interval MS]\n"
         "                 [--srtp gcm|cm|both] [--dtls-early] [--no-delete]\n"
-        "                 URL\n"
+        "                 [--server whep|janus] [--janus-id N] URL\n"
         "  -n N           sessions (10)\n"
         "  -r, --ramp R   sessions started a second, 0: as fast as -p "
         "allows (0)\n"
@@ -136,7 +139,11 @@ wl_usage(const char *msg)
         "  --srtp P       SRTP profiles offered: gcm, cm or both (both)\n"
         "  --dtls-early   ClientHello as soon as our check succeeds, as\n"
         "                 browsers do, not after the server's check\n"
-        "  URL            http://host:port/whep/stream\n");
+        "  --server S     whep (default), or janus: the Janus HTTP API and\n"
+        "                 its streaming plugin (Janus offers, we answer)\n"
+        "  --janus-id N   the streaming mountpoint to watch (1)\n"
+        "  URL            http://host:port/whep/stream, or with --server\n"
+        "                 janus http://host:port/janus\n");
 
     exit(2);
 }
@@ -159,6 +166,8 @@ wl_options(int argc, char **argv)
         { "interval", required_argument, NULL, 'I' },
         { "dtls-early", no_argument, NULL, 'E' },
         { "srtp", required_argument, NULL, 'S' },
+        { "server", required_argument, NULL, 'V' },
+        { "janus-id", required_argument, NULL, 'J' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -174,6 +183,7 @@ wl_options(int argc, char **argv)
     wl.interval = 2 * WL_MS;
     wl.srtp_profiles = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80";
     wl.bind.s_addr = htonl(INADDR_ANY);
+    wl.janus_id = 1;
 
     while ((c = getopt_long(argc, argv, "n:r:d:p:b:ajh", opts, NULL)) != -1) {
         switch (c) {
@@ -225,6 +235,17 @@ wl_options(int argc, char **argv)
             } else if (strcmp(optarg, "both") != 0) {
                 wl_usage("--srtp: gcm, cm or both");
             }
+            break;
+        case 'V':
+            if (strcmp(optarg, "janus") == 0) {
+                wl.janus = 1;
+
+            } else if (strcmp(optarg, "whep") != 0) {
+                wl_usage("--server: whep or janus");
+            }
+            break;
+        case 'J':
+            wl.janus_id = atoi(optarg);
             break;
         case 'I':
             wl.interval = (uint64_t) (atof(optarg) * WL_MS);
@@ -326,6 +347,18 @@ wl_session_start(wl_session_t *s)
         return -1;
     }
 
+    if (wl.janus) {
+        if (wl_janus_start(s) != 0) {
+            wl_session_fail(s, WL_FAIL_SOCKET, "cannot POST");
+            return -1;
+        }
+
+        s->state = WL_HTTP;
+        s->next = s->http->deadline;
+
+        return 0;
+    }
+
     len = wl_sdp_offer(s, offer, sizeof(offer));
 
     if (len == 0
@@ -380,8 +413,6 @@ void
 wl_session_answer(wl_session_t *s, int status, char *body, size_t len,
     char *location)
 {
-    u_char       req[256];
-    size_t       n;
     const char  *err;
 
     if (s->deleting) {
@@ -428,6 +459,18 @@ wl_session_answer(wl_session_t *s, int status, char *body, size_t len,
         return;
     }
 
+    wl_session_ice(s);
+}
+
+
+/* the first binding request; with Janus, its checks may have come already */
+
+static void
+wl_session_ice(wl_session_t *s)
+{
+    u_char  req[256];
+    size_t  n;
+
     s->state = WL_ICE;
     s->deadline = wl.now + (uint64_t) (wl.timeout * WL_SEC);
     wl_random(s->tid, sizeof(s->tid));
@@ -437,6 +480,19 @@ wl_session_answer(wl_session_t *s, int status, char *body, size_t len,
 
     s->ice_tries = 1;
     s->next = wl.now + WL_ICE_FIRST;
+
+    if (wl.janus && s->nominated) {
+        s->next = s->t_nominated + WL_JANUS_DTLS;
+    }
+}
+
+
+void
+wl_janus_ice(wl_session_t *s)
+{
+    if (s->state == WL_HTTP && s->fd != -1) {
+        wl_session_ice(s);
+    }
 }
 
 
@@ -450,6 +506,19 @@ wl_session_answer(wl_session_t *s, int status, char *body, size_t len,
 void
 wl_session_connected(wl_session_t *s)
 {
+    /*
+     * Janus is the controlling agent: its pair is selected (and its DTLS
+     * server ready) once it had our response to its check with
+     * USE-CANDIDATE, whether or not our own check succeeded yet
+     */
+
+    if (wl.janus) {
+        if (s->state == WL_ICE && s->nominated) {
+            s->next = s->t_nominated + WL_JANUS_DTLS;
+        }
+        return;
+    }
+
     if (s->state != WL_ICE || !s->ice_ok) {
         return;
     }
@@ -502,6 +571,28 @@ wl_session_timer(wl_session_t *s)
             return;
         }
 
+        /*
+         * Janus: the ClientHello WL_JANUS_DTLS after its nomination.
+         * libnice tells Janus of the selected pair (which makes its DTLS
+         * server) only after the read of our response returns: a
+         * ClientHello right behind the response is dropped ("still
+         * waiting for the DTLS stack") and comes again 1 s later
+         */
+
+        if (wl.janus && s->nominated) {
+            if (wl.now >= s->t_nominated + WL_JANUS_DTLS) {
+                wl_session_dtls(s);
+                return;
+            }
+            s->next = s->t_nominated + WL_JANUS_DTLS;
+            return;
+        }
+
+        if (s->ice_ok && wl.janus) {
+            s->next = s->deadline;      /* its nomination is to come */
+            return;
+        }
+
         if (s->ice_ok) {
             wl_session_dtls(s);
             return;
@@ -526,6 +617,13 @@ wl_session_timer(wl_session_t *s)
 
     case WL_MEDIA:
         wl_media_rtcp_timer(s);
+
+        if (wl.janus && s->state == WL_MEDIA) {
+            backoff = wl_janus_keepalive(s);
+            if (backoff < s->next) {
+                s->next = backoff;
+            }
+        }
         return;
 
     default:
@@ -842,7 +940,9 @@ main(int argc, char **argv)
             wl_http_close(s);
             s->deleting = 1;
 
-            if (wl_http_start(s, "DELETE", s->location, NULL, 0) != 0) {
+            if (wl.janus ? wl_janus_destroy(s) != 0
+                : wl_http_start(s, "DELETE", s->location, NULL, 0) != 0)
+            {
                 s->deleting = 0;
             }
         }

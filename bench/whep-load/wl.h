@@ -119,7 +119,15 @@ struct wl_session_s {
     unsigned            key_seen:1;
     unsigned            deleting:1;
     unsigned            gcm:1;
+    unsigned            nominated:1;            /* janus: USE-CANDIDATE */
     int                 ice_tries;
+
+    /* --server janus */
+    int                 jstep;
+    uint64_t            janus_session;
+    uint64_t            janus_handle;
+    uint64_t            next_keepalive;
+    uint64_t            t_nominated;
 
     SSL                *ssl;
     BIO                *rbio;
@@ -172,6 +180,8 @@ typedef struct {
     int                 json;
     int                 delete;
     int                 dtls_early;
+    int                 janus;              /* --server janus */
+    int                 janus_id;           /* its mountpoint */
     int                 sample;
     int                 rcvbuf;
     double              timeout;
@@ -207,6 +217,7 @@ void wl_session_fail(wl_session_t *s, wl_fail_e fail, const char *why);
 void wl_session_answer(wl_session_t *s, int status, char *body, size_t len,
     char *location);
 void wl_session_connected(wl_session_t *s);
+void wl_janus_ice(wl_session_t *s);
 
 /* wl_report.c */
 void wl_report(double window, double cpu_ms, uint64_t t_run);
@@ -218,6 +229,12 @@ int wl_http_start(wl_session_t *s, const char *method, const char *path,
     const char *body, size_t body_len);
 void wl_http_event(wl_session_t *s, uint32_t events);
 void wl_http_close(wl_session_t *s);
+
+/* wl_janus.c */
+int wl_janus_start(wl_session_t *s);
+void wl_janus_response(wl_session_t *s, int status, char *body, size_t len);
+uint64_t wl_janus_keepalive(wl_session_t *s);
+int wl_janus_destroy(wl_session_t *s);
 
 /* wl_sdp.c */
 size_t wl_sdp_offer(wl_session_t *s, char *buf, size_t size);

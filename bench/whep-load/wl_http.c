@@ -24,6 +24,7 @@
 
 
 static void wl_http_done(wl_session_t *s);
+static void wl_http_failed(wl_session_t *s);
 static char *wl_http_header(char *head, char *end, const char *name);
 
 
@@ -119,7 +120,9 @@ wl_http_start(wl_session_t *s, const char *method, const char *path,
                    "Content-Length: %zu\r\n"
                    "\r\n",
                    method, path, wl.host,
-                   body_len ? "Content-Type: application/sdp\r\n" : "",
+                   body_len == 0 ? ""
+                   : wl.janus ? "Content-Type: application/json\r\n"
+                   : "Content-Type: application/sdp\r\n",
                    body_len);
 
     if (body_len) {
@@ -198,7 +201,7 @@ wl_http_event(wl_session_t *s, uint32_t events)
         if (err) {
             wl_log("session %u: connect: %s", s->id, strerror(err));
             wl_http_close(s);
-            wl_session_answer(s, 0, NULL, 0, NULL);
+            wl_http_failed(s);
             return;
         }
 
@@ -211,7 +214,7 @@ wl_http_event(wl_session_t *s, uint32_t events)
                 }
                 wl_log("session %u: send(): %s", s->id, strerror(errno));
                 wl_http_close(s);
-                wl_session_answer(s, 0, NULL, 0, NULL);
+                wl_http_failed(s);
                 return;
             }
             h->sent += n;
@@ -315,9 +318,29 @@ wl_http_done(wl_session_t *s)
     h->buf = NULL;
     wl_http_close(s);
 
-    wl_session_answer(s, status, body, len, loc);
+    if (wl.janus) {
+        free(loc);
+        wl_janus_response(s, status, body, len);
+
+    } else {
+        wl_session_answer(s, status, body, len, loc);
+    }
 
     free(buf);
+}
+
+
+/* no response: connect() or send() failed (the connection is closed) */
+
+static void
+wl_http_failed(wl_session_t *s)
+{
+    if (wl.janus) {
+        wl_janus_response(s, 0, NULL, 0);
+
+    } else {
+        wl_session_answer(s, 0, NULL, 0, NULL);
+    }
 }
 
 

@@ -33,6 +33,7 @@
 #define WL_STUN_PRIORITY        0x0024
 #define WL_STUN_USE_CANDIDATE   0x0025
 #define WL_STUN_FINGERPRINT     0x8028
+#define WL_STUN_CONTROLLED      0x8029
 #define WL_STUN_CONTROLLING     0x802a
 
 
@@ -169,11 +170,16 @@ wl_ice_request(wl_session_t *s, u_char *buf)
     wl_put32(v, prio);
     n += wl_stun_attr(buf + n, WL_STUN_PRIORITY, v, 4);
 
+    /* with Janus, which offers, we are the controlled agent */
+
     wl_put32(v, (uint32_t) (s->tiebreak >> 32));
     wl_put32(v + 4, (uint32_t) s->tiebreak);
-    n += wl_stun_attr(buf + n, WL_STUN_CONTROLLING, v, 8);
+    n += wl_stun_attr(buf + n, wl.janus ? WL_STUN_CONTROLLED
+                                        : WL_STUN_CONTROLLING, v, 8);
 
-    n += wl_stun_attr(buf + n, WL_STUN_USE_CANDIDATE, NULL, 0);
+    if (!wl.janus) {
+        n += wl_stun_attr(buf + n, WL_STUN_USE_CANDIDATE, NULL, 0);
+    }
 
     return wl_stun_finish(buf, n, s->answer->pwd);
 }
@@ -201,6 +207,7 @@ wl_ice_stun(wl_session_t *s, u_char *buf, size_t len,
     struct sockaddr_in *from)
 {
     u_char        out[256], xa[8];
+    int           use_candidate;
     size_t        n, pos, alen, mi, ulen;
     uint16_t      type, at;
     const u_char  *user;
@@ -217,6 +224,7 @@ wl_ice_stun(wl_session_t *s, u_char *buf, size_t len,
     mi = 0;
     user = NULL;
     ulen = 0;
+    use_candidate = 0;
 
     for (pos = 20; pos + 4 <= len; pos += 4 + ((alen + 3) & ~(size_t) 3)) {
         at = wl_get16(buf + pos);
@@ -233,6 +241,9 @@ wl_ice_stun(wl_session_t *s, u_char *buf, size_t len,
         } else if (at == WL_STUN_USERNAME) {
             user = buf + pos + 4;
             ulen = alen;
+
+        } else if (at == WL_STUN_USE_CANDIDATE) {
+            use_candidate = 1;
         }
     }
 
@@ -288,7 +299,13 @@ wl_ice_stun(wl_session_t *s, u_char *buf, size_t len,
     (void) sendto(s->fd, out, n, 0, (struct sockaddr *) from,
                   sizeof(struct sockaddr_in));
 
-    if (!s->peer_checked) {
+    if (use_candidate && !s->nominated) {
+        s->nominated = 1;
+        s->t_nominated = wl.now;
+        s->peer_checked = 1;
+        wl_session_connected(s);
+
+    } else if (!s->peer_checked) {
         s->peer_checked = 1;
         wl_session_connected(s);
     }

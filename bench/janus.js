@@ -1,0 +1,619 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * Side by side with Janus (issue 9, 4), in one run: one camera
+ * (t/lib/camera.py, started once), the same load generator
+ * (build/bench/whep-load) with the same N, against
+ *
+ *   nginx       nginx-rtc: Debian's nginx with the built module, 2 workers
+ *   janus       Janus 1.1.2 (Debian's janus) as shipped: /etc/janus/*.jcfg
+ *               unchanged but for the streaming plugin's one RTSP
+ *               mountpoint (and the configs folder); each handle has its own
+ *               event loop and thread
+ *   janus-el2   the same with event_loops = 2 (the machine's cores) in
+ *               janus.jcfg: handles share two loops (janus-elN: N loops)
+ *   janus-kf, janus-el2-kf   (not run by default) the same with
+ *               videobufferkf = true on the mountpoint: Janus keeps the
+ *               last keyframe and sends it to a new viewer at once
+ *
+ * whep-load speaks WHEP to nginx and the Janus HTTP API to Janus
+ * (--server janus).  For each server and N: the server's CPU (utime +
+ * stime of /proc/PID/stat, every thread of Janus, both nginx workers),
+ * its private memory (Private_Dirty of /proc/PID/smaps_rollup), both over
+ * whep-load's measuring window; per viewer: the growth over the server
+ * with its camera and no viewer.  Run by hand, as root:
+ *
+ *   apt-get install janus               # if not yet
+ *   make && make -C bench whep-load
+ *   t/lib/netns.sh node bench/janus.js [--sessions 50,100,200]
+ *       [--seconds 10] [--ramp 25] [--parallel 8] [--bitrate 800]
+ *       [--servers nginx,janus,janus-el2] [--json FILE]
+ *
+ * bench/README.md ("Side by side with Janus") explains the columns.
+ */
+
+'use strict';
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+const { spawn, execFileSync } = require('node:child_process');
+
+const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
+const { Nginx, waitFor, sleep, request, requireNetns, REPO, MODULE } =
+    require(path.join(E2E_LIB, 'nginx'));
+const { workerPids } = require(path.join(E2E_LIB, 'raw'));
+
+const WHEP_LOAD = process.env.WHEP_LOAD
+                  || path.join(REPO, 'build', 'bench', 'whep-load');
+const JANUS = process.env.JANUS || '/usr/bin/janus';
+const JANUS_ETC = process.env.JANUS_ETC || '/etc/janus';
+const JANUS_MOUNTPOINT = 1;
+
+const NGINX_CONF = `
+load_module %%MODULE%%;
+
+%%TEST_GLOBALS%%
+
+worker_processes %%WORKERS%%;
+worker_rlimit_nofile 16384;
+worker_shutdown_timeout 5s;
+
+events {
+    worker_connections 16384;
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    rtc_zone         cams 64m;
+    rtc_max_sessions 4096;
+    rtc_udp_ports    10000-30000;
+    rtc_stream       cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;
+
+    server {
+        listen 127.0.0.1:%%PORT%% reuseport backlog=4096;
+
+        location /whep/        { rtc_whep; }
+        location = /rtc/status { rtc_status; }
+    }
+}
+`;
+
+
+const OPTIONS = {
+    '--sessions': ['sessions', (v) => v.split(',').map(Number)],
+    '--seconds': ['seconds', Number],
+    '--ramp': ['ramp', Number],
+    '--parallel': ['parallel', Number],
+    '--bitrate': ['bitrate', Number],
+    '--servers': ['servers', (v) => v.split(',')],
+    '--json': ['json', String],
+};
+
+
+function usage(msg) {
+    process.stderr.write(`janus.js: ${msg}\n`
+        + 'usage: t/lib/netns.sh node bench/janus.js [--sessions 50,100,200]'
+        + ' [--seconds 10] [--ramp 25] [--parallel 8] [--bitrate 800]'
+        + ' [--servers nginx,janus,janus-el2,janus-el2-kf] [--json FILE]\n');
+    process.exit(2);
+}
+
+
+function parseArgs(argv) {
+    const o = {
+        sessions: [50, 100], seconds: 10, ramp: 25, parallel: 8,
+        bitrate: 800, servers: ['nginx', 'janus', 'janus-el2'],
+        json: null,
+        port: 18780, janusPort: 18788, camPort: 18790,
+    };
+
+    for (let i = 0; i < argv.length; i++) {
+        const opt = OPTIONS[argv[i]];
+        if (!opt) {
+            usage(`unknown option ${argv[i]}`);
+        }
+        if (argv[i + 1] === undefined) {
+            usage(`${argv[i]} needs a value`);
+        }
+        o[opt[0]] = opt[1](argv[++i]);
+    }
+
+    if (!o.sessions.length || o.sessions.some((n) => !(n >= 1))) {
+        usage('--sessions: counts, e.g. 50,100,200');
+    }
+
+    for (const s of o.servers) {
+        if (s !== 'nginx' && !/^janus(-el\d+)?(-kf)?$/.test(s)) {
+            usage(`--servers: nginx, janus, janus-elN, janus[-elN]-kf, `
+                  + `not ${s}`);
+        }
+    }
+
+    return o;
+}
+
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'])
+                       .toString().trim()) || 100;
+
+
+function cpuMs(pid) {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 1000 / CLK_TCK;
+}
+
+
+/* Private_Dirty (KB) of smaps_rollup, and the threads */
+
+function privKb(pid) {
+    const s = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const m = s.match(/^Private_Dirty:\s+(\d+) kB/m);
+    return m ? Number(m[1]) : NaN;
+}
+
+
+function threads(pid) {
+    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = s.match(/^Threads:\s+(\d+)/m);
+    return m ? Number(m[1]) : NaN;
+}
+
+
+function machine() {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]
+              .trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - f[3] - f[4], total };
+}
+
+
+function loadavg() {
+    return fs.readFileSync('/proc/loadavg', 'utf8').split(' ')
+           .slice(0, 3).map(Number);
+}
+
+
+function snapshot(pids, camPid) {
+    return {
+        t: Date.now(),
+        cpu: pids.reduce((s, p) => s + cpuMs(p), 0),
+        priv: pids.reduce((s, p) => s + privKb(p), 0),
+        threads: pids.reduce((s, p) => s + threads(p), 0),
+        cam: cpuMs(camPid),
+        machine: machine(),
+        load: loadavg(),
+    };
+}
+
+
+/* ---- the servers ---- */
+
+class NginxServer {
+
+    constructor(opts) {
+        this.name = 'nginx';
+        this.opts = opts;
+        this.ngx = null;
+        this.url = `http://127.0.0.1:${opts.port}/whep/cam`;
+        this.loadArgs = [];
+    }
+
+    async start() {
+        const o = this.opts;
+
+        this.ngx = await new Nginx({
+            port: o.port, camPort: o.camPort, workers: 2, conf: NGINX_CONF,
+        }).start();
+
+        await waitFor(async () => {
+            const s = (await this.ngx.status()).streams
+                      .find((x) => x.name === 'cam');
+            return s && s.state === 'playing' && s.keyframes_in > 0;
+        }, 20000, 'the camera playing in nginx');
+
+        this.pids = await waitFor(() => {
+            const p = workerPids(this.ngx.pid());
+            return p.length === 2 ? p : null;
+        }, 10000, '2 workers');
+    }
+
+    /* the sessions are gone (whep-load DELETEd them) */
+
+    async drained() {
+        await waitFor(async () => {
+            try {
+                const r = await request(this.ngx.port, 'GET', '/rtc/status',
+                                        null, {}, 30000);
+                return r.status === 200
+                       && JSON.parse(r.body).sessions.length === 0;
+            } catch (err) {
+                return false;
+            }
+        }, 60000, 'no session left in nginx');
+    }
+
+    async stop() {
+        if (this.ngx) {
+            await this.ngx.stop();
+            this.ngx = null;
+        }
+    }
+}
+
+
+class JanusServer {
+
+    /* name: janus, janus-elN (event_loops = N), either with -kf */
+
+    constructor(opts, name) {
+        const m = name.match(/^janus(?:-el(\d+))?(-kf)?$/);
+
+        this.name = name;
+        this.opts = opts;
+        this.eventLoops = m[1] ? Number(m[1]) : 0;
+        this.keyframe = Boolean(m[2]);
+        this.proc = null;
+        this.url = `http://127.0.0.1:${opts.janusPort}/janus`;
+        this.loadArgs = ['--server', 'janus',
+                         '--janus-id', String(JANUS_MOUNTPOINT)];
+    }
+
+    /*
+     * /etc/janus copied as shipped, but: the configs folder; the HTTP
+     * port; the streaming plugin's mountpoints (only ours); event_loops
+     * for janus-elN; videobufferkf for -kf
+     */
+
+    configure() {
+        const o = this.opts;
+        const d = fs.mkdtempSync(path.join(os.tmpdir(), 'janus-bench-'));
+
+        for (const f of fs.readdirSync(JANUS_ETC)) {
+            if (f.endsWith('.jcfg')) {
+                fs.copyFileSync(path.join(JANUS_ETC, f), path.join(d, f));
+            }
+        }
+
+        const main = path.join(d, 'janus.jcfg');
+        let c = fs.readFileSync(main, 'utf8');
+
+        c = c.replace(/configs_folder = "[^"]*"/,
+                      `configs_folder = "${d}"`);
+
+        if (this.eventLoops) {
+            c = c.replace(/^general: \{/m, 'general: {\n\tevent_loops = '
+                          + `${this.eventLoops}`);
+        }
+
+        fs.writeFileSync(main, c);
+
+        const http = path.join(d, 'janus.transport.http.jcfg');
+        fs.writeFileSync(http, fs.readFileSync(http, 'utf8')
+                         .replace(/^(\s*)port = 8088/m,
+                                  `$1port = ${o.janusPort}`));
+
+        fs.writeFileSync(path.join(d, 'janus.plugin.streaming.jcfg'), `
+general: {
+}
+
+cam: {
+\ttype = "rtsp"
+\tid = ${JANUS_MOUNTPOINT}
+\tdescription = "bench camera"
+\taudio = false
+\tvideo = true
+\turl = "rtsp://127.0.0.1:${o.camPort}/cam"
+\trtsp_reconnect_delay = 1
+${this.keyframe ? '\tvideobufferkf = true\n' : ''}}
+`);
+        this.dir = d;
+        return d;
+    }
+
+    async start() {
+        const d = this.configure();
+        const log = path.join(d, 'janus.log');
+
+        this.proc = spawn(JANUS, ['-F', d, '-C', path.join(d, 'janus.jcfg'),
+                                  '-L', log],
+                          { stdio: ['ignore', 'ignore', 'ignore'] });
+        this.exited = new Promise((res) => this.proc.once('exit', res));
+        this.pids = [this.proc.pid];
+
+        /* the API answers, and the mountpoint has its RTSP source */
+
+        await waitFor(async () => {
+            if (this.proc.exitCode !== null) {
+                throw Object.assign(new Error(`janus exited: see ${log}`),
+                                    { fatal: true });
+            }
+            try {
+                const r = await request(this.opts.janusPort, 'POST',
+                                        '/janus', JSON.stringify({
+                                            janus: 'info', transaction: 'i',
+                                        }), {}, 2000);
+                return r.status === 200;
+            } catch (err) {
+                return false;
+            }
+        }, 20000, 'janus answering');
+
+        await waitFor(() => {
+            const l = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+            if (/Error creating 'rtsp' mountpoint/.test(l)) {
+                throw Object.assign(new Error(`janus: no RTSP: see ${log}`),
+                                    { fatal: true });
+            }
+            return /Streaming plugin initialized/.test(l);
+        }, 20000, 'the streaming plugin');
+    }
+
+    async drained() {
+        /* destroy is answered at once; the handles go in the background */
+        await sleep(3000);
+    }
+
+    async stop() {
+        if (this.proc && this.proc.exitCode === null) {
+            this.proc.kill('SIGINT');
+            const done = await Promise.race([
+                this.exited.then(() => true), sleep(10000).then(() => false),
+            ]);
+            if (!done) {
+                this.proc.kill('SIGKILL');
+                await this.exited;
+            }
+        }
+        this.proc = null;
+        if (this.dir && !process.env.JANUS_BENCH_KEEP) {
+            fs.rmSync(this.dir, { recursive: true, force: true });
+        }
+    }
+}
+
+
+/* ---- one whep-load run ---- */
+
+function runLoad(opts, server, n, camPid, extra) {
+    return new Promise((resolve, reject) => {
+        const args = ['-n', String(n), '-d', String(opts.seconds),
+                      '-r', String(opts.ramp), '-p', String(opts.parallel),
+                      '--json', ...server.loadArgs, ...(extra || []),
+                      server.url];
+        const proc = spawn(WHEP_LOAD, args,
+                           { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let a = null;
+        let b = null;
+
+        readline.createInterface({ input: proc.stderr }).on('line', (l) => {
+            process.stderr.write(`${l}\n`);
+            if (!a && /measuring/.test(l)) {
+                a = snapshot(server.pids, camPid);
+            }
+        });
+
+        proc.stdout.on('data', (c) => {
+            if (!b && a) {
+                b = snapshot(server.pids, camPid);
+            }
+            out += c;
+        });
+
+        proc.on('error', reject);
+        proc.on('exit', (code) => {
+            if (code !== 0 || !a || !b) {
+                reject(new Error(`whep-load exited with ${code}`));
+                return;
+            }
+            resolve({ r: JSON.parse(out), a, b });
+        });
+    });
+}
+
+
+function fmt(x, d) {
+    if (x === null || x === undefined || Number.isNaN(x)) {
+        return '-';
+    }
+    return x.toFixed(d === undefined ? 1 : d);
+}
+
+
+function figures(server, n, run, base) {
+    const { r, a, b } = run;
+    const sec = (b.t - a.t) / 1000;
+    const cpu = (b.cpu - a.cpu) / sec;
+    const mt = b.machine.total - a.machine.total;
+
+    return {
+        server: server.name,
+        sessions: n,
+        up: r.up,
+        failed: r.failed,
+        failures: r.failures,
+        stalled: r.stalled,
+        seconds: sec,
+        cpuMsPerSec: cpu,
+        cpuPerViewer: r.up ? (cpu - base.cpu) / r.up : null,
+        usPerPacket: r.packets_per_s ? cpu * 1000 / r.packets_per_s : null,
+        privMb: b.priv / 1024,
+        privKbPerViewer: r.up ? (b.priv - base.priv) / r.up : null,
+        threads: b.threads,
+        packetsPerSec: r.packets_per_s,
+        packetsPerSecPerViewer: r.packets_per_s_per_session,
+        kbitPerViewer: r.up ? r.mbit_per_s * 1000 / r.up : null,
+        lossPct: r.loss_pct,
+        lost: r.lost,
+        answerMs: r.answer_ms,
+        dtlsMs: r.dtls_ms,
+        firstKeyframeMs: r.first_keyframe_ms,
+        decrypted: r.decrypted,
+        decryptFailures: r.decrypt_failures,
+        srtp: r.srtp,
+        clientCpuMsPerSec: r.client_cpu_ms_per_s,
+        cameraCpuMsPerSec: (b.cam - a.cam) / sec,
+        machineBusy: mt ? (b.machine.busy - a.machine.busy) / mt : null,
+        load: a.load,
+    };
+}
+
+
+function report(opts, bases, steps) {
+    const out = [];
+    const p = (s) => out.push(s);
+
+    p(`# nginx-rtc vs Janus: camera 640x360 25 fps H.264 (x264 `
+      + `${opts.bitrate} kbit/s, smpte, keyframe every 2 s); whep-load ramp `
+      + `${opts.ramp}/s, ${opts.parallel} parallel; ${opts.seconds} s `
+      + `windows; ${os.cpus().length} CPUs`);
+    p(`# module ${MODULE} (built ${fs.statSync(MODULE).mtime.toISOString()})`);
+
+    for (const [name, b] of Object.entries(bases)) {
+        p(`# ${name}, camera and no viewer: ${fmt(b.cpu)} ms/s, private `
+          + `${fmt(b.priv / 1024)} MB, ${b.threads} threads`);
+    }
+
+    p('');
+    p('| server | viewers | up | failed | cpu ms/s | ms/s per viewer | '
+      + 'µs/packet | private MB | private KB/viewer | threads | '
+      + 'pkts/s per viewer | kbit/s per viewer | loss % | no RTP | '
+      + 'first keyframe ms p50 / p95 '
+      + '| whep-load ms/s | busy | load avg |');
+    p('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+      + '---:|---:|---:|---:|---:|');
+
+    for (const f of steps) {
+        const k = f.firstKeyframeMs;
+        p(`| ${f.server} | ${f.sessions} | ${f.up} | ${f.failed} | `
+          + `${fmt(f.cpuMsPerSec)} | ${fmt(f.cpuPerViewer, 2)} | `
+          + `${fmt(f.usPerPacket, 1)} | ${fmt(f.privMb)} | `
+          + `${fmt(f.privKbPerViewer, 0)} | ${f.threads} | `
+          + `${fmt(f.packetsPerSecPerViewer, 1)} | `
+          + `${fmt(f.kbitPerViewer, 0)} | ${fmt(f.lossPct, 3)} | `
+          + `${f.stalled} | ${fmt(k.p50, 0)} / ${fmt(k.p95, 0)} | `
+          + `${fmt(f.clientCpuMsPerSec)} | `
+          + `${fmt(f.machineBusy * 100, 0)}% | `
+          + `${f.load.map((x) => x.toFixed(1)).join(' ')} |`);
+    }
+
+    for (const f of steps) {
+        if (f.failed || f.stalled) {
+            p(`# ${f.server} ${f.sessions}: failed `
+              + `${JSON.stringify(f.failures)}, ${f.stalled} without RTP in `
+              + 'the window');
+        }
+    }
+
+    return out.join('\n');
+}
+
+
+async function measureServer(opts, server, camPid, bases, steps) {
+    process.stderr.write(`# ${server.name}: starting\n`);
+    await server.start();
+
+    try {
+        /* a warm-up session: the stream flows, the code is paged in */
+
+        await runLoad(Object.assign({}, opts, { seconds: 1 }), server, 1,
+                      camPid);
+        await server.drained();
+
+        await sleep(1000);
+        const a = snapshot(server.pids, camPid);
+        await sleep(5000);
+        const b = snapshot(server.pids, camPid);
+
+        const base = {
+            cpu: (b.cpu - a.cpu) / ((b.t - a.t) / 1000),
+            priv: b.priv,
+            threads: b.threads,
+        };
+        bases[server.name] = base;
+
+        for (const n of opts.sessions) {
+            process.stderr.write(`# ${server.name}: ${n} viewers\n`);
+            const f = figures(server, n,
+                              await runLoad(opts, server, n, camPid), base);
+            steps.push(f);
+
+            process.stderr.write(`# ${server.name} ${n}: `
+                                 + `${fmt(f.cpuMsPerSec)} ms/s, `
+                                 + `${fmt(f.cpuPerViewer, 2)} ms/s/viewer, `
+                                 + `${fmt(f.privKbPerViewer, 0)} KB/viewer, `
+                                 + `loss ${fmt(f.lossPct, 3)} %\n`);
+            await server.drained();
+        }
+
+    } finally {
+        await server.stop();
+    }
+}
+
+
+async function main() {
+    const { Camera } = require(path.join(E2E_LIB, 'camera'));
+    const opts = parseArgs(process.argv.slice(2));
+    const steps = [];
+    const bases = {};
+    let cam = null;
+    let failed = null;
+
+    requireNetns();
+
+    if (!fs.existsSync(WHEP_LOAD)) {
+        usage(`${WHEP_LOAD} not built: make -C bench whep-load`);
+    }
+
+    if (opts.servers.some((s) => s.startsWith('janus'))
+        && !fs.existsSync(JANUS))
+    {
+        usage(`${JANUS} not found: apt-get install janus (Debian's 1.1.2; `
+              + 'only for this benchmark)');
+    }
+
+    try {
+        cam = await new Camera({
+            port: opts.camPort, codec: 'h264', size: '640x360', fps: 25,
+            gop: 50, bitrate: opts.bitrate, pattern: 'smpte',
+        }).start();
+
+        for (const name of opts.servers) {
+            const server = name === 'nginx' ? new NginxServer(opts)
+                                            : new JanusServer(opts, name);
+            await measureServer(opts, server, cam.proc.pid, bases, steps);
+        }
+
+    } catch (err) {
+        failed = err;
+
+    } finally {
+        if (cam) {
+            await cam.stop();
+        }
+    }
+
+    if (steps.length) {
+        process.stdout.write(report(opts, bases, steps) + '\n');
+    }
+
+    if (opts.json) {
+        fs.writeFileSync(opts.json, JSON.stringify({ opts, bases, steps },
+                                                   null, 2));
+    }
+
+    if (failed) {
+        process.stderr.write(`janus.js: ${failed.stack || failed}\n`);
+        process.exit(1);
+    }
+}
+
+
+main();
