@@ -427,6 +427,7 @@ ngx_rtc_producer_video(ngx_rtc_producer_t *p, ngx_uint_t codec,
     tcf.pool = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle,
                                    &rmcf->thread_pool);
     tcf.log = ngx_cycle->log;
+    tcf.name = p->conf->name;
     tcf.data = p;
     tcf.frame = ngx_rtc_producer_transcoded;
     tcf.error = ngx_rtc_producer_transcode_error;

@@ -139,8 +139,9 @@ describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
             assert.equal(s.last_error, '');
         }
 
-        assert.match(ngx.logText(),
-                     /rtc producer "hevcs": H\.265 transcoded to H\.264/);
+        await waitFor(() => /rtc producer "hevcs": H\.265 transcoded to H\.264/
+                            .test(ngx.logText()),
+                      5000, 'the transcoding in error.log');
 
         for (const page of pages) {
             await page.close({ runBeforeUnload: true });
