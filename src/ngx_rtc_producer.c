@@ -129,7 +129,7 @@ ngx_rtc_producer_exit_process(ngx_cycle_t *cycle)
     for (i = 0; i < ngx_rtc_producers.nproducers; i++) {
         p = &ngx_rtc_producers.producers[i];
 
-        if (p->rtsp || p->ffmpeg) {
+        if (p->rtsp || p->ffmpeg || p->paused) {
             ngx_rtc_producer_stop(p);
             ngx_rtc_shm_release(p->conf->index);
         }
