@@ -473,9 +473,6 @@ ngx_rtc_producer_transcode_error(void *data, ngx_str_t *reason)
 {
     ngx_rtc_producer_t *p = data;
 
-    ngx_rtc_transcode_destroy(p->vtc);
-    p->vtc = NULL;
-
     p->backoff = p->backoff ? ngx_min(p->backoff * 2,
                                       NGX_RTC_PRODUCER_BACKOFF_MAX)
                             : NGX_RTC_PRODUCER_BACKOFF_MIN;
@@ -484,10 +481,12 @@ ngx_rtc_producer_transcode_error(void *data, ngx_str_t *reason)
                   "rtc producer \"%V\": restarting in %M ms",
                   &p->conf->name, p->backoff);
 
+    /* "reason" is the transcoder's: used before it is destroyed */
+
+    ngx_rtc_shm_stream_error(p->sh, NGX_RTC_STREAM_RETRYING, reason);
+
     ngx_rtc_producer_stop(p);
 
     p->paused = 1;
     p->resume = ngx_current_msec + p->backoff;
-
-    ngx_rtc_shm_stream_error(p->sh, NGX_RTC_STREAM_RETRYING, reason);
 }

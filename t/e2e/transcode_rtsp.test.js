@@ -49,7 +49,8 @@ function configTest(lines) {
 
         return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
                                  '-e', path.join(dir, 'error.log')],
-                         { encoding: 'utf8', timeout: 20000 });
+                         { encoding: 'utf8', timeout: 20000,
+                           env: ngx.spawnEnv() });
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
