@@ -18,7 +18,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawnSync, execFile } = require('node:child_process');
+const { promisify } = require('node:util');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
@@ -74,21 +75,24 @@ describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
         /* 10-bit H.265, which the H.264 encoder does not take */
 
         const ten = path.join(dir, 'ten.mp4');
-        const r = spawnSync('ffmpeg', [
-            '-v', 'error', '-y', '-f', 'lavfi',
-            '-i', 'testsrc=size=320x240:rate=10', '-t', '2',
-            '-pix_fmt', 'yuv420p10le', '-c:v', 'libx265',
-            '-x265-params', 'log-level=error', ten,
-        ], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000 });
-        assert.equal(r.status, 0, `ffmpeg: ${r.stderr}`);
-        fs.chmodSync(ten, 0o644);
 
-        [cam, tls] = await Promise.all([
+        /* all at once: the cameras, the browser, the clip */
+
+        [cam, tls, browser] = await Promise.all([
             new RtspCamera(Object.assign({ port: CAM_PORT }, CAM)).start(),
             new RtspCamera(Object.assign({
                 port: TLS_PORT, tlsCert: certs.cert, tlsKey: certs.key,
             }, CAM)).start(),
+            Browser.launch(),
+            promisify(execFile)('ffmpeg', [
+                '-v', 'error', '-y', '-f', 'lavfi',
+                '-i', 'testsrc=size=320x240:rate=10', '-t', '2',
+                '-pix_fmt', 'yuv420p10le', '-c:v', 'libx265',
+                '-x265-params', 'log-level=error', ten,
+            ], { timeout: 30000 }),
         ]);
+
+        fs.chmodSync(ten, 0o644);
 
         const conf = confFor([
             `    rtc_stream hevc  ${cam.url} transcode=h264 always;`,
@@ -103,7 +107,6 @@ describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
             /\[error\] .*rtc transcode: pixel format yuv420p10le/,
             /\[error\] .*rtc producer "ten": restarting in/,
         ] }).start();
-        browser = await Browser.launch();
     });
 
     after(async () => {
