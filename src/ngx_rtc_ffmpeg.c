@@ -399,6 +399,7 @@ ngx_rtc_ffmpeg_opened(ngx_rtc_ffmpeg_t *ff)
 
     tcf.pool = ff->conf.pool;
     tcf.log = ff->conf.log;
+    tcf.name = ff->redacted;
     tcf.data = ff;
     tcf.frame = ngx_rtc_ffmpeg_tc_frame;
 

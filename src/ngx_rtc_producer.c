@@ -148,7 +148,7 @@ ngx_rtc_producer_exit_process(ngx_cycle_t *cycle)
     for (i = 0; i < ngx_rtc_producers.nproducers; i++) {
         p = &ngx_rtc_producers.producers[i];
 
-        if (p->rtsp || p->ffmpeg) {
+        if (p->rtsp || p->ffmpeg || p->paused) {
             ngx_rtc_producer_stop(p);
             ngx_rtc_shm_release(p->conf->index, &p->lease);
         }
@@ -649,6 +649,7 @@ ngx_rtc_producer_video(ngx_rtc_producer_t *p, ngx_uint_t codec,
     tcf.pool = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle,
                                    &rmcf->thread_pool);
     tcf.log = ngx_cycle->log;
+    tcf.name = p->conf->name;
     tcf.data = p;
     tcf.frame = ngx_rtc_producer_transcoded;
     tcf.error = ngx_rtc_producer_transcode_error;
@@ -694,9 +695,6 @@ ngx_rtc_producer_transcode_error(void *data, ngx_str_t *reason)
 {
     ngx_rtc_producer_t *p = data;
 
-    ngx_rtc_transcode_destroy(p->vtc);
-    p->vtc = NULL;
-
     p->backoff = p->backoff ? ngx_min(p->backoff * 2,
                                       NGX_RTC_PRODUCER_BACKOFF_MAX)
                             : NGX_RTC_PRODUCER_BACKOFF_MIN;
@@ -705,10 +703,12 @@ ngx_rtc_producer_transcode_error(void *data, ngx_str_t *reason)
                   "rtc producer \"%V\": restarting in %M ms",
                   &p->conf->name, p->backoff);
 
+    /* "reason" is the transcoder's: used before it is destroyed */
+
+    ngx_rtc_shm_stream_error(p->sh, NGX_RTC_STREAM_RETRYING, reason);
+
     ngx_rtc_producer_stop(p);
 
     p->paused = 1;
     p->resume = ngx_current_msec + p->backoff;
-
-    ngx_rtc_shm_stream_error(p->sh, NGX_RTC_STREAM_RETRYING, reason);
 }

@@ -279,6 +279,7 @@ ngx_rtc_rtsp_media_audio(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
         tc.track = NGX_RTC_TRACK_AUDIO;
         tc.pool = tp;
         tc.log = &rtsp->log;
+        tc.name = rtsp->url.redacted;
         tc.data = rtsp;
         tc.frame = ngx_rtc_rtsp_media_transcoded;
         tc.error = ngx_rtc_rtsp_media_transcode_error;

@@ -264,8 +264,9 @@ ngx_rtc_transcode_push(ngx_rtc_transcode_t *tc, ngx_rtc_frame_t *f,
             /* too slow: start again at the next keyframe */
 
             ngx_log_error(NGX_LOG_WARN, tc->conf.log, 0,
-                          "rtc transcode cannot keep up, %ui frames dropped",
-                          tc->in.n + 1);
+                          "rtc transcode \"%V\" cannot keep up, %ui frames "
+                          "dropped up to the next keyframe",
+                          &tc->conf.name, tc->in.n + 1);
 
             tc->in.n = 0;
             tc->in.used = 0;
@@ -385,7 +386,8 @@ ngx_rtc_transcode_post(ngx_rtc_transcode_t *tc)
         /* the pool's queue is full: the next push tries again */
 
         ngx_log_error(NGX_LOG_WARN, tc->conf.log, 0,
-                      "rtc transcode task not posted");
+                      "rtc transcode \"%V\" task not posted",
+                      &tc->conf.name);
     }
 }
 

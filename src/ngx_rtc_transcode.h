@@ -38,6 +38,7 @@ typedef struct {
     ngx_uint_t                channels;    /* audio input */
     ngx_str_t                 config;      /* AudioSpecificConfig, extradata */
     ngx_uint_t                track;       /* NGX_RTC_TRACK_* of the output */
+    ngx_str_t                 name;        /* the stream or source, for logs */
 
     ngx_thread_pool_t        *pool;
     ngx_log_t                *log;

@@ -6,7 +6,9 @@
  * transcode=h264 on RTSP sources: an H.265 camera over rtsp:// and one
  * over rtsps://, each played by Chromium (which decodes no H.265) as
  * H.264; the stream says H264 in /rtc/status.  (ffmpeg: sources:
- * ffmpeg_source.test.js.)  An rtc_stream option that does not apply to
+ * ffmpeg_source.test.js.)  A transcoder that fails (10-bit H.265 from an
+ * ffmpeg: clip) restarts the source with a growing backoff, the reason in
+ * /rtc/status.  An rtc_stream option that does not apply to
  * the source is a configuration error naming the option and the source
  * kind (nginx -t).  Needs t/lib/netns.sh.
  */
@@ -16,7 +18,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawnSync, execFile } = require('node:child_process');
+const { promisify } = require('node:util');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
@@ -47,7 +50,8 @@ function configTest(lines) {
 
         return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
                                  '-e', path.join(dir, 'error.log')],
-                         { encoding: 'utf8', timeout: 20000 });
+                         { encoding: 'utf8', timeout: 20000,
+                           env: ngx.spawnEnv() });
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -65,24 +69,44 @@ describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
         requireNetns();
 
         dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-tc-'));
+        fs.chmodSync(dir, 0o755);
         const certs = makeCert(dir, 'cam');
 
-        [cam, tls] = await Promise.all([
+        /* 10-bit H.265, which the H.264 encoder does not take */
+
+        const ten = path.join(dir, 'ten.mp4');
+
+        /* all at once: the cameras, the browser, the clip */
+
+        [cam, tls, browser] = await Promise.all([
             new RtspCamera(Object.assign({ port: CAM_PORT }, CAM)).start(),
             new RtspCamera(Object.assign({
                 port: TLS_PORT, tlsCert: certs.cert, tlsKey: certs.key,
             }, CAM)).start(),
+            Browser.launch(),
+            promisify(execFile)('ffmpeg', [
+                '-v', 'error', '-y', '-f', 'lavfi',
+                '-i', 'testsrc=size=320x240:rate=10', '-t', '2',
+                '-pix_fmt', 'yuv420p10le', '-c:v', 'libx265',
+                '-x265-params', 'log-level=error', ten,
+            ], { timeout: 30000 }),
         ]);
+
+        fs.chmodSync(ten, 0o644);
 
         const conf = confFor([
             `    rtc_stream hevc  ${cam.url} transcode=h264 always;`,
             `    rtc_stream hevcs ${tls.url} transcode=h264 always;`,
+            `    rtc_stream ten   ffmpeg:${dir}/ten.mp4 loop transcode=h264 `
+            + 'always;',
         ].join('\n')).replace('location /whep/',
             `location /player/ { alias ${REPO}/examples/; }\n`
             + '        location /whep/');
 
-        ngx = await new Nginx({ port: PORT, conf }).start();
-        browser = await Browser.launch();
+        ngx = await new Nginx({ port: PORT, conf, allowLog: [
+            /\[error\] .*rtc transcode: pixel format yuv420p10le/,
+            /\[error\] .*rtc producer "ten": restarting in/,
+        ] }).start();
     });
 
     after(async () => {
@@ -139,12 +163,32 @@ describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
             assert.equal(s.last_error, '');
         }
 
-        assert.match(ngx.logText(),
-                     /rtc producer "hevcs": H\.265 transcoded to H\.264/);
+        await waitFor(() => /rtc producer "hevcs": H\.265 transcoded to H\.264/
+                            .test(ngx.logText()),
+                      5000, 'the transcoding in error.log');
 
         for (const page of pages) {
             await page.close({ runBeforeUnload: true });
         }
+    });
+
+    test('a failing transcoder restarts the source, backing off',
+         async () => {
+        const s = await waitFor(async () => {
+            const x = streamOf(await ngx.status(), 'ten');
+            return /pixel format yuv420p10le not supported/
+                   .test(x.last_error) && x;
+        }, 15000, 'the reason in /rtc/status');
+
+        assert.equal(s.state, 'retrying');
+
+        /* 1 s, then 2 s: the source was started again, and failed again */
+
+        await waitFor(() => /rtc producer "ten": restarting in 2000 ms/
+                            .test(ngx.logText()),
+                      15000, 'a second failure, after a longer wait');
+        assert.match(ngx.logText(),
+                     /rtc producer "ten": restarting in 1000 ms/);
     });
 
     test('nginx -t: an option that does not apply is an error', () => {
