@@ -9,6 +9,7 @@
 #include <ngx_rtc.h>
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_metrics.h>
+#include <ngx_rtc_status.h>
 
 
 /*
@@ -57,11 +58,6 @@ static ngx_rtc_metrics_def_t  ngx_rtc_metrics_ages[] = {
       "Seconds since the newest keyframe was captured", 0, 0 },
     { "nginx_rtc_stream_buffered_seconds", "gauge",
       "The time span of the frames the ring holds", 0, 0 },
-};
-
-
-static const char  *ngx_rtc_metrics_states[] = {
-    "idle", "connecting", "playing", "retrying"
 };
 
 
@@ -177,7 +173,7 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
     for (i = 0; i < snap.nstreams; i++) {
         st = &snap.streams[i];
 
-        if (st->name_len == 0 || st->retired) {
+        if (!ngx_rtc_shm_stream_listed(st)) {
             continue;       /* free, or no longer configured */
         }
         sent[i].packets_sent = st->ended_packets_sent;
@@ -235,7 +231,7 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
         for (i = 0; i < snap.nstreams; i++) {
             st = &snap.streams[i];
 
-            if (st->name_len == 0 || st->retired) {
+            if (!ngx_rtc_shm_stream_listed(st)) {
                 continue;       /* free, or no longer configured */
             }
             p = ngx_rtc_metrics_label(p, def->name, st->name, st->name_len);
@@ -250,7 +246,7 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
     for (i = 0; i < snap.nstreams; i++) {
         st = &snap.streams[i];
 
-        if (st->name_len == 0 || st->retired) {
+        if (!ngx_rtc_shm_stream_listed(st)) {
             continue;       /* free, or no longer configured */
         }
         p = ngx_rtc_metrics_label(p, "nginx_rtc_stream_up", st->name,
@@ -264,7 +260,7 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
     for (i = 0; i < snap.nstreams; i++) {
         st = &snap.streams[i];
 
-        if (st->name_len == 0 || st->retired) {
+        if (!ngx_rtc_shm_stream_listed(st)) {
             continue;       /* free, or no longer configured */
         }
         state = st->state < 4 ? st->state : 0;
@@ -273,7 +269,7 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
             p = ngx_rtc_metrics_label(p, "nginx_rtc_stream_state", st->name,
                                       st->name_len);
             p = ngx_sprintf(p, ",state=\"%s\"} %d\n",
-                            ngx_rtc_metrics_states[k], k == state);
+                            ngx_rtc_status_stream_state(k), k == state);
         }
     }
 
@@ -286,7 +282,7 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
         for (i = 0; i < snap.nstreams; i++) {
             st = &snap.streams[i];
 
-            if (st->name_len == 0 || st->retired) {
+            if (!ngx_rtc_shm_stream_listed(st)) {
                 continue;       /* free, or no longer configured */
             }
 
@@ -319,7 +315,7 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
         for (i = 0; i < snap.nstreams; i++) {
             st = &snap.streams[i];
 
-            if (st->name_len == 0 || st->retired) {
+            if (!ngx_rtc_shm_stream_listed(st)) {
                 continue;       /* free, or no longer configured */
             }
             p = ngx_rtc_metrics_label(p, def->name, st->name, st->name_len);

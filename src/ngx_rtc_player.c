@@ -9,6 +9,7 @@
 #include <ngx_rtc.h>
 #include <ngx_rtc_player.h>
 #include <ngx_rtc_player_assets.h>
+#include <ngx_rtc_status.h>
 
 
 /*
@@ -23,12 +24,6 @@
 static ngx_int_t ngx_rtc_player_send(ngx_http_request_t *r, u_char *data,
     size_t len, char *type, ngx_uint_t cache);
 static ngx_int_t ngx_rtc_player_streams(ngx_http_request_t *r);
-static u_char *ngx_rtc_player_json_esc(u_char *p, u_char *s, size_t len);
-
-
-static const char  *ngx_rtc_player_codecs[] = {
-    "", "H264", "H265", "PCMA", "PCMU", "opus", "AAC"
-};
 
 
 ngx_int_t
@@ -184,50 +179,18 @@ ngx_rtc_player_streams(ngx_http_request_t *r)
             audio = sh->audio_codec;
         }
 
-        if (video > NGX_RTC_CODEC_AAC) {
-            video = NGX_RTC_CODEC_NONE;
-        }
+        /* names and the prefix hold no character JSON escapes (config) */
 
-        if (audio > NGX_RTC_CODEC_AAC) {
-            audio = NGX_RTC_CODEC_NONE;
-        }
-
-        p = ngx_sprintf(p, "%s{\"name\":\"", i ? "," : "");
-        p = ngx_rtc_player_json_esc(p, scf[i].name.data, scf[i].name.len);
-
-        p = ngx_cpymem(p, "\",\"whep\":\"", sizeof("\",\"whep\":\"") - 1);
-        p = ngx_rtc_player_json_esc(p, rlcf->player.data, rlcf->player.len);
-        p = ngx_rtc_player_json_esc(p, scf[i].name.data, scf[i].name.len);
-
-        p = ngx_sprintf(p, "\",\"video\":\"%s\",\"audio\":\"%s\"}",
-                        ngx_rtc_player_codecs[video],
-                        ngx_rtc_player_codecs[audio]);
+        p = ngx_sprintf(p, "%s{\"name\":", i ? "," : "");
+        p = ngx_rtc_status_json_str(p, scf[i].name.data, scf[i].name.len);
+        p = ngx_sprintf(p, ",\"whep\":\"%V%V\",\"video\":\"%s\","
+                        "\"audio\":\"%s\"}", &rlcf->player, &scf[i].name,
+                        ngx_rtc_status_codec(video),
+                        ngx_rtc_status_codec(audio));
     }
 
     p = ngx_cpymem(p, "]}\n", 3);
 
     return ngx_rtc_player_send(r, data, p - data,
                                "application/json", 0);
-}
-
-
-/* the inside of a JSON string: control bytes, '"', '\\', '<' escaped */
-
-static u_char *
-ngx_rtc_player_json_esc(u_char *p, u_char *s, size_t len)
-{
-    size_t  i;
-
-    for (i = 0; i < len; i++) {
-        if (s[i] < 0x20 || s[i] == '"' || s[i] == '\\' || s[i] == '<'
-            || s[i] >= 0x7f)
-        {
-            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
-            continue;
-        }
-
-        *p++ = s[i];
-    }
-
-    return p;
 }

@@ -271,6 +271,9 @@ typedef struct {
 
 ngx_int_t ngx_rtc_shm_snapshot(ngx_pool_t *pool, ngx_rtc_shm_snapshot_t *snap);
 
+/* an entry of a configured stream: neither free nor retired by a reload */
+#define ngx_rtc_shm_stream_listed(st)  ((st)->name_len && !(st)->retired)
+
 
 /* a mailbox message in process memory: a copy of a slot's request/answer */
 

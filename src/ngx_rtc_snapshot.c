@@ -12,6 +12,7 @@
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_producer.h>
 #include <ngx_rtc_snapshot.h>
+#include <ngx_rtc_whep.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>
@@ -794,17 +795,15 @@ ngx_rtc_snapshot_send(ngx_http_request_t *r, ngx_str_t *jpeg,
 }
 
 
-/* a short plain-text error, with Retry-After when "retry" is set */
+/* a short plain-text error (the WHEP endpoint's), Retry-After if "retry" */
 
 static ngx_int_t
 ngx_rtc_snapshot_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_uint_t retry, const char *fmt, ...)
 {
-    u_char           *p, *last;
+    u_char           *p;
     va_list           args;
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
+    ngx_str_t         text;
     ngx_table_elt_t  *h;
 
     p = ngx_pnalloc(r->pool, 256);
@@ -813,15 +812,10 @@ ngx_rtc_snapshot_text(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     va_start(args, fmt);
-    last = ngx_vslprintf(p, p + 255, fmt, args);
+    text.len = ngx_vslprintf(p, p + 256, fmt, args) - p;
     va_end(args);
 
-    *last++ = '\n';
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = last - p;
-    ngx_str_set(&r->headers_out.content_type, "text/plain");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    text.data = p;
 
     if (retry) {
         h = ngx_list_push(&r->headers_out.headers);
@@ -840,29 +834,5 @@ ngx_rtc_snapshot_text(ngx_http_request_t *r, ngx_uint_t status,
                        - h->value.data;
     }
 
-    if (r->method == NGX_HTTP_HEAD) {
-        r->header_only = 1;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = p;
-    b->last = last;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_rtc_whep_text(r, status, &text);
 }

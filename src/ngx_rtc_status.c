@@ -36,7 +36,6 @@ static u_char *ngx_rtc_status_stream_health(u_char *p,
 static u_char *ngx_rtc_status_age(u_char *p, const char *name, int64_t us);
 static u_char *ngx_rtc_status_session_transport(u_char *p,
     ngx_rtc_session_sh_t *ss);
-static u_char *ngx_rtc_status_json_str(u_char *p, u_char *s, size_t len);
 
 
 static const char  *ngx_rtc_status_stream_states[] = {
@@ -114,7 +113,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
 
         /* free entries, and those of streams no longer configured */
 
-        if (st->name_len == 0 || st->retired) {
+        if (!ngx_rtc_shm_stream_listed(st)) {
             continue;
         }
 
@@ -354,7 +353,7 @@ ngx_rtc_status_session_transport(u_char *p, ngx_rtc_session_sh_t *ss)
 }
 
 
-static u_char *
+u_char *
 ngx_rtc_status_json_str(u_char *p, u_char *s, size_t len)
 {
     u_char          c;
@@ -383,4 +382,20 @@ ngx_rtc_status_json_str(u_char *p, u_char *s, size_t len)
     *p++ = '"';
 
     return p;
+}
+
+
+/* the names rtc_status shows, for the other views (metrics, player) */
+
+const char *
+ngx_rtc_status_codec(ngx_uint_t codec)
+{
+    return ngx_rtc_status_codecs[codec < 7 ? codec : 0];
+}
+
+
+const char *
+ngx_rtc_status_stream_state(ngx_uint_t state)
+{
+    return ngx_rtc_status_stream_states[state < 4 ? state : 0];
 }
