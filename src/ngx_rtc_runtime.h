@@ -1,0 +1,36 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#ifndef _NGX_RTC_RUNTIME_H_INCLUDED_
+#define _NGX_RTC_RUNTIME_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/*
+ * Runtime streams: streams created by a request (go2rtc's
+ * PUT /api/streams) rather than by rtc_stream, kept in the zone.
+ */
+
+typedef struct {
+    ngx_flag_t                dynamic;    /* streams=dynamic */
+    ngx_array_t              *allow;      /* of ngx_rtc_acl_rule_t, or NULL */
+} ngx_rtc_runtime_policy_t;
+
+
+/*
+ * PUT /api/streams?name=NAME&src=URL[&src=URL...] (no body): 200 when
+ * NAME is a stream (configured, or created now under the policy), 403
+ * with a reason otherwise, 400 for a malformed request.  Sends the
+ * response; returns what a content handler returns.
+ */
+ngx_int_t ngx_rtc_runtime_put(ngx_http_request_t *r,
+    ngx_rtc_runtime_policy_t *policy);
+
+
+#endif /* _NGX_RTC_RUNTIME_H_INCLUDED_ */
