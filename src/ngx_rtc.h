@@ -86,6 +86,12 @@ typedef struct {
     ngx_uint_t                nworkers;
     ngx_flag_t                snapshots;  /* an rtc_snapshot location */
     ngx_flag_t                udp_gso;    /* rtc_udp_gso */
+
+    /* runtime streams (PUT /api/streams): rtc_zone runtime=, ... */
+    ngx_uint_t                runtime_max;
+    size_t                    runtime_buffer;
+    ngx_msec_t                runtime_idle;
+    ngx_flag_t                runtime_dynamic;   /* a location allows them */
     ngx_core_conf_t          *core;       /* worker_processes */
     ngx_atomic_uint_t         generation; /* this configuration's */
     uint64_t                  start;      /* the worker process start time */
@@ -100,6 +106,7 @@ typedef struct {
     ngx_str_t                 player;     /* rtc_player: the WHEP prefix */
     ngx_flag_t                snapshot;
     ngx_http_complex_value_t *snapshot_stream;
+    void                     *go2rtc_tmp;  /* TEMPORARY: ngx_rtc_go2rtc_tmp.c */
 } ngx_rtc_loc_conf_t;
 
 

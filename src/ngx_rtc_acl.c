@@ -14,8 +14,44 @@
  * address it carries.
  */
 
+static ngx_int_t ngx_rtc_acl_match(ngx_array_t *rules, struct sockaddr *sa);
+
+
 ngx_uint_t
 ngx_rtc_acl_denied(ngx_array_t *rules, struct sockaddr *sa)
+{
+    ngx_int_t  rc;
+
+    if (rules == NULL) {
+        return 0;
+    }
+
+    rc = ngx_rtc_acl_match(rules, sa);
+
+    return rc == NGX_ERROR || rc == 1;
+}
+
+
+/*
+ * allow= of runtime streams: only what a rule allows; no rules, or none
+ * that matches, allow nothing
+ */
+
+ngx_uint_t
+ngx_rtc_acl_allowed(ngx_array_t *rules, struct sockaddr *sa)
+{
+    if (rules == NULL) {
+        return 0;
+    }
+
+    return ngx_rtc_acl_match(rules, sa) == 0;
+}
+
+
+/* the deny of the first rule that matches; NGX_DECLINED: none does */
+
+static ngx_int_t
+ngx_rtc_acl_match(ngx_array_t *rules, struct sockaddr *sa)
 {
     u_char               *p;
     in_addr_t             a4;
@@ -24,10 +60,6 @@ ngx_rtc_acl_denied(ngx_array_t *rules, struct sockaddr *sa)
 #if (NGX_HAVE_INET6)
     struct in6_addr      *a6;
 #endif
-
-    if (rules == NULL) {
-        return 0;
-    }
 
     family = sa->sa_family;
     a4 = 0;
@@ -58,7 +90,7 @@ ngx_rtc_acl_denied(ngx_array_t *rules, struct sockaddr *sa)
 
     default:
         /* not an IP address: nothing to send checks to */
-        return 1;
+        return NGX_ERROR;
     }
 
     rule = rules->elts;
@@ -103,5 +135,5 @@ ngx_rtc_acl_denied(ngx_array_t *rules, struct sockaddr *sa)
         }
     }
 
-    return 0;
+    return NGX_DECLINED;
 }

@@ -26,5 +26,8 @@ typedef struct {
 /* pure: 1 if the rules (ngx_rtc_acl_rule_t, or NULL) deny the address */
 ngx_uint_t ngx_rtc_acl_denied(ngx_array_t *rules, struct sockaddr *sa);
 
+/* pure: 1 if a rule allows the address (none matching: 0, as with NULL) */
+ngx_uint_t ngx_rtc_acl_allowed(ngx_array_t *rules, struct sockaddr *sa);
+
 
 #endif /* _NGX_RTC_ACL_H_INCLUDED_ */

@@ -61,13 +61,24 @@ static void ngx_rtc_dtls_cleanup(void *data);
 
 static ngx_conf_post_handler_pt  ngx_rtc_cors_post = ngx_rtc_cors_check;
 
+/* TEMPORARY: ngx_rtc_go2rtc_tmp.c, removed at the merge of branch go2rtc */
+char *ngx_rtc_go2rtc_tmp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
 
 static ngx_command_t  ngx_http_rtc_commands[] = {
 
     { ngx_string("rtc_zone"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_rtc_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* TEMPORARY: removed at the merge of branch go2rtc */
+    { ngx_string("rtc_go2rtc_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_rtc_go2rtc_tmp,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -265,6 +276,7 @@ ngx_rtc_create_main_conf(ngx_conf_t *cf)
      *     rmcf->dtls = NULL;
      *     rmcf->nworkers = 0;
      *     rmcf->eventfd = NULL;
+     *     rmcf->runtime_dynamic = 0;
      */
 
     if (ngx_array_init(&rmcf->streams, cf->pool, 4,
@@ -281,6 +293,9 @@ ngx_rtc_create_main_conf(ngx_conf_t *cf)
     rmcf->rtsp_ssl_verify = NGX_CONF_UNSET;
     rmcf->max_sessions = NGX_CONF_UNSET_UINT;
     rmcf->wait_timeout = NGX_CONF_UNSET_MSEC;
+    rmcf->runtime_max = NGX_CONF_UNSET_UINT;
+    rmcf->runtime_buffer = NGX_CONF_UNSET_SIZE;
+    rmcf->runtime_idle = NGX_CONF_UNSET_MSEC;
 
     /* worker_processes is known when the zone is initialized */
     rmcf->core = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
@@ -295,7 +310,7 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_rtc_main_conf_t *rmcf = conf;
 
-    ngx_uint_t              i;
+    ngx_uint_t              i, threads;
     ngx_pool_cleanup_t     *cln;
     ngx_rtc_stream_conf_t  *scf;
 
@@ -309,26 +324,36 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&rmcf->thread_pool, "default");
     }
 
-    /* libav's blocking calls run in a thread pool: "default" unless named */
+    ngx_conf_init_uint_value(rmcf->runtime_max, 32);
+    ngx_conf_init_size_value(rmcf->runtime_buffer, 4 * 1024 * 1024);
+    ngx_conf_init_msec_value(rmcf->runtime_idle, 30000);
+
+    /*
+     * libav's blocking calls run in a thread pool: "default" unless named;
+     * runtime streams may ask for audio=opus
+     */
 
     scf = rmcf->streams.elts;
+    threads = rmcf->runtime_dynamic && rmcf->runtime_max;
 
-    for (i = 0; i < rmcf->streams.nelts; i++) {
+    for (i = 0; i < rmcf->streams.nelts && !threads; i++) {
         if (rmcf->snapshots || scf[i].source == NGX_RTC_SOURCE_FFMPEG
             || scf[i].audio == NGX_RTC_AUDIO_OPUS || scf[i].transcode_h264)
         {
-#if (NGX_THREADS)
-            if (ngx_thread_pool_add(cf, &rmcf->thread_pool) == NULL) {
-                return NGX_CONF_ERROR;
-            }
-#else
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "rtc_stream \"%V\" needs nginx built "
-                               "--with-threads", &scf[i].name);
-            return NGX_CONF_ERROR;
-#endif
-            break;
+            threads = 1;
         }
+    }
+
+    if (threads) {
+#if (NGX_THREADS)
+        if (ngx_thread_pool_add(cf, &rmcf->thread_pool) == NULL) {
+            return NGX_CONF_ERROR;
+        }
+#else
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "nginx-rtc needs nginx built --with-threads");
+        return NGX_CONF_ERROR;
+#endif
     }
 
     ngx_conf_init_uint_value(rmcf->max_sessions, 256);
@@ -421,8 +446,11 @@ ngx_rtc_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtc_main_conf_t *rmcf = conf;
 
-    ssize_t     size;
-    ngx_str_t  *value;
+    ssize_t      size, n;
+    ngx_int_t    max;
+    ngx_str_t   *value, s;
+    ngx_msec_t   idle;
+    ngx_uint_t   i;
 
     if (rmcf->shm_zone) {
         return "is duplicate";
@@ -438,11 +466,68 @@ ngx_rtc_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* runtime streams (PUT /api/streams): how many, their buffer= idle= */
+
+    for (i = 3; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "runtime=", 8) == 0) {
+            max = ngx_atoi(value[i].data + 8, value[i].len - 8);
+
+            if (max == NGX_ERROR || max > NGX_RTC_MAX_STREAMS) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "rtc_zone runtime= must be between 0 "
+                                   "and %d", NGX_RTC_MAX_STREAMS);
+                return NGX_CONF_ERROR;
+            }
+
+            rmcf->runtime_max = max;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "runtime_buffer=", 15) == 0) {
+            s.data = value[i].data + 15;
+            s.len = value[i].len - 15;
+
+            n = ngx_parse_size(&s);
+            if (n == NGX_ERROR || n < 256 * 1024 || n > 256 * 1024 * 1024) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "rtc_zone runtime_buffer= must be "
+                                   "between 256k and 256m");
+                return NGX_CONF_ERROR;
+            }
+
+            rmcf->runtime_buffer = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "runtime_idle=", 13) == 0) {
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+
+            idle = ngx_parse_time(&s, 0);
+            if (idle == (ngx_msec_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            rmcf->runtime_idle = idle;
+            continue;
+        }
+
+        goto invalid;
+    }
+
     if (ngx_rtc_shm_add_zone(cf, &value[1], size) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid rtc_zone parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
 }
 
 

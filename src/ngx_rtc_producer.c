@@ -12,6 +12,7 @@
 #include <ngx_rtc_transcode.h>
 #include <ngx_rtc_producer.h>
 #include <ngx_rtc_stream.h>
+#include <ngx_rtc_runtime.h>
 
 
 /*
@@ -63,6 +64,7 @@ typedef struct {
 typedef struct {
     ngx_rtc_producer_t       *producers;
     ngx_uint_t                nproducers;
+    ngx_uint_t                capacity;   /* configured + runtime streams */
     ngx_event_t               timer;
     ngx_uint_t                ticks;
 } ngx_rtc_producers_t;
@@ -107,9 +109,12 @@ ngx_rtc_producer_init_process(ngx_cycle_t *cycle)
     rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtc_module);
     ctx = ngx_rtc_shm_ctx();
 
+    /* runtime streams join later: ngx_rtc_producer_add() */
+
     ngx_rtc_producers.nproducers = rmcf->streams.nelts;
+    ngx_rtc_producers.capacity = rmcf->streams.nelts + NGX_RTC_MAX_STREAMS;
     ngx_rtc_producers.producers = ngx_pcalloc(cycle->pool,
-                                        rmcf->streams.nelts
+                                        ngx_rtc_producers.capacity
                                         * sizeof(ngx_rtc_producer_t));
     if (ngx_rtc_producers.producers == NULL) {
         return NGX_ERROR;
@@ -156,6 +161,51 @@ ngx_rtc_producer_exit_process(ngx_cycle_t *cycle)
 }
 
 
+/* a runtime stream, for its entry of the zone: ngx_rtc_runtime_sync() */
+
+ngx_int_t
+ngx_rtc_producer_add(ngx_rtc_stream_conf_t *conf)
+{
+    ngx_rtc_producer_t  *p;
+
+    if (ngx_rtc_producers.nproducers == ngx_rtc_producers.capacity) {
+        return NGX_ERROR;
+    }
+
+    p = &ngx_rtc_producers.producers[ngx_rtc_producers.nproducers++];
+
+    ngx_memzero(p, sizeof(ngx_rtc_producer_t));
+
+    p->conf = conf;
+    p->sh = &ngx_rtc_shm_ctx()->streams[conf->index];
+    p->ring = ngx_rtc_shm_ring(p->sh);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A runtime stream's source changed: the running source stops, before its
+ * configuration changes; the lease stays, and the next tick starts the new
+ * source.
+ */
+
+void
+ngx_rtc_producer_restart(ngx_rtc_stream_conf_t *conf)
+{
+    ngx_uint_t           i;
+    ngx_rtc_producer_t  *p;
+
+    for (i = 0; i < ngx_rtc_producers.nproducers; i++) {
+        p = &ngx_rtc_producers.producers[i];
+
+        if (p->conf == conf && (p->rtsp || p->ffmpeg)) {
+            ngx_rtc_producer_stop(p);
+        }
+    }
+}
+
+
 /* a viewer arrived: look for work now rather than at the next tick */
 
 void
@@ -185,6 +235,10 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
         ngx_rtc_stream_exiting();
         return;
     }
+
+    /* runtime streams made or changed by a request in any worker */
+
+    ngx_rtc_runtime_sync();
 
     for (i = 0; i < ngx_rtc_producers.nproducers; i++) {
         p = &ngx_rtc_producers.producers[i];

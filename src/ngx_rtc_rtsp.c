@@ -263,13 +263,15 @@ ngx_rtc_rtsp_init_ssl(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf)
         }
     }
 
-    if (!need) {
+    /* runtime streams (PUT /api/streams) may be rtsps:// cameras */
+
+    if (!need && !(rmcf->runtime_dynamic && rmcf->runtime_max)) {
         return NGX_OK;
     }
 
     /* as proxy_ssl_verify: verifying needs the certificates to trust */
 
-    if (rmcf->rtsp_ssl_verify == 1
+    if (need && rmcf->rtsp_ssl_verify == 1
         && rmcf->rtsp_ssl_trusted_certificate.len == 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

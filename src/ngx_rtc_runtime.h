@@ -25,12 +25,21 @@ typedef struct {
 
 /*
  * PUT /api/streams?name=NAME&src=URL[&src=URL...] (no body): 200 when
- * NAME is a stream (configured, or created now under the policy), 403
- * with a reason otherwise, 400 for a malformed request.  Sends the
- * response; returns what a content handler returns.
+ * NAME is a stream (configured, or made or changed now under the policy),
+ * 403 with a reason when the policy refuses it, 400 for a malformed
+ * request, 507 when the zone has no room for it, 502 when the camera's
+ * host name does not resolve.  Sends the response; returns what a content
+ * handler returns (NGX_DONE while a camera's host name is resolved).
+ *
+ * A location that may pass policy->dynamic set must set the main conf's
+ * runtime_dynamic at configuration time (the thread pool for audio=opus,
+ * the TLS context of rtsps:// cameras are made for it).
  */
 ngx_int_t ngx_rtc_runtime_put(ngx_http_request_t *r,
     ngx_rtc_runtime_policy_t *policy);
+
+/* the worker picks up runtime streams made or changed in the zone */
+void ngx_rtc_runtime_sync(void);
 
 
 #endif /* _NGX_RTC_RUNTIME_H_INCLUDED_ */

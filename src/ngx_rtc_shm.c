@@ -23,12 +23,14 @@ static u_char *ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone,
 static ngx_uint_t ngx_rtc_shm_stream_running(ngx_rtc_main_conf_t *ormcf,
     ngx_uint_t index);
 static ngx_uint_t ngx_rtc_shm_stream_wanted(ngx_rtc_main_conf_t *rmcf,
-    ngx_rtc_stream_sh_t *st);
+    ngx_rtc_stream_sh_t *st, ngx_uint_t buffer);
 static ngx_rtc_stream_sh_t *ngx_rtc_shm_stream_find(ngx_rtc_shctx_t *ctx,
     ngx_rtc_stream_conf_t *scf, ngx_uint_t retired);
 static ngx_uint_t ngx_rtc_shm_stream_idle(ngx_rtc_stream_sh_t *st);
 static ngx_int_t ngx_rtc_shm_stream_new(ngx_slab_pool_t *shpool,
     ngx_rtc_shctx_t *ctx, ngx_rtc_stream_conf_t *scf);
+static void ngx_rtc_shm_runtime_end(ngx_slab_pool_t *shpool,
+    ngx_rtc_shctx_t *ctx, ngx_rtc_stream_sh_t *st);
 static void ngx_rtc_shm_lease_end(ngx_rtc_stream_sh_t *st);
 static ngx_uint_t ngx_rtc_shm_fence(ngx_rtc_stream_sh_t *st);
 static ngx_uint_t ngx_rtc_shm_recount_locked(ngx_rtc_shctx_t *ctx);
@@ -204,7 +206,7 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
         if (st->name_len && st->retired && st->retired < gen
             && ngx_rtc_shm_stream_idle(st)
             && !ngx_rtc_shm_stream_running(ormcf, i)
-            && !ngx_rtc_shm_stream_wanted(rmcf, st))
+            && !ngx_rtc_shm_stream_wanted(rmcf, st, 1))
         {
             ngx_slab_free_locked(shpool, (u_char *) shpool + st->ring_off);
             st->name_len = 0;
@@ -305,9 +307,16 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
         }
 
         scf[i].index = st - ctx->streams;
+
+        /* an rtc_stream takes the entry of a runtime stream of its name */
+
+        ngx_rtc_shm_runtime_end(shpool, ctx, st);
     }
 
-    /* entries no longer configured: retired at this generation */
+    /*
+     * Entries no longer configured: retired at this generation.  Runtime
+     * streams stay, but for one whose name an rtc_stream now has.
+     */
 
     for (i = 0; i < ctx->nstreams; i++) {
         st = &ctx->streams[i];
@@ -322,12 +331,20 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
             }
         }
 
-        if (k == rmcf->streams.nelts) {
-            st->retired = gen;
+        if (k < rmcf->streams.nelts) {
+            continue;
         }
+
+        if (st->runtime_off && !ngx_rtc_shm_stream_wanted(rmcf, st, 0)) {
+            continue;
+        }
+
+        ngx_rtc_shm_runtime_end(shpool, ctx, st);
+        st->retired = gen;
     }
 
     ctx->max_sessions = rmcf->max_sessions;
+    ctx->runtime_max = rmcf->runtime_max;
     ctx->generation = gen;
     rmcf->generation = gen;
 
@@ -393,10 +410,14 @@ ngx_rtc_shm_stream_running(ngx_rtc_main_conf_t *ormcf, ngx_uint_t index)
 }
 
 
-/* a retired entry the new configuration has again (same name, buffer=) */
+/*
+ * A retired entry the new configuration has again (same name, buffer=;
+ * buffer: 1), or an entry whose name it has (buffer: 0)
+ */
 
 static ngx_uint_t
-ngx_rtc_shm_stream_wanted(ngx_rtc_main_conf_t *rmcf, ngx_rtc_stream_sh_t *st)
+ngx_rtc_shm_stream_wanted(ngx_rtc_main_conf_t *rmcf, ngx_rtc_stream_sh_t *st,
+    ngx_uint_t buffer)
 {
     ngx_uint_t              i;
     ngx_rtc_stream_conf_t  *scf;
@@ -404,7 +425,8 @@ ngx_rtc_shm_stream_wanted(ngx_rtc_main_conf_t *rmcf, ngx_rtc_stream_sh_t *st)
     scf = rmcf->streams.elts;
 
     for (i = 0; i < rmcf->streams.nelts; i++) {
-        if (scf[i].name.len == st->name_len && scf[i].buffer == st->buffer
+        if (scf[i].name.len == st->name_len
+            && (!buffer || scf[i].buffer == st->buffer)
             && ngx_strncmp(scf[i].name.data, st->name, st->name_len) == 0)
         {
             return 1;
@@ -493,6 +515,217 @@ ngx_rtc_shm_stream_new(ngx_slab_pool_t *shpool, ngx_rtc_shctx_t *ctx,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Runtime streams: made by a request (PUT /api/streams) in a free entry of
+ * the stream table, each with its source in a slab block of its own.  A
+ * reload keeps them (ngx_rtc_shm_configure()); a source that changes gets
+ * a new block and a new version, which the workers notice through
+ * ctx->runtime_gen (ngx_rtc_runtime_sync()).  Returns NGX_RTC_RUNTIME_*;
+ * "count": the runtime streams there were.
+ */
+
+ngx_uint_t
+ngx_rtc_shm_runtime_put(ngx_rtc_runtime_src_t *src, ngx_uint_t *count)
+{
+    size_t                  size;
+    ngx_uint_t              i, n, rc;
+    ngx_slab_pool_t        *shpool;
+    ngx_rtc_shctx_t        *ctx;
+    ngx_rtc_stream_sh_t    *st, *found;
+    ngx_rtc_runtime_sh_t   *rs, *old;
+    ngx_rtc_stream_conf_t   scf;
+
+    ctx = ngx_rtc_shm_ctx();
+    shpool = ngx_rtc_shm_pool();
+    size = offsetof(ngx_rtc_runtime_sh_t, url) + src->url.len;
+    found = NULL;
+    rs = NULL;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0, n = 0; i < ctx->nstreams; i++) {
+        st = &ctx->streams[i];
+
+        if (!ngx_rtc_shm_stream_listed(st)) {
+            continue;
+        }
+
+        if (st->runtime_off) {
+            n++;
+        }
+
+        if (st->name_len == src->name.len
+            && ngx_strncmp(st->name, src->name.data, src->name.len) == 0)
+        {
+            found = st;
+        }
+    }
+
+    *count = n;
+
+    if (found && found->runtime_off == 0) {
+        rc = NGX_RTC_RUNTIME_CONFIGURED;
+        goto done;
+    }
+
+    if (found) {
+        old = (ngx_rtc_runtime_sh_t *) ((u_char *) shpool
+                                        + found->runtime_off);
+
+        if (old->audio == src->audio
+            && old->url_len == src->url.len
+            && ngx_memcmp(old->url, src->url.data, src->url.len) == 0
+            && old->socklen == src->socklen
+            && ngx_memcmp(&old->sockaddr, src->sockaddr, src->socklen) == 0)
+        {
+            rc = NGX_RTC_RUNTIME_SAME;
+            goto done;
+        }
+
+        rs = ngx_slab_alloc_locked(shpool, size);
+        if (rs == NULL) {
+            rc = NGX_RTC_RUNTIME_MEMORY;
+            goto done;
+        }
+
+        ngx_slab_free_locked(shpool, old);
+        st = found;
+        rc = NGX_RTC_RUNTIME_UPDATED;
+        goto fill;
+    }
+
+    if (n >= ctx->runtime_max) {
+        rc = NGX_RTC_RUNTIME_CAP;
+        goto done;
+    }
+
+    for (i = 0; i < ctx->nstreams; i++) {
+        if (ctx->streams[i].name_len == 0) {
+            break;
+        }
+    }
+
+    if (i == NGX_RTC_MAX_STREAMS) {
+        rc = NGX_RTC_RUNTIME_TABLE;
+        goto done;
+    }
+
+    rs = ngx_slab_alloc_locked(shpool, size);
+
+    ngx_memzero(&scf, sizeof(ngx_rtc_stream_conf_t));
+    scf.name = src->name;
+    scf.buffer = src->buffer;
+
+    if (rs == NULL || ngx_rtc_shm_stream_new(shpool, ctx, &scf) != NGX_OK) {
+        if (rs) {
+            ngx_slab_free_locked(shpool, rs);
+        }
+
+        rc = NGX_RTC_RUNTIME_MEMORY;
+        goto done;
+    }
+
+    st = &ctx->streams[scf.index];
+    st->idle_since = ngx_current_msec;
+    rc = NGX_RTC_RUNTIME_CREATED;
+
+fill:
+
+    ngx_memzero(rs, offsetof(ngx_rtc_runtime_sh_t, url));
+
+    rs->version = ++ctx->runtime_gen;
+    rs->audio = src->audio;
+    rs->socklen = src->socklen;
+    ngx_memcpy(&rs->sockaddr, src->sockaddr, src->socklen);
+    rs->url_len = src->url.len;
+    ngx_memcpy(rs->url, src->url.data, src->url.len);
+
+    st->runtime_off = (u_char *) rs - (u_char *) shpool;
+
+done:
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+/* a copy of a runtime stream's entry; NGX_DECLINED: not a runtime one */
+
+ngx_int_t
+ngx_rtc_shm_runtime_get(ngx_uint_t index, ngx_rtc_runtime_copy_t *copy)
+{
+    ngx_int_t              rc;
+    ngx_slab_pool_t       *shpool;
+    ngx_rtc_shctx_t       *ctx;
+    ngx_rtc_stream_sh_t   *st;
+    ngx_rtc_runtime_sh_t  *rs;
+
+    ctx = ngx_rtc_shm_ctx();
+    shpool = ngx_rtc_shm_pool();
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    st = &ctx->streams[index];
+
+    if (index < ctx->nstreams && ngx_rtc_shm_stream_listed(st)
+        && st->runtime_off)
+    {
+        rs = (ngx_rtc_runtime_sh_t *) ((u_char *) shpool + st->runtime_off);
+
+        if (rs->url_len <= NGX_RTC_URL_MAX
+            && rs->socklen <= sizeof(ngx_sockaddr_t))
+        {
+            copy->version = rs->version;
+            copy->audio = rs->audio;
+            copy->buffer = st->buffer;
+            copy->socklen = rs->socklen;
+            ngx_memcpy(&copy->sockaddr, &rs->sockaddr, rs->socklen);
+            copy->name_len = st->name_len;
+            ngx_memcpy(copy->name, st->name, st->name_len);
+            copy->url_len = rs->url_len;
+            ngx_memcpy(copy->url, rs->url, rs->url_len);
+
+            rc = NGX_OK;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+/* changes with every runtime stream made or changed: read without lock */
+
+ngx_uint_t
+ngx_rtc_shm_runtime_gen(void)
+{
+    ngx_rtc_shctx_t  *ctx;
+
+    ctx = ngx_rtc_shm_ctx();
+
+    return ctx ? ctx->runtime_gen : 0;
+}
+
+
+/* under the lock: the entry is no runtime stream from now on */
+
+static void
+ngx_rtc_shm_runtime_end(ngx_slab_pool_t *shpool, ngx_rtc_shctx_t *ctx,
+    ngx_rtc_stream_sh_t *st)
+{
+    if (st->runtime_off == 0) {
+        return;
+    }
+
+    ngx_slab_free_locked(shpool, (u_char *) shpool + st->runtime_off);
+    st->runtime_off = 0;
+    ctx->runtime_gen++;
 }
 
 

@@ -10,6 +10,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_rtc_slot.h>
+#include <ngx_rtc_auth.h>
 
 
 #define NGX_RTC_STREAM_IDLE        0
@@ -132,7 +133,27 @@ struct ngx_rtc_stream_sh_s {
     ngx_pid_t                 writing;        /* a fenced write's owner */
     ngx_uint_t                takeovers;      /* from an expired lease */
     ngx_uint_t                reconnects;     /* failed connections */
+
+    /* a runtime stream's ngx_rtc_runtime_sh_t; 0: a configured stream */
+    size_t                    runtime_off;
 };
+
+
+/*
+ * A runtime stream's source (made by a request, PUT /api/streams, not by
+ * rtc_stream): a slab block of its own, replaced when the source changes.
+ * The URL keeps the camera's credentials, needed to connect: it is copied
+ * out only by the workers that connect, and never shown or logged.
+ */
+
+typedef struct {
+    uint64_t                  version;        /* ctx->runtime_gen at change */
+    ngx_uint_t                audio;          /* NGX_RTC_AUDIO_* */
+    socklen_t                 socklen;
+    ngx_sockaddr_t            sockaddr;       /* the address allow= took */
+    size_t                    url_len;
+    u_char                    url[1];
+} ngx_rtc_runtime_sh_t;
 
 
 /* a producer's view of its lease, see ngx_rtc_shm_claim() */
@@ -214,6 +235,10 @@ struct ngx_rtc_shctx_s {
     ngx_atomic_t              generation;     /* of the newest config */
     ngx_uint_t                max_sessions;   /* rtc_max_sessions, applied */
 
+    /* runtime streams: their cap (rtc_zone runtime=), applied; changes */
+    ngx_uint_t                runtime_max;
+    ngx_atomic_t              runtime_gen;
+
     ngx_uint_t                nsessions;
     ngx_uint_t                sessions_used;
     ngx_rtc_session_sh_t      sessions[1];
@@ -271,8 +296,53 @@ typedef struct {
 
 ngx_int_t ngx_rtc_shm_snapshot(ngx_pool_t *pool, ngx_rtc_shm_snapshot_t *snap);
 
-/* an entry of a configured stream: neither free nor retired by a reload */
+/*
+ * An entry of a stream, configured or made at run time: neither free nor
+ * retired by a reload
+ */
 #define ngx_rtc_shm_stream_listed(st)  ((st)->name_len && !(st)->retired)
+
+
+/* a runtime stream's source, in process memory: to store, or a copy */
+
+typedef struct {
+    ngx_str_t                 name;
+    ngx_str_t                 url;            /* with credentials */
+    ngx_uint_t                audio;          /* NGX_RTC_AUDIO_* */
+    size_t                    buffer;         /* of a new ring */
+    struct sockaddr          *sockaddr;
+    socklen_t                 socklen;
+} ngx_rtc_runtime_src_t;
+
+
+/* ngx_rtc_shm_runtime_put() */
+#define NGX_RTC_RUNTIME_CREATED     0
+#define NGX_RTC_RUNTIME_SAME        1         /* as it was: nothing done */
+#define NGX_RTC_RUNTIME_UPDATED     2         /* a new source */
+#define NGX_RTC_RUNTIME_CONFIGURED  3         /* an rtc_stream: untouched */
+#define NGX_RTC_RUNTIME_CAP         4         /* rtc_zone runtime= reached */
+#define NGX_RTC_RUNTIME_TABLE       5         /* no free stream entry */
+#define NGX_RTC_RUNTIME_MEMORY      6         /* the zone has no room */
+
+
+typedef struct {
+    uint64_t                  version;
+    ngx_uint_t                audio;
+    size_t                    buffer;
+    socklen_t                 socklen;
+    ngx_sockaddr_t            sockaddr;
+    size_t                    name_len;
+    u_char                    name[NGX_RTC_NAME_LEN];
+    size_t                    url_len;
+    u_char                    url[NGX_RTC_URL_MAX];
+} ngx_rtc_runtime_copy_t;
+
+
+ngx_uint_t ngx_rtc_shm_runtime_put(ngx_rtc_runtime_src_t *src,
+    ngx_uint_t *count);
+ngx_int_t ngx_rtc_shm_runtime_get(ngx_uint_t index,
+    ngx_rtc_runtime_copy_t *copy);
+ngx_uint_t ngx_rtc_shm_runtime_gen(void);
 
 
 /* a mailbox message in process memory: a copy of a slot's request/answer */

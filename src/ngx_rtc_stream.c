@@ -11,6 +11,7 @@
 #include <ngx_rtc_session_patch.h>
 #include <ngx_rtc_h264.h>
 #include <ngx_rtc_h265.h>
+#include <ngx_rtc_runtime.h>
 
 
 /*
@@ -28,6 +29,7 @@
 typedef struct {
     ngx_rtc_stream_t         *streams;
     ngx_uint_t                nstreams;
+    ngx_uint_t                capacity;   /* configured + runtime streams */
     ngx_connection_t         *notify;
     ngx_event_t               poll;       /* while exiting */
     ngx_msec_t                exiting;    /* when exiting began */
@@ -70,8 +72,11 @@ ngx_rtc_stream_init_process(ngx_cycle_t *cycle)
     rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtc_module);
     ctx = ngx_rtc_shm_ctx();
 
+    /* runtime streams join later: ngx_rtc_stream_add() */
+
     ngx_rtc_worker.nstreams = rmcf->streams.nelts;
-    ngx_rtc_worker.streams = ngx_pcalloc(cycle->pool, rmcf->streams.nelts
+    ngx_rtc_worker.capacity = rmcf->streams.nelts + NGX_RTC_MAX_STREAMS;
+    ngx_rtc_worker.streams = ngx_pcalloc(cycle->pool, ngx_rtc_worker.capacity
                                          * sizeof(ngx_rtc_stream_t));
     ngx_rtc_worker.frame = ngx_alloc(NGX_RTC_MAX_FRAME, cycle->log);
     ngx_rtc_worker.packets = ngx_alloc(sizeof(ngx_rtc_packets_t), cycle->log);
@@ -160,23 +165,59 @@ ngx_rtc_stream_exit_process(ngx_cycle_t *cycle)
 }
 
 
+/* a configured stream, or a runtime one (maybe made since the last look) */
+
 ngx_rtc_stream_t *
 ngx_rtc_stream_find(ngx_str_t *name)
 {
-    ngx_uint_t         i;
+    ngx_uint_t         i, n;
     ngx_rtc_stream_t  *st;
 
-    for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
-        st = &ngx_rtc_worker.streams[i];
+    for (n = 0; n < 2; n++) {
 
-        if (st->conf->name.len == name->len
-            && ngx_strncmp(st->conf->name.data, name->data, name->len) == 0)
-        {
-            return st;
+        for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
+            st = &ngx_rtc_worker.streams[i];
+
+            if (st->conf->name.len == name->len
+                && ngx_strncmp(st->conf->name.data, name->data, name->len)
+                   == 0)
+            {
+                return st;
+            }
         }
+
+        if (ngx_rtc_worker.streams == NULL) {
+            break;
+        }
+
+        ngx_rtc_runtime_sync();
     }
 
     return NULL;
+}
+
+
+/* a runtime stream, for its entry of the zone: ngx_rtc_runtime_sync() */
+
+ngx_rtc_stream_t *
+ngx_rtc_stream_add(ngx_rtc_stream_conf_t *conf)
+{
+    ngx_rtc_stream_t  *st;
+
+    if (ngx_rtc_worker.nstreams == ngx_rtc_worker.capacity) {
+        return NULL;
+    }
+
+    st = &ngx_rtc_worker.streams[ngx_rtc_worker.nstreams++];
+
+    ngx_memzero(st, sizeof(ngx_rtc_stream_t));
+
+    st->conf = conf;
+    st->sh = &ngx_rtc_shm_ctx()->streams[conf->index];
+    st->ring = ngx_rtc_shm_ring(st->sh);
+    ngx_queue_init(&st->sessions);
+
+    return st;
 }
 
 

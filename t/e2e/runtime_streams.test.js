@@ -1,0 +1,278 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * Runtime streams (issue 12): go2rtc's PUT /api/streams, as Home
+ * Assistant sends it, makes an on-demand RTSP stream in the zone when the
+ * location says streams=dynamic and the camera's address is inside
+ * allow=.  A werift viewer plays it at /whep/NAME; it shows in rtc_status
+ * without its credentials; the same PUT again is a no-op, another source
+ * replaces it; a camera outside allow= (by address or by a name in DNS)
+ * is refused before any connection; the cap (rtc_zone runtime=) holds;
+ * the stream survives a reload and plays after it; the camera is released
+ * after runtime_idle=.  Needs t/lib/netns.sh.
+ */
+
+'use strict';
+
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
+const { Camera } = require('./lib/camera');
+const { Viewer } = require('./lib/werift');
+const { DnsServer } = require('./lib/dns');
+
+const PORT = 19581;
+const CAM_PORT = 19582;
+const TRAP_PORT = 19583;
+const DNS_PORT = 19584;
+
+const CONF = `
+load_module %%MODULE%%;
+%%TEST_GLOBALS%%
+worker_processes 2;
+events { worker_connections 1024; }
+http {
+    %%TEST_GLOBALS_HTTP%%
+    resolver 127.0.0.1:${DNS_PORT} valid=1s ipv6=off;
+    resolver_timeout 5s;
+    rtc_zone cams 32m runtime=2 runtime_buffer=1m runtime_idle=2s;
+    rtc_wait_timeout 5s;
+    rtc_stream configured rtsp://127.0.0.1:%%CAMPORT%%/cam;
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location /api/          { rtc_go2rtc_api streams=dynamic
+                                                 allow=127.0.0.0/8; }
+        location /static/api/   { rtc_go2rtc_api allow=127.0.0.0/8; }
+        location /whep/         { rtc_whep; }
+        location = /rtc/status  { rtc_status; }
+    }
+}
+`;
+
+
+/* HA's PUT: the camera's URL, its two ffmpeg: companions */
+
+function put(ngx, prefix, name, url) {
+    const q = new URLSearchParams();
+    q.append('name', name);
+    q.append('src', url);
+    q.append('src', `ffmpeg:${name}#audio=opus#query=log_level=debug`);
+    q.append('src', `ffmpeg:${name}#video=mjpeg`);
+    return ngx.http('PUT', `${prefix}/api/streams?${q}`);
+}
+
+
+function streamOf(st, name) {
+    return st.streams.find((s) => s.name === name);
+}
+
+
+describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
+    let cam;
+    let ngx;
+    let dns;
+    let trap;
+    let trapped = 0;
+
+    const camUrl = `rtsp://user:secret@127.0.0.1:${CAM_PORT}/cam`;
+
+    before(async () => {
+        requireNetns();
+
+        /* a "camera" outside allow=: it counts who connects */
+
+        trap = net.createServer((s) => { trapped++; s.destroy(); });
+        await new Promise((r) => trap.listen(TRAP_PORT, '0.0.0.0', r));
+
+        dns = await new DnsServer({ 'cam.rtc.test': '127.0.0.1',
+                                    'outside.rtc.test': '10.99.0.1' })
+                  .start(DNS_PORT);
+        cam = await new Camera({ port: CAM_PORT, size: '320x180', fps: 25,
+                                 gop: 25, user: 'user', password: 'secret' })
+                  .start();
+        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT, conf: CONF,
+                                allowLog: [] }).start();
+    });
+
+    after(async () => {
+        try {
+            if (ngx) {
+                await ngx.stop();
+            }
+        } finally {
+            if (cam) {
+                await cam.stop();
+            }
+            if (dns) {
+                await dns.stop();
+            }
+            if (trap) {
+                trap.close();
+            }
+        }
+    });
+
+    test('refused: no streams=dynamic, outside allow=, bad requests',
+         async () => {
+        let r = await put(ngx, '/static', 'camera.front_door', camUrl);
+        assert.equal(r.status, 403);
+        assert.match(r.body, /runtime streams are off/);
+
+        /* a configured stream is there whatever the policy */
+
+        r = await put(ngx, '/static', 'configured', camUrl);
+        assert.equal(r.status, 200);
+
+        r = await put(ngx, '', 'camera.outside',
+                      `rtsp://user:secret@10.99.0.1:${TRAP_PORT}/cam`);
+        assert.equal(r.status, 403);
+        assert.match(r.body, /camera address not allowed/);
+
+        r = await put(ngx, '', 'camera.outside',
+                      `rtsp://user:secret@outside.rtc.test:${TRAP_PORT}/c`);
+        assert.equal(r.status, 403);
+        assert.match(r.body, /camera address not allowed/);
+        assert.ok(dns.queries['outside.rtc.test'] >= 1, 'asked the DNS');
+
+        r = await ngx.http('PUT', '/api/streams?src=' + encodeURIComponent(
+                           camUrl));
+        assert.equal(r.status, 400, 'no name');
+
+        r = await put(ngx, '', 'bad/name', camUrl);
+        assert.equal(r.status, 400, 'a name not for URLs');
+
+        r = await ngx.http('PUT', '/api/streams?name=x&src=ffmpeg%3Ax');
+        assert.equal(r.status, 400, 'no rtsp:// source');
+        assert.match(r.body, /no rtsp:\/\/ or rtsps:\/\/ src/);
+
+        const st = await ngx.status();
+        assert.equal(streamOf(st, 'camera.outside'), undefined);
+        assert.equal(streamOf(st, 'camera.front_door'), undefined);
+        assert.equal(trapped, 0, 'nginx connected outside allow=');
+    });
+
+    test('made by PUT, played by a viewer, shown without credentials',
+         async () => {
+        let r = await put(ngx, '', 'camera.front_door', camUrl);
+        assert.equal(r.status, 200, r.body);
+
+        let s = streamOf(await ngx.status(), 'camera.front_door');
+        assert.ok(s, 'listed in rtc_status');
+        assert.equal(s.state, 'idle', 'on demand: no connection yet');
+        assert.equal(s.buffer, 1048576, 'runtime_buffer=');
+
+        /* HA sends the same PUT before every offer: nothing changes */
+
+        r = await put(ngx, '', 'camera.front_door', camUrl);
+        assert.equal(r.status, 200);
+
+        const v = new Viewer(ngx, '/whep/camera.front_door',
+                             { name: 'front_door' });
+        try {
+            await v.connectRetry(20000);
+            await v.waitKeyframe(20000);
+            await v.waitPackets(50, 20000);
+
+            s = streamOf(await ngx.status(), 'camera.front_door');
+            assert.equal(s.state, 'playing');
+            assert.equal(s.codec, 'H264');
+            assert.equal(s.viewers, 1);
+        } finally {
+            await v.close();
+        }
+
+        /* on demand: the camera is released after runtime_idle=2s */
+
+        await waitFor(async () => {
+            const x = streamOf(await ngx.status(), 'camera.front_door');
+            return x.state === 'idle' && x.producer_pid === 0
+                   && cam.connections() === 0;
+        }, 15000, 'released after runtime_idle=');
+
+        const text = JSON.stringify(await ngx.status());
+        assert.doesNotMatch(text, /secret/, 'no credentials in status');
+
+        const log = ngx.logText();
+        assert.match(log, /rtc runtime stream "camera\.front_door" created: rtsp:\/\/\*\*\*@127\.0\.0\.1/);
+        assert.match(log, /audio=opus/);
+        assert.doesNotMatch(log, /secret/, 'no credentials in error.log');
+    });
+
+    test('another source replaces it; a camera by name; the cap',
+         async () => {
+        let r = await put(ngx, '', 'camera.front_door',
+                          `rtsp://user:other@127.0.0.1:${CAM_PORT}/cam`);
+        assert.equal(r.status, 200);
+        assert.match(ngx.logText(),
+                     /rtc runtime stream "camera\.front_door" changed/);
+
+        r = await put(ngx, '', 'camera.front_door', camUrl);
+        assert.equal(r.status, 200);
+
+        r = await put(ngx, '', 'camera.by_name',
+                      `rtsp://user:secret@cam.rtc.test:${CAM_PORT}/cam`);
+        assert.equal(r.status, 200, r.body);
+        assert.ok(dns.queries['cam.rtc.test'] >= 1, 'asked the DNS');
+
+        /* runtime=2: a third is refused, the two are still there */
+
+        r = await put(ngx, '', 'camera.third', camUrl);
+        assert.equal(r.status, 507);
+        assert.match(r.body, /rtc_zone runtime=2/);
+
+        const st = await ngx.status();
+        assert.ok(streamOf(st, 'camera.by_name'));
+        assert.equal(streamOf(st, 'camera.third'), undefined);
+        assert.doesNotMatch(ngx.logText(), /secret|:other/,
+                            'no credentials in error.log');
+
+        const access = fs.readFileSync(path.join(ngx.dir, 'access.log'),
+                                       'utf8');
+        assert.match(access, /PUT \/api\/streams\?name=camera\.by_name&src=rtsp%3A%2F%2F\*\*\*%40cam/);
+        assert.doesNotMatch(access, /secret|:other/,
+                            'no credentials in access.log');
+    });
+
+    test('a reload keeps them: listed, and playable', async () => {
+        const before = await ngx.status();
+        const master = ngx.pid();
+
+        process.kill(master, 'SIGHUP');
+
+        /* the new workers run */
+
+        await waitFor(() => (ngx.logText().match(/start worker process \d+/g)
+                             || []).length >= 4, 10000, 'new workers');
+
+        const st = await ngx.status();
+        for (const name of ['camera.front_door', 'camera.by_name']) {
+            assert.ok(streamOf(st, name), `${name} after the reload`);
+        }
+        assert.equal(st.streams.length, before.streams.length);
+
+        const old = ngx.logText().match(/start worker process \d+/g)
+                    .slice(0, 2).map((l) => Number(l.split(' ').pop()));
+
+        const v = new Viewer(ngx, '/whep/camera.by_name', { name: 'by_name' });
+        try {
+            await v.connectRetry(20000);
+            await v.waitKeyframe(20000);
+
+            const s = streamOf(await ngx.status(), 'camera.by_name');
+            assert.equal(s.state, 'playing');
+            assert.ok(s.producer_pid && !old.includes(s.producer_pid),
+                      'produced by a new worker');
+        } finally {
+            await v.close();
+        }
+
+        assert.equal(trapped, 0, 'nginx connected outside allow=');
+        assert.doesNotMatch(JSON.stringify(await ngx.status()), /secret/);
+    });
+});
