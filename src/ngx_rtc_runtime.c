@@ -523,6 +523,16 @@ ngx_rtc_runtime_sync(void)
             continue;
         }
 
+        if (lc && (lc->conf.name.len != copy->name_len
+                   || ngx_strncmp(lc->name, copy->name, copy->name_len) != 0))
+        {
+            /*
+             * The entry was freed and serves another stream now (reloads
+             * since this worker started): this exiting worker leaves it.
+             */
+            continue;
+        }
+
         if (lc) {
             ngx_rtc_producer_restart(&lc->conf);
 

@@ -51,6 +51,7 @@ http {
         location /static/api/   { rtc_go2rtc_api allow=127.0.0.0/8; }
         location /whep/         { rtc_whep; }
         location = /rtc/status  { rtc_status; }
+        location = /rtc/metrics { rtc_metrics; }
     }
 }
 `;
@@ -197,6 +198,9 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
 
         const text = JSON.stringify(await ngx.status());
         assert.doesNotMatch(text, /secret/, 'no credentials in status');
+
+        const m = await ngx.http('GET', '/rtc/metrics');
+        assert.match(m.body, /stream="camera\.front_door"/);
 
         const log = ngx.logText();
         assert.match(log, /rtc runtime stream "camera\.front_door" created: rtsp:\/\/\*\*\*@127\.0\.0\.1/);

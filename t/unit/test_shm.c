@@ -15,6 +15,7 @@
 #include <ngx_rtc.h>
 
 #include <sys/wait.h>
+#include <arpa/inet.h>
 
 
 #define TEST_ARENA  (24 * 1024 * 1024)
@@ -514,6 +515,195 @@ test_reload(void)
 }
 
 
+/* runtime streams: made, kept as they are, changed, capped, reloaded */
+
+static ngx_uint_t
+test_runtime_put(const char *name, const char *url, in_addr_t a,
+    ngx_uint_t *count)
+{
+    struct sockaddr_in     sin;
+    ngx_rtc_runtime_src_t  src;
+
+    ngx_memzero(&sin, sizeof(struct sockaddr_in));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(554);
+    sin.sin_addr.s_addr = a;
+
+    src.name.data = (u_char *) name;
+    src.name.len = ngx_strlen(name);
+    src.url.data = (u_char *) url;
+    src.url.len = ngx_strlen(url);
+    src.audio = NGX_RTC_AUDIO_OPUS;
+    src.buffer = 256 * 1024;
+    src.sockaddr = (struct sockaddr *) &sin;
+    src.socklen = sizeof(struct sockaddr_in);
+
+    return ngx_rtc_shm_runtime_put(&src, count);
+}
+
+
+static ngx_int_t
+test_runtime_index(const char *name)
+{
+    ngx_uint_t            i;
+    ngx_rtc_shctx_t      *ctx;
+    ngx_rtc_stream_sh_t  *st;
+
+    ctx = ngx_rtc_shm_ctx();
+
+    for (i = 0; i < ctx->nstreams; i++) {
+        st = &ctx->streams[i];
+
+        if (ngx_rtc_shm_stream_listed(st)
+            && st->name_len == ngx_strlen(name)
+            && ngx_strncmp(st->name, name, st->name_len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+static void
+test_runtime(void)
+{
+    u_char                   name[16];
+    uint64_t                 version;
+    ngx_int_t                a, b;
+    ngx_uint_t               i, rc, count, gen;
+    test_conf_t             *c, *c2, *c3;
+    ngx_rtc_shctx_t         *ctx;
+    ngx_rtc_runtime_copy_t   copy;
+
+    c = test_conf(2, 8, "cam:256");
+    c->rmcf.runtime_max = 2;
+    NGX_RTC_CHECK(test_init(c, NULL) == NGX_OK);
+
+    ctx = ngx_rtc_shm_ctx();
+    NGX_RTC_CHECK(ctx->runtime_max == 2 && ctx->runtime_gen == 0);
+
+    rc = test_runtime_put("camera.a", "rtsp://u:p@10.0.0.2/s",
+                          inet_addr("10.0.0.2"), &count);
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_CREATED && count == 0);
+
+    a = test_runtime_index("camera.a");
+    NGX_RTC_CHECK(a == 1);
+    NGX_RTC_CHECK(ngx_rtc_shm_runtime_get(a, &copy) == NGX_OK);
+    NGX_RTC_CHECK(copy.url_len == 21
+                  && ngx_strncmp(copy.url, "rtsp://u:p@10.0.0.2/s", 21) == 0);
+    NGX_RTC_CHECK(copy.audio == NGX_RTC_AUDIO_OPUS
+                  && copy.buffer == 256 * 1024 && copy.name_len == 8);
+    NGX_RTC_CHECK(((struct sockaddr_in *) &copy.sockaddr)->sin_port
+                  == htons(554));
+    NGX_RTC_CHECK(ngx_rtc_shm_runtime_get(0, &copy) == NGX_DECLINED);
+
+    version = copy.version;
+    gen = ngx_rtc_shm_runtime_gen();
+
+    /* the same again (Home Assistant, before every offer): nothing */
+
+    rc = test_runtime_put("camera.a", "rtsp://u:p@10.0.0.2/s",
+                          inet_addr("10.0.0.2"), &count);
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_SAME && count == 1);
+    NGX_RTC_CHECK(ngx_rtc_shm_runtime_gen() == gen);
+
+    /* another URL, or only another address: a new version */
+
+    rc = test_runtime_put("camera.a", "rtsp://u:q@10.0.0.2/s",
+                          inet_addr("10.0.0.2"), &count);
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_UPDATED);
+    NGX_RTC_CHECK(ngx_rtc_shm_runtime_get(a, &copy) == NGX_OK);
+    NGX_RTC_CHECK(copy.version > version && copy.url[9] == 'q');
+
+    version = copy.version;
+
+    rc = test_runtime_put("camera.a", "rtsp://u:q@10.0.0.2/s",
+                          inet_addr("10.0.0.3"), &count);
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_UPDATED);
+    NGX_RTC_CHECK(ngx_rtc_shm_runtime_get(a, &copy) == NGX_OK);
+    NGX_RTC_CHECK(copy.version > version);
+    NGX_RTC_CHECK(test_runtime_index("camera.a") == a);
+
+    /* a configured name is left alone; the cap holds */
+
+    rc = test_runtime_put("cam", "rtsp://10.0.0.9/", inet_addr("10.0.0.9"),
+                          &count);
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_CONFIGURED);
+    NGX_RTC_CHECK(ngx_rtc_shm_runtime_get(c->scf[0].index, &copy)
+                  == NGX_DECLINED);
+
+    rc = test_runtime_put("camera.b", "rtsp://10.0.0.4/", inet_addr("10.0.0.4"),
+                          &count);
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_CREATED && count == 1);
+
+    rc = test_runtime_put("camera.c", "rtsp://10.0.0.5/", inet_addr("10.0.0.5"),
+                          &count);
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_CAP && count == 2);
+    NGX_RTC_CHECK(test_runtime_index("camera.c") == -1);
+
+    /* a reload keeps them, neither retired nor freed; a new cap applies */
+
+    c2 = test_conf(2, 8, "cam:256");
+    c2->rmcf.runtime_max = 3;
+    NGX_RTC_CHECK(test_init(c2, c) == NGX_OK);
+
+    b = test_runtime_index("camera.b");
+    NGX_RTC_CHECK(test_runtime_index("camera.a") == a && b >= 0);
+    NGX_RTC_CHECK(ngx_rtc_shm_runtime_get(a, &copy) == NGX_OK);
+    NGX_RTC_CHECK(copy.version == version + 1 || copy.version > version);
+    NGX_RTC_CHECK(ctx->runtime_max == 3);
+
+    rc = test_runtime_put("camera.c", "rtsp://10.0.0.5/", inet_addr("10.0.0.5"),
+                          &count);
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_CREATED && count == 2);
+
+    /* an rtc_stream of a runtime stream's name takes its entry over */
+
+    gen = ngx_rtc_shm_runtime_gen();
+
+    c3 = test_conf(2, 8, "cam:256 camera.a:256");
+    c3->rmcf.runtime_max = 3;
+    NGX_RTC_CHECK(test_init(c3, c2) == NGX_OK);
+    NGX_RTC_CHECK(c3->scf[1].index == (ngx_uint_t) a);
+    NGX_RTC_CHECK(ctx->streams[a].runtime_off == 0
+                  && ctx->streams[a].retired == 0);
+    NGX_RTC_CHECK(ngx_rtc_shm_runtime_gen() != gen);
+    NGX_RTC_CHECK(ngx_rtc_shm_runtime_get(a, &copy) == NGX_DECLINED);
+
+    rc = test_runtime_put("camera.a", "rtsp://10.0.0.2/", inet_addr("10.0.0.2"),
+                          &count);
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_CONFIGURED && count == 2);
+
+    /* no room in the zone for a ring: said, and nothing half made */
+
+    test_limit = test_used + 64 * 1024;
+    rc = test_runtime_put("camera.d", "rtsp://10.0.0.6/", inet_addr("10.0.0.6"),
+                          &count);
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_MEMORY);
+    NGX_RTC_CHECK(test_runtime_index("camera.d") == -1);
+    test_limit = TEST_ARENA;
+
+    /* the stream table: 64 entries in all */
+
+    ctx->runtime_max = NGX_RTC_MAX_STREAMS;
+
+    for (i = 0; i < NGX_RTC_MAX_STREAMS; i++) {
+        ngx_sprintf(name, "r%ui%Z", i);
+        rc = test_runtime_put((char *) name, "rtsp://10.0.0.7/",
+                              inet_addr("10.0.0.7"), &count);
+        if (rc != NGX_RTC_RUNTIME_CREATED) {
+            break;
+        }
+    }
+
+    NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_TABLE);
+    NGX_RTC_CHECK(ctx->nstreams == NGX_RTC_MAX_STREAMS);
+    NGX_RTC_CHECK(i == NGX_RTC_MAX_STREAMS - 4);
+}
+
+
 int
 main(void)
 {
@@ -531,6 +721,7 @@ main(void)
     test_layout();
     test_counters();
     test_reload();
+    test_runtime();
 
     free(test_arena);
 
