@@ -147,7 +147,9 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
                                           ngx_min(st->error_len,
                                                   NGX_RTC_ERROR_LEN));
         b->last = ngx_rtc_status_stream_health(b->last, st);
-        b->last = ngx_sprintf(b->last, ",\"buffer\":%uz", st->buffer);
+        b->last = ngx_sprintf(b->last, ",\"buffer\":%uz,\"runtime\":%s",
+                              st->buffer,
+                              st->runtime_off ? "true" : "false");
         *b->last++ = '}';
     }
 

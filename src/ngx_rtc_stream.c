@@ -197,6 +197,23 @@ ngx_rtc_stream_find(ngx_str_t *name)
 }
 
 
+/*
+ * The worker's streams one by one, for listings: the configured ones,
+ * then the runtime ones (brought up to date at i == 0); NULL after the
+ * last.  conf->name and conf->redacted are what may be shown.
+ */
+
+ngx_rtc_stream_t *
+ngx_rtc_stream_next(ngx_uint_t i)
+{
+    if (i == 0 && ngx_rtc_worker.streams) {
+        ngx_rtc_runtime_sync();
+    }
+
+    return (i < ngx_rtc_worker.nstreams) ? &ngx_rtc_worker.streams[i] : NULL;
+}
+
+
 /* a runtime stream, for its entry of the zone: ngx_rtc_runtime_sync() */
 
 ngx_rtc_stream_t *

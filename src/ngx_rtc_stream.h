@@ -47,6 +47,7 @@ struct ngx_rtc_stream_s {
 ngx_int_t ngx_rtc_stream_init_process(ngx_cycle_t *cycle);
 void ngx_rtc_stream_exit_process(ngx_cycle_t *cycle);
 ngx_rtc_stream_t *ngx_rtc_stream_find(ngx_str_t *name);
+ngx_rtc_stream_t *ngx_rtc_stream_next(ngx_uint_t i);
 ngx_rtc_stream_t *ngx_rtc_stream_add(ngx_rtc_stream_conf_t *conf);
 void ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 void ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);

@@ -167,6 +167,9 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
         assert.ok(s, 'listed in rtc_status');
         assert.equal(s.state, 'idle', 'on demand: no connection yet');
         assert.equal(s.buffer, 1048576, 'runtime_buffer=');
+        assert.equal(s.runtime, true);
+        assert.equal(streamOf(await ngx.status(), 'configured').runtime,
+                     false);
 
         /* HA sends the same PUT before every offer: nothing changes */
 
