@@ -6,6 +6,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
 #include <ngx_rtc.h>
 #include <ngx_rtc_acl.h>
 #include <ngx_rtc_auth.h>
@@ -392,6 +395,20 @@ ngx_rtc_runtime_apply(ngx_rtc_runtime_ctx_t *ctx, struct sockaddr *sa,
     src.name = ctx->args.name;
     src.url = ctx->args.url;
     src.audio = ctx->args.audio;
+
+#if (NGX_THREADS)
+    /* AAC to Opus runs in the thread pool (made for streams=dynamic) */
+
+    if (src.audio == NGX_RTC_AUDIO_OPUS
+        && ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &rmcf->thread_pool)
+           == NULL)
+    {
+        src.audio = NGX_RTC_AUDIO_COPY;
+    }
+#else
+    src.audio = NGX_RTC_AUDIO_COPY;
+#endif
+
     src.buffer = rmcf->runtime_buffer;
     src.sockaddr = sa;
     src.socklen = socklen;
@@ -547,6 +564,7 @@ ngx_rtc_runtime_sync(void)
 
         lc = ngx_calloc(sizeof(ngx_rtc_runtime_local_t), ngx_cycle->log);
         if (lc == NULL) {
+            ngx_rtc_runtime_seen = 0;         /* again at the next call */
             continue;
         }
 
