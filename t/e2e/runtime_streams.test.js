@@ -6,8 +6,9 @@
  * Runtime streams (issue 12): go2rtc's PUT /api/streams, as Home
  * Assistant sends it, makes an on-demand RTSP stream in the zone when the
  * location says streams=dynamic and the camera's address is inside
- * allow=.  A werift viewer plays it at /whep/NAME; it shows in rtc_status
- * without its credentials; the same PUT again is a no-op, another source
+ * allow=.  A werift viewer plays it at /whep/NAME (the camera's AAC as
+ * Opus: HA's ffmpeg:NAME#audio=opus); it shows in rtc_status and
+ * rtc_metrics without its credentials; the same PUT again is a no-op, another source
  * replaces it; a camera outside allow= (by address or by a name in DNS)
  * is refused before any connection; the cap (rtc_zone runtime=) holds;
  * the stream survives a reload and plays after it; the camera is released
@@ -95,7 +96,8 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
                                     'outside.rtc.test': '10.99.0.1' })
                   .start(DNS_PORT);
         cam = await new Camera({ port: CAM_PORT, size: '320x180', fps: 25,
-                                 gop: 25, user: 'user', password: 'secret' })
+                                 gop: 25, user: 'user', password: 'secret',
+                                 audio: 'aac' })
                   .start();
         ngx = await new Nginx({ port: PORT, camPort: CAM_PORT, conf: CONF,
                                 allowLog: [] }).start();
@@ -186,6 +188,7 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
             s = streamOf(await ngx.status(), 'camera.front_door');
             assert.equal(s.state, 'playing');
             assert.equal(s.codec, 'H264');
+            assert.equal(s.audio_codec, 'opus', 'AAC as Opus: audio=opus');
             assert.equal(s.viewers, 1);
         } finally {
             await v.close();
