@@ -49,7 +49,7 @@ http {
         listen 127.0.0.1:%%PORT%%;
         location /api/          { rtc_go2rtc_api streams=dynamic
                                                  allow=127.0.0.0/8; }
-        location /static/api/   { rtc_go2rtc_api allow=127.0.0.0/8; }
+        location /static/api/   { rtc_go2rtc_api; }
         location /whep/         { rtc_whep; }
         location = /rtc/status  { rtc_status; }
         location = /rtc/metrics { rtc_metrics; }
