@@ -190,6 +190,26 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
             assert.equal(s.codec, 'H264');
             assert.equal(s.audio_codec, 'opus', 'AAC as Opus: audio=opus');
             assert.equal(s.viewers, 1);
+
+            /*
+             * Another source while it plays (the camera by a name): the
+             * producer connects to it, the viewer's session goes on.
+             */
+
+            r = await put(ngx, '', 'camera.front_door',
+                          `rtsp://user:secret@cam.rtc.test:${CAM_PORT}/cam`);
+            assert.equal(r.status, 200, r.body);
+
+            await waitFor(() => (ngx.logText().match(
+                /rtc producer "camera\.front_door" starts rtsp:\/\/\*\*\*@cam\.rtc\.test/g)
+                || []).length === 1, 10000, 'the new source started');
+
+            await v.waitKeyframe(20000);
+            await v.waitPackets(50, 20000);
+
+            s = streamOf(await ngx.status(), 'camera.front_door');
+            assert.equal(s.state, 'playing');
+            assert.equal(s.viewers, 1, 'the same session');
         } finally {
             await v.close();
         }
