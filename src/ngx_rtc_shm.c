@@ -168,9 +168,9 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
     ngx_rtc_main_conf_t *rmcf, ngx_rtc_main_conf_t *ormcf, u_char *buf,
     u_char *last)
 {
-    u_char                  made[NGX_RTC_MAX_STREAMS];
+    u_char                 *p, made[NGX_RTC_MAX_STREAMS];
     ngx_int_t               rc;
-    ngx_uint_t              i, k, gen, nnew, nfree;
+    ngx_uint_t              i, k, gen, nnew, nfree, nruntime;
     ngx_slab_pool_t        *shpool;
     ngx_rtc_stream_sh_t    *st;
     ngx_rtc_stream_conf_t  *scf;
@@ -239,21 +239,33 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
     }
 
     nfree = NGX_RTC_MAX_STREAMS - ctx->nstreams;
+    nruntime = 0;
 
     for (i = 0; i < ctx->nstreams; i++) {
         if (ctx->streams[i].name_len == 0) {
             nfree++;
+
+        } else if (ctx->streams[i].runtime_off) {
+            nruntime++;
         }
     }
 
     if (nnew > nfree) {
-        return ngx_slprintf(buf, last,
+        p = ngx_slprintf(buf, last,
                     "rtc_zone \"%V\" has no free stream entry for %ui new "
                     "stream(s): its %d entries hold the streams of the "
                     "running configuration and removed streams still in "
                     "use; remove streams in one reload and add the new "
                     "ones in the next, or change the rtc_zone name",
                     &shm_zone->shm.name, nnew, NGX_RTC_MAX_STREAMS);
+
+        if (nruntime == 0) {
+            return p;
+        }
+
+        return ngx_slprintf(p, last,
+                            " (%ui of them are runtime streams, which only "
+                            "a new zone drops)", nruntime);
     }
 
     /* new entries and rings first: a failure leaves the zone as it was */

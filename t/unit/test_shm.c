@@ -690,7 +690,7 @@ test_runtime(void)
     ctx->runtime_max = NGX_RTC_MAX_STREAMS;
 
     for (i = 0; i < NGX_RTC_MAX_STREAMS; i++) {
-        ngx_sprintf(name, "r%ui%Z", i);
+        *ngx_sprintf(name, "r%ui", i) = '\0';
         rc = test_runtime_put((char *) name, "rtsp://10.0.0.7/",
                               inet_addr("10.0.0.7"), &count);
         if (rc != NGX_RTC_RUNTIME_CREATED) {
@@ -701,6 +701,15 @@ test_runtime(void)
     NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_TABLE);
     NGX_RTC_CHECK(ctx->nstreams == NGX_RTC_MAX_STREAMS);
     NGX_RTC_CHECK(i == NGX_RTC_MAX_STREAMS - 4);
+
+    /* they hold their entries: a reload with a new stream is refused */
+
+
+    c = test_conf(2, 8, "cam:256 camera.a:256 new:256");
+    c->rmcf.runtime_max = 3;
+    NGX_RTC_CHECK(test_init(c, c3) == NGX_ERROR);
+    NGX_RTC_CHECK(test_runtime_index("r0") >= 0);
+    NGX_RTC_CHECK(test_runtime_index("new") == -1);
 }
 
 
