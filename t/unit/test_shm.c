@@ -704,7 +704,6 @@ test_runtime(void)
 
     /* they hold their entries: a reload with a new stream is refused */
 
-
     c = test_conf(2, 8, "cam:256 camera.a:256 new:256");
     c->rmcf.runtime_max = 3;
     NGX_RTC_CHECK(test_init(c, c3) == NGX_ERROR);
