@@ -7,6 +7,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include <ngx_rtc.h>
+#include <ngx_rtc_stream.h>
 #include <ngx_rtc_player.h>
 #include <ngx_rtc_player_assets.h>
 #include <ngx_rtc_status.h>
@@ -139,27 +140,22 @@ ngx_rtc_player_send(ngx_http_request_t *r, u_char *data, size_t len,
 static ngx_int_t
 ngx_rtc_player_streams(ngx_http_request_t *r)
 {
-    u_char                 *p, *data;
-    size_t                  size;
-    ngx_uint_t              i, video, audio;
-    ngx_rtc_shctx_t        *ctx;
-    ngx_rtc_loc_conf_t     *rlcf;
-    ngx_rtc_main_conf_t    *rmcf;
-    ngx_rtc_stream_sh_t    *sh;
-    ngx_rtc_stream_conf_t  *scf;
+    u_char               *p, *data;
+    size_t                size;
+    ngx_uint_t            i, n, video, audio;
+    ngx_rtc_stream_t     *st;
+    ngx_rtc_loc_conf_t   *rlcf;
 
-    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rtc_module);
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtc_module);
 
-    ctx = rmcf->shm_zone ? ngx_rtc_shm_ctx() : NULL;
-    scf = rmcf->streams.elts;
+    /* the configured streams and the runtime ones this worker knows */
 
     size = sizeof("{\"streams\":[]}\n");
 
-    for (i = 0; i < rmcf->streams.nelts; i++) {
+    for (n = 0; (st = ngx_rtc_stream_next(n)) != NULL; n++) {
         size += sizeof("{\"name\":\"\",\"whep\":\"\",\"video\":\"\","
                        "\"audio\":\"\"},") - 1
-                + 2 * 6 * scf[i].name.len + 6 * rlcf->player.len + 16;
+                + 2 * 6 * st->conf->name.len + 6 * rlcf->player.len + 16;
     }
 
     data = ngx_pnalloc(r->pool, size);
@@ -169,22 +165,18 @@ ngx_rtc_player_streams(ngx_http_request_t *r)
 
     p = ngx_cpymem(data, "{\"streams\":[", sizeof("{\"streams\":[") - 1);
 
-    for (i = 0; i < rmcf->streams.nelts; i++) {
-        video = NGX_RTC_CODEC_NONE;
-        audio = NGX_RTC_CODEC_NONE;
+    for (i = 0; i < n; i++) {
+        st = ngx_rtc_stream_next(i);
+        video = st->sh->codec;
+        audio = st->sh->audio_codec;
 
-        if (ctx) {
-            sh = &ctx->streams[scf[i].index];
-            video = sh->codec;
-            audio = sh->audio_codec;
-        }
-
-        /* names and the prefix hold no character JSON escapes (config) */
+        /* names (rtc_stream's, PUT's) and the prefix need no JSON escapes */
 
         p = ngx_sprintf(p, "%s{\"name\":", i ? "," : "");
-        p = ngx_rtc_status_json_str(p, scf[i].name.data, scf[i].name.len);
+        p = ngx_rtc_status_json_str(p, st->conf->name.data,
+                                    st->conf->name.len);
         p = ngx_sprintf(p, ",\"whep\":\"%V%V\",\"video\":\"%s\","
-                        "\"audio\":\"%s\"}", &rlcf->player, &scf[i].name,
+                        "\"audio\":\"%s\"}", &rlcf->player, &st->conf->name,
                         ngx_rtc_status_codec(video),
                         ngx_rtc_status_codec(audio));
     }

@@ -7,8 +7,8 @@
  * Assistant sends it, makes an on-demand RTSP stream in the zone when the
  * location says streams=dynamic and the camera's address is inside
  * allow=.  A werift viewer plays it at /whep/NAME (the camera's AAC as
- * Opus: HA's ffmpeg:NAME#audio=opus); it shows in rtc_status and
- * rtc_metrics without its credentials; the same PUT again is a no-op, another source
+ * Opus: HA's ffmpeg:NAME#audio=opus); it shows in rtc_status,
+ * rtc_metrics and rtc_player's list without its credentials; the same PUT again is a no-op, another source
  * replaces it; a camera outside allow= (by address or by a name in DNS)
  * is refused before any connection; the cap (rtc_zone runtime=) holds;
  * the stream survives a reload and plays after it; the camera is released
@@ -53,6 +53,7 @@ http {
         location /whep/         { rtc_whep; }
         location = /rtc/status  { rtc_status; }
         location = /rtc/metrics { rtc_metrics; }
+        location /rtc/player/   { rtc_player; }
     }
 }
 `;
@@ -227,6 +228,12 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
 
         const m = await ngx.http('GET', '/rtc/metrics');
         assert.match(m.body, /stream="camera\.front_door"/);
+
+        const list = await ngx.http('GET', '/rtc/player/streams.json');
+        assert.ok(JSON.parse(list.body).streams.some(
+            (x) => x.name === 'camera.front_door'
+                   && x.whep === '/whep/camera.front_door'), list.body);
+        assert.doesNotMatch(list.body, /secret/);
 
         const log = ngx.logText();
         assert.match(log, /rtc runtime stream "camera\.front_door" created: rtsp:\/\/\*\*\*@127\.0\.0\.1/);
