@@ -61,6 +61,21 @@ static void ngx_rtc_dtls_cleanup(void *data);
 
 static ngx_conf_post_handler_pt  ngx_rtc_cors_post = ngx_rtc_cors_check;
 
+/*
+ * The TLS verification of sources was named for rtsps:// cameras only; it
+ * covers every source that speaks TLS (rtsps://, wheps://) under its new
+ * names, and the old ones stay as aliases of the same settings.
+ */
+
+static ngx_conf_deprecated_t  ngx_rtc_rtsp_ssl_verify_alias = {
+    ngx_conf_deprecated, "rtc_rtsp_ssl_verify", "rtc_source_ssl_verify"
+};
+
+static ngx_conf_deprecated_t  ngx_rtc_rtsp_ssl_trusted_alias = {
+    ngx_conf_deprecated, "rtc_rtsp_ssl_trusted_certificate",
+    "rtc_source_ssl_trusted_certificate"
+};
+
 
 static ngx_command_t  ngx_http_rtc_commands[] = {
 
@@ -99,19 +114,33 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       1,
       NULL },
 
-    { ngx_string("rtc_rtsp_ssl_verify"),
+    { ngx_string("rtc_source_ssl_verify"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_rtc_main_conf_t, rtsp_ssl_verify),
       NULL },
 
-    { ngx_string("rtc_rtsp_ssl_trusted_certificate"),
+    { ngx_string("rtc_source_ssl_trusted_certificate"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_rtc_main_conf_t, rtsp_ssl_trusted_certificate),
       NULL },
+
+    { ngx_string("rtc_rtsp_ssl_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, rtsp_ssl_verify),
+      &ngx_rtc_rtsp_ssl_verify_alias },
+
+    { ngx_string("rtc_rtsp_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, rtsp_ssl_trusted_certificate),
+      &ngx_rtc_rtsp_ssl_trusted_alias },
 
     { ngx_string("rtc_ice_server"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
