@@ -25,7 +25,6 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
-const https = require('node:https');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
@@ -34,6 +33,7 @@ const { Camera } = require('./lib/camera');
 const { Viewer } = require('./lib/werift');
 const { Browser } = require('./lib/browser');
 const { makeCert } = require('./lib/rtsp');
+const { fromExample, frontClient } = require('./lib/cluster');
 const whep = require('./lib/whep');
 
 const FRONT_PORT = 21080;
@@ -44,29 +44,7 @@ const CAM_A_PORT = 21554;
 const CAM_B_PORT = 21555;
 
 const TOKEN = 'cluster-test-token';
-const EXAMPLES = path.join(REPO, 'examples', 'cluster');
 const SESSION_RE = /^\/cams\/whep\/(lobby|dock)\/([0-9a-f]{32})$/;
-
-
-/*
- * An example file with some strings replaced: each must be in the file
- * exactly once, so that the test fails when the example changes under it.
- */
-
-function fromExample(file, pairs) {
-    let text = fs.readFileSync(path.join(EXAMPLES, file), 'utf8');
-
-    for (const [from, to] of pairs) {
-        const n = text.split(from).length - 1;
-        if (n !== 1) {
-            throw new Error(`examples/cluster/${file}: "${from}" is there `
-                            + `${n} times, not once`);
-        }
-        text = text.replace(from, () => to);
-    }
-
-    return text;
-}
 
 
 function nodeConf(file, listen, publicAddr, streams) {
@@ -124,54 +102,6 @@ function authService() {
 }
 
 
-/* the front as lib/werift.js and lib/whep.js see an nginx: https */
-
-function frontClient(ca, token) {
-    const url = (p) => `https://127.0.0.1:${FRONT_PORT}${p || '/'}`;
-
-    return {
-        url,
-        http(method, urlPath, body, headers) {
-            const h = Object.assign({}, headers || {});
-
-            if (token && !h.Authorization) {
-                h.Authorization = `Bearer ${token}`;
-            }
-
-            return new Promise((resolve, reject) => {
-                if (body !== undefined && body !== null) {
-                    body = Buffer.from(String(body));
-                    h['Content-Length'] = body.length;
-                }
-
-                const req = https.request(url(urlPath), {
-                    method, headers: h, ca, agent: false,
-                }, (res) => {
-                    const chunks = [];
-                    res.on('data', (c) => chunks.push(c));
-                    res.on('end', () => resolve({
-                        status: res.statusCode,
-                        headers: res.headers,
-                        rawHeaders: res.rawHeaders,
-                        body: Buffer.concat(chunks).toString('utf8'),
-                    }));
-                    res.on('error', reject);
-                });
-
-                req.setTimeout(15000, () => {
-                    req.destroy(new Error(`${method} ${urlPath}: timeout`));
-                });
-                req.on('error', reject);
-                if (body !== undefined && body !== null) {
-                    req.write(body);
-                }
-                req.end();
-            });
-        },
-    };
-}
-
-
 function sessionsOf(st, stream) {
     return st.sessions.filter((s) => s.stream === stream);
 }
@@ -221,7 +151,7 @@ describe('a front nginx and two camera nodes', { timeout: 120000 }, () => {
         await nodeB.start();
         await frontNgx.start();
 
-        front = frontClient(fs.readFileSync(certs.cert), TOKEN);
+        front = frontClient(FRONT_PORT, fs.readFileSync(certs.cert), TOKEN);
     });
 
     after(async () => {
@@ -309,7 +239,8 @@ describe('a front nginx and two camera nodes', { timeout: 120000 }, () => {
         assert.equal(stB.streams.find((s) => s.name === 'lobby'), undefined);
 
         /* auth once, at the front: no token, no offer */
-        const anon = frontClient(fs.readFileSync(certs.cert), null);
+        const anon = frontClient(FRONT_PORT, fs.readFileSync(certs.cert),
+                                 null);
         const offer = va.pc.localDescription.sdp;
         let r = await anon.http('POST', '/cams/whep/dock', offer,
                                 { 'Content-Type': 'application/sdp' });
