@@ -88,8 +88,9 @@ function sleep(ms) {
 
 /*
  * The deadline of a wait for a child process to exit: a timer that does
- * not keep the test process alive (the child does while it runs), so
- * that a file does not end up to 10 s after its last nginx stopped.
+ * not keep the test process alive (the child does, while it runs), so
+ * that a test file does not run on for up to 10 s after its last nginx
+ * stopped.
  */
 
 function exitDeadline(ms) {
