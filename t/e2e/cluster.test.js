@@ -238,14 +238,18 @@ describe('a front nginx and two camera nodes', { timeout: 120000 }, () => {
         assert.equal(stA.streams.find((s) => s.name === 'dock'), undefined);
         assert.equal(stB.streams.find((s) => s.name === 'lobby'), undefined);
 
-        /* auth once, at the front: no token, no offer */
+        /* auth once, at the front: no token, no offer, nothing at B */
         const anon = frontClient(FRONT_PORT, fs.readFileSync(certs.cert),
                                  null);
         const offer = va.pc.localDescription.sdp;
+        const posts = () => nodeB.accessLog()
+                            .filter((l) => /^POST /.test(l.request)).length;
+        const postsBefore = posts();
         let r = await anon.http('POST', '/cams/whep/dock', offer,
                                 { 'Content-Type': 'application/sdp' });
         assert.equal(r.status, 401);
         assert.ok(auth.seen.some((a) => !a.ok && a.method === 'POST'));
+        assert.equal(posts(), postsBefore);
 
         /* a name no node owns */
         r = await front.http('POST', '/cams/whep/attic', offer,
