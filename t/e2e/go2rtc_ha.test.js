@@ -28,7 +28,7 @@ const { RTCPeerConnection } = require('werift');
 const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
 const { Camera } = require('./lib/camera');
 const { WsClient } = require('./lib/ws');
-const { h264Codec, h264NalTypes } = require('./lib/werift');
+const { Viewer, h264Codec, h264NalTypes } = require('./lib/werift');
 
 const PORT = 18990;
 const CAM_PORT = 18991;
@@ -284,6 +284,41 @@ describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
         assert.equal(p.width, 320);
 
         await pc.close();
+    });
+
+    test('POST /api/webrtc: JSON offer -> complete JSON answer; SDP as WHEP',
+         async () => {
+        const v = new Viewer(null, null, { name: 'json' });
+        const sdp = await v.offer();
+
+        const r = await request('POST', '/api/webrtc?src=camera.front_door',
+                                JSON.stringify({ type: 'offer', sdp }),
+                                { 'Content-Type': 'application/json' });
+        assert.equal(r.status, 200, r.body.toString());
+        assert.match(r.headers['content-type'], /application\/json/);
+        const a = JSON.parse(r.body);
+        assert.equal(a.type, 'answer');
+        assert.match(a.sdp, /a=candidate:/, 'a complete answer');
+
+        await v.pc.setRemoteDescription({ type: 'answer', sdp: a.sdp });
+        await v.waitKeyframe(20000);
+        await v.pc.close();
+
+        /* application/sdp: WHEP, its session under /api/webrtc/ */
+        const w = new Viewer(null, null, { name: 'sdp' });
+        const offer = await w.offer();
+        const s = await request('POST', '/api/webrtc?src=camera.front_door',
+                                offer, { 'Content-Type': 'application/sdp' });
+        assert.equal(s.status, 201, s.body.toString());
+        assert.match(s.headers.location, /^\/api\/webrtc\/[0-9a-f]{32}$/);
+        const d = await request('DELETE', s.headers.location);
+        assert.equal(d.status, 200, d.body.toString());
+        await w.pc.close();
+
+        const bad = await request('POST', '/api/webrtc?src=camera.front_door',
+                                  '{"type":"answer"}',
+                                  { 'Content-Type': 'application/json' });
+        assert.equal(bad.status, 400);
     });
 
     test('errors: unknown stream, bad offer, as error messages', async () => {
