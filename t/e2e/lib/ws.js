@@ -36,6 +36,7 @@ class WsClient {
         this.closeReason = '';
         this.ended = false;         /* TCP closed */
         this.pings = 0;
+        this.pongs = [];
         this.answerPings = true;
         this.endWaiters = [];
 
@@ -182,6 +183,9 @@ class WsClient {
                 this.closeCode = len >= 2 ? payload.readUInt16BE(0) : 1005;
                 this.closeReason = payload.subarray(2).toString('utf8');
                 this.wake();
+            } else if (opcode === 0xa) {
+                this.pongs.push(Buffer.from(payload));
+                this.wake();
             } else if (opcode === 0x9) {
                 this.pings++;
                 if (this.answerPings && !this.ended) {
@@ -278,6 +282,31 @@ class WsClient {
                     clearTimeout(timer);
                     reject(new Error(`ws: closed before ${what || 'a message'}`
                                      + ` (close ${this.closeCode})`));
+                    return;
+                }
+                this.waiters.push(check);
+            };
+            check();
+        });
+    }
+
+    /* resolves when pred() is true (checked on every frame and at close) */
+
+    until(pred, deadlineMs, what) {
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                reject(new Error(`ws: no ${what} in ${deadlineMs} ms`));
+            }, deadlineMs || 10000);
+            const check = () => {
+                if (pred()) {
+                    clearTimeout(timer);
+                    resolve();
+                    return;
+                }
+                if (this.ended) {
+                    clearTimeout(timer);
+                    reject(new Error(`ws: closed before ${what} `
+                                     + `(close ${this.closeCode})`));
                     return;
                 }
                 this.waiters.push(check);
