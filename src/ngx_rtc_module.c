@@ -1129,12 +1129,14 @@ ngx_rtc_go2rtc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
                 rule->deny = 0;
 
-                if (v.len == 0
-                    || ngx_rtc_acl_parse(cf, &v, rule) != NGX_CONF_OK)
-                {
+                if (v.len == 0) {
                     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                       "invalid address \"%V\" in \"%V\"",
-                                       &v, &value[i]);
+                                       "an empty address in \"%V\"",
+                                       &value[i]);
+                    return NGX_CONF_ERROR;
+                }
+
+                if (ngx_rtc_acl_parse(cf, &v, rule) != NGX_CONF_OK) {
                     return NGX_CONF_ERROR;
                 }
             }

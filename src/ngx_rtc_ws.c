@@ -62,6 +62,11 @@ ngx_rtc_ws_upgrade(ngx_http_request_t *r, ngx_rtc_ws_t *ws)
 
     c = r->connection;
 
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     /* RFC 6455, 4.2.1; HTTP/2 (RFC 8441) is not done here */
 
     if (r->http_version != NGX_HTTP_VERSION_11 || r != r->main) {
@@ -108,11 +113,6 @@ ngx_rtc_ws_upgrade(ngx_http_request_t *r, ngx_rtc_ws_t *ws)
     if (h == NULL || ngx_rtc_ws_accept(r, &h->value, &accept) != NGX_OK) {
         ngx_str_set(&text, "a bad or missing Sec-WebSocket-Key");
         return ngx_rtc_whep_text(r, NGX_HTTP_BAD_REQUEST, &text);
-    }
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
     }
 
     /* bytes the client sent after its request, before our 101 */

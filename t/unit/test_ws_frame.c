@@ -147,7 +147,7 @@ test_utf8(void)
     NGX_RTC_CHECK(utf8("\xc0\x80", 2, 1) == NGX_ERROR);          /* overlong */
     NGX_RTC_CHECK(utf8("\xe0\x80\x80", 3, 1) == NGX_ERROR);
     NGX_RTC_CHECK(utf8("\xed\xa0\x80", 3, 2) == NGX_ERROR);      /* surrogate */
-    NGX_RTC_CHECK(utf8("\xf4\x90\x80\x80", 4, 1) == NGX_ERROR);  /* > U+10FFFF */
+    NGX_RTC_CHECK(utf8("\xf4\x90\x80\x80", 4, 1) == NGX_ERROR); /* > U+10FFFF */
     NGX_RTC_CHECK(utf8("\xf0\x80\x80\x80", 4, 3) == NGX_ERROR);
     NGX_RTC_CHECK(utf8("\x80", 1, 1) == NGX_ERROR);
     NGX_RTC_CHECK(utf8("\xc3\x28", 2, 1) == NGX_ERROR);
