@@ -21,7 +21,9 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 
-const { Nginx, requireNetns } = require('./lib/nginx');
+const { execFileSync } = require('node:child_process');
+
+const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
 const { WsClient } = require('./lib/ws');
 
 const PORT = 18994;
@@ -64,6 +66,13 @@ function frameBytes(opcode, payload, opts) {
                               0x80 | p.length]);
     const body = Buffer.from(p.map((b, i) => b ^ key[i & 3]));
     return Buffer.concat([head, key, body]);
+}
+
+
+function workers(master) {
+    const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(master)],
+                             { encoding: 'utf8' });
+    return out.split('\n').map((x) => Number(x.trim())).filter((n) => n);
 }
 
 
@@ -228,6 +237,32 @@ describe('go2rtc API: hostile WebSocket peers', { timeout: 120000 }, () => {
         } finally {
             clearInterval(timer);
         }
+    });
+
+    test('a reload: open WebSockets do not keep the old workers', async () => {
+        const old = workers(ngx.pid());
+        const open3 = [await open(), await open(), await open()];
+
+        /* one of them in the middle of a frame */
+        open3[2].raw(frameBytes(0x1, Buffer.from('{"type":"mse"}'))
+                     .subarray(0, 5));
+
+        process.kill(ngx.pid(), 'SIGHUP');
+
+        for (const ws of open3) {
+            await ws.waitClosed(10000);
+        }
+
+        await waitFor(() => {
+            const now = workers(ngx.pid());
+            return old.every((pid) => !now.includes(pid));
+        }, 15000, 'the old workers gone');
+
+        const ws = await open();
+        ws.frame({ opcode: 0x9, payload: Buffer.from('new') });
+        await ws.until(() => ws.pongs.length === 1, 5000, 'a new worker pong');
+        ws.close(1000);
+        await expectClose(ws, 1000, 'after the reload');
     });
 
     test('random bytes: closed, never a crash; nginx still answers',
