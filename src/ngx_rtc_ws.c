@@ -392,10 +392,10 @@ ngx_rtc_ws_read_handler(ngx_http_request_t *r)
 static void
 ngx_rtc_ws_process(ngx_rtc_ws_t *ws)
 {
-    u_char            *dst;
-    size_t             n;
-    ngx_int_t          rc;
-    ngx_rtc_ws_frame_t *f;
+    u_char              *dst;
+    size_t               n;
+    ngx_int_t            rc;
+    ngx_rtc_ws_frame_t  *f;
 
     f = &ws->frame;
 
