@@ -10,6 +10,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <ngx_rtc_runtime.h>
 
 
 #define NGX_RTC_MAX_STREAMS      64
@@ -106,7 +107,9 @@ typedef struct {
     ngx_str_t                 player;     /* rtc_player: the WHEP prefix */
     ngx_flag_t                snapshot;
     ngx_http_complex_value_t *snapshot_stream;
-    void                     *go2rtc_tmp;  /* TEMPORARY: ngx_rtc_go2rtc_tmp.c */
+    ngx_flag_t                go2rtc;     /* rtc_go2rtc_api */
+    ngx_rtc_runtime_policy_t  go2rtc_policy;
+    ngx_str_t                 go2rtc_version;
 } ngx_rtc_loc_conf_t;
 
 

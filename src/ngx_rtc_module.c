@@ -21,6 +21,7 @@
 #include <ngx_rtc_snapshot.h>
 #include <ngx_rtc_metrics.h>
 #include <ngx_rtc_acl.h>
+#include <ngx_rtc_go2rtc.h>
 #include <sys/eventfd.h>
 
 #if (NGX_THREADS)
@@ -52,6 +53,12 @@ static char *ngx_rtc_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_rtc_cors_check(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_rtc_acl_parse(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_rtc_acl_rule_t *rule);
+static char *ngx_rtc_go2rtc_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_rtc_go2rtc_version(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_rtc_init_module(ngx_cycle_t *cycle);
 static void ngx_rtc_close_eventfds(void *data);
 static ngx_int_t ngx_rtc_init_process(ngx_cycle_t *cycle);
@@ -61,8 +68,20 @@ static void ngx_rtc_dtls_cleanup(void *data);
 
 static ngx_conf_post_handler_pt  ngx_rtc_cors_post = ngx_rtc_cors_check;
 
-/* TEMPORARY: ngx_rtc_go2rtc_tmp.c, removed at the merge of branch go2rtc */
-char *ngx_rtc_go2rtc_tmp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+/*
+ * The TLS verification of sources was named for rtsps:// cameras only; it
+ * covers every source that speaks TLS (rtsps://, wheps://) under its new
+ * names, and the old ones stay as aliases of the same settings.
+ */
+
+static ngx_conf_deprecated_t  ngx_rtc_rtsp_ssl_verify_alias = {
+    ngx_conf_deprecated, "rtc_rtsp_ssl_verify", "rtc_source_ssl_verify"
+};
+
+static ngx_conf_deprecated_t  ngx_rtc_rtsp_ssl_trusted_alias = {
+    ngx_conf_deprecated, "rtc_rtsp_ssl_trusted_certificate",
+    "rtc_source_ssl_trusted_certificate"
+};
 
 
 static ngx_command_t  ngx_http_rtc_commands[] = {
@@ -71,14 +90,6 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_rtc_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
-      NULL },
-
-    /* TEMPORARY: removed at the merge of branch go2rtc */
-    { ngx_string("rtc_go2rtc_api"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
-      ngx_rtc_go2rtc_tmp,
-      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -110,19 +121,33 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       1,
       NULL },
 
-    { ngx_string("rtc_rtsp_ssl_verify"),
+    { ngx_string("rtc_source_ssl_verify"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_rtc_main_conf_t, rtsp_ssl_verify),
       NULL },
 
-    { ngx_string("rtc_rtsp_ssl_trusted_certificate"),
+    { ngx_string("rtc_source_ssl_trusted_certificate"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_rtc_main_conf_t, rtsp_ssl_trusted_certificate),
       NULL },
+
+    { ngx_string("rtc_rtsp_ssl_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, rtsp_ssl_verify),
+      &ngx_rtc_rtsp_ssl_verify_alias },
+
+    { ngx_string("rtc_rtsp_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, rtsp_ssl_trusted_certificate),
+      &ngx_rtc_rtsp_ssl_trusted_alias },
 
     { ngx_string("rtc_ice_server"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
@@ -220,6 +245,20 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       ngx_rtc_player,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("rtc_go2rtc_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE12,
+      ngx_rtc_go2rtc_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtc_go2rtc_version"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_rtc_go2rtc_version,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_rtc_loc_conf_t, go2rtc_version),
       NULL },
 
       ngx_null_command
@@ -413,11 +452,14 @@ ngx_rtc_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     rlcf->whep_stream = NULL;
+     *     rlcf->go2rtc_policy = { 0, NULL };
+     *     rlcf->go2rtc_version = { 0, NULL };
      */
 
     rlcf->whep = NGX_CONF_UNSET;
     rlcf->status = NGX_CONF_UNSET;
     rlcf->snapshot = NGX_CONF_UNSET;
+    rlcf->go2rtc = NGX_CONF_UNSET;
 
     return rlcf;
 }
@@ -432,6 +474,8 @@ ngx_rtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->whep, prev->whep, 0);
     ngx_conf_merge_value(conf->status, prev->status, 0);
     ngx_conf_merge_str_value(conf->cors, prev->cors, "");
+    ngx_conf_merge_str_value(conf->go2rtc_version, prev->go2rtc_version,
+                             "1.9.13");
 
     if (conf->cors.len == 3 && ngx_strncmp(conf->cors.data, "off", 3) == 0) {
         ngx_str_set(&conf->cors, "");
@@ -917,7 +961,6 @@ ngx_rtc_ice_acl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtc_main_conf_t *rmcf = conf;
 
-    ngx_int_t            rc;
     ngx_str_t           *value;
     ngx_rtc_acl_rule_t  *rule;
 
@@ -936,25 +979,36 @@ ngx_rtc_ice_acl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(rule, sizeof(ngx_rtc_acl_rule_t));
     rule->deny = cmd->offset;
 
-    if (value[1].len == 3 && ngx_strcmp(value[1].data, "all") == 0) {
+    return ngx_rtc_acl_parse(cf, &value[1], rule);
+}
+
+
+/* an address, a CIDR or "all" into a rule; rule->deny is the caller's */
+
+static char *
+ngx_rtc_acl_parse(ngx_conf_t *cf, ngx_str_t *value, ngx_rtc_acl_rule_t *rule)
+{
+    ngx_int_t  rc;
+
+    ngx_memzero(&rule->cidr, sizeof(ngx_cidr_t));
+
+    if (value->len == 3 && ngx_strncmp(value->data, "all", 3) == 0) {
         return NGX_CONF_OK;
     }
 
-    rc = ngx_ptocidr(&value[1], &rule->cidr);
+    rc = ngx_ptocidr(value, &rule->cidr);
 
     if (rc == NGX_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[1]);
+                           "invalid parameter \"%V\"", value);
         return NGX_CONF_ERROR;
     }
 
     if (rc == NGX_DONE) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "low address bits of %V are meaningless",
-                           &value[1]);
+                           "low address bits of %V are meaningless", value);
     }
 
     return NGX_CONF_OK;
@@ -1111,6 +1165,165 @@ ngx_rtc_snapshot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_rtc_snapshot_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * rtc_go2rtc_api [streams=dynamic] [allow=CIDR[,CIDR...]]: go2rtc's API
+ * (ngx_rtc_go2rtc.c).  streams=dynamic lets PUT /api/streams make
+ * streams of URLs whose addresses allow= lists (and no other).
+ */
+
+static char *
+ngx_rtc_go2rtc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtc_loc_conf_t *rlcf = conf;
+
+    u_char                    *p, *last, *comma;
+    ngx_str_t                 *value, v;
+    ngx_uint_t                 i;
+    ngx_rtc_acl_rule_t        *rule;
+    ngx_rtc_main_conf_t       *rmcf;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (rlcf->go2rtc != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    rlcf->go2rtc = 1;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "streams=dynamic") == 0) {
+            rlcf->go2rtc_policy.dynamic = 1;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "allow=", 6) == 0
+            && value[i].len > 6 && rlcf->go2rtc_policy.allow == NULL)
+        {
+            rlcf->go2rtc_policy.allow = ngx_array_create(cf->pool, 4,
+                                                   sizeof(ngx_rtc_acl_rule_t));
+            if (rlcf->go2rtc_policy.allow == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            p = value[i].data + 6;
+            last = value[i].data + value[i].len;
+
+            while (p < last) {
+                comma = ngx_strlchr(p, last, ',');
+                if (comma == NULL) {
+                    comma = last;
+                }
+
+                v.data = p;
+                v.len = comma - p;
+                p = comma + 1;
+
+                rule = ngx_array_push(rlcf->go2rtc_policy.allow);
+                if (rule == NULL) {
+                    return NGX_CONF_ERROR;
+                }
+
+                rule->deny = 0;
+
+                if (v.len == 0) {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "an empty address in \"%V\"",
+                                       &value[i]);
+                    return NGX_CONF_ERROR;
+                }
+
+                if (ngx_rtc_acl_parse(cf, &v, rule) != NGX_CONF_OK) {
+                    return NGX_CONF_ERROR;
+                }
+            }
+
+            /* what allow= does not list is denied */
+
+            rule = ngx_array_push(rlcf->go2rtc_policy.allow);
+            if (rule == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_memzero(rule, sizeof(ngx_rtc_acl_rule_t));
+            rule->deny = 1;
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rlcf->go2rtc_policy.dynamic != (rlcf->go2rtc_policy.allow != NULL)) {
+        return "needs streams=dynamic and allow= together: runtime streams "
+               "pull only from the camera networks allow= lists";
+    }
+
+    /* runtime streams: the thread pool (audio=opus), rtsps:// cameras' TLS */
+
+    if (rlcf->go2rtc_policy.dynamic) {
+        rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtc_module);
+        rmcf->runtime_dynamic = 1;
+    }
+
+#if !(NGX_THREADS)
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "rtc_go2rtc_api needs nginx built --with-threads "
+                       "(frame.jpeg)");
+    return NGX_CONF_ERROR;
+#endif
+
+    /* /api/frame.jpeg is rtc_snapshot's */
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtc_module);
+    rmcf->snapshots = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_rtc_go2rtc_handler;
+
+    /* "location /api/ {}": HA's "GET /api" is redirected to "/api/" */
+    clcf->auto_redirect = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* rtc_go2rtc_version: the go2rtc version whose API we claim to speak */
+
+static char *
+ngx_rtc_go2rtc_version(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char        *rv;
+    ngx_str_t   *v;
+    ngx_uint_t   i;
+
+    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    v = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    for (i = 0; i < v->len; i++) {
+        if (!((v->data[i] >= '0' && v->data[i] <= '9')
+              || v->data[i] == '.' || v->data[i] == '-'
+              || (v->data[i] >= 'a' && v->data[i] <= 'z')))
+        {
+            return "takes a version: digits, dots, \"-\" and a-z";
+        }
+    }
+
+    if (v->len == 0 || v->len > 32) {
+        return "takes a version of 1 to 32 characters";
+    }
 
     return NGX_CONF_OK;
 }

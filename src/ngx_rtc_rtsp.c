@@ -275,8 +275,9 @@ ngx_rtc_rtsp_init_ssl(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf)
         && rmcf->rtsp_ssl_trusted_certificate.len == 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no \"rtc_rtsp_ssl_trusted_certificate\" for "
-                           "\"rtc_rtsp_ssl_verify\" of rtsps:// stream \"%V\"",
+                           "no \"rtc_source_ssl_trusted_certificate\" for "
+                           "\"rtc_source_ssl_verify\" of rtsps:// stream "
+                           "\"%V\"",
                            &scf[i].name);
         return NGX_ERROR;
     }

@@ -93,15 +93,44 @@ static ngx_int_t ngx_rtc_snapshot_name(ngx_http_request_t *r,
 ngx_int_t
 ngx_rtc_snapshot_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                rc, n;
-    ngx_str_t                name, arg;
-    ngx_rtc_stream_t        *st;
-    ngx_rtc_main_conf_t     *rmcf;
-    ngx_rtc_snapshot_ctx_t  *ctx;
+    ngx_int_t  rc;
+    ngx_str_t  name;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
     }
+
+    rc = ngx_rtc_snapshot_name(r, &name);
+
+    if (rc == NGX_DECLINED) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_rtc_snapshot_text(r, NGX_HTTP_NOT_FOUND, 0,
+                                     "no stream name: a snapshot is "
+                                     "NAME.jpg");
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_rtc_snapshot_stream(r, &name);
+}
+
+
+/* GET or HEAD: the JPEG of the stream "name" (?width=) */
+
+ngx_int_t
+ngx_rtc_snapshot_stream(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_int_t                rc, n;
+    ngx_str_t                arg;
+    ngx_rtc_stream_t        *st;
+    ngx_rtc_main_conf_t     *rmcf;
+    ngx_rtc_snapshot_ctx_t  *ctx;
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
@@ -114,22 +143,10 @@ ngx_rtc_snapshot_handler(ngx_http_request_t *r)
         return NGX_HTTP_NOT_FOUND;
     }
 
-    rc = ngx_rtc_snapshot_name(r, &name);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_rtc_snapshot_text(r, NGX_HTTP_NOT_FOUND, 0,
-                                     "no stream name: a snapshot is "
-                                     "NAME.jpg");
-    }
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    st = ngx_rtc_stream_find(&name);
+    st = ngx_rtc_stream_find(name);
     if (st == NULL) {
         return ngx_rtc_snapshot_text(r, NGX_HTTP_NOT_FOUND, 0,
-                                     "unknown stream \"%V\"", &name);
+                                     "unknown stream \"%V\"", name);
     }
 
     n = 0;

@@ -16,6 +16,7 @@
 #include <ngx_rtc_session.h>
 #include <ngx_rtc_session_patch.h>
 #include <ngx_rtc_producer.h>
+#include <ngx_rtc_whep_offer.h>
 
 
 /*
@@ -31,32 +32,21 @@
 
 
 #define NGX_RTC_WHEP_MAX_OFFER     65536
-#define NGX_RTC_WHEP_POLL          50
-
-/* server-reflexive and relayed candidates before the answer, bounded */
-#define NGX_RTC_WHEP_GATHER_POLL   10
-#define NGX_RTC_WHEP_GATHER_TIME   3000
 
 /* a PATCH waits this long for the owner of its session */
 #define NGX_RTC_WHEP_MBOX_POLL     10
 #define NGX_RTC_WHEP_MBOX_TIME     2000
-
-#define NGX_RTC_WHEP_MAX_CANDS     32
 
 #define NGX_RTC_WHEP_FRAG_TYPE     "application/trickle-ice-sdpfrag"
 
 
 typedef struct {
     ngx_http_request_t       *request;
-    ngx_rtc_stream_t         *stream;
-    ngx_rtc_sdp_t            *offer;
+    ngx_rtc_whep_offer_t      offer;      /* a POST */
     ngx_event_t               wait;
     ngx_msec_t                deadline;
-    ngx_str_t                 answer;     /* while candidates gather */
     ngx_rtc_mbox_msg_t       *msg;        /* a PATCH */
     u_char                    id[NGX_RTC_ID_LEN];
-    unsigned                  registered:1;
-    unsigned                  pending:1;  /* session made, no answer sent */
     unsigned                  posted:1;   /* in the mailbox */
 } ngx_rtc_whep_ctx_t;
 
@@ -64,16 +54,8 @@ typedef struct {
 static ngx_int_t ngx_rtc_whep_options(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_whep_post(ngx_http_request_t *r);
 static void ngx_rtc_whep_body(ngx_http_request_t *r);
-static ngx_int_t ngx_rtc_whep_read_body(ngx_http_request_t *r,
-    ngx_str_t *body, size_t max);
-static void ngx_rtc_whep_unregister(ngx_rtc_whep_ctx_t *ctx);
-static void ngx_rtc_whep_wait(ngx_event_t *ev);
-static ngx_int_t ngx_rtc_whep_ready(ngx_rtc_stream_t *st);
-static void ngx_rtc_whep_answer(ngx_rtc_whep_ctx_t *ctx);
-static void ngx_rtc_whep_gathering(ngx_event_t *ev);
-static void ngx_rtc_whep_created(ngx_rtc_whep_ctx_t *ctx,
-    ngx_rtc_session_t *s, ngx_str_t *answer, ngx_uint_t gathered);
-static ngx_int_t ngx_rtc_whep_candidates(ngx_http_request_t *r,
+static void ngx_rtc_whep_offered(ngx_rtc_whep_offer_t *o);
+static void ngx_rtc_whep_created(ngx_http_request_t *r,
     ngx_rtc_session_t *s, ngx_str_t *answer);
 static void ngx_rtc_whep_cleanup(void *data);
 static ngx_int_t ngx_rtc_whep_delete(ngx_http_request_t *r);
@@ -88,8 +70,6 @@ static void ngx_rtc_whep_log_name(ngx_http_request_t *r, ngx_str_t *name);
 static ngx_int_t ngx_rtc_whep_cors(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_whep_links(ngx_http_request_t *r);
 static u_char *ngx_rtc_whep_quote(u_char *p, ngx_str_t *s);
-static ngx_table_elt_t *ngx_rtc_whep_header_in(ngx_http_request_t *r,
-    char *key);
 static ngx_int_t ngx_rtc_whep_header(ngx_http_request_t *r, char *key,
     ngx_str_t *value);
 static ngx_int_t ngx_rtc_whep_header_str(ngx_http_request_t *r, char *key,
@@ -183,20 +163,31 @@ ngx_rtc_whep_options(ngx_http_request_t *r)
 static ngx_int_t
 ngx_rtc_whep_post(ngx_http_request_t *r)
 {
-    ngx_int_t            rc;
-    ngx_str_t            name, text;
-    ngx_rtc_stream_t    *st;
-    ngx_rtc_whep_ctx_t  *ctx;
+    ngx_str_t  name;
 
     if (ngx_rtc_whep_stream_name(r, &name) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    st = ngx_rtc_stream_find(&name);
+    return ngx_rtc_whep_post_stream(r, &name);
+}
+
+
+/* POST an offer for the stream "name"; the session's URL is the URI's */
+
+ngx_int_t
+ngx_rtc_whep_post_stream(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_int_t            rc;
+    ngx_str_t            text;
+    ngx_rtc_stream_t    *st;
+    ngx_rtc_whep_ctx_t  *ctx;
+
+    st = ngx_rtc_stream_find(name);
 
     if (st == NULL) {
         if (r->connection->log->log_level >= NGX_LOG_INFO) {
-            ngx_rtc_whep_log_name(r, &name);
+            ngx_rtc_whep_log_name(r, name);
         }
 
         if (ngx_http_discard_request_body(r) != NGX_OK) {
@@ -235,7 +226,7 @@ ngx_rtc_whep_post(ngx_http_request_t *r)
     }
 
     ctx->request = r;
-    ctx->stream = st;
+    ctx->offer.stream = st;
     ngx_http_set_ctx(r, ctx, ngx_http_rtc_module);
 
     r->request_body_in_single_buf = 1;
@@ -253,14 +244,10 @@ ngx_rtc_whep_post(ngx_http_request_t *r)
 static void
 ngx_rtc_whep_body(ngx_http_request_t *r)
 {
-    ngx_int_t             rc;
     ngx_str_t             body, text;
-    ngx_rtc_main_conf_t  *rmcf;
-    ngx_pool_cleanup_t   *cln;
     ngx_rtc_whep_ctx_t   *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtc_module);
-    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rtc_module);
 
     if (ngx_rtc_whep_read_body(r, &body, NGX_RTC_WHEP_MAX_OFFER) != NGX_OK) {
         ngx_str_set(&text, "the offer is too large or unreadable");
@@ -269,93 +256,37 @@ ngx_rtc_whep_body(ngx_http_request_t *r)
         return;
     }
 
-    ctx->offer = ngx_palloc(r->pool, sizeof(ngx_rtc_sdp_t));
-    if (ctx->offer == NULL) {
+    ctx->offer.pool = r->pool;
+    ctx->offer.log = r->connection->log;
+    ctx->offer.handler = ngx_rtc_whep_offered;
+    ctx->offer.data = r;
+
+    if (ngx_rtc_whep_offer(&ctx->offer, &body) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
     }
-
-    if (ngx_rtc_sdp_parse_offer(body.data, body.data + body.len, ctx->offer)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "rtc whep bad offer: %s at line %ui",
-                      ctx->offer->err, ctx->offer->err_line);
-
-        text.data = ngx_pnalloc(r->pool, 128);
-        if (text.data == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        text.len = ngx_snprintf(text.data, 128, "bad SDP offer: %s (line %ui)",
-                                ctx->offer->err ? ctx->offer->err : "invalid",
-                                ctx->offer->err_line)
-                   - text.data;
-
-        ngx_http_finalize_request(r,
-                          ngx_rtc_whep_text(r, NGX_HTTP_BAD_REQUEST, &text));
-        return;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL
-        || ngx_rtc_session_id(ctx->id) != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    cln->handler = ngx_rtc_whep_cleanup;
-    cln->data = ctx;
-
-    /* the registered session is the stream's demand: it starts a producer */
-
-    rc = ngx_rtc_shm_session_add(ctx->stream->conf->index, ctx->id,
-                                 rmcf->max_sessions,
-                                 ctx->stream->conf->max_sessions);
-
-    if (rc != NGX_OK) {
-        if (rc == NGX_BUSY) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "rtc whep stream \"%V\" has max_sessions=%ui "
-                          "viewers", &ctx->stream->conf->name,
-                          ctx->stream->conf->max_sessions);
-
-            ngx_str_set(&text, "too many viewers of this stream");
-
-        } else {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "rtc whep session limit %ui reached",
-                          rmcf->max_sessions);
-
-            ngx_str_set(&text, "too many sessions");
-        }
-
-        (void) ngx_rtc_whep_header_str(r, "Retry-After", "5");
-        ngx_http_finalize_request(r,
-                  ngx_rtc_whep_text(r, NGX_HTTP_SERVICE_UNAVAILABLE, &text));
-        return;
-    }
-
-    ctx->registered = 1;
-    ctx->deadline = ngx_current_msec + rmcf->wait_timeout;
-
-    ctx->wait.handler = ngx_rtc_whep_wait;
-    ctx->wait.data = ctx;
-    ctx->wait.log = r->connection->log;
-
-    if (ngx_rtc_whep_ready(ctx->stream)) {
-        ngx_rtc_whep_answer(ctx);
-        return;
-    }
-
-    ngx_rtc_producer_kick();
-    ngx_add_timer(&ctx->wait, NGX_RTC_WHEP_POLL);
 }
 
 
-static ngx_int_t
+static void
+ngx_rtc_whep_offered(ngx_rtc_whep_offer_t *o)
+{
+    ngx_http_request_t *r = o->data;
+
+    if (o->status) {
+        if (o->retry) {
+            (void) ngx_rtc_whep_header_str(r, "Retry-After", "5");
+        }
+
+        ngx_http_finalize_request(r, ngx_rtc_whep_text(r, o->status,
+                                                       &o->text));
+        return;
+    }
+
+    ngx_rtc_whep_created(r, o->session, &o->text);
+}
+
+
+ngx_int_t
 ngx_rtc_whep_read_body(ngx_http_request_t *r, ngx_str_t *body, size_t max)
 {
     size_t        len;
@@ -408,191 +339,15 @@ ngx_rtc_whep_read_body(ngx_http_request_t *r, ngx_str_t *body, size_t max)
 }
 
 
-/*
- * The camera of an on-demand stream connects when the first viewer comes:
- * the offer waits (bounded) for the stream's codec and first keyframe.
- */
-
-static ngx_int_t
-ngx_rtc_whep_ready(ngx_rtc_stream_t *st)
-{
-    ngx_uint_t  codec;
-
-    codec = st->sh->codec;
-
-    if (codec == NGX_RTC_CODEC_NONE) {
-        return 0;
-    }
-
-    return codec != NGX_RTC_CODEC_H264 || ngx_rtc_ring_last_key(st->ring);
-}
-
-
 static void
-ngx_rtc_whep_wait(ngx_event_t *ev)
+ngx_rtc_whep_created(ngx_http_request_t *r, ngx_rtc_session_t *s,
+    ngx_str_t *answer)
 {
-    ngx_rtc_whep_ctx_t *ctx = ev->data;
-
-    u_char               *p;
-    ngx_str_t             text;
-    ngx_http_request_t   *r;
-    ngx_rtc_stream_sh_t  *sh;
-
-    r = ctx->request;
-
-    if (ngx_rtc_whep_ready(ctx->stream)) {
-        ngx_rtc_whep_answer(ctx);
-        return;
-    }
-
-    if ((ngx_msec_int_t) (ngx_current_msec - ctx->deadline) < 0
-        && !ngx_exiting)
-    {
-        ngx_add_timer(ev, NGX_RTC_WHEP_POLL);
-        return;
-    }
-
-    sh = ctx->stream->sh;
-
-    text.data = ngx_pnalloc(r->pool, 64 + NGX_RTC_NAME_LEN
-                                     + NGX_RTC_ERROR_LEN);
-    if (text.data == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    p = ngx_sprintf(text.data, "stream \"%V\" is not ready",
-                    &ctx->stream->conf->name);
-
-    if (sh->error_len) {
-        p = ngx_sprintf(p, ": %*s", ngx_min(sh->error_len, NGX_RTC_ERROR_LEN),
-                        sh->error);
-    }
-
-    text.len = p - text.data;
-
-    ngx_rtc_whep_unregister(ctx);
-
-    (void) ngx_rtc_whep_header_str(r, "Retry-After", "5");
-
-    ngx_http_finalize_request(r,
-                  ngx_rtc_whep_text(r, NGX_HTTP_SERVICE_UNAVAILABLE, &text));
-}
-
-
-/*
- * A refused offer leaves the zone before its answer goes out, so that a
- * status request right after it sees no session.
- */
-
-static void
-ngx_rtc_whep_unregister(ngx_rtc_whep_ctx_t *ctx)
-{
-    if (ctx->registered) {
-        ngx_rtc_shm_session_del(ctx->id);
-        ctx->registered = 0;
-    }
-}
-
-
-static void
-ngx_rtc_whep_answer(ngx_rtc_whep_ctx_t *ctx)
-{
-    ngx_http_request_t        *r;
-    ngx_rtc_session_t         *s;
-    ngx_rtc_session_result_t   res;
-
-    r = ctx->request;
-
-    ngx_memzero(&res, sizeof(ngx_rtc_session_result_t));
-
-    s = ngx_rtc_session_create(ctx->stream, ctx->id, ctx->offer, r->pool,
-                               &res);
-    if (s == NULL) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "rtc whep offer refused: %V", &res.reason);
-
-        ngx_rtc_whep_unregister(ctx);
-
-        ngx_http_finalize_request(r,
-                            ngx_rtc_whep_text(r, res.status, &res.reason));
-        return;
-    }
-
-    /* the session owns the registration from now on */
-    ctx->registered = 0;
-
-    if (ngx_rtc_ice_gathered(s->ice)) {
-        ngx_rtc_whep_created(ctx, s, &res.answer, 0);
-        return;
-    }
-
-    /*
-     * The answer carries all our candidates: WHEP has no trickle from the
-     * server to the client.  Wait (bounded) for the server-reflexive and
-     * relayed ones (STUN and TURN servers).
-     */
-
-    ctx->pending = 1;
-    ctx->answer = res.answer;
-    ctx->deadline = ngx_current_msec + NGX_RTC_WHEP_GATHER_TIME;
-    ctx->wait.handler = ngx_rtc_whep_gathering;
-
-    ngx_add_timer(&ctx->wait, NGX_RTC_WHEP_GATHER_POLL);
-}
-
-
-static void
-ngx_rtc_whep_gathering(ngx_event_t *ev)
-{
-    ngx_rtc_whep_ctx_t *ctx = ev->data;
-
-    ngx_str_t            text;
-    ngx_http_request_t  *r;
-    ngx_rtc_session_t   *s;
-
-    r = ctx->request;
-
-    s = ngx_rtc_stream_session(ctx->id);
-
-    if (s == NULL) {
-        ctx->pending = 0;
-
-        ngx_str_set(&text, "the session ended while gathering candidates");
-        ngx_http_finalize_request(r,
-                ngx_rtc_whep_text(r, NGX_HTTP_INTERNAL_SERVER_ERROR, &text));
-        return;
-    }
-
-    if (!ngx_rtc_ice_gathered(s->ice)
-        && (ngx_msec_int_t) (ngx_current_msec - ctx->deadline) < 0
-        && !ngx_exiting)
-    {
-        ngx_add_timer(ev, NGX_RTC_WHEP_GATHER_POLL);
-        return;
-    }
-
-    ngx_rtc_whep_created(ctx, s, &ctx->answer, 1);
-}
-
-
-static void
-ngx_rtc_whep_created(ngx_rtc_whep_ctx_t *ctx, ngx_rtc_session_t *s,
-    ngx_str_t *answer, ngx_uint_t gathered)
-{
-    u_char              *p;
-    ngx_int_t            rc;
-    ngx_buf_t           *b;
-    ngx_str_t            v;
-    ngx_chain_t          out;
-    ngx_http_request_t  *r;
-
-    r = ctx->request;
-    ctx->pending = 0;
-
-    if (gathered && ngx_rtc_whep_candidates(r, s, answer) != NGX_OK) {
-        goto failed;
-    }
+    u_char       *p;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_str_t     v;
+    ngx_chain_t   out;
 
     /*
      * Location: the stream's URL with the session id as the last segment,
@@ -663,105 +418,13 @@ failed:
 }
 
 
-/*
- * The answer again with every candidate gathered by now: its
- * "a=candidate" lines (in the first bundled section) replaced by the new
- * list, in front of "a=end-of-candidates".
- */
-
-static ngx_int_t
-ngx_rtc_whep_candidates(ngx_http_request_t *r, ngx_rtc_session_t *s,
-    ngx_str_t *answer)
-{
-    u_char       *p, *pos, *end, *next, *dst;
-    size_t        len;
-    ngx_str_t     ufrag, pwd, *c;
-    ngx_uint_t    i, n, done;
-    ngx_array_t   cands;
-
-    if (ngx_array_init(&cands, r->pool, 8, sizeof(ngx_str_t)) != NGX_OK
-        || ngx_rtc_ice_local(s->ice, r->pool, &ufrag, &pwd, &cands) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    c = cands.elts;
-    n = ngx_min(cands.nelts, NGX_RTC_WHEP_MAX_CANDS);
-
-    len = answer->len;
-
-    for (i = 0; i < n; i++) {
-        len += sizeof("a=" CRLF) - 1 + c[i].len;
-    }
-
-    dst = ngx_pnalloc(r->pool, len);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = dst;
-    done = 0;
-    end = answer->data + answer->len;
-
-    for (pos = answer->data; pos < end; pos = next) {
-        next = ngx_strlchr(pos, end, LF);
-        next = next ? next + 1 : end;
-
-        if ((size_t) (next - pos) >= sizeof("a=candidate:") - 1
-            && ngx_strncmp(pos, "a=candidate:", sizeof("a=candidate:") - 1)
-               == 0)
-        {
-            pos = next;
-
-        } else if ((size_t) (next - pos) < sizeof("a=end-of-candidates") - 1
-                   || ngx_strncmp(pos, "a=end-of-candidates",
-                                  sizeof("a=end-of-candidates") - 1)
-                      != 0)
-        {
-            p = ngx_cpymem(p, pos, next - pos);
-            continue;
-        }
-
-        if (!done) {
-            for (i = 0; i < n; i++) {
-                p = ngx_sprintf(p, "a=%V" CRLF, &c[i]);
-            }
-
-            done = 1;
-        }
-
-        p = ngx_cpymem(p, pos, next - pos);
-    }
-
-    answer->data = dst;
-    answer->len = p - dst;
-
-    return NGX_OK;
-}
-
-
 static void
 ngx_rtc_whep_cleanup(void *data)
 {
     ngx_rtc_whep_ctx_t *ctx = data;
 
-    ngx_rtc_session_t  *s;
-
     if (ctx->wait.timer_set) {
         ngx_del_timer(&ctx->wait);
-    }
-
-    ngx_rtc_whep_unregister(ctx);
-
-    if (ctx->pending) {
-        /* the client left while candidates gathered */
-
-        s = ngx_rtc_stream_session(ctx->id);
-        if (s) {
-            ngx_rtc_session_close(s, "client left before the answer");
-        }
-
-        ctx->pending = 0;
     }
 
     if (ctx->posted) {
@@ -1284,7 +947,7 @@ ngx_rtc_whep_quote(u_char *p, ngx_str_t *s)
 }
 
 
-static ngx_table_elt_t *
+ngx_table_elt_t *
 ngx_rtc_whep_header_in(ngx_http_request_t *r, char *key)
 {
     size_t            len;

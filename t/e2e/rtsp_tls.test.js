@@ -4,11 +4,12 @@
 
 /*
  * rtsps:// cameras (gst-rtsp-server with a self-signed certificate made
- * here): played without verification; with rtc_rtsp_ssl_verify on, played
- * when the certificate is trusted and names the host, refused with a
- * clear reason when it is not trusted or names another host; "verify on"
- * without trusted certificates is a configuration error, as for
- * proxy_ssl_verify.  No media to browsers: no namespace needed.
+ * here): played without verification; with rtc_source_ssl_verify on,
+ * played when the certificate is trusted and names the host, refused with
+ * a clear reason when it is not trusted or names another host; "verify
+ * on" without trusted certificates is a configuration error, as for
+ * proxy_ssl_verify.  The old names (rtc_rtsp_ssl_*) still work, with a
+ * warning.  No media to browsers: no namespace needed.
  */
 
 'use strict';
@@ -90,8 +91,8 @@ describe('rtsps:// cameras', { timeout: 58000 }, () => {
         const byName = cam.url.replace('127.0.0.1', 'localhost');
 
         await withNginx([
-            '    rtc_rtsp_ssl_verify on;',
-            `    rtc_rtsp_ssl_trusted_certificate ${certs.cert};`,
+            '    rtc_source_ssl_verify on;',
+            `    rtc_source_ssl_trusted_certificate ${certs.cert};`,
             `    rtc_stream tls  ${cam.url} always;`,
             `    rtc_stream name ${byName} always;`,
         ].join('\n'), async (ngx) => {
@@ -105,7 +106,7 @@ describe('rtsps:// cameras', { timeout: 58000 }, () => {
         });
     });
 
-    test('verification on, not trusted: refused with the reason',
+    test('verification on (old names), not trusted: refused with the reason',
          async () => {
         await withNginx([
             '    rtc_rtsp_ssl_verify on;',
@@ -116,19 +117,30 @@ describe('rtsps:// cameras', { timeout: 58000 }, () => {
                                       'untrusted refused');
             assert.match(s.last_error, /not trusted: self.signed certificate/);
             assert.match(ngx.logText(), /\[error\] .*not trusted/);
+
+            /* the old names are aliases of the new ones */
+            for (const [old, name] of [
+                ['rtc_rtsp_ssl_verify', 'rtc_source_ssl_verify'],
+                ['rtc_rtsp_ssl_trusted_certificate',
+                 'rtc_source_ssl_trusted_certificate'],
+            ]) {
+                assert.match(ngx.logText(), new RegExp(
+                    `\\[warn\\] .*the "${old}" directive is deprecated, `
+                    + `use the "${name}" directive instead`));
+            }
         });
     });
 
     test('verification on without trusted certificates: nginx refuses',
          async () => {
         const ngx = new Nginx({ port: PORT, conf: confFor([
-            '    rtc_rtsp_ssl_verify on;',
+            '    rtc_source_ssl_verify on;',
             `    rtc_stream tls ${cam.url} always;`,
         ].join('\n'), { workers: 1 }), allowLog: [/\[emerg\]/] });
 
         await assert.rejects(ngx.start(5000), new RegExp(
-            'no "rtc_rtsp_ssl_trusted_certificate" for '
-            + '"rtc_rtsp_ssl_verify"'));
+            'no "rtc_source_ssl_trusted_certificate" for '
+            + '"rtc_source_ssl_verify"'));
         await ngx.stop();
     });
 });

@@ -7,6 +7,8 @@
  *
  *   const { Browser } = require('./lib/browser');
  *   const b = await Browser.launch();
+ *   // or Browser.launch({ ignoreHTTPSErrors: true }) for a self-signed
+ *   // certificate made by the test
  *   const page = await b.open(url);
  *   const st = await b.waitPlaying(page, 20000);
  *                                 // { framesDecoded, codec, state, ... }
@@ -37,7 +39,7 @@ const ARGS = [
 
 class Browser {
 
-    static async launch() {
+    static async launch(opts) {
         const b = new Browser();
         b.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-chromium-'));
         b.context = await chromium.launchPersistentContext(b.dir, {
@@ -45,6 +47,7 @@ class Browser {
             headless: true,
             args: ARGS,
             timeout: 30000,
+            ignoreHTTPSErrors: !!(opts && opts.ignoreHTTPSErrors),
         });
         b.console = [];
         return b;

@@ -19,7 +19,7 @@
 
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
-const { REPO, sleep, live } = require('./nginx');
+const { REPO, exitDeadline, live } = require('./nginx');
 
 const PYTHON = process.env.TEST_PYTHON || '/usr/bin/python3';
 const SCRIPT = path.join(REPO, 't', 'lib', 'camera.py');
@@ -134,7 +134,7 @@ class Camera {
         proc.kill(sig);
         const done = await Promise.race([
             this.exited.then(() => true),
-            sleep(deadlineMs).then(() => false),
+            exitDeadline(deadlineMs).then(() => false),
         ]);
         if (!done) {
             proc.kill('SIGKILL');

@@ -87,6 +87,18 @@ function sleep(ms) {
 
 
 /*
+ * The deadline of a wait for a child process to exit: a timer that does
+ * not keep the test process alive (the child does, while it runs), so
+ * that a test file does not run on for up to 10 s after its last nginx
+ * stopped.
+ */
+
+function exitDeadline(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+
+/*
  * Polls fn() (sync or async) every 50-200 ms until it returns a truthy
  * value, which is returned.  Throws after deadlineMs with "what" and the
  * last value or error seen; an error thrown by fn with .fatal set ends the
@@ -424,7 +436,7 @@ class Nginx {
                 }
                 done = await Promise.race([
                     this.exited.then(() => true),
-                    sleep(ms).then(() => false),
+                    exitDeadline(ms).then(() => false),
                 ]);
                 if (done) {
                     break;
@@ -486,6 +498,6 @@ function requireNetns() {
 
 
 module.exports = {
-    Nginx, waitFor, sleep, request, portOpen, requireNetns, live,
-    REPO, MODULE, DEFAULT_CONF,
+    Nginx, waitFor, sleep, exitDeadline, request, portOpen, requireNetns,
+    live, REPO, MODULE, DEFAULT_CONF,
 };

@@ -24,7 +24,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
-const { REPO, live, sleep } = require('./nginx');
+const { REPO, live, exitDeadline } = require('./nginx');
 const { Camera } = require('./camera');
 const { Viewer } = require('./werift');
 
@@ -172,7 +172,7 @@ class HostileCamera {
         }
         this.proc.kill('SIGTERM');
         const done = await Promise.race([
-            this.exited.then(() => true), sleep(3000).then(() => false),
+            this.exited.then(() => true), exitDeadline(3000).then(() => false),
         ]);
         if (!done && this.proc) {
             this.proc.kill('SIGKILL');
