@@ -65,6 +65,7 @@ ASAN_OPT     = -fsanitize=address,undefined -fno-omit-frame-pointer -g
 ASAN_LIB     = $(shell gcc -print-file-name=libasan.so)
 ASAN_E2E    ?= $(addprefix t/e2e/,whep_http.test.js hostile_whep.test.js \
                  go2rtc_hostile.test.js go2rtc_ha.test.js \
+                 runtime_streams.test.js \
                  whep_patch.test.js whep_injection.test.js \
                  interop_offers.test.js \
                  play_werift.test.js loss.test.js \
