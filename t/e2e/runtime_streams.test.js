@@ -11,7 +11,8 @@
  * rtc_metrics and rtc_player's list without its credentials; the same PUT again is a no-op, another source
  * replaces it; a camera outside allow= (by address or by a name in DNS)
  * is refused before any connection; the cap (rtc_zone runtime=) holds;
- * the stream survives a reload and plays after it; the camera is released
+ * the stream survives a reload and plays after it, through WHEP and
+ * go2rtc's /api/webrtc and /api/frame.jpeg too; the camera is released
  * after runtime_idle=.  Needs t/lib/netns.sh.
  */
 
@@ -307,6 +308,28 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
                       'produced by a new worker');
         } finally {
             await v.close();
+        }
+
+        /* go2rtc's own endpoints: HA's JSON offer, its snapshot */
+
+        const w = new Viewer(null, null, { name: 'json' });
+        try {
+            const sdp = await w.offer();
+            const r = await ngx.http('POST',
+                                     '/api/webrtc?src=camera.front_door',
+                                     JSON.stringify({ type: 'offer', sdp }),
+                                     { 'Content-Type': 'application/json' });
+            assert.equal(r.status, 200, r.body);
+            const a = JSON.parse(r.body);
+            await w.pc.setRemoteDescription({ type: 'answer', sdp: a.sdp });
+            await w.waitKeyframe(20000);
+
+            const j = await ngx.http('GET',
+                                     '/api/frame.jpeg?src=camera.front_door');
+            assert.equal(j.status, 200, j.body);
+            assert.match(j.headers['content-type'], /image\/jpeg/);
+        } finally {
+            await w.pc.close();
         }
 
         assert.equal(trapped, 0, 'nginx connected outside allow=');
