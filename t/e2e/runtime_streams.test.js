@@ -253,9 +253,13 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
         r = await put(ngx, '', 'camera.front_door', camUrl);
         assert.equal(r.status, 200);
 
+        /* as HA sends a "generic" camera: ffmpeg:rtsp://..., by a name */
+
         r = await put(ngx, '', 'camera.by_name',
-                      `rtsp://user:secret@cam.rtc.test:${CAM_PORT}/cam`);
+                      `ffmpeg:rtsp://user:secret@cam.rtc.test:${CAM_PORT}`
+                      + '/cam#video=copy');
         assert.equal(r.status, 200, r.body);
+        assert.match(ngx.logText(), /rtc runtime stream "camera\.by_name" created: rtsp:\/\/\*\*\*@cam\.rtc\.test:\d+\/cam audio=opus/);
         assert.ok(dns.queries['cam.rtc.test'] >= 1, 'asked the DNS');
 
         /* runtime=2: a third is refused, the two are still there */
@@ -272,7 +276,7 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
 
         const access = fs.readFileSync(path.join(ngx.dir, 'access.log'),
                                        'utf8');
-        assert.match(access, /PUT \/api\/streams\?name=camera\.by_name&src=rtsp%3A%2F%2F\*\*\*%40cam/);
+        assert.match(access, /PUT \/api\/streams\?name=camera\.by_name&src=ffmpeg%3Artsp%3A%2F%2F\*\*\*%40cam/);
         assert.doesNotMatch(access, /secret|:other/,
                             'no credentials in access.log');
     });
