@@ -302,14 +302,10 @@ ngx_rtc_go2rtc_streams(ngx_http_request_t *r)
     ngx_str_t               name, text;
     ngx_uint_t              i, n;
     ngx_rtc_stream_t       *st;
-    ngx_rtc_main_conf_t    *rmcf;
-    ngx_rtc_stream_conf_t  *scf;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rtc_module);
 
     if (ngx_rtc_go2rtc_src(r, "src", &name) == NGX_OK) {
         st = ngx_rtc_stream_find(&name);
@@ -329,11 +325,12 @@ ngx_rtc_go2rtc_streams(ngx_http_request_t *r)
         return ngx_rtc_go2rtc_json(r, NGX_HTTP_OK, buf, p - buf);
     }
 
-    scf = rmcf->streams.elts;
+    /* the configured streams and the runtime ones this worker knows */
+
     len = 2;
 
-    for (i = 0; i < rmcf->streams.nelts; i++) {
-        len += 64 + 6 * (scf[i].name.len + scf[i].redacted.len);
+    for (n = 0; (st = ngx_rtc_stream_next(n)) != NULL; n++) {
+        len += 64 + 6 * (st->conf->name.len + st->conf->redacted.len);
     }
 
     buf = ngx_pnalloc(r->pool, len);
@@ -344,14 +341,17 @@ ngx_rtc_go2rtc_streams(ngx_http_request_t *r)
     p = buf;
     *p++ = '{';
 
-    for (i = 0, n = 0; i < rmcf->streams.nelts; i++) {
-        if (n++) {
+    for (i = 0; i < n; i++) {
+        st = ngx_rtc_stream_next(i);
+
+        if (i) {
             *p++ = ',';
         }
 
-        p = ngx_rtc_status_json_str(p, scf[i].name.data, scf[i].name.len);
+        p = ngx_rtc_status_json_str(p, st->conf->name.data,
+                                    st->conf->name.len);
         *p++ = ':';
-        p = ngx_rtc_go2rtc_stream(p, &scf[i]);
+        p = ngx_rtc_go2rtc_stream(p, st->conf);
     }
 
     *p++ = '}';

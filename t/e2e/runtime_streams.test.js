@@ -236,6 +236,16 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
                    && x.whep === '/whep/camera.front_door'), list.body);
         assert.doesNotMatch(list.body, /secret/);
 
+        /* go2rtc's own listing, what HA compares its camera's URL with */
+
+        const api = await ngx.http('GET', '/api/streams');
+        assert.equal(api.status, 200);
+        const fd = JSON.parse(api.body)['camera.front_door'];
+        assert.ok(fd, 'listed in GET /api/streams: ' + api.body);
+        assert.match(fd.producers[0].url,
+                     /^rtsp:\/\/\*\*\*@cam\.rtc\.test:\d+\/cam$/);
+        assert.doesNotMatch(api.body, /secret/);
+
         const log = ngx.logText();
         assert.match(log, /rtc runtime stream "camera\.front_door" created: rtsp:\/\/\*\*\*@127\.0\.0\.1/);
         assert.match(log, /audio=opus/);
