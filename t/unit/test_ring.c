@@ -887,10 +887,16 @@ test_remap(void)
 #define TEST_MP_STOPS    5
 
 
-/* written by the parent, read by the readers: what each fence allowed */
+/*
+ * Written by the parent, read by the children: what each fence allowed
+ * (the readers check it); the newest seq writers may write now (a writer
+ * at the gate waits, so the parent, however late it runs, finds it there
+ * to stop and never finished).
+ */
 
 typedef struct {
     volatile uint64_t         limit[TEST_MP_EPOCHS];  /* newest seq allowed */
+    volatile uint64_t         gate;
 } test_mp_ctl_t;
 
 
@@ -937,7 +943,8 @@ test_mp_salt(uint64_t seq, uint64_t epoch)
 /* exits 0 at "until", 4 when fenced */
 
 static int
-test_mp_writer(ngx_rtc_ring_sh_t *r, uint64_t until, uint64_t epoch)
+test_mp_writer(ngx_rtc_ring_sh_t *r, test_mp_ctl_t *ctl, uint64_t until,
+    uint64_t epoch)
 {
     u_char           *data;
     uint64_t          seq;
@@ -954,6 +961,11 @@ test_mp_writer(ngx_rtc_ring_sh_t *r, uint64_t until, uint64_t epoch)
 
         if (seq > until) {
             break;
+        }
+
+        if (seq > ctl->gate) {
+            usleep(100);
+            continue;
         }
 
         test_mp_spec(seq, &f);
@@ -1168,7 +1180,7 @@ test_mp_fork(ngx_rtc_ring_sh_t *r, test_mp_ctl_t *ctl, int fd, size_t n,
     alarm(60);
 
     if (role >= 0) {
-        rc = test_mp_writer(r, until, (uint64_t) role);
+        rc = test_mp_writer(r, ctl, until, (uint64_t) role);
 
     } else {
         /* readers map the ring again, at an address of their own */
@@ -1249,6 +1261,8 @@ test_mp(size_t data_size, ngx_uint_t nslots, uint64_t total)
         ctl->limit[i] = (uint64_t) -1;
     }
 
+    ctl->gate = (uint64_t) -1;
+
     ngx_rtc_ring_init(r, data_size, nslots);
     epoch = 1;
     NGX_RTC_CHECK(ngx_rtc_ring_fence(r, epoch) == 0);
@@ -1303,6 +1317,7 @@ test_mp(size_t data_size, ngx_uint_t nslots, uint64_t total)
      */
 
     inside = 0;
+    ctl->gate = total * 64 / 100;
     w = test_mp_fork(r, ctl, fd, n, nslots, total, epoch, total);
     NGX_RTC_CHECK(w > 0);
 
@@ -1319,6 +1334,12 @@ test_mp(size_t data_size, ngx_uint_t nslots, uint64_t total)
 
         busy = test_mp_fence(r, ctl, ++epoch);
         inside += busy;
+
+        /* up to 4% past the next stop, or to the end after the last */
+
+        ctl->gate = (i + 1 < TEST_MP_STOPS)
+                    ? total * (64 + 8 * (i + 1)) / 100 : (uint64_t) -1;
+        ngx_memory_barrier();
 
         next = test_mp_fork(r, ctl, fd, n, nslots, total, epoch, total);
         NGX_RTC_CHECK(next > 0);
