@@ -1,0 +1,1687 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_http.h>
+
+#include <openssl/rand.h>
+
+#include <ngx_rtc.h>
+#include <ngx_rtc_rtsp.h>
+#include <ngx_rtc_auth.h>
+#include <ngx_rtc_sdp.h>
+#include <ngx_rtc_rtp.h>
+#include <ngx_rtc_h264.h>
+#include <ngx_rtc_h265.h>
+#include <ngx_rtc_audio.h>
+#include <ngx_rtc_ice.h>
+#include <ngx_rtc_gloop.h>
+#include <ngx_rtc_dtls.h>
+#include <ngx_rtc_srtp.h>
+#include <ngx_rtc_http_client.h>
+#include <ngx_rtc_whep_source.h>
+
+
+/*
+ * A whep:// source: the producer worker pulls a stream from a WHEP server
+ * (an origin nginx-rtc, or another) as it pulls an RTSP camera, into the
+ * same ring through the same callbacks.
+ *
+ * One attempt: POST a recvonly offer (ngx_rtc_sdp_write_offer(): H.264,
+ * H.265, Opus, PCMA, PCMU) with our ICE candidates and DTLS fingerprint
+ * (ngx_rtc_http_client.c); the 201's answer decides the codecs (the
+ * producer's codec()), its candidates and fingerprint; ICE as the
+ * controlling agent (libnice, ngx_rtc_ice.c); the DTLS client
+ * (ngx_rtc_dtls_connect(); the server role if the answer says
+ * a=setup:active) checking the answer's fingerprint; SRTP unprotect
+ * (libsrtp2); video RTP through a small reordering buffer that asks for
+ * what is missing (NACK) and gives up after NGX_RTC_WHEP_SOURCE_REORDER
+ * ms; the depacketizers of the RTSP client; a PLI when media starts and
+ * after a loss; receiver reports every second.
+ *
+ * Any failure (HTTP error, ICE or DTLS failure, no media for the
+ * timeout, the DTLS close alert of a server going away) ends the attempt,
+ * DELETEs the session if the server gave one, and tries again after an
+ * exponential backoff.  ngx_rtc_whep_source_stop() DELETEs the session
+ * too; on a gracefully exiting worker that request keeps the worker until
+ * it is answered (or times out).
+ */
+
+
+#define NGX_RTC_WHEP_SOURCE_BACKOFF_MIN  500
+#define NGX_RTC_WHEP_SOURCE_BACKOFF_MAX  30000
+#define NGX_RTC_WHEP_SOURCE_NO_MEDIA     5000
+#define NGX_RTC_WHEP_SOURCE_TICK         1000
+#define NGX_RTC_WHEP_SOURCE_GATHER       50      /* poll, ms */
+#define NGX_RTC_WHEP_SOURCE_GATHER_MAX   3000
+#define NGX_RTC_WHEP_SOURCE_PLI          500     /* at most one per */
+#define NGX_RTC_WHEP_SOURCE_REORDER      100     /* ms a gap is waited for */
+#define NGX_RTC_WHEP_SOURCE_SLOTS        128     /* reordering buffer */
+#define NGX_RTC_WHEP_SOURCE_SLOT_SIZE    1500
+#define NGX_RTC_WHEP_SOURCE_OFFER_SIZE   8192
+#define NGX_RTC_WHEP_SOURCE_REASON_MAX   256
+#define NGX_RTC_WHEP_SOURCE_CNAME        "nginx-rtc"
+
+#define NGX_RTC_WHEP_SOURCE_IDLE         0
+#define NGX_RTC_WHEP_SOURCE_RESOLVING    1
+#define NGX_RTC_WHEP_SOURCE_GATHERING    2
+#define NGX_RTC_WHEP_SOURCE_POSTING      3
+#define NGX_RTC_WHEP_SOURCE_CONNECTING   4       /* ICE, DTLS */
+#define NGX_RTC_WHEP_SOURCE_MEDIA        5
+
+
+typedef struct {
+    ngx_uint_t                kind;             /* NGX_RTC_TRACK_* */
+    ngx_uint_t                codec;            /* NGX_RTC_CODEC_* */
+    ngx_uint_t                pt;
+    ngx_uint_t                clock;
+    ngx_rtc_rtp_recv_t        recv;
+
+    /* the first packet of the current and previous video AU, audio */
+    uint32_t                  au_ts;
+    int64_t                   au_capture;
+    int64_t                   au_prev_capture;
+
+    ngx_uint_t                packets;
+    unsigned                  active:1;
+    unsigned                  au_started:1;
+} ngx_rtc_whep_source_track_t;
+
+
+/* video packets by sequence number, delivered in order */
+
+typedef struct {
+    u_char                   *buf;              /* SLOTS * SLOT_SIZE */
+    uint16_t                  len[NGX_RTC_WHEP_SOURCE_SLOTS];
+    uint16_t                  seq[NGX_RTC_WHEP_SOURCE_SLOTS];
+    uint16_t                  next;             /* the one delivered next */
+    uint16_t                  nacked;           /* asked up to, excluded */
+    ngx_uint_t                held;             /* packets in the buffer */
+    unsigned                  started:1;
+} ngx_rtc_whep_source_reorder_t;
+
+
+struct ngx_rtc_whep_source_s {
+    ngx_rtc_whep_source_conf_t     conf;
+    ngx_pool_t                    *pool;
+    ngx_pool_t                    *apool;       /* the attempt's */
+    ngx_log_t                      log;
+
+    ngx_rtc_url_t                  url;
+
+    ngx_sockaddr_t                 sockaddr;
+    socklen_t                      socklen;
+    ngx_resolver_ctx_t            *resolving;
+    ngx_uint_t                     attempts;
+
+    ngx_uint_t                     step;
+    ngx_rtc_http_client_t         *http;
+    ngx_rtc_ice_t                 *ice;
+    ngx_rtc_dtls_t                *dtls;
+    ngx_rtc_srtp_t                *srtp;
+
+    ngx_event_t                    retry;       /* backoff, gathering */
+    ngx_event_t                    tick;
+    ngx_event_t                    dtls_timer;
+    ngx_event_t                    reorder_timer;
+
+    ngx_msec_t                     backoff;
+    ngx_msec_t                     started;     /* this attempt */
+    ngx_msec_t                     last_media;
+    ngx_msec_t                     last_pli;
+    ngx_uint_t                     failures;    /* in a row */
+
+    ngx_str_t                      location;    /* the session's path */
+    ngx_str_t                      offer;
+    ngx_rtc_sdp_t                 *sdp;
+
+    ngx_rtc_whep_source_track_t    video;
+    ngx_rtc_whep_source_track_t    audio;
+    ngx_rtc_whep_source_reorder_t  reorder;
+
+    ngx_rtc_h264_depack_t          h264;
+    ngx_rtc_h265_depack_t          h265;
+    ngx_rtc_audio_depack_t         adepack;
+    u_char                        *au;
+    u_char                        *audio_buf;
+
+    uint32_t                       ssrc;        /* ours, in RTCP */
+    ngx_uint_t                     frames;
+    ngx_uint_t                     lost;        /* packets given up */
+
+    ngx_str_t                      reason;
+
+    unsigned                       client:1;    /* DTLS client */
+    unsigned                       produced:1;  /* a frame this attempt */
+    unsigned                       need_key:1;  /* PLI pending */
+
+    u_char                         location_buf[NGX_RTC_URL_MAX];
+    u_char                         reason_buf[NGX_RTC_WHEP_SOURCE_REASON_MAX];
+};
+
+
+static void ngx_rtc_whep_source_connect(ngx_rtc_whep_source_t *ws);
+static ngx_int_t ngx_rtc_whep_source_resolve(ngx_rtc_whep_source_t *ws);
+static void ngx_rtc_whep_source_resolve_handler(ngx_resolver_ctx_t *ctx);
+static void ngx_rtc_whep_source_gather(ngx_rtc_whep_source_t *ws);
+static void ngx_rtc_whep_source_post(ngx_rtc_whep_source_t *ws);
+static void ngx_rtc_whep_source_answered(void *data,
+    ngx_rtc_http_response_t *r, ngx_str_t *error);
+static ngx_int_t ngx_rtc_whep_source_location(ngx_rtc_whep_source_t *ws,
+    ngx_str_t *loc);
+static ngx_int_t ngx_rtc_whep_source_answer(ngx_rtc_whep_source_t *ws,
+    ngx_str_t *body);
+static ngx_int_t ngx_rtc_whep_source_video(ngx_rtc_whep_source_t *ws,
+    ngx_rtc_sdp_media_t *m);
+static void ngx_rtc_whep_source_audio(ngx_rtc_whep_source_t *ws,
+    ngx_rtc_sdp_media_t *m);
+static void ngx_rtc_whep_source_ice_state(void *data, ngx_uint_t state);
+static void ngx_rtc_whep_source_recv(void *data, u_char *buf, size_t len);
+static ngx_int_t ngx_rtc_whep_source_dtls_send(void *data, u_char *buf,
+    size_t len);
+static void ngx_rtc_whep_source_dtls_arm(ngx_rtc_whep_source_t *ws);
+static void ngx_rtc_whep_source_dtls_handler(ngx_event_t *ev);
+static void ngx_rtc_whep_source_media(ngx_rtc_whep_source_t *ws);
+static void ngx_rtc_whep_source_rtp(ngx_rtc_whep_source_t *ws, u_char *buf,
+    size_t len);
+static void ngx_rtc_whep_source_reorder(ngx_rtc_whep_source_t *ws,
+    u_char *buf, size_t len, uint16_t seq);
+static void ngx_rtc_whep_source_drain(ngx_rtc_whep_source_t *ws,
+    ngx_uint_t skip);
+static void ngx_rtc_whep_source_reorder_handler(ngx_event_t *ev);
+static void ngx_rtc_whep_source_nack(ngx_rtc_whep_source_t *ws,
+    uint16_t upto);
+static void ngx_rtc_whep_source_deliver(ngx_rtc_whep_source_t *ws,
+    u_char *buf, size_t len);
+static void ngx_rtc_whep_source_rtcp(ngx_rtc_whep_source_t *ws, u_char *buf,
+    size_t len);
+static void ngx_rtc_whep_source_send_rtcp(ngx_rtc_whep_source_t *ws,
+    ngx_uint_t pli, uint16_t *nack, ngx_uint_t nnack);
+static void ngx_rtc_whep_source_au(void *data, u_char *au, size_t len,
+    uint32_t rtp_ts, ngx_uint_t key);
+static void ngx_rtc_whep_source_audio_frame(void *data, u_char *frame,
+    size_t len, uint32_t rtp_ts);
+static void ngx_rtc_whep_source_emit(ngx_rtc_whep_source_t *ws,
+    ngx_rtc_frame_t *f, u_char *data, size_t len);
+static void ngx_rtc_whep_source_tick_handler(ngx_event_t *ev);
+static void ngx_rtc_whep_source_retry_handler(ngx_event_t *ev);
+static void ngx_rtc_whep_source_fail(ngx_rtc_whep_source_t *ws,
+    ngx_uint_t level, const char *fmt, ...);
+static void ngx_rtc_whep_source_teardown(ngx_rtc_whep_source_t *ws);
+static void ngx_rtc_whep_source_delete(ngx_rtc_whep_source_t *ws);
+static void ngx_rtc_whep_source_request(ngx_rtc_whep_source_t *ws,
+    ngx_rtc_http_request_t *req);
+static int64_t ngx_rtc_whep_source_now(void);
+
+
+ngx_rtc_whep_source_t *
+ngx_rtc_whep_source_start(ngx_rtc_whep_source_conf_t *conf)
+{
+    ngx_pool_t             *pool;
+    ngx_rtc_whep_source_t  *ws;
+
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, conf->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    ws = ngx_pcalloc(pool, sizeof(ngx_rtc_whep_source_t));
+    if (ws == NULL) {
+        goto failed;
+    }
+
+    ws->pool = pool;
+    ws->conf = *conf;
+    ws->log = *conf->log;
+
+    if (ws->conf.timeout == 0) {
+        ws->conf.timeout = 10000;
+    }
+
+    if (ngx_rtc_auth_parse_url(&conf->url, &ws->url) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, conf->log, 0,
+                      "rtc whep source invalid URL");
+        goto failed;
+    }
+
+    ws->au = ngx_palloc(pool, NGX_RTC_MAX_FRAME);
+    ws->audio_buf = ngx_palloc(pool, NGX_RTC_AUDIO_AU_MAX);
+    ws->sdp = ngx_palloc(pool, sizeof(ngx_rtc_sdp_t));
+    ws->offer.data = ngx_pnalloc(pool, NGX_RTC_WHEP_SOURCE_OFFER_SIZE);
+    ws->reorder.buf = ngx_palloc(pool, NGX_RTC_WHEP_SOURCE_SLOTS
+                                       * NGX_RTC_WHEP_SOURCE_SLOT_SIZE);
+
+    if (ws->au == NULL || ws->audio_buf == NULL || ws->sdp == NULL
+        || ws->offer.data == NULL || ws->reorder.buf == NULL)
+    {
+        goto failed;
+    }
+
+    ws->location.data = ws->location_buf;
+    ws->reason.data = ws->reason_buf;
+
+    ws->video.kind = NGX_RTC_TRACK_VIDEO;
+    ws->audio.kind = NGX_RTC_TRACK_AUDIO;
+
+    /* cancelable: they must not keep a gracefully exiting worker alive */
+
+    ws->retry.handler = ngx_rtc_whep_source_retry_handler;
+    ws->retry.data = ws;
+    ws->retry.log = &ws->log;
+    ws->retry.cancelable = 1;
+
+    ws->tick.handler = ngx_rtc_whep_source_tick_handler;
+    ws->tick.data = ws;
+    ws->tick.log = &ws->log;
+    ws->tick.cancelable = 1;
+
+    ws->dtls_timer.handler = ngx_rtc_whep_source_dtls_handler;
+    ws->dtls_timer.data = ws;
+    ws->dtls_timer.log = &ws->log;
+    ws->dtls_timer.cancelable = 1;
+
+    ws->reorder_timer.handler = ngx_rtc_whep_source_reorder_handler;
+    ws->reorder_timer.data = ws;
+    ws->reorder_timer.log = &ws->log;
+    ws->reorder_timer.cancelable = 1;
+
+    ws->backoff = NGX_RTC_WHEP_SOURCE_BACKOFF_MIN;
+
+    ngx_rtc_whep_source_connect(ws);
+
+    return ws;
+
+failed:
+
+    ngx_destroy_pool(pool);
+
+    return NULL;
+}
+
+
+void
+ngx_rtc_whep_source_stop(ngx_rtc_whep_source_t *ws)
+{
+    ngx_uint_t  level;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
+                   "rtc whep source stop, %ui frames", ws->frames);
+
+    if (ws->failures && !ws->produced) {
+        level = (ngx_exiting || ngx_terminate || ngx_quit) ? NGX_LOG_INFO
+                                                           : NGX_LOG_ERR;
+
+        ngx_log_error(level, &ws->log, 0,
+                      "rtc whep source gave up on %V after %ui failed "
+                      "attempts, the last: %V", &ws->url.redacted,
+                      ws->failures, &ws->reason);
+    }
+
+    ngx_rtc_whep_source_teardown(ws);
+
+    if (ws->resolving) {
+        ngx_resolve_name_done(ws->resolving);
+        ws->resolving = NULL;
+    }
+
+    if (ws->retry.timer_set) {
+        ngx_del_timer(&ws->retry);
+    }
+
+    ngx_destroy_pool(ws->pool);
+}
+
+
+static void
+ngx_rtc_whep_source_connect(ngx_rtc_whep_source_t *ws)
+{
+    /* the previous failure stays shown until media flows */
+
+    ws->conf.state(ws->conf.data, NGX_RTC_RTSP_CONNECTING, &ws->reason);
+
+    ws->started = ngx_current_msec;
+    ws->produced = 0;
+
+    if (ws->conf.addr) {
+        ngx_memcpy(&ws->sockaddr, ws->conf.addr->sockaddr,
+                   ws->conf.addr->socklen);
+        ws->socklen = ws->conf.addr->socklen;
+
+        ngx_rtc_whep_source_gather(ws);
+        return;
+    }
+
+    ws->step = NGX_RTC_WHEP_SOURCE_RESOLVING;
+
+    /* ngx_rtc_whep_source_resolve_handler() goes on */
+
+    if (ngx_rtc_whep_source_resolve(ws) != NGX_OK) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ALERT, "cannot resolve %V",
+                                 &ws->url.redacted);
+    }
+}
+
+
+static ngx_int_t
+ngx_rtc_whep_source_resolve(ngx_rtc_whep_source_t *ws)
+{
+    ngx_resolver_ctx_t  *ctx;
+
+    if (ws->conf.resolver == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx = ngx_resolve_start(ws->conf.resolver, NULL);
+
+    if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
+        return NGX_ERROR;
+    }
+
+    ctx->name = ws->url.host;
+    ctx->handler = ngx_rtc_whep_source_resolve_handler;
+    ctx->data = ws;
+    ctx->timeout = ws->conf.resolver_timeout;
+
+    ws->resolving = ctx;
+
+    if (ngx_resolve_name(ctx) != NGX_OK) {
+        ws->resolving = NULL;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_rtc_whep_source_resolve_handler(ngx_resolver_ctx_t *ctx)
+{
+    ngx_uint_t              i;
+    ngx_rtc_whep_source_t  *ws;
+
+    ws = ctx->data;
+    ws->resolving = NULL;
+
+    if (ctx->state || ctx->naddrs == 0) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "cannot resolve %V: %s",
+                                 &ws->url.redacted,
+                                 ctx->state
+                                 ? ngx_resolver_strerror(ctx->state)
+                                 : "no address");
+        ngx_resolve_name_done(ctx);
+        return;
+    }
+
+    /* several addresses: the next one on each attempt */
+
+    i = ws->attempts++ % ctx->naddrs;
+
+    if (ctx->addrs[i].socklen > sizeof(ngx_sockaddr_t)) {
+        i = 0;
+    }
+
+    ngx_memcpy(&ws->sockaddr, ctx->addrs[i].sockaddr, ctx->addrs[i].socklen);
+    ws->socklen = ctx->addrs[i].socklen;
+
+    ngx_inet_set_port(&ws->sockaddr.sockaddr, ws->url.port);
+
+    ngx_resolve_name_done(ctx);
+
+    ngx_rtc_whep_source_gather(ws);
+}
+
+
+/* our ICE agent, controlling; its candidates go into the offer */
+
+static void
+ngx_rtc_whep_source_gather(ngx_rtc_whep_source_t *ws)
+{
+    ngx_rtc_ice_conf_t    ic;
+    ngx_rtc_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+
+    ws->apool = ngx_create_pool(4096, &ws->log);
+    if (ws->apool == NULL) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ALERT, "out of memory");
+        return;
+    }
+
+    ngx_memzero(&ic, sizeof(ngx_rtc_ice_conf_t));
+
+    ic.recv = ngx_rtc_whep_source_recv;
+    ic.state = ngx_rtc_whep_source_ice_state;
+    ic.data = ws;
+    ic.port_min = rmcf->port_min;
+    ic.port_max = rmcf->port_max;
+    ic.candidates = rmcf->candidates;
+    ic.servers = rmcf->ice_servers;
+    ic.controlling = 1;
+    ic.log = &ws->log;
+
+    ws->ice = ngx_rtc_ice_create(&ic);
+
+    if (ws->ice == NULL) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "cannot create an ICE "
+                                 "agent for %V", &ws->url.redacted);
+        return;
+    }
+
+    ws->step = NGX_RTC_WHEP_SOURCE_GATHERING;
+
+    /* with STUN or TURN servers: their candidates first, for a while */
+
+    ngx_rtc_whep_source_retry_handler(&ws->retry);
+}
+
+
+static void
+ngx_rtc_whep_source_post(ngx_rtc_whep_source_t *ws)
+{
+    u_char                 *p;
+    ngx_str_t              *cand;
+    ngx_uint_t              i;
+    ngx_array_t             cands;
+    ngx_rtc_sdp_offer_t     o;
+    ngx_rtc_main_conf_t    *rmcf;
+    ngx_rtc_http_request_t  req;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+
+    ngx_memzero(&o, sizeof(ngx_rtc_sdp_offer_t));
+
+    if (ngx_array_init(&cands, ws->apool, 8, sizeof(ngx_str_t)) != NGX_OK
+        || ngx_rtc_ice_local(ws->ice, ws->apool, &o.ice_ufrag, &o.ice_pwd,
+                             &cands)
+           != NGX_OK)
+    {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ALERT, "no ICE candidates");
+        return;
+    }
+
+    cand = cands.elts;
+
+    for (i = 0; i < cands.nelts && i < NGX_RTC_SDP_MAX_CAND; i++) {
+        o.cands[o.ncands++] = cand[i];
+    }
+
+    o.fingerprint = *ngx_rtc_dtls_fingerprint(rmcf->dtls);
+    o.audio = (ws->conf.audio != NGX_RTC_AUDIO_OFF);
+    RAND_bytes((u_char *) &o.session_id, sizeof(uint64_t));
+    o.session_id &= 0x7fffffffffffffffULL;
+
+    p = ngx_rtc_sdp_write_offer(ws->offer.data,
+                                ws->offer.data
+                                + NGX_RTC_WHEP_SOURCE_OFFER_SIZE, &o);
+    if (p == NULL) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ALERT, "the offer does not "
+                                 "fit in %d bytes",
+                                 NGX_RTC_WHEP_SOURCE_OFFER_SIZE);
+        return;
+    }
+
+    ws->offer.len = p - ws->offer.data;
+
+    ngx_memzero(&req, sizeof(ngx_rtc_http_request_t));
+
+    req.method = "POST";
+    req.path = ws->url.path;
+    ngx_str_set(&req.content_type, "application/sdp");
+    req.body = ws->offer;
+    req.done = ngx_rtc_whep_source_answered;
+    req.data = ws;
+
+    ngx_rtc_whep_source_request(ws, &req);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
+                   "rtc whep source POST %V, %uz bytes of offer",
+                   &ws->url.redacted, ws->offer.len);
+
+    ws->step = NGX_RTC_WHEP_SOURCE_POSTING;
+    ws->http = ngx_rtc_http_client_request(&req);
+
+    if (ws->http == NULL) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "cannot connect to %V",
+                                 &ws->url.redacted);
+        return;
+    }
+
+    if (!ws->tick.timer_set) {
+        ngx_add_timer(&ws->tick, NGX_RTC_WHEP_SOURCE_TICK);
+    }
+}
+
+
+/* what every request has: the server, its TLS, the token */
+
+static void
+ngx_rtc_whep_source_request(ngx_rtc_whep_source_t *ws,
+    ngx_rtc_http_request_t *req)
+{
+    req->sockaddr = &ws->sockaddr.sockaddr;
+    req->socklen = ws->socklen;
+    req->host = ws->url.host;
+    req->hostport = ws->url.hostport;
+    req->tls = ws->url.tls;
+    req->token = ws->conf.token;
+    req->timeout = ws->conf.timeout;
+    req->log = ws->conf.log;
+}
+
+
+static void
+ngx_rtc_whep_source_answered(void *data, ngx_rtc_http_response_t *r,
+    ngx_str_t *error)
+{
+    ngx_rtc_whep_source_t *ws = data;
+
+    ngx_uint_t  i;
+
+    ws->http = NULL;
+
+    if (r == NULL) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "POST to %V: %V",
+                                 &ws->url.redacted, error);
+        return;
+    }
+
+    if (r->status != 201) {
+
+        /* the server's reason, one line of printable text, shortened */
+
+        for (i = 0; i < r->body.len && i < 96; i++) {
+            if (r->body.data[i] < 0x20 || r->body.data[i] >= 0x7f) {
+                break;
+            }
+        }
+
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "%V answered %ui%s%*s",
+                                 &ws->url.redacted, r->status,
+                                 i ? ": " : "", i, r->body.data);
+        return;
+    }
+
+    if (ngx_rtc_whep_source_location(ws, &r->location) != NGX_OK) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "%V answered 201 without "
+                                 "a usable Location", &ws->url.redacted);
+        return;
+    }
+
+    if (ngx_rtc_whep_source_answer(ws, &r->body) != NGX_OK) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, &ws->log, 0,
+                  "rtc whep source %V: session %V, %s%s",
+                  &ws->url.redacted, &ws->location,
+                  ws->video.codec == NGX_RTC_CODEC_H265 ? "H.265" : "H.264",
+                  ws->audio.active ? " with audio" : "");
+}
+
+
+/*
+ * The session's resource: a path, or an absolute URL of the same server
+ * (RFC 9725 4.2), whose path is kept; visible ASCII only, as it goes on
+ * the DELETE's request line.
+ */
+
+static ngx_int_t
+ngx_rtc_whep_source_location(ngx_rtc_whep_source_t *ws, ngx_str_t *loc)
+{
+    u_char     *p, *end;
+    size_t      n;
+    ngx_str_t   path;
+
+    p = loc->data;
+    end = loc->data + loc->len;
+
+    if (loc->len == 0) {
+        return NGX_ERROR;
+    }
+
+    if (p[0] != '/') {
+        p = ngx_strlchr(p, end, ':');
+
+        if (p == NULL || end - p < 4 || p[1] != '/' || p[2] != '/') {
+            return NGX_ERROR;
+        }
+
+        p = ngx_strlchr(p + 3, end, '/');
+
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    path.data = p;
+    path.len = end - p;
+
+    if (path.len >= NGX_RTC_URL_MAX) {
+        return NGX_ERROR;
+    }
+
+    for (n = 0; n < path.len; n++) {
+        if (path.data[n] <= 0x20 || path.data[n] >= 0x7f) {
+            return NGX_ERROR;
+        }
+    }
+
+    ws->location.len = path.len;
+    ngx_memcpy(ws->location.data, path.data, path.len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The answer, held to the grammar of an offer (its values go to libnice
+ * and OpenSSL): its video (required) and audio codecs, ICE credentials
+ * and candidates, fingerprint, DTLS role.
+ */
+
+static ngx_int_t
+ngx_rtc_whep_source_answer(ngx_rtc_whep_source_t *ws, ngx_str_t *body)
+{
+    ngx_uint_t            i;
+    ngx_rtc_sdp_t        *sdp;
+    ngx_rtc_sdp_media_t  *m, *video, *audio, *cm;
+    ngx_rtc_main_conf_t  *rmcf;
+
+    sdp = ws->sdp;
+
+    if (ngx_rtc_sdp_parse_offer(body->data, body->data + body->len, sdp)
+        != NGX_OK)
+    {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "invalid answer from %V: "
+                                 "%s (line %ui)", &ws->url.redacted,
+                                 sdp->err ? sdp->err : "invalid SDP",
+                                 sdp->err_line);
+        return NGX_ERROR;
+    }
+
+    video = NULL;
+    audio = NULL;
+    cm = NULL;
+
+    for (i = 0; i < sdp->nmedia; i++) {
+        m = &sdp->media[i];
+
+        if (m->port == 0 || m->nfmts == 0) {
+            continue;
+        }
+
+        if (cm == NULL && m->ncands) {
+            cm = m;
+        }
+
+        if (video == NULL && m->type.len == 5
+            && ngx_strncmp(m->type.data, "video", 5) == 0)
+        {
+            video = m;
+
+        } else if (audio == NULL && m->type.len == 5
+                   && ngx_strncmp(m->type.data, "audio", 5) == 0)
+        {
+            audio = m;
+        }
+    }
+
+    if (video == NULL) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "the answer of %V has no "
+                                 "video", &ws->url.redacted);
+        return NGX_ERROR;
+    }
+
+    if (video->ice_ufrag.len == 0 || video->fp_value.len == 0) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "the answer of %V lacks "
+                                 "ICE credentials or a fingerprint",
+                                 &ws->url.redacted);
+        return NGX_ERROR;
+    }
+
+    if (ngx_rtc_whep_source_video(ws, video) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_rtc_whep_source_audio(ws, audio);
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+
+    ws->step = NGX_RTC_WHEP_SOURCE_CONNECTING;
+
+    ws->dtls = ngx_rtc_dtls_create(rmcf->dtls, &video->fp_alg,
+                                   &video->fp_value,
+                                   ngx_rtc_whep_source_dtls_send, ws,
+                                   &ws->log);
+    if (ws->dtls == NULL) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "the answer of %V has an "
+                                 "unusable fingerprint", &ws->url.redacted);
+        return NGX_ERROR;
+    }
+
+    /* RFC 8842 5.3: we offered actpass; "active" makes us the server */
+
+    ws->client = !(video->setup.len == 6
+                   && ngx_strncmp(video->setup.data, "active", 6) == 0);
+
+    if (ngx_rtc_ice_remote(ws->ice, &video->ice_ufrag, &video->ice_pwd,
+                           cm ? cm->cands : NULL, cm ? cm->ncands : 0)
+        != NGX_OK)
+    {
+        ngx_rtc_gloop_update();
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "the answer of %V has "
+                                 "invalid ICE candidates",
+                                 &ws->url.redacted);
+        return NGX_ERROR;
+    }
+
+    ngx_rtc_gloop_update();
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtc_whep_source_video(ngx_rtc_whep_source_t *ws, ngx_rtc_sdp_media_t *m)
+{
+    ngx_uint_t          i, codec;
+    ngx_rtc_sdp_fmt_t  *f;
+
+    for (i = 0; i < m->nfmts; i++) {
+        f = &m->fmts[i];
+
+        if (f->name.len != 4) {
+            continue;
+        }
+
+        if (ngx_strncasecmp(f->name.data, (u_char *) "H264", 4) == 0) {
+            codec = NGX_RTC_CODEC_H264;
+
+        } else if (ngx_strncasecmp(f->name.data, (u_char *) "H265", 4) == 0) {
+            codec = NGX_RTC_CODEC_H265;
+
+        } else {
+            continue;
+        }
+
+        ngx_memzero(&ws->video.recv, sizeof(ngx_rtc_rtp_recv_t));
+
+        ws->video.codec = codec;
+        ws->video.pt = f->pt;
+        ws->video.clock = 90000;
+        ws->video.recv.clock = 90000;
+        ws->video.active = 1;
+        ws->video.au_started = 0;
+
+        if (codec == NGX_RTC_CODEC_H264) {
+            ngx_rtc_h264_depack_init(&ws->h264, ws->au, NGX_RTC_MAX_FRAME,
+                                     ngx_rtc_whep_source_au, ws);
+
+        } else {
+            ngx_rtc_h265_depack_init(&ws->h265, ws->au, NGX_RTC_MAX_FRAME,
+                                     ngx_rtc_whep_source_au, ws);
+        }
+
+        ws->conf.codec(ws->conf.data, NGX_RTC_TRACK_VIDEO, codec, 90000, 0);
+
+        return NGX_OK;
+    }
+
+    ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "the answer of %V has neither "
+                             "H.264 nor H.265 video", &ws->url.redacted);
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_rtc_whep_source_audio(ngx_rtc_whep_source_t *ws, ngx_rtc_sdp_media_t *m)
+{
+    ngx_uint_t          i;
+    ngx_rtc_sdp_fmt_t  *f;
+
+    ws->audio.active = 0;
+
+    for (i = 0; m && ws->conf.audio != NGX_RTC_AUDIO_OFF && i < m->nfmts;
+         i++)
+    {
+        f = &m->fmts[i];
+
+        if (ngx_rtc_audio_depack_init(&ws->adepack, &f->name, f->pt,
+                                      f->clock, f->channels, &f->fmtp,
+                                      ws->audio_buf, NGX_RTC_AUDIO_AU_MAX,
+                                      ngx_rtc_whep_source_audio_frame, ws)
+            != NGX_OK
+            || ws->adepack.codec == NGX_RTC_CODEC_AAC)
+        {
+            continue;
+        }
+
+        ngx_memzero(&ws->audio.recv, sizeof(ngx_rtc_rtp_recv_t));
+
+        ws->audio.codec = ws->adepack.codec;
+        ws->audio.pt = f->pt;
+        ws->audio.clock = ws->adepack.clock;
+        ws->audio.recv.clock = ws->adepack.clock;
+        ws->audio.active = 1;
+
+        ws->conf.codec(ws->conf.data, NGX_RTC_TRACK_AUDIO, ws->audio.codec,
+                       ws->audio.clock, ws->adepack.channels);
+        return;
+    }
+
+    ws->conf.codec(ws->conf.data, NGX_RTC_TRACK_AUDIO, NGX_RTC_CODEC_NONE,
+                   0, 0);
+}
+
+
+static void
+ngx_rtc_whep_source_ice_state(void *data, ngx_uint_t state)
+{
+    ngx_rtc_whep_source_t *ws = data;
+
+    if (state == NGX_RTC_ICE_FAILED) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "ICE with %V failed",
+                                 &ws->url.redacted);
+        return;
+    }
+
+    if (state != NGX_RTC_ICE_CONNECTED || ws->dtls == NULL) {
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
+                   "rtc whep source ICE connected, DTLS %s",
+                   ws->client ? "client" : "server");
+
+    if (!ws->client) {
+        ngx_rtc_dtls_resume(ws->dtls);
+        ngx_rtc_whep_source_dtls_arm(ws);
+        return;
+    }
+
+    if (ngx_rtc_dtls_connect(ws->dtls) == NGX_ERROR) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "DTLS with %V failed",
+                                 &ws->url.redacted);
+        return;
+    }
+
+    ngx_rtc_whep_source_dtls_arm(ws);
+}
+
+
+static void
+ngx_rtc_whep_source_recv(void *data, u_char *buf, size_t len)
+{
+    ngx_rtc_whep_source_t *ws = data;
+
+    ngx_int_t  rc;
+
+    if (ngx_rtc_dtls_is_dtls(buf, len)) {
+        if (ws->dtls == NULL) {
+            return;
+        }
+
+        rc = ngx_rtc_dtls_input(ws->dtls, buf, len);
+
+        if (rc == NGX_ERROR) {
+
+            /* a server that goes away sends its close alert */
+
+            ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "DTLS with %V %s",
+                                     &ws->url.redacted,
+                                     ws->srtp ? "closed" : "failed");
+            return;
+        }
+
+        if (rc == NGX_DONE) {
+            ngx_rtc_whep_source_media(ws);
+        }
+
+        ngx_rtc_whep_source_dtls_arm(ws);
+        return;
+    }
+
+    if (ws->srtp == NULL || len < 12 || (buf[0] & 0xc0) != 0x80) {
+        return;
+    }
+
+    if (ngx_rtc_rtp_is_rtcp(buf, len)) {
+        if (ngx_rtc_srtp_unprotect_rtcp(ws->srtp, buf, &len) == NGX_OK) {
+            ngx_rtc_whep_source_rtcp(ws, buf, len);
+        }
+
+        return;
+    }
+
+    if (ngx_rtc_srtp_unprotect(ws->srtp, buf, &len) != NGX_OK) {
+        return;
+    }
+
+    ngx_rtc_whep_source_rtp(ws, buf, len);
+}
+
+
+static ngx_int_t
+ngx_rtc_whep_source_dtls_send(void *data, u_char *buf, size_t len)
+{
+    ngx_rtc_whep_source_t *ws = data;
+
+    return ngx_rtc_ice_send(ws->ice, buf, len);
+}
+
+
+static void
+ngx_rtc_whep_source_dtls_arm(ngx_rtc_whep_source_t *ws)
+{
+    ngx_msec_t  t;
+
+    if (ws->dtls == NULL) {
+        return;
+    }
+
+    t = (ws->srtp == NULL) ? ngx_rtc_dtls_timeout(ws->dtls) : 0;
+
+    if (t) {
+        ngx_add_timer(&ws->dtls_timer, t);
+
+    } else if (ws->dtls_timer.timer_set) {
+        ngx_del_timer(&ws->dtls_timer);
+    }
+}
+
+
+static void
+ngx_rtc_whep_source_dtls_handler(ngx_event_t *ev)
+{
+    ngx_rtc_whep_source_t *ws = ev->data;
+
+    if (ngx_rtc_dtls_handle_timeout(ws->dtls) == NGX_ERROR) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "DTLS with %V timed out",
+                                 &ws->url.redacted);
+        return;
+    }
+
+    ngx_rtc_whep_source_dtls_arm(ws);
+    ngx_rtc_gloop_update();
+}
+
+
+/* DTLS done: SRTP keys, a keyframe asked for, media */
+
+static void
+ngx_rtc_whep_source_media(ngx_rtc_whep_source_t *ws)
+{
+    ngx_rtc_srtp_keys_t  keys;
+
+    if (ngx_rtc_dtls_srtp_keys(ws->dtls, &keys) != NGX_OK) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "no SRTP keys from DTLS "
+                                 "with %V", &ws->url.redacted);
+        return;
+    }
+
+    ws->srtp = ngx_rtc_srtp_create(&keys, &ws->log);
+
+    ngx_memzero(&keys, sizeof(ngx_rtc_srtp_keys_t));
+
+    if (ws->srtp == NULL) {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ALERT, "cannot create an SRTP "
+                                 "session");
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
+                   "rtc whep source %V: media", &ws->url.redacted);
+
+    ws->step = NGX_RTC_WHEP_SOURCE_MEDIA;
+    ws->last_media = ngx_current_msec;
+    ws->ssrc = (uint32_t) ngx_random();
+    ws->need_key = 1;
+    ws->last_pli = 0;
+
+    ngx_memzero(ws->reorder.len, sizeof(ws->reorder.len));
+    ws->reorder.held = 0;
+    ws->reorder.started = 0;
+
+    ws->reason.len = 0;
+    ws->conf.state(ws->conf.data, NGX_RTC_RTSP_PLAYING, &ws->reason);
+}
+
+
+static void
+ngx_rtc_whep_source_rtp(ngx_rtc_whep_source_t *ws, u_char *buf, size_t len)
+{
+    int64_t                       now;
+    ngx_rtc_rtp_hdr_t             h;
+    ngx_rtc_whep_source_track_t  *t;
+
+    if (ngx_rtc_rtp_parse(buf, len, &h) != NGX_OK) {
+        return;
+    }
+
+    if (ws->video.active && h.pt == ws->video.pt) {
+        t = &ws->video;
+
+    } else if (ws->audio.active && h.pt == ws->audio.pt) {
+        t = &ws->audio;
+
+    } else {
+        return;
+    }
+
+    now = ngx_rtc_whep_source_now();
+
+    ngx_rtc_rtp_recv_update(&t->recv, &h, now);
+    t->packets++;
+
+    if (t->kind == NGX_RTC_TRACK_AUDIO) {
+        t->au_capture = now;
+        t->au_ts = h.ts;
+
+        (void) ngx_rtc_audio_depacketize(&ws->adepack, h.payload,
+                                         h.payload_len, h.seq, h.ts,
+                                         h.marker);
+        return;
+    }
+
+    ws->last_media = ngx_current_msec;
+
+    if (ws->need_key
+        && ngx_current_msec - ws->last_pli >= NGX_RTC_WHEP_SOURCE_PLI)
+    {
+        ngx_rtc_whep_source_send_rtcp(ws, 1, NULL, 0);
+    }
+
+    if (len > NGX_RTC_WHEP_SOURCE_SLOT_SIZE) {
+        return;
+    }
+
+    ngx_rtc_whep_source_reorder(ws, buf, len, h.seq);
+}
+
+
+/*
+ * Video packets are delivered in sequence order.  A gap holds the packets
+ * after it (at most NGX_RTC_WHEP_SOURCE_SLOTS) and asks for the missing
+ * ones (NACK); after NGX_RTC_WHEP_SOURCE_REORDER ms, or when the buffer
+ * would overflow, the gap is given up: the depacketizer drops the broken
+ * access unit and a keyframe is asked for (PLI).
+ */
+
+static void
+ngx_rtc_whep_source_reorder(ngx_rtc_whep_source_t *ws, u_char *buf,
+    size_t len, uint16_t seq)
+{
+    int16_t                         d;
+    ngx_uint_t                      slot;
+    ngx_rtc_whep_source_reorder_t  *ro;
+
+    ro = &ws->reorder;
+
+    if (!ro->started) {
+        ro->started = 1;
+        ro->next = seq;
+        ro->nacked = seq;
+    }
+
+    d = (int16_t) (seq - ro->next);
+
+    if (d < 0) {
+        return;                     /* late, or a duplicate */
+    }
+
+    if (d >= NGX_RTC_WHEP_SOURCE_SLOTS) {
+
+        /* too far ahead: give up what is missing before it */
+
+        while (ro->held
+               && (int16_t) (seq - ro->next) >= NGX_RTC_WHEP_SOURCE_SLOTS)
+        {
+            ngx_rtc_whep_source_drain(ws, 1);
+
+            if (ws->step != NGX_RTC_WHEP_SOURCE_MEDIA) {
+                return;
+            }
+        }
+
+        if ((int16_t) (seq - ro->next) >= NGX_RTC_WHEP_SOURCE_SLOTS) {
+            ws->lost += (uint16_t) (seq - ro->next);
+            ws->need_key = 1;
+            ro->next = seq;
+            ro->nacked = seq;
+        }
+    }
+
+    slot = seq % NGX_RTC_WHEP_SOURCE_SLOTS;
+
+    if (ro->len[slot] && ro->seq[slot] == seq) {
+        return;                     /* a duplicate */
+    }
+
+    ngx_memcpy(ro->buf + slot * NGX_RTC_WHEP_SOURCE_SLOT_SIZE, buf, len);
+    ro->len[slot] = (uint16_t) len;
+    ro->seq[slot] = seq;
+    ro->held++;
+
+    ngx_rtc_whep_source_drain(ws, 0);
+
+    if (ro->held == 0) {
+        if (ws->reorder_timer.timer_set) {
+            ngx_del_timer(&ws->reorder_timer);
+        }
+
+        return;
+    }
+
+    /* a gap before what is held: ask for it once, wait for it a while */
+
+    if ((int16_t) (seq + 1 - ro->nacked) > 0) {
+        ngx_rtc_whep_source_nack(ws, seq);
+        ro->nacked = seq + 1;
+    }
+
+    if (!ws->reorder_timer.timer_set) {
+        ngx_add_timer(&ws->reorder_timer, NGX_RTC_WHEP_SOURCE_REORDER);
+    }
+}
+
+
+/* deliver what is in order; skip: give up the first gap first */
+
+static void
+ngx_rtc_whep_source_drain(ngx_rtc_whep_source_t *ws, ngx_uint_t skip)
+{
+    ngx_uint_t                      slot;
+    ngx_rtc_whep_source_reorder_t  *ro;
+
+    ro = &ws->reorder;
+
+    if (skip) {
+        slot = ro->next % NGX_RTC_WHEP_SOURCE_SLOTS;
+
+        while (!(ro->len[slot] && ro->seq[slot] == ro->next)) {
+            ro->next++;
+            ws->lost++;
+            ws->need_key = 1;
+
+            if (ro->held == 0) {
+                return;
+            }
+
+            slot = ro->next % NGX_RTC_WHEP_SOURCE_SLOTS;
+        }
+    }
+
+    for ( ;; ) {
+        slot = ro->next % NGX_RTC_WHEP_SOURCE_SLOTS;
+
+        if (!(ro->len[slot] && ro->seq[slot] == ro->next)) {
+            break;
+        }
+
+        ngx_rtc_whep_source_deliver(ws, ro->buf
+                                        + slot * NGX_RTC_WHEP_SOURCE_SLOT_SIZE,
+                                    ro->len[slot]);
+
+        ro->len[slot] = 0;
+        ro->held--;
+        ro->next++;
+
+        if ((int16_t) (ro->next - ro->nacked) > 0) {
+            ro->nacked = ro->next;
+        }
+
+        if (ws->step != NGX_RTC_WHEP_SOURCE_MEDIA) {
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_rtc_whep_source_reorder_handler(ngx_event_t *ev)
+{
+    ngx_rtc_whep_source_t *ws = ev->data;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
+                   "rtc whep source gives up seq %ui",
+                   (ngx_uint_t) ws->reorder.next);
+
+    ngx_rtc_whep_source_drain(ws, 1);
+
+    if (ws->reorder.held && ws->step == NGX_RTC_WHEP_SOURCE_MEDIA) {
+        ngx_add_timer(&ws->reorder_timer, NGX_RTC_WHEP_SOURCE_REORDER);
+    }
+
+    if (ws->need_key
+        && ngx_current_msec - ws->last_pli >= NGX_RTC_WHEP_SOURCE_PLI)
+    {
+        ngx_rtc_whep_source_send_rtcp(ws, 1, NULL, 0);
+    }
+}
+
+
+/* the sequence numbers missing before "upto", not asked for yet */
+
+static void
+ngx_rtc_whep_source_nack(ngx_rtc_whep_source_t *ws, uint16_t upto)
+{
+    uint16_t                        s, seqs[NGX_RTC_RTCP_NACK_MAX];
+    ngx_uint_t                      n, slot;
+    ngx_rtc_whep_source_reorder_t  *ro;
+
+    ro = &ws->reorder;
+    n = 0;
+
+    s = ro->nacked;
+
+    if ((int16_t) (s - ro->next) < 0) {
+        s = ro->next;
+    }
+
+    for ( /* void */ ; (int16_t) (upto - s) > 0 && n < NGX_RTC_RTCP_NACK_MAX;
+         s++)
+    {
+        slot = s % NGX_RTC_WHEP_SOURCE_SLOTS;
+
+        if (!(ro->len[slot] && ro->seq[slot] == s)) {
+            seqs[n++] = s;
+        }
+    }
+
+    if (n) {
+        ngx_rtc_whep_source_send_rtcp(ws, 0, seqs, n);
+    }
+}
+
+
+static void
+ngx_rtc_whep_source_deliver(ngx_rtc_whep_source_t *ws, u_char *buf,
+    size_t len)
+{
+    int64_t                       now;
+    ngx_rtc_rtp_hdr_t             h;
+    ngx_rtc_whep_source_track_t  *t;
+
+    if (ngx_rtc_rtp_parse(buf, len, &h) != NGX_OK) {
+        return;
+    }
+
+    t = &ws->video;
+
+    /* capture time: when the first packet of an access unit arrived */
+
+    if (!t->au_started || h.ts != t->au_ts) {
+        now = ngx_rtc_whep_source_now();
+
+        t->au_prev_capture = t->au_started ? t->au_capture : now;
+        t->au_capture = now;
+        t->au_ts = h.ts;
+        t->au_started = 1;
+    }
+
+    if (t->codec == NGX_RTC_CODEC_H264) {
+        (void) ngx_rtc_h264_depacketize(&ws->h264, h.payload, h.payload_len,
+                                        h.seq, h.ts, h.marker);
+
+    } else {
+        (void) ngx_rtc_h265_depacketize(&ws->h265, h.payload, h.payload_len,
+                                        h.seq, h.ts, h.marker);
+    }
+}
+
+
+static void
+ngx_rtc_whep_source_rtcp(ngx_rtc_whep_source_t *ws, u_char *buf, size_t len)
+{
+    ngx_rtc_rtcp_info_t  info;
+
+    if (ngx_rtc_rtcp_parse(buf, len, &info) != NGX_OK) {
+        return;
+    }
+
+    if (info.has_sr) {
+        if (ws->video.recv.valid && info.sr_ssrc == ws->video.recv.ssrc) {
+            ngx_rtc_rtp_recv_sr(&ws->video.recv, info.sr_ntp,
+                                ngx_current_msec);
+
+        } else if (ws->audio.recv.valid
+                   && info.sr_ssrc == ws->audio.recv.ssrc)
+        {
+            ngx_rtc_rtp_recv_sr(&ws->audio.recv, info.sr_ntp,
+                                ngx_current_msec);
+        }
+    }
+
+    if (info.bye) {
+        ngx_log_error(NGX_LOG_INFO, &ws->log, 0,
+                      "rtc whep source %V: RTCP BYE", &ws->url.redacted);
+    }
+}
+
+
+/*
+ * A compound RTCP packet (RFC 3550 6.1): our receiver report on the
+ * video (with its report block once packets came), our CNAME, then a PLI
+ * (RFC 4585 6.3.1) or a generic NACK; then one for the audio.
+ */
+
+static void
+ngx_rtc_whep_source_send_rtcp(ngx_rtc_whep_source_t *ws, ngx_uint_t pli,
+    uint16_t *nack, ngx_uint_t nnack)
+{
+    u_char                       *p, buf[1024];
+    size_t                        n;
+    ngx_str_t                     cname;
+    ngx_uint_t                    i;
+    ngx_rtc_rtcp_rb_t             rb;
+    ngx_rtc_whep_source_track_t  *t;
+
+    if (ws->srtp == NULL) {
+        return;
+    }
+
+    ngx_str_set(&cname, NGX_RTC_WHEP_SOURCE_CNAME);
+
+    for (i = 0; i < 2; i++) {
+        t = (i == 0) ? &ws->video : &ws->audio;
+
+        if (!t->active || (i == 1 && (pli || nnack))) {
+            continue;
+        }
+
+        p = buf;
+        p += ngx_rtc_rtcp_write_rr(p, ws->ssrc,
+                                   ngx_rtc_rtp_recv_report(&t->recv,
+                                                           ngx_current_msec,
+                                                           &rb)
+                                   == NGX_OK ? &rb : NULL);
+        p += ngx_rtc_rtcp_write_sdes(p, buf + 256 - p, ws->ssrc, &cname);
+
+        if (i == 0 && t->recv.valid) {
+            if (pli) {
+                p += ngx_rtc_rtcp_write_pli(p, ws->ssrc, t->recv.ssrc);
+                ws->last_pli = ngx_current_msec;
+                ws->need_key = 0;
+
+                ngx_log_debug0(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
+                               "rtc whep source PLI");
+            }
+
+            if (nnack) {
+                p += ngx_rtc_rtcp_write_nack(p, ws->ssrc, t->recv.ssrc,
+                                             nack, nnack);
+            }
+        }
+
+        n = p - buf;
+
+        if (ngx_rtc_srtp_protect_rtcp(ws->srtp, buf, &n, sizeof(buf))
+            != NGX_OK)
+        {
+            continue;
+        }
+
+        /* best effort: a lost report is no error */
+
+        (void) ngx_rtc_ice_send(ws->ice, buf, n);
+    }
+}
+
+
+static void
+ngx_rtc_whep_source_au(void *data, u_char *au, size_t len, uint32_t rtp_ts,
+    ngx_uint_t key)
+{
+    ngx_rtc_whep_source_t *ws = data;
+
+    ngx_rtc_frame_t               f;
+    ngx_rtc_whep_source_track_t  *t;
+
+    t = &ws->video;
+
+    ngx_memzero(&f, sizeof(ngx_rtc_frame_t));
+
+    f.track = NGX_RTC_TRACK_VIDEO;
+    f.rtp_ts = rtp_ts;
+    f.capture = (rtp_ts == t->au_ts) ? t->au_capture : t->au_prev_capture;
+    f.len = len;
+    f.flags = key ? NGX_RTC_FRAME_KEY : 0;
+
+    ngx_rtc_whep_source_emit(ws, &f, au, len);
+}
+
+
+static void
+ngx_rtc_whep_source_audio_frame(void *data, u_char *frame, size_t len,
+    uint32_t rtp_ts)
+{
+    ngx_rtc_whep_source_t *ws = data;
+
+    ngx_rtc_frame_t               f;
+    ngx_rtc_whep_source_track_t  *t;
+
+    t = &ws->audio;
+
+    ngx_memzero(&f, sizeof(ngx_rtc_frame_t));
+
+    f.track = NGX_RTC_TRACK_AUDIO;
+    f.rtp_ts = rtp_ts;
+    f.capture = t->au_capture
+                + (int64_t) (int32_t) (rtp_ts - t->au_ts) * 1000000
+                  / (int64_t) (t->clock ? t->clock : 8000);
+    f.len = len;
+
+    ngx_rtc_whep_source_emit(ws, &f, frame, len);
+}
+
+
+static void
+ngx_rtc_whep_source_emit(ngx_rtc_whep_source_t *ws, ngx_rtc_frame_t *f,
+    u_char *data, size_t len)
+{
+    ws->frames++;
+
+    /* a server that gives frames is a success: the next failure is new */
+
+    if (!ws->produced && f->track == NGX_RTC_TRACK_VIDEO) {
+        ws->produced = 1;
+        ws->backoff = NGX_RTC_WHEP_SOURCE_BACKOFF_MIN;
+
+        if (ws->failures) {
+            ngx_log_error(NGX_LOG_NOTICE, &ws->log, 0,
+                          "rtc whep source %V plays again after %ui failed "
+                          "attempts", &ws->url.redacted, ws->failures);
+            ws->failures = 0;
+        }
+    }
+
+    ws->conf.frame(ws->conf.data, f, data, len);
+}
+
+
+/* every second: receiver reports, and the attempt's deadlines */
+
+static void
+ngx_rtc_whep_source_tick_handler(ngx_event_t *ev)
+{
+    ngx_rtc_whep_source_t *ws = ev->data;
+
+    if (ws->step == NGX_RTC_WHEP_SOURCE_MEDIA) {
+        if (ngx_current_msec - ws->last_media
+            >= NGX_RTC_WHEP_SOURCE_NO_MEDIA)
+        {
+            ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "no video from %V "
+                                     "for %M ms", &ws->url.redacted,
+                                     ngx_current_msec - ws->last_media);
+            return;
+        }
+
+        ngx_rtc_whep_source_send_rtcp(ws, 0, NULL, 0);
+
+    } else if (ws->step == NGX_RTC_WHEP_SOURCE_CONNECTING
+               && ngx_current_msec - ws->started >= ws->conf.timeout)
+    {
+        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "ICE and DTLS with %V did "
+                                 "not complete in %M ms", &ws->url.redacted,
+                                 ws->conf.timeout);
+        return;
+    }
+
+    ngx_add_timer(ev, NGX_RTC_WHEP_SOURCE_TICK);
+}
+
+
+/* the backoff after a failure, or a wait for gathered candidates */
+
+static void
+ngx_rtc_whep_source_retry_handler(ngx_event_t *ev)
+{
+    ngx_rtc_whep_source_t *ws = ev->data;
+
+    if (ws->step == NGX_RTC_WHEP_SOURCE_GATHERING) {
+        if (!ngx_rtc_ice_gathered(ws->ice)
+            && ngx_current_msec - ws->started
+               < NGX_RTC_WHEP_SOURCE_GATHER_MAX)
+        {
+            ngx_add_timer(ev, NGX_RTC_WHEP_SOURCE_GATHER);
+            return;
+        }
+
+        ngx_rtc_whep_source_post(ws);
+        return;
+    }
+
+    ngx_rtc_whep_source_connect(ws);
+}
+
+
+static void
+ngx_rtc_whep_source_fail(ngx_rtc_whep_source_t *ws, ngx_uint_t level,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(ws->reason_buf,
+                      ws->reason_buf + NGX_RTC_WHEP_SOURCE_REASON_MAX, fmt,
+                      args);
+    va_end(args);
+
+    ws->reason.len = p - ws->reason_buf;
+
+    ngx_log_error(level, &ws->log, 0, "rtc whep source %V, retrying in %M ms",
+                  &ws->reason, ws->backoff);
+
+    ws->failures++;
+
+    ngx_rtc_whep_source_teardown(ws);
+
+    ws->conf.state(ws->conf.data, NGX_RTC_RTSP_RETRYING, &ws->reason);
+
+    ngx_add_timer(&ws->retry, ws->backoff);
+
+    ws->backoff = ngx_min(ws->backoff * 2, NGX_RTC_WHEP_SOURCE_BACKOFF_MAX);
+}
+
+
+/* the attempt ends: its request, agent, DTLS, SRTP go; its session too */
+
+static void
+ngx_rtc_whep_source_teardown(ngx_rtc_whep_source_t *ws)
+{
+    if (ws->http) {
+        ngx_rtc_http_client_abort(ws->http);
+        ws->http = NULL;
+    }
+
+    ngx_rtc_whep_source_delete(ws);
+
+    if (ws->srtp) {
+        ngx_rtc_srtp_free(ws->srtp);
+        ws->srtp = NULL;
+    }
+
+    if (ws->dtls) {
+        ngx_rtc_dtls_free(ws->dtls);
+        ws->dtls = NULL;
+    }
+
+    if (ws->ice) {
+        ngx_rtc_ice_destroy(ws->ice);
+        ws->ice = NULL;
+        ngx_rtc_gloop_update();
+    }
+
+    if (ws->apool) {
+        ngx_destroy_pool(ws->apool);
+        ws->apool = NULL;
+    }
+
+    if (ws->tick.timer_set) {
+        ngx_del_timer(&ws->tick);
+    }
+
+    if (ws->dtls_timer.timer_set) {
+        ngx_del_timer(&ws->dtls_timer);
+    }
+
+    if (ws->reorder_timer.timer_set) {
+        ngx_del_timer(&ws->reorder_timer);
+    }
+
+    if (ws->retry.timer_set) {
+        ngx_del_timer(&ws->retry);
+    }
+
+    ws->video.active = 0;
+    ws->audio.active = 0;
+    ws->reorder.started = 0;
+    ws->step = NGX_RTC_WHEP_SOURCE_IDLE;
+}
+
+
+/* RFC 9725 4.6: the session ends with a DELETE of its resource */
+
+static void
+ngx_rtc_whep_source_delete(ngx_rtc_whep_source_t *ws)
+{
+    ngx_rtc_http_request_t  req;
+
+    if (ws->location.len == 0) {
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
+                   "rtc whep source DELETE %V", &ws->location);
+
+    ngx_memzero(&req, sizeof(ngx_rtc_http_request_t));
+
+    ngx_rtc_whep_source_request(ws, &req);
+
+    req.method = "DELETE";
+    req.path = ws->location;
+    req.linger = 1;
+
+    /* nobody waits for the answer; the client copied what it needs */
+
+    (void) ngx_rtc_http_client_request(&req);
+
+    ws->location.len = 0;
+}
+
+
+static int64_t
+ngx_rtc_whep_source_now(void)
+{
+    struct timeval  tv;
+
+    ngx_gettimeofday(&tv);
+
+    return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+}
