@@ -21,9 +21,9 @@
 
 
 /*
- * An rtsp://, rtsps://, whep:// or wheps:// URL split into its parts.  Everything lives in
- * the struct's own arrays, so it can be kept after the source string is
- * gone.  "uri" is what goes on the request line (the URL without user
+ * An rtsp://, rtsps://, whep:// or wheps:// URL split into its parts.
+ * Everything lives in the struct's own arrays, so it can be kept after the
+ * source string is gone.  "uri" is what goes on the request line (the URL without user
  * information); "redacted" is the only form that may be logged or shown.
  */
 

@@ -178,7 +178,6 @@ ngx_rtc_http_client_request(ngx_rtc_http_request_t *req)
 
     c->read->cancelable = !req->linger;
     c->write->cancelable = !req->linger;
-    c->idle = !req->linger;
 
     ngx_add_timer(c->write, req->timeout);
 

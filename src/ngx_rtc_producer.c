@@ -70,6 +70,7 @@ typedef struct {
 } ngx_rtc_producers_t;
 
 
+static void ngx_rtc_producer_stop_all(void);
 static void ngx_rtc_producer_tick(ngx_event_t *ev);
 static void ngx_rtc_producer_start(ngx_rtc_producer_t *p);
 static void ngx_rtc_producer_stop(ngx_rtc_producer_t *p);
@@ -140,6 +141,17 @@ ngx_rtc_producer_init_process(ngx_cycle_t *cycle)
 void
 ngx_rtc_producer_exit_process(ngx_cycle_t *cycle)
 {
+    /* the event loop is over: whep:// sources can send nothing more */
+
+    ngx_rtc_whep_source_exit_process();
+
+    ngx_rtc_producer_stop_all();
+}
+
+
+static void
+ngx_rtc_producer_stop_all(void)
+{
     ngx_uint_t           i;
     ngx_rtc_producer_t  *p;
 
@@ -183,7 +195,7 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
 
         /* hand the streams over to the new workers; keep the viewers */
 
-        ngx_rtc_producer_exit_process((ngx_cycle_t *) ngx_cycle);
+        ngx_rtc_producer_stop_all();
         ngx_rtc_stream_exiting();
         return;
     }

@@ -218,6 +218,17 @@ static void ngx_rtc_whep_source_request(ngx_rtc_whep_source_t *ws,
 static int64_t ngx_rtc_whep_source_now(void);
 
 
+/* set when the worker's event loop has ended (exit_process) */
+static ngx_uint_t  ngx_rtc_whep_source_final;
+
+
+void
+ngx_rtc_whep_source_exit_process(void)
+{
+    ngx_rtc_whep_source_final = 1;
+}
+
+
 ngx_rtc_whep_source_t *
 ngx_rtc_whep_source_start(ngx_rtc_whep_source_conf_t *conf)
 {
@@ -274,10 +285,15 @@ ngx_rtc_whep_source_start(ngx_rtc_whep_source_conf_t *conf)
     ws->retry.log = &ws->log;
     ws->retry.cancelable = 1;
 
+    /*
+     * not cancelable: while an attempt runs, a gracefully exiting worker
+     * waits for the producer's timer to stop the source, which DELETEs
+     * the session on the server (ngx_rtc_whep_source_delete())
+     */
+
     ws->tick.handler = ngx_rtc_whep_source_tick_handler;
     ws->tick.data = ws;
     ws->tick.log = &ws->log;
-    ws->tick.cancelable = 1;
 
     ws->dtls_timer.handler = ngx_rtc_whep_source_dtls_handler;
     ws->dtls_timer.data = ws;
@@ -1654,6 +1670,19 @@ ngx_rtc_whep_source_delete(ngx_rtc_whep_source_t *ws)
     ngx_rtc_http_request_t  req;
 
     if (ws->location.len == 0) {
+        return;
+    }
+
+    if (ngx_rtc_whep_source_final) {
+
+        /* the event loop is over (a fast shutdown): nothing can go out */
+
+        ngx_log_error(NGX_LOG_INFO, &ws->log, 0,
+                      "rtc whep source %V: the worker exits, session %V "
+                      "left to the server's timeout", &ws->url.redacted,
+                      &ws->location);
+
+        ws->location.len = 0;
         return;
     }
 

@@ -44,6 +44,7 @@ typedef struct {
 ngx_rtc_whep_source_t *ngx_rtc_whep_source_start(
     ngx_rtc_whep_source_conf_t *conf);
 void ngx_rtc_whep_source_stop(ngx_rtc_whep_source_t *ws);
+void ngx_rtc_whep_source_exit_process(void);
 
 
 #endif /* _NGX_RTC_WHEP_SOURCE_H_INCLUDED_ */

@@ -15,12 +15,14 @@
 
 'use strict';
 
+const fs = require('node:fs');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
 const { Camera } = require('./lib/camera');
 const { Viewer } = require('./lib/werift');
+const raw = require('./lib/raw');
 
 const ORIGIN_PORT = 18910;
 const EDGE_PORT = 18911;
@@ -36,9 +38,12 @@ http {
     %%TEST_GLOBALS_HTTP%%
     rtc_zone   origin 32m;
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam always;
+    rtc_stream cam2 rtsp://127.0.0.1:%%CAMPORT%%/cam always;
     rtc_stream cam5 rtsp://127.0.0.1:${CAM265_PORT}/cam always;
+    log_format bearer '$request "$http_authorization"';
     server {
         listen 127.0.0.1:%%PORT%%;
+        access_log %%PREFIX%%/bearer.log bearer;
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
     }
@@ -55,8 +60,9 @@ http {
     rtc_zone   edge 32m;
     rtc_wait_timeout 5s;
     rtc_stream cam  whep://127.0.0.1:${ORIGIN_PORT}/whep/cam;
-    rtc_stream cam5 whep://secret-token@127.0.0.1:${ORIGIN_PORT}/whep/cam5;
-    rtc_stream idle whep://127.0.0.1:${ORIGIN_PORT}/whep/cam idle=3s;
+    rtc_stream cam5 whep://secret-token@127.0.0.1:${ORIGIN_PORT}/whep/cam5
+                    always;
+    rtc_stream idle whep://127.0.0.1:${ORIGIN_PORT}/whep/cam2 idle=3s;
     server {
         listen 127.0.0.1:%%PORT%%;
         location /whep/        { rtc_whep; }
@@ -64,6 +70,19 @@ http {
     }
 }
 `;
+
+
+function newOrigin() {
+    return new Nginx({ port: ORIGIN_PORT, camPort: CAM_PORT,
+                       conf: ORIGIN_CONF, workers: 4 });
+}
+
+
+/* the origin's requests with their Authorization header */
+
+function bearerLog() {
+    return fs.readFileSync(`${origin.dir}/bearer.log`, 'utf8');
+}
 
 
 function stream(st, name) {
@@ -76,19 +95,21 @@ function sessionsOf(st, name) {
 }
 
 
+let origin;
+
+
 describe('whep:// sources', { timeout: 150000 }, () => {
     let camera;
     let camera265;
-    let origin;
     let edge;
 
     before(async () => {
         requireNetns();
         camera = new Camera({ port: CAM_PORT });
-        camera265 = new Camera({ port: CAM265_PORT, codec: 'h265' });
+        camera265 = new Camera({ port: CAM265_PORT, codec: 'h265',
+                                 audio: 'opus' });
         await Promise.all([camera.start(), camera265.start()]);
-        origin = new Nginx({ port: ORIGIN_PORT, camPort: CAM_PORT,
-                             conf: ORIGIN_CONF });
+        origin = newOrigin();
         await origin.start();
         edge = new Nginx({ port: EDGE_PORT, conf: EDGE_CONF });
         await edge.start();
@@ -126,5 +147,102 @@ describe('whep:// sources', { timeout: 150000 }, () => {
         for (const v of viewers) {
             await v.close();
         }
+    });
+
+    test('H.265 and Opus arrive as H.265 and Opus; the token is sent, '
+         + 'never shown', async () => {
+        await waitFor(async () => {
+            const s = stream(await edge.status(), 'cam5');
+            return s.state === 'playing' && s.keyframes_in > 0
+                   && s.frames_in > 50;
+        }, 30000, 'cam5 playing at the edge');
+
+        const s = stream(await edge.status(), 'cam5');
+        assert.equal(s.codec, 'H265');
+        assert.equal(s.audio_codec, 'opus');
+
+        assert.match(bearerLog(),
+                     /POST \/whep\/cam5 HTTP\/1.1 "Bearer secret-token"/);
+
+        assert.doesNotMatch(JSON.stringify(await edge.status()),
+                            /secret-token/, 'no token in status');
+        assert.doesNotMatch(edge.logText(), /secret-token/,
+                            'no token in error.log');
+    });
+
+    test('idle=3s releases the origin\'s session', async () => {
+        const v = new Viewer(edge, '/whep/idle', { name: 'idle' });
+        await v.connectRetry(20000);
+        await v.waitKeyframe(20000);
+
+        assert.equal(sessionsOf(await origin.status(), 'cam2').length, 1);
+
+        await v.close();
+
+        await waitFor(async () => {
+            const st = await origin.status();
+            return sessionsOf(st, 'cam2').length === 0;
+        }, 15000, 'the origin\'s cam2 session DELETEd after idle=3s');
+
+        await waitFor(async () => {
+            const x = stream(await edge.status(), 'idle');
+            return x.state === 'idle' && x.producer_pid === 0;
+        }, 10000, 'the edge\'s stream idle');
+    });
+
+    test('the origin killed and started again: the edge\'s viewers resume '
+         + 'without a reload', async () => {
+        const v = new Viewer(edge, '/whep/cam', { name: 'restart' });
+        await v.connectRetry(20000);
+        await v.waitKeyframe(20000);
+
+        const edgeWorkers = raw.workerPids(edge.pid());
+
+        const master = origin.pid();
+        const workers = raw.workerPids(master);
+        process.kill(master, 'SIGKILL');
+        for (const pid of workers) {
+            try {
+                process.kill(pid, 'SIGKILL');
+            } catch (err) {
+                /* gone */
+            }
+        }
+        await origin.exited;
+        await origin.stop();
+
+        await waitFor(async () => {
+            const s = stream(await edge.status(), 'cam');
+            return s.state === 'retrying' && s.last_error !== '';
+        }, 15000, 'the edge sees the origin gone');
+
+        origin = newOrigin();
+        await origin.start();
+
+        const before = v.keyframes;
+        await waitFor(() => v.keyframes > before, 30000,
+                      'a keyframe through the new origin');
+        await v.waitPackets(50, 10000);
+
+        assert.deepEqual(raw.workerPids(edge.pid()), edgeWorkers,
+                         'no reload of the edge');
+        assert.equal(sessionsOf(await origin.status(), 'cam').length, 1);
+
+        await v.close();
+    });
+
+    test('a graceful stop of the edge DELETEs its sessions at the origin',
+         async () => {
+        assert.equal(sessionsOf(await origin.status(), 'cam5').length, 1);
+
+        await edge.stop();
+
+        await waitFor(async () => {
+            const st = await origin.status();
+            return sessionsOf(st, 'cam5').length === 0;
+        }, 3000, 'no cam5 session left at the origin');
+
+        assert.match(bearerLog(),
+                     /DELETE \/whep\/cam5\/\S+ HTTP\/1.1 "Bearer secret-token"/);
     });
 });
