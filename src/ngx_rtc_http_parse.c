@@ -244,11 +244,18 @@ ngx_rtc_http_parse_header(ngx_str_t *line, ngx_rtc_http_response_t *r)
             return NGX_ERROR;
         }
 
-        n = ngx_atoof(value.data, value.len);
+        n = 0;
 
-        if (n == NGX_ERROR
-            || (r->content_length >= 0 && r->content_length != n))
-        {
+        for (p = value.data; p < value.data + value.len; p++) {
+            if (*p < '0' || *p > '9') {
+                r->err = "invalid Content-Length";
+                return NGX_ERROR;
+            }
+
+            n = n * 10 + (*p - '0');
+        }
+
+        if (r->content_length >= 0 && r->content_length != n) {
             r->err = "invalid Content-Length";
             return NGX_ERROR;
         }
