@@ -23,11 +23,14 @@ const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
 const { Camera } = require('./lib/camera');
 const { Viewer } = require('./lib/werift');
 const raw = require('./lib/raw');
+const { execFileSync } = require('node:child_process');
 
 const ORIGIN_PORT = 18910;
 const EDGE_PORT = 18911;
 const CAM_PORT = 18964;
 const CAM265_PORT = 18965;
+const ORIGIN_UDP = 41000;
+const TABLE = 'nginx_rtc_whep_source';
 
 const ORIGIN_CONF = `
 load_module %%MODULE%%;
@@ -37,6 +40,7 @@ events { worker_connections 1024; }
 http {
     %%TEST_GLOBALS_HTTP%%
     rtc_zone   origin 32m;
+    rtc_udp_ports ${ORIGIN_UDP}-${ORIGIN_UDP + 99};
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam always;
     rtc_stream cam2 rtsp://127.0.0.1:%%CAMPORT%%/cam always;
     rtc_stream cam5 rtsp://127.0.0.1:${CAM265_PORT}/cam always;
@@ -75,6 +79,38 @@ http {
 function newOrigin() {
     return new Nginx({ port: ORIGIN_PORT, camPort: CAM_PORT,
                        conf: ORIGIN_CONF, workers: 4 });
+}
+
+
+/*
+ * Drop 5% of the origin's media to the edge (nftables on the input hook:
+ * both ends are on lo in the namespace), not STUN or RTCP (300 bytes).
+ */
+
+function nft(script) {
+    execFileSync('nft', ['-f', '-'], { input: script,
+                                       stdio: ['pipe', 'ignore', 'pipe'] });
+}
+
+
+function addLoss() {
+    nft(`table inet ${TABLE} {
+    chain in {
+        type filter hook input priority 0; policy accept;
+        meta l4proto udp udp sport ${ORIGIN_UDP}-${ORIGIN_UDP + 99} \\
+            udp length > 300 numgen random mod 100 < 5 counter drop
+    }
+}
+`);
+}
+
+
+function removeLoss() {
+    try {
+        nft(`delete table inet ${TABLE}\n`);
+    } catch (err) {
+        /* not there */
+    }
 }
 
 
@@ -147,6 +183,32 @@ describe('whep:// sources', { timeout: 150000 }, () => {
         for (const v of viewers) {
             await v.close();
         }
+    });
+
+    test('loss between origin and edge: NACKs, retransmissions, '
+         + 'keyframes', async () => {
+        const v = new Viewer(edge, '/whep/cam', { name: 'loss' });
+        await v.connectRetry(20000);
+        await v.waitKeyframe(20000);
+
+        /* the origin's session of the edge counts its NACKs */
+
+        try {
+            addLoss();
+            await waitFor(async () => {
+                const s = sessionsOf(await origin.status(), 'cam')[0];
+                return s && s.nacks > 0 && s.retransmits > 0;
+            }, 15000, 'NACKs from the edge, retransmissions by the origin');
+        } finally {
+            removeLoss();
+        }
+
+        /* the picture goes on */
+
+        await v.waitKeyframe(15000);
+        await v.waitPackets(50, 10000);
+
+        await v.close();
     });
 
     test('H.265 and Opus arrive as H.265 and Opus; the token is sent, '
