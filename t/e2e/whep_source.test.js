@@ -22,6 +22,7 @@ const assert = require('node:assert/strict');
 const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
 const { Camera } = require('./lib/camera');
 const { Viewer } = require('./lib/werift');
+const { Browser } = require('./lib/browser');
 const raw = require('./lib/raw');
 const { execFileSync } = require('node:child_process');
 
@@ -69,6 +70,7 @@ http {
     rtc_stream idle whep://127.0.0.1:${ORIGIN_PORT}/whep/cam2 idle=3s;
     server {
         listen 127.0.0.1:%%PORT%%;
+        location /player/      { alias %%REPO%%/examples/; }
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
     }
@@ -170,10 +172,25 @@ describe('whep:// sources', { timeout: 150000 }, () => {
         await Promise.all(viewers.map((v) => v.waitKeyframe(20000)));
         await Promise.all(viewers.map((v) => v.waitPackets(50, 10000)));
 
-        const es = stream(await edge.status(), 'cam');
-        assert.equal(es.state, 'playing');
-        assert.equal(es.codec, 'H264');
-        assert.equal(es.viewers, 8);
+        /* and Chromium decodes it */
+
+        const browser = await Browser.launch();
+        let decoded;
+
+        try {
+            const page = await browser.open(edge.url(
+                '/player/whep-player.html?src=/whep/cam'));
+            decoded = await browser.waitPlaying(page, 20000);
+
+            const es = stream(await edge.status(), 'cam');
+            assert.equal(es.state, 'playing');
+            assert.equal(es.codec, 'H264');
+            assert.equal(es.viewers, 9);
+        } finally {
+            await browser.close();
+        }
+
+        assert.ok(decoded.framesDecoded > 0);
 
         /* one session on the origin for the edge, whatever its viewers */
 
