@@ -322,7 +322,9 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
         wc.url = p->conf->url;
         wc.token = p->conf->token;
         wc.audio = p->conf->audio;
-        wc.timeout = 10000;
+
+        /* an origin may take its rtc_wait_timeout (10 s) to answer */
+        wc.timeout = 15000;
         wc.log = ngx_cycle->log;
         wc.data = p;
         wc.frame = ngx_rtc_producer_source_frame;
