@@ -197,6 +197,13 @@ describe('whep:// sources', { timeout: 150000 }, () => {
         const os = await origin.status();
         assert.equal(sessionsOf(os, 'cam').length, 1, JSON.stringify(os));
 
+        /* the edge's receiver reports: the origin knows the round trip */
+
+        await waitFor(async () => {
+            const s = sessionsOf(await origin.status(), 'cam')[0];
+            return typeof s.rtt_ms === 'number';
+        }, 10000, 'a round trip from the edge\'s receiver reports');
+
         for (const v of viewers) {
             await v.close();
         }
@@ -226,6 +233,44 @@ describe('whep:// sources', { timeout: 150000 }, () => {
         await v.waitPackets(50, 10000);
 
         await v.close();
+    });
+
+    test('a reload of the edge: its viewer goes on, one session at the '
+         + 'origin', async () => {
+        const v = new Viewer(edge, '/whep/cam', { name: 'reload' });
+
+        try {
+            await v.connectRetry(20000);
+            await v.waitKeyframe(20000);
+
+            const before = raw.workerPids(edge.pid());
+            process.kill(edge.pid(), 'SIGHUP');
+
+            /* the old worker stays while it has the viewer */
+
+            await waitFor(() => raw.workerPids(edge.pid())
+                                .filter((p) => !before.includes(p))
+                                .length === 4,
+                          20000, 'the edge\'s new workers');
+
+            /* the new producer's session replaces the old one's */
+
+            await waitFor(async () => {
+                const s = stream(await edge.status(), 'cam');
+                return s.state === 'playing'
+                       && !before.includes(s.producer_pid);
+            }, 20000, 'a new worker produces "cam"');
+
+            await v.waitPackets(50, 10000);
+
+            await waitFor(async () => {
+                const st = await origin.status();
+                return sessionsOf(st, 'cam').length === 1;
+            }, 10000, 'the old worker\'s session DELETEd, one left');
+
+        } finally {
+            await v.close();
+        }
     });
 
     test('H.265 and Opus arrive as H.265 and Opus; the token is sent, '
