@@ -23,6 +23,7 @@
 #include <ngx_rtc_dtls.h>
 #include <ngx_rtc_srtp.h>
 #include <ngx_rtc_http_client.h>
+#include <ngx_rtc_reorder.h>
 #include <ngx_rtc_whep_source.h>
 
 
@@ -60,8 +61,6 @@
 #define NGX_RTC_WHEP_SOURCE_GATHER_MAX   3000
 #define NGX_RTC_WHEP_SOURCE_PLI          500     /* at most one per */
 #define NGX_RTC_WHEP_SOURCE_REORDER      100     /* ms a gap is waited for */
-#define NGX_RTC_WHEP_SOURCE_SLOTS        128     /* reordering buffer */
-#define NGX_RTC_WHEP_SOURCE_SLOT_SIZE    1500
 #define NGX_RTC_WHEP_SOURCE_OFFER_SIZE   8192
 #define NGX_RTC_WHEP_SOURCE_REASON_MAX   256
 #define NGX_RTC_WHEP_SOURCE_CNAME        "nginx-rtc"
@@ -90,19 +89,6 @@ typedef struct {
     unsigned                  active:1;
     unsigned                  au_started:1;
 } ngx_rtc_whep_source_track_t;
-
-
-/* video packets by sequence number, delivered in order */
-
-typedef struct {
-    u_char                   *buf;              /* SLOTS * SLOT_SIZE */
-    uint16_t                  len[NGX_RTC_WHEP_SOURCE_SLOTS];
-    uint16_t                  seq[NGX_RTC_WHEP_SOURCE_SLOTS];
-    uint16_t                  next;             /* the one delivered next */
-    uint16_t                  nacked;           /* asked up to, excluded */
-    ngx_uint_t                held;             /* packets in the buffer */
-    unsigned                  started:1;
-} ngx_rtc_whep_source_reorder_t;
 
 
 struct ngx_rtc_whep_source_s {
@@ -141,7 +127,7 @@ struct ngx_rtc_whep_source_s {
 
     ngx_rtc_whep_source_track_t    video;
     ngx_rtc_whep_source_track_t    audio;
-    ngx_rtc_whep_source_reorder_t  reorder;
+    ngx_rtc_reorder_t              reorder;
 
     ngx_rtc_h264_depack_t          h264;
     ngx_rtc_h265_depack_t          h265;
@@ -188,15 +174,11 @@ static void ngx_rtc_whep_source_dtls_handler(ngx_event_t *ev);
 static void ngx_rtc_whep_source_media(ngx_rtc_whep_source_t *ws);
 static void ngx_rtc_whep_source_rtp(ngx_rtc_whep_source_t *ws, u_char *buf,
     size_t len);
-static void ngx_rtc_whep_source_reorder(ngx_rtc_whep_source_t *ws,
-    u_char *buf, size_t len, uint16_t seq);
-static void ngx_rtc_whep_source_drain(ngx_rtc_whep_source_t *ws,
-    ngx_uint_t skip);
 static void ngx_rtc_whep_source_reorder_handler(ngx_event_t *ev);
-static void ngx_rtc_whep_source_nack(ngx_rtc_whep_source_t *ws,
-    uint16_t upto);
-static void ngx_rtc_whep_source_deliver(ngx_rtc_whep_source_t *ws,
-    u_char *buf, size_t len);
+static void ngx_rtc_whep_source_lost(ngx_rtc_whep_source_t *ws,
+    ngx_uint_t lost);
+static void ngx_rtc_whep_source_deliver(void *data, u_char *buf,
+    size_t len);
 static void ngx_rtc_whep_source_rtcp(ngx_rtc_whep_source_t *ws, u_char *buf,
     size_t len);
 static void ngx_rtc_whep_source_send_rtcp(ngx_rtc_whep_source_t *ws,
@@ -232,6 +214,7 @@ ngx_rtc_whep_source_exit_process(void)
 ngx_rtc_whep_source_t *
 ngx_rtc_whep_source_start(ngx_rtc_whep_source_conf_t *conf)
 {
+    u_char                 *p;
     ngx_pool_t             *pool;
     ngx_rtc_whep_source_t  *ws;
 
@@ -263,14 +246,15 @@ ngx_rtc_whep_source_start(ngx_rtc_whep_source_conf_t *conf)
     ws->audio_buf = ngx_palloc(pool, NGX_RTC_AUDIO_AU_MAX);
     ws->sdp = ngx_palloc(pool, sizeof(ngx_rtc_sdp_t));
     ws->offer.data = ngx_pnalloc(pool, NGX_RTC_WHEP_SOURCE_OFFER_SIZE);
-    ws->reorder.buf = ngx_palloc(pool, NGX_RTC_WHEP_SOURCE_SLOTS
-                                       * NGX_RTC_WHEP_SOURCE_SLOT_SIZE);
+    p = ngx_palloc(pool, NGX_RTC_REORDER_SLOTS * NGX_RTC_REORDER_SLOT_SIZE);
 
     if (ws->au == NULL || ws->audio_buf == NULL || ws->sdp == NULL
-        || ws->offer.data == NULL || ws->reorder.buf == NULL)
+        || ws->offer.data == NULL || p == NULL)
     {
         goto failed;
     }
+
+    ngx_rtc_reorder_init(&ws->reorder, p, ngx_rtc_whep_source_deliver, ws);
 
     ws->location.data = ws->location_buf;
     ws->reason.data = ws->reason_buf;
@@ -1059,9 +1043,7 @@ ngx_rtc_whep_source_media(ngx_rtc_whep_source_t *ws)
     ws->need_key = 1;
     ws->last_pli = 0;
 
-    ngx_memzero(ws->reorder.len, sizeof(ws->reorder.len));
-    ws->reorder.held = 0;
-    ws->reorder.started = 0;
+    ngx_rtc_reorder_reset(&ws->reorder);
 
     ws->reason.len = 0;
     ws->conf.state(ws->conf.data, NGX_RTC_RTSP_PLAYING, &ws->reason);
@@ -1072,6 +1054,8 @@ static void
 ngx_rtc_whep_source_rtp(ngx_rtc_whep_source_t *ws, u_char *buf, size_t len)
 {
     int64_t                       now;
+    uint16_t                      nack[NGX_RTC_RTCP_NACK_MAX];
+    ngx_uint_t                    n, lost;
     ngx_rtc_rtp_hdr_t             h;
     ngx_rtc_whep_source_track_t  *t;
 
@@ -1106,154 +1090,49 @@ ngx_rtc_whep_source_rtp(ngx_rtc_whep_source_t *ws, u_char *buf, size_t len)
 
     ws->last_media = ngx_current_msec;
 
+    /* ngx_rtc_whep_source_lost(): a PLI at the start, after a loss */
+
+    lost = ws->reorder.lost;
+
+    n = ngx_rtc_reorder_put(&ws->reorder, buf, len, h.seq, nack,
+                            NGX_RTC_RTCP_NACK_MAX);
+
+    if (n) {
+        ngx_rtc_whep_source_send_rtcp(ws, 0, nack, n);
+    }
+
+    ngx_rtc_whep_source_lost(ws, lost);
+}
+
+
+/*
+ * Video packets go through the reordering buffer (ngx_rtc_reorder.c): a
+ * gap holds the packets after it and asks for the missing ones (NACK);
+ * after NGX_RTC_WHEP_SOURCE_REORDER ms, or when the buffer would
+ * overflow, the gap is given up: the depacketizer drops the broken access
+ * unit and a keyframe is asked for (PLI).
+ */
+
+static void
+ngx_rtc_whep_source_lost(ngx_rtc_whep_source_t *ws, ngx_uint_t lost)
+{
+    if (ws->reorder.lost != lost) {
+        ws->need_key = 1;
+    }
+
     if (ws->need_key
         && ngx_current_msec - ws->last_pli >= NGX_RTC_WHEP_SOURCE_PLI)
     {
         ngx_rtc_whep_source_send_rtcp(ws, 1, NULL, 0);
     }
 
-    if (len > NGX_RTC_WHEP_SOURCE_SLOT_SIZE) {
-        return;
-    }
-
-    ngx_rtc_whep_source_reorder(ws, buf, len, h.seq);
-}
-
-
-/*
- * Video packets are delivered in sequence order.  A gap holds the packets
- * after it (at most NGX_RTC_WHEP_SOURCE_SLOTS) and asks for the missing
- * ones (NACK); after NGX_RTC_WHEP_SOURCE_REORDER ms, or when the buffer
- * would overflow, the gap is given up: the depacketizer drops the broken
- * access unit and a keyframe is asked for (PLI).
- */
-
-static void
-ngx_rtc_whep_source_reorder(ngx_rtc_whep_source_t *ws, u_char *buf,
-    size_t len, uint16_t seq)
-{
-    int16_t                         d;
-    ngx_uint_t                      slot;
-    ngx_rtc_whep_source_reorder_t  *ro;
-
-    ro = &ws->reorder;
-
-    if (!ro->started) {
-        ro->started = 1;
-        ro->next = seq;
-        ro->nacked = seq;
-    }
-
-    d = (int16_t) (seq - ro->next);
-
-    if (d < 0) {
-        return;                     /* late, or a duplicate */
-    }
-
-    if (d >= NGX_RTC_WHEP_SOURCE_SLOTS) {
-
-        /* too far ahead: give up what is missing before it */
-
-        while (ro->held
-               && (int16_t) (seq - ro->next) >= NGX_RTC_WHEP_SOURCE_SLOTS)
-        {
-            ngx_rtc_whep_source_drain(ws, 1);
-
-            if (ws->step != NGX_RTC_WHEP_SOURCE_MEDIA) {
-                return;
-            }
-        }
-
-        if ((int16_t) (seq - ro->next) >= NGX_RTC_WHEP_SOURCE_SLOTS) {
-            ws->lost += (uint16_t) (seq - ro->next);
-            ws->need_key = 1;
-            ro->next = seq;
-            ro->nacked = seq;
-        }
-    }
-
-    slot = seq % NGX_RTC_WHEP_SOURCE_SLOTS;
-
-    if (ro->len[slot] && ro->seq[slot] == seq) {
-        return;                     /* a duplicate */
-    }
-
-    ngx_memcpy(ro->buf + slot * NGX_RTC_WHEP_SOURCE_SLOT_SIZE, buf, len);
-    ro->len[slot] = (uint16_t) len;
-    ro->seq[slot] = seq;
-    ro->held++;
-
-    ngx_rtc_whep_source_drain(ws, 0);
-
-    if (ro->held == 0) {
+    if (ws->reorder.held == 0) {
         if (ws->reorder_timer.timer_set) {
             ngx_del_timer(&ws->reorder_timer);
         }
 
-        return;
-    }
-
-    /* a gap before what is held: ask for it once, wait for it a while */
-
-    if ((int16_t) (seq + 1 - ro->nacked) > 0) {
-        ngx_rtc_whep_source_nack(ws, seq);
-        ro->nacked = seq + 1;
-    }
-
-    if (!ws->reorder_timer.timer_set) {
+    } else if (!ws->reorder_timer.timer_set) {
         ngx_add_timer(&ws->reorder_timer, NGX_RTC_WHEP_SOURCE_REORDER);
-    }
-}
-
-
-/* deliver what is in order; skip: give up the first gap first */
-
-static void
-ngx_rtc_whep_source_drain(ngx_rtc_whep_source_t *ws, ngx_uint_t skip)
-{
-    ngx_uint_t                      slot;
-    ngx_rtc_whep_source_reorder_t  *ro;
-
-    ro = &ws->reorder;
-
-    if (skip) {
-        slot = ro->next % NGX_RTC_WHEP_SOURCE_SLOTS;
-
-        while (!(ro->len[slot] && ro->seq[slot] == ro->next)) {
-            ro->next++;
-            ws->lost++;
-            ws->need_key = 1;
-
-            if (ro->held == 0) {
-                return;
-            }
-
-            slot = ro->next % NGX_RTC_WHEP_SOURCE_SLOTS;
-        }
-    }
-
-    for ( ;; ) {
-        slot = ro->next % NGX_RTC_WHEP_SOURCE_SLOTS;
-
-        if (!(ro->len[slot] && ro->seq[slot] == ro->next)) {
-            break;
-        }
-
-        ngx_rtc_whep_source_deliver(ws, ro->buf
-                                        + slot * NGX_RTC_WHEP_SOURCE_SLOT_SIZE,
-                                    ro->len[slot]);
-
-        ro->len[slot] = 0;
-        ro->held--;
-        ro->next++;
-
-        if ((int16_t) (ro->next - ro->nacked) > 0) {
-            ro->nacked = ro->next;
-        }
-
-        if (ws->step != NGX_RTC_WHEP_SOURCE_MEDIA) {
-            return;
-        }
     }
 }
 
@@ -1263,62 +1142,25 @@ ngx_rtc_whep_source_reorder_handler(ngx_event_t *ev)
 {
     ngx_rtc_whep_source_t *ws = ev->data;
 
+    ngx_uint_t  lost;
+
     ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
                    "rtc whep source gives up seq %ui",
                    (ngx_uint_t) ws->reorder.next);
 
-    ngx_rtc_whep_source_drain(ws, 1);
+    lost = ws->reorder.lost;
 
-    if (ws->reorder.held && ws->step == NGX_RTC_WHEP_SOURCE_MEDIA) {
-        ngx_add_timer(&ws->reorder_timer, NGX_RTC_WHEP_SOURCE_REORDER);
-    }
+    ngx_rtc_reorder_skip(&ws->reorder);
 
-    if (ws->need_key
-        && ngx_current_msec - ws->last_pli >= NGX_RTC_WHEP_SOURCE_PLI)
-    {
-        ngx_rtc_whep_source_send_rtcp(ws, 1, NULL, 0);
-    }
-}
-
-
-/* the sequence numbers missing before "upto", not asked for yet */
-
-static void
-ngx_rtc_whep_source_nack(ngx_rtc_whep_source_t *ws, uint16_t upto)
-{
-    uint16_t                        s, seqs[NGX_RTC_RTCP_NACK_MAX];
-    ngx_uint_t                      n, slot;
-    ngx_rtc_whep_source_reorder_t  *ro;
-
-    ro = &ws->reorder;
-    n = 0;
-
-    s = ro->nacked;
-
-    if ((int16_t) (s - ro->next) < 0) {
-        s = ro->next;
-    }
-
-    for ( /* void */ ; (int16_t) (upto - s) > 0 && n < NGX_RTC_RTCP_NACK_MAX;
-         s++)
-    {
-        slot = s % NGX_RTC_WHEP_SOURCE_SLOTS;
-
-        if (!(ro->len[slot] && ro->seq[slot] == s)) {
-            seqs[n++] = s;
-        }
-    }
-
-    if (n) {
-        ngx_rtc_whep_source_send_rtcp(ws, 0, seqs, n);
-    }
+    ngx_rtc_whep_source_lost(ws, lost);
 }
 
 
 static void
-ngx_rtc_whep_source_deliver(ngx_rtc_whep_source_t *ws, u_char *buf,
-    size_t len)
+ngx_rtc_whep_source_deliver(void *data, u_char *buf, size_t len)
 {
+    ngx_rtc_whep_source_t *ws = data;
+
     int64_t                       now;
     ngx_rtc_rtp_hdr_t             h;
     ngx_rtc_whep_source_track_t  *t;
@@ -1657,7 +1499,7 @@ ngx_rtc_whep_source_teardown(ngx_rtc_whep_source_t *ws)
 
     ws->video.active = 0;
     ws->audio.active = 0;
-    ws->reorder.started = 0;
+    ngx_rtc_reorder_reset(&ws->reorder);
     ws->step = NGX_RTC_WHEP_SOURCE_IDLE;
 }
 
