@@ -579,6 +579,7 @@ ngx_rtc_whep_source_answered(void *data, ngx_rtc_http_response_t *r,
 {
     ngx_rtc_whep_source_t *ws = data;
 
+    size_t      n;
     ngx_uint_t  i;
 
     ws->http = NULL;
@@ -615,11 +616,23 @@ ngx_rtc_whep_source_answered(void *data, ngx_rtc_http_response_t *r,
         return;
     }
 
+    /* the resource is a capability (DELETE, PATCH): not all of it */
+
+    for (n = ws->location.len; n && ws->location.data[n - 1] != '/'; n--) {
+        /* void */
+    }
+
+    n = ngx_min(ws->location.len, n + 8);
+
     ngx_log_error(NGX_LOG_INFO, &ws->log, 0,
-                  "rtc whep source %V: session %V, %s%s",
-                  &ws->url.redacted, &ws->location,
+                  "rtc whep source %V: session %*s..., %s%s",
+                  &ws->url.redacted, n, ws->location.data,
                   ws->video.codec == NGX_RTC_CODEC_H265 ? "H.265" : "H.264",
                   ws->audio.active ? " with audio" : "");
+
+    /* ICE and DTLS have the time from the answer */
+
+    ws->started = ngx_current_msec;
 }
 
 
@@ -1520,9 +1533,8 @@ ngx_rtc_whep_source_delete(ngx_rtc_whep_source_t *ws)
         /* the event loop is over (a fast shutdown): nothing can go out */
 
         ngx_log_error(NGX_LOG_INFO, &ws->log, 0,
-                      "rtc whep source %V: the worker exits, session %V "
-                      "left to the server's timeout", &ws->url.redacted,
-                      &ws->location);
+                      "rtc whep source %V: the worker exits, its session "
+                      "is left to the server's timeout", &ws->url.redacted);
 
         ws->location.len = 0;
         return;
