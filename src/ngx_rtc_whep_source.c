@@ -11,20 +11,7 @@
 #include <openssl/rand.h>
 
 #include <ngx_rtc.h>
-#include <ngx_rtc_rtsp.h>
-#include <ngx_rtc_auth.h>
-#include <ngx_rtc_sdp.h>
-#include <ngx_rtc_rtp.h>
-#include <ngx_rtc_h264.h>
-#include <ngx_rtc_h265.h>
-#include <ngx_rtc_audio.h>
-#include <ngx_rtc_ice.h>
-#include <ngx_rtc_gloop.h>
-#include <ngx_rtc_dtls.h>
-#include <ngx_rtc_srtp.h>
-#include <ngx_rtc_http_client.h>
-#include <ngx_rtc_reorder.h>
-#include <ngx_rtc_whep_source.h>
+#include <ngx_rtc_whep_source_media.h>
 
 
 /*
@@ -50,104 +37,13 @@
  * exponential backoff.  ngx_rtc_whep_source_stop() DELETEs the session
  * too; on a gracefully exiting worker that request keeps the worker until
  * it is answered (or times out).
+ *
+ * This file is the lifecycle: the address, the offer and its POST, the
+ * answer, the attempt's deadlines, failures, backoff and DELETE.  ICE,
+ * DTLS, SRTP, RTP and RTCP are ngx_rtc_whep_source_media.c's.
  */
 
 
-#define NGX_RTC_WHEP_SOURCE_BACKOFF_MIN  500
-#define NGX_RTC_WHEP_SOURCE_BACKOFF_MAX  30000
-#define NGX_RTC_WHEP_SOURCE_NO_MEDIA     5000
-#define NGX_RTC_WHEP_SOURCE_TICK         1000
-#define NGX_RTC_WHEP_SOURCE_GATHER       50      /* poll, ms */
-#define NGX_RTC_WHEP_SOURCE_GATHER_MAX   3000
-#define NGX_RTC_WHEP_SOURCE_PLI          500     /* at most one per */
-#define NGX_RTC_WHEP_SOURCE_REORDER      100     /* ms a gap is waited for */
-#define NGX_RTC_WHEP_SOURCE_OFFER_SIZE   8192
-#define NGX_RTC_WHEP_SOURCE_REASON_MAX   256
-#define NGX_RTC_WHEP_SOURCE_CNAME        "nginx-rtc"
-
-#define NGX_RTC_WHEP_SOURCE_IDLE         0
-#define NGX_RTC_WHEP_SOURCE_RESOLVING    1
-#define NGX_RTC_WHEP_SOURCE_GATHERING    2
-#define NGX_RTC_WHEP_SOURCE_POSTING      3
-#define NGX_RTC_WHEP_SOURCE_CONNECTING   4       /* ICE, DTLS */
-#define NGX_RTC_WHEP_SOURCE_MEDIA        5
-
-
-typedef struct {
-    ngx_uint_t                kind;             /* NGX_RTC_TRACK_* */
-    ngx_uint_t                codec;            /* NGX_RTC_CODEC_* */
-    ngx_uint_t                pt;
-    ngx_uint_t                clock;
-    ngx_rtc_rtp_recv_t        recv;
-
-    /* the first packet of the current and previous video AU, audio */
-    uint32_t                  au_ts;
-    int64_t                   au_capture;
-    int64_t                   au_prev_capture;
-
-    ngx_uint_t                packets;
-    unsigned                  active:1;
-    unsigned                  au_started:1;
-} ngx_rtc_whep_source_track_t;
-
-
-struct ngx_rtc_whep_source_s {
-    ngx_rtc_whep_source_conf_t     conf;
-    ngx_pool_t                    *pool;
-    ngx_pool_t                    *apool;       /* the attempt's */
-    ngx_log_t                      log;
-
-    ngx_rtc_url_t                  url;
-
-    ngx_sockaddr_t                 sockaddr;
-    socklen_t                      socklen;
-    ngx_resolver_ctx_t            *resolving;
-    ngx_uint_t                     attempts;
-
-    ngx_uint_t                     step;
-    ngx_rtc_http_client_t         *http;
-    ngx_rtc_ice_t                 *ice;
-    ngx_rtc_dtls_t                *dtls;
-    ngx_rtc_srtp_t                *srtp;
-
-    ngx_event_t                    retry;       /* backoff, gathering */
-    ngx_event_t                    tick;
-    ngx_event_t                    dtls_timer;
-    ngx_event_t                    reorder_timer;
-
-    ngx_msec_t                     backoff;
-    ngx_msec_t                     started;     /* this attempt */
-    ngx_msec_t                     last_media;
-    ngx_msec_t                     last_pli;
-    ngx_uint_t                     failures;    /* in a row */
-
-    ngx_str_t                      location;    /* the session's path */
-    ngx_str_t                      offer;
-    ngx_rtc_sdp_t                 *sdp;
-
-    ngx_rtc_whep_source_track_t    video;
-    ngx_rtc_whep_source_track_t    audio;
-    ngx_rtc_reorder_t              reorder;
-
-    ngx_rtc_h264_depack_t          h264;
-    ngx_rtc_h265_depack_t          h265;
-    ngx_rtc_audio_depack_t         adepack;
-    u_char                        *au;
-    u_char                        *audio_buf;
-
-    uint32_t                       ssrc;        /* ours, in RTCP */
-    ngx_uint_t                     frames;
-    ngx_uint_t                     lost;        /* packets given up */
-
-    ngx_str_t                      reason;
-
-    unsigned                       client:1;    /* DTLS client */
-    unsigned                       produced:1;  /* a frame this attempt */
-    unsigned                       need_key:1;  /* PLI pending */
-
-    u_char                         location_buf[NGX_RTC_URL_MAX];
-    u_char                         reason_buf[NGX_RTC_WHEP_SOURCE_REASON_MAX];
-};
 
 
 static void ngx_rtc_whep_source_connect(ngx_rtc_whep_source_t *ws);
@@ -161,43 +57,12 @@ static ngx_int_t ngx_rtc_whep_source_location(ngx_rtc_whep_source_t *ws,
     ngx_str_t *loc);
 static ngx_int_t ngx_rtc_whep_source_answer(ngx_rtc_whep_source_t *ws,
     ngx_str_t *body);
-static ngx_int_t ngx_rtc_whep_source_video(ngx_rtc_whep_source_t *ws,
-    ngx_rtc_sdp_media_t *m);
-static void ngx_rtc_whep_source_audio(ngx_rtc_whep_source_t *ws,
-    ngx_rtc_sdp_media_t *m);
-static void ngx_rtc_whep_source_ice_state(void *data, ngx_uint_t state);
-static void ngx_rtc_whep_source_recv(void *data, u_char *buf, size_t len);
-static ngx_int_t ngx_rtc_whep_source_dtls_send(void *data, u_char *buf,
-    size_t len);
-static void ngx_rtc_whep_source_dtls_arm(ngx_rtc_whep_source_t *ws);
-static void ngx_rtc_whep_source_dtls_handler(ngx_event_t *ev);
-static void ngx_rtc_whep_source_media(ngx_rtc_whep_source_t *ws);
-static void ngx_rtc_whep_source_rtp(ngx_rtc_whep_source_t *ws, u_char *buf,
-    size_t len);
-static void ngx_rtc_whep_source_reorder_handler(ngx_event_t *ev);
-static void ngx_rtc_whep_source_lost(ngx_rtc_whep_source_t *ws,
-    ngx_uint_t lost);
-static void ngx_rtc_whep_source_deliver(void *data, u_char *buf,
-    size_t len);
-static void ngx_rtc_whep_source_rtcp(ngx_rtc_whep_source_t *ws, u_char *buf,
-    size_t len);
-static void ngx_rtc_whep_source_send_rtcp(ngx_rtc_whep_source_t *ws,
-    ngx_uint_t pli, uint16_t *nack, ngx_uint_t nnack);
-static void ngx_rtc_whep_source_au(void *data, u_char *au, size_t len,
-    uint32_t rtp_ts, ngx_uint_t key);
-static void ngx_rtc_whep_source_audio_frame(void *data, u_char *frame,
-    size_t len, uint32_t rtp_ts);
-static void ngx_rtc_whep_source_emit(ngx_rtc_whep_source_t *ws,
-    ngx_rtc_frame_t *f, u_char *data, size_t len);
 static void ngx_rtc_whep_source_tick_handler(ngx_event_t *ev);
 static void ngx_rtc_whep_source_retry_handler(ngx_event_t *ev);
-static void ngx_rtc_whep_source_fail(ngx_rtc_whep_source_t *ws,
-    ngx_uint_t level, const char *fmt, ...);
 static void ngx_rtc_whep_source_teardown(ngx_rtc_whep_source_t *ws);
 static void ngx_rtc_whep_source_delete(ngx_rtc_whep_source_t *ws);
 static void ngx_rtc_whep_source_request(ngx_rtc_whep_source_t *ws,
     ngx_rtc_http_request_t *req);
-static int64_t ngx_rtc_whep_source_now(void);
 
 
 /* set when the worker's event loop has ended (exit_process) */
@@ -254,7 +119,8 @@ ngx_rtc_whep_source_start(ngx_rtc_whep_source_conf_t *conf)
         goto failed;
     }
 
-    ngx_rtc_reorder_init(&ws->reorder, p, ngx_rtc_whep_source_deliver, ws);
+    ngx_rtc_reorder_init(&ws->reorder, p, ngx_rtc_whep_source_media_deliver,
+                         ws);
 
     ws->location.data = ws->location_buf;
     ws->reason.data = ws->reason_buf;
@@ -279,12 +145,12 @@ ngx_rtc_whep_source_start(ngx_rtc_whep_source_conf_t *conf)
     ws->tick.data = ws;
     ws->tick.log = &ws->log;
 
-    ws->dtls_timer.handler = ngx_rtc_whep_source_dtls_handler;
+    ws->dtls_timer.handler = ngx_rtc_whep_source_media_dtls_handler;
     ws->dtls_timer.data = ws;
     ws->dtls_timer.log = &ws->log;
     ws->dtls_timer.cancelable = 1;
 
-    ws->reorder_timer.handler = ngx_rtc_whep_source_reorder_handler;
+    ws->reorder_timer.handler = ngx_rtc_whep_source_media_reorder_handler;
     ws->reorder_timer.data = ws;
     ws->reorder_timer.log = &ws->log;
     ws->reorder_timer.cancelable = 1;
@@ -453,8 +319,8 @@ ngx_rtc_whep_source_gather(ngx_rtc_whep_source_t *ws)
 
     ngx_memzero(&ic, sizeof(ngx_rtc_ice_conf_t));
 
-    ic.recv = ngx_rtc_whep_source_recv;
-    ic.state = ngx_rtc_whep_source_ice_state;
+    ic.recv = ngx_rtc_whep_source_media_recv;
+    ic.state = ngx_rtc_whep_source_media_ice_state;
     ic.data = ws;
     ic.port_min = rmcf->port_min;
     ic.port_max = rmcf->port_max;
@@ -756,11 +622,11 @@ ngx_rtc_whep_source_answer(ngx_rtc_whep_source_t *ws, ngx_str_t *body)
         return NGX_ERROR;
     }
 
-    if (ngx_rtc_whep_source_video(ws, video) != NGX_OK) {
+    if (ngx_rtc_whep_source_media_video(ws, video) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ngx_rtc_whep_source_audio(ws, audio);
+    ngx_rtc_whep_source_media_audio(ws, audio);
 
     rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
 
@@ -768,7 +634,7 @@ ngx_rtc_whep_source_answer(ngx_rtc_whep_source_t *ws, ngx_str_t *body)
 
     ws->dtls = ngx_rtc_dtls_create(rmcf->dtls, &video->fp_alg,
                                    &video->fp_value,
-                                   ngx_rtc_whep_source_dtls_send, ws,
+                                   ngx_rtc_whep_source_media_dtls_send, ws,
                                    &ws->log);
     if (ws->dtls == NULL) {
         ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "the answer of %V has an "
@@ -798,324 +664,7 @@ ngx_rtc_whep_source_answer(ngx_rtc_whep_source_t *ws, ngx_str_t *body)
 }
 
 
-static ngx_int_t
-ngx_rtc_whep_source_video(ngx_rtc_whep_source_t *ws, ngx_rtc_sdp_media_t *m)
-{
-    ngx_uint_t          i, codec;
-    ngx_rtc_sdp_fmt_t  *f;
-
-    for (i = 0; i < m->nfmts; i++) {
-        f = &m->fmts[i];
-
-        if (f->name.len != 4) {
-            continue;
-        }
-
-        if (ngx_strncasecmp(f->name.data, (u_char *) "H264", 4) == 0) {
-            codec = NGX_RTC_CODEC_H264;
-
-        } else if (ngx_strncasecmp(f->name.data, (u_char *) "H265", 4) == 0) {
-            codec = NGX_RTC_CODEC_H265;
-
-        } else {
-            continue;
-        }
-
-        ngx_memzero(&ws->video.recv, sizeof(ngx_rtc_rtp_recv_t));
-
-        ws->video.codec = codec;
-        ws->video.pt = f->pt;
-        ws->video.clock = 90000;
-        ws->video.recv.clock = 90000;
-        ws->video.active = 1;
-        ws->video.au_started = 0;
-
-        if (codec == NGX_RTC_CODEC_H264) {
-            ngx_rtc_h264_depack_init(&ws->h264, ws->au, NGX_RTC_MAX_FRAME,
-                                     ngx_rtc_whep_source_au, ws);
-
-        } else {
-            ngx_rtc_h265_depack_init(&ws->h265, ws->au, NGX_RTC_MAX_FRAME,
-                                     ngx_rtc_whep_source_au, ws);
-        }
-
-        ws->conf.codec(ws->conf.data, NGX_RTC_TRACK_VIDEO, codec, 90000, 0);
-
-        return NGX_OK;
-    }
-
-    ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "the answer of %V has neither "
-                             "H.264 nor H.265 video", &ws->url.redacted);
-
-    return NGX_ERROR;
-}
-
-
-static void
-ngx_rtc_whep_source_audio(ngx_rtc_whep_source_t *ws, ngx_rtc_sdp_media_t *m)
-{
-    ngx_uint_t          i;
-    ngx_rtc_sdp_fmt_t  *f;
-
-    ws->audio.active = 0;
-
-    for (i = 0; m && ws->conf.audio != NGX_RTC_AUDIO_OFF && i < m->nfmts;
-         i++)
-    {
-        f = &m->fmts[i];
-
-        if (ngx_rtc_audio_depack_init(&ws->adepack, &f->name, f->pt,
-                                      f->clock, f->channels, &f->fmtp,
-                                      ws->audio_buf, NGX_RTC_AUDIO_AU_MAX,
-                                      ngx_rtc_whep_source_audio_frame, ws)
-            != NGX_OK
-            || ws->adepack.codec == NGX_RTC_CODEC_AAC)
-        {
-            continue;
-        }
-
-        ngx_memzero(&ws->audio.recv, sizeof(ngx_rtc_rtp_recv_t));
-
-        ws->audio.codec = ws->adepack.codec;
-        ws->audio.pt = f->pt;
-        ws->audio.clock = ws->adepack.clock;
-        ws->audio.recv.clock = ws->adepack.clock;
-        ws->audio.active = 1;
-
-        ws->conf.codec(ws->conf.data, NGX_RTC_TRACK_AUDIO, ws->audio.codec,
-                       ws->audio.clock, ws->adepack.channels);
-        return;
-    }
-
-    ws->conf.codec(ws->conf.data, NGX_RTC_TRACK_AUDIO, NGX_RTC_CODEC_NONE,
-                   0, 0);
-}
-
-
-static void
-ngx_rtc_whep_source_ice_state(void *data, ngx_uint_t state)
-{
-    ngx_rtc_whep_source_t *ws = data;
-
-    if (state == NGX_RTC_ICE_FAILED) {
-        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "ICE with %V failed",
-                                 &ws->url.redacted);
-        return;
-    }
-
-    if (state != NGX_RTC_ICE_CONNECTED || ws->dtls == NULL) {
-        return;
-    }
-
-    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
-                   "rtc whep source ICE connected, DTLS %s",
-                   ws->client ? "client" : "server");
-
-    if (!ws->client) {
-        ngx_rtc_dtls_resume(ws->dtls);
-        ngx_rtc_whep_source_dtls_arm(ws);
-        return;
-    }
-
-    if (ngx_rtc_dtls_connect(ws->dtls) == NGX_ERROR) {
-        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "DTLS with %V failed",
-                                 &ws->url.redacted);
-        return;
-    }
-
-    ngx_rtc_whep_source_dtls_arm(ws);
-}
-
-
-static void
-ngx_rtc_whep_source_recv(void *data, u_char *buf, size_t len)
-{
-    ngx_rtc_whep_source_t *ws = data;
-
-    ngx_int_t  rc;
-
-    if (ngx_rtc_dtls_is_dtls(buf, len)) {
-        if (ws->dtls == NULL) {
-            return;
-        }
-
-        rc = ngx_rtc_dtls_input(ws->dtls, buf, len);
-
-        if (rc == NGX_ERROR) {
-
-            /* a server that goes away sends its close alert */
-
-            ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "DTLS with %V %s",
-                                     &ws->url.redacted,
-                                     ws->srtp ? "closed" : "failed");
-            return;
-        }
-
-        if (rc == NGX_DONE) {
-            ngx_rtc_whep_source_media(ws);
-        }
-
-        ngx_rtc_whep_source_dtls_arm(ws);
-        return;
-    }
-
-    if (ws->srtp == NULL || len < 12 || (buf[0] & 0xc0) != 0x80) {
-        return;
-    }
-
-    if (ngx_rtc_rtp_is_rtcp(buf, len)) {
-        if (ngx_rtc_srtp_unprotect_rtcp(ws->srtp, buf, &len) == NGX_OK) {
-            ngx_rtc_whep_source_rtcp(ws, buf, len);
-        }
-
-        return;
-    }
-
-    if (ngx_rtc_srtp_unprotect(ws->srtp, buf, &len) != NGX_OK) {
-        return;
-    }
-
-    ngx_rtc_whep_source_rtp(ws, buf, len);
-}
-
-
-static ngx_int_t
-ngx_rtc_whep_source_dtls_send(void *data, u_char *buf, size_t len)
-{
-    ngx_rtc_whep_source_t *ws = data;
-
-    return ngx_rtc_ice_send(ws->ice, buf, len);
-}
-
-
-static void
-ngx_rtc_whep_source_dtls_arm(ngx_rtc_whep_source_t *ws)
-{
-    ngx_msec_t  t;
-
-    if (ws->dtls == NULL) {
-        return;
-    }
-
-    t = (ws->srtp == NULL) ? ngx_rtc_dtls_timeout(ws->dtls) : 0;
-
-    if (t) {
-        ngx_add_timer(&ws->dtls_timer, t);
-
-    } else if (ws->dtls_timer.timer_set) {
-        ngx_del_timer(&ws->dtls_timer);
-    }
-}
-
-
-static void
-ngx_rtc_whep_source_dtls_handler(ngx_event_t *ev)
-{
-    ngx_rtc_whep_source_t *ws = ev->data;
-
-    if (ngx_rtc_dtls_handle_timeout(ws->dtls) == NGX_ERROR) {
-        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "DTLS with %V timed out",
-                                 &ws->url.redacted);
-        return;
-    }
-
-    ngx_rtc_whep_source_dtls_arm(ws);
-    ngx_rtc_gloop_update();
-}
-
-
 /* DTLS done: SRTP keys, a keyframe asked for, media */
-
-static void
-ngx_rtc_whep_source_media(ngx_rtc_whep_source_t *ws)
-{
-    ngx_rtc_srtp_keys_t  keys;
-
-    if (ngx_rtc_dtls_srtp_keys(ws->dtls, &keys) != NGX_OK) {
-        ngx_rtc_whep_source_fail(ws, NGX_LOG_ERR, "no SRTP keys from DTLS "
-                                 "with %V", &ws->url.redacted);
-        return;
-    }
-
-    ws->srtp = ngx_rtc_srtp_create(&keys, &ws->log);
-
-    ngx_memzero(&keys, sizeof(ngx_rtc_srtp_keys_t));
-
-    if (ws->srtp == NULL) {
-        ngx_rtc_whep_source_fail(ws, NGX_LOG_ALERT, "cannot create an SRTP "
-                                 "session");
-        return;
-    }
-
-    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
-                   "rtc whep source %V: media", &ws->url.redacted);
-
-    ws->step = NGX_RTC_WHEP_SOURCE_MEDIA;
-    ws->last_media = ngx_current_msec;
-    ws->ssrc = (uint32_t) ngx_random();
-    ws->need_key = 1;
-    ws->last_pli = 0;
-
-    ngx_rtc_reorder_reset(&ws->reorder);
-
-    ws->reason.len = 0;
-    ws->conf.state(ws->conf.data, NGX_RTC_RTSP_PLAYING, &ws->reason);
-}
-
-
-static void
-ngx_rtc_whep_source_rtp(ngx_rtc_whep_source_t *ws, u_char *buf, size_t len)
-{
-    int64_t                       now;
-    uint16_t                      nack[NGX_RTC_RTCP_NACK_MAX];
-    ngx_uint_t                    n, lost;
-    ngx_rtc_rtp_hdr_t             h;
-    ngx_rtc_whep_source_track_t  *t;
-
-    if (ngx_rtc_rtp_parse(buf, len, &h) != NGX_OK) {
-        return;
-    }
-
-    if (ws->video.active && h.pt == ws->video.pt) {
-        t = &ws->video;
-
-    } else if (ws->audio.active && h.pt == ws->audio.pt) {
-        t = &ws->audio;
-
-    } else {
-        return;
-    }
-
-    now = ngx_rtc_whep_source_now();
-
-    ngx_rtc_rtp_recv_update(&t->recv, &h, now);
-    t->packets++;
-
-    if (t->kind == NGX_RTC_TRACK_AUDIO) {
-        t->au_capture = now;
-        t->au_ts = h.ts;
-
-        (void) ngx_rtc_audio_depacketize(&ws->adepack, h.payload,
-                                         h.payload_len, h.seq, h.ts,
-                                         h.marker);
-        return;
-    }
-
-    ws->last_media = ngx_current_msec;
-
-    /* ngx_rtc_whep_source_lost(): a PLI at the start, after a loss */
-
-    lost = ws->reorder.lost;
-
-    n = ngx_rtc_reorder_put(&ws->reorder, buf, len, h.seq, nack,
-                            NGX_RTC_RTCP_NACK_MAX);
-
-    if (n) {
-        ngx_rtc_whep_source_send_rtcp(ws, 0, nack, n);
-    }
-
-    ngx_rtc_whep_source_lost(ws, lost);
-}
 
 
 /*
@@ -1126,253 +675,12 @@ ngx_rtc_whep_source_rtp(ngx_rtc_whep_source_t *ws, u_char *buf, size_t len)
  * unit and a keyframe is asked for (PLI).
  */
 
-static void
-ngx_rtc_whep_source_lost(ngx_rtc_whep_source_t *ws, ngx_uint_t lost)
-{
-    if (ws->reorder.lost != lost) {
-        ws->need_key = 1;
-    }
-
-    if (ws->need_key
-        && ngx_current_msec - ws->last_pli >= NGX_RTC_WHEP_SOURCE_PLI)
-    {
-        ngx_rtc_whep_source_send_rtcp(ws, 1, NULL, 0);
-    }
-
-    if (ws->reorder.held == 0) {
-        if (ws->reorder_timer.timer_set) {
-            ngx_del_timer(&ws->reorder_timer);
-        }
-
-    } else if (!ws->reorder_timer.timer_set) {
-        ngx_add_timer(&ws->reorder_timer, NGX_RTC_WHEP_SOURCE_REORDER);
-    }
-}
-
-
-static void
-ngx_rtc_whep_source_reorder_handler(ngx_event_t *ev)
-{
-    ngx_rtc_whep_source_t *ws = ev->data;
-
-    ngx_uint_t  lost;
-
-    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
-                   "rtc whep source gives up seq %ui",
-                   (ngx_uint_t) ws->reorder.next);
-
-    lost = ws->reorder.lost;
-
-    ngx_rtc_reorder_skip(&ws->reorder);
-
-    ngx_rtc_whep_source_lost(ws, lost);
-}
-
-
-static void
-ngx_rtc_whep_source_deliver(void *data, u_char *buf, size_t len)
-{
-    ngx_rtc_whep_source_t *ws = data;
-
-    int64_t                       now;
-    ngx_rtc_rtp_hdr_t             h;
-    ngx_rtc_whep_source_track_t  *t;
-
-    if (ngx_rtc_rtp_parse(buf, len, &h) != NGX_OK) {
-        return;
-    }
-
-    t = &ws->video;
-
-    /* capture time: when the first packet of an access unit arrived */
-
-    if (!t->au_started || h.ts != t->au_ts) {
-        now = ngx_rtc_whep_source_now();
-
-        t->au_prev_capture = t->au_started ? t->au_capture : now;
-        t->au_capture = now;
-        t->au_ts = h.ts;
-        t->au_started = 1;
-    }
-
-    if (t->codec == NGX_RTC_CODEC_H264) {
-        (void) ngx_rtc_h264_depacketize(&ws->h264, h.payload, h.payload_len,
-                                        h.seq, h.ts, h.marker);
-
-    } else {
-        (void) ngx_rtc_h265_depacketize(&ws->h265, h.payload, h.payload_len,
-                                        h.seq, h.ts, h.marker);
-    }
-}
-
-
-static void
-ngx_rtc_whep_source_rtcp(ngx_rtc_whep_source_t *ws, u_char *buf, size_t len)
-{
-    ngx_rtc_rtcp_info_t  info;
-
-    if (ngx_rtc_rtcp_parse(buf, len, &info) != NGX_OK) {
-        return;
-    }
-
-    if (info.has_sr) {
-        if (ws->video.recv.valid && info.sr_ssrc == ws->video.recv.ssrc) {
-            ngx_rtc_rtp_recv_sr(&ws->video.recv, info.sr_ntp,
-                                ngx_current_msec);
-
-        } else if (ws->audio.recv.valid
-                   && info.sr_ssrc == ws->audio.recv.ssrc)
-        {
-            ngx_rtc_rtp_recv_sr(&ws->audio.recv, info.sr_ntp,
-                                ngx_current_msec);
-        }
-    }
-
-    if (info.bye) {
-        ngx_log_error(NGX_LOG_INFO, &ws->log, 0,
-                      "rtc whep source %V: RTCP BYE", &ws->url.redacted);
-    }
-}
-
 
 /*
  * A compound RTCP packet (RFC 3550 6.1): our receiver report on the
  * video (with its report block once packets came), our CNAME, then a PLI
  * (RFC 4585 6.3.1) or a generic NACK; then one for the audio.
  */
-
-static void
-ngx_rtc_whep_source_send_rtcp(ngx_rtc_whep_source_t *ws, ngx_uint_t pli,
-    uint16_t *nack, ngx_uint_t nnack)
-{
-    u_char                       *p, buf[1024];
-    size_t                        n;
-    ngx_str_t                     cname;
-    ngx_uint_t                    i;
-    ngx_rtc_rtcp_rb_t             rb;
-    ngx_rtc_whep_source_track_t  *t;
-
-    if (ws->srtp == NULL) {
-        return;
-    }
-
-    ngx_str_set(&cname, NGX_RTC_WHEP_SOURCE_CNAME);
-
-    for (i = 0; i < 2; i++) {
-        t = (i == 0) ? &ws->video : &ws->audio;
-
-        if (!t->active || (i == 1 && (pli || nnack))) {
-            continue;
-        }
-
-        p = buf;
-        p += ngx_rtc_rtcp_write_rr(p, ws->ssrc,
-                                   ngx_rtc_rtp_recv_report(&t->recv,
-                                                           ngx_current_msec,
-                                                           &rb)
-                                   == NGX_OK ? &rb : NULL);
-        p += ngx_rtc_rtcp_write_sdes(p, buf + 256 - p, ws->ssrc, &cname);
-
-        if (i == 0 && t->recv.valid) {
-            if (pli) {
-                p += ngx_rtc_rtcp_write_pli(p, ws->ssrc, t->recv.ssrc);
-                ws->last_pli = ngx_current_msec;
-                ws->need_key = 0;
-
-                ngx_log_debug0(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
-                               "rtc whep source PLI");
-            }
-
-            if (nnack) {
-                p += ngx_rtc_rtcp_write_nack(p, ws->ssrc, t->recv.ssrc,
-                                             nack, nnack);
-            }
-        }
-
-        n = p - buf;
-
-        if (ngx_rtc_srtp_protect_rtcp(ws->srtp, buf, &n, sizeof(buf))
-            != NGX_OK)
-        {
-            continue;
-        }
-
-        /* best effort: a lost report is no error */
-
-        (void) ngx_rtc_ice_send(ws->ice, buf, n);
-    }
-}
-
-
-static void
-ngx_rtc_whep_source_au(void *data, u_char *au, size_t len, uint32_t rtp_ts,
-    ngx_uint_t key)
-{
-    ngx_rtc_whep_source_t *ws = data;
-
-    ngx_rtc_frame_t               f;
-    ngx_rtc_whep_source_track_t  *t;
-
-    t = &ws->video;
-
-    ngx_memzero(&f, sizeof(ngx_rtc_frame_t));
-
-    f.track = NGX_RTC_TRACK_VIDEO;
-    f.rtp_ts = rtp_ts;
-    f.capture = (rtp_ts == t->au_ts) ? t->au_capture : t->au_prev_capture;
-    f.len = len;
-    f.flags = key ? NGX_RTC_FRAME_KEY : 0;
-
-    ngx_rtc_whep_source_emit(ws, &f, au, len);
-}
-
-
-static void
-ngx_rtc_whep_source_audio_frame(void *data, u_char *frame, size_t len,
-    uint32_t rtp_ts)
-{
-    ngx_rtc_whep_source_t *ws = data;
-
-    ngx_rtc_frame_t               f;
-    ngx_rtc_whep_source_track_t  *t;
-
-    t = &ws->audio;
-
-    ngx_memzero(&f, sizeof(ngx_rtc_frame_t));
-
-    f.track = NGX_RTC_TRACK_AUDIO;
-    f.rtp_ts = rtp_ts;
-    f.capture = t->au_capture
-                + (int64_t) (int32_t) (rtp_ts - t->au_ts) * 1000000
-                  / (int64_t) (t->clock ? t->clock : 8000);
-    f.len = len;
-
-    ngx_rtc_whep_source_emit(ws, &f, frame, len);
-}
-
-
-static void
-ngx_rtc_whep_source_emit(ngx_rtc_whep_source_t *ws, ngx_rtc_frame_t *f,
-    u_char *data, size_t len)
-{
-    ws->frames++;
-
-    /* a server that gives frames is a success: the next failure is new */
-
-    if (!ws->produced && f->track == NGX_RTC_TRACK_VIDEO) {
-        ws->produced = 1;
-        ws->backoff = NGX_RTC_WHEP_SOURCE_BACKOFF_MIN;
-
-        if (ws->failures) {
-            ngx_log_error(NGX_LOG_NOTICE, &ws->log, 0,
-                          "rtc whep source %V plays again after %ui failed "
-                          "attempts", &ws->url.redacted, ws->failures);
-            ws->failures = 0;
-        }
-    }
-
-    ws->conf.frame(ws->conf.data, f, data, len);
-}
 
 
 /* every second: receiver reports, and the attempt's deadlines */
@@ -1392,7 +700,7 @@ ngx_rtc_whep_source_tick_handler(ngx_event_t *ev)
             return;
         }
 
-        ngx_rtc_whep_source_send_rtcp(ws, 0, NULL, 0);
+        ngx_rtc_whep_source_media_send_rtcp(ws, 0, NULL, 0);
 
     } else if (ws->step == NGX_RTC_WHEP_SOURCE_CONNECTING
                && ngx_current_msec - ws->started >= ws->conf.timeout)
@@ -1431,7 +739,7 @@ ngx_rtc_whep_source_retry_handler(ngx_event_t *ev)
 }
 
 
-static void
+void
 ngx_rtc_whep_source_fail(ngx_rtc_whep_source_t *ws, ngx_uint_t level,
     const char *fmt, ...)
 {
@@ -1559,12 +867,3 @@ ngx_rtc_whep_source_delete(ngx_rtc_whep_source_t *ws)
 }
 
 
-static int64_t
-ngx_rtc_whep_source_now(void)
-{
-    struct timeval  tv;
-
-    ngx_gettimeofday(&tv);
-
-    return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-}
