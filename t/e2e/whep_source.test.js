@@ -43,7 +43,7 @@ http {
     rtc_zone   origin 32m;
     rtc_udp_ports ${ORIGIN_UDP}-${ORIGIN_UDP + 99};
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-    rtc_stream cam2 rtsp://127.0.0.1:%%CAMPORT%%/cam always;
+    rtc_stream cam2 rtsp://127.0.0.1:%%CAMPORT%%/cam idle=2s;
     rtc_stream cam5 rtsp://127.0.0.1:${CAM265_PORT}/cam always;
     log_format bearer '$request "$http_authorization"';
     server {
@@ -294,7 +294,8 @@ describe('whep:// sources', { timeout: 150000 }, () => {
                             'no token in error.log');
     });
 
-    test('idle=3s releases the origin\'s session', async () => {
+    test('idle=3s releases the origin\'s session (and its on-demand '
+         + 'camera)', async () => {
         const v = new Viewer(edge, '/whep/idle', { name: 'idle' });
         await v.connectRetry(20000);
         await v.waitKeyframe(20000);
@@ -312,6 +313,13 @@ describe('whep:// sources', { timeout: 150000 }, () => {
             const x = stream(await edge.status(), 'idle');
             return x.state === 'idle' && x.producer_pid === 0;
         }, 10000, 'the edge\'s stream idle');
+
+        /* and the origin's on-demand camera after its own idle=2s */
+
+        await waitFor(async () => {
+            const x = stream(await origin.status(), 'cam2');
+            return x.state === 'idle' && x.producer_pid === 0;
+        }, 10000, 'the origin\'s cam2 idle');
     });
 
     test('the origin killed and started again: the edge\'s viewers resume '
