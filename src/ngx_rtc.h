@@ -31,6 +31,7 @@ typedef struct ngx_rtc_session_s     ngx_rtc_session_t;
 
 #define NGX_RTC_SOURCE_RTSP      0
 #define NGX_RTC_SOURCE_FFMPEG    1
+#define NGX_RTC_SOURCE_WHEP      2        /* whep://, wheps:// */
 
 #define NGX_RTC_AUDIO_COPY       0        /* pass through what the camera sends */
 #define NGX_RTC_AUDIO_OPUS       1        /* transcode AAC (and others) to Opus */
@@ -52,7 +53,10 @@ typedef struct {
     unsigned                  loop:1;     /* ffmpeg: restart at EOF */
     unsigned                  transcode_h264:1;
 
-    /* rtsp://, rtsps://: the address, or the resolver of the name */
+    /* whep://: the bearer token (token= or the URL's userinfo); secret */
+    ngx_str_t                 token;
+
+    /* rtsp://, whep://: the address, or the resolver of the name */
     ngx_addr_t               *addr;
     ngx_resolver_t           *resolver;
     ngx_msec_t                resolver_timeout;

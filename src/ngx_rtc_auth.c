@@ -92,6 +92,23 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
         u->tls = 1;
         p += 8;
 
+    } else if (url->len > 7
+               && ngx_strncasecmp(p, (u_char *) "whep://", 7) == 0)
+    {
+        /* a WHEP endpoint (ngx_rtc_whep_source.c): HTTP, HTTPS */
+
+        ngx_str_set(&u->scheme, "whep");
+        u->port = 80;
+        p += 7;
+
+    } else if (url->len > 8
+               && ngx_strncasecmp(p, (u_char *) "wheps://", 8) == 0)
+    {
+        ngx_str_set(&u->scheme, "wheps");
+        u->port = 443;
+        u->tls = 1;
+        p += 8;
+
     } else {
         return NGX_ERROR;
     }

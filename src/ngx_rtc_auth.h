@@ -21,18 +21,18 @@
 
 
 /*
- * An rtsp:// or rtsps:// URL split into its parts.  Everything lives in
- * the struct's own arrays, so it can be kept after the source string is
- * gone.  "uri" is what goes on the request line (the URL without user
+ * An rtsp://, rtsps://, whep:// or wheps:// URL split into its parts.
+ * Everything lives in the struct's own arrays, so it can be kept after the
+ * source string is gone.  "uri" is what goes on the request line (the URL without user
  * information); "redacted" is the only form that may be logged or shown.
  */
 
 typedef struct {
-    ngx_str_t       scheme;            /* "rtsp" or "rtsps" */
+    ngx_str_t       scheme;            /* "rtsp", "rtsps", "whep", "wheps" */
     ngx_str_t       user;              /* percent-decoded; len 0: none */
     ngx_str_t       password;          /* percent-decoded */
     ngx_str_t       host;              /* "10.0.0.2", "cam.lan", "[::1]" */
-    in_port_t       port;              /* 554 / 322 when not given */
+    in_port_t       port;              /* 554, 322, 80, 443 by default */
     ngx_str_t       hostport;          /* host ":" port, for ngx_parse_url */
     ngx_str_t       path;              /* "/path?query", "/" at least */
     ngx_str_t       uri;               /* scheme "://" host[:port] path */

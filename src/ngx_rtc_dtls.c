@@ -16,11 +16,12 @@
 
 
 /*
- * A DTLS server (a=setup:passive) on two memory BIOs: the ICE layer hands
- * us each received datagram, and whatever OpenSSL writes is cut into
- * records and sent through the caller's send() in datagrams of at most
- * NGX_RTC_DTLS_MTU bytes.  Retransmission timers are the caller's: it arms
- * a timer for ngx_rtc_dtls_timeout() and calls ngx_rtc_dtls_handle_timeout().
+ * A DTLS server (a=setup:passive), or client (ngx_rtc_dtls_connect()),
+ * on two memory BIOs: the ICE layer hands us each received datagram, and
+ * whatever OpenSSL writes is cut into records and sent through the
+ * caller's send() in datagrams of at most NGX_RTC_DTLS_MTU bytes.
+ * Retransmission timers are the caller's: it arms a timer for
+ * ngx_rtc_dtls_timeout() and calls ngx_rtc_dtls_handle_timeout().
  *
  * Until the handshake completes our last flight is kept.  A browser sends
  * its ClientHello as soon as its own connectivity check succeeds, which is
@@ -52,6 +53,12 @@
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"            \
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA:"                   \
     "ECDHE-ECDSA-AES256-SHA"
+
+/* as a client (ngx_rtc_dtls_connect()): the server's certificate decides */
+#define NGX_RTC_DTLS_CLIENT_CIPHERS                                           \
+    NGX_RTC_DTLS_CIPHERS ":ECDHE-RSA-AES128-GCM-SHA256:"                      \
+    "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-GCM-SHA384:"                \
+    "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA"
 
 #define NGX_RTC_DTLS_GROUPS          "X25519:P-256:P-384"
 
@@ -109,6 +116,7 @@ static void ngx_rtc_dtls_keep(ngx_rtc_dtls_t *d, u_char *data, size_t len);
 static ngx_int_t ngx_rtc_dtls_send(ngx_rtc_dtls_t *d, u_char *data,
     size_t len);
 static void ngx_rtc_dtls_resend(ngx_rtc_dtls_t *d, const char *why);
+static void ngx_rtc_dtls_swap(u_char **a, u_char **b);
 static void ngx_rtc_dtls_error(ngx_uint_t level, ngx_log_t *log,
     const char *text);
 
@@ -637,6 +645,33 @@ ngx_rtc_dtls_input(ngx_rtc_dtls_t *d, u_char *buf, size_t len)
 
 
 /*
+ * The client role (a=setup:active: a whep:// source, which offered
+ * actpass and was answered passive): the ClientHello goes now, through
+ * send(); the rest is as for the server.  The peer's certificate is
+ * checked against the answer's fingerprint in the same way.  Its
+ * certificate may be RSA (not every WHEP server is nginx-rtc): the client
+ * offers the RSA suites too.
+ */
+
+ngx_int_t
+ngx_rtc_dtls_connect(ngx_rtc_dtls_t *d)
+{
+    ERR_clear_error();
+
+    if (SSL_set_cipher_list(d->ssl, NGX_RTC_DTLS_CLIENT_CIPHERS) != 1) {
+        ngx_rtc_dtls_error(NGX_LOG_ALERT, d->log,
+                           "rtc dtls SSL_set_cipher_list() failed");
+        d->state = NGX_RTC_DTLS_FAILED;
+        return NGX_ERROR;
+    }
+
+    SSL_set_connect_state(d->ssl);
+
+    return ngx_rtc_dtls_handshake(d);
+}
+
+
+/*
  * The path to the peer is there: a flight that could not go out goes now
  * instead of after OpenSSL's retransmission timer.
  */
@@ -942,7 +977,12 @@ ngx_rtc_dtls_srtp_keys(ngx_rtc_dtls_t *d, ngx_rtc_srtp_keys_t *keys)
     cs = sk + klen;
     ss = cs + slen;
 
-    /* we are the server: we send with the server's keys */
+    /* each side sends with its own role's keys */
+
+    if (!SSL_is_server(d->ssl)) {
+        ngx_rtc_dtls_swap(&ck, &sk);
+        ngx_rtc_dtls_swap(&cs, &ss);
+    }
 
     ngx_memcpy(keys->local, sk, klen);
     ngx_memcpy(keys->local + klen, ss, slen);
@@ -955,6 +995,17 @@ ngx_rtc_dtls_srtp_keys(ngx_rtc_dtls_t *d, ngx_rtc_srtp_keys_t *keys)
     OPENSSL_cleanse(m, sizeof(m));
 
     return NGX_OK;
+}
+
+
+static void
+ngx_rtc_dtls_swap(u_char **a, u_char **b)
+{
+    u_char  *t;
+
+    t = *a;
+    *a = *b;
+    *b = t;
 }
 
 

@@ -46,6 +46,7 @@ ngx_str_t *ngx_rtc_dtls_fingerprint(ngx_rtc_dtls_ctx_t *ctx);
 ngx_rtc_dtls_t *ngx_rtc_dtls_create(ngx_rtc_dtls_ctx_t *ctx,
     ngx_str_t *fp_alg, ngx_str_t *fp_value, ngx_rtc_dtls_send_pt send,
     void *data, ngx_log_t *log);
+ngx_int_t ngx_rtc_dtls_connect(ngx_rtc_dtls_t *d);
 ngx_int_t ngx_rtc_dtls_input(ngx_rtc_dtls_t *d, u_char *buf, size_t len);
 void ngx_rtc_dtls_resume(ngx_rtc_dtls_t *d);
 ngx_rtc_dtls_stats_t *ngx_rtc_dtls_stats(ngx_rtc_dtls_t *d);

@@ -122,12 +122,13 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
     }
 
     /*
-     * the browser offers, so it controls (RFC 8445 6.1.1); ICE-TCP only
+     * the browser offers, so it controls (RFC 8445 6.1.1), unless we are
+     * the offerer (a whep:// source); ICE-TCP only
      * with rtc_ice_tcp (a TCP pair may queue data and add a write source:
      * see ngx_rtc_ice_send()); no UPnP-IGD discovery
      */
 
-    g_object_set(agent, "controlling-mode", FALSE,
+    g_object_set(agent, "controlling-mode", conf->controlling ? TRUE : FALSE,
                  "ice-tcp", conf->tcp ? TRUE : FALSE, "upnp", FALSE, NULL);
 
     ice = g_new0(ngx_rtc_ice_t, 1);

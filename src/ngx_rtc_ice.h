@@ -51,6 +51,9 @@ typedef struct {
     ngx_array_t        *servers;
     ngx_uint_t          tcp;           /* rtc_ice_tcp: ICE-TCP too */
 
+    /* 1: we offered (a whep:// source) and nominate; 0: viewers offer */
+    ngx_uint_t          controlling;
+
     /* rtc_ice_allow, rtc_ice_deny: ngx_rtc_acl_rule_t, or NULL */
     ngx_array_t        *acl;
 
@@ -77,7 +80,8 @@ typedef struct {
 
 
 /*
- * One ICE agent per WebRTC session: RFC 5245, controlled role, one
+ * One ICE agent per WebRTC session: RFC 5245, controlled role (the
+ * controlling one for a whep:// source, which offers), one
  * component (BUNDLE + rtcp-mux), UDP host candidates, server-reflexive and
  * relayed ones from the STUN and TURN servers, ICE-TCP passive and active
  * candidates with tcp, consent freshness (RFC 7675).

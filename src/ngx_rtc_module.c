@@ -652,12 +652,27 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     } else if (ngx_rtc_auth_parse_url(&scf->url, &url) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid rtc_stream \"%V\" URL: expected "
-                           "rtsp://[user:password@]host[:port]/path",
+                           "rtsp://[user:password@]host[:port]/path or "
+                           "whep://[token@]host[:port]/path",
                            &value[1]);
         return NGX_CONF_ERROR;
 
     } else {
-        scf->source = NGX_RTC_SOURCE_RTSP;
+        scf->source = (url.scheme.data[0] == 'w') ? NGX_RTC_SOURCE_WHEP
+                                                  : NGX_RTC_SOURCE_RTSP;
+
+        /* whep://TOKEN@host, whep://user:TOKEN@host: the bearer token */
+
+        if (scf->source == NGX_RTC_SOURCE_WHEP && url.has_userinfo) {
+            s = url.password.len ? url.password : url.user;
+
+            scf->token.data = ngx_pstrdup(cf->pool, &s);
+            if (scf->token.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            scf->token.len = s.len;
+        }
 
         scf->redacted.data = ngx_pstrdup(cf->pool, &url.redacted);
         if (scf->redacted.data == NULL) {
@@ -704,6 +719,17 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "token=", 6) == 0) {
+            if (scf->source != NGX_RTC_SOURCE_WHEP) {
+                goto inapplicable;
+            }
+
+            scf->token.data = value[i].data + 6;
+            scf->token.len = value[i].len - 6;
+
+            continue;
+        }
+
         /* an option that would do nothing for this source is an error */
 
         if (ngx_strcmp(value[i].data, "transport=tcp") == 0) {
@@ -734,6 +760,10 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (ngx_strcmp(value[i].data, "audio=opus") == 0) {
+            if (scf->source == NGX_RTC_SOURCE_WHEP) {
+                goto inapplicable;
+            }
+
             scf->audio = NGX_RTC_AUDIO_OPUS;
             continue;
         }
@@ -766,6 +796,21 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         goto invalid;
     }
 
+    /* RFC 6750 2.1: b64token; it goes into a header line as is */
+
+    for (i = 0; i < scf->token.len; i++) {
+        if (!(isalnum(scf->token.data[i])
+              || (scf->token.data[i] != '\0'
+                  && ngx_strchr("-._~+/=", scf->token.data[i]) != NULL)))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtc_stream \"%V\": invalid bearer token: "
+                               "letters, digits and \"-._~+/=\" only",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
     return NGX_CONF_OK;
 
 invalid:
@@ -779,11 +824,10 @@ inapplicable:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "rtc_stream \"%V\": \"%V\" does not apply to %s "
-                       "sources, only to %s ones", &value[1], &value[i],
-                       scf->source == NGX_RTC_SOURCE_FFMPEG
-                       ? "ffmpeg:" : "rtsp:// and rtsps://",
-                       scf->source == NGX_RTC_SOURCE_FFMPEG
-                       ? "rtsp:// and rtsps://" : "ffmpeg:");
+                       "sources", &value[1], &value[i],
+                       scf->source == NGX_RTC_SOURCE_FFMPEG ? "ffmpeg:"
+                       : scf->source == NGX_RTC_SOURCE_WHEP
+                         ? "whep:// and wheps://" : "rtsp:// and rtsps://");
 
     return NGX_CONF_ERROR;
 }

@@ -8,6 +8,7 @@
 #include <ngx_rtc.h>
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_rtsp.h>
+#include <ngx_rtc_whep_source.h>
 #include <ngx_rtc_ffmpeg.h>
 #include <ngx_rtc_transcode.h>
 #include <ngx_rtc_producer.h>
@@ -42,6 +43,7 @@ typedef struct {
     ngx_rtc_stream_sh_t      *sh;
     ngx_rtc_ring_sh_t        *ring;
     ngx_rtc_rtsp_t           *rtsp;
+    ngx_rtc_whep_source_t    *whep;
     ngx_rtc_ffmpeg_t         *ffmpeg;
     ngx_rtc_transcode_t      *vtc;        /* transcode=h264 */
     ngx_msec_t                backoff;    /* after a transcoder failed */
@@ -70,6 +72,7 @@ typedef struct {
 } ngx_rtc_producers_t;
 
 
+static void ngx_rtc_producer_stop_all(void);
 static void ngx_rtc_producer_tick(ngx_event_t *ev);
 static void ngx_rtc_producer_start(ngx_rtc_producer_t *p);
 static void ngx_rtc_producer_stop(ngx_rtc_producer_t *p);
@@ -143,6 +146,17 @@ ngx_rtc_producer_init_process(ngx_cycle_t *cycle)
 void
 ngx_rtc_producer_exit_process(ngx_cycle_t *cycle)
 {
+    /* the event loop is over: whep:// sources can send nothing more */
+
+    ngx_rtc_whep_source_exit_process();
+
+    ngx_rtc_producer_stop_all();
+}
+
+
+static void
+ngx_rtc_producer_stop_all(void)
+{
     ngx_uint_t           i;
     ngx_rtc_producer_t  *p;
 
@@ -153,7 +167,7 @@ ngx_rtc_producer_exit_process(ngx_cycle_t *cycle)
     for (i = 0; i < ngx_rtc_producers.nproducers; i++) {
         p = &ngx_rtc_producers.producers[i];
 
-        if (p->rtsp || p->ffmpeg || p->paused) {
+        if (p->rtsp || p->whep || p->ffmpeg || p->paused) {
             ngx_rtc_producer_stop(p);
             ngx_rtc_shm_release(p->conf->index, &p->lease);
         }
@@ -231,7 +245,7 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
 
         /* hand the streams over to the new workers; keep the viewers */
 
-        ngx_rtc_producer_exit_process((ngx_cycle_t *) ngx_cycle);
+        ngx_rtc_producer_stop_all();
         ngx_rtc_stream_exiting();
         return;
     }
@@ -257,7 +271,7 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
 
             /* a new lease: never write under an older one's source */
 
-            if (p->rtsp || p->ffmpeg) {
+            if (p->rtsp || p->whep || p->ffmpeg) {
                 ngx_rtc_producer_stop(p);
             }
 
@@ -285,12 +299,12 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
             p->paused = 0;
         }
 
-        if (rc == NGX_OK && p->rtsp == NULL && p->ffmpeg == NULL
-            && !p->paused)
+        if (rc == NGX_OK && p->rtsp == NULL && p->whep == NULL
+            && p->ffmpeg == NULL && !p->paused)
         {
             ngx_rtc_producer_start(p);
 
-        } else if (rc != NGX_OK && (p->rtsp || p->ffmpeg)) {
+        } else if (rc != NGX_OK && (p->rtsp || p->whep || p->ffmpeg)) {
             ngx_rtc_producer_stop(p);
         }
     }
@@ -306,9 +320,10 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
 static void
 ngx_rtc_producer_start(ngx_rtc_producer_t *p)
 {
-    ngx_rtc_rtsp_conf_t     rc;
-    ngx_rtc_main_conf_t    *rmcf;
-    ngx_rtc_ffmpeg_conf_t   fc;
+    ngx_rtc_rtsp_conf_t          rc;
+    ngx_rtc_main_conf_t         *rmcf;
+    ngx_rtc_ffmpeg_conf_t        fc;
+    ngx_rtc_whep_source_conf_t   wc;
 
     if (p->conf->source == NGX_RTC_SOURCE_FFMPEG) {
 
@@ -355,6 +370,33 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
                   "rtc producer \"%V\" starts %V",
                   &p->conf->name, &p->conf->redacted);
 
+    if (p->conf->source == NGX_RTC_SOURCE_WHEP) {
+        ngx_memzero(&wc, sizeof(ngx_rtc_whep_source_conf_t));
+
+        wc.url = p->conf->url;
+        wc.token = p->conf->token;
+        wc.audio = p->conf->audio;
+
+        /* an origin may take its rtc_wait_timeout (10 s) to answer */
+        wc.timeout = 15000;
+        wc.log = ngx_cycle->log;
+        wc.data = p;
+        wc.frame = ngx_rtc_producer_source_frame;
+        wc.codec = ngx_rtc_producer_codec;
+        wc.state = ngx_rtc_producer_state;
+        wc.addr = p->conf->addr;
+        wc.resolver = p->conf->resolver;
+        wc.resolver_timeout = p->conf->resolver_timeout;
+
+        p->whep = ngx_rtc_whep_source_start(&wc);
+
+        if (p->whep == NULL) {
+            ngx_rtc_shm_release(p->conf->index, &p->lease);
+        }
+
+        return;
+    }
+
     ngx_memzero(&rc, sizeof(ngx_rtc_rtsp_conf_t));
 
     rc.url = p->conf->url;
@@ -392,6 +434,11 @@ ngx_rtc_producer_stop(ngx_rtc_producer_t *p)
     if (p->rtsp) {
         ngx_rtc_rtsp_stop(p->rtsp);
         p->rtsp = NULL;
+    }
+
+    if (p->whep) {
+        ngx_rtc_whep_source_stop(p->whep);
+        p->whep = NULL;
     }
 
     if (p->vtc) {
@@ -497,7 +544,7 @@ ngx_rtc_producer_lost(ngx_rtc_producer_t *p, uint64_t epoch)
                       epoch, p->lease.current);
     }
 
-    if (p->rtsp || p->ffmpeg) {
+    if (p->rtsp || p->whep || p->ffmpeg) {
         ngx_rtc_producer_stop(p);
     }
 

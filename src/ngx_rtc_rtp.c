@@ -255,6 +255,177 @@ ngx_rtc_rtcp_write_pli(u_char *p, uint32_t ssrc, uint32_t media_ssrc)
 }
 
 
+/*
+ * Generic NACK (RFC 4585 6.2.1) of up to NGX_RTC_RTCP_NACK_MAX sequence
+ * numbers in increasing order (modulo 2^16): one FCI entry per run of 17.
+ * p has room for 12 + 4 * n bytes.
+ */
+
+size_t
+ngx_rtc_rtcp_write_nack(u_char *p, uint32_t ssrc, uint32_t media_ssrc,
+    uint16_t *seqs, ngx_uint_t n)
+{
+    u_char      *q;
+    uint16_t     pid, blp, d;
+    ngx_uint_t   i, nfci;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    q = p + 12;
+    nfci = 0;
+    i = 0;
+
+    while (i < n && i < NGX_RTC_RTCP_NACK_MAX) {
+        pid = seqs[i++];
+        blp = 0;
+
+        while (i < n) {
+            d = (uint16_t) (seqs[i] - pid);
+
+            if (d == 0 || d > 16) {
+                break;
+            }
+
+            blp |= (uint16_t) (1 << (d - 1));
+            i++;
+        }
+
+        q = ngx_rtc_rtp_put16(q, pid);
+        q = ngx_rtc_rtp_put16(q, blp);
+        nfci++;
+    }
+
+    p[0] = 0x81;                          /* FMT 1: generic NACK */
+    p[1] = NGX_RTC_RTCP_RTPFB;
+
+    (void) ngx_rtc_rtp_put16(p + 2, (uint16_t) (2 + nfci));
+    (void) ngx_rtc_rtp_put32(p + 4, ssrc);
+    (void) ngx_rtc_rtp_put32(p + 8, media_ssrc);
+
+    return 12 + 4 * nfci;
+}
+
+
+/* RFC 3550 A.1 (without probation), A.8: a packet of the source arrived */
+
+void
+ngx_rtc_rtp_recv_update(ngx_rtc_rtp_recv_t *r, ngx_rtc_rtp_hdr_t *h,
+    int64_t now)
+{
+    int64_t   arrival, transit, d;
+    uint16_t  delta;
+
+    if (!r->valid || h->ssrc != r->ssrc) {
+        r->ssrc = h->ssrc;
+        r->base_seq = h->seq;
+        r->max_seq = h->seq;
+        r->cycles = 0;
+        r->received = 0;
+        r->expected_prior = 0;
+        r->received_prior = 0;
+        r->jitter = 0;
+        r->transit = 0;
+        r->base_time = now;
+        r->valid = 1;
+
+    } else {
+        delta = (uint16_t) (h->seq - (uint16_t) r->max_seq);
+
+        if (delta < 3000) {
+            if (h->seq < (uint16_t) r->max_seq) {
+                r->cycles += 0x10000;
+            }
+
+            r->max_seq = h->seq;
+
+        } else if (delta <= 0x10000 - 100) {
+
+            /* a big jump: the source restarted its sequence */
+
+            r->base_seq = h->seq;
+            r->max_seq = h->seq;
+            r->cycles = 0;
+            r->received = 0;
+            r->expected_prior = 0;
+            r->received_prior = 0;
+        }
+    }
+
+    r->received++;
+
+    /* interarrival jitter in timestamp units, kept times 16 */
+
+    arrival = (now - r->base_time) * (int64_t) r->clock / 1000000;
+    transit = arrival - (int64_t) h->ts;
+
+    if (r->received > 1) {
+        d = transit - r->transit;
+
+        if (d < 0) {
+            d = -d;
+        }
+
+        if (d < 0x7fffffff) {
+            r->jitter += (uint32_t) d - ((r->jitter + 8) >> 4);
+        }
+    }
+
+    r->transit = transit;
+}
+
+
+/* an SR of the source: its NTP time, for LSR and DLSR */
+
+void
+ngx_rtc_rtp_recv_sr(ngx_rtc_rtp_recv_t *r, uint64_t ntp, ngx_msec_t now)
+{
+    r->lsr = (uint32_t) (ntp >> 16);
+    r->lsr_time = now;
+    r->has_sr = 1;
+}
+
+
+/* RFC 3550 6.4.1, A.3: the report block; NGX_DECLINED before any packet */
+
+ngx_int_t
+ngx_rtc_rtp_recv_report(ngx_rtc_rtp_recv_t *r, ngx_msec_t now,
+    ngx_rtc_rtcp_rb_t *rb)
+{
+    uint32_t  ext, expected, interval, received, lost;
+
+    if (!r->valid) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memzero(rb, sizeof(ngx_rtc_rtcp_rb_t));
+
+    ext = r->cycles + r->max_seq;
+    expected = ext - r->base_seq + 1;
+    interval = expected - r->expected_prior;
+    received = r->received - r->received_prior;
+
+    r->expected_prior = expected;
+    r->received_prior = r->received;
+
+    lost = interval > received ? interval - received : 0;
+
+    rb->ssrc = r->ssrc;
+    rb->fraction_lost = interval ? (lost << 8) / interval : 0;
+    rb->cumulative_lost = (ngx_int_t) expected - (ngx_int_t) r->received;
+    rb->highest_seq = ext;
+    rb->jitter = r->jitter >> 4;
+
+    if (r->has_sr) {
+        rb->lsr = r->lsr;
+        rb->dlsr = (uint32_t) ((uint64_t) (now - r->lsr_time) * 65536 / 1000);
+    }
+
+    return NGX_OK;
+}
+
+
 /* NTP timestamp (RFC 5905 6: seconds since 1900, 32.32) of a Unix time */
 
 uint64_t

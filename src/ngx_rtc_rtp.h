@@ -97,6 +97,31 @@ typedef struct {
 } ngx_rtc_rtcp_info_t;
 
 
+/*
+ * What a receiver knows of one source (RFC 3550 A.1 without probation,
+ * A.3, A.8): sequence numbers, loss, jitter, the last SR; what its
+ * receiver reports say.  Zeroed: nothing received yet.
+ */
+typedef struct {
+    ngx_uint_t                 clock;       /* set by the caller */
+    uint32_t                   ssrc;
+    uint32_t                   base_seq;
+    uint32_t                   max_seq;
+    uint32_t                   cycles;
+    uint32_t                   received;
+    uint32_t                   expected_prior;
+    uint32_t                   received_prior;
+    int64_t                    base_time;   /* us, for arrival times */
+    uint32_t                   jitter;      /* times 16 */
+    int64_t                    transit;
+    uint32_t                   lsr;         /* of the last SR */
+    ngx_msec_t                 lsr_time;
+
+    unsigned                   valid:1;
+    unsigned                   has_sr:1;
+} ngx_rtc_rtp_recv_t;
+
+
 ngx_int_t ngx_rtc_rtp_parse(u_char *p, size_t len, ngx_rtc_rtp_hdr_t *h);
 void ngx_rtc_rtp_write_header(u_char *p, ngx_uint_t pt, ngx_uint_t marker,
     uint16_t seq, uint32_t ts, uint32_t ssrc);
@@ -109,9 +134,18 @@ size_t ngx_rtc_rtcp_write_sdes(u_char *p, size_t size, uint32_t ssrc,
 size_t ngx_rtc_rtcp_write_rr(u_char *p, uint32_t ssrc,
     ngx_rtc_rtcp_rb_t *rb);
 size_t ngx_rtc_rtcp_write_pli(u_char *p, uint32_t ssrc, uint32_t media_ssrc);
+size_t ngx_rtc_rtcp_write_nack(u_char *p, uint32_t ssrc, uint32_t media_ssrc,
+    uint16_t *seqs, ngx_uint_t n);
 uint64_t ngx_rtc_rtcp_ntp(uint64_t usec);
 ngx_int_t ngx_rtc_rtcp_parse(u_char *p, size_t len,
     ngx_rtc_rtcp_info_t *info);
+
+void ngx_rtc_rtp_recv_update(ngx_rtc_rtp_recv_t *r, ngx_rtc_rtp_hdr_t *h,
+    int64_t now);
+void ngx_rtc_rtp_recv_sr(ngx_rtc_rtp_recv_t *r, uint64_t ntp,
+    ngx_msec_t now);
+ngx_int_t ngx_rtc_rtp_recv_report(ngx_rtc_rtp_recv_t *r, ngx_msec_t now,
+    ngx_rtc_rtcp_rb_t *rb);
 
 
 #endif /* _NGX_RTC_RTP_H_INCLUDED_ */

@@ -117,10 +117,10 @@ static const char  ngx_rtc_rtsp_get_parameter_method[] = "GET_PARAMETER";
 
 
 /*
- * The TLS context of rtsps:// cameras: made by ngx_rtc_rtsp_init_ssl() in
- * the master for each configuration, inherited by the workers; NULL when
- * no stream uses rtsps://.  A pool cleanup forgets it with its
- * configuration.
+ * The TLS context of rtsps:// cameras and wheps:// sources: made by
+ * ngx_rtc_rtsp_init_ssl() in the master for each configuration, inherited
+ * by the workers; NULL when no stream uses TLS.  A pool cleanup forgets it
+ * with its configuration.
  */
 static ngx_ssl_t  *ngx_rtc_rtsp_ssl;
 
@@ -160,7 +160,8 @@ ngx_rtc_rtsp_init_conf(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf)
     scf = rmcf->streams.elts;
 
     for (i = 0; i < rmcf->streams.nelts; i++) {
-        if (scf[i].source == NGX_RTC_SOURCE_RTSP
+        if ((scf[i].source == NGX_RTC_SOURCE_RTSP
+             || scf[i].source == NGX_RTC_SOURCE_WHEP)
             && ngx_rtc_rtsp_init_addr(cf, &scf[i], resolver, timeout)
                != NGX_OK)
         {
@@ -253,10 +254,11 @@ ngx_rtc_rtsp_init_ssl(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf)
     need = 0;
 
     for (i = 0; i < rmcf->streams.nelts; i++) {
-        if (scf[i].source == NGX_RTC_SOURCE_RTSP
-            && scf[i].url.len > 8
-            && ngx_strncasecmp(scf[i].url.data, (u_char *) "rtsps://", 8)
-               == 0)
+        if (scf[i].url.len > 8
+            && (ngx_strncasecmp(scf[i].url.data, (u_char *) "rtsps://", 8)
+                == 0
+                || ngx_strncasecmp(scf[i].url.data, (u_char *) "wheps://", 8)
+                   == 0))
         {
             need = 1;
             break;
@@ -316,6 +318,15 @@ ngx_rtc_rtsp_init_ssl(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf)
     ngx_rtc_rtsp_ssl = ssl;
 
     return NGX_OK;
+}
+
+
+/* the TLS context of rtsps:// and wheps:// sources, NULL if none */
+
+ngx_ssl_t *
+ngx_rtc_rtsp_ssl_ctx(void)
+{
+    return ngx_rtc_rtsp_ssl;
 }
 
 
@@ -769,11 +780,8 @@ ngx_rtc_rtsp_ssl_handshake_handler(ngx_connection_t *c)
 static ngx_int_t
 ngx_rtc_rtsp_ssl_handshake(ngx_rtc_rtsp_t *rtsp, ngx_connection_t *c)
 {
-    long                  rc;
-    u_char                ip[NGX_INET6_ADDRSTRLEN + 1];
-    size_t                n;
-    X509                 *cert;
-    ngx_rtc_main_conf_t  *rmcf;
+    ngx_int_t    rc;
+    const char  *why;
 
     rtsp->log.action = NULL;
 
@@ -784,61 +792,88 @@ ngx_rtc_rtsp_ssl_handshake(ngx_rtc_rtsp_t *rtsp, ngx_connection_t *c)
                                  ? "timed out" : "failed");
     }
 
-    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+    rc = ngx_rtc_rtsp_ssl_verify(c, &rtsp->url.host, &why);
 
-    if (rmcf->rtsp_ssl_verify == 1) {
-        rc = SSL_get_verify_result(c->ssl->connection);
+    if (rc == NGX_DECLINED) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
+                                 "certificate of %V not trusted: %s",
+                                 &rtsp->url.redacted, why);
+    }
 
-        if (rc != X509_V_OK) {
-            return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
-                                     "certificate of %V not trusted: %s",
-                                     &rtsp->url.redacted,
-                                     X509_verify_cert_error_string(rc));
-        }
-
-        /* a name as ngx_ssl_check_host() does; an address in its SANs */
-
-        cert = SSL_get_peer_certificate(c->ssl->connection);
-        rc = 0;
-
-        if (cert) {
-            if (rtsp->url.host.data[0] == '['
-                || ngx_inet_addr(rtsp->url.host.data, rtsp->url.host.len)
-                   != INADDR_NONE)
-            {
-                n = rtsp->url.host.len;
-
-                if (rtsp->url.host.data[0] == '[' && n > 2) {
-                    n -= 2;
-                    (void) ngx_cpystrn(ip, rtsp->url.host.data + 1,
-                                       ngx_min(n, NGX_INET6_ADDRSTRLEN) + 1);
-
-                } else {
-                    (void) ngx_cpystrn(ip, rtsp->url.host.data,
-                                       ngx_min(n, NGX_INET6_ADDRSTRLEN) + 1);
-                }
-
-                rc = (X509_check_ip_asc(cert, (char *) ip, 0) == 1);
-
-            } else {
-                rc = (ngx_ssl_check_host(c, &rtsp->url.host) == NGX_OK);
-            }
-
-            X509_free(cert);
-        }
-
-        if (!rc) {
-            return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
-                                     "certificate of %V does not match "
-                                     "\"%V\"", &rtsp->url.redacted,
-                                     &rtsp->url.host);
-        }
+    if (rc != NGX_OK) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ERR,
+                                 "certificate of %V does not match "
+                                 "\"%V\"", &rtsp->url.redacted,
+                                 &rtsp->url.host);
     }
 
     c->read->handler = ngx_rtc_rtsp_read_handler;
     c->write->handler = ngx_rtc_rtsp_write_handler;
 
     return ngx_rtc_rtsp_begin(rtsp);
+}
+
+
+/*
+ * rtc_rtsp_ssl_verify on: the peer's certificate chains to the trusted
+ * ones (NGX_DECLINED, *why: OpenSSL's reason) and names the host, or has
+ * its address among its SANs (NGX_ABORT).  Also for wheps:// sources.
+ */
+
+ngx_int_t
+ngx_rtc_rtsp_ssl_verify(ngx_connection_t *c, ngx_str_t *host,
+    const char **why)
+{
+    long                  rc;
+    u_char                ip[NGX_INET6_ADDRSTRLEN + 1];
+    size_t                n;
+    X509                 *cert;
+    ngx_rtc_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+
+    if (rmcf->rtsp_ssl_verify != 1) {
+        return NGX_OK;
+    }
+
+    rc = SSL_get_verify_result(c->ssl->connection);
+
+    if (rc != X509_V_OK) {
+        *why = X509_verify_cert_error_string(rc);
+        return NGX_DECLINED;
+    }
+
+    /* a name as ngx_ssl_check_host() does; an address in its SANs */
+
+    cert = SSL_get_peer_certificate(c->ssl->connection);
+    rc = 0;
+
+    if (cert) {
+        if (host->data[0] == '['
+            || ngx_inet_addr(host->data, host->len) != INADDR_NONE)
+        {
+            n = host->len;
+
+            if (host->data[0] == '[' && n > 2) {
+                n -= 2;
+                (void) ngx_cpystrn(ip, host->data + 1,
+                                   ngx_min(n, NGX_INET6_ADDRSTRLEN) + 1);
+
+            } else {
+                (void) ngx_cpystrn(ip, host->data,
+                                   ngx_min(n, NGX_INET6_ADDRSTRLEN) + 1);
+            }
+
+            rc = (X509_check_ip_asc(cert, (char *) ip, 0) == 1);
+
+        } else {
+            rc = (ngx_ssl_check_host(c, host) == NGX_OK);
+        }
+
+        X509_free(cert);
+    }
+
+    return rc ? NGX_OK : NGX_ABORT;
 }
 
 

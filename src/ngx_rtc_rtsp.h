@@ -71,6 +71,9 @@ ngx_rtc_rtsp_t *ngx_rtc_rtsp_start(ngx_rtc_rtsp_conf_t *conf);
 void ngx_rtc_rtsp_stop(ngx_rtc_rtsp_t *rtsp);
 
 ngx_int_t ngx_rtc_rtsp_init_conf(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf);
+ngx_ssl_t *ngx_rtc_rtsp_ssl_ctx(void);
+ngx_int_t ngx_rtc_rtsp_ssl_verify(ngx_connection_t *c, ngx_str_t *host,
+    const char **why);
 
 
 #endif /* _NGX_RTC_RTSP_H_INCLUDED_ */

@@ -41,8 +41,6 @@ static void ngx_rtc_rtsp_media_udp_handler(ngx_event_t *rev);
 static ngx_int_t ngx_rtc_rtsp_media_garbage(ngx_rtc_rtsp_t *rtsp);
 static ngx_int_t ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_track_t *t, u_char *p, size_t len);
-static void ngx_rtc_rtsp_media_stats(ngx_rtc_rtsp_track_t *t,
-    ngx_rtc_rtp_hdr_t *h, int64_t now);
 static void ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_track_t *t, u_char *p, size_t len);
 static void ngx_rtc_rtsp_media_au(void *data, u_char *au, size_t len,
@@ -676,7 +674,8 @@ ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
 
     now = ngx_rtc_rtsp_media_now();
 
-    ngx_rtc_rtsp_media_stats(t, &h, now);
+    t->recv.clock = t->clock;
+    ngx_rtc_rtp_recv_update(&t->recv, &h, now);
 
     t->packets++;
 
@@ -719,74 +718,6 @@ ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
 }
 
 
-/* RFC 3550 A.1 (without probation), A.8 */
-
-static void
-ngx_rtc_rtsp_media_stats(ngx_rtc_rtsp_track_t *t, ngx_rtc_rtp_hdr_t *h,
-    int64_t now)
-{
-    int64_t   arrival, transit, d;
-    uint16_t  delta;
-
-    if (!t->seq_valid || h->ssrc != t->ssrc) {
-        t->ssrc = h->ssrc;
-        t->base_seq = h->seq;
-        t->max_seq = h->seq;
-        t->cycles = 0;
-        t->received = 0;
-        t->expected_prior = 0;
-        t->received_prior = 0;
-        t->jitter = 0;
-        t->transit = 0;
-        t->base_time = now;
-        t->seq_valid = 1;
-
-    } else {
-        delta = (uint16_t) (h->seq - (uint16_t) t->max_seq);
-
-        if (delta < 3000) {
-            if (h->seq < (uint16_t) t->max_seq) {
-                t->cycles += 0x10000;
-            }
-
-            t->max_seq = h->seq;
-
-        } else if (delta <= 0x10000 - 100) {
-
-            /* a big jump: the source restarted its sequence */
-
-            t->base_seq = h->seq;
-            t->max_seq = h->seq;
-            t->cycles = 0;
-            t->received = 0;
-            t->expected_prior = 0;
-            t->received_prior = 0;
-        }
-    }
-
-    t->received++;
-
-    /* interarrival jitter in timestamp units, kept times 16 */
-
-    arrival = (now - t->base_time) * (int64_t) t->clock / 1000000;
-    transit = arrival - (int64_t) h->ts;
-
-    if (t->received > 1) {
-        d = transit - t->transit;
-
-        if (d < 0) {
-            d = -d;
-        }
-
-        if (d < 0x7fffffff) {
-            t->jitter += (uint32_t) d - ((t->jitter + 8) >> 4);
-        }
-    }
-
-    t->transit = transit;
-}
-
-
 static void
 ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
     u_char *p, size_t len)
@@ -798,9 +729,7 @@ ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
     }
 
     if (info.has_sr) {
-        t->lsr = (uint32_t) (info.sr_ntp >> 16);
-        t->lsr_time = ngx_current_msec;
-        t->has_sr = 1;
+        ngx_rtc_rtp_recv_sr(&t->recv, info.sr_ntp, ngx_current_msec);
     }
 
     if (info.bye) {
@@ -819,7 +748,6 @@ ngx_rtc_rtsp_media_send_rr(ngx_rtc_rtsp_t *rtsp)
 {
     u_char                *p, buf[4 + NGX_RTC_RTCP_RR_LEN + 64];
     size_t                 n;
-    uint32_t               ext, expected, interval, received, lost;
     ngx_str_t              cname;
     ngx_uint_t             i;
     ngx_sockaddr_t         sa;
@@ -842,37 +770,8 @@ ngx_rtc_rtsp_media_send_rr(ngx_rtc_rtsp_t *rtsp)
             continue;
         }
 
-        rbp = NULL;
-
-        if (t->seq_valid) {
-            ngx_memzero(&rb, sizeof(ngx_rtc_rtcp_rb_t));
-
-            ext = t->cycles + t->max_seq;
-            expected = ext - t->base_seq + 1;
-            interval = expected - t->expected_prior;
-            received = t->received - t->received_prior;
-
-            t->expected_prior = expected;
-            t->received_prior = t->received;
-
-            lost = interval > received ? interval - received : 0;
-
-            rb.ssrc = t->ssrc;
-            rb.fraction_lost = interval ? (lost << 8) / interval : 0;
-            rb.cumulative_lost = (ngx_int_t) expected
-                                 - (ngx_int_t) t->received;
-            rb.highest_seq = ext;
-            rb.jitter = t->jitter >> 4;
-
-            if (t->has_sr) {
-                rb.lsr = t->lsr;
-                rb.dlsr = (uint32_t) ((uint64_t)
-                                      (ngx_current_msec - t->lsr_time)
-                                      * 65536 / 1000);
-            }
-
-            rbp = &rb;
-        }
+        rbp = (ngx_rtc_rtp_recv_report(&t->recv, ngx_current_msec, &rb)
+               == NGX_OK) ? &rb : NULL;
 
         p = buf + 4;
         p += ngx_rtc_rtcp_write_rr(p, rtsp->ssrc, rbp);
@@ -1074,9 +973,9 @@ ngx_rtc_rtsp_media_reset(ngx_rtc_rtsp_t *rtsp)
         ngx_rtc_rtsp_media_udp_close(t);
 
         t->active = 0;
-        t->seq_valid = 0;
+        t->recv.valid = 0;
+        t->recv.has_sr = 0;
         t->au_started = 0;
-        t->has_sr = 0;
         t->channel = 0;
     }
 

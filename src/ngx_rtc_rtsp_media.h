@@ -14,6 +14,7 @@
 #include <ngx_rtc.h>
 #include <ngx_rtc_rtsp.h>
 #include <ngx_rtc_rtsp_parse.h>
+#include <ngx_rtc_rtp.h>
 #include <ngx_rtc_auth.h>
 #include <ngx_rtc_sdp.h>
 #include <ngx_rtc_h264.h>
@@ -71,18 +72,7 @@ typedef struct {
     in_port_t                 server_rtcp;      /* the camera's RTCP port */
 
     /* RFC 3550 A.1, A.3, A.8: what the receiver reports say */
-    uint32_t                  ssrc;
-    uint32_t                  base_seq;
-    uint32_t                  max_seq;
-    uint32_t                  cycles;
-    uint32_t                  received;
-    uint32_t                  expected_prior;
-    uint32_t                  received_prior;
-    int64_t                   base_time;        /* us, for arrival times */
-    uint32_t                  jitter;           /* times 16 */
-    int64_t                   transit;
-    uint32_t                  lsr;              /* of the last SR */
-    ngx_msec_t                lsr_time;
+    ngx_rtc_rtp_recv_t        recv;
 
     /* the first packet of the current and previous video AU, audio packet */
     uint32_t                  au_ts;
@@ -93,9 +83,7 @@ typedef struct {
     ngx_uint_t                frames;
 
     unsigned                  active:1;         /* SETUP done */
-    unsigned                  seq_valid:1;
     unsigned                  au_started:1;
-    unsigned                  has_sr:1;
 
     u_char                    url_buf[NGX_RTC_URL_MAX];
 } ngx_rtc_rtsp_track_t;

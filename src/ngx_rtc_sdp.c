@@ -1202,6 +1202,108 @@ ngx_rtc_sdp_write_answer(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a)
 }
 
 
+/*
+ * The offer of a whep:// source: receive only, what the ring and the
+ * viewers carry: H.264 (packetization-mode 1, the profile-level-id an
+ * nginx-rtc origin prefers), H.265 Main and Main 10, then Opus, PCMA,
+ * PCMU; NACK and PLI; one BUNDLE, rtcp-mux, all our candidates (no
+ * trickle), a=setup:actpass (RFC 8842, 5.2: the answerer is then passive
+ * and we are the DTLS client).  NULL if it does not fit.
+ */
+
+u_char *
+ngx_rtc_sdp_write_offer(u_char *p, u_char *last, ngx_rtc_sdp_offer_t *o)
+{
+    ngx_uint_t  i, m;
+
+    static const char  *fb =
+        "a=rtcp-fb:%ui nack" CRLF
+        "a=rtcp-fb:%ui nack pli" CRLF
+        "a=rtcp-fb:%ui ccm fir" CRLF;
+
+    if (ngx_rtc_sdp_check_str(&o->ice_ufrag, 1) != NGX_OK
+        || ngx_rtc_sdp_check_str(&o->ice_pwd, 1) != NGX_OK
+        || ngx_rtc_sdp_check_str(&o->fingerprint, 0) != NGX_OK)
+    {
+        return NULL;
+    }
+
+    for (i = 0; i < o->ncands; i++) {
+        if (ngx_rtc_sdp_check_str(&o->cands[i], 0) != NGX_OK) {
+            return NULL;
+        }
+    }
+
+    p = ngx_rtc_sdp_printf(p, last,
+                           "v=0" CRLF
+                           "o=- %uL 2 IN IP4 127.0.0.1" CRLF
+                           "s=-" CRLF
+                           "t=0 0" CRLF
+                           "a=group:BUNDLE %s" CRLF
+                           "a=msid-semantic: WMS" CRLF,
+                           o->session_id, o->audio ? "0 1" : "0");
+
+    for (m = 0; m < (o->audio ? 2 : 1); m++) {
+
+        if (m == 0) {
+            p = ngx_rtc_sdp_printf(p, last,
+                                   "m=video 9 UDP/TLS/RTP/SAVPF 96 98 99"
+                                   CRLF);
+        } else {
+            p = ngx_rtc_sdp_printf(p, last,
+                                   "m=audio 9 UDP/TLS/RTP/SAVPF 111 8 0"
+                                   CRLF);
+        }
+
+        p = ngx_rtc_sdp_printf(p, last,
+                               "c=IN IP4 0.0.0.0" CRLF
+                               "a=rtcp:9 IN IP4 0.0.0.0" CRLF
+                               "a=ice-ufrag:%V" CRLF
+                               "a=ice-pwd:%V" CRLF
+                               "a=fingerprint:%V" CRLF
+                               "a=setup:actpass" CRLF
+                               "a=mid:%ui" CRLF
+                               "a=recvonly" CRLF
+                               "a=rtcp-mux" CRLF
+                               "a=rtcp-rsize" CRLF,
+                               &o->ice_ufrag, &o->ice_pwd, &o->fingerprint,
+                               m);
+
+        if (m == 0) {
+            p = ngx_rtc_sdp_printf(p, last,
+                                   "a=rtpmap:96 H264/90000" CRLF
+                                   "a=fmtp:96 level-asymmetry-allowed=1;"
+                                   "packetization-mode=1;"
+                                   "profile-level-id=42e01f" CRLF
+                                   "a=rtpmap:98 H265/90000" CRLF
+                                   "a=fmtp:98 profile-id=1" CRLF
+                                   "a=rtpmap:99 H265/90000" CRLF
+                                   "a=fmtp:99 profile-id=2" CRLF);
+
+            p = ngx_rtc_sdp_printf(p, last, fb, 96, 96, 96);
+            p = ngx_rtc_sdp_printf(p, last, fb, 98, 98, 98);
+            p = ngx_rtc_sdp_printf(p, last, fb, 99, 99, 99);
+
+            for (i = 0; i < o->ncands; i++) {
+                p = ngx_rtc_sdp_printf(p, last, "a=%V" CRLF, &o->cands[i]);
+            }
+
+            p = ngx_rtc_sdp_printf(p, last, "a=end-of-candidates" CRLF);
+
+        } else {
+            p = ngx_rtc_sdp_printf(p, last,
+                                   "a=rtpmap:111 opus/48000/2" CRLF
+                                   "a=fmtp:111 minptime=10;useinbandfec=1"
+                                   CRLF
+                                   "a=rtpmap:8 PCMA/8000" CRLF
+                                   "a=rtpmap:0 PCMU/8000" CRLF);
+        }
+    }
+
+    return p;
+}
+
+
 static u_char *
 ngx_rtc_sdp_write_media(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a,
     ngx_rtc_sdp_answer_media_t *am, ngx_uint_t first)

@@ -131,6 +131,20 @@ typedef struct {
 } ngx_rtc_sdp_answer_t;
 
 
+/* a whep:// source's recvonly offer (ngx_rtc_whep_source.c) */
+
+typedef struct {
+    uint64_t                    session_id;
+    ngx_str_t                   ice_ufrag;
+    ngx_str_t                   ice_pwd;
+    ngx_str_t                   fingerprint;  /* "sha-256 AB:CD:..." */
+    ngx_uint_t                  audio;        /* offer an audio section */
+
+    ngx_uint_t                  ncands;
+    ngx_str_t                   cands[NGX_RTC_SDP_MAX_CAND];
+} ngx_rtc_sdp_offer_t;
+
+
 ngx_int_t ngx_rtc_sdp_parse(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp);
 ngx_int_t ngx_rtc_sdp_parse_offer(u_char *pos, u_char *end,
     ngx_rtc_sdp_t *sdp);
@@ -143,6 +157,8 @@ ngx_rtc_sdp_fmt_t *ngx_rtc_sdp_find_fmt(ngx_rtc_sdp_media_t *m,
     ngx_uint_t pt);
 u_char *ngx_rtc_sdp_write_answer(u_char *p, u_char *last,
     ngx_rtc_sdp_answer_t *a);
+u_char *ngx_rtc_sdp_write_offer(u_char *p, u_char *last,
+    ngx_rtc_sdp_offer_t *o);
 
 
 #endif /* _NGX_RTC_SDP_H_INCLUDED_ */

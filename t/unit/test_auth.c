@@ -77,6 +77,16 @@ test_url(void)
     NGX_RTC_CHECK(EQ(u.path, "/?x=1") && EQ(u.uri, "rtsps://[fe80::1]/?x=1"));
     NGX_RTC_CHECK(EQ(u.hostport, "[fe80::1]:322"));
 
+    /* whep:// and wheps:// (ngx_rtc_whep_source.c): ports 80 and 443 */
+    NGX_RTC_CHECK(parse("whep://tok%2Fen@origin:8080/whep/cam") == NGX_OK);
+    NGX_RTC_CHECK(!u.tls && u.port == 8080 && EQ(u.user, "tok/en"));
+    NGX_RTC_CHECK(EQ(u.path, "/whep/cam")
+                  && EQ(u.redacted, "whep://***@origin:8080/whep/cam"));
+    NGX_RTC_CHECK(parse("WHEPS://x:secret@cdn.example/w") == NGX_OK);
+    NGX_RTC_CHECK(u.tls && u.port == 443 && EQ(u.password, "secret"));
+    NGX_RTC_CHECK(EQ(u.hostport, "cdn.example:443") && !HAS(u.redacted,
+                                                             "secret"));
+
     NGX_RTC_CHECK(parse("rtsp://[::1]:8554/a#frag") == NGX_OK);
     NGX_RTC_CHECK(EQ(u.uri, "rtsp://[::1]:8554/a") && EQ(u.path, "/a"));
 

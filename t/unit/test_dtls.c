@@ -1257,6 +1257,125 @@ test_fork(void)
 }
 
 
+/* the fingerprint of a context, split as an SDP parser gives it */
+
+static void
+test_split_fp(ngx_rtc_dtls_ctx_t *ctx, ngx_str_t *alg, ngx_str_t *value)
+{
+    ngx_str_t  *fp;
+
+    fp = ngx_rtc_dtls_fingerprint(ctx);
+
+    alg->data = fp->data;
+    alg->len = 7;                               /* "sha-256" */
+    value->data = fp->data + 8;
+    value->len = fp->len - 8;
+}
+
+
+/*
+ * The client role (a whep:// source, ngx_rtc_dtls_connect()) against our
+ * own server: both end with NGX_DONE, agree on the profile, and each
+ * sends with the keys the other receives with.  A client that expects
+ * another fingerprint fails the handshake.
+ */
+
+static void
+test_client_role(ngx_rtc_dtls_ctx_t *ctx, ngx_uint_t wrong)
+{
+    ngx_int_t             rc;
+    ngx_str_t             calg, cval, salg, sval;
+    ngx_uint_t            i, j, cdone, sdone, errors;
+    ngx_rtc_dtls_t       *cl, *sv;
+    ngx_rtc_dtls_ctx_t   *ctx2;
+    ngx_rtc_srtp_keys_t   ck, sk;
+
+    ctx2 = ngx_rtc_dtls_ctx_create(&test_log);
+    NGX_RTC_CHECK(ctx2 != NULL);
+
+    if (ctx2 == NULL) {
+        return;
+    }
+
+    /* each side checks the other's certificate (or, wrong, its own) */
+
+    test_split_fp(wrong ? ctx : ctx2, &calg, &cval);
+    test_split_fp(ctx, &salg, &sval);
+
+    test_s2c.n = 0;
+    test_c2s.n = 0;
+
+    cl = ngx_rtc_dtls_create(ctx, &calg, &cval, test_send, &test_c2s,
+                             &test_log);
+    sv = ngx_rtc_dtls_create(ctx2, &salg, &sval, test_send, &test_s2c,
+                             &test_log);
+    NGX_RTC_CHECK(cl != NULL && sv != NULL);
+
+    if (cl == NULL || sv == NULL) {
+        goto done;
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_dtls_connect(cl) == NGX_OK);
+    NGX_RTC_CHECK(test_c2s.n >= 1);             /* ClientHello */
+
+    cdone = 0;
+    sdone = 0;
+    errors = 0;
+
+    for (i = 0; i < 16 && (test_c2s.n || test_s2c.n); i++) {
+        for (j = 0; j < test_c2s.n; j++) {
+            rc = ngx_rtc_dtls_input(sv, test_c2s.data[j], test_c2s.len[j]);
+            sdone += (rc == NGX_DONE);
+            errors += (rc == NGX_ERROR);
+        }
+
+        test_c2s.n = 0;
+
+        for (j = 0; j < test_s2c.n; j++) {
+            rc = ngx_rtc_dtls_input(cl, test_s2c.data[j], test_s2c.len[j]);
+            cdone += (rc == NGX_DONE);
+            errors += (rc == NGX_ERROR);
+        }
+
+        test_s2c.n = 0;
+    }
+
+    if (wrong) {
+        NGX_RTC_CHECK(cdone == 0 && errors >= 1);
+        NGX_RTC_CHECK(ngx_rtc_dtls_srtp_keys(cl, &ck) == NGX_ERROR);
+        ERR_clear_error();
+        goto done;
+    }
+
+    NGX_RTC_CHECK(cdone == 1 && sdone == 1 && errors == 0);
+
+    NGX_RTC_CHECK(ngx_rtc_dtls_srtp_keys(cl, &ck) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_dtls_srtp_keys(sv, &sk) == NGX_OK);
+
+    NGX_RTC_CHECK(ck.profile == sk.profile
+                  && ck.local_len == sk.remote_len
+                  && ck.remote_len == sk.local_len
+                  && ngx_memcmp(ck.local, sk.remote, ck.local_len) == 0
+                  && ngx_memcmp(ck.remote, sk.local, ck.remote_len) == 0
+                  && ngx_memcmp(ck.local, ck.remote, ck.local_len) != 0);
+
+done:
+
+    if (cl) {
+        ngx_rtc_dtls_free(cl);
+    }
+
+    if (sv) {
+        ngx_rtc_dtls_free(sv);
+    }
+
+    test_s2c.n = 0;
+    test_c2s.n = 0;
+
+    ngx_rtc_dtls_ctx_free(ctx2);
+}
+
+
 int
 main(void)
 {
@@ -1323,6 +1442,8 @@ main(void)
     test_retransmit(ctx);
     test_lost_last_flight(ctx);
     test_held_flight(ctx);
+    test_client_role(ctx, 0);
+    test_client_role(ctx, 1);
 
     ngx_rtc_dtls_ctx_free(ctx);
 

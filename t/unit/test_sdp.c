@@ -1722,6 +1722,90 @@ test_mutations(void)
 }
 
 
+/*
+ * The offer of a whep:// source: parsed by the strict parser, receive
+ * only, actpass, its credentials, fingerprint and candidates; H.264,
+ * both H.265 profiles; Opus, PCMA, PCMU unless video only; refused values
+ * that would break a line.
+ */
+
+static void
+test_whep_source_offer(void)
+{
+    u_char               out[8192], *p;
+    ngx_str_t            v;
+    ngx_rtc_sdp_offer_t  o;
+
+    ngx_memzero(&o, sizeof(ngx_rtc_sdp_offer_t));
+
+    o.session_id = 42;
+    ngx_str_set(&o.ice_ufrag, "abcd");
+    ngx_str_set(&o.ice_pwd, "0123456789012345678901");
+    ngx_str_set(&o.fingerprint, "sha-256 AB:CD:EF");
+    ngx_str_set(&o.cands[0],
+                "candidate:1 1 UDP 2015363327 10.99.0.1 40000 typ host");
+    o.ncands = 1;
+    o.audio = 1;
+
+    p = ngx_rtc_sdp_write_offer(out, out + sizeof(out), &o);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p == NULL) {
+        return;
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_offer(out, p, sdp) == NGX_OK);
+    NGX_RTC_CHECK(sdp->nmedia == 2);
+    NGX_RTC_CHECK(str_eq(&sdp->bundle, "0 1"));
+
+    NGX_RTC_CHECK(str_eq(&sdp->media[0].type, "video")
+                  && sdp->media[0].direction == NGX_RTC_SDP_RECVONLY
+                  && sdp->media[0].rtcp_mux
+                  && str_eq(&sdp->media[0].setup, "actpass")
+                  && str_eq(&sdp->media[0].ice_ufrag, "abcd")
+                  && str_eq(&sdp->media[0].fp_alg, "sha-256")
+                  && str_eq(&sdp->media[0].fp_value, "AB:CD:EF")
+                  && sdp->media[0].ncands == 1
+                  && sdp->media[0].end_of_candidates);
+    NGX_RTC_CHECK(sdp->media[0].nfmts == 3
+                  && str_eq(&sdp->media[0].fmts[0].name, "H264")
+                  && str_eq(&sdp->media[0].fmts[1].name, "H265")
+                  && str_eq(&sdp->media[0].fmts[2].name, "H265")
+                  && (sdp->media[0].fmts[0].rtcp_fb & NGX_RTC_SDP_FB_NACK)
+                  && (sdp->media[0].fmts[1].rtcp_fb
+                      & NGX_RTC_SDP_FB_NACK_PLI));
+    NGX_RTC_CHECK(ngx_rtc_sdp_fmtp_param(&sdp->media[0].fmts[0].fmtp,
+                                         "packetization-mode", &v)
+                  == NGX_OK && str_eq(&v, "1"));
+    NGX_RTC_CHECK(ngx_rtc_sdp_fmtp_param(&sdp->media[0].fmts[2].fmtp,
+                                         "profile-id", &v)
+                  == NGX_OK && str_eq(&v, "2"));
+
+    NGX_RTC_CHECK(str_eq(&sdp->media[1].type, "audio")
+                  && sdp->media[1].direction == NGX_RTC_SDP_RECVONLY
+                  && sdp->media[1].nfmts == 3
+                  && str_eq(&sdp->media[1].fmts[0].name, "opus")
+                  && sdp->media[1].fmts[0].channels == 2
+                  && str_eq(&sdp->media[1].fmts[1].name, "PCMA")
+                  && str_eq(&sdp->media[1].fmts[2].name, "PCMU"));
+
+    /* video only */
+
+    o.audio = 0;
+    p = ngx_rtc_sdp_write_offer(out, out + sizeof(out), &o);
+    NGX_RTC_CHECK(p != NULL && ngx_rtc_sdp_parse_offer(out, p, sdp) == NGX_OK
+                  && sdp->nmedia == 1 && str_eq(&sdp->bundle, "0"));
+
+    /* too small a buffer, a line break in a value */
+
+    NGX_RTC_CHECK(ngx_rtc_sdp_write_offer(out, out + 200, &o) == NULL);
+
+    ngx_str_set(&o.ice_pwd, "0123456789\r\na=x:012345678901");
+    NGX_RTC_CHECK(ngx_rtc_sdp_write_offer(out, out + sizeof(out), &o)
+                  == NULL);
+}
+
+
 int
 main(void)
 {
@@ -1738,6 +1822,7 @@ main(void)
     test_answer_to_chromium();
     test_offer_strict();
     test_mutations();
+    test_whep_source_offer();
 
     free(sdp);
 
