@@ -278,9 +278,9 @@ ngx_rtc_rtsp_init_ssl(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "no \"rtc_source_ssl_trusted_certificate\" for "
-                           "\"rtc_source_ssl_verify\" of rtsps:// stream "
-                           "\"%V\"",
-                           &scf[i].name);
+                           "\"rtc_source_ssl_verify\" of stream \"%V\" "
+                           "(%*s://)",
+                           &scf[i].name, (size_t) 5, scf[i].url.data);
         return NGX_ERROR;
     }
 
