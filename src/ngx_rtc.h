@@ -86,6 +86,7 @@ typedef struct {
     ngx_uint_t                nworkers;
     ngx_flag_t                snapshots;  /* an rtc_snapshot location */
     ngx_flag_t                udp_gso;    /* rtc_udp_gso */
+    ngx_uint_t                fanout_budget;  /* rtc_fanout_budget */
     ngx_core_conf_t          *core;       /* worker_processes */
     ngx_atomic_uint_t         generation; /* this configuration's */
     uint64_t                  start;      /* the worker process start time */

@@ -824,6 +824,9 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
     s->last_rtcp = ngx_current_msec;
     ngx_rtc_shm_session_state(s->id, s->state);
 
+    /* only now does the fan-out walk this session */
+    ngx_rtc_stream_activate(s->stream, s);
+
     if (s->close_ev.timer_set) {
         ngx_del_timer(&s->close_ev);
     }
@@ -851,9 +854,12 @@ ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 
     if (pk->frame.track == NGX_RTC_TRACK_VIDEO) {
 
-        /* the catch-up sends it, from the ring, when it gets there */
+        /*
+         * the catch-up sends it, from the ring, when it gets there; it
+         * may have sent the frame the fan-out is giving out in turns
+         */
 
-        if (!s->catching_up) {
+        if (!s->catching_up && pk->frame.seq > s->video_frame) {
             ngx_rtc_session_send_video(s, pk);
         }
 
@@ -935,6 +941,8 @@ ngx_rtc_session_send_packet(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk,
     }
 
     /* what a NACK needs to make this packet again */
+
+    s->video_frame = pk->frame.seq;
 
     e = &s->sent[t->seq % NGX_RTC_SESSION_HISTORY];
     e->frame = pk->frame.seq;
@@ -1133,6 +1141,8 @@ ngx_rtc_session_fail(ngx_rtc_session_t *s, const char *why)
     ngx_log_error(NGX_LOG_INFO, &s->log, 0, "rtc session closing: %s", why);
 
     s->closing = 1;
+
+    ngx_rtc_stream_deactivate(s->stream, s);
 
     if (s->close_ev.timer_set) {
         ngx_del_timer(&s->close_ev);

@@ -78,6 +78,7 @@ struct ngx_rtc_session_s {
     u_char                    id[NGX_RTC_ID_LEN];
     u_char                    hex[2 * NGX_RTC_ID_LEN];
     ngx_queue_t               queue;
+    ngx_queue_t               active_q;   /* in the stream's fan-out */
     ngx_pool_t               *pool;
     ngx_log_t                 log;
     ngx_rtc_stream_t         *stream;
@@ -100,6 +101,7 @@ struct ngx_rtc_session_s {
     ngx_int_t                 rtt;        /* ms; -1: not measured */
 
     ngx_rtc_send_t            send;       /* counts packets, drops */
+    uint64_t                  video_frame;    /* ring seq of the last sent */
     ngx_uint_t                nacks;      /* packets asked for again */
     ngx_uint_t                retransmits;
     ngx_uint_t                key_requests;   /* PLI, FIR */
@@ -127,6 +129,7 @@ struct ngx_rtc_session_s {
     unsigned                  rtx:1;
     unsigned                  closing:1;
     unsigned                  catching_up:1;
+    unsigned                  active:1;   /* in the stream's fan-out */
 
     u_char                    buf[NGX_RTC_MTU + 256];
 
