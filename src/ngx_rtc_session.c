@@ -13,7 +13,6 @@
 #include <ngx_rtc_srtp.h>
 #include <ngx_rtc_send.h>
 #include <ngx_rtc_rtp.h>
-#include <ngx_rtc_gloop.h>
 #include <ngx_rtc_negotiate.h>
 #include <ngx_rtc_catchup.h>
 #include <openssl/rand.h>
@@ -303,8 +302,6 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
 
     ngx_add_timer(&s->close_ev, NGX_RTC_SESSION_CONNECT_TIMEOUT);
 
-    ngx_rtc_gloop_update();
-
     if (s->audio.active) {
         ngx_log_error(NGX_LOG_INFO, &s->log, 0,
                       "rtc session created, %s pt %ui%s, %s pt %ui",
@@ -329,7 +326,6 @@ failed:
 
     if (s->ice) {
         ngx_rtc_ice_destroy(s->ice);
-        ngx_rtc_gloop_update();
     }
 
     ngx_destroy_pool(spool);
@@ -787,7 +783,6 @@ ngx_rtc_session_dtls_timer(ngx_event_t *ev)
     }
 
     ngx_rtc_session_dtls_arm(s);
-    ngx_rtc_gloop_update();
 }
 
 
@@ -1024,17 +1019,12 @@ ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
 
     ngx_rtc_session_stats(s);
 
-    ngx_add_timer(ev, NGX_RTC_SESSION_RTCP_INTERVAL);
-
     /*
-     * A send on a UDP pair adds no GLib source: no sync (it costs the
-     * worker's every fd) each second of each session.  libnice's TURN
-     * socket may queue and arm timers: those pairs keep it.
+     * no GLib sync here: a send through libnice (TCP, TURN) syncs the
+     * agent's own loop (ngx_rtc_ice_send())
      */
 
-    if (ngx_rtc_ice_peer(s->ice) == NULL) {
-        ngx_rtc_gloop_update();
-    }
+    ngx_add_timer(ev, NGX_RTC_SESSION_RTCP_INTERVAL);
 }
 
 
@@ -1206,8 +1196,6 @@ ngx_rtc_session_close(ngx_rtc_session_t *s, const char *why)
     }
 
     ngx_rtc_shm_session_del(s->id);
-
-    ngx_rtc_gloop_update();
 
     ngx_destroy_pool(s->pool);
 }

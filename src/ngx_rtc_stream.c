@@ -33,8 +33,6 @@
 #define NGX_RTC_STREAM_POLL      10
 #define NGX_RTC_STREAM_SKIP_LOG  10000
 
-/* deleted sessions are looked for at most this often (ms) */
-#define NGX_RTC_STREAM_SWEEP     50
 
 
 typedef struct {
@@ -52,9 +50,8 @@ typedef struct {
 
     ngx_uint_t                budget;     /* rtc_fanout_budget */
 
-    /* the sweep for sessions deleted in other workers */
-    ngx_event_t               sweep;
-    ngx_msec_t                swept;
+    /* the slot's count of sessions deleted from other workers, seen */
+    ngx_atomic_uint_t         deletes;
 } ngx_rtc_worker_t;
 
 
@@ -62,7 +59,7 @@ static void ngx_rtc_stream_notify(ngx_event_t *ev);
 static void ngx_rtc_stream_process(void);
 static void ngx_rtc_stream_poll(ngx_event_t *ev);
 static void ngx_rtc_stream_watchdog(void);
-static void ngx_rtc_stream_sweep(ngx_event_t *ev);
+static void ngx_rtc_stream_sweep(void);
 static void ngx_rtc_stream_fan_out(ngx_event_t *ev);
 static void ngx_rtc_stream_lapped(ngx_rtc_stream_t *st, uint64_t seq);
 static ngx_int_t ngx_rtc_stream_frame(ngx_rtc_stream_t *st, uint64_t seq);
@@ -110,11 +107,6 @@ ngx_rtc_stream_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_rtc_worker.budget = rmcf->fanout_budget;
-
-    ngx_rtc_worker.sweep.handler = ngx_rtc_stream_sweep;
-    ngx_rtc_worker.sweep.log = cycle->log;
-    ngx_rtc_worker.sweep.data = &ngx_rtc_worker;
-    ngx_rtc_worker.sweep.cancelable = 1;
 
     scf = rmcf->streams.elts;
 
@@ -170,10 +162,6 @@ ngx_rtc_stream_exit_process(ngx_cycle_t *cycle)
 
     if (ngx_rtc_worker.poll.timer_set) {
         ngx_del_timer(&ngx_rtc_worker.poll);
-    }
-
-    if (ngx_rtc_worker.sweep.timer_set) {
-        ngx_del_timer(&ngx_rtc_worker.sweep);
     }
 
     for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
@@ -450,6 +438,9 @@ ngx_rtc_stream_watchdog(void)
 
     rc = ngx_rtc_shm_wake_clear();
 
+    /* a flag whose wake-up was lost */
+    ngx_rtc_stream_sweep();
+
     for (i = 0, pending = 0; i < ngx_rtc_worker.nstreams; i++) {
         st = &ngx_rtc_worker.streams[i];
 
@@ -489,27 +480,28 @@ ngx_rtc_stream_exiting(void)
 static void
 ngx_rtc_stream_process(void)
 {
-    ngx_uint_t         i;
-    ngx_msec_t         elapsed;
-    ngx_rtc_stream_t  *st;
+    ngx_uint_t            i;
+    ngx_atomic_uint_t     deletes;
+    ngx_rtc_stream_t     *st;
+    ngx_rtc_main_conf_t  *rmcf;
 
     ngx_rtc_session_patch_mailbox();
 
     /*
-     * A DELETE in another worker flags the session in the zone and wakes
-     * this worker as a frame does: the flags are looked at once per
-     * NGX_RTC_STREAM_SWEEP ms, not on every frame.
+     * A DELETE in another worker flags the session in the zone, counts it
+     * in this worker's slot and wakes this worker as a frame does: the
+     * sessions' flags are looked at when the count moved, not on every
+     * frame (and by the watchdog every second).
      */
 
-    if (!ngx_rtc_worker.sweep.timer_set) {
-        elapsed = ngx_current_msec - ngx_rtc_worker.swept;
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
 
-        if (elapsed >= NGX_RTC_STREAM_SWEEP) {
-            ngx_rtc_stream_sweep(&ngx_rtc_worker.sweep);
+    if (ngx_worker < rmcf->nworkers) {
+        deletes = ngx_rtc_shm_slot(ngx_worker)->deletes;
 
-        } else {
-            ngx_add_timer(&ngx_rtc_worker.sweep,
-                          NGX_RTC_STREAM_SWEEP - elapsed);
+        if (deletes != ngx_rtc_worker.deletes) {
+            ngx_rtc_worker.deletes = deletes;
+            ngx_rtc_stream_sweep();
         }
     }
 
@@ -524,14 +516,12 @@ ngx_rtc_stream_process(void)
 
 
 static void
-ngx_rtc_stream_sweep(ngx_event_t *ev)
+ngx_rtc_stream_sweep(void)
 {
     ngx_uint_t          i;
     ngx_queue_t        *q, *next;
     ngx_rtc_stream_t   *st;
     ngx_rtc_session_t  *s;
-
-    ngx_rtc_worker.swept = ngx_current_msec;
 
     for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
         st = &ngx_rtc_worker.streams[i];
