@@ -6,6 +6,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_event.h>
+#include <malloc.h>
 #include "ngx_rtc_gloop.h"
 
 
@@ -49,6 +50,9 @@
 
 /* while some fd could not get an nginx connection, poll every 50 ms */
 #define NGX_RTC_GLOOP_POLL  50
+
+/* allocations this large or larger are mapped apart (see init) */
+#define NGX_RTC_GLOOP_MMAP  (64 * 1024)
 
 
 typedef struct {
@@ -123,6 +127,25 @@ ngx_rtc_gloop_init(ngx_cycle_t *cycle)
     if (gl->context) {
         return NGX_OK;
     }
+
+#ifdef M_MMAP_THRESHOLD
+
+    /*
+     * Each libnice component allocates two 64 KB buffers (one to receive
+     * into, one for RFC 4571 framing, used by ICE-TCP only), 128 KB a
+     * session, of which a UDP session writes a few hundred bytes.  From
+     * the heap, their pages are dirtied by the chunks around them and by
+     * whatever reuses the memory after them; mapped apart, a session
+     * costs the pages it writes, and a session's end returns them.  A
+     * fixed threshold also stops glibc from raising it on its own.
+     */
+
+    if (mallopt(M_MMAP_THRESHOLD, NGX_RTC_GLOOP_MMAP) != 1) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "rtc gloop: mallopt(M_MMAP_THRESHOLD) failed");
+    }
+
+#endif
 
     if (ngx_rtc_gloop_open(gl, cycle->log) != NGX_OK) {
         return NGX_ERROR;

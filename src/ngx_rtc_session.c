@@ -139,7 +139,8 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
 
     m = &offer->media[neg.video];
 
-    spool = ngx_create_pool(4096, ngx_cycle->log);
+    /* the session is the pool's one (large) allocation */
+    spool = ngx_create_pool(256, ngx_cycle->log);
     if (spool == NULL) {
         goto internal;
     }
@@ -613,6 +614,7 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
     u_char                  *p;
     size_t                   n;
     uint16_t                 seq;
+    uint64_t                 frame;
     ngx_uint_t               i, marker;
     ngx_msec_t               elapsed;
     ngx_rtc_packets_t       *pk;
@@ -648,8 +650,8 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
          */
 
         if (e->resent
-            && ngx_current_msec - e->resent
-               < (ngx_msec_t) ngx_max(s->rtt > 0 ? s->rtt : 100, 20))
+            && (uint32_t) ngx_current_msec - e->resent
+               < (uint32_t) ngx_max(s->rtt > 0 ? s->rtt : 100, 20))
         {
             continue;
         }
@@ -663,9 +665,15 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
 
         s->rtx_credit--;
 
-        e->resent = ngx_current_msec ? ngx_current_msec : 1;
+        e->resent = (uint32_t) ngx_current_msec ? (uint32_t) ngx_current_msec
+                                                : 1;
 
-        pk = ngx_rtc_stream_packets(s->stream, e->frame);
+        /* the history keeps a frame's low 32 bits: no older than the last */
+
+        frame = s->video_frame - (uint32_t) ((uint32_t) s->video_frame
+                                             - e->frame);
+
+        pk = ngx_rtc_stream_packets(s->stream, frame);
 
         if (pk == NULL || e->index >= pk->npkts) {
             continue;
@@ -940,7 +948,7 @@ ngx_rtc_session_send_packet(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk,
     s->video_frame = pk->frame.seq;
 
     e = &s->sent[t->seq % NGX_RTC_SESSION_HISTORY];
-    e->frame = pk->frame.seq;
+    e->frame = (uint32_t) pk->frame.seq;
     e->ts = ts;
     e->seq = t->seq;
     e->index = (uint16_t) i;
@@ -1037,6 +1045,7 @@ ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
 static void
 ngx_rtc_session_sr(ngx_rtc_session_t *s, ngx_rtc_session_track_t *t)
 {
+    u_char                 buf[NGX_RTC_MTU + 256];
     size_t                 n;
     int64_t                capture;
     uint64_t               ntp;
@@ -1061,18 +1070,18 @@ ngx_rtc_session_sr(ngx_rtc_session_t *s, ngx_rtc_session_track_t *t)
 
     ntp = ngx_rtc_rtcp_ntp((uint64_t) capture);
 
-    n = ngx_rtc_rtcp_write_sr(s->buf, t->ssrc, ntp, t->last_ts, t->packets,
+    n = ngx_rtc_rtcp_write_sr(buf, t->ssrc, ntp, t->last_ts, t->packets,
                               t->octets);
-    n += ngx_rtc_rtcp_write_sdes(s->buf + n, 256, t->ssrc,
+    n += ngx_rtc_rtcp_write_sdes(buf + n, 256, t->ssrc,
                                  &ngx_rtc_session_cname);
 
-    if (ngx_rtc_srtp_protect_rtcp(s->srtp, s->buf, &n, sizeof(s->buf))
+    if (ngx_rtc_srtp_protect_rtcp(s->srtp, buf, &n, sizeof(buf))
         != NGX_OK)
     {
         return;
     }
 
-    if (ngx_rtc_ice_send(s->ice, s->buf, n) != NGX_OK) {
+    if (ngx_rtc_ice_send(s->ice, buf, n) != NGX_OK) {
         return;
     }
 

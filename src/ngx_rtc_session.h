@@ -23,7 +23,7 @@ typedef struct {
 } ngx_rtc_session_result_t;
 
 
-#define NGX_RTC_SESSION_HISTORY  1024     /* video packets a NACK can name */
+#define NGX_RTC_SESSION_HISTORY  512      /* video packets a NACK can name */
 #define NGX_RTC_SESSION_SRS      4        /* SRs remembered for the RTT */
 
 /*
@@ -42,8 +42,8 @@ typedef struct {
 /* where a sent video packet came from: enough to make it again */
 
 typedef struct {
-    uint64_t                  frame;      /* ring seq; 0: none */
-    ngx_msec_t                resent;     /* last retransmission; 0: none */
+    uint32_t                  frame;      /* ring seq, low 32 bits; 0: none */
+    uint32_t                  resent;     /* ngx_current_msec; 0: none */
     uint32_t                  ts;
     uint16_t                  seq;
     uint16_t                  index;      /* the packet's in the frame */
@@ -130,8 +130,6 @@ struct ngx_rtc_session_s {
     unsigned                  closing:1;
     unsigned                  catching_up:1;
     unsigned                  active:1;   /* in the stream's fan-out */
-
-    u_char                    buf[NGX_RTC_MTU + 256];
 
     ngx_rtc_session_sent_t    sent[NGX_RTC_SESSION_HISTORY];
 
