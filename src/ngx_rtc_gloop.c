@@ -89,6 +89,7 @@ struct ngx_rtc_gloop_s {
     unsigned            prepared:1;
     unsigned            dispatching:1;
     unsigned            unregistered:1;
+    unsigned            io:1;         /* an fd event since the last run */
 };
 
 
@@ -724,6 +725,8 @@ ngx_rtc_gloop_handler(ngx_event_t *ev)
     c->close = 0;
     c->error = 0;
 
+    gl->io = 1;
+
     if (gl->context && !gl->run.posted) {
         ngx_post_event(&gl->run, &ngx_posted_events);
     }
@@ -748,14 +751,31 @@ ngx_rtc_gloop_run(ngx_event_t *ev)
         return;
     }
 
-    if (gl->npfds && g_poll(gl->pfds, (guint) gl->npfds, 0) == -1) {
-        err = ngx_errno;
+    /*
+     * Only a wake-up by an fd polls the fds for exact revents: most runs
+     * of an agent's loop are its timers (libnice's checks and consent),
+     * and an fd ready meanwhile is reported by epoll (level-triggered)
+     * and runs the loop again.  The worker's own loop always polls: its
+     * GWakeup fd is how other threads reach it.
+     */
 
-        if (err != NGX_EINTR) {
-            ngx_log_error(NGX_LOG_ALERT, gl->log, err,
-                          "rtc gloop: poll() failed");
+    if (gl->io || gl->wakeup == -1) {
+        gl->io = 0;
+
+        if (gl->npfds && g_poll(gl->pfds, (guint) gl->npfds, 0) == -1) {
+            err = ngx_errno;
+
+            if (err != NGX_EINTR) {
+                ngx_log_error(NGX_LOG_ALERT, gl->log, err,
+                              "rtc gloop: poll() failed");
+            }
+
+            for (i = 0; i < gl->npfds; i++) {
+                gl->pfds[i].revents = 0;
+            }
         }
 
+    } else {
         for (i = 0; i < gl->npfds; i++) {
             gl->pfds[i].revents = 0;
         }

@@ -241,6 +241,9 @@ ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
 {
     if (st->nsessions++ == 0) {
         st->cursor = ngx_rtc_ring_head(st->ring) + 1;
+
+        /* a frame left in progress by the sessions gone is not resumed */
+        st->fan_next = NULL;
     }
 
     ngx_queue_insert_tail(&st->sessions, &s->queue);
