@@ -18,15 +18,25 @@
 
 'use strict';
 
-const { spawn, execSync } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+const { spawn, execSync } = require('node:child_process');
+
 const { waitFor, REPO } = require('../t/e2e/lib/nginx');
 const { Camera } = require('../t/e2e/lib/camera');
+
 const N = Number(process.argv[2] || 200);
-const MOD = process.env.NGX_RTC_MODULE || path.join(REPO, 'build/ngx_http_rtc_module.so');
-const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(),
-                                     'nginx-rtc-poll-'));
+const PORT = 21680;
+const CAM_PORT = 21694;
+const SECONDS = 3;
+
+const MOD = process.env.NGX_RTC_MODULE
+            || path.join(REPO, 'build', 'ngx_http_rtc_module.so');
+const WHEP_LOAD = path.join(REPO, 'build', 'bench', 'whep-load');
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-poll-'));
+
 const CONF = `
 load_module ${MOD};
 pid ${dir}/nginx.pid;
@@ -37,40 +47,91 @@ worker_rlimit_nofile 8192;
 events { worker_connections 4096; }
 http {
     access_log off;
-    client_body_temp_path ${dir}/t1; proxy_temp_path ${dir}/t2; fastcgi_temp_path ${dir}/t3; uwsgi_temp_path ${dir}/t4; scgi_temp_path ${dir}/t5;
+    client_body_temp_path ${dir}/client;
+    proxy_temp_path ${dir}/proxy;
+    fastcgi_temp_path ${dir}/fastcgi;
+    uwsgi_temp_path ${dir}/uwsgi;
+    scgi_temp_path ${dir}/scgi;
     rtc_zone cams 16m;
     rtc_max_sessions 2048;
     rtc_udp_ports 20000-30000;
-    rtc_stream cam rtsp://127.0.0.1:21694/cam always;
+    rtc_stream cam rtsp://127.0.0.1:${CAM_PORT}/cam always;
     server {
-        listen 127.0.0.1:21680;
+        listen 127.0.0.1:${PORT};
         location /whep/ { rtc_whep; }
         location = /rtc/status { rtc_status; }
     }
 }`;
-fs.writeFileSync(dir + '/nginx.conf', CONF);
-async function get(p) { return (await fetch('http://127.0.0.1:21680' + p)).json(); }
-(async () => {
-    const cam = await new Camera({ port: 21694, codec: 'h264', bitrate: 400, pattern: 'smpte' }).start();
-    const proc = spawn('/usr/sbin/nginx', ['-p', dir + '/', '-c', dir + '/nginx.conf'], { stdio: 'inherit' });
-    await waitFor(async () => { const s = (await get('/rtc/status')).streams[0]; return s && s.keyframes_in > 0; }, 60000, 'cam');
-    const wpid = Number(execSync(`pgrep -P ${proc.pid}`, { encoding: 'utf8' }).trim().split('\n')[0]);
-    const wl = spawn(path.join(REPO, 'build/bench/whep-load'), ['-n', String(N), '-r', '50', '-p', '8', '-d', '12', '--timeout', '30', '--json', 'http://127.0.0.1:21680/whep/cam'], { stdio: ['ignore', 'ignore', 'pipe'] });
+
+
+async function status() {
+    return (await fetch(`http://127.0.0.1:${PORT}/rtc/status`)).json();
+}
+
+
+async function main() {
+    fs.writeFileSync(path.join(dir, 'nginx.conf'), CONF);
+
+    const cam = await new Camera({ port: CAM_PORT, codec: 'h264',
+                                   bitrate: 400, pattern: 'smpte' }).start();
+    const ngx = spawn('/usr/sbin/nginx',
+                      ['-p', dir + '/', '-c', path.join(dir, 'nginx.conf')],
+                      { stdio: 'inherit' });
+
+    await waitFor(async () => {
+        const s = (await status()).streams[0];
+        return s && s.keyframes_in > 0;
+    }, 60000, 'the camera playing');
+
+    const worker = Number(execSync(`pgrep -P ${ngx.pid}`,
+                                   { encoding: 'utf8' }).trim()
+                          .split('\n')[0]);
+
+    const wl = spawn(WHEP_LOAD, ['-n', String(N), '-r', '50', '-p', '8',
+                                 '-d', '12', '--timeout', '30', '--json',
+                                 `http://127.0.0.1:${PORT}/whep/cam`],
+                     { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     wl.stderr.on('data', (c) => { log += c; });
+
     await waitFor(async () => /measuring/.test(log), 120000, 'sessions up');
     await new Promise((r) => setTimeout(r, 2000));
-    const out = dir + '/strace.txt';
-    try { execSync(`timeout 3 strace -e trace=poll,epoll_wait -p ${wpid} -o ${out}`); } catch (e) { /* timeout */ }
-    const lines = fs.readFileSync(out, 'utf8').split('\n').filter((l) => /^(poll|epoll_wait)\(/.test(l));
-    const polls = lines.filter((l) => l.startsWith('poll('));
-    const nfds = polls.map((l) => Number((l.match(/\], (\d+), /) || [])[1] || 0));
+
+    const out = path.join(dir, 'strace.txt');
+
+    try {
+        execSync(`timeout ${SECONDS} strace -e trace=poll,epoll_wait `
+                 + `-p ${worker} -o ${out}`);
+    } catch (e) {
+        /* timeout ends strace with a status */
+    }
+
+    const calls = fs.readFileSync(out, 'utf8').split('\n')
+                  .filter((l) => /^(poll|epoll_wait)\(/.test(l));
+    const polls = calls.filter((l) => l.startsWith('poll('));
+    const nfds = polls.map((l) => Number((l.match(/\], (\d+), /) || [])[1]
+                                         || 0));
     const sum = nfds.reduce((a, b) => a + b, 0);
-    console.log(JSON.stringify({ module: MOD, sessions: N, seconds: 3, epoll_waits: lines.length - polls.length, polls: polls.length,
-        fds_polled: sum, mean_fds_per_poll: polls.length ? +(sum / polls.length).toFixed(1) : 0, max_fds: Math.max(0, ...nfds) }));
+
+    console.log(JSON.stringify({
+        module: MOD, sessions: N, seconds: SECONDS,
+        epoll_waits: calls.length - polls.length, polls: polls.length,
+        polls_nothing_ready: polls.filter((l) => / = 0 /.test(l)).length,
+        fds_polled: sum,
+        mean_fds_per_poll: polls.length ? +(sum / polls.length).toFixed(1)
+                                        : 0,
+        max_fds: Math.max(0, ...nfds),
+    }));
+
     await new Promise((r) => wl.on('exit', r));
-    process.kill(proc.pid, 'SIGTERM');
-    await new Promise((res) => proc.on('exit', res));
+    ngx.kill('SIGTERM');
+    await new Promise((r) => ngx.on('exit', r));
     await cam.stop();
     fs.rmSync(dir, { recursive: true, force: true });
-})().catch((e) => { console.error(e); process.exit(1); });
+}
+
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});

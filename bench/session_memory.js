@@ -17,16 +17,25 @@
  */
 
 'use strict';
-const { spawnSync, spawn } = require('node:child_process');
+
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+const { spawn, spawnSync, execSync } = require('node:child_process');
+
 const { waitFor, REPO } = require('../t/e2e/lib/nginx');
 const { Camera } = require('../t/e2e/lib/camera');
+
 const N = Number(process.argv[2] || 50);
-const MOD = process.env.NGX_RTC_MODULE || path.join(REPO, 'build/ngx_http_rtc_module.so');
-const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(),
-                                     'nginx-rtc-mem-'));
-fs.mkdirSync(dir + '/logs');
+const PORT = 21580;
+const CAM_PORT = 21594;
+
+const MOD = process.env.NGX_RTC_MODULE
+            || path.join(REPO, 'build', 'ngx_http_rtc_module.so');
+const WHEP_LOAD = path.join(REPO, 'build', 'bench', 'whep-load');
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-mem-'));
+
 const CONF = `
 load_module ${MOD};
 pid ${dir}/nginx.pid;
@@ -37,49 +46,94 @@ worker_rlimit_nofile 4096;
 events { worker_connections 2048; }
 http {
     access_log off;
-    client_body_temp_path ${dir}/t1; proxy_temp_path ${dir}/t2; fastcgi_temp_path ${dir}/t3; uwsgi_temp_path ${dir}/t4; scgi_temp_path ${dir}/t5;
+    client_body_temp_path ${dir}/client;
+    proxy_temp_path ${dir}/proxy;
+    fastcgi_temp_path ${dir}/fastcgi;
+    uwsgi_temp_path ${dir}/uwsgi;
+    scgi_temp_path ${dir}/scgi;
     rtc_zone cams 16m;
     rtc_max_sessions 512;
     rtc_udp_ports 20000-30000;
-    rtc_stream cam rtsp://127.0.0.1:21594/cam always;
+    rtc_stream cam rtsp://127.0.0.1:${CAM_PORT}/cam always;
     server {
-        listen 127.0.0.1:21580;
+        listen 127.0.0.1:${PORT};
         location /whep/ { rtc_whep; }
         location = /rtc/status { rtc_status; }
     }
 }`;
-fs.writeFileSync(dir + '/nginx.conf', CONF);
-async function get(p) {
-    const r = await fetch('http://127.0.0.1:21580' + p);
-    return r.json();
+
+
+async function status() {
+    return (await fetch(`http://127.0.0.1:${PORT}/rtc/status`)).json();
 }
-(async () => {
-    const cam = await new Camera({ port: 21594, codec: 'h264', bitrate: 400, pattern: 'smpte' }).start();
-    const args = ['-p', dir + '/', '-c', dir + '/nginx.conf'];
-    const proc = spawn('/usr/sbin/nginx', args, { stdio: 'inherit' });
-    await waitFor(async () => { const s = (await get('/rtc/status')).streams[0]; return s && s.keyframes_in > 0; }, 60000, 'cam');
-    const wpid = Number(require('node:child_process').execSync(`pgrep -P ${proc.pid}`, { encoding: 'utf8' }).trim().split('\n')[0]);
+
+
+/* the worker's private anonymous memory, KB */
+
+function anon(pid) {
+    const s = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return Number(s.match(/^Anonymous:\s+(\d+) kB/m)[1]);
+}
+
+
+async function main() {
+    fs.writeFileSync(path.join(dir, 'nginx.conf'), CONF);
+
+    const cam = await new Camera({ port: CAM_PORT, codec: 'h264',
+                                   bitrate: 400, pattern: 'smpte' }).start();
+    const ngx = spawn('/usr/sbin/nginx',
+                      ['-p', dir + '/', '-c', path.join(dir, 'nginx.conf')],
+                      { stdio: 'inherit' });
+
+    await waitFor(async () => {
+        const s = (await status()).streams[0];
+        return s && s.keyframes_in > 0;
+    }, 60000, 'the camera playing');
+
+    const worker = Number(execSync(`pgrep -P ${ngx.pid}`,
+                                   { encoding: 'utf8' }).trim()
+                          .split('\n')[0]);
     let ht = null;
+
     if (process.env.HT) {
-        ht = spawn('heaptrack', ['-o', process.env.HT, '-p', String(wpid)], { stdio: 'inherit' });
-        await new Promise((res) => setTimeout(res, 15000));
+        ht = spawn('heaptrack', ['-o', process.env.HT, '-p', String(worker)],
+                   { stdio: 'inherit' });
+
+        /* heaptrack attaches through gdb */
+        await new Promise((r) => setTimeout(r, 15000));
     }
-    const anon = () => Number(fs.readFileSync(`/proc/${wpid}/smaps_rollup`,
-                                              'utf8')
-                              .match(/^Anonymous:\s+(\d+) kB/m)[1]);
-    const before = anon();
-    const r = spawnSync(path.join(REPO, 'build/bench/whep-load'), ['-n', String(N), '-r', '20', '-p', '4', '-d', '5', '--timeout', '30', '--no-delete', '--json', 'http://127.0.0.1:21580/whep/cam'], { encoding: 'utf8' });
+
+    const before = anon(worker);
+
+    /* the sessions stay up: their DELETEs are left out */
+
+    const r = spawnSync(WHEP_LOAD, ['-n', String(N), '-r', '20', '-p', '4',
+                                    '-d', '5', '--timeout', '30',
+                                    '--no-delete', '--json',
+                                    `http://127.0.0.1:${PORT}/whep/cam`],
+                        { encoding: 'utf8' });
     const j = JSON.parse(r.stdout);
-    console.log(`sessions up ${j.up}, failed ${j.failed}`);
-    const pid = Number(fs.readFileSync(dir + '/nginx.pid', 'utf8'));
-    const after = anon();
-    console.log(JSON.stringify({ module: MOD, sessions: j.up,
-                                 anon_kb_before: before, anon_kb: after,
-                                 kb_per_session: j.up ? +((after - before)
-                                                 / j.up).toFixed(1) : 0 }));
-    process.kill(pid, 'SIGTERM');
-    if (ht) { await new Promise((res) => ht.on('exit', res)); }
-    await new Promise((res) => proc.on('exit', res));
+    const after = anon(worker);
+
+    console.log(JSON.stringify({
+        module: MOD, sessions: j.up, failed: j.failed,
+        anon_kb_before: before, anon_kb: after,
+        kb_per_session: j.up ? +((after - before) / j.up).toFixed(1) : 0,
+    }));
+
+    ngx.kill('SIGTERM');
+    await new Promise((res) => ngx.on('exit', res));
+
+    if (ht) {
+        await new Promise((res) => ht.on('exit', res));
+    }
+
     await cam.stop();
     fs.rmSync(dir, { recursive: true, force: true });
-})().catch((e) => { console.error(e); process.exit(1); });
+}
+
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});
