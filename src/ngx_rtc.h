@@ -91,6 +91,7 @@ typedef struct {
     ngx_uint_t                nworkers;
     ngx_flag_t                snapshots;  /* an rtc_snapshot location */
     ngx_flag_t                udp_gso;    /* rtc_udp_gso */
+    ngx_uint_t                fanout_budget;  /* rtc_fanout_budget */
 
     /* runtime streams (PUT /api/streams): rtc_zone runtime=, ... */
     ngx_uint_t                runtime_max;

@@ -192,6 +192,12 @@ ngx_rtc_dtls_ctx_create(ngx_log_t *log)
 
     SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
 
+    /*
+     * records never exceed NGX_RTC_DTLS_MTU: a write buffer of 1.5 KB
+     * instead of 16.6 KB, kept for the session's life
+     */
+    (void) SSL_CTX_set_max_send_fragment(ssl_ctx, NGX_RTC_DTLS_MTU);
+
     if (SSL_CTX_set_min_proto_version(ssl_ctx, DTLS1_2_VERSION) != 1
         || SSL_CTX_set_cipher_list(ssl_ctx, NGX_RTC_DTLS_CIPHERS) != 1
         || SSL_CTX_set1_groups_list(ssl_ctx, NGX_RTC_DTLS_GROUPS) != 1

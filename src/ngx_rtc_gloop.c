@@ -6,10 +6,24 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_event.h>
+#include <malloc.h>
 #include "ngx_rtc_gloop.h"
 
 
 /*
+ * A loop is one GMainContext and the nginx events mirroring it: the
+ * worker's own (ngx_rtc_gloop_context(), the thread default: idle
+ * sources, GTask results) and one per libnice agent
+ * (ngx_rtc_gloop_create()).  A context's prepare(), query() and check()
+ * walk all of its sources and fds, so with one context for all agents
+ * every wake-up cost in proportion to all the worker's sessions; with a
+ * context per agent, a ready socket or an expired timer runs the
+ * iteration of its own agent only, and a sync after a libnice call
+ * touches that agent's few sources and fds: the work of a wake-up is in
+ * proportion to what is ready.  An agent's context has no other thread
+ * to wake it, so its GWakeup fd is not given to epoll (the sync after
+ * every libnice call made outside a dispatch replaces it).
+ *
  * One GLib main-loop iteration is split across nginx events:
  *
  *   sync:     g_main_context_prepare() + g_main_context_query(), then the
@@ -37,6 +51,9 @@
 /* while some fd could not get an nginx connection, poll every 50 ms */
 #define NGX_RTC_GLOOP_POLL  50
 
+/* allocations this large or larger are mapped apart (see init) */
+#define NGX_RTC_GLOOP_MMAP  (64 * 1024)
+
 
 typedef struct {
     ngx_connection_t   *c;
@@ -47,7 +64,7 @@ typedef struct {
 } ngx_rtc_gloop_fd_t;
 
 
-typedef struct {
+struct ngx_rtc_gloop_s {
     /* the head of ngx_connection_t, for ngx_event_ident(timer.data) */
     void               *data;
     ngx_event_t        *read;
@@ -55,6 +72,7 @@ typedef struct {
     ngx_socket_t        fd;
 
     GMainContext       *context;
+    gint                wakeup;       /* the GWakeup fd not in epoll; -1 */
     ngx_log_t          *log;
     ngx_event_t         timer;
     ngx_event_t         run;
@@ -71,17 +89,21 @@ typedef struct {
     unsigned            prepared:1;
     unsigned            dispatching:1;
     unsigned            unregistered:1;
-} ngx_rtc_gloop_t;
+    unsigned            io:1;         /* an fd event since the last run */
+};
 
 
-static void ngx_rtc_gloop_sync(void);
-static ngx_int_t ngx_rtc_gloop_grow(ngx_uint_t n);
-static void ngx_rtc_gloop_sync_fds(void);
+static ngx_int_t ngx_rtc_gloop_open(ngx_rtc_gloop_t *gl, ngx_log_t *log);
+static void ngx_rtc_gloop_close(ngx_rtc_gloop_t *gl);
+static void ngx_rtc_gloop_do_sync(ngx_rtc_gloop_t *gl);
+static ngx_int_t ngx_rtc_gloop_grow(ngx_rtc_gloop_t *gl, ngx_uint_t n);
+static void ngx_rtc_gloop_sync_fds(ngx_rtc_gloop_t *gl);
 static int ngx_libc_cdecl ngx_rtc_gloop_cmp(const void *one,
     const void *two);
-static void ngx_rtc_gloop_add(ngx_rtc_gloop_fd_t *reg);
+static void ngx_rtc_gloop_add(ngx_rtc_gloop_t *gl, ngx_rtc_gloop_fd_t *reg);
 static ngx_int_t ngx_rtc_gloop_set(ngx_rtc_gloop_fd_t *reg);
 static void ngx_rtc_gloop_release(ngx_rtc_gloop_fd_t *reg);
+static void ngx_rtc_gloop_timer(ngx_event_t *ev);
 static void ngx_rtc_gloop_handler(ngx_event_t *ev);
 static void ngx_rtc_gloop_run(ngx_event_t *ev);
 static void ngx_rtc_gloop_log(const gchar *domain, GLogLevelFlags level,
@@ -89,9 +111,9 @@ static void ngx_rtc_gloop_log(const gchar *domain, GLogLevelFlags level,
 
 
 /*
- * The worker's single GMainContext and the nginx events mirroring it.
- * A per-process singleton by nature (one event loop per worker), hence
- * the only file-level state of the module's GLib side.
+ * The worker's own GMainContext (the thread default) and the nginx events
+ * mirroring it.  A per-process singleton by nature (one event loop per
+ * worker), hence the only file-level state of the module's GLib side.
  */
 static ngx_rtc_gloop_t  ngx_rtc_gloop;
 
@@ -99,7 +121,6 @@ static ngx_rtc_gloop_t  ngx_rtc_gloop;
 ngx_int_t
 ngx_rtc_gloop_init(ngx_cycle_t *cycle)
 {
-    GMainContext     *ctx;
     ngx_rtc_gloop_t  *gl;
 
     gl = &ngx_rtc_gloop;
@@ -108,38 +129,35 @@ ngx_rtc_gloop_init(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    ctx = g_main_context_new();
+#ifdef M_MMAP_THRESHOLD
 
-    if (!g_main_context_acquire(ctx)) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
-                      "rtc gloop: g_main_context_acquire() failed");
-        g_main_context_unref(ctx);
+    /*
+     * Each libnice component allocates two 64 KB buffers (one to receive
+     * into, one for RFC 4571 framing, used by ICE-TCP only), 128 KB a
+     * session, of which a UDP session writes a few hundred bytes.  From
+     * the heap, their pages are dirtied by the chunks around them and by
+     * whatever reuses the memory after them; mapped apart, a session
+     * costs the pages it writes, and a session's end returns them.  A
+     * fixed threshold also stops glibc from raising it on its own.
+     */
+
+    if (mallopt(M_MMAP_THRESHOLD, NGX_RTC_GLOOP_MMAP) != 1) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "rtc gloop: mallopt(M_MMAP_THRESHOLD) failed");
+    }
+
+#endif
+
+    if (ngx_rtc_gloop_open(gl, cycle->log) != NGX_OK) {
         return NGX_ERROR;
     }
 
     /* GTask and friends deliver to the thread-default context */
-    g_main_context_push_thread_default(ctx);
-
-    ngx_memzero(gl, sizeof(ngx_rtc_gloop_t));
-
-    gl->fd = (ngx_socket_t) -1;
-    gl->context = ctx;
-    gl->log = cycle->log;
-
-    gl->timer.handler = ngx_rtc_gloop_handler;
-    gl->timer.log = cycle->log;
-    gl->timer.data = gl;
-
-    /* GLib timers must not hold a worker that is shutting down */
-    gl->timer.cancelable = 1;
-
-    gl->run.handler = ngx_rtc_gloop_run;
-    gl->run.log = cycle->log;
-    gl->run.data = gl;
+    g_main_context_push_thread_default(gl->context);
 
     g_log_set_default_handler(ngx_rtc_gloop_log, NULL);
 
-    ngx_rtc_gloop_sync();
+    ngx_rtc_gloop_do_sync(gl);
 
     return NGX_OK;
 }
@@ -155,23 +173,13 @@ ngx_rtc_gloop_context(void)
 void
 ngx_rtc_gloop_update(void)
 {
-    ngx_rtc_gloop_t  *gl;
-
-    gl = &ngx_rtc_gloop;
-
-    if (gl->context == NULL || gl->dispatching) {
-        /* ngx_rtc_gloop_run() syncs once dispatch returns */
-        return;
-    }
-
-    ngx_rtc_gloop_sync();
+    ngx_rtc_gloop_sync(&ngx_rtc_gloop);
 }
 
 
 void
 ngx_rtc_gloop_done(ngx_cycle_t *cycle)
 {
-    ngx_uint_t        i;
     ngx_rtc_gloop_t  *gl;
 
     gl = &ngx_rtc_gloop;
@@ -179,6 +187,122 @@ ngx_rtc_gloop_done(ngx_cycle_t *cycle)
     if (gl->context == NULL) {
         return;
     }
+
+    g_log_set_default_handler(g_log_default_handler, NULL);
+
+    g_main_context_pop_thread_default(gl->context);
+
+    ngx_rtc_gloop_close(gl);
+}
+
+
+/*
+ * A loop of its own, for one libnice agent: its GWakeup fd is the one fd
+ * of a new context, and stays out of epoll (no other thread wakes it).
+ */
+
+ngx_rtc_gloop_t *
+ngx_rtc_gloop_create(ngx_log_t *log)
+{
+    gint              timeout;
+    GPollFD           pfd;
+    ngx_rtc_gloop_t  *gl;
+
+    gl = ngx_calloc(sizeof(ngx_rtc_gloop_t), log);
+    if (gl == NULL) {
+        return NULL;
+    }
+
+    if (ngx_rtc_gloop_open(gl, log) != NGX_OK) {
+        ngx_free(gl);
+        return NULL;
+    }
+
+    (void) g_main_context_prepare(gl->context, &gl->max_priority);
+
+    if (g_main_context_query(gl->context, gl->max_priority, &timeout, &pfd, 1)
+        == 1)
+    {
+        gl->wakeup = pfd.fd;
+    }
+
+    ngx_rtc_gloop_do_sync(gl);
+
+    return gl;
+}
+
+
+GMainContext *
+ngx_rtc_gloop_get_context(ngx_rtc_gloop_t *gl)
+{
+    return gl->context;
+}
+
+
+void
+ngx_rtc_gloop_sync(ngx_rtc_gloop_t *gl)
+{
+    if (gl == NULL || gl->context == NULL || gl->dispatching) {
+        /* ngx_rtc_gloop_run() syncs once dispatch returns */
+        return;
+    }
+
+    ngx_rtc_gloop_do_sync(gl);
+}
+
+
+void
+ngx_rtc_gloop_destroy(ngx_rtc_gloop_t *gl)
+{
+    if (gl == NULL) {
+        return;
+    }
+
+    ngx_rtc_gloop_close(gl);
+    ngx_free(gl);
+}
+
+
+static ngx_int_t
+ngx_rtc_gloop_open(ngx_rtc_gloop_t *gl, ngx_log_t *log)
+{
+    GMainContext  *ctx;
+
+    ctx = g_main_context_new();
+
+    if (!g_main_context_acquire(ctx)) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "rtc gloop: g_main_context_acquire() failed");
+        g_main_context_unref(ctx);
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(gl, sizeof(ngx_rtc_gloop_t));
+
+    gl->fd = (ngx_socket_t) -1;
+    gl->context = ctx;
+    gl->wakeup = -1;
+    gl->log = log;
+
+    gl->timer.handler = ngx_rtc_gloop_timer;
+    gl->timer.log = log;
+    gl->timer.data = gl;
+
+    /* GLib timers must not hold a worker that is shutting down */
+    gl->timer.cancelable = 1;
+
+    gl->run.handler = ngx_rtc_gloop_run;
+    gl->run.log = log;
+    gl->run.data = gl;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_rtc_gloop_close(ngx_rtc_gloop_t *gl)
+{
+    ngx_uint_t  i;
 
     for (i = 0; i < gl->nregs; i++) {
         ngx_rtc_gloop_release(&gl->regs[i]);
@@ -194,10 +318,7 @@ ngx_rtc_gloop_done(ngx_cycle_t *cycle)
         ngx_delete_posted_event(&gl->run);
     }
 
-    g_log_set_default_handler(g_log_default_handler, NULL);
-
     /* agents still alive hold their own references to the context */
-    g_main_context_pop_thread_default(gl->context);
     g_main_context_release(gl->context);
     g_main_context_unref(gl->context);
 
@@ -213,13 +334,10 @@ ngx_rtc_gloop_done(ngx_cycle_t *cycle)
 
 
 static void
-ngx_rtc_gloop_sync(void)
+ngx_rtc_gloop_do_sync(ngx_rtc_gloop_t *gl)
 {
-    gint              timeout, n;
-    ngx_msec_t        key;
-    ngx_rtc_gloop_t  *gl;
-
-    gl = &ngx_rtc_gloop;
+    gint        timeout, n;
+    ngx_msec_t  key;
 
     gl->prepared = 0;
 
@@ -233,7 +351,7 @@ ngx_rtc_gloop_sync(void)
             break;
         }
 
-        if (ngx_rtc_gloop_grow((ngx_uint_t) n) != NGX_OK) {
+        if (ngx_rtc_gloop_grow(gl, (ngx_uint_t) n) != NGX_OK) {
             /* no memory: keep what is registered and retry soon */
             timeout = NGX_RTC_GLOOP_POLL;
             goto timer;
@@ -243,7 +361,7 @@ ngx_rtc_gloop_sync(void)
     gl->npfds = (ngx_uint_t) n;
     gl->prepared = 1;
 
-    ngx_rtc_gloop_sync_fds();
+    ngx_rtc_gloop_sync_fds(gl);
 
     if (gl->unregistered
         && (timeout < 0 || timeout > NGX_RTC_GLOOP_POLL))
@@ -251,9 +369,9 @@ ngx_rtc_gloop_sync(void)
         timeout = NGX_RTC_GLOOP_POLL;
     }
 
-    ngx_log_debug4(NGX_LOG_DEBUG_EVENT, gl->log, 0,
-                   "rtc gloop sync: fds:%ui regs:%ui timeout:%d prio:%d",
-                   gl->npfds, gl->nregs, timeout, gl->max_priority);
+    ngx_log_debug5(NGX_LOG_DEBUG_EVENT, gl->log, 0,
+                   "rtc gloop sync %p: fds:%ui regs:%ui timeout:%d prio:%d",
+                   gl, gl->npfds, gl->nregs, timeout, gl->max_priority);
 
 timer:
 
@@ -285,16 +403,13 @@ timer:
 
 
 static ngx_int_t
-ngx_rtc_gloop_grow(ngx_uint_t n)
+ngx_rtc_gloop_grow(ngx_rtc_gloop_t *gl, ngx_uint_t n)
 {
     size_t               size;
     GPollFD             *pfds;
-    ngx_rtc_gloop_t     *gl;
     ngx_rtc_gloop_fd_t  *want, *regs, *next;
 
-    gl = &ngx_rtc_gloop;
-
-    size = ngx_max(ngx_max(n, 2 * gl->size), 16);
+    size = ngx_max(ngx_max(n, 2 * gl->size), 4);
 
     pfds = ngx_alloc(size * sizeof(GPollFD), gl->log);
     want = ngx_alloc(size * sizeof(ngx_rtc_gloop_fd_t), gl->log);
@@ -329,13 +444,10 @@ ngx_rtc_gloop_grow(ngx_uint_t n)
 
 
 static void
-ngx_rtc_gloop_sync_fds(void)
+ngx_rtc_gloop_sync_fds(ngx_rtc_gloop_t *gl)
 {
     ngx_uint_t           i, j, k, nwant, sorted;
-    ngx_rtc_gloop_t     *gl;
     ngx_rtc_gloop_fd_t  *reg, *w, *tmp;
-
-    gl = &ngx_rtc_gloop;
 
     /*
      * GLib keeps its poll records sorted by fd and query() merges records
@@ -347,6 +459,11 @@ ngx_rtc_gloop_sync_fds(void)
     for (i = 0; i < gl->npfds; i++) {
         gl->want[i].fd = gl->pfds[i].fd;
         gl->want[i].events = gl->pfds[i].events & (G_IO_IN|G_IO_PRI|G_IO_OUT);
+
+        if (gl->pfds[i].fd == gl->wakeup) {
+            /* polled in ngx_rtc_gloop_run(), never waited for */
+            gl->want[i].events = 0;
+        }
 
         if (i && gl->pfds[i].fd <= gl->pfds[i - 1].fd) {
             sorted = 0;
@@ -397,7 +514,10 @@ ngx_rtc_gloop_sync_fds(void)
                 i++;
             }
 
-            gl->unregistered = 1;
+            if (w->fd != gl->wakeup) {
+                gl->unregistered = 1;
+            }
+
             j++;
             continue;
         }
@@ -406,7 +526,7 @@ ngx_rtc_gloop_sync_fds(void)
             gl->next[k].c = NULL;
             gl->next[k].fd = w->fd;
             gl->next[k].events = w->events;
-            ngx_rtc_gloop_add(&gl->next[k]);
+            ngx_rtc_gloop_add(gl, &gl->next[k]);
 
         } else {
             gl->next[k] = *reg;
@@ -414,7 +534,7 @@ ngx_rtc_gloop_sync_fds(void)
 
             if (reg->c == NULL || reg->events != w->events) {
                 gl->next[k].events = w->events;
-                ngx_rtc_gloop_add(&gl->next[k]);
+                ngx_rtc_gloop_add(gl, &gl->next[k]);
             }
         }
 
@@ -443,13 +563,10 @@ ngx_rtc_gloop_cmp(const void *one, const void *two)
 
 
 static void
-ngx_rtc_gloop_add(ngx_rtc_gloop_fd_t *reg)
+ngx_rtc_gloop_add(ngx_rtc_gloop_t *gl, ngx_rtc_gloop_fd_t *reg)
 {
     ngx_file_info_t    fi;
     ngx_connection_t  *c;
-    ngx_rtc_gloop_t   *gl;
-
-    gl = &ngx_rtc_gloop;
 
     if (reg->c == NULL) {
 
@@ -464,6 +581,7 @@ ngx_rtc_gloop_add(ngx_rtc_gloop_fd_t *reg)
             return;
         }
 
+        c->data = gl;
         c->read->handler = ngx_rtc_gloop_handler;
         c->write->handler = ngx_rtc_gloop_handler;
         c->read->log = gl->log;
@@ -578,26 +696,36 @@ ngx_rtc_gloop_release(ngx_rtc_gloop_fd_t *reg)
 
 
 static void
+ngx_rtc_gloop_timer(ngx_event_t *ev)
+{
+    ngx_rtc_gloop_t  *gl;
+
+    gl = ev->data;
+    ev->timedout = 0;
+
+    if (gl->context && !gl->run.posted) {
+        ngx_post_event(&gl->run, &ngx_posted_events);
+    }
+}
+
+
+static void
 ngx_rtc_gloop_handler(ngx_event_t *ev)
 {
     ngx_connection_t  *c;
     ngx_rtc_gloop_t   *gl;
 
-    gl = &ngx_rtc_gloop;
+    c = ev->data;
+    gl = c->data;
 
-    if (ev == &gl->timer) {
-        ev->timedout = 0;
+    /*
+     * the worker shutdown timer asks every connection to close; these
+     * fds belong to libnice agents, which their sessions tear down
+     */
+    c->close = 0;
+    c->error = 0;
 
-    } else {
-        c = ev->data;
-
-        /*
-         * the worker shutdown timer asks every connection to close; these
-         * fds belong to libnice agents, which their sessions tear down
-         */
-        c->close = 0;
-        c->error = 0;
-    }
+    gl->io = 1;
 
     if (gl->context && !gl->run.posted) {
         ngx_post_event(&gl->run, &ngx_posted_events);
@@ -612,25 +740,42 @@ ngx_rtc_gloop_run(ngx_event_t *ev)
     ngx_uint_t        i;
     ngx_rtc_gloop_t  *gl;
 
-    gl = &ngx_rtc_gloop;
+    gl = ev->data;
 
     if (gl->context == NULL || gl->dispatching) {
         return;
     }
 
     if (!gl->prepared) {
-        ngx_rtc_gloop_sync();
+        ngx_rtc_gloop_do_sync(gl);
         return;
     }
 
-    if (gl->npfds && g_poll(gl->pfds, (guint) gl->npfds, 0) == -1) {
-        err = ngx_errno;
+    /*
+     * Only a wake-up by an fd polls the fds for exact revents: most runs
+     * of an agent's loop are its timers (libnice's checks and consent),
+     * and an fd ready meanwhile is reported by epoll (level-triggered)
+     * and runs the loop again.  The worker's own loop always polls: its
+     * GWakeup fd is how other threads reach it.
+     */
 
-        if (err != NGX_EINTR) {
-            ngx_log_error(NGX_LOG_ALERT, gl->log, err,
-                          "rtc gloop: poll() failed");
+    if (gl->io || gl->wakeup == -1) {
+        gl->io = 0;
+
+        if (gl->npfds && g_poll(gl->pfds, (guint) gl->npfds, 0) == -1) {
+            err = ngx_errno;
+
+            if (err != NGX_EINTR) {
+                ngx_log_error(NGX_LOG_ALERT, gl->log, err,
+                              "rtc gloop: poll() failed");
+            }
+
+            for (i = 0; i < gl->npfds; i++) {
+                gl->pfds[i].revents = 0;
+            }
         }
 
+    } else {
         for (i = 0; i < gl->npfds; i++) {
             gl->pfds[i].revents = 0;
         }
@@ -647,7 +792,16 @@ ngx_rtc_gloop_run(ngx_event_t *ev)
 
     gl->dispatching = 0;
 
-    ngx_rtc_gloop_sync();
+    ngx_rtc_gloop_do_sync(gl);
+
+    /*
+     * an agent's dispatch may have given the worker's context a source
+     * (a GTask result, an idle), which does not wake it on this thread
+     */
+
+    if (gl != &ngx_rtc_gloop) {
+        ngx_rtc_gloop_sync(&ngx_rtc_gloop);
+    }
 }
 
 

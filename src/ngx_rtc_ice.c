@@ -22,6 +22,7 @@
 
 struct ngx_rtc_ice_s {
     NiceAgent          *agent;
+    ngx_rtc_gloop_t    *loop;          /* the agent's own GLib loop */
     guint               stream_id;
     gulong              state_handler;
     gulong              gathering_handler;
@@ -93,19 +94,31 @@ static void ngx_rtc_ice_free(ngx_rtc_ice_t *ice);
 ngx_rtc_ice_t *
 ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
 {
-    u_char          ip[NICE_ADDRESS_STRING_LEN + 1];
-    gboolean        ok;
-    NiceAgent      *agent;
-    GMainContext   *ctx;
-    ngx_rtc_ice_t  *ice;
+    u_char            ip[NICE_ADDRESS_STRING_LEN + 1];
+    gboolean          ok;
+    NiceAgent        *agent;
+    GMainContext     *ctx;
+    ngx_rtc_ice_t    *ice;
+    ngx_rtc_gloop_t  *loop;
 
-    ctx = ngx_rtc_gloop_context();
-
-    if (ctx == NULL) {
+    if (ngx_rtc_gloop_context() == NULL) {
         ngx_log_error(NGX_LOG_ALERT, conf->log, 0,
                       "rtc ice: no GLib context in this process");
         return NULL;
     }
+
+    /*
+     * a GLib context per agent: a wake-up runs this agent's sources only
+     * (ngx_rtc_gloop.c); it may outlive the session (TURN's release), so
+     * it logs to the cycle's log
+     */
+
+    loop = ngx_rtc_gloop_create(ngx_cycle->log);
+    if (loop == NULL) {
+        return NULL;
+    }
+
+    ctx = ngx_rtc_gloop_get_context(loop);
 
     /*
      * RFC 7675 consent freshness: a viewer that vanished without a DELETE
@@ -118,6 +131,7 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
     if (agent == NULL) {
         ngx_log_error(NGX_LOG_ALERT, conf->log, 0,
                       "rtc ice: nice_agent_new_full() failed");
+        ngx_rtc_gloop_destroy(loop);
         return NULL;
     }
 
@@ -134,6 +148,7 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
     ice = g_new0(ngx_rtc_ice_t, 1);
 
     ice->agent = agent;
+    ice->loop = loop;
     ice->recv = conf->recv;
     ice->state = conf->state;
     ice->data = conf->data;
@@ -207,7 +222,7 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
     nice_agent_attach_recv(agent, ice->stream_id, 1, ctx, ngx_rtc_ice_recv_cb,
                            ice);
 
-    ngx_rtc_gloop_update();
+    ngx_rtc_gloop_sync(loop);
 
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ice->log, 0,
                    "rtc ice create: %p stream:%ui", agent,
@@ -221,7 +236,7 @@ failed:
     g_object_unref(agent);
     g_free(ice);
 
-    ngx_rtc_gloop_update();
+    ngx_rtc_gloop_destroy(loop);
 
     return NULL;
 }
@@ -584,7 +599,7 @@ done:
 
     ice->busy--;
 
-    ngx_rtc_gloop_update();
+    ngx_rtc_gloop_sync(ice->loop);
 
     /* a state callback may have destroyed the session meanwhile */
     return ice->destroyed ? NGX_ERROR : rc;
@@ -725,7 +740,7 @@ ngx_rtc_ice_restart(ngx_rtc_ice_t *ice, ngx_str_t *ufrag, ngx_str_t *pwd,
     ice->busy--;
 
     if (!ok || ice->destroyed) {
-        ngx_rtc_gloop_update();
+        ngx_rtc_gloop_sync(ice->loop);
         return NGX_ERROR;
     }
 
@@ -784,9 +799,10 @@ ngx_rtc_ice_send(ngx_rtc_ice_t *ice, u_char *buf, size_t len)
 
     /*
      * UDP: a full socket buffer drops the datagram (n == 0), nothing is
-     * queued and no source is added, so no ngx_rtc_gloop_update(); a TCP
-     * pair (RFC 6544) queues what the socket does not take and waits for
-     * it to be writable: the GLib sources change
+     * queued and no source is added, so no sync; a TCP pair (RFC 6544)
+     * queues what the socket does not take and waits for it to be
+     * writable, a TURN socket may arm its timers: the GLib sources change
+     * (a sync of this agent's loop only)
      */
 
     ice->busy++;
@@ -796,8 +812,8 @@ ngx_rtc_ice_send(ngx_rtc_ice_t *ice, u_char *buf, size_t len)
 
     ice->busy--;
 
-    if (ice->tcp_pair && !ice->destroyed) {
-        ngx_rtc_gloop_update();
+    if (!ice->direct && !ice->destroyed) {
+        ngx_rtc_gloop_sync(ice->loop);
     }
 
     if (n == 1) {
@@ -1195,15 +1211,14 @@ ngx_rtc_ice_free(ngx_rtc_ice_t *ice)
     if (ice->relay && !ice->closed) {
         ice->closed = 1;
         nice_agent_close_async(ice->agent, ngx_rtc_ice_closed_cb, ice);
-        ngx_rtc_gloop_update();
+        ngx_rtc_gloop_sync(ice->loop);
         return;
     }
 
-    /* closes the agent's sockets: the next gloop sync drops their events */
+    /* closes the agent's sockets; the loop drops their events */
     g_object_unref(ice->agent);
+    ngx_rtc_gloop_destroy(ice->loop);
     g_free(ice);
-
-    ngx_rtc_gloop_update();
 }
 
 

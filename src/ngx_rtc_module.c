@@ -83,6 +83,10 @@ static ngx_conf_deprecated_t  ngx_rtc_rtsp_ssl_trusted_alias = {
     "rtc_source_ssl_trusted_certificate"
 };
 
+static ngx_conf_num_bounds_t  ngx_rtc_fanout_budget_bounds = {
+    ngx_conf_check_num_bounds, 1, 1048576
+};
+
 
 static ngx_command_t  ngx_http_rtc_commands[] = {
 
@@ -183,6 +187,13 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_rtc_main_conf_t, udp_gso),
       NULL },
+
+    { ngx_string("rtc_fanout_budget"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, fanout_budget),
+      &ngx_rtc_fanout_budget_bounds },
 
     { ngx_string("rtc_thread_pool"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -329,6 +340,7 @@ ngx_rtc_create_main_conf(ngx_conf_t *cf)
     rmcf->ice_servers = NGX_CONF_UNSET_PTR;
     rmcf->ice_tcp = NGX_CONF_UNSET;
     rmcf->udp_gso = NGX_CONF_UNSET;
+    rmcf->fanout_budget = NGX_CONF_UNSET_UINT;
     rmcf->rtsp_ssl_verify = NGX_CONF_UNSET;
     rmcf->max_sessions = NGX_CONF_UNSET_UINT;
     rmcf->wait_timeout = NGX_CONF_UNSET_MSEC;
@@ -357,6 +369,7 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_ptr_value(rmcf->ice_servers, NULL);
     ngx_conf_init_value(rmcf->ice_tcp, 0);
     ngx_conf_init_value(rmcf->udp_gso, 1);
+    ngx_conf_init_uint_value(rmcf->fanout_budget, NGX_RTC_STREAM_BUDGET);
     ngx_conf_init_value(rmcf->rtsp_ssl_verify, 0);
 
     if (rmcf->thread_pool.data == NULL) {

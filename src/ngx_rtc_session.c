@@ -13,7 +13,6 @@
 #include <ngx_rtc_srtp.h>
 #include <ngx_rtc_send.h>
 #include <ngx_rtc_rtp.h>
-#include <ngx_rtc_gloop.h>
 #include <ngx_rtc_negotiate.h>
 #include <ngx_rtc_catchup.h>
 #include <openssl/rand.h>
@@ -140,7 +139,8 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
 
     m = &offer->media[neg.video];
 
-    spool = ngx_create_pool(4096, ngx_cycle->log);
+    /* the session is the pool's one (large) allocation */
+    spool = ngx_create_pool(256, ngx_cycle->log);
     if (spool == NULL) {
         goto internal;
     }
@@ -303,8 +303,6 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
 
     ngx_add_timer(&s->close_ev, NGX_RTC_SESSION_CONNECT_TIMEOUT);
 
-    ngx_rtc_gloop_update();
-
     if (s->audio.active) {
         ngx_log_error(NGX_LOG_INFO, &s->log, 0,
                       "rtc session created, %s pt %ui%s, %s pt %ui",
@@ -329,7 +327,6 @@ failed:
 
     if (s->ice) {
         ngx_rtc_ice_destroy(s->ice);
-        ngx_rtc_gloop_update();
     }
 
     ngx_destroy_pool(spool);
@@ -617,6 +614,7 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
     u_char                  *p;
     size_t                   n;
     uint16_t                 seq;
+    uint64_t                 frame;
     ngx_uint_t               i, marker;
     ngx_msec_t               elapsed;
     ngx_rtc_packets_t       *pk;
@@ -652,8 +650,8 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
          */
 
         if (e->resent
-            && ngx_current_msec - e->resent
-               < (ngx_msec_t) ngx_max(s->rtt > 0 ? s->rtt : 100, 20))
+            && (uint32_t) ngx_current_msec - e->resent
+               < (uint32_t) ngx_max(s->rtt > 0 ? s->rtt : 100, 20))
         {
             continue;
         }
@@ -667,9 +665,15 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
 
         s->rtx_credit--;
 
-        e->resent = ngx_current_msec ? ngx_current_msec : 1;
+        e->resent = (uint32_t) ngx_current_msec ? (uint32_t) ngx_current_msec
+                                                : 1;
 
-        pk = ngx_rtc_stream_packets(s->stream, e->frame);
+        /* the history keeps a frame's low 32 bits: no older than the last */
+
+        frame = s->video_frame - (uint32_t) ((uint32_t) s->video_frame
+                                             - e->frame);
+
+        pk = ngx_rtc_stream_packets(s->stream, frame);
 
         if (pk == NULL || e->index >= pk->npkts) {
             continue;
@@ -787,7 +791,6 @@ ngx_rtc_session_dtls_timer(ngx_event_t *ev)
     }
 
     ngx_rtc_session_dtls_arm(s);
-    ngx_rtc_gloop_update();
 }
 
 
@@ -824,6 +827,9 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
     s->last_rtcp = ngx_current_msec;
     ngx_rtc_shm_session_state(s->id, s->state);
 
+    /* only now does the fan-out walk this session */
+    ngx_rtc_stream_activate(s->stream, s);
+
     if (s->close_ev.timer_set) {
         ngx_del_timer(&s->close_ev);
     }
@@ -851,9 +857,12 @@ ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 
     if (pk->frame.track == NGX_RTC_TRACK_VIDEO) {
 
-        /* the catch-up sends it, from the ring, when it gets there */
+        /*
+         * the catch-up sends it, from the ring, when it gets there; it
+         * may have sent the frame the fan-out is giving out in turns
+         */
 
-        if (!s->catching_up) {
+        if (!s->catching_up && pk->frame.seq > s->video_frame) {
             ngx_rtc_session_send_video(s, pk);
         }
 
@@ -936,8 +945,10 @@ ngx_rtc_session_send_packet(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk,
 
     /* what a NACK needs to make this packet again */
 
+    s->video_frame = pk->frame.seq;
+
     e = &s->sent[t->seq % NGX_RTC_SESSION_HISTORY];
-    e->frame = pk->frame.seq;
+    e->frame = (uint32_t) pk->frame.seq;
     e->ts = ts;
     e->seq = t->seq;
     e->index = (uint16_t) i;
@@ -1016,17 +1027,12 @@ ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
 
     ngx_rtc_session_stats(s);
 
-    ngx_add_timer(ev, NGX_RTC_SESSION_RTCP_INTERVAL);
-
     /*
-     * A send on a UDP pair adds no GLib source: no sync (it costs the
-     * worker's every fd) each second of each session.  libnice's TURN
-     * socket may queue and arm timers: those pairs keep it.
+     * no GLib sync here: a send through libnice (TCP, TURN) syncs the
+     * agent's own loop (ngx_rtc_ice_send())
      */
 
-    if (ngx_rtc_ice_peer(s->ice) == NULL) {
-        ngx_rtc_gloop_update();
-    }
+    ngx_add_timer(ev, NGX_RTC_SESSION_RTCP_INTERVAL);
 }
 
 
@@ -1039,6 +1045,7 @@ ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
 static void
 ngx_rtc_session_sr(ngx_rtc_session_t *s, ngx_rtc_session_track_t *t)
 {
+    u_char                 buf[NGX_RTC_MTU + 256];
     size_t                 n;
     int64_t                capture;
     uint64_t               ntp;
@@ -1063,18 +1070,18 @@ ngx_rtc_session_sr(ngx_rtc_session_t *s, ngx_rtc_session_track_t *t)
 
     ntp = ngx_rtc_rtcp_ntp((uint64_t) capture);
 
-    n = ngx_rtc_rtcp_write_sr(s->buf, t->ssrc, ntp, t->last_ts, t->packets,
+    n = ngx_rtc_rtcp_write_sr(buf, t->ssrc, ntp, t->last_ts, t->packets,
                               t->octets);
-    n += ngx_rtc_rtcp_write_sdes(s->buf + n, 256, t->ssrc,
+    n += ngx_rtc_rtcp_write_sdes(buf + n, 256, t->ssrc,
                                  &ngx_rtc_session_cname);
 
-    if (ngx_rtc_srtp_protect_rtcp(s->srtp, s->buf, &n, sizeof(s->buf))
+    if (ngx_rtc_srtp_protect_rtcp(s->srtp, buf, &n, sizeof(buf))
         != NGX_OK)
     {
         return;
     }
 
-    if (ngx_rtc_ice_send(s->ice, s->buf, n) != NGX_OK) {
+    if (ngx_rtc_ice_send(s->ice, buf, n) != NGX_OK) {
         return;
     }
 
@@ -1133,6 +1140,8 @@ ngx_rtc_session_fail(ngx_rtc_session_t *s, const char *why)
     ngx_log_error(NGX_LOG_INFO, &s->log, 0, "rtc session closing: %s", why);
 
     s->closing = 1;
+
+    ngx_rtc_stream_deactivate(s->stream, s);
 
     if (s->close_ev.timer_set) {
         ngx_del_timer(&s->close_ev);
@@ -1196,8 +1205,6 @@ ngx_rtc_session_close(ngx_rtc_session_t *s, const char *why)
     }
 
     ngx_rtc_shm_session_del(s->id);
-
-    ngx_rtc_gloop_update();
 
     ngx_destroy_pool(s->pool);
 }

@@ -23,7 +23,7 @@ typedef struct {
 } ngx_rtc_session_result_t;
 
 
-#define NGX_RTC_SESSION_HISTORY  1024     /* video packets a NACK can name */
+#define NGX_RTC_SESSION_HISTORY  512      /* video packets a NACK can name */
 #define NGX_RTC_SESSION_SRS      4        /* SRs remembered for the RTT */
 
 /*
@@ -42,8 +42,8 @@ typedef struct {
 /* where a sent video packet came from: enough to make it again */
 
 typedef struct {
-    uint64_t                  frame;      /* ring seq; 0: none */
-    ngx_msec_t                resent;     /* last retransmission; 0: none */
+    uint32_t                  frame;      /* ring seq, low 32 bits; 0: none */
+    uint32_t                  resent;     /* ngx_current_msec; 0: none */
     uint32_t                  ts;
     uint16_t                  seq;
     uint16_t                  index;      /* the packet's in the frame */
@@ -78,6 +78,7 @@ struct ngx_rtc_session_s {
     u_char                    id[NGX_RTC_ID_LEN];
     u_char                    hex[2 * NGX_RTC_ID_LEN];
     ngx_queue_t               queue;
+    ngx_queue_t               active_q;   /* in the stream's fan-out */
     ngx_pool_t               *pool;
     ngx_log_t                 log;
     ngx_rtc_stream_t         *stream;
@@ -100,6 +101,7 @@ struct ngx_rtc_session_s {
     ngx_int_t                 rtt;        /* ms; -1: not measured */
 
     ngx_rtc_send_t            send;       /* counts packets, drops */
+    uint64_t                  video_frame;    /* ring seq of the last sent */
     ngx_uint_t                nacks;      /* packets asked for again */
     ngx_uint_t                retransmits;
     ngx_uint_t                key_requests;   /* PLI, FIR */
@@ -127,8 +129,7 @@ struct ngx_rtc_session_s {
     unsigned                  rtx:1;
     unsigned                  closing:1;
     unsigned                  catching_up:1;
-
-    u_char                    buf[NGX_RTC_MTU + 256];
+    unsigned                  active:1;   /* in the stream's fan-out */
 
     ngx_rtc_session_sent_t    sent[NGX_RTC_SESSION_HISTORY];
 

@@ -1049,6 +1049,9 @@ ngx_rtc_shm_session_close(u_char *id, ngx_uint_t *slot)
     ss->close = 1;
     *slot = ss->slot;
 
+    /* the owner looks for flagged sessions only when this moved */
+    ngx_rtc_shm_slot(ss->slot)->deletes++;
+
     ngx_shmtx_unlock(&shpool->mutex);
 
     return NGX_OK;

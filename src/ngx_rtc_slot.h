@@ -28,6 +28,7 @@ typedef struct {
     ngx_atomic_t              generation; /* of the worker in the slot */
     ngx_pid_t                 pid;
     uint64_t                  start;      /* 0: unknown */
+    ngx_atomic_t              deletes;    /* its sessions flagged to close */
 } ngx_rtc_slot_sh_t;
 
 

@@ -18,12 +18,22 @@
  * The worker side of the data path.  When the worker's eventfd fires, each
  * stream with local viewers reads its new frames from the ring, video and
  * audio in ring order, packetizes each frame once, and hands the payloads
- * to every local session.
+ * to every local session that takes media (the stream's "active" list).
+ *
+ * Bounded work per event: the fan-out of a stream runs as its own posted
+ * event, and after rtc_fanout_budget viewer-packets it yields: it posts
+ * itself to ngx_posted_next_events and returns, the frame in progress and
+ * the next session to get it kept in the stream.  nginx then polls (with a
+ * zero timeout), runs expired timers and the events of every other stream
+ * once before this one goes on: a stream with a thousand viewers delays
+ * the others, the lease renewal and HTTP requests by one budget at most,
+ * and streams share the worker in turns.
  */
 
 
 #define NGX_RTC_STREAM_POLL      10
 #define NGX_RTC_STREAM_SKIP_LOG  10000
+
 
 
 typedef struct {
@@ -39,14 +49,24 @@ typedef struct {
     /* what "packets" holds: NACKs of one frame packetize it once */
     ngx_rtc_stream_t         *packed;
     uint64_t                  packed_seq;
+
+    ngx_uint_t                budget;     /* rtc_fanout_budget */
+
+    /* the slot's count of sessions deleted from other workers, seen */
+    ngx_atomic_uint_t         deletes;
 } ngx_rtc_worker_t;
 
 
+static void ngx_rtc_stream_init(ngx_rtc_stream_t *st,
+    ngx_rtc_stream_conf_t *conf, ngx_log_t *log);
 static void ngx_rtc_stream_notify(ngx_event_t *ev);
 static void ngx_rtc_stream_process(void);
 static void ngx_rtc_stream_poll(ngx_event_t *ev);
 static void ngx_rtc_stream_watchdog(void);
-static void ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st);
+static void ngx_rtc_stream_sweep(void);
+static void ngx_rtc_stream_fan_out(ngx_event_t *ev);
+static void ngx_rtc_stream_lapped(ngx_rtc_stream_t *st, uint64_t seq);
+static ngx_int_t ngx_rtc_stream_frame(ngx_rtc_stream_t *st, uint64_t seq);
 static ngx_int_t ngx_rtc_stream_read(ngx_rtc_stream_t *st, uint64_t seq);
 static void ngx_rtc_stream_skipped(ngx_rtc_stream_t *st, uint64_t seq,
     char *why);
@@ -63,14 +83,11 @@ ngx_int_t
 ngx_rtc_stream_init_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t              i;
-    ngx_rtc_shctx_t        *ctx;
     ngx_connection_t       *c;
-    ngx_rtc_stream_t       *st;
     ngx_rtc_main_conf_t    *rmcf;
     ngx_rtc_stream_conf_t  *scf;
 
     rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtc_module);
-    ctx = ngx_rtc_shm_ctx();
 
     /* runtime streams join later: ngx_rtc_stream_add() */
 
@@ -93,14 +110,12 @@ ngx_rtc_stream_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    ngx_rtc_worker.budget = rmcf->fanout_budget;
+
     scf = rmcf->streams.elts;
 
     for (i = 0; i < rmcf->streams.nelts; i++) {
-        st = &ngx_rtc_worker.streams[i];
-        st->conf = &scf[i];
-        st->sh = &ctx->streams[scf[i].index];
-        st->ring = ngx_rtc_shm_ring(st->sh);
-        ngx_queue_init(&st->sessions);
+        ngx_rtc_stream_init(&ngx_rtc_worker.streams[i], &scf[i], cycle->log);
     }
 
     if (ngx_worker >= rmcf->nworkers) {
@@ -151,6 +166,10 @@ ngx_rtc_stream_exit_process(ngx_cycle_t *cycle)
             q = ngx_queue_head(&st->sessions);
             s = ngx_queue_data(q, ngx_rtc_session_t, queue);
             ngx_rtc_session_close(s, "worker exits");
+        }
+
+        if (st->fan_ev.posted) {
+            ngx_delete_posted_event(&st->fan_ev);
         }
     }
 
@@ -228,13 +247,27 @@ ngx_rtc_stream_add(ngx_rtc_stream_conf_t *conf)
     st = &ngx_rtc_worker.streams[ngx_rtc_worker.nstreams++];
 
     ngx_memzero(st, sizeof(ngx_rtc_stream_t));
+    ngx_rtc_stream_init(st, conf, ngx_cycle->log);
 
+    return st;
+}
+
+
+/* a worker's view of a stream: its viewers, its fan-out event */
+
+static void
+ngx_rtc_stream_init(ngx_rtc_stream_t *st, ngx_rtc_stream_conf_t *conf,
+    ngx_log_t *log)
+{
     st->conf = conf;
     st->sh = &ngx_rtc_shm_ctx()->streams[conf->index];
     st->ring = ngx_rtc_shm_ring(st->sh);
     ngx_queue_init(&st->sessions);
+    ngx_queue_init(&st->active);
 
-    return st;
+    st->fan_ev.handler = ngx_rtc_stream_fan_out;
+    st->fan_ev.log = log;
+    st->fan_ev.data = st;
 }
 
 
@@ -270,6 +303,9 @@ ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
 {
     if (st->nsessions++ == 0) {
         st->cursor = ngx_rtc_ring_head(st->ring) + 1;
+
+        /* a frame left in progress by the sessions gone is not resumed */
+        st->fan_next = NULL;
     }
 
     ngx_queue_insert_tail(&st->sessions, &s->queue);
@@ -283,8 +319,46 @@ ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
 void
 ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
 {
+    ngx_rtc_stream_deactivate(st, s);
+
     ngx_queue_remove(&s->queue);
     st->nsessions--;
+}
+
+
+/*
+ * A session that can take media joins the fan-out (at the tail: after the
+ * frame in progress if any, which it gets then), one that cannot leaves
+ * it.  The fan-out walks only these.
+ */
+
+void
+ngx_rtc_stream_activate(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
+{
+    if (s->active) {
+        return;
+    }
+
+    s->active = 1;
+    st->nactive++;
+    ngx_queue_insert_tail(&st->active, &s->active_q);
+}
+
+
+void
+ngx_rtc_stream_deactivate(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
+{
+    if (!s->active) {
+        return;
+    }
+
+    if (st->fan_next == &s->active_q) {
+        st->fan_next = ngx_queue_next(&s->active_q);
+    }
+
+    s->active = 0;
+    st->nactive--;
+    ngx_queue_remove(&s->active_q);
 }
 
 
@@ -293,11 +367,7 @@ ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
 ngx_rtc_packets_t *
 ngx_rtc_stream_packets(ngx_rtc_stream_t *st, uint64_t seq)
 {
-    if (ngx_rtc_worker.packed == st && ngx_rtc_worker.packed_seq == seq) {
-        return ngx_rtc_worker.packets;
-    }
-
-    if (ngx_rtc_stream_read(st, seq) != NGX_OK) {
+    if (ngx_rtc_stream_frame(st, seq) != NGX_OK) {
         return NULL;
     }
 
@@ -433,6 +503,9 @@ ngx_rtc_stream_watchdog(void)
 
     rc = ngx_rtc_shm_wake_clear();
 
+    /* a flag whose wake-up was lost */
+    ngx_rtc_stream_sweep();
+
     for (i = 0, pending = 0; i < ngx_rtc_worker.nstreams; i++) {
         st = &ngx_rtc_worker.streams[i];
 
@@ -472,12 +545,48 @@ ngx_rtc_stream_exiting(void)
 static void
 ngx_rtc_stream_process(void)
 {
-    ngx_uint_t         i;
-    ngx_queue_t       *q, *next;
-    ngx_rtc_stream_t  *st;
-    ngx_rtc_session_t *s;
+    ngx_uint_t            i;
+    ngx_atomic_uint_t     deletes;
+    ngx_rtc_stream_t     *st;
+    ngx_rtc_main_conf_t  *rmcf;
 
     ngx_rtc_session_patch_mailbox();
+
+    /*
+     * A DELETE in another worker flags the session in the zone, counts it
+     * in this worker's slot and wakes this worker as a frame does: the
+     * sessions' flags are looked at when the count moved, not on every
+     * frame (and by the watchdog every second).
+     */
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+
+    if (ngx_worker < rmcf->nworkers) {
+        deletes = ngx_rtc_shm_slot(ngx_worker)->deletes;
+
+        if (deletes != ngx_rtc_worker.deletes) {
+            ngx_rtc_worker.deletes = deletes;
+            ngx_rtc_stream_sweep();
+        }
+    }
+
+    for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
+        st = &ngx_rtc_worker.streams[i];
+
+        if (st->nsessions && !st->fan_ev.posted) {
+            ngx_post_event(&st->fan_ev, &ngx_posted_events);
+        }
+    }
+}
+
+
+static void
+ngx_rtc_stream_sweep(void)
+{
+    ngx_uint_t          i;
+    ngx_queue_t        *q, *next;
+    ngx_rtc_stream_t   *st;
+    ngx_rtc_session_t  *s;
 
     for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
         st = &ngx_rtc_worker.streams[i];
@@ -493,70 +602,158 @@ ngx_rtc_stream_process(void)
                 ngx_rtc_session_close(s, "deleted");
             }
         }
-
-        if (st->nsessions) {
-            ngx_rtc_stream_fan_out(st);
-        }
     }
 }
 
 
+/*
+ * The fan-out of one stream, within the budget: each new frame is read
+ * and packetized once, then given to the active sessions in turn.  Frames
+ * go out in ring order to every session; a session gets a frame whole.
+ * The cursor passes a frame when its fan-out begins (a catch-up runs up
+ * to the cursor, so it sends the frame in progress itself; the session
+ * then skips it, ngx_rtc_session_send()).
+ */
+
 static void
-ngx_rtc_stream_fan_out(ngx_rtc_stream_t *st)
+ngx_rtc_stream_fan_out(ngx_event_t *ev)
 {
-    uint64_t            head, next;
-    ngx_int_t           rc;
-    ngx_queue_t        *q, *next_q;
+    uint64_t            head;
+    ngx_int_t           rc, budget;
+    ngx_queue_t        *q;
+    ngx_rtc_stream_t   *st;
+    ngx_rtc_packets_t  *pk;
     ngx_rtc_session_t  *s;
 
+    st = ev->data;
+
+    budget = (ngx_int_t) ngx_rtc_worker.budget;
     head = ngx_rtc_ring_head(st->ring);
 
-    while (st->cursor <= head) {
+    for ( ;; ) {
 
-        rc = ngx_rtc_stream_read(st, st->cursor);
+        if (st->fan_next == NULL) {
 
-        if (rc == NGX_DECLINED) {
-
-            /*
-             * lapped: the frames we missed are gone; go on at a newer
-             * keyframe or the newest frame, never at a seq refused already
-             */
-
-            next = ngx_rtc_ring_resume(st->ring, st->cursor);
-
-            ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                          "rtc stream \"%V\" reader lapped at %uL, "
-                          "resuming at %uL", &st->conf->name, st->cursor,
-                          next);
-
-            for (q = ngx_queue_head(&st->sessions);
-                 q != ngx_queue_sentinel(&st->sessions);
-                 q = ngx_queue_next(q))
-            {
-                s = ngx_queue_data(q, ngx_rtc_session_t, queue);
-                s->wait_key = 1;
+            if (st->cursor > head) {
+                return;
             }
 
-            st->cursor = next;
-            continue;
+            if (st->nactive == 0) {
+                /* nobody takes media yet: a catch-up starts from here */
+                st->cursor = head + 1;
+                return;
+            }
+
+            if (budget <= 0) {
+                break;
+            }
+
+            rc = ngx_rtc_stream_read(st, st->cursor);
+
+            if (rc == NGX_DECLINED) {
+                ngx_rtc_stream_lapped(st, st->cursor);
+                continue;
+            }
+
+            st->fan_seq = st->cursor++;
+
+            if (rc != NGX_OK) {
+                continue;
+            }
+
+            st->fan_next = ngx_queue_head(&st->active);
+
+        } else {
+
+            /* resumed: the worker's buffer may hold another frame now */
+
+            rc = ngx_rtc_stream_frame(st, st->fan_seq);
+
+            if (rc != NGX_OK) {
+                st->fan_next = NULL;
+
+                if (rc == NGX_DECLINED) {
+                    ngx_rtc_stream_lapped(st, st->fan_seq);
+                }
+
+                continue;
+            }
         }
 
-        st->cursor++;
+        pk = ngx_rtc_worker.packets;
 
-        if (rc != NGX_OK) {
-            continue;
+        while (st->fan_next != ngx_queue_sentinel(&st->active)) {
+
+            if (budget <= 0) {
+                goto yield;
+            }
+
+            q = st->fan_next;
+            st->fan_next = ngx_queue_next(q);
+            s = ngx_queue_data(q, ngx_rtc_session_t, active_q);
+
+            ngx_rtc_session_send(s, pk);
+
+            budget -= (ngx_int_t) ngx_max(pk->npkts, 1);
         }
 
-        for (q = ngx_queue_head(&st->sessions);
-             q != ngx_queue_sentinel(&st->sessions);
-             q = next_q)
-        {
-            next_q = ngx_queue_next(q);
-            s = ngx_queue_data(q, ngx_rtc_session_t, queue);
-
-            ngx_rtc_session_send(s, ngx_rtc_worker.packets);
-        }
+        st->fan_next = NULL;
     }
+
+yield:
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "rtc stream \"%V\" fan-out yields at %uL",
+                   &st->conf->name, st->fan_seq);
+
+    ngx_post_event(ev, &ngx_posted_next_events);
+}
+
+
+/*
+ * Lapped: the frames we missed are gone; go on at a newer keyframe or the
+ * newest frame, never at a seq refused already.
+ */
+
+static void
+ngx_rtc_stream_lapped(ngx_rtc_stream_t *st, uint64_t seq)
+{
+    uint64_t            next;
+    ngx_queue_t        *q;
+    ngx_rtc_session_t  *s;
+
+    next = ngx_rtc_ring_resume(st->ring, seq);
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "rtc stream \"%V\" reader lapped at %uL, resuming at %uL",
+                  &st->conf->name, seq, next);
+
+    for (q = ngx_queue_head(&st->sessions);
+         q != ngx_queue_sentinel(&st->sessions);
+         q = ngx_queue_next(q))
+    {
+        s = ngx_queue_data(q, ngx_rtc_session_t, queue);
+        s->wait_key = 1;
+    }
+
+    st->fan_next = NULL;
+
+    if (next > st->cursor) {
+        st->cursor = next;
+    }
+}
+
+
+/* frame seq packetized in the worker's buffer: read again unless it is */
+
+static ngx_int_t
+ngx_rtc_stream_frame(ngx_rtc_stream_t *st, uint64_t seq)
+{
+    if (ngx_rtc_worker.packed == st && ngx_rtc_worker.packed_seq == seq) {
+        return NGX_OK;
+    }
+
+    return ngx_rtc_stream_read(st, seq);
 }
 
 

@@ -30,6 +30,14 @@ typedef struct {
 } ngx_rtc_packets_t;
 
 
+/*
+ * The fan-out's budget: viewer-packets one run of a stream's fan-out
+ * sends before it yields (rtc_fanout_budget); a session's frame is never
+ * split, so a run may pass it by one frame.
+ */
+#define NGX_RTC_STREAM_BUDGET    1024
+
+
 /* a worker's view of one stream: its local viewers and ring cursor */
 
 struct ngx_rtc_stream_s {
@@ -38,6 +46,19 @@ struct ngx_rtc_stream_s {
     ngx_rtc_ring_sh_t        *ring;
     ngx_queue_t               sessions;
     ngx_uint_t                nsessions;
+
+    /* sessions that take media (DTLS done, not closing): the fan-out's */
+    ngx_queue_t               active;
+    ngx_uint_t                nactive;
+
+    /*
+     * the fan-out, a posted event; a frame in progress is fan_seq, and
+     * fan_next the next active session to get it (NULL: none)
+     */
+    ngx_event_t               fan_ev;
+    ngx_queue_t              *fan_next;
+    uint64_t                  fan_seq;
+
     uint64_t                  cursor;     /* next seq to fan out */
     ngx_msec_t                skip_logged;
     ngx_uint_t                skipped;    /* since skip_logged */
@@ -51,6 +72,8 @@ ngx_rtc_stream_t *ngx_rtc_stream_next(ngx_uint_t i);
 ngx_rtc_stream_t *ngx_rtc_stream_add(ngx_rtc_stream_conf_t *conf);
 void ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 void ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
+void ngx_rtc_stream_activate(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
+void ngx_rtc_stream_deactivate(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 ngx_rtc_packets_t *ngx_rtc_stream_packets(ngx_rtc_stream_t *st, uint64_t seq);
 ngx_int_t ngx_rtc_stream_profile(ngx_rtc_stream_t *st);
 ngx_rtc_session_t *ngx_rtc_stream_session(u_char *id);

@@ -77,7 +77,10 @@ typedef struct {
     uint32_t            base;     /* extended seq of the first packet */
     uint32_t            max;      /* highest extended seq */
     uint64_t            received;
+    uint32_t            ts;       /* RTP timestamp of the newest packet */
+    uint64_t            ts_back;  /* newer packets with an older ts */
     unsigned            used:1;
+    unsigned            ts_set:1;
 } wl_track_t;
 
 

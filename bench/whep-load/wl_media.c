@@ -194,7 +194,7 @@ wl_media_rtp(wl_session_t *s, u_char *buf, size_t len)
 {
     int          newest, n;
     uint16_t     seq, delta;
-    uint32_t     ssrc;
+    uint32_t     ssrc, ts;
     wl_track_t  *t;
 
     if (len < 12) {
@@ -238,6 +238,20 @@ wl_media_rtp(wl_session_t *s, u_char *buf, size_t len)
 
     if (newest) {
         t->max += delta;
+
+        /*
+         * frames in order: a packet later in sequence never carries an
+         * earlier timestamp (a frame sent twice, or out of order, does)
+         */
+
+        ts = wl_get32(buf + 4);
+
+        if (t->ts_set && (int32_t) (ts - t->ts) < 0) {
+            t->ts_back++;
+        }
+
+        t->ts = ts;
+        t->ts_set = 1;
     }
 
     t->received++;

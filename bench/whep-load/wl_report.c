@@ -68,7 +68,7 @@ wl_report(double window, double cpu_ms, uint64_t t_run)
     double        *key, *first, *ans, *ice, *dtls;
     double         pps, mbit, loss, cpu;
     uint64_t       packets, bytes, expected, received, decrypted, dfail;
-    uint64_t       lost_all, exp_all, rtcp_out, stun_in;
+    uint64_t       lost_all, exp_all, rtcp_out, stun_in, ts_back;
     wl_dist_t      dk, df, da, di, dd;
     wl_session_t  *s;
 
@@ -82,6 +82,7 @@ wl_report(double window, double cpu_ms, uint64_t t_run)
     up = failed = stalled = gcm = cm = 0;
     nk = nf = na = ni = nd = 0;
     packets = bytes = expected = received = decrypted = dfail = 0;
+    ts_back = 0;
     lost_all = exp_all = rtcp_out = stun_in = 0;
 
     for (i = 0; i < wl.n; i++) {
@@ -127,6 +128,7 @@ wl_report(double window, double cpu_ms, uint64_t t_run)
         received += s->w_received;
         decrypted += s->decrypted;
         dfail += s->decrypt_failed;
+        ts_back += s->track[0].ts_back + s->track[1].ts_back;
         rtcp_out += s->rtcp_out;
         stun_in += s->stun_in;
         exp_all += wl_media_expected(s);
@@ -199,6 +201,8 @@ wl_report(double window, double cpu_ms, uint64_t t_run)
         WL_JDIST("first_keyframe_ms", dk);
 
 #undef WL_JDIST
+
+        printf("  \"ts_backwards\": %llu,\n", (unsigned long long) ts_back);
 
         printf("  \"decrypted\": %llu,\n"
                "  \"decrypt_failures\": %llu,\n"
