@@ -2,8 +2,8 @@
  * Copyright (C) nginx-rtc authors
  *
  * ngx_rtc_ice against a plain libnice agent in the controlling role, both
- * on one GMainContext iterated here (ngx_rtc_gloop needs nginx; its two
- * functions used by ngx_rtc_ice are stood in for below).  libnice never
+ * on one GMainContext iterated here (ngx_rtc_gloop needs nginx: its
+ * functions are stood in for in ngx_rtc_unit_gloop.h).  libnice never
  * gathers 127.0.0.1, so the agents meet on this machine's interface
  * addresses; every datagram stays on this machine.
  *
@@ -18,28 +18,8 @@
 #include <dirent.h>
 #include <ifaddrs.h>
 #include <net/if.h>
-#include "ngx_rtc_gloop.h"
+#include "ngx_rtc_unit_gloop.h"
 #include "ngx_rtc_ice.h"
-
-
-/* stand-ins for ngx_rtc_gloop.c: the test iterates the context itself */
-
-static GMainContext  *test_ctx;
-static ngx_uint_t     test_updates;
-
-
-GMainContext *
-ngx_rtc_gloop_context(void)
-{
-    return test_ctx;
-}
-
-
-void
-ngx_rtc_gloop_update(void)
-{
-    test_updates++;
-}
 
 
 /* stand-ins for ngx_palloc.c and ngx_array.c: malloc, freed at exit */
@@ -444,6 +424,7 @@ main(void)
 
     ngx_memzero(&log, sizeof(ngx_log_t));
     log.log_level = NGX_LOG_INFO;
+    test_gloop_init(&log);
 
     fds = test_count("/proc/self/fd");
     threads = test_count("/proc/self/task");

@@ -17,26 +17,8 @@
 #include "ngx_rtc_unit.h"
 #include <ngx_rtc.h>
 #include <agent.h>
-#include "ngx_rtc_gloop.h"
+#include "ngx_rtc_unit_gloop.h"
 #include "ngx_rtc_ice.h"
-
-
-/* stand-ins for ngx_rtc_gloop.c: the test iterates the context itself */
-
-static GMainContext  *test_ctx;
-
-
-GMainContext *
-ngx_rtc_gloop_context(void)
-{
-    return test_ctx;
-}
-
-
-void
-ngx_rtc_gloop_update(void)
-{
-}
 
 
 /* stand-ins for ngx_palloc.c and ngx_array.c: malloc, freed at exit */
@@ -241,6 +223,7 @@ test_restart(void)
 
     ngx_memzero(&log, sizeof(ngx_log_t));
     log.log_level = NGX_LOG_DEBUG;
+    test_gloop_init(&log);
 
     /* servers given by name are for clients: no resolving, no waiting */
 
