@@ -42,41 +42,6 @@ ngx_rtc_gloop_update(void)
 }
 
 
-/* ngx_rtc_ice_create() logs the loop's creation on the cycle's log */
-
-static ngx_log_t    test_log;
-static ngx_cycle_t  test_cycle;
-
-
-/* an agent's own loop: here the one test context */
-
-ngx_rtc_gloop_t *
-ngx_rtc_gloop_create(ngx_log_t *log)
-{
-    return (ngx_rtc_gloop_t *) &test_ctx;
-}
-
-
-GMainContext *
-ngx_rtc_gloop_get_context(ngx_rtc_gloop_t *gl)
-{
-    return test_ctx;
-}
-
-
-void
-ngx_rtc_gloop_sync(ngx_rtc_gloop_t *gl)
-{
-    test_updates++;
-}
-
-
-void
-ngx_rtc_gloop_destroy(ngx_rtc_gloop_t *gl)
-{
-}
-
-
 /* stand-ins for ngx_palloc.c and ngx_array.c: malloc, freed at exit */
 
 static void       *test_mem[1024];
@@ -482,9 +447,6 @@ main(void)
 
     fds = test_count("/proc/self/fd");
     threads = test_count("/proc/self/task");
-
-    test_cycle.log = &test_log;
-    ngx_cycle = &test_cycle;
 
     test_ctx = g_main_context_new();
 
