@@ -92,17 +92,21 @@ $(BUILD)/srcs.list: FORCE
 SRTP       ?= openssl
 SRTP_DIR    = $(CURDIR)/build/srtp
 SRTP_LIB    = $(SRTP_DIR)/inst/lib/libsrtp2.a
+# our changes to it: patches/libsrtp2-*.patch (see each file)
+SRTP_PATCHES = $(sort $(wildcard $(CURDIR)/patches/libsrtp2-*.patch))
 
 ifeq ($(SRTP),openssl)
 export NGX_RTC_SRTP_PREFIX = $(SRTP_DIR)/inst
 SRTP_DEP    = $(SRTP_LIB)
 endif
 
-$(SRTP_LIB):
+$(SRTP_LIB): $(SRTP_PATCHES)
 	rm -rf $(SRTP_DIR) && mkdir -p $(SRTP_DIR)
 	cd $(SRTP_DIR) && apt-get source -qq libsrtp2 > source.log 2>&1 \
 	    || { cat source.log; echo "needs a deb-src entry:" \
 	         "bash .ci/deps.sh (or make SRTP=debian)"; exit 1; }
+	cd $(SRTP_DIR)/libsrtp2-*/ \
+	    && for p in $(SRTP_PATCHES); do patch -s -p1 < $$p || exit 1; done
 	cd $(SRTP_DIR)/libsrtp2-*/ && ./configure --enable-openssl \
 	    --disable-debug-logging --prefix=$(SRTP_DIR)/inst \
 	    CFLAGS="-O2 -fPIC" > ../configure.log 2>&1 \

@@ -18,6 +18,11 @@
 #include <openssl/rand.h>
 
 
+#if (NGX_RTC_SESSION_HISTORY > NGX_RTC_SRTP_TX_WINDOW)
+#error "a NACKed packet must be within the SRTP window of what we send"
+#endif
+
+
 /*
  * One viewer's peer connection: the codec choice and the answer, then
  * ICE -> DTLS -> SRTP media.  It ties the layers together and owns the

@@ -23,7 +23,7 @@ typedef struct {
 } ngx_rtc_session_result_t;
 
 
-#define NGX_RTC_SESSION_HISTORY  512      /* video packets a NACK can name */
+#define NGX_RTC_SESSION_HISTORY  256      /* video packets a NACK can name */
 #define NGX_RTC_SESSION_SRS      4        /* SRs remembered for the RTT */
 
 /*

@@ -172,7 +172,8 @@ ngx_rtc_srtp_policy(srtp_policy_t *policy, ngx_uint_t profile, u_char *key,
 
     policy->ssrc.type = type;
     policy->key = key;
-    policy->window_size = 1024;
+    policy->window_size = (type == ssrc_any_outbound)
+                          ? NGX_RTC_SRTP_TX_WINDOW : NGX_RTC_SRTP_RX_WINDOW;
     policy->allow_repeat_tx = 1;
 
     return NGX_OK;

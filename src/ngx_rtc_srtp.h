@@ -22,6 +22,15 @@
 #define NGX_RTC_SRTP_MAX_TRAILER_LEN       (16 + 128)
 #define NGX_RTC_SRTCP_MAX_TRAILER_LEN      (16 + 128 + 4)
 
+/*
+ * Replay windows, in packets: what we receive, and what we send, where it
+ * only has to reach as far back as a NACKed packet goes out again with its
+ * own sequence number (NGX_RTC_SESSION_HISTORY); libsrtp shifts the whole
+ * window for each packet protected.
+ */
+#define NGX_RTC_SRTP_RX_WINDOW             1024
+#define NGX_RTC_SRTP_TX_WINDOW             256
+
 
 typedef struct {
     ngx_uint_t                profile;
