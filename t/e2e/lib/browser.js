@@ -84,7 +84,12 @@ class Browser {
                     throw Object.assign(new Error('player: ' + last.error),
                                         { fatal: true });
                 }
-                return last.framesDecoded > 0 ? last : null;
+                /*
+                 * Chromium's stats may count a decoded frame before they
+                 * give its size (frameWidth 0, framesDecoded 1: seen once
+                 * in CI): playing is a frame of a known size.
+                 */
+                return last.framesDecoded > 0 && last.width > 0 ? last : null;
             }, deadlineMs || 20000, 'a decoded video frame in Chromium');
 
         } catch (err) {
