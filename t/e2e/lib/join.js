@@ -46,11 +46,19 @@ async function pageJoin(url, keepMs) {
             mark('ice');
         }
     };
-    pc.onconnectionstatechange = () => {
-        if (pc.connectionState === 'connected') {
-            mark('connected');
-        }
-    };
+    /*
+     * The state change reaches the page through the signalling thread,
+     * the first frame through the decoder: under load the frame can come
+     * first, so the join waits for both.
+     */
+    const connected = new Promise((resolve) => {
+        pc.onconnectionstatechange = () => {
+            if (pc.connectionState === 'connected') {
+                mark('connected');
+                resolve();
+            }
+        };
+    });
 
     const shown = [];
     const first = new Promise((resolve) => {
@@ -112,6 +120,10 @@ async function pageJoin(url, keepMs) {
     const deadline = new Promise((resolve) => setTimeout(resolve, 15000));
     const t = await Promise.race([first, deadline]);
     ev.first = t ? t - t0 : null;
+
+    if (t) {
+        await Promise.race([connected, deadline]);
+    }
 
     if (keepMs) {
         await new Promise((resolve) => setTimeout(resolve, keepMs));
