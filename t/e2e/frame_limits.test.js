@@ -8,7 +8,10 @@
  * refused when they are written, with a rate-limited warning naming the
  * stream, the size and the limit; a 1m buffer that holds less than two of
  * its GOPs gets a warning to raise buffer=.  No viewer is needed: both
- * streams are "always".
+ * streams are "always".  Each stream has its own camera: two RTSP clients
+ * that SETUP and PLAY the same shared gst-rtsp-server media at the same
+ * moment can abort the camera (gst_rtsp_media_get_rates: assertion
+ * failed, gst-rtsp-server 1.22.0), and this test needs both streams fed.
  */
 
 'use strict';
@@ -21,6 +24,7 @@ const { Camera } = require('./lib/camera');
 
 const PORT = 20480;
 const CAM_PORT = 20454;
+const CAM2_PORT = 20455;
 
 const CONF = `
 load_module %%MODULE%%;
@@ -38,7 +42,7 @@ http {
 
     rtc_zone   cams 8m;
     rtc_stream tiny  rtsp://127.0.0.1:%%CAMPORT%%/cam always buffer=256k;
-    rtc_stream small rtsp://127.0.0.1:%%CAMPORT%%/cam always buffer=1m;
+    rtc_stream small rtsp://127.0.0.1:${CAM2_PORT}/cam always buffer=1m;
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -51,15 +55,18 @@ http {
 
 describe('frame size limits', { timeout: 60000 }, () => {
     let camera;
+    let camera2;
     let ngx;
 
     before(async () => {
 
         /* noise at 8 Mbit/s and 10 fps: about 100 KB a frame, 1 MB a GOP */
 
-        camera = new Camera({ port: CAM_PORT, pattern: 'snow', fps: 10,
-                              gop: 10, bitrate: 8000 });
-        await camera.start();
+        const snow = { pattern: 'snow', fps: 10, gop: 10, bitrate: 8000 };
+
+        camera = new Camera(Object.assign({ port: CAM_PORT }, snow));
+        camera2 = new Camera(Object.assign({ port: CAM2_PORT }, snow));
+        await Promise.all([camera.start(), camera2.start()]);
         ngx = new Nginx({ port: PORT, camPort: CAM_PORT, conf: CONF });
         await ngx.start();
     });
@@ -68,8 +75,10 @@ describe('frame size limits', { timeout: 60000 }, () => {
         if (ngx) {
             await ngx.stop();
         }
-        if (camera) {
-            await camera.stop();
+        for (const c of [camera, camera2]) {
+            if (c) {
+                await c.stop();
+            }
         }
     });
 

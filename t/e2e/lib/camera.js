@@ -78,6 +78,7 @@ class Camera {
         }
 
         deadlineMs = deadlineMs || 15000;
+        this.stopping = false;
 
         return new Promise((resolve, reject) => {
             const proc = spawn(PYTHON, this.args(),
@@ -92,6 +93,14 @@ class Camera {
                     live.delete(proc);
                     if (this.proc === proc) {
                         this.proc = null;
+                    }
+                    if (ready && !this.stopping) {
+                        /* not asked to go: say why, for the test's reader */
+                        process.stderr.write(
+                            `# camera on port ${this.port} exited by itself `
+                            + `(code ${code}, signal ${signal}): `
+                            + this.log.trim().split('\n').slice(-3)
+                              .join(' | ') + '\n');
                     }
                     res({ code, signal });
                     if (!ready) {
@@ -131,6 +140,7 @@ class Camera {
         if (!proc) {
             return;
         }
+        this.stopping = true;
         proc.kill(sig);
         const done = await Promise.race([
             this.exited.then(() => true),
