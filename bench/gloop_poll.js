@@ -19,73 +19,30 @@
 'use strict';
 
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { spawn, execSync } = require('node:child_process');
 
-const { waitFor, REPO } = require('../t/e2e/lib/nginx');
-const { Camera } = require('../t/e2e/lib/camera');
+const { waitFor } = require('../t/e2e/lib/nginx');
+const lib = require('./lib');
+const { WHEP_LOAD, MODULE: MOD } = lib;
 
 const N = Number(process.argv[2] || 200);
 const PORT = 21680;
 const CAM_PORT = 21694;
 const SECONDS = 3;
 
-const MOD = process.env.NGX_RTC_MODULE
-            || path.join(REPO, 'build', 'ngx_http_rtc_module.so');
-const WHEP_LOAD = path.join(REPO, 'build', 'bench', 'whep-load');
-
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-poll-'));
-
-const CONF = `
-load_module ${MOD};
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log info;
-daemon off;
-worker_processes 1;
-worker_rlimit_nofile 8192;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path ${dir}/client;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
-    rtc_zone cams 16m;
-    rtc_max_sessions 2048;
-    rtc_udp_ports 20000-30000;
-    rtc_stream cam rtsp://127.0.0.1:${CAM_PORT}/cam always;
-    server {
-        listen 127.0.0.1:${PORT};
-        location /whep/ { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}`;
-
-
-async function status() {
-    return (await fetch(`http://127.0.0.1:${PORT}/rtc/status`)).json();
-}
-
 
 async function main() {
-    fs.writeFileSync(path.join(dir, 'nginx.conf'), CONF);
+    lib.requireBench();
 
-    const cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                   bitrate: 400, pattern: 'smpte' }).start();
-    const ngx = spawn('/usr/sbin/nginx',
-                      ['-p', dir + '/', '-c', path.join(dir, 'nginx.conf')],
-                      { stdio: 'inherit' });
-
-    await waitFor(async () => {
-        const s = (await status()).streams[0];
-        return s && s.keyframes_in > 0;
-    }, 60000, 'the camera playing');
-
-    const worker = Number(execSync(`pgrep -P ${ngx.pid}`,
-                                   { encoding: 'utf8' }).trim()
-                          .split('\n')[0]);
+    const cam = await lib.startCamera({ port: CAM_PORT, bitrate: 400 });
+    const { ngx, pids } = await lib.startNginx({
+        port: PORT, camPort: CAM_PORT, workers: 1,
+        conf: lib.nginxConf({ zone: '16m', maxSessions: 2048,
+                              udpPorts: '20000-30000', nofile: 8192,
+                              connections: 4096, listen: '' }),
+    });
+    const worker = pids[0];
 
     const wl = spawn(WHEP_LOAD, ['-n', String(N), '-r', '50', '-p', '8',
                                  '-d', '12', '--timeout', '30', '--json',
@@ -97,7 +54,7 @@ async function main() {
     await waitFor(async () => /measuring/.test(log), 120000, 'sessions up');
     await new Promise((r) => setTimeout(r, 2000));
 
-    const out = path.join(dir, 'strace.txt');
+    const out = path.join(ngx.dir, 'strace.txt');
 
     try {
         execSync(`timeout ${SECONDS} strace -e trace=poll,epoll_wait `
@@ -124,10 +81,8 @@ async function main() {
     }));
 
     await new Promise((r) => wl.on('exit', r));
-    ngx.kill('SIGTERM');
-    await new Promise((r) => ngx.on('exit', r));
+    await ngx.stop();
     await cam.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
 }
 
 

@@ -39,49 +39,17 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { Nginx, waitFor, sleep, request, requireNetns, REPO, MODULE } =
+const { waitFor, sleep, request, MODULE } =
     require(path.join(E2E_LIB, 'nginx'));
-const { workerPids } = require(path.join(E2E_LIB, 'raw'));
+const lib = require('./lib');
+const { cpuMs, machine, fmt } = lib;
 
-const WHEP_LOAD = process.env.WHEP_LOAD
-                  || path.join(REPO, 'build', 'bench', 'whep-load');
 const JANUS = process.env.JANUS || '/usr/bin/janus';
 const JANUS_ETC = process.env.JANUS_ETC || '/etc/janus';
 const JANUS_MOUNTPOINT = 1;
-
-const NGINX_CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes %%WORKERS%%;
-worker_rlimit_nofile 16384;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 16384;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone         cams 64m;
-    rtc_max_sessions 4096;
-    rtc_udp_ports    10000-30000;
-    rtc_stream       cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-
-    server {
-        listen 127.0.0.1:%%PORT%% reuseport backlog=4096;
-
-        location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
 
 
 const OPTIONS = {
@@ -105,23 +73,12 @@ function usage(msg) {
 
 
 function parseArgs(argv) {
-    const o = {
+    const o = lib.parseOptions(argv, OPTIONS, {
         sessions: [50, 100], seconds: 10, ramp: 25, parallel: 8,
         bitrate: 800, servers: ['nginx', 'janus', 'janus-el2'],
         json: null,
         port: 18780, janusPort: 18788, camPort: 18790,
-    };
-
-    for (let i = 0; i < argv.length; i++) {
-        const opt = OPTIONS[argv[i]];
-        if (!opt) {
-            usage(`unknown option ${argv[i]}`);
-        }
-        if (argv[i + 1] === undefined) {
-            usage(`${argv[i]} needs a value`);
-        }
-        o[opt[0]] = opt[1](argv[++i]);
-    }
+    }, usage);
 
     if (!o.sessions.length || o.sessions.some((n) => !(n >= 1))) {
         usage('--sessions: counts, e.g. 50,100,200');
@@ -138,41 +95,6 @@ function parseArgs(argv) {
 }
 
 
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'])
-                       .toString().trim()) || 100;
-
-
-function cpuMs(pid) {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 1000 / CLK_TCK;
-}
-
-
-/* Private_Dirty (KB) of smaps_rollup, and the threads */
-
-function privKb(pid) {
-    const s = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-    const m = s.match(/^Private_Dirty:\s+(\d+) kB/m);
-    return m ? Number(m[1]) : NaN;
-}
-
-
-function threads(pid) {
-    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = s.match(/^Threads:\s+(\d+)/m);
-    return m ? Number(m[1]) : NaN;
-}
-
-
-function machine() {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]
-              .trim().split(/\s+/).slice(1).map(Number);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - f[3] - f[4], total };
-}
-
-
 function loadavg() {
     return fs.readFileSync('/proc/loadavg', 'utf8').split(' ')
            .slice(0, 3).map(Number);
@@ -180,11 +102,13 @@ function loadavg() {
 
 
 function snapshot(pids, camPid) {
+    const sum = (f) => pids.reduce((s, p) => s + f(p), 0);
+
     return {
         t: Date.now(),
-        cpu: pids.reduce((s, p) => s + cpuMs(p), 0),
-        priv: pids.reduce((s, p) => s + privKb(p), 0),
-        threads: pids.reduce((s, p) => s + threads(p), 0),
+        cpu: sum(cpuMs),
+        priv: sum((p) => lib.smapsKb(p, 'Private_Dirty')),
+        threads: sum((p) => lib.procStatus(p, 'Threads')),
         cam: cpuMs(camPid),
         machine: machine(),
         load: loadavg(),
@@ -206,21 +130,13 @@ class NginxServer {
 
     async start() {
         const o = this.opts;
+        const started = await lib.startNginx({
+            port: o.port, camPort: o.camPort, workers: 2,
+            conf: lib.nginxConf(),
+        });
 
-        this.ngx = await new Nginx({
-            port: o.port, camPort: o.camPort, workers: 2, conf: NGINX_CONF,
-        }).start();
-
-        await waitFor(async () => {
-            const s = (await this.ngx.status()).streams
-                      .find((x) => x.name === 'cam');
-            return s && s.state === 'playing' && s.keyframes_in > 0;
-        }, 20000, 'the camera playing in nginx');
-
-        this.pids = await waitFor(() => {
-            const p = workerPids(this.ngx.pid());
-            return p.length === 2 ? p : null;
-        }, 10000, '2 workers');
+        this.ngx = started.ngx;
+        this.pids = started.pids;
     }
 
     /* the sessions are gone (whep-load DELETEd them) */
@@ -381,48 +297,12 @@ ${this.keyframe ? '\tvideobufferkf = true\n' : ''}}
 /* ---- one whep-load run ---- */
 
 function runLoad(opts, server, n, camPid, extra) {
-    return new Promise((resolve, reject) => {
-        const args = ['-n', String(n), '-d', String(opts.seconds),
-                      '-r', String(opts.ramp), '-p', String(opts.parallel),
-                      '--json', ...server.loadArgs, ...(extra || []),
-                      server.url];
-        const proc = spawn(WHEP_LOAD, args,
-                           { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let a = null;
-        let b = null;
+    const args = ['-n', String(n), '-d', String(opts.seconds),
+                  '-r', String(opts.ramp), '-p', String(opts.parallel),
+                  '--json', ...server.loadArgs, ...(extra || []),
+                  server.url];
 
-        readline.createInterface({ input: proc.stderr }).on('line', (l) => {
-            process.stderr.write(`${l}\n`);
-            if (!a && /measuring/.test(l)) {
-                a = snapshot(server.pids, camPid);
-            }
-        });
-
-        proc.stdout.on('data', (c) => {
-            if (!b && a) {
-                b = snapshot(server.pids, camPid);
-            }
-            out += c;
-        });
-
-        proc.on('error', reject);
-        proc.on('exit', (code) => {
-            if (code !== 0 || !a || !b) {
-                reject(new Error(`whep-load exited with ${code}`));
-                return;
-            }
-            resolve({ r: JSON.parse(out), a, b });
-        });
-    });
-}
-
-
-function fmt(x, d) {
-    if (x === null || x === undefined || Number.isNaN(x)) {
-        return '-';
-    }
-    return x.toFixed(d === undefined ? 1 : d);
+    return lib.runWhepLoad(args, () => snapshot(server.pids, camPid));
 }
 
 
@@ -559,18 +439,13 @@ async function measureServer(opts, server, camPid, bases, steps) {
 
 
 async function main() {
-    const { Camera } = require(path.join(E2E_LIB, 'camera'));
     const opts = parseArgs(process.argv.slice(2));
     const steps = [];
     const bases = {};
     let cam = null;
     let failed = null;
 
-    requireNetns();
-
-    if (!fs.existsSync(WHEP_LOAD)) {
-        usage(`${WHEP_LOAD} not built: make -C bench whep-load`);
-    }
+    lib.requireBench(usage);
 
     if (opts.servers.some((s) => s.startsWith('janus'))
         && !fs.existsSync(JANUS))
@@ -580,10 +455,8 @@ async function main() {
     }
 
     try {
-        cam = await new Camera({
-            port: opts.camPort, codec: 'h264', size: '640x360', fps: 25,
-            gop: 50, bitrate: opts.bitrate, pattern: 'smpte',
-        }).start();
+        cam = await lib.startCamera({ port: opts.camPort,
+                                      bitrate: opts.bitrate });
 
         for (const name of opts.servers) {
             const server = name === 'nginx' ? new NginxServer(opts)

@@ -27,46 +27,12 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const readline = require('node:readline');
-const { spawn, execFileSync } = require('node:child_process');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { Nginx, waitFor, sleep, request, requireNetns, REPO, MODULE } =
+const { waitFor, sleep, request, MODULE } =
     require(path.join(E2E_LIB, 'nginx'));
-const { workerPids } = require(path.join(E2E_LIB, 'raw'));
-
-const WHEP_LOAD = process.env.WHEP_LOAD
-                  || path.join(REPO, 'build', 'bench', 'whep-load');
-
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes %%WORKERS%%;
-worker_rlimit_nofile 16384;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 16384;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone         cams 64m;
-    rtc_max_sessions 4096;
-    rtc_udp_ports    10000-30000;
-    rtc_stream       cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-
-    server {
-        listen 127.0.0.1:%%PORT%% reuseport backlog=4096;
-
-        location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+const lib = require('./lib');
+const { cpuMs, machine, fmt } = lib;
 
 
 const OPTIONS = {
@@ -94,26 +60,11 @@ function usage(msg) {
 
 
 function parseArgs(argv) {
-    const o = {
+    const o = lib.parseOptions(argv, OPTIONS, {
         sessions: [10, 100, 200], seconds: 10, ramp: 100, parallel: 16,
         bitrate: 2000, workers: 2, port: 18780, camPort: 18790,
         audio: false, srtp: 'both', json: null,
-    };
-
-    for (let i = 0; i < argv.length; i++) {
-        const opt = OPTIONS[argv[i]];
-        if (!opt) {
-            usage(`unknown option ${argv[i]}`);
-        }
-        if (opt[1] === null) {
-            o[opt[0]] = true;
-            continue;
-        }
-        if (argv[i + 1] === undefined) {
-            usage(`${argv[i]} needs a value`);
-        }
-        o[opt[0]] = opt[1](argv[++i]);
-    }
+    }, usage);
 
     if (!o.sessions.length || o.sessions.some((n) => !(n >= 1))) {
         usage('--sessions: counts, e.g. 10,100,200');
@@ -123,32 +74,9 @@ function parseArgs(argv) {
 }
 
 
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'])
-                       .toString().trim()) || 100;
-
-
-function cpuMs(pid) {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 1000 / CLK_TCK;
-}
-
-
 function memKb(pid) {
-    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const get = (k) => {
-        const m = s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'));
-        return m ? Number(m[1]) : NaN;
-    };
-    return { rss: get('VmRSS'), anon: get('RssAnon') };
-}
-
-
-function machine() {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]
-              .trim().split(/\s+/).slice(1).map(Number);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - f[3] - f[4], total };
+    return { rss: lib.procStatus(pid, 'VmRSS'),
+             anon: lib.procStatus(pid, 'RssAnon') };
 }
 
 
@@ -215,57 +143,16 @@ async function snapshot(ngx, pids, camPid) {
  */
 
 function runLoad(opts, n, ngx, pids, camPid) {
-    return new Promise((resolve, reject) => {
-        const args = ['-n', String(n), '-d', String(opts.seconds),
-                      '-r', String(opts.ramp), '-p', String(opts.parallel),
-                      '--json'];
-        if (opts.audio) {
-            args.push('--audio');
-        }
-        args.push('--srtp', opts.srtp);
-        args.push(`http://127.0.0.1:${opts.port}/whep/cam`);
-
-        const proc = spawn(WHEP_LOAD, args, {
-            stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let out = '';
-        let a = null;
-        let b = null;
-
-        readline.createInterface({ input: proc.stderr }).on('line', (l) => {
-            process.stderr.write(`${l}\n`);
-            if (!a && /measuring/.test(l)) {
-                a = snapshot(ngx, pids, camPid);
-            }
-        });
-
-        proc.stdout.on('data', (c) => {
-            if (!b && a) {
-                b = snapshot(ngx, pids, camPid);
-            }
-            out += c;
-        });
-
-        proc.on('error', reject);
-        proc.on('exit', async (code) => {
-            try {
-                if (code !== 0 || !a || !b) {
-                    throw new Error(`whep-load exited with ${code}`);
-                }
-                resolve({ r: JSON.parse(out), a: await a, b: await b });
-            } catch (err) {
-                reject(err);
-            }
-        });
-    });
-}
-
-
-function fmt(x, d) {
-    if (x === null || x === undefined || Number.isNaN(x)) {
-        return '-';
+    const args = ['-n', String(n), '-d', String(opts.seconds),
+                  '-r', String(opts.ramp), '-p', String(opts.parallel),
+                  '--json'];
+    if (opts.audio) {
+        args.push('--audio');
     }
-    return x.toFixed(d === undefined ? 1 : d);
+    args.push('--srtp', opts.srtp);
+    args.push(`http://127.0.0.1:${opts.port}/whep/cam`);
+
+    return lib.runWhepLoad(args, () => snapshot(ngx, pids, camPid));
 }
 
 
@@ -372,7 +259,6 @@ function report(opts, base, steps) {
 
 
 async function main() {
-    const { Camera } = require(path.join(E2E_LIB, 'camera'));
     const opts = parseArgs(process.argv.slice(2));
     const steps = [];
     let cam = null;
@@ -380,35 +266,21 @@ async function main() {
     let failed = null;
     let base = null;
 
-    requireNetns();
-
-    if (!fs.existsSync(WHEP_LOAD)) {
-        usage(`${WHEP_LOAD} not built: make -C bench whep-load`);
-    }
+    lib.requireBench(usage);
 
     try {
-        cam = await new Camera({
-            port: opts.camPort, codec: 'h264', size: '640x360', fps: 25,
-            gop: 50, bitrate: opts.bitrate, pattern: 'smpte',
+        cam = await lib.startCamera({
+            port: opts.camPort, bitrate: opts.bitrate,
             audio: opts.audio ? 'pcma' : undefined,
-        }).start();
+        });
 
-        ngx = await new Nginx({
+        const started = await lib.startNginx({
             port: opts.port, camPort: opts.camPort, workers: opts.workers,
-            conf: CONF,
-        }).start();
+            conf: lib.nginxConf(),
+        });
+        ngx = started.ngx;
 
-        await waitFor(async () => {
-            const s = (await ngx.status()).streams
-                      .find((x) => x.name === 'cam');
-            return s && s.state === 'playing' && s.keyframes_in > 0;
-        }, 20000, 'the camera playing');
-
-        const pids = await waitFor(() => {
-            const p = workerPids(ngx.pid());
-            return p.length === opts.workers ? p : null;
-        }, 10000, `${opts.workers} workers`);
-
+        const pids = started.pids;
         const camPid = cam.proc.pid;
 
         /* the ingest alone */

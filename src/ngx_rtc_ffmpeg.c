@@ -65,7 +65,9 @@ typedef struct {
 
 
 struct ngx_rtc_ffmpeg_s {
-    ngx_rtc_ffmpeg_conf_t     conf;
+    ngx_rtc_source_conf_t     conf;
+    ngx_thread_pool_t        *thread_pool;
+    ngx_uint_t                loop;       /* restart at the end */
     ngx_str_t                 redacted;   /* the URL for logs and status */
     char                     *url;        /* NUL-terminated, for libav */
 
@@ -169,36 +171,38 @@ ngx_rtc_ffmpeg_start(ngx_rtc_ffmpeg_conf_t *conf)
         (void) avformat_network_init();
     }
 
-    ff = ngx_calloc(sizeof(ngx_rtc_ffmpeg_t) + 2 * conf->url.len + 8,
-                    conf->log);
+    ff = ngx_calloc(sizeof(ngx_rtc_ffmpeg_t) + 2 * conf->source.url.len + 8,
+                    conf->source.log);
     if (ff == NULL) {
         return NULL;
     }
 
-    ff->conf = *conf;
+    ff->conf = conf->source;
+    ff->thread_pool = conf->pool;
+    ff->loop = conf->loop;
 
     p = (u_char *) (ff + 1);
     ff->url = (char *) p;
-    p = ngx_cpymem(p, conf->url.data, conf->url.len);
+    p = ngx_cpymem(p, conf->source.url.data, conf->source.url.len);
     *p++ = '\0';
 
     ff->redacted.data = p;
-    ff->redacted.len = ngx_rtc_ffmpeg_redact(&conf->url, p);
+    ff->redacted.len = ngx_rtc_ffmpeg_redact(&conf->source.url, p);
 
     ff->task.ctx = ff;
     ff->task.handler = ngx_rtc_ffmpeg_handler;
     ff->task.event.data = ff;
     ff->task.event.handler = ngx_rtc_ffmpeg_done;
-    ff->task.event.log = conf->log;
+    ff->task.event.log = conf->source.log;
 
     ff->pace.handler = ngx_rtc_ffmpeg_pace_handler;
     ff->pace.data = ff;
-    ff->pace.log = conf->log;
+    ff->pace.log = conf->source.log;
     ff->pace.cancelable = 1;
 
     ff->retry.handler = ngx_rtc_ffmpeg_retry_handler;
     ff->retry.data = ff;
-    ff->retry.log = conf->log;
+    ff->retry.log = conf->source.log;
     ff->retry.cancelable = 1;
 
     ff->backoff = NGX_RTC_FFMPEG_BACKOFF_MIN;
@@ -206,7 +210,7 @@ ngx_rtc_ffmpeg_start(ngx_rtc_ffmpeg_conf_t *conf)
     ff->aindex = -1;
     ff->pass_start = AV_NOPTS_VALUE;
 
-    ngx_log_error(NGX_LOG_INFO, conf->log, 0, "rtc ffmpeg opens \"%V\"",
+    ngx_log_error(NGX_LOG_INFO, conf->source.log, 0, "rtc ffmpeg opens \"%V\"",
                   &ff->redacted);
 
     ngx_rtc_ffmpeg_connect(ff);
@@ -288,7 +292,7 @@ ngx_rtc_ffmpeg_post(ngx_rtc_ffmpeg_t *ff, ngx_uint_t op)
     ff->op = op;
     ff->fill = b;
 
-    if (ngx_thread_task_post(ff->conf.pool, &ff->task) != NGX_OK) {
+    if (ngx_thread_task_post(ff->thread_pool, &ff->task) != NGX_OK) {
         ngx_rtc_ffmpeg_reason(ff, "thread pool", AVERROR(EAGAIN));
         return NGX_ERROR;
     }
@@ -397,7 +401,7 @@ ngx_rtc_ffmpeg_opened(ngx_rtc_ffmpeg_t *ff)
 
     ngx_memzero(&tcf, sizeof(ngx_rtc_transcode_conf_t));
 
-    tcf.pool = ff->conf.pool;
+    tcf.pool = ff->thread_pool;
     tcf.log = ff->conf.log;
     tcf.name = ff->redacted;
     tcf.data = ff;
@@ -1019,7 +1023,7 @@ ngx_rtc_ffmpeg_read_batch(ngx_rtc_ffmpeg_t *ff)
         if (err == AVERROR_EOF
             || (err < 0 && ff->fmt->pb && ff->fmt->pb->eof_reached))
         {
-            if (!ff->conf.loop) {
+            if (!ff->loop) {
                 ff->eof = 1;
                 return;
             }

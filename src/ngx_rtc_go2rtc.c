@@ -382,18 +382,13 @@ ngx_rtc_go2rtc_stream(u_char *p, ngx_rtc_stream_conf_t *scf)
 static ngx_int_t
 ngx_rtc_go2rtc_webrtc(ngx_http_request_t *r)
 {
-    ngx_int_t               rc;
-    ngx_str_t               name, text, *ct;
+    ngx_str_t               name, *ct;
     ngx_rtc_stream_t       *st;
     ngx_rtc_go2rtc_post_t  *ctx;
 
     if (ngx_rtc_go2rtc_src(r, "src", &name) != NGX_OK) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_str_set(&text, "an offer needs ?src=STREAM");
-        return ngx_rtc_whep_text(r, NGX_HTTP_BAD_REQUEST, &text);
+        return ngx_rtc_whep_offer_refuse(r, NGX_HTTP_BAD_REQUEST,
+                                         "an offer needs ?src=STREAM");
     }
 
     ct = r->headers_in.content_type ? &r->headers_in.content_type->value
@@ -407,31 +402,22 @@ ngx_rtc_go2rtc_webrtc(ngx_http_request_t *r)
 
     st = ngx_rtc_stream_find(&name);
 
-    if (st == NULL
-        || (ct && !(ct->len >= 16
-                    && ngx_strncasecmp(ct->data,
-                                       (u_char *) "application/json", 16)
-                       == 0))
-        || r->headers_in.content_length_n > NGX_RTC_GO2RTC_MAX_BODY)
+    if (st == NULL) {
+        return ngx_rtc_whep_offer_refuse(r, NGX_HTTP_NOT_FOUND,
+                                         "stream not found");
+    }
+
+    if (r->headers_in.content_length_n > NGX_RTC_GO2RTC_MAX_BODY) {
+        return ngx_rtc_whep_offer_refuse(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                         "the offer is too large");
+    }
+
+    if (ct && !(ct->len >= 16
+                && ngx_strncasecmp(ct->data, (u_char *) "application/json",
+                                   16) == 0))
     {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (st == NULL) {
-            ngx_str_set(&text, "stream not found");
-            return ngx_rtc_whep_text(r, NGX_HTTP_NOT_FOUND, &text);
-        }
-
-        if (r->headers_in.content_length_n > NGX_RTC_GO2RTC_MAX_BODY) {
-            ngx_str_set(&text, "the offer is too large");
-            return ngx_rtc_whep_text(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                     &text);
-        }
-
-        ngx_str_set(&text, "an offer is application/json or "
-                           "application/sdp");
-        return ngx_rtc_whep_text(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, &text);
+        return ngx_rtc_whep_offer_refuse(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                           "an offer is application/json or application/sdp");
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_rtc_go2rtc_post_t));
@@ -445,15 +431,7 @@ ngx_rtc_go2rtc_webrtc(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_rtc_module);
 
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r, ngx_rtc_go2rtc_webrtc_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_rtc_whep_offer_read(r, ngx_rtc_go2rtc_webrtc_body);
 }
 
 
@@ -466,11 +444,7 @@ ngx_rtc_go2rtc_webrtc_body(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtc_module);
 
-    if (ngx_rtc_whep_read_body(r, &body, NGX_RTC_GO2RTC_MAX_BODY) != NGX_OK)
-    {
-        ngx_str_set(&text, "the offer is too large or unreadable");
-        ngx_http_finalize_request(r,
-            ngx_rtc_whep_text(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, &text));
+    if (ngx_rtc_whep_offer_body(r, &body, NGX_RTC_GO2RTC_MAX_BODY) != NGX_OK) {
         return;
     }
 
@@ -497,14 +471,10 @@ ngx_rtc_go2rtc_webrtc_body(ngx_http_request_t *r)
         return;
     }
 
-    ctx->offer.pool = r->pool;
-    ctx->offer.log = r->connection->log;
     ctx->offer.handler = ngx_rtc_go2rtc_webrtc_answer;
     ctx->offer.data = ctx;
 
-    if (ngx_rtc_whep_offer(&ctx->offer, &sdp) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+    ngx_rtc_whep_offer_request(&ctx->offer, r, &sdp);
 }
 
 

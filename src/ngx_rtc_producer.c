@@ -323,9 +323,28 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
     ngx_rtc_rtsp_conf_t          rc;
     ngx_rtc_main_conf_t         *rmcf;
     ngx_rtc_ffmpeg_conf_t        fc;
+    ngx_rtc_source_conf_t        sc;
     ngx_rtc_whep_source_conf_t   wc;
 
-    if (p->conf->source == NGX_RTC_SOURCE_FFMPEG) {
+    /* the settings and callbacks every source takes (ngx_rtc_source.h) */
+
+    ngx_memzero(&sc, sizeof(ngx_rtc_source_conf_t));
+
+    sc.url = p->conf->url;
+    sc.timeout = 10000;
+    sc.audio = p->conf->audio;
+    sc.log = ngx_cycle->log;
+    sc.data = p;
+    sc.frame = ngx_rtc_producer_source_frame;
+    sc.codec = ngx_rtc_producer_codec;
+    sc.state = ngx_rtc_producer_state;
+    sc.addr = p->conf->addr;
+    sc.resolver = p->conf->resolver;
+    sc.resolver_timeout = p->conf->resolver_timeout;
+
+    switch (p->conf->source) {
+
+    case NGX_RTC_SOURCE_FFMPEG:
 
         /* the URL may hold credentials: the source logs it redacted */
 
@@ -335,86 +354,49 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
         rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                    ngx_http_rtc_module);
 
-        ngx_memzero(&fc, sizeof(ngx_rtc_ffmpeg_conf_t));
-
-        fc.url.data = p->conf->url.data + sizeof("ffmpeg:") - 1;
-        fc.url.len = p->conf->url.len - (sizeof("ffmpeg:") - 1);
-        fc.timeout = 10000;
+        fc.source = sc;
+        fc.source.url.data += sizeof("ffmpeg:") - 1;
+        fc.source.url.len -= sizeof("ffmpeg:") - 1;
         fc.pool = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle,
                                       &rmcf->thread_pool);
-        fc.log = ngx_cycle->log;
-        fc.audio = p->conf->audio;
         fc.loop = p->conf->loop;
-        fc.data = p;
-        fc.frame = ngx_rtc_producer_source_frame;
-        fc.codec = ngx_rtc_producer_codec;
-        fc.state = ngx_rtc_producer_state;
 
         if (fc.pool == NULL) {
             ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
                           "rtc producer \"%V\": no thread pool \"%V\"",
                           &p->conf->name, &rmcf->thread_pool);
-
-        } else {
-            p->ffmpeg = ngx_rtc_ffmpeg_start(&fc);
+            break;
         }
 
-        if (p->ffmpeg == NULL) {
-            ngx_rtc_shm_release(p->conf->index, &p->lease);
-        }
+        p->ffmpeg = ngx_rtc_ffmpeg_start(&fc);
+        break;
 
-        return;
-    }
+    case NGX_RTC_SOURCE_WHEP:
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "rtc producer \"%V\" starts %V",
+                      &p->conf->name, &p->conf->redacted);
 
-    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                  "rtc producer \"%V\" starts %V",
-                  &p->conf->name, &p->conf->redacted);
-
-    if (p->conf->source == NGX_RTC_SOURCE_WHEP) {
-        ngx_memzero(&wc, sizeof(ngx_rtc_whep_source_conf_t));
-
-        wc.url = p->conf->url;
-        wc.token = p->conf->token;
-        wc.audio = p->conf->audio;
+        wc.source = sc;
 
         /* an origin may take its rtc_wait_timeout (10 s) to answer */
-        wc.timeout = 15000;
-        wc.log = ngx_cycle->log;
-        wc.data = p;
-        wc.frame = ngx_rtc_producer_source_frame;
-        wc.codec = ngx_rtc_producer_codec;
-        wc.state = ngx_rtc_producer_state;
-        wc.addr = p->conf->addr;
-        wc.resolver = p->conf->resolver;
-        wc.resolver_timeout = p->conf->resolver_timeout;
+        wc.source.timeout = 15000;
+        wc.token = p->conf->token;
 
         p->whep = ngx_rtc_whep_source_start(&wc);
+        break;
 
-        if (p->whep == NULL) {
-            ngx_rtc_shm_release(p->conf->index, &p->lease);
-        }
+    default: /* NGX_RTC_SOURCE_RTSP */
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "rtc producer \"%V\" starts %V",
+                      &p->conf->name, &p->conf->redacted);
 
-        return;
+        rc.source = sc;
+        rc.udp = p->conf->udp;
+
+        p->rtsp = ngx_rtc_rtsp_start(&rc);
     }
 
-    ngx_memzero(&rc, sizeof(ngx_rtc_rtsp_conf_t));
-
-    rc.url = p->conf->url;
-    rc.udp = p->conf->udp;
-    rc.audio = p->conf->audio;
-    rc.timeout = 10000;
-    rc.log = ngx_cycle->log;
-    rc.data = p;
-    rc.frame = ngx_rtc_producer_source_frame;
-    rc.codec = ngx_rtc_producer_codec;
-    rc.state = ngx_rtc_producer_state;
-    rc.addr = p->conf->addr;
-    rc.resolver = p->conf->resolver;
-    rc.resolver_timeout = p->conf->resolver_timeout;
-
-    p->rtsp = ngx_rtc_rtsp_start(&rc);
-
-    if (p->rtsp == NULL) {
+    if (p->rtsp == NULL && p->whep == NULL && p->ffmpeg == NULL) {
         ngx_rtc_shm_release(p->conf->index, &p->lease);
     }
 }

@@ -350,7 +350,7 @@ ngx_rtc_rtsp_start(ngx_rtc_rtsp_conf_t *conf)
     ngx_pool_t      *pool;
     ngx_rtc_rtsp_t  *rtsp;
 
-    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, conf->log);
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, conf->source.log);
     if (pool == NULL) {
         return NULL;
     }
@@ -361,19 +361,20 @@ ngx_rtc_rtsp_start(ngx_rtc_rtsp_conf_t *conf)
     }
 
     rtsp->pool = pool;
-    rtsp->conf = *conf;
+    rtsp->conf = conf->source;
+    rtsp->conf_udp = conf->udp;
 
     if (rtsp->conf.timeout == 0) {
         rtsp->conf.timeout = 10000;
     }
 
-    rtsp->log = *conf->log;
+    rtsp->log = *conf->source.log;
     rtsp->log.handler = ngx_rtc_rtsp_log_error;
     rtsp->log.data = rtsp;
     rtsp->log.action = NULL;
 
-    if (ngx_rtc_auth_parse_url(&conf->url, &rtsp->url) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, conf->log, 0,
+    if (ngx_rtc_auth_parse_url(&conf->source.url, &rtsp->url) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, conf->source.log, 0,
                       "rtc rtsp invalid camera URL");
         goto failed;
     }
@@ -547,7 +548,7 @@ ngx_rtc_rtsp_connect_peer(ngx_rtc_rtsp_t *rtsp)
     c->idle = 1;
 
     rtsp->step = ngx_rtc_rtsp_step_connect;
-    rtsp->udp = rtsp->conf.udp;
+    rtsp->udp = rtsp->conf_udp;
     rtsp->fallback = 0;
     rtsp->ssrc = (uint32_t) ngx_random();
 

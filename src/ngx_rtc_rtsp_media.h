@@ -90,7 +90,7 @@ typedef struct {
 
 
 struct ngx_rtc_rtsp_s {
-    ngx_rtc_rtsp_conf_t       conf;
+    ngx_rtc_source_conf_t     conf;
     ngx_pool_t               *pool;
     ngx_log_t                 log;
 
@@ -164,6 +164,7 @@ struct ngx_rtc_rtsp_s {
     unsigned                  get_parameter:1;  /* listed in Public */
     unsigned                  produced:1;       /* a frame since connect */
     unsigned                  fallback:1;       /* tried the other transport */
+    unsigned                  conf_udp:1;       /* transport=udp */
 
     u_char                    reason_buf[NGX_RTC_RTSP_REASON_MAX];
     u_char                    auth_buf[NGX_RTC_RTSP_AUTH_MAX];

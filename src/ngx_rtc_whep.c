@@ -178,8 +178,6 @@ ngx_rtc_whep_post(ngx_http_request_t *r)
 ngx_int_t
 ngx_rtc_whep_post_stream(ngx_http_request_t *r, ngx_str_t *name)
 {
-    ngx_int_t            rc;
-    ngx_str_t            text;
     ngx_rtc_stream_t    *st;
     ngx_rtc_whep_ctx_t  *ctx;
 
@@ -190,12 +188,8 @@ ngx_rtc_whep_post_stream(ngx_http_request_t *r, ngx_str_t *name)
             ngx_rtc_whep_log_name(r, name);
         }
 
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_str_set(&text, "unknown stream");
-        return ngx_rtc_whep_text(r, NGX_HTTP_NOT_FOUND, &text);
+        return ngx_rtc_whep_offer_refuse(r, NGX_HTTP_NOT_FOUND,
+                                         "unknown stream");
     }
 
     if (r->headers_in.content_type == NULL
@@ -203,21 +197,13 @@ ngx_rtc_whep_post_stream(ngx_http_request_t *r, ngx_str_t *name)
         || ngx_strncasecmp(r->headers_in.content_type->value.data,
                            (u_char *) "application/sdp", 15) != 0)
     {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_str_set(&text, "an offer is Content-Type: application/sdp");
-        return ngx_rtc_whep_text(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, &text);
+        return ngx_rtc_whep_offer_refuse(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                 "an offer is Content-Type: application/sdp");
     }
 
     if (r->headers_in.content_length_n > NGX_RTC_WHEP_MAX_OFFER) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_str_set(&text, "the offer is too large");
-        return ngx_rtc_whep_text(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, &text);
+        return ngx_rtc_whep_offer_refuse(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                         "the offer is too large");
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_rtc_whep_ctx_t));
@@ -229,41 +215,26 @@ ngx_rtc_whep_post_stream(ngx_http_request_t *r, ngx_str_t *name)
     ctx->offer.stream = st;
     ngx_http_set_ctx(r, ctx, ngx_http_rtc_module);
 
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r, ngx_rtc_whep_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_rtc_whep_offer_read(r, ngx_rtc_whep_body);
 }
 
 
 static void
 ngx_rtc_whep_body(ngx_http_request_t *r)
 {
-    ngx_str_t             body, text;
-    ngx_rtc_whep_ctx_t   *ctx;
+    ngx_str_t            body;
+    ngx_rtc_whep_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtc_module);
 
-    if (ngx_rtc_whep_read_body(r, &body, NGX_RTC_WHEP_MAX_OFFER) != NGX_OK) {
-        ngx_str_set(&text, "the offer is too large or unreadable");
-        ngx_http_finalize_request(r,
-            ngx_rtc_whep_text(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, &text));
+    if (ngx_rtc_whep_offer_body(r, &body, NGX_RTC_WHEP_MAX_OFFER) != NGX_OK) {
         return;
     }
 
-    ctx->offer.pool = r->pool;
-    ctx->offer.log = r->connection->log;
     ctx->offer.handler = ngx_rtc_whep_offered;
     ctx->offer.data = r;
 
-    if (ngx_rtc_whep_offer(&ctx->offer, &body) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+    ngx_rtc_whep_offer_request(&ctx->offer, r, &body);
 }
 
 

@@ -13,6 +13,7 @@
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_session.h>
 #include <ngx_rtc_producer.h>
+#include <ngx_rtc_whep.h>
 #include <ngx_rtc_whep_offer.h>
 
 
@@ -133,6 +134,71 @@ ngx_rtc_whep_offer(ngx_rtc_whep_offer_t *o, ngx_str_t *sdp)
     ngx_add_timer(&o->wait, NGX_RTC_WHEP_POLL);
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_rtc_whep_offer_refuse(ngx_http_request_t *r, ngx_uint_t status,
+    char *text)
+{
+    ngx_str_t  reason;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    reason.data = (u_char *) text;
+    reason.len = ngx_strlen(text);
+
+    return ngx_rtc_whep_text(r, status, &reason);
+}
+
+
+ngx_int_t
+ngx_rtc_whep_offer_read(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt post)
+{
+    ngx_int_t  rc;
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, post);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+ngx_int_t
+ngx_rtc_whep_offer_body(ngx_http_request_t *r, ngx_str_t *body, size_t max)
+{
+    ngx_str_t  text;
+
+    if (ngx_rtc_whep_read_body(r, body, max) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    ngx_str_set(&text, "the offer is too large or unreadable");
+    ngx_http_finalize_request(r,
+        ngx_rtc_whep_text(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, &text));
+
+    return NGX_ERROR;
+}
+
+
+void
+ngx_rtc_whep_offer_request(ngx_rtc_whep_offer_t *o, ngx_http_request_t *r,
+    ngx_str_t *sdp)
+{
+    o->pool = r->pool;
+    o->log = r->connection->log;
+
+    if (ngx_rtc_whep_offer(o, sdp) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
 }
 
 

@@ -62,6 +62,26 @@ struct ngx_rtc_whep_offer_s {
 ngx_int_t ngx_rtc_whep_offer(ngx_rtc_whep_offer_t *o, ngx_str_t *sdp);
 
 /*
+ * For the HTTP handlers that take a POSTed offer (the WHEP endpoint,
+ * go2rtc's /api/webrtc).  ngx_rtc_whep_offer_refuse(): before the body is
+ * read, the body discarded and "text" the client's reason; it returns what
+ * the handler returns.  ngx_rtc_whep_offer_read(): the body read, then
+ * "post" called; NGX_DONE or an HTTP status for the handler to return.
+ * In "post": ngx_rtc_whep_offer_body() gives the body, at most "max" bytes,
+ * or NGX_ERROR with the request finalized (413); then, "handler" and
+ * "data" of "o" set, ngx_rtc_whep_offer_request() makes the offer with the
+ * request's pool and log, or finalizes the request (500).
+ */
+ngx_int_t ngx_rtc_whep_offer_refuse(ngx_http_request_t *r, ngx_uint_t status,
+    char *text);
+ngx_int_t ngx_rtc_whep_offer_read(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt post);
+ngx_int_t ngx_rtc_whep_offer_body(ngx_http_request_t *r, ngx_str_t *body,
+    size_t max);
+void ngx_rtc_whep_offer_request(ngx_rtc_whep_offer_t *o,
+    ngx_http_request_t *r, ngx_str_t *sdp);
+
+/*
  * Trickled candidates ("candidate:..." values) for a session of this
  * worker: NGX_OK, NGX_DECLINED (no such session), NGX_ERROR.
  */

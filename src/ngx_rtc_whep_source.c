@@ -83,7 +83,7 @@ ngx_rtc_whep_source_start(ngx_rtc_whep_source_conf_t *conf)
     ngx_pool_t             *pool;
     ngx_rtc_whep_source_t  *ws;
 
-    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, conf->log);
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, conf->source.log);
     if (pool == NULL) {
         return NULL;
     }
@@ -94,15 +94,16 @@ ngx_rtc_whep_source_start(ngx_rtc_whep_source_conf_t *conf)
     }
 
     ws->pool = pool;
-    ws->conf = *conf;
-    ws->log = *conf->log;
+    ws->conf = conf->source;
+    ws->token = conf->token;
+    ws->log = *conf->source.log;
 
     if (ws->conf.timeout == 0) {
         ws->conf.timeout = 10000;
     }
 
-    if (ngx_rtc_auth_parse_url(&conf->url, &ws->url) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, conf->log, 0,
+    if (ngx_rtc_auth_parse_url(&conf->source.url, &ws->url) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, conf->source.log, 0,
                       "rtc whep source invalid URL");
         goto failed;
     }
@@ -433,7 +434,7 @@ ngx_rtc_whep_source_request(ngx_rtc_whep_source_t *ws,
     req->host = ws->url.host;
     req->hostport = ws->url.hostport;
     req->tls = ws->url.tls;
-    req->token = ws->conf.token;
+    req->token = ws->token;
     req->timeout = ws->conf.timeout;
     req->log = ws->conf.log;
 }

@@ -73,7 +73,8 @@ typedef struct {
 
 
 struct ngx_rtc_whep_source_s {
-    ngx_rtc_whep_source_conf_t     conf;
+    ngx_rtc_source_conf_t          conf;
+    ngx_str_t                      token;       /* secret */
     ngx_pool_t                    *pool;
     ngx_pool_t                    *apool;       /* the attempt's */
     ngx_log_t                      log;
