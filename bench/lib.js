@@ -71,6 +71,7 @@ http {
 
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
+        location = /rtc/metrics { rtc_metrics; }
     }
 }
 `;

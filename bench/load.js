@@ -18,9 +18,10 @@
  * For each count a fresh whep-load run starts the sessions, waits until
  * each is up (first keyframe) or failed, measures a window of --seconds,
  * DELETEs them all; during the window nginx's workers are measured from
- * /proc (CPU: utime + stime; memory: VmRSS, RssAnon) and /rtc/status
- * (packets sent, dropped, sent again).  bench/README.md explains the
- * columns.
+ * /proc (CPU: utime + stime; memory: VmRSS, RssAnon), /rtc/status
+ * (packets sent, dropped, sent again) and /rtc/metrics (the send delay
+ * histogram: p50 and p99 of the window, interpolated linearly within its
+ * buckets).  bench/README.md explains the columns.
  */
 
 'use strict';
@@ -109,6 +110,61 @@ async function status(ngx) {
 }
 
 
+/*
+ * The send delay histogram of /rtc/metrics: cumulative counts by upper
+ * bound (seconds, the last Infinity), or null
+ */
+
+async function sendDelay(ngx) {
+    try {
+        const r = await request(ngx.port, 'GET', '/rtc/metrics', null, {},
+                                30000);
+        const h = [];
+        const re = new RegExp('^nginx_rtc_send_delay_seconds_bucket'
+                              + '\\{le="([^"]+)"\\} (\\d+)$', 'gm');
+        for (const m of r.body.matchAll(re)) {
+            h.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]),
+                     n: Number(m[2]) });
+        }
+        return (r.status === 200 && h.length) ? h : null;
+    } catch (err) {
+        return null;
+    }
+}
+
+
+/*
+ * The q-quantile (0..1) in ms of the samples between two histograms,
+ * interpolated linearly within its bucket as the module does (the +Inf
+ * bucket gives its lower bound), or null without samples
+ */
+
+function delayQuantile(a, b, q) {
+    if (!a || !b || a.length !== b.length) {
+        return null;
+    }
+    const count = b[b.length - 1].n - a[a.length - 1].n;
+    if (count <= 0) {
+        return null;
+    }
+    const rank = q * count;
+    let below = 0;
+    let lower = 0;
+    for (let i = 0; i < b.length; i++) {
+        const n = b[i].n - a[i].n - below;
+        if (b[i].le === Infinity) {
+            return lower * 1000;
+        }
+        if (n > 0 && below + n >= rank) {
+            return (lower + (b[i].le - lower) * (rank - below) / n) * 1000;
+        }
+        below += n;
+        lower = b[i].le;
+    }
+    return lower * 1000;
+}
+
+
 async function snapshot(ngx, pids, camPid) {
     /* /proc first: the window's edges are not moved by a late status */
 
@@ -118,6 +174,7 @@ async function snapshot(ngx, pids, camPid) {
     const mach = machine();
     const udp = udpErrors();
     const st = await status(ngx);
+    const delay = await sendDelay(ngx);
     let sent = st ? 0 : NaN;
     let drops = st ? 0 : NaN;
     let retx = st ? 0 : NaN;
@@ -129,7 +186,7 @@ async function snapshot(ngx, pids, camPid) {
     }
 
     return {
-        t, w, sent, drops, retx,
+        t, w, sent, drops, retx, delay,
         sessions: st ? st.sessions.length : NaN,
         cam, machine: mach, udp,
         stream: st ? st.streams.find((x) => x.name === 'cam') : null,
@@ -184,6 +241,17 @@ function figures(n, run, base) {
         sentPerSec: (b.sent - a.sent) / sec,
         dropsPerSec: (b.drops - a.drops) / sec,
         retxPerSec: (b.retx - a.retx) / sec,
+        sendDelayMs: {
+            samples: (a.delay && b.delay)
+                     ? b.delay[b.delay.length - 1].n
+                       - a.delay[a.delay.length - 1].n : null,
+            p50: delayQuantile(a.delay, b.delay, 0.5),
+            p99: delayQuantile(a.delay, b.delay, 0.99),
+            /* the window's samples, cumulative, by upper bound in ms */
+            buckets: (a.delay && b.delay)
+                     ? b.delay.map((x, i) => [x.le * 1000,
+                                              x.n - a.delay[i].n]) : null,
+        },
         rcvbufErrors: b.udp.rcvbuf - a.udp.rcvbuf,
         packetsPerSec: r.packets_per_s,
         packetsPerSecPerSession: r.packets_per_s_per_session,
@@ -201,6 +269,7 @@ function figures(n, run, base) {
         machineBusy: mt ? (b.machine.busy - a.machine.busy) / mt : null,
         srtp: r.srtp,
         statusLate: Number.isNaN(a.sent) || Number.isNaN(b.sent),
+        loadAvg: require('node:os').loadavg(),
     };
 }
 
@@ -222,10 +291,10 @@ function report(opts, base, steps) {
       + 'µs/packet | rss MB | anon KB/session | sent pkts/s | drops/s | '
       + 'rcvd pkts/s | Mbit/s | loss % | no RTP | rcvbuf errors | '
       + 'first keyframe ms '
-      + 'p50 / p95 / max | decrypt fail | whep-load cpu ms/s | '
-      + 'camera ms/s | busy |');
+      + 'p50 / p95 / max | send delay ms p50 / p99 | decrypt fail | '
+      + 'whep-load cpu ms/s | camera ms/s | busy |');
     p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
-      + '---:|---:|---:|---:|---:|---:|---:|');
+      + '---:|---:|---:|---:|---:|---:|---:|---:|');
 
     for (const f of steps) {
         const k = f.firstKeyframeMs;
@@ -237,12 +306,16 @@ function report(opts, base, steps) {
           + `${fmt(f.mbitPerSec, 1)} | ${fmt(f.lossPct, 3)} | `
           + `${f.stalled} | `
           + `${f.rcvbufErrors} | ${fmt(k.p50, 0)} / ${fmt(k.p95, 0)} / `
-          + `${fmt(k.max, 0)} | ${f.decryptFailures} | `
+          + `${fmt(k.max, 0)} | ${fmt(f.sendDelayMs.p50, 2)} / `
+          + `${fmt(f.sendDelayMs.p99, 2)} | ${f.decryptFailures} | `
           + `${fmt(f.clientCpuMsPerSec)} | ${fmt(f.cameraCpuMsPerSec)} | `
           + `${fmt(f.machineBusy * 100, 0)}% |`);
     }
 
     for (const f of steps) {
+        const load = f.loadAvg.map((x) => fmt(x, 2)).join(' ');
+        p(`# ${f.sessions}: load average ${load} at the end of the window; `
+          + `send delay over ${f.sendDelayMs.samples} viewer-frames`);
         if (f.statusLate) {
             p(`# ${f.sessions}: WARNING: /rtc/status did not answer within `
               + '30 s at the start or the end of the window: nginx was '

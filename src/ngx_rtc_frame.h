@@ -41,6 +41,7 @@
 typedef struct {
     uint64_t                  seq;       /* ring sequence, from 1 */
     int64_t                   capture;   /* wall clock, microseconds */
+    int64_t                   arrival;   /* into the ring: monotonic us */
     uint32_t                  rtp_ts;    /* source RTP timestamp */
     uint32_t                  flags;     /* NGX_RTC_FRAME_KEY */
     uint32_t                  track;     /* NGX_RTC_TRACK_* */

@@ -49,6 +49,7 @@ static u_char *ngx_rtc_metrics_head(u_char *p, char *name, char *type,
     char *help);
 static u_char *ngx_rtc_metrics_label(u_char *p, char *metric, u_char *s,
     size_t len);
+static u_char *ngx_rtc_metrics_send_delay(u_char *p, ngx_rtc_latency_t *h);
 
 
 static ngx_rtc_metrics_def_t  ngx_rtc_metrics_ages[] = {
@@ -357,6 +358,8 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
                         i, slots[i]);
     }
 
+    p = ngx_rtc_metrics_send_delay(p, &snap.send_delay);
+
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
@@ -398,6 +401,44 @@ ngx_rtc_metrics_value(void *base, size_t offset, size_t size)
     default:
         return 0;
     }
+}
+
+
+/*
+ * The send delay (ngx_rtc_latency.h) of every worker, as one histogram:
+ * cumulative buckets, the sum in seconds and the count.
+ */
+
+static u_char *
+ngx_rtc_metrics_send_delay(u_char *p, ngx_rtc_latency_t *h)
+{
+    uint64_t    n, b;
+    ngx_uint_t  i;
+
+    p = ngx_rtc_metrics_head(p, "nginx_rtc_send_delay_seconds", "histogram",
+                             "From a frame's arrival in the ring to its "
+                             "packets for one viewer handed to the kernel");
+
+    for (i = 0, n = 0; i < NGX_RTC_LATENCY_BUCKETS; i++) {
+        n += h->bucket[i];
+
+        if (i == NGX_RTC_LATENCY_BUCKETS - 1) {
+            p = ngx_sprintf(p, "nginx_rtc_send_delay_seconds_bucket"
+                               "{le=\"+Inf\"} %uL\n", n);
+            break;
+        }
+
+        b = ngx_rtc_latency_bounds[i];
+        p = ngx_sprintf(p, "nginx_rtc_send_delay_seconds_bucket"
+                           "{le=\"%uL.%06uL\"} %uL\n",
+                        b / 1000000, b % 1000000, n);
+    }
+
+    p = ngx_sprintf(p, "nginx_rtc_send_delay_seconds_sum %uL.%06uL\n",
+                    h->sum / 1000000, h->sum % 1000000);
+
+    return ngx_sprintf(p, "nginx_rtc_send_delay_seconds_count %uL\n",
+                       h->count);
 }
 
 

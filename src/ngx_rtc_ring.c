@@ -6,6 +6,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_rtc_ring.h"
+#include "ngx_rtc_latency.h"
 
 
 /*
@@ -74,6 +75,7 @@ typedef struct {
     ngx_atomic_uint_t         pos;
     size_t                    off;
     int64_t                   capture;
+    int64_t                   arrival;
     uint32_t                  rtp_ts;
     uint32_t                  flags;
     uint32_t                  track;
@@ -217,12 +219,16 @@ ngx_rtc_ring_write(ngx_rtc_ring_sh_t *r, ngx_atomic_uint_t epoch,
     ngx_rtc_frame_t *f, u_char *data, size_t len)
 {
     size_t                   off;
+    int64_t                  arrival;
     ngx_atomic_uint_t        seq, tail, pos, end, w;
     ngx_rtc_ring_slot_sh_t  *slots, *s, *t;
 
     if (len > ngx_rtc_ring_max_frame(r)) {
         return NGX_DECLINED;
     }
+
+    /* the start of the send delay (ngx_rtc_latency.h) */
+    arrival = ngx_rtc_latency_now();
 
     if (!ngx_atomic_cmp_set(&r->writer, epoch << 1, (epoch << 1) | 1)) {
         w = r->writer;
@@ -285,6 +291,7 @@ ngx_rtc_ring_write(ngx_rtc_ring_sh_t *r, ngx_atomic_uint_t epoch,
     s->pos = pos;
     s->off = off;
     s->capture = f->capture;
+    s->arrival = arrival;
     s->rtp_ts = f->rtp_ts;
     s->flags = f->flags;
     s->track = f->track;
@@ -483,6 +490,7 @@ ngx_rtc_ring_copy(ngx_rtc_ring_sh_t *r, ngx_atomic_uint_t seq,
     len = s->len;
 
     f->capture = s->capture;
+    f->arrival = s->arrival;
     f->rtp_ts = s->rtp_ts;
     f->flags = s->flags;
     f->track = s->track;

@@ -917,6 +917,10 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 
     if (ngx_rtc_send_flush(&s->send) == NGX_AGAIN) {
         s->wait_key = 1;
+
+    } else if (i == pk->npkts) {
+        /* the frame is with the kernel: its send delay */
+        ngx_rtc_latency_sent(pk->frame.arrival);
     }
 
     t->last_capture = pk->frame.capture;
@@ -1002,6 +1006,8 @@ ngx_rtc_session_send_audio(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
     if (ngx_rtc_send_flush(&s->send) != NGX_OK) {
         return;
     }
+
+    ngx_rtc_latency_sent(pk->frame.arrival);
 
     t->packets++;
     t->octets += n;

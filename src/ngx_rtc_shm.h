@@ -291,6 +291,7 @@ typedef struct {
     ngx_uint_t                max_sessions;
     size_t                    zone_size;
     ngx_uint_t                pages_free;
+    ngx_rtc_latency_t         send_delay;     /* all slots' */
 } ngx_rtc_shm_snapshot_t;
 
 

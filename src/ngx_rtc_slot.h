@@ -9,6 +9,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include "ngx_rtc_latency.h"
 
 
 /*
@@ -29,6 +30,7 @@ typedef struct {
     ngx_pid_t                 pid;
     uint64_t                  start;      /* 0: unknown */
     ngx_atomic_t              deletes;    /* its sessions flagged to close */
+    ngx_rtc_latency_sh_t      latency;    /* its send delay histogram */
 } ngx_rtc_slot_sh_t;
 
 

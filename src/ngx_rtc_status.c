@@ -34,6 +34,7 @@ static u_char *ngx_rtc_status_session_stats(u_char *p,
 static u_char *ngx_rtc_status_stream_health(u_char *p,
     ngx_rtc_stream_sh_t *st);
 static u_char *ngx_rtc_status_age(u_char *p, const char *name, int64_t us);
+static u_char *ngx_rtc_status_send_delay(u_char *p, ngx_rtc_latency_t *h);
 static u_char *ngx_rtc_status_session_transport(u_char *p,
     ngx_rtc_session_sh_t *ss);
 
@@ -92,7 +93,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    size = 256 + rmcf->shm_zone->shm.name.len
+    size = 512 + rmcf->shm_zone->shm.name.len
            + snap.nstreams * (384 + 6 * (NGX_RTC_NAME_LEN + NGX_RTC_ERROR_LEN))
            + snap.nsessions * (512 + 6 * NGX_RTC_NAME_LEN);
 
@@ -104,9 +105,11 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
     b->last = ngx_sprintf(b->last,
                           "{\"zone\":{\"name\":\"%V\",\"size\":%uz,"
                           "\"pages_free\":%ui,\"max_sessions\":%ui,"
-                          "\"sessions\":%ui},\"streams\":[",
+                          "\"sessions\":%ui},",
                           &rmcf->shm_zone->shm.name, snap.zone_size,
                           snap.pages_free, snap.max_sessions, snap.nsessions);
+    b->last = ngx_rtc_status_send_delay(b->last, &snap.send_delay);
+    b->last = ngx_cpymem(b->last, ",\"streams\":[", 12);
 
     for (i = 0, n = 0; i < snap.nstreams; i++) {
         st = &snap.streams[i];
@@ -303,6 +306,41 @@ ngx_rtc_status_stream_health(u_char *p, ngx_rtc_stream_sh_t *st)
     }
 
     return ngx_rtc_status_age(p, "buffered_seconds", t.newest - t.oldest);
+}
+
+
+/*
+ * The send delay of every worker (ngx_rtc_latency.h): how many viewer-
+ * frames, their sum, and p50 and p99 in seconds interpolated within the
+ * histogram's buckets (null without a sample).
+ */
+
+static u_char *
+ngx_rtc_status_send_delay(u_char *p, ngx_rtc_latency_t *h)
+{
+    uint64_t    us;
+    ngx_uint_t  i;
+
+    static ngx_uint_t  q[] = { 500, 990 };
+
+    p = ngx_sprintf(p, "\"send_delay\":{\"count\":%uL,\"sum\":%uL.%06uL",
+                    h->count, h->sum / 1000000, h->sum % 1000000);
+
+    for (i = 0; i < 2; i++) {
+        p = ngx_sprintf(p, ",\"p%ui\":", q[i] / 10);
+
+        if (h->count == 0) {
+            p = ngx_cpymem(p, "null", 4);
+            continue;
+        }
+
+        us = ngx_rtc_latency_quantile(h, q[i]);
+        p = ngx_sprintf(p, "%uL.%06uL", us / 1000000, us % 1000000);
+    }
+
+    *p++ = '}';
+
+    return p;
 }
 
 

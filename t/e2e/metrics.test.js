@@ -7,7 +7,10 @@
  * reference parser (python3-prometheus-client) while two werift viewers
  * watch; names nginx_rtc_*, counters *_total, a stream label and no
  * session ids; values consistent with rtc_status; counters only grow,
- * also when a viewer leaves.  Needs t/lib/netns.sh.
+ * also when a viewer leaves.  The send delay histogram stays empty while
+ * a stream plays to nobody, and fills once viewers play: its buckets
+ * cumulative, its count that of +Inf, its sum positive; rtc_status shows
+ * its p50 and p99.  Needs t/lib/netns.sh.
  */
 
 'use strict';
@@ -41,7 +44,7 @@ http {
     rtc_zone   cams 32m;
     rtc_max_sessions 16;
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam;
-    rtc_stream cam.b-2 rtsp://127.0.0.1:%%CAMPORT%%/cam;
+    rtc_stream cam.b-2 rtsp://127.0.0.1:%%CAMPORT%%/cam always;
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -67,6 +70,26 @@ function parse(text) {
         }
     }
     return m;
+}
+
+
+/* the send delay histogram: its buckets by bound, its sum and count */
+function sendDelay(m) {
+    const buckets = [];
+    for (const s of m.values()) {
+        if (s.name === 'nginx_rtc_send_delay_seconds_bucket') {
+            assert.equal(s.fam.type, 'histogram');
+            buckets.push({ le: s.labels.le === '+Inf'
+                               ? Infinity : Number(s.labels.le),
+                           n: s.value });
+        }
+    }
+    buckets.sort((a, b) => a.le - b.le);
+    return {
+        buckets,
+        sum: value(m, 'nginx_rtc_send_delay_seconds_sum'),
+        count: value(m, 'nginx_rtc_send_delay_seconds_count'),
+    };
 }
 
 
@@ -133,6 +156,30 @@ describe('rtc_metrics', { timeout: 180000 }, () => {
         assert.equal(value(m, 'nginx_rtc_zone_sessions_free'), 16);
     });
 
+    test('no viewer: the send delay histogram stays empty', async () => {
+
+        /* cam.b-2 plays (always) to nobody: frames go into its ring */
+        await waitFor(async () => {
+            const st = await ngx.status();
+            const s = st.streams.find((x) => x.name === 'cam.b-2');
+            return s && s.frames_in >= 20;
+        }, 30000, 'cam.b-2 playing');
+
+        const h = sendDelay(parse((await scrape()).body));
+        assert.equal(h.buckets.length, 11);
+        assert.equal(h.buckets[10].le, Infinity);
+        assert.equal(h.buckets[3].le, 0.002);
+        for (const b of h.buckets) {
+            assert.equal(b.n, 0);
+        }
+        assert.equal(h.count, 0);
+        assert.equal(h.sum, 0);
+
+        const st = await ngx.status();
+        assert.deepEqual(st.send_delay,
+                         { count: 0, sum: 0, p50: null, p99: null });
+    });
+
     test('while viewers watch: consistent with rtc_status; only growing',
          async () => {
         for (let i = 0; i < 2; i++) {
@@ -195,6 +242,29 @@ describe('rtc_metrics', { timeout: 180000 }, () => {
                             { stream: 'cam' });
             return v > 0 ? m : null;
         }, 10000, 'packets sent in the metrics');
+
+        /* the send delay: counted per viewer-frame as they play */
+        const h1 = sendDelay(sent1);
+        const h2 = await waitFor(async () => {
+            const h = sendDelay(parse((await scrape()).body));
+            return h.count >= h1.count + 20 ? h : null;
+        }, 10000, 'send delay samples');
+
+        assert.ok(h2.count > 0);
+        assert.ok(Number.isFinite(h2.sum) && h2.sum > 0, `sum ${h2.sum}`);
+        for (let i = 1; i < h2.buckets.length; i++) {
+            assert.ok(h2.buckets[i].n >= h2.buckets[i - 1].n,
+                      `buckets cumulative: ${JSON.stringify(h2.buckets)}`);
+        }
+        assert.equal(h2.buckets[h2.buckets.length - 1].n, h2.count);
+        /* a mean that could be a delay: under a second */
+        assert.ok(h2.sum / h2.count < 1, `mean ${h2.sum / h2.count}`);
+
+        const sd = (await ngx.status()).send_delay;
+        assert.ok(sd.count >= h2.count, JSON.stringify(sd));
+        assert.ok(sd.sum > 0 && Number.isFinite(sd.sum), JSON.stringify(sd));
+        assert.ok(sd.p50 >= 0 && sd.p50 <= sd.p99 && sd.p99 <= 0.25,
+                  JSON.stringify(sd));
 
         /* a viewer leaves: the stream's counters do not go down */
         await viewers.shift().close();

@@ -11,6 +11,7 @@
 
 #include "ngx_rtc_unit.h"
 #include "ngx_rtc_ring.h"
+#include "ngx_rtc_latency.h"
 
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -284,6 +285,7 @@ static void
 test_basic(void)
 {
     u_char             *mem, buf[64];
+    int64_t             before, after;
     ngx_rtc_frame_t     f;
     ngx_rtc_ring_sh_t  *r;
 
@@ -301,8 +303,10 @@ test_basic(void)
     NGX_RTC_CHECK(ngx_rtc_ring_read(r, 0, &f, buf, sizeof(buf))
                   == NGX_DECLINED);
 
+    before = ngx_rtc_latency_now();
     NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, NGX_RTC_FRAME_KEY, 100, 1)
                   == NGX_OK);
+    after = ngx_rtc_latency_now();
     NGX_RTC_CHECK(ngx_rtc_ring_head(r) == 1);
     NGX_RTC_CHECK(ngx_rtc_ring_last_key(r) == 1);
     NGX_RTC_CHECK(ngx_rtc_ring_oldest(r) == 1);
@@ -321,6 +325,9 @@ test_basic(void)
     NGX_RTC_CHECK(ngx_rtc_ring_peek(r, 1, &f) == NGX_OK);
     NGX_RTC_CHECK(f.len == 100 && f.seq == 1 && f.rtp_ts == 90);
     NGX_RTC_CHECK(f.track == NGX_RTC_TRACK_VIDEO);
+
+    /* stamped by the ring when written: the start of the send delay */
+    NGX_RTC_CHECK(f.arrival >= before && f.arrival <= after);
     NGX_RTC_CHECK(ngx_rtc_ring_peek(r, 2, &f) == NGX_AGAIN);
     NGX_RTC_CHECK(ngx_rtc_ring_peek(r, 0, &f) == NGX_DECLINED);
 

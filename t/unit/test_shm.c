@@ -9,7 +9,7 @@
  * process.
  */
 
-/* unit-deps: src/ngx_rtc_shm.c src/ngx_rtc_slot.c src/ngx_rtc_ring.c */
+/* unit-deps: src/ngx_rtc_shm.c src/ngx_rtc_slot.c src/ngx_rtc_ring.c src/ngx_rtc_latency.c */
 
 #include "ngx_rtc_unit.h"
 #include <ngx_rtc.h>
