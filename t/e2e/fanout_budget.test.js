@@ -6,8 +6,9 @@
  * Bounded work per event (issue 9): with "rtc_fanout_budget 4" every
  * session's frame is sent from its own run of the stream's fan-out, which
  * yields to the event loop between runs.  60 sessions of the load
- * generator (build/bench/whep-load) in one worker, two streams of one
- * camera: every session comes up, gets every packet (no sequence gap) and
+ * generator (build/bench/whep-load) in one worker, two streams (one
+ * camera each: two RTSP clients starting on one shared gst-rtsp-server
+ * media at once can abort it, see frame_limits.test.js): every session comes up, gets every packet (no sequence gap) and
  * every frame in order (no RTP timestamp going back), while /rtc/status
  * and the WHEP POSTs are answered throughout.  Needs t/lib/netns.sh and
  * "make e2e" (which builds whep-load).
@@ -26,6 +27,7 @@ const { Camera } = require('./lib/camera');
 
 const PORT = 20480;
 const CAM_PORT = 20494;
+const CAM2_PORT = 20495;
 
 const WHEP_LOAD = process.env.WHEP_LOAD
                   || path.join(REPO, 'build', 'bench', 'whep-load');
@@ -54,7 +56,7 @@ http {
     rtc_udp_ports     20000-30000;
     rtc_fanout_budget 4;
     rtc_stream        one rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-    rtc_stream        two rtsp://127.0.0.1:%%CAMPORT%%/cam always;
+    rtc_stream        two rtsp://127.0.0.1:${CAM2_PORT}/cam always;
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -99,6 +101,7 @@ function runLoad(args, onMeasuring) {
 
 describe('fan-out within a budget', { timeout: 90000 }, () => {
     let cam;
+    let cam2;
     let ngx;
 
     before(async () => {
@@ -106,8 +109,12 @@ describe('fan-out within a budget', { timeout: 90000 }, () => {
         assert.ok(fs.existsSync(WHEP_LOAD),
                   `${WHEP_LOAD} not built (make e2e builds it)`);
 
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 bitrate: 800, pattern: 'smpte' }).start();
+        const opts = { codec: 'h264', bitrate: 800, pattern: 'smpte' };
+
+        [cam, cam2] = await Promise.all([
+            new Camera(Object.assign({ port: CAM_PORT }, opts)).start(),
+            new Camera(Object.assign({ port: CAM2_PORT }, opts)).start(),
+        ]);
         ngx = await new Nginx({ port: PORT, camPort: CAM_PORT, workers: 1,
                                 conf: CONF }).start();
 
@@ -123,8 +130,10 @@ describe('fan-out within a budget', { timeout: 90000 }, () => {
                 await ngx.stop();
             }
         } finally {
-            if (cam) {
-                await cam.stop();
+            for (const c of [cam, cam2]) {
+                if (c) {
+                    await c.stop();
+                }
             }
         }
     });
