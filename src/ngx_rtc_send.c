@@ -22,9 +22,10 @@
  *     run of equal-sized packets, the last of a run possibly shorter (the
  *     packetizers cut a NAL unit into equal fragments for this), and all
  *     the batch's messages in one sendmmsg() (a frame of several NAL
- *     units, a keyframe, is several runs); where GSO fails (EIO: no checksum offload on the way out, e.g. some
- *     tunnels; EINVAL: the segment over the path's MTU, or an old kernel),
- *     sendmmsg() from then on for that session;
+ *     units, a keyframe, is several runs); where GSO fails (EIO: no
+ *     checksum offload on the way out, e.g. some tunnels; EINVAL: the
+ *     segment over the path's MTU, or an old kernel), sendmmsg() of one
+ *     packet a message from then on for that session;
  *   - on TCP and TURN pairs, through libnice one by one, as it frames them.
  *
  * A full socket drops the rest of the batch: nothing queues for a slow
