@@ -13,7 +13,7 @@
  *   make && make -C bench whep-load
  *   t/lib/netns.sh node bench/load.js [--sessions 10,100,200] [--seconds 10]
  *       [--ramp 100] [--parallel 16] [--bitrate 2000] [--workers 2]
- *       [--audio] [--srtp gcm|cm|both] [--json FILE]
+ *       [--audio] [--srtp gcm|cm|both] [--gro] [--json FILE]
  *
  * For each count a fresh whep-load run starts the sessions, waits until
  * each is up (first keyframe) or failed, measures a window of --seconds,
@@ -47,6 +47,7 @@ const OPTIONS = {
     '--cam-port': ['camPort', Number],
     '--audio': ['audio', null],
     '--srtp': ['srtp', String],
+    '--gro': ['gro', null],
     '--json': ['json', String],
 };
 
@@ -55,7 +56,8 @@ function usage(msg) {
     process.stderr.write(`load.js: ${msg}\n`
         + 'usage: t/lib/netns.sh node bench/load.js [--sessions 10,100,200]'
         + ' [--seconds 10] [--ramp 100] [--parallel 16] [--bitrate 2000]'
-        + ' [--workers 2] [--audio] [--srtp gcm|cm|both] [--json FILE]\n');
+        + ' [--workers 2] [--audio] [--srtp gcm|cm|both] [--gro]'
+        + ' [--json FILE]\n');
     process.exit(2);
 }
 
@@ -64,7 +66,7 @@ function parseArgs(argv) {
     const o = lib.parseOptions(argv, OPTIONS, {
         sessions: [10, 100, 200], seconds: 10, ramp: 100, parallel: 16,
         bitrate: 2000, workers: 2, port: 18780, camPort: 18790,
-        audio: false, srtp: 'both', json: null,
+        audio: false, srtp: 'both', gro: false, json: null,
     }, usage);
 
     if (!o.sessions.length || o.sessions.some((n) => !(n >= 1))) {
@@ -207,6 +209,9 @@ function runLoad(opts, n, ngx, pids, camPid) {
         args.push('--audio');
     }
     args.push('--srtp', opts.srtp);
+    if (opts.gro) {
+        args.push('--gro');
+    }
     args.push(`http://127.0.0.1:${opts.port}/whep/cam`);
 
     return lib.runWhepLoad(args, () => snapshot(ngx, pids, camPid));
@@ -284,6 +289,9 @@ function report(opts, base, steps) {
       + `ramp ${opts.ramp}/s, ${opts.parallel} parallel; ${opts.seconds} s `
       + `windows; ${require('node:os').cpus().length} CPUs`);
     p(`# module ${MODULE} (built ${fs.statSync(MODULE).mtime.toISOString()})`);
+    if (opts.gro) {
+        p('# whep-load --gro: each GSO send reaches it whole (UDP_GRO)');
+    }
     p(`# 0 sessions: nginx ${fmt(base.cpu)} ms/s, rss ${fmt(base.rss / 1024)}`
       + ` MB, anon ${fmt(base.anon / 1024)} MB`);
     p('');

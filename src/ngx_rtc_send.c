@@ -18,12 +18,14 @@
  * end of the frame (or when the buffer is full) the batch leaves:
  *
  *   - on a selected UDP pair that is not relayed, on the pair's socket
- *     itself: one sendmsg() with UDP_SEGMENT (UDP GSO, Linux 4.18) for
- *     each run of equal-sized packets, the last of a run possibly shorter
- *     (the packetizers cut a NAL unit into equal fragments for this);
- *     where GSO fails (EIO: no checksum offload on the way out, e.g. some
- *     tunnels; EINVAL: the segment over the path's MTU, or an old kernel),
- *     sendmmsg() from then on for that session;
+ *     itself: a message with UDP_SEGMENT (UDP GSO, Linux 4.18) for each
+ *     run of equal-sized packets, the last of a run possibly shorter (the
+ *     packetizers cut a NAL unit into equal fragments for this), and all
+ *     the batch's messages in one sendmmsg() (a frame of several NAL
+ *     units, a keyframe, is several runs); where GSO fails (EIO: no
+ *     checksum offload on the way out, e.g. some tunnels; EINVAL: the
+ *     segment over the path's MTU, or an old kernel), sendmmsg() of one
+ *     packet a message from then on for that session;
  *   - on TCP and TURN pairs, through libnice one by one, as it frames them.
  *
  * A full socket drops the rest of the batch: nothing queues for a slow
@@ -40,6 +42,12 @@
 #endif
 
 
+typedef union {
+    char                      buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr            align;
+} ngx_rtc_send_cmsg_t;
+
+
 typedef struct {
     ngx_rtc_send_t           *owner;      /* whose packets are queued */
     ngx_uint_t                n;
@@ -47,14 +55,19 @@ typedef struct {
     size_t                    len[NGX_RTC_SEND_BATCH];
     struct iovec              iov[NGX_RTC_SEND_BATCH];
     struct mmsghdr            msg[NGX_RTC_SEND_BATCH];
+
+    /* GSO: message m carries packets run[m] .. run[m + 1] - 1 */
+    ngx_uint_t                run[NGX_RTC_SEND_BATCH + 1];
+    ngx_rtc_send_cmsg_t       cmsg[NGX_RTC_SEND_BATCH];
+
     u_char                    buf[NGX_RTC_SEND_BATCH * NGX_RTC_SEND_SLOT];
 } ngx_rtc_send_worker_t;
 
 
 static void ngx_rtc_send_batch(ngx_rtc_send_t *snd);
 static void ngx_rtc_send_nice(ngx_rtc_send_t *snd, ngx_uint_t n);
-static ngx_int_t ngx_rtc_send_gso(ngx_rtc_send_t *snd,
-    ngx_rtc_ice_peer_t *peer, ngx_uint_t i, ngx_uint_t k);
+static ngx_uint_t ngx_rtc_send_gso(ngx_rtc_send_t *snd,
+    ngx_rtc_ice_peer_t *peer, ngx_uint_t n);
 static void ngx_rtc_send_mmsg(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer,
     ngx_uint_t i, ngx_uint_t n);
 static void ngx_rtc_send_error(ngx_rtc_send_t *snd, ngx_err_t err,
@@ -215,8 +228,7 @@ ngx_rtc_send_gso_run(size_t *len, ngx_uint_t n, ngx_uint_t segs, size_t bytes)
 static void
 ngx_rtc_send_batch(ngx_rtc_send_t *snd)
 {
-    ngx_int_t               rc;
-    ngx_uint_t              i, k, n;
+    ngx_uint_t              i, n;
     ngx_rtc_ice_peer_t     *peer;
     ngx_rtc_send_worker_t  *w;
 
@@ -247,35 +259,13 @@ ngx_rtc_send_batch(ngx_rtc_send_t *snd)
     if (!w->no_gso && !snd->no_gso) {
         snd->path = NGX_RTC_SEND_GSO;
 
-        while (i < n) {
-            k = ngx_rtc_send_gso_run(&w->len[i], n - i, NGX_RTC_SEND_GSO_SEGS,
-                                     NGX_RTC_SEND_GSO_BYTES);
-
-            rc = ngx_rtc_send_gso(snd, peer, i, k);
-
-            if (rc == NGX_OK) {
-                i += k;
-                continue;
-            }
-
-            if (rc == NGX_AGAIN) {
-                snd->drops += n - i;
-                snd->full = 1;
-                return;
-            }
-
-            if (rc == NGX_DECLINED) {
-                snd->no_gso = 1;
-                break;
-            }
-
-            snd->errors += k;
-            i += k;
-        }
+        i = ngx_rtc_send_gso(snd, peer, n);
 
         if (i == n) {
             return;
         }
+
+        /* GSO declined from packet i on */
     }
 
     snd->path = NGX_RTC_SEND_SENDMMSG;
@@ -318,61 +308,97 @@ ngx_rtc_send_nice(ngx_rtc_send_t *snd, ngx_uint_t n)
 
 
 /*
- * Packets i .. i + k - 1 in one sendmsg(): with UDP_SEGMENT the kernel
- * cuts the datagram into segments of the first packet's size, the last
- * one possibly shorter.  NGX_DECLINED: GSO is not to be had here.
+ * The batch's n packets as messages of equal-sized runs, each with
+ * UDP_SEGMENT if it is more than one packet: the kernel cuts its datagram
+ * into segments of the first packet's size, the last one possibly
+ * shorter.  The messages leave in one sendmmsg() (sendmsg() for one).
+ * Returns n, or the first packet of the run where GSO is not to be had
+ * (snd->no_gso set): the caller sends from it with sendmmsg().
  */
 
-static ngx_int_t
-ngx_rtc_send_gso(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer,
-    ngx_uint_t i, ngx_uint_t k)
+static ngx_uint_t
+ngx_rtc_send_gso(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer, ngx_uint_t n)
 {
+    int                     r;
     size_t                  bytes;
-    ssize_t                 n;
     uint16_t                seg;
     ngx_err_t               err;
-    ngx_uint_t              j;
-    struct msghdr           msg;
+    ngx_uint_t              i, j, k, m, nm;
+    struct msghdr          *mh;
     struct cmsghdr         *cmsg;
     ngx_rtc_send_worker_t  *w;
 
-    union {
-        char                buf[CMSG_SPACE(sizeof(uint16_t))];
-        struct cmsghdr      align;
-    } control;
-
     w = &ngx_rtc_send_worker;
 
-    ngx_memzero(&msg, sizeof(struct msghdr));
+    for (i = 0, nm = 0; i < n; i += k, nm++) {
+        k = ngx_rtc_send_gso_run(&w->len[i], n - i, NGX_RTC_SEND_GSO_SEGS,
+                                 NGX_RTC_SEND_GSO_BYTES);
 
-    msg.msg_name = &peer->sockaddr;
-    msg.msg_namelen = peer->socklen;
-    msg.msg_iov = &w->iov[i];
-    msg.msg_iovlen = k;
+        w->run[nm] = i;
 
-    if (k > 1) {
-        ngx_memzero(&control, sizeof(control));
+        mh = &w->msg[nm].msg_hdr;
 
-        msg.msg_control = control.buf;
-        msg.msg_controllen = sizeof(control.buf);
+        ngx_memzero(mh, sizeof(struct msghdr));
 
-        seg = (uint16_t) w->len[i];
+        mh->msg_name = &peer->sockaddr;
+        mh->msg_namelen = peer->socklen;
+        mh->msg_iov = &w->iov[i];
+        mh->msg_iovlen = k;
 
-        cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_UDP;
-        cmsg->cmsg_type = UDP_SEGMENT;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-        ngx_memcpy(CMSG_DATA(cmsg), &seg, sizeof(uint16_t));
+        if (k > 1) {
+            ngx_memzero(&w->cmsg[nm], sizeof(ngx_rtc_send_cmsg_t));
+
+            mh->msg_control = w->cmsg[nm].buf;
+            mh->msg_controllen = sizeof(w->cmsg[nm].buf);
+
+            seg = (uint16_t) w->len[i];
+
+            cmsg = CMSG_FIRSTHDR(mh);
+            cmsg->cmsg_level = SOL_UDP;
+            cmsg->cmsg_type = UDP_SEGMENT;
+            cmsg->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            ngx_memcpy(CMSG_DATA(cmsg), &seg, sizeof(uint16_t));
+        }
     }
 
-    n = sendmsg(peer->fd, &msg, 0);
-    snd->calls++;
+    w->run[nm] = n;
 
-    if (n == -1) {
+    m = 0;
+
+    while (m < nm) {
+
+        if (nm - m == 1) {
+            r = (sendmsg(peer->fd, &w->msg[m].msg_hdr, 0) == -1) ? -1 : 1;
+
+        } else {
+            r = sendmmsg(peer->fd, &w->msg[m], nm - m, 0);
+        }
+
+        snd->calls++;
+
+        if (r > 0) {
+            for ( /* void */ ; r > 0; r--, m++) {
+                for (bytes = 0, j = w->run[m]; j < w->run[m + 1]; j++) {
+                    bytes += w->len[j];
+                }
+
+                snd->packets += w->run[m + 1] - w->run[m];
+                snd->bytes += bytes;
+            }
+
+            continue;
+        }
+
+        /* message m failed */
+
         err = ngx_socket_errno;
+        i = w->run[m];
+        k = w->run[m + 1] - i;
 
-        if (err == NGX_EAGAIN || err == ENOBUFS) {
-            return NGX_AGAIN;
+        if (r == 0 || err == NGX_EAGAIN || err == ENOBUFS) {
+            snd->drops += n - i;
+            snd->full = 1;
+            return n;
         }
 
         if (k > 1
@@ -381,22 +407,17 @@ ngx_rtc_send_gso(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer,
         {
             ngx_log_error(NGX_LOG_INFO, snd->log, err,
                           "rtc send: UDP GSO failed, sendmmsg() from now on");
-            return NGX_DECLINED;
+            snd->no_gso = 1;
+            return i;
         }
 
-        ngx_rtc_send_error(snd, err, "sendmsg()");
+        ngx_rtc_send_error(snd, err, nm - m == 1 ? "sendmsg()" : "sendmmsg()");
 
-        return NGX_ERROR;
+        snd->errors += k;
+        m++;
     }
 
-    for (bytes = 0, j = i; j < i + k; j++) {
-        bytes += w->len[j];
-    }
-
-    snd->packets += k;
-    snd->bytes += bytes;
-
-    return NGX_OK;
+    return n;
 }
 
 

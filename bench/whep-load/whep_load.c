@@ -12,7 +12,7 @@
  *             [--audio] [--json] [--timeout SECONDS] [--sample N]
  *             [--rcvbuf BYTES] [--interval MS] [--srtp gcm|cm|both]
  *             [--dtls-early] [--no-delete] [--server whep|janus]
- *             [--janus-id N] URL
+ *             [--janus-id N] [--gro] URL
  *
  * Phases: sessions start at --ramp a second (all at once: 0) with at
  * most -p POSTs in flight; once each is up (first keyframe) or failed,
@@ -38,8 +38,18 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <netinet/udp.h>
 
 #include "wl.h"
+
+
+#ifndef SOL_UDP
+#define SOL_UDP           17
+#endif
+
+#ifndef UDP_GRO
+#define UDP_GRO           104
+#endif
 
 
 #define WL_BATCH          32
@@ -49,6 +59,7 @@
 #define WL_ICE_GRACE      (200 * WL_MS)  /* for the server's check */
 #define WL_JANUS_DTLS     (20 * WL_MS)   /* for Janus's selected pair */
 #define WL_LOG_MAX        20
+#define WL_GRO_BUF        (65536 + 256)  /* not a power of 2: cache sets */
 
 
 wl_t  wl;
@@ -62,6 +73,14 @@ static u_char              wl_bufs[WL_BATCH][WL_MTU + 64];
 static struct sockaddr_in  wl_from[WL_BATCH];
 static struct iovec        wl_iov[WL_BATCH];
 static struct mmsghdr      wl_msgs[WL_BATCH];
+
+/* --gro: a datagram of up to 64 KB and its segment size */
+static u_char             *wl_gro_bufs;
+
+static union {
+    char                   buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr         align;
+} wl_ctrl[WL_BATCH];
 
 const char  *wl_fail_names[WL_FAIL_N] = {
     "none", "http", "answer", "ice", "dtls", "media", "socket"
@@ -122,7 +141,7 @@ wl_usage(const char *msg)
         "                 [--bind ADDR] [--audio] [--json] [--timeout S]\n"
         "                 [--sample N] [--rcvbuf BYTES] [--interval MS]\n"
         "                 [--srtp gcm|cm|both] [--dtls-early] [--no-delete]\n"
-        "                 [--server whep|janus] [--janus-id N] URL\n"
+        "                 [--server whep|janus] [--janus-id N] [--gro] URL\n"
         "  -n N           sessions (10)\n"
         "  -r, --ramp R   sessions started a second, 0: as fast as -p "
         "allows (0)\n"
@@ -142,6 +161,9 @@ wl_usage(const char *msg)
         "  --server S     whep (default), or janus: the Janus HTTP API and\n"
         "                 its streaming plugin (Janus offers, we answer)\n"
         "  --janus-id N   the streaming mountpoint to watch (1)\n"
+        "  --gro          UDP_GRO on each socket: a GSO send arrives whole\n"
+        "                 and is split here, not segmented by the kernel in\n"
+        "                 the sender's softirq (loopback)\n"
         "  URL            http://host:port/whep/stream, or with --server\n"
         "                 janus http://host:port/janus\n");
 
@@ -168,6 +190,7 @@ wl_options(int argc, char **argv)
         { "srtp", required_argument, NULL, 'S' },
         { "server", required_argument, NULL, 'V' },
         { "janus-id", required_argument, NULL, 'J' },
+        { "gro", no_argument, NULL, 'G' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -247,6 +270,9 @@ wl_options(int argc, char **argv)
         case 'J':
             wl.janus_id = atoi(optarg);
             break;
+        case 'G':
+            wl.gro = 1;
+            break;
         case 'I':
             wl.interval = (uint64_t) (atof(optarg) * WL_MS);
             break;
@@ -325,6 +351,14 @@ wl_session_start(wl_session_t *s)
     on = wl.rcvbuf;
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &on, sizeof(on)) == -1) {
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &on, sizeof(on));
+    }
+
+    on = 1;
+    if (wl.gro
+        && setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) == -1)
+    {
+        wl_session_fail(s, WL_FAIL_SOCKET, strerror(errno));
+        return -1;
     }
 
     s->local.sin_family = AF_INET;
@@ -632,17 +666,26 @@ wl_session_timer(wl_session_t *s)
 }
 
 
+static void wl_udp_datagram(wl_session_t *s, u_char *buf, size_t len,
+    struct sockaddr_in *from);
+
+
 static void
 wl_udp_read(wl_session_t *s)
 {
-    int      i, n, k;
-    u_char   b, *buf;
-    size_t   len;
+    int              i, n, k, gso;
+    u_char          *buf;
+    size_t           len, seg, off;
+    struct cmsghdr  *cmsg;
 
     for (k = 0; k < 4; k++) {
 
         for (i = 0; i < WL_BATCH; i++) {
             wl_msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+
+            if (wl.gro) {
+                wl_msgs[i].msg_hdr.msg_controllen = sizeof(wl_ctrl[i].buf);
+            }
         }
 
         n = recvmmsg(s->fd, wl_msgs, WL_BATCH, MSG_DONTWAIT, NULL);
@@ -651,38 +694,69 @@ wl_udp_read(wl_session_t *s)
         }
 
         for (i = 0; i < n; i++) {
-            buf = wl_bufs[i];
+            buf = wl_iov[i].iov_base;
             len = wl_msgs[i].msg_len;
+            seg = len;
 
-            if (len == 0) {
-                continue;
-            }
+            /* --gro: the kernel's datagrams of one GSO send, unsplit */
 
-            b = buf[0];
-
-            /* RFC 7983 demultiplexing */
-
-            if (b >= 128 && b <= 191) {
-                if (s->state == WL_MEDIA) {
-                    wl_media_rtp(s, buf, len);
-                }
-
-            } else if (b <= 3) {
-                wl_ice_stun(s, buf, len, &wl_from[i]);
-
-            } else if (b >= 20 && b <= 63) {
-                if (s->state == WL_DTLS) {
-                    wl_dtls_input(s, buf, len);
+            if (wl.gro) {
+                for (cmsg = CMSG_FIRSTHDR(&wl_msgs[i].msg_hdr);
+                     cmsg;
+                     cmsg = CMSG_NXTHDR(&wl_msgs[i].msg_hdr, cmsg))
+                {
+                    if (cmsg->cmsg_level == SOL_UDP
+                        && cmsg->cmsg_type == UDP_GRO)
+                    {
+                        memcpy(&gso, CMSG_DATA(cmsg), sizeof(int));
+                        seg = gso > 0 ? (size_t) gso : len;
+                    }
                 }
             }
 
-            if (s->fd == -1) {
-                return;             /* failed */
+            for (off = 0; off < len; off += seg) {
+                wl_udp_datagram(s, buf + off,
+                                len - off < seg ? len - off : seg,
+                                &wl_from[i]);
+
+                if (s->fd == -1) {
+                    return;             /* failed */
+                }
             }
         }
 
         if (n < WL_BATCH) {
             return;
+        }
+    }
+}
+
+
+static void
+wl_udp_datagram(wl_session_t *s, u_char *buf, size_t len,
+    struct sockaddr_in *from)
+{
+    u_char  b;
+
+    if (len == 0) {
+        return;
+    }
+
+    b = buf[0];
+
+    /* RFC 7983 demultiplexing */
+
+    if (b >= 128 && b <= 191) {
+        if (s->state == WL_MEDIA) {
+            wl_media_rtp(s, buf, len);
+        }
+
+    } else if (b <= 3) {
+        wl_ice_stun(s, buf, len, from);
+
+    } else if (b >= 20 && b <= 63) {
+        if (s->state == WL_DTLS) {
+            wl_dtls_input(s, buf, len);
         }
     }
 }
@@ -834,12 +908,27 @@ main(int argc, char **argv)
         return 1;
     }
 
+    if (wl.gro) {
+        wl_gro_bufs = malloc(WL_BATCH * WL_GRO_BUF);
+
+        if (wl_gro_bufs == NULL) {
+            fprintf(stderr, "whep-load: no memory\n");
+            return 1;
+        }
+    }
+
     for (i = 0; i < WL_BATCH; i++) {
         wl_iov[i].iov_base = wl_bufs[i];
         wl_iov[i].iov_len = WL_MTU + 64;
         wl_msgs[i].msg_hdr.msg_iov = &wl_iov[i];
         wl_msgs[i].msg_hdr.msg_iovlen = 1;
         wl_msgs[i].msg_hdr.msg_name = &wl_from[i];
+
+        if (wl.gro) {
+            wl_iov[i].iov_base = wl_gro_bufs + i * WL_GRO_BUF;
+            wl_iov[i].iov_len = WL_GRO_BUF;
+            wl_msgs[i].msg_hdr.msg_control = wl_ctrl[i].buf;
+        }
     }
 
     wl.sessions = calloc(wl.n, sizeof(wl_session_t));

@@ -187,6 +187,7 @@ typedef struct {
     int                 janus_id;           /* its mountpoint */
     int                 sample;
     int                 rcvbuf;
+    int                 gro;                /* --gro: UDP_GRO */
     double              timeout;
     uint64_t            interval;
     const char         *url;
