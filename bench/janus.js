@@ -29,9 +29,11 @@
  *   make && make -C bench whep-load
  *   t/lib/netns.sh node bench/janus.js [--sessions 50,100,200]
  *       [--seconds 10] [--ramp 25] [--parallel 8] [--bitrate 800]
- *       [--servers nginx,janus,janus-el2] [--json FILE]
+ *       [--servers nginx,janus,janus-el2] [--gro] [--json FILE]
  *
- * bench/README.md ("Side by side with Janus") explains the columns.
+ * --gro: whep-load takes each GSO send whole (UDP_GRO), as a NIC's
+ * segmentation offload would, instead of the sender's CPU paying for the
+ * loopback's segmentation (see load.js).  bench/README.md ("Side by side with Janus") explains the columns.
  */
 
 'use strict';
@@ -59,6 +61,7 @@ const OPTIONS = {
     '--parallel': ['parallel', Number],
     '--bitrate': ['bitrate', Number],
     '--servers': ['servers', (v) => v.split(',')],
+    '--gro': ['gro', null],
     '--json': ['json', String],
 };
 
@@ -67,7 +70,8 @@ function usage(msg) {
     process.stderr.write(`janus.js: ${msg}\n`
         + 'usage: t/lib/netns.sh node bench/janus.js [--sessions 50,100,200]'
         + ' [--seconds 10] [--ramp 25] [--parallel 8] [--bitrate 800]'
-        + ' [--servers nginx,janus,janus-el2,janus-el2-kf] [--json FILE]\n');
+        + ' [--servers nginx,janus,janus-el2,janus-el2-kf] [--gro]'
+        + ' [--json FILE]\n');
     process.exit(2);
 }
 
@@ -76,7 +80,7 @@ function parseArgs(argv) {
     const o = lib.parseOptions(argv, OPTIONS, {
         sessions: [50, 100], seconds: 10, ramp: 25, parallel: 8,
         bitrate: 800, servers: ['nginx', 'janus', 'janus-el2'],
-        json: null,
+        gro: false, json: null,
         port: 18780, janusPort: 18788, camPort: 18790,
     }, usage);
 
@@ -300,7 +304,7 @@ function runLoad(opts, server, n, camPid, extra) {
     const args = ['-n', String(n), '-d', String(opts.seconds),
                   '-r', String(opts.ramp), '-p', String(opts.parallel),
                   '--json', ...server.loadArgs, ...(extra || []),
-                  server.url];
+                  ...(opts.gro ? ['--gro'] : []), server.url];
 
     return lib.runWhepLoad(args, () => snapshot(server.pids, camPid));
 }
