@@ -595,7 +595,7 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ssize_t                 size;
     ngx_int_t               n;
-    ngx_str_t              *value, s;
+    ngx_str_t              *value, s, *idle;
     ngx_uint_t              i;
     ngx_rtc_url_t           url;
     ngx_rtc_stream_conf_t  *scf;
@@ -695,6 +695,8 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         scf->redacted.len = url.redacted.len;
     }
 
+    idle = NULL;
+
     for (i = 3; i < cf->args->nelts; i++) {
 
         if (ngx_strcmp(value[i].data, "always") == 0) {
@@ -711,6 +713,7 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 goto invalid;
             }
 
+            idle = &value[i];
             continue;
         }
 
@@ -807,6 +810,12 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         goto invalid;
+    }
+
+    if (scf->always && idle) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "rtc_stream \"%V\": \"%V\" is ignored with "
+                           "\"always\"", &value[1], idle);
     }
 
     /* RFC 6750 2.1: b64token; it goes into a header line as is */

@@ -186,5 +186,9 @@ describe('wheps:// sources', { timeout: 60000 }, () => {
         r = configTest(`    rtc_stream c ${url} token=abc.DEF-1_~+/= idle=5s`
                        + ' audio=off always;');
         assert.equal(r.status, 0, r.stderr);
+
+        /* accepted, but said: an "always" stream never idles out */
+        assert.ok(r.stderr.includes('[warn] rtc_stream "c": "idle=5s" is '
+                                    + 'ignored with "always"'), r.stderr);
     });
 });
