@@ -121,13 +121,18 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
     ctx = ngx_rtc_gloop_get_context(loop);
 
     /*
-     * RFC 7675 consent freshness: a viewer that vanished without a DELETE
-     * turns the component FAILED, at the latest 30 s after its last answer
-     * to a consent check
+     * No libnice consent freshness: libnice 0.1.21 (Debian 12) turns the
+     * component FAILED ~7 s after its last answered consent check, not
+     * the 30 s of RFC 7675, and a viewer's Wi-Fi gap of 8 s ended its
+     * session.  The peer's consent to receive is its authenticated SRTCP
+     * instead (its receiver reports, about every second): a session
+     * without any for 20 s ends (ngx_rtc_session.c, "peer silent"), within
+     * RFC 7675's 30 s.  libnice still answers the peer's own consent
+     * checks.
      */
 
     agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
-                                NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+                                NICE_AGENT_OPTION_NONE);
     if (agent == NULL) {
         ngx_log_error(NGX_LOG_ALERT, conf->log, 0,
                       "rtc ice: nice_agent_new_full() failed");

@@ -262,8 +262,8 @@ describe('WHEP PATCH, ETag, CORS, ICE servers, limits', { timeout: 120000 },
          * The PATCH goes on a connection to another worker, found before
          * the stop: the owner stays stopped for the 2 s that worker waits
          * for it, not for retries of connections that landed on the owner
-         * itself (libnice 0.1.21 gives up consent after ~6 s without an
-         * answer, and a stop of that length ends the session).
+         * itself (a test of 504, not of a long stall: 20 s without the
+         * viewer's RTCP would end the session).
          */
 
         const agent = await connectionAvoiding(owner);
