@@ -132,7 +132,9 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
      */
 
     agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
-                                NICE_AGENT_OPTION_NONE);
+                                conf->controlling
+                                ? NICE_AGENT_OPTION_CONSENT_FRESHNESS
+                                : NICE_AGENT_OPTION_NONE);
     if (agent == NULL) {
         ngx_log_error(NGX_LOG_ALERT, conf->log, 0,
                       "rtc ice: nice_agent_new_full() failed");

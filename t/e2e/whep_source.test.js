@@ -325,6 +325,21 @@ describe('whep:// sources', { timeout: 150000 }, () => {
     test('the origin killed and started again: the edge\'s viewers resume '
          + 'without a reload', async () => {
         const v = new Viewer(edge, '/whep/cam', { name: 'restart' });
+
+        try {
+            await originRestart(v);
+        } finally {
+            await v.close().catch(() => {});
+        }
+    });
+
+    /*
+     * The edge's workers now: a worker of the earlier reload may still be
+     * shutting down (it ends when its last viewer's session does) and go
+     * meanwhile, but no new worker may appear.
+     */
+
+    async function originRestart(v) {
         await v.connectRetry(20000);
         await v.waitKeyframe(20000);
 
@@ -356,12 +371,11 @@ describe('whep:// sources', { timeout: 150000 }, () => {
                       'a keyframe through the new origin');
         await v.waitPackets(50, 10000);
 
-        assert.deepEqual(raw.workerPids(edge.pid()), edgeWorkers,
-                         'no reload of the edge');
+        const now = raw.workerPids(edge.pid());
+        assert.ok(now.every((pid) => edgeWorkers.includes(pid)),
+                  `no reload of the edge: ${edgeWorkers} -> ${now}`);
         assert.equal(sessionsOf(await origin.status(), 'cam').length, 1);
-
-        await v.close();
-    });
+    }
 
     test('a graceful stop of the edge DELETEs its sessions at the origin',
          async () => {
