@@ -18,7 +18,7 @@ const http = require('node:http');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { waitFor, sleep } = require('./lib/nginx');
+const { waitFor, sleep, request } = require('./lib/nginx');
 const { Rig, conf } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 const { CHROMIUM_OFFER, withoutCandidates } = require('./lib/sdp');
@@ -53,37 +53,6 @@ function camStream(st) {
 }
 
 
-/* one request on the agent's one kept-alive connection */
-
-function agentRequest(agent, method, urlPath, body, headers, timeoutMs) {
-    return new Promise((resolve, reject) => {
-        const h = Object.assign({}, headers || {});
-
-        if (body) {
-            h['Content-Length'] = Buffer.byteLength(body);
-        }
-
-        const req = http.request({ host: '127.0.0.1', port: PORT, method,
-                                   path: urlPath, headers: h, agent },
-                                 (res) => {
-            const chunks = [];
-            res.on('data', (c) => chunks.push(c));
-            res.on('end', () => resolve({
-                status: res.statusCode,
-                body: Buffer.concat(chunks).toString('utf8'),
-            }));
-            res.on('error', reject);
-        });
-
-        req.setTimeout(timeoutMs, () => {
-            req.destroy(new Error(`${method} ${urlPath}: timed out`));
-        });
-        req.on('error', reject);
-        req.end(body || undefined);
-    });
-}
-
-
 /*
  * A connection to a worker other than pid: reuseport gives each new
  * connection to a worker by its addresses; a kept-alive one stays there.
@@ -92,7 +61,7 @@ function agentRequest(agent, method, urlPath, body, headers, timeoutMs) {
 async function connectionAvoiding(pid) {
     for (let i = 0; i < 100; i++) {
         const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-        const r = await agentRequest(agent, 'GET', '/pid', null, {}, 5000);
+        const r = await request(PORT, 'GET', '/pid', null, {}, 5000, agent);
 
         if (Number(r.body) !== pid) {
             return agent;
@@ -272,9 +241,9 @@ describe('WHEP PATCH, ETag, CORS, ICE servers, limits', { timeout: 120000 },
         process.kill(owner, 'SIGSTOP');
 
         try {
-            r = await agentRequest(agent, 'PATCH', v.session,
-                                   whep.fragment(ice),
-                                   { 'Content-Type': whep.FRAG_TYPE }, 10000);
+            r = await request(PORT, 'PATCH', v.session, whep.fragment(ice),
+                              { 'Content-Type': whep.FRAG_TYPE }, 10000,
+                              agent);
         } finally {
             process.kill(owner, 'SIGCONT');
             agent.destroy();

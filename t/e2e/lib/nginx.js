@@ -149,11 +149,13 @@ function portOpen(port, host) {
 
 
 /*
- * One HTTP request without keep-alive: { status, headers, body } with the
- * body as a string (utf-8).
+ * One HTTP request without keep-alive (or on the connection an
+ * http.Agent keeps): { status, headers, body } with the body as a string
+ * (utf-8).
  */
 
-function request(port, method, urlPath, body, headers, timeoutMs) {
+function request(port, method, urlPath, body, headers, timeoutMs,
+    agent) {
     return new Promise((resolve, reject) => {
         const h = Object.assign({}, headers || {});
 
@@ -168,7 +170,7 @@ function request(port, method, urlPath, body, headers, timeoutMs) {
             method,
             path: urlPath,
             headers: h,
-            agent: false,
+            agent: agent || false,      /* an http.Agent keeps a connection */
         }, (res) => {
             const chunks = [];
             res.on('data', (c) => chunks.push(c));
