@@ -93,6 +93,8 @@ function playWithout(page, url, mime) {
         const answer = await res.text();
 
         if (res.status === 201) {
+            window.pc2session = new URL(res.headers.get('Location'),
+                                        location.href).href;
             await conn.setRemoteDescription({ type: 'answer', sdp: answer });
         }
 
@@ -199,6 +201,18 @@ describe('audio to Chromium', { timeout: 120000 }, () => {
 
         const s = sessionOf(await ngx.status(), 'pcma');
         assert.equal(s.audio, null);
+
+        /*
+         * a WHEP client that leaves says so: a page closed without a DELETE
+         * would hold the session until it is found silent (20 s)
+         */
+        const status = await page.evaluate(async () => {
+            const res = await fetch(window.pc2session, { method: 'DELETE' });
+
+            window.pc2.close();
+            return res.status;
+        });
+        assert.equal(status, 200);
 
         await page.close();
     });
