@@ -9,6 +9,8 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/core_names.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
@@ -31,6 +33,16 @@
  * ClientHellos.  The kept flight goes out when the caller says the path is
  * there (ngx_rtc_dtls_resume()), and again whenever the ClientHello comes
  * again (RFC 6347 4.2.4: the peer did not get our flight).
+ *
+ * Once the peer has shown that it has the keys (its first authenticated
+ * SRTCP: it got our Finished), the SSL is freed (ngx_rtc_dtls_release()):
+ * OpenSSL keeps ~45 KB per DTLS connection (handshake and record buffers)
+ * that a session then never needs but for the close_notify in either
+ * direction.  Ours is written by OpenSSL at release and kept as a record
+ * (no other record ever follows it, so its sequence number stays valid);
+ * the peer's is checked with its record key, derived at release from the
+ * master secret (RFC 5246 6.3), for the AEAD suites; with another suite
+ * the SSL is kept.
  */
 
 
@@ -38,6 +50,14 @@
 #define NGX_RTC_DTLS_CONNECTED       1
 #define NGX_RTC_DTLS_CLOSED          2
 #define NGX_RTC_DTLS_FAILED          3
+#define NGX_RTC_DTLS_RELEASED        4
+
+#define NGX_RTC_DTLS_ALERT_TYPE      21
+#define NGX_RTC_DTLS_EXPLICIT_NONCE  8
+#define NGX_RTC_DTLS_AEAD_TAG        16
+#define NGX_RTC_DTLS_MAX_KEY         32
+#define NGX_RTC_DTLS_FIXED_IV        4
+#define NGX_RTC_DTLS_BYE_MAX         64
 
 #define NGX_RTC_DTLS_RECORD_HEADER   13
 #define NGX_RTC_DTLS_HANDSHAKE_TYPE  22
@@ -67,6 +87,7 @@
 
 struct ngx_rtc_dtls_ctx_s {
     SSL_CTX                  *ssl_ctx;
+    EVP_KDF                  *prf;        /* TLS1-PRF, for the release */
     ngx_str_t                 fingerprint;
     u_char                    text[sizeof("sha-256 ") - 1 + 32 * 3];
 };
@@ -89,6 +110,15 @@ struct ngx_rtc_dtls_s {
     size_t                    flight_len;
     ngx_uint_t                flights;    /* flushes that wrote something */
     ngx_rtc_dtls_stats_t      stats;
+
+    /* after ngx_rtc_dtls_release(): the SSL is gone */
+    ngx_rtc_dtls_ctx_t       *ctx;
+    const EVP_CIPHER         *peer_cipher;
+    size_t                    peer_key_len;
+    size_t                    bye_len;
+    u_char                    peer_key[NGX_RTC_DTLS_MAX_KEY];
+    u_char                    peer_iv[NGX_RTC_DTLS_FIXED_IV];
+    u_char                    bye[NGX_RTC_DTLS_BYE_MAX];  /* close_notify */
 
     unsigned                  fp_mismatch:1;
     unsigned                  held:1;     /* the flight did not go out */
@@ -117,6 +147,11 @@ static ngx_int_t ngx_rtc_dtls_send(ngx_rtc_dtls_t *d, u_char *data,
     size_t len);
 static void ngx_rtc_dtls_resend(ngx_rtc_dtls_t *d, const char *why);
 static void ngx_rtc_dtls_swap(u_char **a, u_char **b);
+static ngx_int_t ngx_rtc_dtls_peer_key(ngx_rtc_dtls_t *d);
+static ngx_int_t ngx_rtc_dtls_released_input(ngx_rtc_dtls_t *d, u_char *buf,
+    size_t len);
+static ngx_int_t ngx_rtc_dtls_open_alert(ngx_rtc_dtls_t *d, u_char *rec,
+    size_t len, u_char *alert);
 static void ngx_rtc_dtls_error(ngx_uint_t level, ngx_log_t *log,
     const char *text);
 
@@ -153,6 +188,9 @@ ngx_rtc_dtls_ctx_create(ngx_log_t *log)
 
     ctx->ssl_ctx = NULL;
     cert = NULL;
+
+    /* without it sessions keep their SSL (ngx_rtc_dtls_release()) */
+    ctx->prf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_TLS1_PRF, NULL);
 
     ERR_clear_error();
 
@@ -262,6 +300,8 @@ failed:
         SSL_CTX_free(ctx->ssl_ctx);
     }
 
+    EVP_KDF_free(ctx->prf);
+
     X509_free(cert);
     EVP_PKEY_free(pkey);
     ngx_free(ctx);
@@ -327,6 +367,7 @@ ngx_rtc_dtls_ctx_free(ngx_rtc_dtls_ctx_t *ctx)
     }
 
     SSL_CTX_free(ctx->ssl_ctx);
+    EVP_KDF_free(ctx->prf);
     ngx_free(ctx);
 }
 
@@ -363,6 +404,7 @@ ngx_rtc_dtls_create(ngx_rtc_dtls_ctx_t *ctx, ngx_str_t *fp_alg,
      *     d->held = 0;
      */
 
+    d->ctx = ctx;
     d->send = send;
     d->data = data;
     d->log = log;
@@ -589,6 +631,10 @@ ngx_rtc_dtls_input(ngx_rtc_dtls_t *d, u_char *buf, size_t len)
 
     if (len == 0 || len > 65535) {
         return NGX_OK;
+    }
+
+    if (d->state == NGX_RTC_DTLS_RELEASED) {
+        return ngx_rtc_dtls_released_input(d, buf, len);
     }
 
     ERR_clear_error();
@@ -897,6 +943,10 @@ ngx_rtc_dtls_handle_timeout(ngx_rtc_dtls_t *d)
         return NGX_ERROR;
     }
 
+    if (d->state == NGX_RTC_DTLS_RELEASED) {
+        return NGX_OK;
+    }
+
     ERR_clear_error();
 
     /*
@@ -1031,12 +1081,302 @@ ngx_rtc_dtls_free(ngx_rtc_dtls_t *d)
         ERR_clear_error();
     }
 
+    /* the close_notify that OpenSSL wrote at the release */
+
+    if (d->state == NGX_RTC_DTLS_RELEASED && d->bye_len) {
+        (void) d->send(d->data, d->bye, d->bye_len);
+    }
+
     if (d->flight) {
         ngx_free(d->flight);
     }
 
-    SSL_free(d->ssl);
+    if (d->ssl) {
+        SSL_free(d->ssl);
+    }
+
+    OPENSSL_cleanse(d->peer_key, sizeof(d->peer_key));
     ngx_free(d);
+}
+
+
+/*
+ * The peer has the keys (the caller saw its first authenticated SRTCP, so
+ * it got our Finished and will not ask for our flight again): keep what
+ * the rest of the session needs of DTLS and free the SSL.  Nothing
+ * changes if the suite is not one whose records we can open (then the
+ * SSL stays, as before).
+ */
+
+void
+ngx_rtc_dtls_release(ngx_rtc_dtls_t *d)
+{
+    long   n;
+    char  *data;
+
+    if (d->state != NGX_RTC_DTLS_CONNECTED || d->ctx->prf == NULL) {
+        return;
+    }
+
+    ERR_clear_error();
+
+    if (ngx_rtc_dtls_peer_key(d) != NGX_OK) {
+        ERR_clear_error();
+        return;
+    }
+
+    /* our close_notify: written now, kept, sent by ngx_rtc_dtls_free() */
+
+    (void) SSL_shutdown(d->ssl);
+
+    n = BIO_get_mem_data(d->wbio, &data);
+
+    if (n > 0 && n <= NGX_RTC_DTLS_BYE_MAX) {
+        ngx_memcpy(d->bye, data, n);
+        d->bye_len = n;
+    }
+
+    ERR_clear_error();
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, d->log, 0,
+                   "rtc dtls released: %s, close_notify of %uz bytes kept",
+                   SSL_get_cipher_name(d->ssl), d->bye_len);
+
+    SSL_free(d->ssl);
+
+    d->ssl = NULL;
+    d->rbio = NULL;
+    d->wbio = NULL;
+    d->state = NGX_RTC_DTLS_RELEASED;
+    d->stats.released = 1;
+}
+
+
+/*
+ * The peer's record key and fixed IV (RFC 5246 6.3, RFC 5288 3: the AEAD
+ * suites have no MAC keys): key_block = PRF(master_secret, "key
+ * expansion", server_random + client_random) is client_write_key,
+ * server_write_key, client_write_IV, server_write_IV.
+ */
+
+static ngx_int_t
+ngx_rtc_dtls_peer_key(ngx_rtc_dtls_t *d)
+{
+    int                nid;
+    size_t             mlen, klen, off;
+    u_char            *p;
+    ngx_int_t          rc;
+    OSSL_PARAM         params[4];
+    EVP_KDF_CTX       *kctx;
+    const EVP_MD      *md;
+    const SSL_CIPHER  *cipher;
+    const EVP_CIPHER  *aead;
+    u_char             master[SSL_MAX_MASTER_KEY_LENGTH];
+    u_char             seed[sizeof("key expansion") - 1 + 2 * SSL3_RANDOM_SIZE];
+    u_char             block[2 * (NGX_RTC_DTLS_MAX_KEY
+                                  + NGX_RTC_DTLS_FIXED_IV)];
+
+    cipher = SSL_get_current_cipher(d->ssl);
+    if (cipher == NULL) {
+        return NGX_DECLINED;
+    }
+
+    nid = SSL_CIPHER_get_cipher_nid(cipher);
+
+    switch (nid) {
+
+    case NID_aes_128_gcm:
+        aead = EVP_aes_128_gcm();
+        klen = 16;
+        break;
+
+    case NID_aes_256_gcm:
+        aead = EVP_aes_256_gcm();
+        klen = 32;
+        break;
+
+    default:
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, d->log, 0,
+                       "rtc dtls kept: %s is not an AES-GCM suite",
+                       SSL_CIPHER_get_name(cipher));
+        return NGX_DECLINED;
+    }
+
+    md = SSL_CIPHER_get_handshake_digest(cipher);
+    if (md == NULL) {
+        return NGX_DECLINED;
+    }
+
+    mlen = SSL_SESSION_get_master_key(SSL_get_session(d->ssl), master,
+                                      sizeof(master));
+    if (mlen == 0) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_cpymem(seed, "key expansion", sizeof("key expansion") - 1);
+    p += SSL_get_server_random(d->ssl, p, SSL3_RANDOM_SIZE);
+    p += SSL_get_client_random(d->ssl, p, SSL3_RANDOM_SIZE);
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+                                          (char *) EVP_MD_get0_name(md), 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
+                                                  master, mlen);
+    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED,
+                                                  seed, p - seed);
+    params[3] = OSSL_PARAM_construct_end();
+
+    kctx = EVP_KDF_CTX_new(d->ctx->prf);
+    if (kctx == NULL) {
+        OPENSSL_cleanse(master, sizeof(master));
+        return NGX_ERROR;
+    }
+
+    rc = (EVP_KDF_derive(kctx, block, 2 * (klen + NGX_RTC_DTLS_FIXED_IV),
+                         params)
+          == 1) ? NGX_OK : NGX_ERROR;
+
+    EVP_KDF_CTX_free(kctx);
+    OPENSSL_cleanse(master, sizeof(master));
+
+    if (rc != NGX_OK) {
+        ngx_rtc_dtls_error(NGX_LOG_ALERT, d->log,
+                           "rtc dtls key expansion failed");
+        OPENSSL_cleanse(block, sizeof(block));
+        return NGX_ERROR;
+    }
+
+    /* the peer writes with the other role's key */
+
+    off = SSL_is_server(d->ssl) ? 0 : 1;
+
+    ngx_memcpy(d->peer_key, block + off * klen, klen);
+    ngx_memcpy(d->peer_iv, block + 2 * klen + off * NGX_RTC_DTLS_FIXED_IV,
+               NGX_RTC_DTLS_FIXED_IV);
+
+    d->peer_key_len = klen;
+    d->peer_cipher = aead;
+
+    OPENSSL_cleanse(block, sizeof(block));
+
+    return NGX_OK;
+}
+
+
+/*
+ * After the release the peer has nothing to say in DTLS but an alert:
+ * each record of the datagram that is an alert of the current epoch is
+ * opened with the peer's key; one that opens is the end of the session
+ * (a close_notify or any alert: after the handshake no warning is sent
+ * that should leave the session up).  Everything else is dropped, as a
+ * record that does not open (RFC 6347 4.1.2.7).
+ */
+
+static ngx_int_t
+ngx_rtc_dtls_released_input(ngx_rtc_dtls_t *d, u_char *buf, size_t len)
+{
+    size_t   rec;
+    u_char  *p, *end, alert[NGX_RTC_DTLS_AEAD_TAG];
+
+    end = buf + len;
+
+    for (p = buf; end - p >= NGX_RTC_DTLS_RECORD_HEADER; p += rec) {
+
+        /* type(1) version(2) epoch(2) sequence(6) length(2) */
+
+        rec = NGX_RTC_DTLS_RECORD_HEADER + ((size_t) p[11] << 8) + p[12];
+
+        if (rec > (size_t) (end - p)) {
+            break;
+        }
+
+        if (p[0] != NGX_RTC_DTLS_ALERT_TYPE || p[3] != 0 || p[4] != 1) {
+            continue;
+        }
+
+        if (ngx_rtc_dtls_open_alert(d, p, rec, alert) != NGX_OK) {
+            ngx_log_debug0(NGX_LOG_DEBUG_EVENT, d->log, 0,
+                           "rtc dtls dropped an alert that does not open");
+            continue;
+        }
+
+        if (alert[1] == SSL_AD_CLOSE_NOTIFY) {
+            ngx_log_error(NGX_LOG_INFO, d->log, 0,
+                          "rtc dtls peer closed the connection");
+            d->state = NGX_RTC_DTLS_CLOSED;
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, d->log, 0,
+                          "rtc dtls peer sent alert %d, level %d",
+                          (int) alert[1], (int) alert[0]);
+            d->state = NGX_RTC_DTLS_FAILED;
+        }
+
+        d->bye_len = 0;
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* RFC 5288 3, RFC 6347 4.1.2.1: an AES-GCM record of a 2-byte alert */
+
+static ngx_int_t
+ngx_rtc_dtls_open_alert(ngx_rtc_dtls_t *d, u_char *rec, size_t len,
+    u_char *alert)
+{
+    int              n;
+    u_char          *frag;
+    ngx_int_t        rc;
+    EVP_CIPHER_CTX  *c;
+    u_char           nonce[NGX_RTC_DTLS_FIXED_IV
+                           + NGX_RTC_DTLS_EXPLICIT_NONCE];
+    u_char           aad[13];
+
+    if (len != NGX_RTC_DTLS_RECORD_HEADER + NGX_RTC_DTLS_EXPLICIT_NONCE + 2
+               + NGX_RTC_DTLS_AEAD_TAG)
+    {
+        return NGX_DECLINED;
+    }
+
+    frag = rec + NGX_RTC_DTLS_RECORD_HEADER;
+
+    ngx_memcpy(nonce, d->peer_iv, NGX_RTC_DTLS_FIXED_IV);
+    ngx_memcpy(nonce + NGX_RTC_DTLS_FIXED_IV, frag,
+               NGX_RTC_DTLS_EXPLICIT_NONCE);
+
+    /* epoch and sequence (8), type, version, the plaintext's length */
+
+    ngx_memcpy(aad, rec + 3, 8);
+    aad[8] = rec[0];
+    aad[9] = rec[1];
+    aad[10] = rec[2];
+    aad[11] = 0;
+    aad[12] = 2;
+
+    c = EVP_CIPHER_CTX_new();
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_DECLINED;
+
+    if (EVP_DecryptInit_ex(c, d->peer_cipher, NULL, d->peer_key, nonce) == 1
+        && EVP_DecryptUpdate(c, NULL, &n, aad, sizeof(aad)) == 1
+        && EVP_DecryptUpdate(c, alert, &n,
+                             frag + NGX_RTC_DTLS_EXPLICIT_NONCE, 2) == 1
+        && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, NGX_RTC_DTLS_AEAD_TAG,
+                               frag + NGX_RTC_DTLS_EXPLICIT_NONCE + 2) == 1
+        && EVP_DecryptFinal_ex(c, alert + 2, &n) == 1)
+    {
+        rc = NGX_OK;
+    }
+
+    EVP_CIPHER_CTX_free(c);
+    ERR_clear_error();
+
+    return rc;
 }
 
 

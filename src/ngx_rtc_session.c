@@ -523,6 +523,9 @@ ngx_rtc_session_recv(void *data, u_char *buf, size_t len)
         return;
     }
 
+    /* the viewer has the keys: DTLS needs no more than the close_notify */
+    ngx_rtc_dtls_release(s->dtls);
+
     s->last_rtcp = ngx_current_msec;
 
     ngx_rtc_session_rtcp(s, buf, len);
@@ -1128,6 +1131,9 @@ ngx_rtc_session_stats(ngx_rtc_session_t *s)
     sh->send_path = (uint32_t) s->send.path;
     sh->send_calls = s->send.calls;
     sh->srtp_profile = (uint32_t) (s->srtp ? s->srtp_profile : 0);
+    sh->dtls_released = (uint32_t) (s->dtls
+                                    ? ngx_rtc_dtls_stats(s->dtls)->released
+                                    : 0);
 
     if (s->ice) {
         ngx_rtc_ice_pair(s->ice, &sh->ice_local, &sh->ice_remote,

@@ -200,6 +200,7 @@ struct ngx_rtc_session_sh_s {
     uint32_t                  ice_remote;     /* no pair selected yet */
     uint32_t                  ice_tcp;        /* the pair is ICE-TCP */
     uint32_t                  send_path;      /* NGX_RTC_SEND_* */
+    uint32_t                  dtls_released;  /* the SSL is freed */
     uint64_t                  send_calls;     /* system calls sending media */
 };
 

@@ -95,7 +95,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
 
     size = 512 + rmcf->shm_zone->shm.name.len
            + snap.nstreams * (384 + 6 * (NGX_RTC_NAME_LEN + NGX_RTC_ERROR_LEN))
-           + snap.nsessions * (512 + 6 * NGX_RTC_NAME_LEN);
+           + snap.nsessions * (544 + 6 * NGX_RTC_NAME_LEN);
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -256,10 +256,12 @@ ngx_rtc_status_session_stats(u_char *p, ngx_rtc_session_sh_t *ss)
 
     /* how media leaves: the ICE pair's socket (GSO, sendmmsg) or libnice */
 
-    return ngx_sprintf(p, ",\"send\":\"%s\",\"send_calls\":%uL",
+    return ngx_sprintf(p, ",\"send\":\"%s\",\"send_calls\":%uL,"
+                       "\"dtls\":\"%s\"",
                        ngx_rtc_status_send[ss->send_path < 4
                                            ? ss->send_path : 0],
-                       ss->send_calls);
+                       ss->send_calls,
+                       ss->dtls_released ? "released" : "ssl");
 }
 
 

@@ -1376,6 +1376,117 @@ done:
 }
 
 
+/*
+ * ngx_rtc_dtls_release(): the SSL is freed once the peer has the keys;
+ * the close_notify still goes both ways.  With an AES-GCM suite the
+ * peer's is opened with its record key (a record changed in any byte is
+ * dropped); with another suite the SSL stays and reads it as before.
+ */
+
+static void
+test_release(ngx_rtc_dtls_ctx_t *ctx, const char *ciphers, ngx_uint_t aead,
+    ngx_uint_t server_closes)
+{
+    long             n;
+    char            *data;
+    ngx_uint_t       i;
+    test_client_t    c;
+    test_result_t    r;
+    ngx_rtc_dtls_t  *d;
+    u_char           fpbuf[200], rec[256];
+    ngx_rtc_srtp_keys_t  keys;
+
+    NGX_RTC_CHECK(test_client_init(&c, TEST_PROFILES) == NGX_OK);
+    NGX_RTC_CHECK(SSL_set_cipher_list(c.ssl, ciphers) == 1);
+
+    d = test_server(ctx, &c, "sha-256", EVP_sha256(), fpbuf);
+    NGX_RTC_CHECK(d != NULL);
+
+    if (d == NULL) {
+        test_client_free(&c);
+        return;
+    }
+
+    ngx_memzero(&r, sizeof(test_result_t));
+    test_run(&c, d, &r);
+    NGX_RTC_CHECK(r.dones == 1 && r.errors == 0 && c.done);
+
+    NGX_RTC_CHECK(ngx_rtc_dtls_srtp_keys(d, &keys) == NGX_OK);
+
+    /* nothing goes out at the release, and a second one does nothing */
+
+    test_s2c.n = 0;
+    ngx_rtc_dtls_release(d);
+    ngx_rtc_dtls_release(d);
+    NGX_RTC_CHECK(test_s2c.n == 0);
+    NGX_RTC_CHECK(ngx_rtc_dtls_stats(d)->released == aead);
+    NGX_RTC_CHECK(ngx_rtc_dtls_timeout(d) == 0);
+    NGX_RTC_CHECK(ngx_rtc_dtls_handle_timeout(d) == NGX_OK);
+
+    /*
+     * released, anything but a genuine alert is dropped (OpenSSL itself,
+     * kept for the other suites, ends on some forged records)
+     */
+
+    for (i = 0; aead && i < 40; i++) {
+        RAND_bytes(rec, 13 + 26);
+        rec[0] = (u_char) (20 + i % 4);
+        rec[1] = 0xfe;
+        rec[2] = 0xfd;
+        rec[3] = 0;
+        rec[4] = (u_char) (i % 2);
+        rec[11] = 0;
+        rec[12] = 26;
+        NGX_RTC_CHECK(ngx_rtc_dtls_input(d, rec, 13 + 26) == NGX_OK);
+    }
+
+    if (server_closes) {
+
+        /* ours: the close_notify that OpenSSL wrote at the release */
+
+        ngx_rtc_dtls_free(d);
+        NGX_RTC_CHECK(test_s2c.n == 1 && test_s2c.data[0][0] == 21);
+        test_deliver_to_client(&c);
+        NGX_RTC_CHECK(c.closed && !c.failed);
+
+        test_client_free(&c);
+        return;
+    }
+
+    /* the peer's */
+
+    (void) SSL_shutdown(c.ssl);
+    n = BIO_get_mem_data(c.wbio, &data);
+    NGX_RTC_CHECK(n > 13 && n <= (long) sizeof(rec) && data[0] == 21);
+
+    if (n <= 13 || n > (long) sizeof(rec)) {
+        ngx_rtc_dtls_free(d);
+        test_client_free(&c);
+        return;
+    }
+
+    ngx_memcpy(rec, data, n);
+    (void) BIO_reset(c.wbio);
+
+    for (i = 1; aead && i < (ngx_uint_t) n; i++) {
+        rec[i] ^= 0x01;
+        NGX_RTC_CHECK(ngx_rtc_dtls_input(d, rec, n) == NGX_OK);
+        rec[i] ^= 0x01;
+    }
+
+    NGX_RTC_CHECK(ngx_rtc_dtls_input(d, rec, n) == NGX_ERROR);
+    NGX_RTC_CHECK(ngx_rtc_dtls_input(d, rec, n) == NGX_ERROR);
+
+    /* a peer that closed gets no close_notify back */
+
+    test_s2c.n = 0;
+    ngx_rtc_dtls_free(d);
+    NGX_RTC_CHECK(test_s2c.n == 0);
+
+    test_client_free(&c);
+}
+
+
 int
 main(void)
 {
@@ -1444,6 +1555,14 @@ main(void)
     test_held_flight(ctx);
     test_client_role(ctx, 0);
     test_client_role(ctx, 1);
+
+    test_release(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256", 1, 0);
+    test_release(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256", 1, 1);
+    test_release(ctx, "ECDHE-ECDSA-AES256-GCM-SHA384", 1, 0);
+    test_release(ctx, "ECDHE-ECDSA-AES256-GCM-SHA384", 1, 1);
+    test_release(ctx, "ECDHE-ECDSA-CHACHA20-POLY1305", 0, 0);
+    test_release(ctx, "ECDHE-ECDSA-CHACHA20-POLY1305", 0, 1);
+    test_release(ctx, "ECDHE-ECDSA-AES128-SHA", 0, 0);
 
     ngx_rtc_dtls_ctx_free(ctx);
 
