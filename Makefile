@@ -68,7 +68,7 @@ ASAN_E2E    ?= $(addprefix t/e2e/,whep_http.test.js hostile_whep.test.js \
                  runtime_streams.test.js \
                  whep_patch.test.js whep_injection.test.js \
                  interop_offers.test.js \
-                 play_werift.test.js loss.test.js \
+                 play_werift.test.js loss.test.js dtls_release.test.js \
                  rtsp_hostile.test.js rtsp_auth.test.js rtsp_quirks.test.js \
                  transcode_rtsp.test.js whep_source_hostile.test.js)
 
