@@ -121,18 +121,18 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
     ctx = ngx_rtc_gloop_get_context(loop);
 
     /*
-     * No libnice consent freshness: libnice 0.1.21 (Debian 12) turns the
-     * component FAILED ~7 s after its last answered consent check, not
-     * the 30 s of RFC 7675, and a viewer's Wi-Fi gap of 8 s ended its
-     * session.  The peer's consent to receive is its authenticated SRTCP
-     * instead (its receiver reports, about every second): a session
-     * without any for 20 s ends (ngx_rtc_session.c, "peer silent"), within
-     * RFC 7675's 30 s.  libnice still answers the peer's own consent
-     * checks.
+     * A viewer's agent runs without libnice's consent freshness
+     * (conf->consent == 0): libnice 0.1.21 (Debian 12) turns the component
+     * FAILED ~7 s after its last answered consent check, not the 30 s of
+     * RFC 7675, and a viewer's Wi-Fi gap of 8 s ended its session.  The
+     * viewer's consent to receive is its authenticated SRTCP instead (its
+     * receiver reports, about every second): a session without any for
+     * 20 s ends (ngx_rtc_session.c, "peer silent"), within RFC 7675's
+     * 30 s.  libnice still answers the peer's own consent checks.
      */
 
     agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
-                                conf->controlling
+                                conf->consent
                                 ? NICE_AGENT_OPTION_CONSENT_FRESHNESS
                                 : NICE_AGENT_OPTION_NONE);
     if (agent == NULL) {

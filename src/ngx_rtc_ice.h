@@ -54,6 +54,13 @@ typedef struct {
     /* 1: we offered (a whep:// source) and nominate; 0: viewers offer */
     ngx_uint_t          controlling;
 
+    /*
+     * 1: libnice's consent freshness ends the agent when the peer stops
+     * answering (a whep:// source: an origin gone is found in seconds);
+     * 0: the caller judges the peer's liveness (a viewer: its SRTCP)
+     */
+    ngx_uint_t          consent;
+
     /* rtc_ice_allow, rtc_ice_deny: ngx_rtc_acl_rule_t, or NULL */
     ngx_array_t        *acl;
 

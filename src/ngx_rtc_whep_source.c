@@ -328,6 +328,7 @@ ngx_rtc_whep_source_gather(ngx_rtc_whep_source_t *ws)
     ic.candidates = rmcf->candidates;
     ic.servers = rmcf->ice_servers;
     ic.controlling = 1;
+    ic.consent = 1;
     ic.log = &ws->log;
 
     ws->ice = ngx_rtc_ice_create(&ic);
