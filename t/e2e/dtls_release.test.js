@@ -25,57 +25,19 @@ const assert = require('node:assert/strict');
 const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
 const { Camera } = require('./lib/camera');
 const { Browser } = require('./lib/browser');
-const { inbound } = require('./lib/rtcstats');
+const { join } = require('./lib/join');
 
 const PORT = 18186;
 const CAM_PORT = 18660;
 
 
-/* an in-page peer connection "name" that plays url; its session's URL */
+/* the state of the DTLS transport of join()'s peer connection */
 
-function play(page, url, name) {
-    return page.evaluate(async ([url, name]) => {
-        const conn = new RTCPeerConnection();
-        window[name] = conn;
-
-        conn.addTransceiver('video', { direction: 'recvonly' });
-        await conn.setLocalDescription(await conn.createOffer());
-
-        await new Promise((resolve) => {
-            const timer = setTimeout(resolve, 2000);
-            conn.onicegatheringstatechange = () => {
-                if (conn.iceGatheringState === 'complete') {
-                    clearTimeout(timer);
-                    resolve();
-                }
-            };
-        });
-
-        const res = await fetch(url, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/sdp' },
-            body: conn.localDescription.sdp,
-        });
-        const answer = await res.text();
-
-        if (res.status !== 201) {
-            return { status: res.status, answer };
-        }
-
-        await conn.setRemoteDescription({ type: 'answer', sdp: answer });
-
-        return { status: res.status,
-                 session: new URL(res.headers.get('Location'),
-                                  location.href).href };
-    }, [url, name]);
-}
-
-
-function dtlsState(page, name) {
-    return page.evaluate((name) => {
-        const r = window[name].getReceivers()[0];
+function dtlsState(page, session) {
+    return page.evaluate((session) => {
+        const r = window.__joins[session].pc.getReceivers()[0];
         return r.transport ? r.transport.state : null;
-    }, name);
+    }, session);
 }
 
 
@@ -91,7 +53,7 @@ describe('DTLS after the release', { timeout: 120000 }, () => {
         ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
                                 workers: 2 }).start();
         browser = await Browser.launch();
-        page = await browser.open(ngx.url('/rtc/status'));
+        page = await browser.open(ngx.url('/player/whep-player.html'));
     });
 
     after(async () => {
@@ -110,64 +72,57 @@ describe('DTLS after the release', { timeout: 120000 }, () => {
     });
 
     /*
-     * plays; the session's SSL is released; its URL (/rtc/status shows
-     * the first 8 characters of its id)
+     * plays; the session's SSL is released; join()'s result (/rtc/status
+     * shows the first 8 characters of the session id)
      */
 
-    async function released(name) {
-        const r = await waitFor(async () => {
-            const x = await play(page, '/whep/cam', name);
-            return x.status === 503 ? null : x;
-        }, 20000, 'an answer other than 503');
+    async function released() {
+        const j = await waitFor(() => join(page, '/whep/cam')
+                                      .catch((e) => (/ 503 /.test(e.message)
+                                                     ? null
+                                                     : Promise.reject(e))),
+                                20000, 'an answer other than 503');
 
-        assert.equal(r.status, 201, r.answer);
-
-        await waitFor(async () => {
-            const s = await inbound(page, name);
-            return s.video && s.video.framesDecoded > 0;
-        }, 20000, `${name}: decoded video`);
-
-        const id = r.session.split('/').pop();
+        assert.ok(j.framesDecoded > 0, JSON.stringify(j));
 
         /* /rtc/status is copied from the session about once a second */
 
         const s = await waitFor(async () => {
             const x = (await ngx.status()).sessions
-                      .find((y) => id.startsWith(y.id));
+                      .find((y) => j.session.startsWith(y.id));
             return x && x.dtls === 'released' ? x : null;
-        }, 10000, `${name}: "dtls": "released" in /rtc/status`);
+        }, 10000, '"dtls": "released" in /rtc/status');
 
         assert.equal(s.video, 'H264');
-        assert.equal(await dtlsState(page, name), 'connected');
+        assert.equal(await dtlsState(page, j.session), 'connected');
 
-        return r.session;
+        return j;
     }
 
     test('a session ended at the server: Chromium gets its close_notify',
          async () => {
-        const session = await released('pc1');
+        const j = await released();
 
         /* from here, not from the page: the viewer did not ask */
 
-        const res = await fetch(ngx.url(new URL(session).pathname),
-                                { method: 'DELETE' });
+        const res = await fetch(ngx.url(j.location), { method: 'DELETE' });
         assert.equal(res.status, 200);
 
-        await waitFor(async () => await dtlsState(page, 'pc1') === 'closed',
+        await waitFor(async () => await dtlsState(page, j.session)
+                                  === 'closed',
                       5000, 'the RTCDtlsTransport "closed"');
 
-        await page.evaluate(() => window.pc1.close());
+        await page.evaluate((id) => window.__joins[id].pc.close(), j.session);
     });
 
     test("Chromium's pc.close(): the session ends on its close_notify",
          async () => {
-        const session = await released('pc2');
-        const id = session.split('/').pop();
+        const j = await released();
 
-        await page.evaluate(() => window.pc2.close());
+        await page.evaluate((id) => window.__joins[id].pc.close(), j.session);
 
         await waitFor(async () => !(await ngx.status()).sessions
-                                   .some((y) => id.startsWith(y.id)),
+                                   .some((y) => j.session.startsWith(y.id)),
                       5000, 'the session gone from /rtc/status');
 
         assert.match(ngx.logText(), /rtc dtls peer closed the connection/);
