@@ -200,6 +200,15 @@ describe('go2rtc API: the WebRTC Camera card', { timeout: 120000 }, () => {
         assert.equal(s.sessions.length, 1);
         assert.equal(s.sessions[0].state, 'media');
 
+        /*
+         * the card closes its connection when it goes (DTLS close_notify:
+         * it has no DELETE); a page closed under it would hold the session,
+         * and nginx's stop, until the session is found silent (20 s)
+         */
+        await page.evaluate(() => pc.close());
+        await waitFor(async () => (await ngx.status()).sessions.length === 0,
+                      10000, 'the session ended by the card\'s close');
+
         await page.close();
     });
 });

@@ -40,6 +40,11 @@ load_module %%MODULE%%;
 
 worker_processes 2;
 
+# the sessions of the WebSocket and of the JSON offer have no DELETE and
+# werift sends no close_notify: found silent only after 20 s, they would
+# hold the workers at the stop until then
+worker_shutdown_timeout 1s;
+
 events {
     worker_connections 1024;
 }

@@ -114,8 +114,9 @@ describe('lease fencing', { timeout: 120000 }, () => {
 
         /*
          * Stop the producer for longer than the lease (2 s), until another
-         * worker took the stream over, and at least 3 s; not much longer:
-         * the stopped worker's own viewers would lose ICE consent.
+         * worker took the stream over, and at least 3 s; not much longer
+         * (10 s at most): the stopped worker's own viewers, whose RTCP it
+         * does not read meanwhile, would be found silent after 20 s.
          */
 
         process.kill(producer, 'SIGSTOP');

@@ -186,6 +186,13 @@ describe('whep:// sources', { timeout: 150000 }, () => {
             assert.equal(es.state, 'playing');
             assert.equal(es.codec, 'H264');
             assert.equal(es.viewers, 9);
+
+            /*
+             * a page that goes away says so (pagehide: DELETE); a browser
+             * closed under it would leave its session to be found silent
+             * (20 s), keeping the worker it is in through the reload below
+             */
+            await page.close({ runBeforeUnload: true });
         } finally {
             await browser.close();
         }

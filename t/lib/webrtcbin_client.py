@@ -94,10 +94,13 @@ class Client:
         GLib.timeout_add(int(self.args.timeout * 1000), self.on_timeout)
         self.loop.run()
 
-        self.pipe.set_state(Gst.State.NULL)
-
+        # the DELETE before the pipeline's teardown, which sends no DTLS
+        # close_notify: a session whose DELETE a teardown gone wrong kept
+        # from going out would last until it is found silent (20 s)
         if self.location and not self.args.no_delete:
             self.http('DELETE', self.location)
+
+        self.pipe.set_state(Gst.State.NULL)
 
         return self.result
 
