@@ -1100,6 +1100,15 @@ ngx_rtc_dtls_free(ngx_rtc_dtls_t *d)
 }
 
 
+/* the peer ended the connection with a close_notify */
+
+ngx_uint_t
+ngx_rtc_dtls_peer_closed(ngx_rtc_dtls_t *d)
+{
+    return d->state == NGX_RTC_DTLS_CLOSED;
+}
+
+
 /*
  * The peer has the keys (the caller saw its first authenticated SRTCP, so
  * it got our Finished and will not ask for our flight again): keep what

@@ -56,6 +56,7 @@ ngx_int_t ngx_rtc_dtls_handle_timeout(ngx_rtc_dtls_t *d);
 ngx_int_t ngx_rtc_dtls_srtp_keys(ngx_rtc_dtls_t *d,
     ngx_rtc_srtp_keys_t *keys);
 void ngx_rtc_dtls_release(ngx_rtc_dtls_t *d);
+ngx_uint_t ngx_rtc_dtls_peer_closed(ngx_rtc_dtls_t *d);
 void ngx_rtc_dtls_free(ngx_rtc_dtls_t *d);
 ngx_uint_t ngx_rtc_dtls_is_dtls(u_char *buf, size_t len);
 

@@ -499,7 +499,8 @@ ngx_rtc_session_recv(void *data, u_char *buf, size_t len)
         rc = ngx_rtc_dtls_input(s->dtls, buf, len);
 
         if (rc == NGX_ERROR) {
-            ngx_rtc_session_fail(s, "DTLS failed");
+            ngx_rtc_session_fail(s, ngx_rtc_dtls_peer_closed(s->dtls)
+                                    ? "peer closed" : "DTLS failed");
             return;
         }
 

@@ -126,6 +126,7 @@ describe('DTLS after the release', { timeout: 120000 }, () => {
                       5000, 'the session gone from /rtc/status');
 
         assert.match(ngx.logText(), /rtc dtls peer closed the connection/);
+        assert.match(ngx.logText(), /rtc session closing: peer closed/);
     });
 
     test('error.log is clean so far', () => {

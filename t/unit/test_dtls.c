@@ -1474,7 +1474,9 @@ test_release(ngx_rtc_dtls_ctx_t *ctx, const char *ciphers, ngx_uint_t aead,
         rec[i] ^= 0x01;
     }
 
+    NGX_RTC_CHECK(!ngx_rtc_dtls_peer_closed(d));
     NGX_RTC_CHECK(ngx_rtc_dtls_input(d, rec, n) == NGX_ERROR);
+    NGX_RTC_CHECK(ngx_rtc_dtls_peer_closed(d));
     NGX_RTC_CHECK(ngx_rtc_dtls_input(d, rec, n) == NGX_ERROR);
 
     /* a peer that closed gets no close_notify back */
