@@ -1387,14 +1387,14 @@ static void
 test_release(ngx_rtc_dtls_ctx_t *ctx, const char *ciphers, ngx_uint_t aead,
     ngx_uint_t server_closes)
 {
-    long             n;
-    char            *data;
-    ngx_uint_t       i;
-    test_client_t    c;
-    test_result_t    r;
-    ngx_rtc_dtls_t  *d;
-    u_char           fpbuf[200], rec[256];
-    ngx_rtc_srtp_keys_t  keys;
+    long                  n;
+    char                 *data;
+    ngx_uint_t            i;
+    test_client_t         c;
+    test_result_t         r;
+    ngx_rtc_dtls_t       *d;
+    ngx_rtc_srtp_keys_t   keys;
+    u_char                fpbuf[200], rec[256];
 
     NGX_RTC_CHECK(test_client_init(&c, TEST_PROFILES) == NGX_OK);
     NGX_RTC_CHECK(SSL_set_cipher_list(c.ssl, ciphers) == 1);
