@@ -1359,6 +1359,31 @@ test_client_role(ngx_rtc_dtls_ctx_t *ctx, ngx_uint_t wrong)
                   && ngx_memcmp(ck.remote, sk.local, ck.remote_len) == 0
                   && ngx_memcmp(ck.local, ck.remote, ck.local_len) != 0);
 
+    /*
+     * both released: the client opens the server's kept close_notify
+     * with the server's record key (the other half of the key block)
+     */
+
+    ngx_rtc_dtls_release(cl);
+    ngx_rtc_dtls_release(sv);
+    NGX_RTC_CHECK(ngx_rtc_dtls_stats(cl)->released
+                  && ngx_rtc_dtls_stats(sv)->released);
+    NGX_RTC_CHECK(test_c2s.n == 0 && test_s2c.n == 0);
+
+    ngx_rtc_dtls_free(sv);
+    sv = NULL;
+
+    NGX_RTC_CHECK(test_s2c.n == 1);
+
+    if (test_s2c.n == 1) {
+        NGX_RTC_CHECK(ngx_rtc_dtls_input(cl, test_s2c.data[0],
+                                         test_s2c.len[0])
+                      == NGX_ERROR);
+        NGX_RTC_CHECK(ngx_rtc_dtls_peer_closed(cl));
+    }
+
+    test_s2c.n = 0;
+
 done:
 
     if (cl) {
