@@ -94,6 +94,9 @@ describe('DTLS after the release', { timeout: 120000 }, () => {
         }, 10000, '"dtls": "released" in /rtc/status');
 
         assert.equal(s.video, 'H264');
+
+        /* Chromium's first choice, and ours: libsrtp2's patched GCM path */
+        assert.equal(s.srtp, 'AEAD_AES_128_GCM');
         assert.equal(await dtlsState(page, j.session), 'connected');
 
         return j;
