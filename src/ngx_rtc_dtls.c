@@ -150,6 +150,7 @@ static void ngx_rtc_dtls_swap(u_char **a, u_char **b);
 static ngx_int_t ngx_rtc_dtls_peer_key(ngx_rtc_dtls_t *d);
 static ngx_int_t ngx_rtc_dtls_released_input(ngx_rtc_dtls_t *d, u_char *buf,
     size_t len);
+static ngx_uint_t ngx_rtc_dtls_foreign_version(u_char *buf, size_t len);
 static ngx_int_t ngx_rtc_dtls_open_alert(ngx_rtc_dtls_t *d, u_char *rec,
     size_t len, u_char *alert);
 static void ngx_rtc_dtls_error(ngx_uint_t level, ngx_log_t *log,
@@ -635,6 +636,20 @@ ngx_rtc_dtls_input(ngx_rtc_dtls_t *d, u_char *buf, size_t len)
 
     if (d->state == NGX_RTC_DTLS_RELEASED) {
         return ngx_rtc_dtls_released_input(d, buf, len);
+    }
+
+    /*
+     * once DTLS 1.2 is agreed, OpenSSL 3.0 ends the connection on a
+     * record of another version rather than dropping it (RFC 6347
+     * 4.1.2.7): anyone who can send from the peer's address could
+     */
+
+    if (d->state == NGX_RTC_DTLS_CONNECTED
+        && ngx_rtc_dtls_foreign_version(buf, len))
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_EVENT, d->log, 0,
+                       "rtc dtls dropped a record of another version");
+        return NGX_OK;
     }
 
     ERR_clear_error();
@@ -1326,6 +1341,33 @@ ngx_rtc_dtls_released_input(ngx_rtc_dtls_t *d, u_char *buf, size_t len)
     }
 
     return NGX_OK;
+}
+
+
+/* a record of the datagram whose version is not DTLS 1.2's (0xfefd) */
+
+static ngx_uint_t
+ngx_rtc_dtls_foreign_version(u_char *buf, size_t len)
+{
+    size_t   rec;
+    u_char  *p, *end;
+
+    end = buf + len;
+
+    for (p = buf; end - p >= NGX_RTC_DTLS_RECORD_HEADER; p += rec) {
+
+        if (p[1] != 0xfe || p[2] != 0xfd) {
+            return 1;
+        }
+
+        rec = NGX_RTC_DTLS_RECORD_HEADER + ((size_t) p[11] << 8) + p[12];
+
+        if (rec > (size_t) (end - p)) {
+            break;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -1414,7 +1414,7 @@ test_release(ngx_rtc_dtls_ctx_t *ctx, const char *ciphers, ngx_uint_t aead,
 {
     long                  n;
     char                 *data;
-    ngx_uint_t            i;
+    ngx_uint_t            i, cbc;
     test_client_t         c;
     test_result_t         r;
     ngx_rtc_dtls_t       *d;
@@ -1423,6 +1423,10 @@ test_release(ngx_rtc_dtls_ctx_t *ctx, const char *ciphers, ngx_uint_t aead,
 
     NGX_RTC_CHECK(test_client_init(&c, TEST_PROFILES) == NGX_OK);
     NGX_RTC_CHECK(SSL_set_cipher_list(c.ssl, ciphers) == 1);
+
+    cbc = (ngx_strstr(ciphers, "-SHA") != NULL
+           && ngx_strstr(ciphers, "GCM") == NULL
+           && ngx_strstr(ciphers, "CHACHA") == NULL);
 
     d = test_server(ctx, &c, "sha-256", EVP_sha256(), fpbuf);
     NGX_RTC_CHECK(d != NULL);
@@ -1493,7 +1497,13 @@ test_release(ngx_rtc_dtls_ctx_t *ctx, const char *ciphers, ngx_uint_t aead,
     ngx_memcpy(rec, data, n);
     (void) BIO_reset(c.wbio);
 
-    for (i = 1; aead && i < (ngx_uint_t) n; i++) {
+    /*
+     * released, or kept with CHACHA20 (and the check of the version
+     * before OpenSSL): a changed byte anywhere is dropped; OpenSSL 3.0's
+     * CBC suites end the connection on most (not chosen by browsers)
+     */
+
+    for (i = 1; cbc == 0 && i < (ngx_uint_t) n; i++) {
         rec[i] ^= 0x01;
         NGX_RTC_CHECK(ngx_rtc_dtls_input(d, rec, n) == NGX_OK);
         rec[i] ^= 0x01;
