@@ -151,6 +151,7 @@ static ngx_int_t ngx_rtc_dtls_peer_key(ngx_rtc_dtls_t *d);
 static ngx_int_t ngx_rtc_dtls_released_input(ngx_rtc_dtls_t *d, u_char *buf,
     size_t len);
 static ngx_uint_t ngx_rtc_dtls_foreign_version(u_char *buf, size_t len);
+static size_t ngx_rtc_dtls_record_len(u_char *p, size_t left);
 static ngx_int_t ngx_rtc_dtls_open_alert(ngx_rtc_dtls_t *d, u_char *rec,
     size_t len, u_char *alert);
 static void ngx_rtc_dtls_error(ngx_uint_t level, ngx_log_t *log,
@@ -1124,6 +1125,15 @@ ngx_rtc_dtls_peer_closed(ngx_rtc_dtls_t *d)
 }
 
 
+/* the SSL is freed: only the close_notify is kept */
+
+ngx_uint_t
+ngx_rtc_dtls_released(ngx_rtc_dtls_t *d)
+{
+    return d->state == NGX_RTC_DTLS_RELEASED;
+}
+
+
 /*
  * The peer has the keys (the caller saw its first authenticated SRTCP, so
  * it got our Finished and will not ask for our flight again): keep what
@@ -1172,7 +1182,6 @@ ngx_rtc_dtls_release(ngx_rtc_dtls_t *d)
     d->rbio = NULL;
     d->wbio = NULL;
     d->state = NGX_RTC_DTLS_RELEASED;
-    d->stats.released = 1;
 }
 
 
@@ -1305,11 +1314,9 @@ ngx_rtc_dtls_released_input(ngx_rtc_dtls_t *d, u_char *buf, size_t len)
 
     for (p = buf; end - p >= NGX_RTC_DTLS_RECORD_HEADER; p += rec) {
 
-        /* type(1) version(2) epoch(2) sequence(6) length(2) */
+        rec = ngx_rtc_dtls_record_len(p, end - p);
 
-        rec = NGX_RTC_DTLS_RECORD_HEADER + ((size_t) p[11] << 8) + p[12];
-
-        if (rec > (size_t) (end - p)) {
+        if (rec == 0) {
             break;
         }
 
@@ -1360,14 +1367,35 @@ ngx_rtc_dtls_foreign_version(u_char *buf, size_t len)
             return 1;
         }
 
-        rec = NGX_RTC_DTLS_RECORD_HEADER + ((size_t) p[11] << 8) + p[12];
+        rec = ngx_rtc_dtls_record_len(p, end - p);
 
-        if (rec > (size_t) (end - p)) {
+        if (rec == 0) {
             break;
         }
     }
 
     return 0;
+}
+
+
+/*
+ * The length of the record at p, header included, or 0 if the left bytes
+ * do not hold a whole one: type(1) version(2) epoch(2) sequence(6)
+ * length(2), RFC 6347 4.1
+ */
+
+static size_t
+ngx_rtc_dtls_record_len(u_char *p, size_t left)
+{
+    size_t  rec;
+
+    if (left < NGX_RTC_DTLS_RECORD_HEADER) {
+        return 0;
+    }
+
+    rec = NGX_RTC_DTLS_RECORD_HEADER + ((size_t) p[11] << 8) + p[12];
+
+    return (rec <= left) ? rec : 0;
 }
 
 
@@ -1521,16 +1549,12 @@ ngx_rtc_dtls_send(ngx_rtc_dtls_t *d, u_char *data, size_t len)
     for (p = start; p < end; p += rec) {
         left = end - p;
 
-        if (left < NGX_RTC_DTLS_RECORD_HEADER) {
+        /* a record cut short is sent as it is, to its end */
+
+        rec = ngx_rtc_dtls_record_len(p, left);
+
+        if (rec == 0) {
             rec = left;
-
-        } else {
-            /* type(1) version(2) epoch(2) sequence(6) length(2) */
-            rec = NGX_RTC_DTLS_RECORD_HEADER + ((size_t) p[11] << 8) + p[12];
-
-            if (rec > left) {
-                rec = left;
-            }
         }
 
         if (p > start && (size_t) (p - start) + rec > NGX_RTC_DTLS_MTU) {

@@ -27,7 +27,6 @@ typedef struct {
     ngx_uint_t                hellos;     /* ClientHellos received */
     ngx_uint_t                timeouts;   /* flights resent by the timer */
     ngx_uint_t                held;       /* flights held for the path */
-    ngx_uint_t                released;   /* the SSL is freed */
 } ngx_rtc_dtls_stats_t;
 
 /*
@@ -57,6 +56,7 @@ ngx_int_t ngx_rtc_dtls_srtp_keys(ngx_rtc_dtls_t *d,
     ngx_rtc_srtp_keys_t *keys);
 void ngx_rtc_dtls_release(ngx_rtc_dtls_t *d);
 ngx_uint_t ngx_rtc_dtls_peer_closed(ngx_rtc_dtls_t *d);
+ngx_uint_t ngx_rtc_dtls_released(ngx_rtc_dtls_t *d);
 void ngx_rtc_dtls_free(ngx_rtc_dtls_t *d);
 ngx_uint_t ngx_rtc_dtls_is_dtls(u_char *buf, size_t len);
 

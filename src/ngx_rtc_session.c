@@ -1133,8 +1133,7 @@ ngx_rtc_session_stats(ngx_rtc_session_t *s)
     sh->send_calls = s->send.calls;
     sh->srtp_profile = (uint32_t) (s->srtp ? s->srtp_profile : 0);
     sh->dtls_released = (uint32_t) (s->dtls
-                                    ? ngx_rtc_dtls_stats(s->dtls)->released
-                                    : 0);
+                                    ? ngx_rtc_dtls_released(s->dtls) : 0);
 
     if (s->ice) {
         ngx_rtc_ice_pair(s->ice, &sh->ice_local, &sh->ice_remote,

@@ -1366,8 +1366,7 @@ test_client_role(ngx_rtc_dtls_ctx_t *ctx, ngx_uint_t wrong)
 
     ngx_rtc_dtls_release(cl);
     ngx_rtc_dtls_release(sv);
-    NGX_RTC_CHECK(ngx_rtc_dtls_stats(cl)->released
-                  && ngx_rtc_dtls_stats(sv)->released);
+    NGX_RTC_CHECK(ngx_rtc_dtls_released(cl) && ngx_rtc_dtls_released(sv));
     NGX_RTC_CHECK(test_c2s.n == 0 && test_s2c.n == 0);
 
     ngx_rtc_dtls_free(sv);
@@ -1448,7 +1447,7 @@ test_release(ngx_rtc_dtls_ctx_t *ctx, const char *ciphers, ngx_uint_t aead,
     ngx_rtc_dtls_release(d);
     ngx_rtc_dtls_release(d);
     NGX_RTC_CHECK(test_s2c.n == 0);
-    NGX_RTC_CHECK(ngx_rtc_dtls_stats(d)->released == aead);
+    NGX_RTC_CHECK(ngx_rtc_dtls_released(d) == aead);
     NGX_RTC_CHECK(ngx_rtc_dtls_timeout(d) == 0);
     NGX_RTC_CHECK(ngx_rtc_dtls_handle_timeout(d) == NGX_OK);
 
