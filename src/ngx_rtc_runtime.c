@@ -62,6 +62,7 @@ static void ngx_rtc_runtime_resolved(ngx_resolver_ctx_t *rctx);
 static void ngx_rtc_runtime_cleanup(void *data);
 static ngx_int_t ngx_rtc_runtime_apply(ngx_rtc_runtime_ctx_t *ctx,
     struct sockaddr *sa, socklen_t socklen);
+static ngx_int_t ngx_rtc_runtime_redact(ngx_pool_t *pool, ngx_str_t *s);
 static ngx_int_t ngx_rtc_runtime_refuse(ngx_http_request_t *r,
     ngx_uint_t status, const char *fmt, ...);
 static ngx_int_t ngx_rtc_runtime_local(ngx_rtc_runtime_local_t *lc,
@@ -93,17 +94,12 @@ ngx_rtc_runtime_put(ngx_http_request_t *r, ngx_rtc_runtime_policy_t *policy)
     /*
      * The query holds the camera's credentials: from now on the request
      * line nginx logs for this request (error.log, $request) has them
-     * redacted.
+     * redacted; $request_uri and $args once the query is parsed.
      */
 
-    buf = ngx_pnalloc(r->pool, r->request_line.len);
-    if (buf == NULL) {
+    if (ngx_rtc_runtime_redact(r->pool, &r->request_line) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    r->request_line.len = ngx_rtc_runtime_args_redact(&r->request_line, buf)
-                          - buf;
-    r->request_line.data = buf;
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
@@ -126,9 +122,17 @@ ngx_rtc_runtime_put(ngx_http_request_t *r, ngx_rtc_runtime_policy_t *policy)
     ctx->request = r;
     ctx->policy = policy;
 
-    if (ngx_rtc_runtime_args_parse(&r->args, buf, &ctx->args, &err)
-        != NGX_OK)
+    rc = ngx_rtc_runtime_args_parse(&r->args, buf, &ctx->args, &err);
+
+    /* what is parsed is in buf: the query itself is only logged now */
+
+    if (ngx_rtc_runtime_redact(r->pool, &r->unparsed_uri) != NGX_OK
+        || ngx_rtc_runtime_redact(r->pool, &r->args) != NGX_OK)
     {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
         return ngx_rtc_runtime_refuse(r, NGX_HTTP_BAD_REQUEST,
                                       "PUT /api/streams %s", err);
     }
@@ -475,6 +479,33 @@ ngx_rtc_runtime_apply(ngx_rtc_runtime_ctx_t *ctx, struct sockaddr *sa,
 
 
 /* a refusal: the status and a line of text saying why */
+
+/*
+ * One of the request's views of its query (the request line, the
+ * unparsed URI, the arguments) replaced with a copy whose URLs have no
+ * user information: what the log phase and variables read from then on.
+ */
+
+static ngx_int_t
+ngx_rtc_runtime_redact(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *buf;
+
+    if (s->len == 0) {
+        return NGX_OK;
+    }
+
+    buf = ngx_pnalloc(pool, s->len);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->len = ngx_rtc_runtime_args_redact(s, buf) - buf;
+    s->data = buf;
+
+    return NGX_OK;
+}
+
 
 static ngx_int_t
 ngx_rtc_runtime_refuse(ngx_http_request_t *r, ngx_uint_t status,

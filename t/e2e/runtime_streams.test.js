@@ -49,6 +49,9 @@ http {
     rtc_zone cams 32m runtime=2 runtime_buffer=1m runtime_idle=2s;
     rtc_wait_timeout 5s;
     rtc_stream configured rtsp://127.0.0.1:%%CAMPORT%%/cam;
+    # what a custom log_format may use: none may hold the PUT's password
+    log_format rtc_query '"$request_uri" "$args" "$query_string" "$arg_src"';
+    access_log %%PREFIX%%/query.log rtc_query;
     server {
         listen 127.0.0.1:%%PORT%%;
         location /api/          { rtc_go2rtc_api streams=dynamic
@@ -292,6 +295,12 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
         assert.match(access, /PUT \/api\/streams\?name=camera\.by_name&src=ffmpeg%3Artsp%3A%2F%2F\*\*\*%40cam/);
         assert.doesNotMatch(access, /secret|:other/,
                             'no credentials in access.log');
+
+        const query = fs.readFileSync(path.join(ngx.dir, 'query.log'),
+                                      'utf8');
+        assert.match(query, /"\/api\/streams\?name=camera\.by_name&src=ffmpeg%3Artsp%3A%2F%2F\*\*\*%40cam[^"]*" "name=camera\.by_name&src=ffmpeg%3Artsp%3A%2F%2F\*\*\*%40cam/);
+        assert.doesNotMatch(query, /secret|:other/,
+                            'no credentials in $request_uri, $args, $arg_src');
     });
 
     test('a reload keeps them: listed, and playable', async () => {
