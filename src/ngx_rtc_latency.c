@@ -10,11 +10,12 @@
 
 /*
  * The send delay histogram (ngx_rtc_latency.h).  The worker that sends
- * counts into its own slot's histogram with atomic adds: no lock on the
- * send path, and the old and the new worker of a slot during a reload
- * both count right.  Readers add the slots up without the lock; a reader
- * may see a sample in its bucket and not yet in the sum, never a count
- * that disagrees with the buckets (the count is their sum).
+ * counts into a histogram of its own process, with no lock on the send
+ * path, and adds it to its slot's in the zone under the zone's mutex once
+ * a second (ngx_rtc_stream.c's watchdog), when its last session is gone,
+ * and when it exits: the old and the new worker of a slot during a reload
+ * both add to it, and readers (ngx_rtc_shm_snapshot()) sum the slots
+ * under the same mutex.
  */
 
 
@@ -24,24 +25,26 @@ const uint64_t  ngx_rtc_latency_bounds[NGX_RTC_LATENCY_BUCKETS - 1] = {
 
 
 static ngx_rtc_latency_sh_t  *ngx_rtc_latency_worker;
+static ngx_shmtx_t           *ngx_rtc_latency_mutex;
+static ngx_rtc_latency_t      ngx_rtc_latency_local;
 
 
 void
-ngx_rtc_latency_init_process(ngx_rtc_latency_sh_t *h)
+ngx_rtc_latency_init_process(ngx_rtc_latency_sh_t *h, ngx_shmtx_t *mutex)
 {
     ngx_rtc_latency_worker = h;
+    ngx_rtc_latency_mutex = mutex;
+    ngx_memzero(&ngx_rtc_latency_local, sizeof(ngx_rtc_latency_t));
 }
 
 
 void
 ngx_rtc_latency_sent(int64_t arrival)
 {
-    int64_t                us;
-    ngx_rtc_latency_sh_t  *h;
+    int64_t             us;
+    ngx_rtc_latency_t  *h;
 
-    h = ngx_rtc_latency_worker;
-
-    if (h == NULL || arrival <= 0) {
+    if (ngx_rtc_latency_worker == NULL || arrival <= 0) {
         return;
     }
 
@@ -51,8 +54,39 @@ ngx_rtc_latency_sent(int64_t arrival)
         us = 0;
     }
 
-    (void) ngx_atomic_fetch_add(&h->bucket[ngx_rtc_latency_bucket(us)], 1);
-    (void) ngx_atomic_fetch_add(&h->sum, (ngx_atomic_int_t) us);
+    h = &ngx_rtc_latency_local;
+
+    h->bucket[ngx_rtc_latency_bucket(us)]++;
+    h->sum += us;
+    h->count++;
+}
+
+
+void
+ngx_rtc_latency_flush(void)
+{
+    ngx_uint_t             i;
+    ngx_rtc_latency_t     *h;
+    ngx_rtc_latency_sh_t  *sh;
+
+    h = &ngx_rtc_latency_local;
+    sh = ngx_rtc_latency_worker;
+
+    if (sh == NULL || h->count == 0) {
+        return;
+    }
+
+    ngx_shmtx_lock(ngx_rtc_latency_mutex);
+
+    for (i = 0; i < NGX_RTC_LATENCY_BUCKETS; i++) {
+        sh->bucket[i] += h->bucket[i];
+    }
+
+    sh->sum += h->sum;
+
+    ngx_shmtx_unlock(ngx_rtc_latency_mutex);
+
+    ngx_memzero(h, sizeof(ngx_rtc_latency_t));
 }
 
 

@@ -23,9 +23,11 @@
 #define NGX_RTC_LATENCY_BUCKETS  11
 
 
+/* in the zone, a worker slot's: changed and read under the zone's mutex */
+
 typedef struct {
-    ngx_atomic_t              bucket[NGX_RTC_LATENCY_BUCKETS];
-    ngx_atomic_t              sum;        /* microseconds */
+    uint64_t                  bucket[NGX_RTC_LATENCY_BUCKETS];
+    uint64_t                  sum;        /* microseconds */
 } ngx_rtc_latency_sh_t;
 
 
@@ -55,15 +57,26 @@ ngx_rtc_latency_now(void)
 }
 
 
-void ngx_rtc_latency_init_process(ngx_rtc_latency_sh_t *h);
+/* h: this worker's slot's histogram, mutex: the zone's */
+void ngx_rtc_latency_init_process(ngx_rtc_latency_sh_t *h,
+    ngx_shmtx_t *mutex);
 
-/* a viewer's packets of the frame that arrived at "arrival" went out now */
+/*
+ * a viewer's packets of the frame that arrived at "arrival" went out now:
+ * counted in the process, no lock
+ */
 void ngx_rtc_latency_sent(int64_t arrival);
+
+/* what the process counted since, added to its slot under the mutex */
+void ngx_rtc_latency_flush(void);
 
 /* pure: the bucket of a delay of us microseconds */
 ngx_uint_t ngx_rtc_latency_bucket(int64_t us);
 
-/* adds a worker's histogram into sum; count is that of its buckets */
+/*
+ * adds a worker's histogram into sum (the caller holds the mutex); count
+ * is that of its buckets
+ */
 void ngx_rtc_latency_add(ngx_rtc_latency_t *sum, ngx_rtc_latency_sh_t *h);
 
 /*

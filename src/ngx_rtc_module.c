@@ -1545,7 +1545,8 @@ ngx_rtc_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    ngx_rtc_latency_init_process(&ngx_rtc_shm_slot(ngx_worker)->latency);
+    ngx_rtc_latency_init_process(&ngx_rtc_shm_slot(ngx_worker)->latency,
+                                 &ngx_rtc_shm_pool()->mutex);
 
     if (ngx_rtc_send_init_process(cycle, rmcf->udp_gso) != NGX_OK) {
         return NGX_ERROR;

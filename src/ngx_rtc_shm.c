@@ -1952,15 +1952,13 @@ ngx_rtc_shm_snapshot(ngx_pool_t *pool, ngx_rtc_shm_snapshot_t *snap)
     snap->max_sessions = ctx->max_sessions;
     snap->pages_free = shpool->pfree;
 
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    /* counted with atomic adds, read without the lock */
-
     ngx_memzero(&snap->send_delay, sizeof(ngx_rtc_latency_t));
 
     for (i = 0; i < ctx->nslots; i++) {
         ngx_rtc_latency_add(&snap->send_delay, &ngx_rtc_shm_slot(i)->latency);
     }
+
+    ngx_shmtx_unlock(&shpool->mutex);
 
     return NGX_OK;
 }

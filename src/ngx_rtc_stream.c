@@ -159,6 +159,8 @@ ngx_rtc_stream_exit_process(ngx_cycle_t *cycle)
         ngx_del_timer(&ngx_rtc_worker.poll);
     }
 
+    ngx_rtc_latency_flush();
+
     for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
         st = &ngx_rtc_worker.streams[i];
 
@@ -449,6 +451,8 @@ ngx_rtc_stream_poll(ngx_event_t *ev)
 {
     ngx_uint_t        i, n;
     ngx_core_conf_t  *ccf;
+
+    ngx_rtc_latency_flush();
 
     for (i = 0, n = 0; i < ngx_rtc_worker.nstreams; i++) {
         n += ngx_rtc_worker.streams[i].nsessions;

@@ -2,15 +2,39 @@
  * Copyright (C) nginx-rtc authors
  *
  * The send delay histogram: the bucket of a delay (bounds inclusive, the
- * last bucket +Inf), the samples counted by ngx_rtc_latency_sent() into
- * the worker's histogram, the sum over workers, and quantiles
- * interpolated within a bucket.
+ * last bucket +Inf), the samples counted by ngx_rtc_latency_sent() in
+ * the process and added to the worker's histogram by
+ * ngx_rtc_latency_flush() under the zone's mutex, the sum over workers,
+ * and quantiles interpolated within a bucket.
  */
 
 /* unit-deps: src/ngx_rtc_latency.c */
 
 #include "ngx_rtc_unit.h"
 #include "ngx_rtc_latency.h"
+
+
+static ngx_uint_t  test_locked;
+static ngx_uint_t  test_locks;
+
+
+/* the zone's mutex, as the flush takes it */
+
+void
+ngx_shmtx_lock(ngx_shmtx_t *mtx)
+{
+    NGX_RTC_CHECK(!test_locked);
+    test_locked = 1;
+    test_locks++;
+}
+
+
+void
+ngx_shmtx_unlock(ngx_shmtx_t *mtx)
+{
+    NGX_RTC_CHECK(test_locked);
+    test_locked = 0;
+}
 
 
 static void
@@ -36,6 +60,7 @@ test_sent(void)
     int64_t               now;
     ngx_uint_t            i, n;
     ngx_rtc_latency_t     sum;
+    ngx_shmtx_t           mutex;
     ngx_rtc_latency_sh_t  h, g;
 
     ngx_memzero(&h, sizeof(h));
@@ -44,8 +69,10 @@ test_sent(void)
     /* before the worker has a slot: nothing, and no crash */
 
     ngx_rtc_latency_sent(ngx_rtc_latency_now());
+    ngx_rtc_latency_flush();
+    NGX_RTC_CHECK(test_locks == 0);
 
-    ngx_rtc_latency_init_process(&h);
+    ngx_rtc_latency_init_process(&h, &mutex);
 
     now = ngx_rtc_latency_now();
     NGX_RTC_CHECK(now > 0);
@@ -55,6 +82,17 @@ test_sent(void)
     ngx_rtc_latency_sent(0);                /* no arrival: not counted */
     ngx_rtc_latency_sent(now + 1000000);    /* in the future: 0 */
 
+    /* counted in the process: the zone's histogram moves at the flush */
+
+    for (i = 0, n = 0; i < NGX_RTC_LATENCY_BUCKETS; i++) {
+        n += h.bucket[i];
+    }
+
+    NGX_RTC_CHECK(n == 0 && h.sum == 0);
+
+    ngx_rtc_latency_flush();
+    NGX_RTC_CHECK(test_locks == 1 && !test_locked);
+
     for (i = 0, n = 0; i < NGX_RTC_LATENCY_BUCKETS; i++) {
         n += h.bucket[i];
     }
@@ -63,6 +101,19 @@ test_sent(void)
     NGX_RTC_CHECK(h.bucket[0] == 2);
     NGX_RTC_CHECK(h.bucket[NGX_RTC_LATENCY_BUCKETS - 1] == 1);
     NGX_RTC_CHECK(h.sum >= 3000000 && h.sum < 3100000);
+
+    /* nothing new: no lock; more: added to what the slot has */
+
+    ngx_rtc_latency_flush();
+    NGX_RTC_CHECK(test_locks == 1);
+
+    ngx_rtc_latency_sent(now - 3000000);
+    ngx_rtc_latency_flush();
+    NGX_RTC_CHECK(test_locks == 2);
+    NGX_RTC_CHECK(h.bucket[NGX_RTC_LATENCY_BUCKETS - 1] == 2);
+    NGX_RTC_CHECK(h.sum >= 6000000 && h.sum < 6200000);
+    h.bucket[NGX_RTC_LATENCY_BUCKETS - 1] = 1;
+    h.sum -= 3000000;
 
     /* two workers add up */
 
@@ -77,7 +128,7 @@ test_sent(void)
     NGX_RTC_CHECK(sum.bucket[0] == 2 && sum.bucket[3] == 5);
     NGX_RTC_CHECK(sum.sum == h.sum + 7500);
 
-    ngx_rtc_latency_init_process(NULL);
+    ngx_rtc_latency_init_process(NULL, NULL);
 }
 
 
