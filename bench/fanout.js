@@ -41,17 +41,17 @@
 
 'use strict';
 
-const fs = require('node:fs');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
 const {
     Worker, isMainThread, parentPort, workerData,
 } = require('node:worker_threads');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { Nginx, waitFor, sleep, request, requireNetns, MODULE } =
+const { waitFor, sleep, request, requireNetns } =
     require(path.join(E2E_LIB, 'nginx'));
+const lib = require('./lib');
+const { CLK_TCK, cpuMs, machine, quantile, fmt } = lib;
 
 const SETTLE_MS = 2000;
 
@@ -86,55 +86,28 @@ http {
 `;
 
 
-/* --option: [key, parse] */
-
-const OPTIONS = {
+const OPTIONS = lib.options(['--seconds', '--workers', '--parallel',
+                             '--bitrate', '--port', '--cam-port', '--json'], {
     '--viewers': ['viewers', (v) => v.split(',').map(Number)],
-    '--seconds': ['seconds', Number],
-    '--workers': ['workers', Number],
     '--threads': ['threads', Number],
-    '--parallel': ['parallel', Number],
-    '--bitrate': ['bitrate', Number],
     '--pattern': ['pattern', String],
-    '--port': ['port', Number],
-    '--cam-port': ['camPort', Number],
-    '--json': ['json', String],
-};
+});
 
 
-function usage(msg) {
-    if (msg) {
-        process.stderr.write(`fanout.js: ${msg}\n`);
-    }
-    process.stderr.write('usage: t/lib/netns.sh node bench/fanout.js '
-                         + '[--viewers 1,10,50] [--seconds 15] '
-                         + '[--workers 2] [--threads 2] [--parallel 1] '
-                         + '[--bitrate 800] [--pattern smpte] '
-                         + '[--port 18680] [--cam-port 18690] '
-                         + '[--json FILE]\n');
-    process.exit(2);
-}
+const usage = lib.usage('t/lib/netns.sh node bench/fanout.js '
+                        + '[--viewers 1,10,50] [--seconds 15] '
+                        + '[--workers 2] [--threads 2] [--parallel 1] '
+                        + '[--bitrate 800] [--pattern smpte] '
+                        + '[--port 18680] [--cam-port 18690] '
+                        + '[--json FILE]');
 
 
 function parseArgs(argv) {
-    const o = {
+    const o = lib.parseOptions(argv, OPTIONS, {
         viewers: [1, 10, 50], seconds: 15, workers: 2, threads: 2,
         parallel: 1, bitrate: 800, pattern: 'smpte', port: 18680,
         camPort: 18690, json: null,
-    };
-
-    for (let i = 0; i < argv.length; i += 2) {
-        const opt = OPTIONS[argv[i]];
-
-        if (!opt) {
-            usage(`unknown option ${argv[i]}`);
-        }
-        if (argv[i + 1] === undefined) {
-            usage(`${argv[i]} needs a value`);
-        }
-
-        o[opt[0]] = opt[1](argv[i + 1]);
-    }
+    }, usage);
 
     const steps = o.viewers;
 
@@ -156,98 +129,12 @@ function parseArgs(argv) {
 }
 
 
-/* /proc figures */
-
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'])
-                       .toString().trim()) || 100;
-
-
-/* utime + stime of a process (all its threads), in ms */
-
-function cpuMs(pid) {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-
-    /* fields 14 and 15 of proc(5); f[0] is field 3 */
-    return (Number(f[11]) + Number(f[12])) * 1000 / CLK_TCK;
-}
-
-
-/* VmRSS and its parts in kB */
+/* VmRSS and its parts in kB (/proc/PID/status) */
 
 function memKb(pid) {
-    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const get = (k) => {
-        const m = s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'));
-        return m ? Number(m[1]) : NaN;
-    };
+    const get = (k) => lib.procStatus(pid, k);
     return { rss: get('VmRSS'), anon: get('RssAnon'), file: get('RssFile'),
              shmem: get('RssShmem') };
-}
-
-
-/* jiffies of the whole machine: { busy, total } */
-
-function machine() {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]
-              .trim().split(/\s+/).slice(1).map(Number);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - f[3] - f[4], total };
-}
-
-
-function workerPids(masterPid) {
-    const file = `/proc/${masterPid}/task/${masterPid}/children`;
-    let pids = [];
-
-    try {
-        pids = fs.readFileSync(file, 'utf8').trim().split(/\s+/)
-               .filter(Boolean).map(Number);
-    } catch (err) {
-        /* no CONFIG_PROC_CHILDREN: scan /proc for the master's children */
-        for (const d of fs.readdirSync('/proc')) {
-            if (!/^\d+$/.test(d)) {
-                continue;
-            }
-            try {
-                const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-                const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-                if (Number(f[1]) === masterPid) {
-                    pids.push(Number(d));
-                }
-            } catch (e) {
-                /* gone */
-            }
-        }
-    }
-
-    /* nginx workers only (not a cache manager, say) */
-    return pids.filter((p) => {
-        try {
-            return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8')
-                   .includes('worker process');
-        } catch (err) {
-            return false;
-        }
-    }).sort((a, b) => a - b);
-}
-
-
-function quantile(values, q) {
-    if (!values.length) {
-        return NaN;
-    }
-    const s = values.slice().sort((a, b) => a - b);
-    const i = Math.min(s.length - 1, Math.ceil(q * s.length) - 1);
-    return s[Math.max(i, 0)];
-}
-
-
-function fmt(x, digits) {
-    if (x === null || x === undefined || Number.isNaN(x)) {
-        return '-';
-    }
-    return x.toFixed(digits === undefined ? 1 : digits);
 }
 
 
@@ -471,7 +358,7 @@ class ViewerThreads {
         return out;
     }
 
-    async close() {
+    async stop() {
         await this.all({ cmd: 'close' }).catch(() => {});
         await Promise.all(this.threads.map((w) => w.terminate()));
     }
@@ -586,8 +473,7 @@ function report(opts, steps) {
       + `${fmt(t0.framesInPerSec)} fps; ${opts.workers} workers; werift `
       + `viewers in ${opts.threads} threads; ${opts.seconds} s windows; `
       + `${require('node:os').cpus().length} CPUs`);
-    p(`# module ${MODULE} `
-      + `(built ${fs.statSync(MODULE).mtime.toISOString()})`);
+    p(lib.moduleLine());
     p(`# cpu from /proc/PID/stat utime+stime (${CLK_TCK} ticks/s: `
       + `resolution ${fmt(1000 / CLK_TCK / opts.seconds, 2)} ms/s)`);
     p('# cpu: ms of CPU per second of wall time (1000 = one core busy); '
@@ -666,39 +552,22 @@ function report(opts, steps) {
 
 
 async function main() {
-    const { Camera } = require(path.join(E2E_LIB, 'camera'));
     const opts = parseArgs(process.argv.slice(2));
     const steps = [];
     let viewers = null;
-    let cam = null;
-    let ngx = null;
+    let rig = null;
     let failed = null;
 
     requireNetns();
 
     try {
-        cam = await new Camera({
-            port: opts.camPort, codec: 'h264', size: '640x360', fps: 25,
-            gop: 50, bitrate: opts.bitrate, pattern: opts.pattern,
-        }).start();
-
-        ngx = await new Nginx({
+        rig = await lib.startRig({
             port: opts.port, camPort: opts.camPort, workers: opts.workers,
             conf: CONF,
-        }).start();
+        }, { bitrate: opts.bitrate, pattern: opts.pattern });
 
-        await waitFor(async () => {
-            const s = (await ngx.status()).streams
-                      .find((x) => x.name === 'cam');
-            return s && s.state === 'playing' && s.keyframes_in > 0;
-        }, 20000, 'the camera playing');
-
-        const pids = await waitFor(() => {
-            const p = workerPids(ngx.pid());
-            return p.length === opts.workers ? p : null;
-        }, 10000, `${opts.workers} workers`);
-
-        const camPid = cam.proc.pid;
+        const { ngx, pids } = rig;
+        const camPid = rig.cam.proc.pid;
 
         viewers = new ViewerThreads(opts.threads, opts.port);
 
@@ -762,36 +631,17 @@ async function main() {
 
     } catch (err) {
         failed = err;
-
-    } finally {
-        if (viewers) {
-            await viewers.close();
-        }
-        try {
-            if (ngx) {
-                ngx.opts.keep = keep;
-                await ngx.stop();
-            }
-        } catch (err) {
-            failed = failed || err;
-        }
-        if (cam) {
-            await cam.stop();
-        }
     }
 
-    if (steps.length) {
-        process.stdout.write(report(opts, steps) + '\n');
+    if (rig) {
+        rig.ngx.opts.keep = keep;
     }
 
-    if (opts.json) {
-        fs.writeFileSync(opts.json, JSON.stringify({ opts, steps }, null, 2));
-    }
-
-    if (failed) {
-        process.stderr.write(`fanout.js: ${failed.stack || failed}\n`);
-        process.exit(1);
-    }
+    await lib.finish({
+        failed, stop: [viewers, rig],
+        table: steps.length ? () => report(opts, steps) : null,
+        json: opts.json, data: { opts, steps },
+    });
 
     /* werift leaves timers and sockets behind */
     process.exit(0);

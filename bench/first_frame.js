@@ -39,6 +39,7 @@ const { Nginx, waitFor, sleep, requireNetns, MODULE } =
 const { Camera } = require(path.join(E2E_LIB, 'camera'));
 const { Browser } = require(path.join(E2E_LIB, 'browser'));
 const { join, leave } = require(path.join(E2E_LIB, 'join'));
+const lib = require('./lib');
 
 
 const OPTIONS = {
@@ -49,40 +50,17 @@ const OPTIONS = {
 };
 
 
+const usage = lib.usage('node bench/first_frame.js [--joins 20] '
+                        + '[--gops 1,4,10] [--mid 5] [--json FILE]');
+
+
 function parseArgs(argv) {
-    const o = { joins: 20, gops: [1, 4, 10], mid: 5, json: null };
+    /* the usage line alone, whatever is wrong */
 
-    for (let i = 0; i < argv.length; i += 2) {
-        const opt = OPTIONS[argv[i]];
-        if (!opt || argv[i + 1] === undefined) {
-            process.stderr.write('usage: node bench/first_frame.js '
-                                 + '[--joins 20] [--gops 1,4,10] [--mid 5] '
-                                 + '[--json FILE]\n');
-            process.exit(2);
-        }
-        o[opt[0]] = opt[1](argv[i + 1]);
-    }
-
-    return o;
-}
-
-
-function pct(values, p) {
-    const v = values.filter((x) => typeof x === 'number')
-                    .sort((a, b) => a - b);
-    if (!v.length) {
-        return null;
-    }
-    return v[Math.min(v.length - 1, Math.ceil(p / 100 * v.length) - 1)];
-}
-
-
-function udp() {
-    const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n')
-                    .filter((l) => l.startsWith('Udp:'));
-    const keys = lines[0].split(/\s+/);
-    const values = lines[1].split(/\s+/).map(Number);
-    return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+    return lib.parseOptions(argv, OPTIONS,
+                            { joins: 20, gops: [1, 4, 10], mid: 5,
+                              json: null },
+                            () => usage());
 }
 
 
@@ -151,8 +129,8 @@ async function firstFrames(o, gop) {
     const row = { gop, joins: joins.length };
 
     for (const k of ['answer', 'ice', 'connected', 'first']) {
-        row[k] = { p50: pct(joins.map((j) => j[k]), 50),
-                   p95: pct(joins.map((j) => j[k]), 95) };
+        row[k] = { p50: lib.quantile(joins.map((j) => j[k]), 0.5),
+                   p95: lib.quantile(joins.map((j) => j[k]), 0.95) };
     }
 
     row.failed = joins.filter((j) => j.first === null).length;
@@ -170,9 +148,9 @@ async function midGop(o) {
         for (let i = 0; i < o.mid; i++) {
             await afterKeyframe(r.ngx, 2000 + Math.random() * 1500);
 
-            const u0 = udp();
+            const u0 = lib.udpCounters();
             const j = await join(r.page, '/whep/cam', 3000);
-            const u1 = udp();
+            const u1 = lib.udpCounters();
 
             j.rcvbufErrors = u1.RcvbufErrors - u0.RcvbufErrors;
             j.loss = j.packetsReceived

@@ -33,20 +33,15 @@ const SECONDS = 3;
 
 
 async function main() {
-    lib.requireBench();
-
-    const cam = await lib.startCamera({ port: CAM_PORT, bitrate: 400 });
-    const { ngx, pids } = await lib.startNginx({
-        port: PORT, camPort: CAM_PORT, workers: 1,
-        conf: lib.nginxConf({ zone: '16m', maxSessions: 2048,
-                              udpPorts: '20000-30000', nofile: 8192,
-                              connections: 4096, listen: '' }),
+    const { cam, ngx, worker } = await lib.startOneWorker({
+        port: PORT, camPort: CAM_PORT, maxSessions: 2048, nofile: 8192,
+        connections: 4096,
     });
-    const worker = pids[0];
 
-    const wl = spawn(WHEP_LOAD, ['-n', String(N), '-r', '50', '-p', '8',
-                                 '-d', '12', '--timeout', '30', '--json',
-                                 `http://127.0.0.1:${PORT}/whep/cam`],
+    const wl = spawn(WHEP_LOAD,
+                     lib.whepLoadArgs({ seconds: 12, ramp: 50, parallel: 8 },
+                                      N, ['--timeout', '30'],
+                                      `http://127.0.0.1:${PORT}/whep/cam`),
                      { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     wl.stderr.on('data', (c) => { log += c; });

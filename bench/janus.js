@@ -33,7 +33,8 @@
  *
  * --gro: whep-load takes each GSO send whole (UDP_GRO), as a NIC's
  * segmentation offload would, instead of the sender's CPU paying for the
- * loopback's segmentation (see load.js).  bench/README.md ("Side by side with Janus") explains the columns.
+ * loopback's segmentation (see load.js).  bench/README.md ("Side by side
+ * with Janus") explains the columns.
  */
 
 'use strict';
@@ -44,8 +45,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { waitFor, sleep, request, MODULE } =
-    require(path.join(E2E_LIB, 'nginx'));
+const { waitFor, sleep, request } = require(path.join(E2E_LIB, 'nginx'));
 const lib = require('./lib');
 const { cpuMs, machine, fmt } = lib;
 
@@ -54,39 +54,25 @@ const JANUS_ETC = process.env.JANUS_ETC || '/etc/janus';
 const JANUS_MOUNTPOINT = 1;
 
 
-const OPTIONS = {
-    '--sessions': ['sessions', (v) => v.split(',').map(Number)],
-    '--seconds': ['seconds', Number],
-    '--ramp': ['ramp', Number],
-    '--parallel': ['parallel', Number],
-    '--bitrate': ['bitrate', Number],
+const OPTIONS = lib.options(['--sessions', '--seconds', '--ramp',
+                             '--parallel', '--bitrate', '--gro', '--json'], {
     '--servers': ['servers', (v) => v.split(',')],
-    '--gro': ['gro', null],
-    '--json': ['json', String],
-};
+});
 
 
-function usage(msg) {
-    process.stderr.write(`janus.js: ${msg}\n`
-        + 'usage: t/lib/netns.sh node bench/janus.js [--sessions 50,100,200]'
-        + ' [--seconds 10] [--ramp 25] [--parallel 8] [--bitrate 800]'
-        + ' [--servers nginx,janus,janus-el2,janus-el2-kf] [--gro]'
-        + ' [--json FILE]\n');
-    process.exit(2);
-}
+const usage = lib.usage('t/lib/netns.sh node bench/janus.js '
+    + '[--sessions 50,100,200] [--seconds 10] [--ramp 25] [--parallel 8]'
+    + ' [--bitrate 800] [--servers nginx,janus,janus-el2,janus-el2-kf]'
+    + ' [--gro] [--json FILE]');
 
 
 function parseArgs(argv) {
-    const o = lib.parseOptions(argv, OPTIONS, {
+    const o = lib.parseLoadOptions(argv, OPTIONS, {
         sessions: [50, 100], seconds: 10, ramp: 25, parallel: 8,
         bitrate: 800, servers: ['nginx', 'janus', 'janus-el2'],
         gro: false, json: null,
         port: 18780, janusPort: 18788, camPort: 18790,
-    }, usage);
-
-    if (!o.sessions.length || o.sessions.some((n) => !(n >= 1))) {
-        usage('--sessions: counts, e.g. 50,100,200');
-    }
+    }, usage, '50,100,200');
 
     for (const s of o.servers) {
         if (s !== 'nginx' && !/^janus(-el\d+)?(-kf)?$/.test(s)) {
@@ -146,16 +132,7 @@ class NginxServer {
     /* the sessions are gone (whep-load DELETEd them) */
 
     async drained() {
-        await waitFor(async () => {
-            try {
-                const r = await request(this.ngx.port, 'GET', '/rtc/status',
-                                        null, {}, 30000);
-                return r.status === 200
-                       && JSON.parse(r.body).sessions.length === 0;
-            } catch (err) {
-                return false;
-            }
-        }, 60000, 'no session left in nginx');
+        await lib.waitDrained(this.ngx, 'no session left in nginx');
     }
 
     async stop() {
@@ -300,11 +277,8 @@ ${this.keyframe ? '\tvideobufferkf = true\n' : ''}}
 
 /* ---- one whep-load run ---- */
 
-function runLoad(opts, server, n, camPid, extra) {
-    const args = ['-n', String(n), '-d', String(opts.seconds),
-                  '-r', String(opts.ramp), '-p', String(opts.parallel),
-                  '--json', ...server.loadArgs, ...(extra || []),
-                  ...(opts.gro ? ['--gro'] : []), server.url];
+function runLoad(opts, server, n, camPid) {
+    const args = lib.whepLoadArgs(opts, n, server.loadArgs, server.url);
 
     return lib.runWhepLoad(args, () => snapshot(server.pids, camPid));
 }
@@ -314,16 +288,10 @@ function figures(server, n, run, base) {
     const { r, a, b } = run;
     const sec = (b.t - a.t) / 1000;
     const cpu = (b.cpu - a.cpu) / sec;
-    const mt = b.machine.total - a.machine.total;
 
     return {
         server: server.name,
-        sessions: n,
-        up: r.up,
-        failed: r.failed,
-        failures: r.failures,
-        stalled: r.stalled,
-        seconds: sec,
+        ...lib.stepFigures(n, r, sec),
         cpuMsPerSec: cpu,
         cpuPerViewer: r.up ? (cpu - base.cpu) / r.up : null,
         usPerPacket: r.packets_per_s ? cpu * 1000 / r.packets_per_s : null,
@@ -335,15 +303,9 @@ function figures(server, n, run, base) {
         kbitPerViewer: r.up ? r.mbit_per_s * 1000 / r.up : null,
         lossPct: r.loss_pct,
         lost: r.lost,
-        answerMs: r.answer_ms,
-        dtlsMs: r.dtls_ms,
-        firstKeyframeMs: r.first_keyframe_ms,
-        decrypted: r.decrypted,
-        decryptFailures: r.decrypt_failures,
+        ...lib.setupFigures(r),
         srtp: r.srtp,
-        clientCpuMsPerSec: r.client_cpu_ms_per_s,
-        cameraCpuMsPerSec: (b.cam - a.cam) / sec,
-        machineBusy: mt ? (b.machine.busy - a.machine.busy) / mt : null,
+        ...lib.besideFigures(r, a, b, sec),
         load: a.load,
     };
 }
@@ -353,11 +315,10 @@ function report(opts, bases, steps) {
     const out = [];
     const p = (s) => out.push(s);
 
-    p(`# nginx-rtc vs Janus: camera 640x360 25 fps H.264 (x264 `
-      + `${opts.bitrate} kbit/s, smpte, keyframe every 2 s); whep-load ramp `
-      + `${opts.ramp}/s, ${opts.parallel} parallel; ${opts.seconds} s `
+    p(`# nginx-rtc vs Janus: ${lib.cameraText(opts.bitrate)}; whep-load `
+      + `ramp ${opts.ramp}/s, ${opts.parallel} parallel; ${opts.seconds} s `
       + `windows; ${os.cpus().length} CPUs`);
-    p(`# module ${MODULE} (built ${fs.statSync(MODULE).mtime.toISOString()})`);
+    p(lib.moduleLine());
 
     for (const [name, b] of Object.entries(bases)) {
         p(`# ${name}, camera and no viewer: ${fmt(b.cpu)} ms/s, private `
@@ -389,9 +350,7 @@ function report(opts, bases, steps) {
 
     for (const f of steps) {
         if (f.failed || f.stalled) {
-            p(`# ${f.server} ${f.sessions}: failed `
-              + `${JSON.stringify(f.failures)}, ${f.stalled} without RTP in `
-              + 'the window');
+            p(lib.failureLine(`${f.server} ${f.sessions}`, f));
         }
     }
 
@@ -410,13 +369,11 @@ async function measureServer(opts, server, camPid, bases, steps) {
                       camPid);
         await server.drained();
 
-        await sleep(1000);
-        const a = snapshot(server.pids, camPid);
-        await sleep(5000);
-        const b = snapshot(server.pids, camPid);
+        const { a, b, sec } = await lib.idleWindow(
+            () => snapshot(server.pids, camPid));
 
         const base = {
-            cpu: (b.cpu - a.cpu) / ((b.t - a.t) / 1000),
+            cpu: (b.cpu - a.cpu) / sec,
             priv: b.priv,
             threads: b.threads,
         };
@@ -470,26 +427,13 @@ async function main() {
 
     } catch (err) {
         failed = err;
-
-    } finally {
-        if (cam) {
-            await cam.stop();
-        }
     }
 
-    if (steps.length) {
-        process.stdout.write(report(opts, bases, steps) + '\n');
-    }
-
-    if (opts.json) {
-        fs.writeFileSync(opts.json, JSON.stringify({ opts, bases, steps },
-                                                   null, 2));
-    }
-
-    if (failed) {
-        process.stderr.write(`janus.js: ${failed.stack || failed}\n`);
-        process.exit(1);
-    }
+    await lib.finish({
+        failed, stop: [cam],
+        table: steps.length ? () => report(opts, bases, steps) : null,
+        json: opts.json, data: { opts, bases, steps },
+    });
 }
 
 

@@ -3,18 +3,21 @@
  */
 
 /*
- * What the whep-load benchmarks (load.js, janus.js, gloop_poll.js,
- * session_memory.js) share: their checks (the test namespace, whep-load
- * built), the command line, the camera and nginx with its stream playing,
- * a whep-load run with a snapshot at the start and the end of its
- * measuring window, and the readings of /proc.
+ * What the benchmarks share: their checks (the test namespace, whep-load
+ * built), the command line and its usage, the camera and nginx with its
+ * stream playing, a whep-load run with a snapshot at the start and the end
+ * of its measuring window and the figures of its report, the readings of
+ * /proc and /rtc/status, and how a benchmark ends (what it started
+ * stopped, its table, its --json file, its failure).
  *
  *   const lib = require('./lib');
+ *   const usage = lib.usage('t/lib/netns.sh node bench/x.js [--seconds 10]');
  *   lib.requireBench(usage);
  *   const cam = await lib.startCamera({ port: 18790, bitrate: 800 });
  *   const { ngx, pids } = await lib.startNginx({ port: 18780,
  *       camPort: 18790, workers: 2, conf: lib.nginxConf() });
  *   const { r, a, b } = await lib.runWhepLoad(args, () => snapshot());
+ *   await lib.finish({ failed, stop: [ngx, cam], table, json, data });
  */
 
 'use strict';
@@ -25,12 +28,15 @@ const readline = require('node:readline');
 const { spawn, execFileSync } = require('node:child_process');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { Nginx, waitFor, requireNetns, REPO, MODULE } =
+const { Nginx, waitFor, sleep, request, requireNetns, REPO, MODULE } =
     require(path.join(E2E_LIB, 'nginx'));
 const { workerPids } = require(path.join(E2E_LIB, 'raw'));
 
 const WHEP_LOAD = process.env.WHEP_LOAD
                   || path.join(REPO, 'build', 'bench', 'whep-load');
+
+/* the script's name, as its messages start: "load.js" */
+const NAME = path.basename(process.argv[1] || 'node');
 
 
 /*
@@ -78,33 +84,79 @@ http {
 }
 
 
-/* a benchmark's command line and how it fails */
+/*
+ * A benchmark's command line and how it fails: usage(line) is a function
+ * of a message that writes "NAME: message" (when there is one) and
+ * "usage: line" (when there is one) on stderr and exits with 2
+ */
 
-function usageExit(msg) {
-    process.stderr.write(`${path.basename(process.argv[1])}: ${msg}\n`);
-    process.exit(2);
+function usage(line) {
+    return (msg) => {
+        if (msg) {
+            process.stderr.write(`${NAME}: ${msg}\n`);
+        }
+        if (line) {
+            process.stderr.write(`usage: ${line}\n`);
+        }
+        process.exit(2);
+    };
+}
+
+
+const usageExit = usage(null);
+
+
+/*
+ * The options more than one benchmark has, for options(): "--name" to
+ * [key, parse], parse null for a flag without a value
+ */
+
+const SHARED_OPTIONS = {
+    '--sessions': ['sessions', (v) => v.split(',').map(Number)],
+    '--seconds': ['seconds', Number],
+    '--ramp': ['ramp', Number],
+    '--parallel': ['parallel', Number],
+    '--bitrate': ['bitrate', Number],
+    '--workers': ['workers', Number],
+    '--port': ['port', Number],
+    '--cam-port': ['camPort', Number],
+    '--gro': ['gro', null],
+    '--json': ['json', String],
+};
+
+
+/* a benchmark's options: the shared ones it names, and its own */
+
+function options(names, own) {
+    const o = {};
+
+    for (const name of names) {
+        o[name] = SHARED_OPTIONS[name];
+    }
+
+    return Object.assign(o, own);
 }
 
 
 /*
- * The options of argv into a copy of "defaults": options maps "--name" to
- * [key, parse], parse null for a flag without a value
+ * The options of argv into a copy of "defaults": table maps "--name" to
+ * [key, parse], parse null for a flag without a value; fail: a usage()
  */
 
-function parseOptions(argv, options, defaults, usage) {
+function parseOptions(argv, table, defaults, fail) {
     const o = Object.assign({}, defaults);
 
     for (let i = 0; i < argv.length; i++) {
-        const opt = options[argv[i]];
+        const opt = table[argv[i]];
         if (!opt) {
-            usage(`unknown option ${argv[i]}`);
+            fail(`unknown option ${argv[i]}`);
         }
         if (opt[1] === null) {
             o[opt[0]] = true;
             continue;
         }
         if (argv[i + 1] === undefined) {
-            usage(`${argv[i]} needs a value`);
+            fail(`${argv[i]} needs a value`);
         }
         o[opt[0]] = opt[1](argv[++i]);
     }
@@ -115,12 +167,12 @@ function parseOptions(argv, options, defaults, usage) {
 
 /* the test namespace (t/lib/netns.sh) and whep-load built */
 
-function requireBench(usage) {
+function requireBench(fail) {
     requireNetns();
 
     if (!fs.existsSync(WHEP_LOAD)) {
-        (usage || usageExit)(`${WHEP_LOAD} not built: `
-                             + 'make -C bench whep-load');
+        (fail || usageExit)(`${WHEP_LOAD} not built: `
+                            + 'make -C bench whep-load');
     }
 }
 
@@ -162,6 +214,83 @@ async function startNginx(o) {
         await ngx.stop().catch(() => {});
         throw err;
     }
+}
+
+
+/*
+ * The camera (camOpts: startCamera()'s but the port) and nginx (o: as
+ * startNginx()'s) with its stream playing: { cam, ngx, pids, stop() }, or
+ * none of them left running
+ */
+
+async function startRig(o, camOpts) {
+    const cam = await startCamera(Object.assign({ port: o.camPort },
+                                                camOpts));
+
+    try {
+        const { ngx, pids } = await startNginx(o);
+
+        return {
+            cam, ngx, pids,
+            async stop() {
+                try {
+                    await ngx.stop();
+                } finally {
+                    await cam.stop();
+                }
+            },
+        };
+
+    } catch (err) {
+        await cam.stop().catch(() => {});
+        throw err;
+    }
+}
+
+
+/*
+ * One nginx worker serving the stream of a 400 kbit/s camera, for the
+ * probes of one worker (gloop_poll.js, session_memory.js); o: port,
+ * camPort, maxSessions, nofile, connections: { cam, ngx, worker }
+ */
+
+async function startOneWorker(o) {
+    requireBench();
+
+    const { cam, ngx, pids } = await startRig({
+        port: o.port, camPort: o.camPort, workers: 1,
+        conf: nginxConf({ zone: '16m', maxSessions: o.maxSessions,
+                          udpPorts: '20000-30000', nofile: o.nofile,
+                          connections: o.connections, listen: '' }),
+    }, { bitrate: 400 });
+
+    return { cam, ngx, worker: pids[0] };
+}
+
+
+/*
+ * /rtc/status, or null: an overloaded nginx may answer late or not at
+ * all (the step is then marked), but /proc still tells its CPU
+ */
+
+async function status(ngx) {
+    try {
+        const r = await request(ngx.port, 'GET', '/rtc/status', null, {},
+                                30000);
+        return r.status === 200 ? JSON.parse(r.body) : null;
+    } catch (err) {
+        return null;
+    }
+}
+
+
+/* resolves when nginx has no session left (what: the wait, if it fails) */
+
+async function waitDrained(ngx, what) {
+    await waitFor(async () => {
+        const st = await status(ngx);
+        return st && st.sessions.length === 0;
+    }, 60000, what);
 }
 
 
@@ -208,6 +337,110 @@ function runWhepLoad(args, snap) {
 }
 
 
+/* ---- load.js and janus.js: whep-load's runs and their figures ---- */
+
+/*
+ * parseOptions() whose --sessions must be counts (example: the ones the
+ * usage shows)
+ */
+
+function parseLoadOptions(argv, table, defaults, fail, example) {
+    const o = parseOptions(argv, table, defaults, fail);
+
+    if (!o.sessions.length || o.sessions.some((n) => !(n >= 1))) {
+        fail(`--sessions: counts, e.g. ${example}`);
+    }
+
+    return o;
+}
+
+
+/*
+ * whep-load's arguments for n sessions measured o.seconds (o: seconds,
+ * ramp, parallel, gro), its JSON report, more arguments and the URL
+ */
+
+function whepLoadArgs(o, n, more, url) {
+    return ['-n', String(n), '-d', String(o.seconds),
+            '-r', String(o.ramp), '-p', String(o.parallel),
+            '--json', ...more, ...(o.gro ? ['--gro'] : []), url];
+}
+
+
+/*
+ * The server with its camera and no viewer: snap() (sync or async) 1 s
+ * and 6 s from now, { a, b, sec }
+ */
+
+async function idleWindow(snap) {
+    await sleep(1000);
+    const a = await snap();
+    await sleep(5000);
+    const b = await snap();
+
+    return { a, b, sec: (b.t - a.t) / 1000 };
+}
+
+
+/* a step's first figures: n sessions of whep-load's report r, sec s */
+
+function stepFigures(n, r, sec) {
+    return {
+        sessions: n,
+        up: r.up,
+        failed: r.failed,
+        failures: r.failures,
+        stalled: r.stalled,
+        seconds: sec,
+    };
+}
+
+
+/* whep-load's times to the answer, DTLS and the first keyframe, SRTP */
+
+function setupFigures(r) {
+    return {
+        answerMs: r.answer_ms,
+        dtlsMs: r.dtls_ms,
+        firstKeyframeMs: r.first_keyframe_ms,
+        decrypted: r.decrypted,
+        decryptFailures: r.decrypt_failures,
+    };
+}
+
+
+/*
+ * The CPU beside the server's over the window of snapshots a and b (sec
+ * s): whep-load's, the camera's, how busy the machine was (0..1)
+ */
+
+function besideFigures(r, a, b, sec) {
+    const mt = b.machine.total - a.machine.total;
+
+    return {
+        clientCpuMsPerSec: r.client_cpu_ms_per_s,
+        cameraCpuMsPerSec: (b.cam - a.cam) / sec,
+        machineBusy: mt ? (b.machine.busy - a.machine.busy) / mt : null,
+    };
+}
+
+
+/* the camera of a report's first line */
+
+function cameraText(bitrate) {
+    return `camera 640x360 25 fps H.264 (x264 ${bitrate} kbit/s, smpte, `
+           + 'keyframe every 2 s)';
+}
+
+
+/* a step that failed or stalled, in a report: "# label: failed ..." */
+
+function failureLine(label, f) {
+    return `# ${label}: failed ${JSON.stringify(f.failures)}, `
+           + `${f.stalled} without RTP in the window`;
+}
+
+
 /* ---- /proc ---- */
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'])
@@ -251,6 +484,34 @@ function machine() {
 }
 
 
+/* the counters of the namespace's UDP (/proc/net/snmp): { InErrors... } */
+
+function udpCounters() {
+    const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n')
+                  .filter((l) => l.startsWith('Udp:'));
+    const keys = lines[0].split(/\s+/);
+    const values = lines[1].split(/\s+/).map(Number);
+    return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+}
+
+
+/* ---- reports ---- */
+
+/*
+ * The q-quantile (0..1) of the numbers among values (the nearest rank),
+ * or null without any
+ */
+
+function quantile(values, q) {
+    const v = values.filter((x) => typeof x === 'number')
+                    .sort((a, b) => a - b);
+    if (!v.length) {
+        return null;
+    }
+    return v[Math.max(0, Math.min(v.length - 1, Math.ceil(q * v.length) - 1))];
+}
+
+
 /* a figure for a table: "-" when there is none */
 
 function fmt(x, d) {
@@ -261,7 +522,54 @@ function fmt(x, d) {
 }
 
 
+/* the module measured, in a report */
+
+function moduleLine() {
+    return `# module ${MODULE} `
+           + `(built ${fs.statSync(MODULE).mtime.toISOString()})`;
+}
+
+
+/*
+ * The end of a benchmark (o): what it started (o.stop, each null or with
+ * stop()) stopped in turn, its table (o.table(), when there is one) on
+ * stdout, o.data in the o.json file (when named), and o.failed or the
+ * first error of a stop on stderr with exit status 1
+ */
+
+async function finish(o) {
+    let failed = o.failed;
+
+    for (const x of o.stop) {
+        try {
+            if (x) {
+                await x.stop();
+            }
+        } catch (err) {
+            failed = failed || err;
+        }
+    }
+
+    if (o.table) {
+        process.stdout.write(o.table() + '\n');
+    }
+
+    if (o.json) {
+        fs.writeFileSync(o.json, JSON.stringify(o.data, null, 2));
+    }
+
+    if (failed) {
+        process.stderr.write(`${NAME}: ${failed.stack || failed}\n`);
+        process.exit(1);
+    }
+}
+
+
 module.exports = {
-    WHEP_LOAD, MODULE, nginxConf, parseOptions, requireBench, startCamera,
-    startNginx, runWhepLoad, cpuMs, procStatus, smapsKb, machine, fmt,
+    WHEP_LOAD, MODULE, CLK_TCK, nginxConf, usage, options, parseOptions,
+    requireBench, startCamera, startNginx, startRig, startOneWorker, status,
+    waitDrained, runWhepLoad, parseLoadOptions, whepLoadArgs,
+    idleWindow, stepFigures, setupFigures, besideFigures, cameraText,
+    failureLine, cpuMs, procStatus, smapsKb, machine, udpCounters, quantile,
+    fmt, moduleLine, finish,
 };

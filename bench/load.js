@@ -26,54 +26,34 @@
 
 'use strict';
 
-const fs = require('node:fs');
 const path = require('node:path');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { waitFor, sleep, request, MODULE } =
-    require(path.join(E2E_LIB, 'nginx'));
+const { request } = require(path.join(E2E_LIB, 'nginx'));
 const lib = require('./lib');
 const { cpuMs, machine, fmt } = lib;
 
 
-const OPTIONS = {
-    '--sessions': ['sessions', (v) => v.split(',').map(Number)],
-    '--seconds': ['seconds', Number],
-    '--ramp': ['ramp', Number],
-    '--parallel': ['parallel', Number],
-    '--bitrate': ['bitrate', Number],
-    '--workers': ['workers', Number],
-    '--port': ['port', Number],
-    '--cam-port': ['camPort', Number],
+const OPTIONS = lib.options(['--sessions', '--seconds', '--ramp',
+                             '--parallel', '--bitrate', '--workers',
+                             '--port', '--cam-port', '--gro', '--json'], {
     '--audio': ['audio', null],
     '--srtp': ['srtp', String],
-    '--gro': ['gro', null],
-    '--json': ['json', String],
-};
+});
 
 
-function usage(msg) {
-    process.stderr.write(`load.js: ${msg}\n`
-        + 'usage: t/lib/netns.sh node bench/load.js [--sessions 10,100,200]'
-        + ' [--seconds 10] [--ramp 100] [--parallel 16] [--bitrate 2000]'
-        + ' [--workers 2] [--audio] [--srtp gcm|cm|both] [--gro]'
-        + ' [--json FILE]\n');
-    process.exit(2);
-}
+const usage = lib.usage('t/lib/netns.sh node bench/load.js '
+    + '[--sessions 10,100,200] [--seconds 10] [--ramp 100] [--parallel 16]'
+    + ' [--bitrate 2000] [--workers 2] [--audio] [--srtp gcm|cm|both]'
+    + ' [--gro] [--json FILE]');
 
 
 function parseArgs(argv) {
-    const o = lib.parseOptions(argv, OPTIONS, {
+    return lib.parseLoadOptions(argv, OPTIONS, {
         sessions: [10, 100, 200], seconds: 10, ramp: 100, parallel: 16,
         bitrate: 2000, workers: 2, port: 18780, camPort: 18790,
         audio: false, srtp: 'both', gro: false, json: null,
-    }, usage);
-
-    if (!o.sessions.length || o.sessions.some((n) => !(n >= 1))) {
-        usage('--sessions: counts, e.g. 10,100,200');
-    }
-
-    return o;
+    }, usage, '10,100,200');
 }
 
 
@@ -86,29 +66,9 @@ function memKb(pid) {
 /* UDP receive errors of this namespace (packets the kernel dropped) */
 
 function udpErrors() {
-    const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n')
-                  .filter((l) => l.startsWith('Udp:'));
-    const k = lines[0].split(/\s+/);
-    const v = lines[1].split(/\s+/).map(Number);
-    const get = (n) => v[k.indexOf(n)] || 0;
-    return { rcvbuf: get('RcvbufErrors'), sndbuf: get('SndbufErrors'),
-             inErrors: get('InErrors') };
-}
-
-
-/*
- * /rtc/status, or null: an overloaded nginx may answer late or not at
- * all (the step is then marked), but /proc still tells its CPU
- */
-
-async function status(ngx) {
-    try {
-        const r = await request(ngx.port, 'GET', '/rtc/status', null, {},
-                                30000);
-        return r.status === 200 ? JSON.parse(r.body) : null;
-    } catch (err) {
-        return null;
-    }
+    const u = lib.udpCounters();
+    return { rcvbuf: u.RcvbufErrors || 0, sndbuf: u.SndbufErrors || 0,
+             inErrors: u.InErrors || 0 };
 }
 
 
@@ -175,7 +135,7 @@ async function snapshot(ngx, pids, camPid) {
     const cam = cpuMs(camPid);
     const mach = machine();
     const udp = udpErrors();
-    const st = await status(ngx);
+    const st = await lib.status(ngx);
     const delay = await sendDelay(ngx);
     let sent = st ? 0 : NaN;
     let drops = st ? 0 : NaN;
@@ -202,17 +162,10 @@ async function snapshot(ngx, pids, camPid) {
  */
 
 function runLoad(opts, n, ngx, pids, camPid) {
-    const args = ['-n', String(n), '-d', String(opts.seconds),
-                  '-r', String(opts.ramp), '-p', String(opts.parallel),
-                  '--json'];
-    if (opts.audio) {
-        args.push('--audio');
-    }
-    args.push('--srtp', opts.srtp);
-    if (opts.gro) {
-        args.push('--gro');
-    }
-    args.push(`http://127.0.0.1:${opts.port}/whep/cam`);
+    const args = lib.whepLoadArgs(opts, n,
+                                  [...(opts.audio ? ['--audio'] : []),
+                                   '--srtp', opts.srtp],
+                                  `http://127.0.0.1:${opts.port}/whep/cam`);
 
     return lib.runWhepLoad(args, () => snapshot(ngx, pids, camPid));
 }
@@ -224,15 +177,9 @@ function figures(n, run, base) {
     const cpu = b.w.reduce((s, w, i) => s + w.cpu - a.w[i].cpu, 0) / sec;
     const rss = b.w.reduce((s, w) => s + w.mem.rss, 0);
     const anon = b.w.reduce((s, w) => s + w.mem.anon, 0);
-    const mt = b.machine.total - a.machine.total;
 
     return {
-        sessions: n,
-        up: r.up,
-        failed: r.failed,
-        failures: r.failures,
-        stalled: r.stalled,
-        seconds: sec,
+        ...lib.stepFigures(n, r, sec),
         nginxCpuMsPerSec: cpu,
         nginxCpuPerSession: r.up ? (cpu - base.cpu) / r.up : null,
         nginxUsPerPacket: r.packets_per_s ? cpu * 1000 / r.packets_per_s
@@ -264,14 +211,8 @@ function figures(n, run, base) {
         lossPct: r.loss_pct,
         lost: r.lost,
         lostSinceStart: r.lost_since_start,
-        answerMs: r.answer_ms,
-        dtlsMs: r.dtls_ms,
-        firstKeyframeMs: r.first_keyframe_ms,
-        decrypted: r.decrypted,
-        decryptFailures: r.decrypt_failures,
-        clientCpuMsPerSec: r.client_cpu_ms_per_s,
-        cameraCpuMsPerSec: (b.cam - a.cam) / sec,
-        machineBusy: mt ? (b.machine.busy - a.machine.busy) / mt : null,
+        ...lib.setupFigures(r),
+        ...lib.besideFigures(r, a, b, sec),
         srtp: r.srtp,
         statusLate: Number.isNaN(a.sent) || Number.isNaN(b.sent),
         loadAvg: require('node:os').loadavg(),
@@ -283,12 +224,11 @@ function report(opts, base, steps) {
     const out = [];
     const p = (s) => out.push(s);
 
-    p(`# nginx-rtc load: camera 640x360 25 fps H.264 (x264 ${opts.bitrate}`
-      + ` kbit/s, smpte, keyframe every 2 s) measured at `
+    p(`# nginx-rtc load: ${lib.cameraText(opts.bitrate)} measured at `
       + `${fmt(base.kbitIn, 0)} kbit/s; ${opts.workers} workers; whep-load `
       + `ramp ${opts.ramp}/s, ${opts.parallel} parallel; ${opts.seconds} s `
       + `windows; ${require('node:os').cpus().length} CPUs`);
-    p(`# module ${MODULE} (built ${fs.statSync(MODULE).mtime.toISOString()})`);
+    p(lib.moduleLine());
     if (opts.gro) {
         p('# whep-load --gro: each GSO send reaches it whole (UDP_GRO)');
     }
@@ -330,8 +270,7 @@ function report(opts, base, steps) {
               + 'overloaded');
         }
         if (f.failed || f.stalled) {
-            p(`# ${f.sessions}: failed ${JSON.stringify(f.failures)}, `
-              + `${f.stalled} without RTP in the window`);
+            p(lib.failureLine(f.sessions, f));
         }
     }
 
@@ -342,35 +281,25 @@ function report(opts, base, steps) {
 async function main() {
     const opts = parseArgs(process.argv.slice(2));
     const steps = [];
-    let cam = null;
-    let ngx = null;
+    let rig = null;
     let failed = null;
     let base = null;
 
     lib.requireBench(usage);
 
     try {
-        cam = await lib.startCamera({
-            port: opts.camPort, bitrate: opts.bitrate,
-            audio: opts.audio ? 'pcma' : undefined,
-        });
-
-        const started = await lib.startNginx({
+        rig = await lib.startRig({
             port: opts.port, camPort: opts.camPort, workers: opts.workers,
             conf: lib.nginxConf(),
-        });
-        ngx = started.ngx;
+        }, { bitrate: opts.bitrate, audio: opts.audio ? 'pcma' : undefined });
 
-        const pids = started.pids;
-        const camPid = cam.proc.pid;
+        const { ngx, pids } = rig;
+        const camPid = rig.cam.proc.pid;
 
         /* the ingest alone */
 
-        await sleep(1000);
-        const a = await snapshot(ngx, pids, camPid);
-        await sleep(5000);
-        const b = await snapshot(ngx, pids, camPid);
-        const sec = (b.t - a.t) / 1000;
+        const { a, b, sec } = await lib.idleWindow(
+            () => snapshot(ngx, pids, camPid));
 
         base = {
             cpu: b.w.reduce((s, w, i) => s + w.cpu - a.w[i].cpu, 0) / sec,
@@ -392,41 +321,18 @@ async function main() {
 
             /* the DELETEs are done: the next step starts from 0 */
 
-            await waitFor(async () => {
-                const st = await status(ngx);
-                return st && st.sessions.length === 0;
-            }, 60000, 'no session left');
+            await lib.waitDrained(ngx, 'no session left');
         }
 
     } catch (err) {
         failed = err;
-
-    } finally {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } catch (err) {
-            failed = failed || err;
-        }
-        if (cam) {
-            await cam.stop();
-        }
     }
 
-    if (steps.length) {
-        process.stdout.write(report(opts, base, steps) + '\n');
-    }
-
-    if (opts.json) {
-        fs.writeFileSync(opts.json, JSON.stringify({ opts, base, steps },
-                                                   null, 2));
-    }
-
-    if (failed) {
-        process.stderr.write(`load.js: ${failed.stack || failed}\n`);
-        process.exit(1);
-    }
+    await lib.finish({
+        failed, stop: [rig],
+        table: steps.length ? () => report(opts, base, steps) : null,
+        json: opts.json, data: { opts, base, steps },
+    });
 }
 
 

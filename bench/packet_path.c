@@ -579,6 +579,18 @@ ngx_rtc_bench_sent(ngx_rtc_bench_t *b, ngx_uint_t n, ngx_uint_t old,
 }
 
 
+/* a reference stage's next packet: v's RTP header written, its length */
+
+static size_t
+ngx_rtc_bench_ref_packet(ngx_rtc_bench_t *b, ngx_rtc_bench_viewer_t *v)
+{
+    ngx_rtc_rtp_write_header(v->buf, NGX_RTC_BENCH_PT, 0, v->seq++, 3600,
+                             v->ssrc);
+
+    return b->len[ngx_rtc_bench_next(b)];
+}
+
+
 /*
  * What libsrtp does per packet when it is built with OpenSSL rather than
  * NSS (Debian's is NSS): the same transforms on the same bytes with
@@ -595,10 +607,7 @@ ngx_rtc_bench_ref_cm(ngx_rtc_bench_t *b)
     ngx_rtc_bench_viewer_t  *v;
 
     v = b->cm;
-    len = b->len[ngx_rtc_bench_next(b)];
-
-    ngx_rtc_rtp_write_header(v->buf, NGX_RTC_BENCH_PT, 0, v->seq++, 3600,
-                             v->ssrc);
+    len = ngx_rtc_bench_ref_packet(b, v);
 
     /* RFC 3711 4.1.1: IV = salt ^ (SSRC << 64) ^ (index << 16) */
 
@@ -635,10 +644,7 @@ ngx_rtc_bench_ref_gcm(ngx_rtc_bench_t *b)
     ngx_rtc_bench_viewer_t  *v;
 
     v = b->gcm;
-    len = b->len[ngx_rtc_bench_next(b)];
-
-    ngx_rtc_rtp_write_header(v->buf, NGX_RTC_BENCH_PT, 0, v->seq++, 3600,
-                             v->ssrc);
+    len = ngx_rtc_bench_ref_packet(b, v);
 
     /* RFC 7714 8.1: IV = salt ^ (SSRC, ROC, SEQ) */
 

@@ -29,16 +29,10 @@ const CAM_PORT = 21594;
 
 
 async function main() {
-    lib.requireBench();
-
-    const cam = await lib.startCamera({ port: CAM_PORT, bitrate: 400 });
-    const { ngx, pids } = await lib.startNginx({
-        port: PORT, camPort: CAM_PORT, workers: 1,
-        conf: lib.nginxConf({ zone: '16m', maxSessions: 512,
-                              udpPorts: '20000-30000', nofile: 4096,
-                              connections: 2048, listen: '' }),
+    const { cam, ngx, worker } = await lib.startOneWorker({
+        port: PORT, camPort: CAM_PORT, maxSessions: 512, nofile: 4096,
+        connections: 2048,
     });
-    const worker = pids[0];
     let ht = null;
 
     if (process.env.HT) {
@@ -53,10 +47,11 @@ async function main() {
 
     /* the sessions stay up: their DELETEs are left out */
 
-    const r = spawnSync(WHEP_LOAD, ['-n', String(N), '-r', '20', '-p', '4',
-                                    '-d', '5', '--timeout', '30',
-                                    '--no-delete', '--json',
-                                    `http://127.0.0.1:${PORT}/whep/cam`],
+    const r = spawnSync(WHEP_LOAD,
+                        lib.whepLoadArgs({ seconds: 5, ramp: 20,
+                                           parallel: 4 },
+                                         N, ['--timeout', '30', '--no-delete'],
+                                         `http://127.0.0.1:${PORT}/whep/cam`),
                         { encoding: 'utf8' });
     const j = JSON.parse(r.stdout);
     const after = lib.smapsKb(worker, 'Anonymous');

@@ -323,7 +323,7 @@ wl_creds(char *buf, size_t len)
 static int
 wl_session_start(wl_session_t *s)
 {
-    int                 fd, on;
+    int                 fd, on, rc;
     char                offer[4096];
     size_t              len;
     socklen_t           slen;
@@ -382,22 +382,14 @@ wl_session_start(wl_session_t *s)
     }
 
     if (wl.janus) {
-        if (wl_janus_start(s) != 0) {
-            wl_session_fail(s, WL_FAIL_SOCKET, "cannot POST");
-            return -1;
-        }
+        rc = wl_janus_start(s);
 
-        s->state = WL_HTTP;
-        s->next = s->http->deadline;
-
-        return 0;
+    } else {
+        len = wl_sdp_offer(s, offer, sizeof(offer));
+        rc = (len == 0) ? -1 : wl_http_start(s, "POST", wl.path, offer, len);
     }
 
-    len = wl_sdp_offer(s, offer, sizeof(offer));
-
-    if (len == 0
-        || wl_http_start(s, "POST", wl.path, offer, len) != 0)
-    {
+    if (rc != 0) {
         wl_session_fail(s, WL_FAIL_SOCKET, "cannot POST");
         return -1;
     }
@@ -447,8 +439,6 @@ void
 wl_session_answer(wl_session_t *s, int status, char *body, size_t len,
     char *location)
 {
-    const char  *err;
-
     if (s->deleting) {
         s->deleting = 0;
         free(location);
@@ -469,17 +459,36 @@ wl_session_answer(wl_session_t *s, int status, char *body, size_t len,
     s->t_answer = wl.now;
     s->location = location;
 
-    s->answer = malloc(sizeof(wl_answer_t));
-
-    if (s->answer == NULL
-        || wl_sdp_answer(body, len, s->answer, &err) != 0)
-    {
-        wl_session_fail(s, WL_FAIL_ANSWER, s->answer ? err : "no memory");
+    if (wl_session_peer(s, body, len) != 0) {
         return;
     }
 
+    wl_session_ice(s);
+}
+
+
+/*
+ * The server's SDP (the WHEP answer, or Janus's offer): its video payload
+ * type and SSRC, and the UDP socket connected to its candidate; -1 when
+ * the session failed (now or before)
+ */
+
+int
+wl_session_peer(wl_session_t *s, const char *sdp, size_t len)
+{
+    const char  *err;
+
+    s->answer = malloc(sizeof(wl_answer_t));
+
+    if (s->answer == NULL
+        || wl_sdp_answer(sdp, len, s->answer, &err) != 0)
+    {
+        wl_session_fail(s, WL_FAIL_ANSWER, s->answer ? err : "no memory");
+        return -1;
+    }
+
     if (s->fd == -1) {
-        return;
+        return -1;
     }
 
     s->video_pt = s->answer->video_pt;
@@ -490,10 +499,10 @@ wl_session_answer(wl_session_t *s, int status, char *body, size_t len,
 
     if (connect(s->fd, (struct sockaddr *) &s->peer, sizeof(s->peer)) == -1) {
         wl_session_fail(s, WL_FAIL_SOCKET, strerror(errno));
-        return;
+        return -1;
     }
 
-    wl_session_ice(s);
+    return 0;
 }
 
 

@@ -214,12 +214,48 @@ extern wl_t         wl;
 extern const char  *wl_fail_names[WL_FAIL_N];
 
 
+/* the big-endian fields of STUN, RTP and RTCP */
+
+static inline uint16_t
+wl_get16(const u_char *p)
+{
+    return (uint16_t) (p[0] << 8 | p[1]);
+}
+
+
+static inline uint32_t
+wl_get32(const u_char *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
+           | (uint32_t) p[2] << 8 | p[3];
+}
+
+
+static inline void
+wl_put16(u_char *p, uint16_t v)
+{
+    p[0] = v >> 8;
+    p[1] = v & 0xff;
+}
+
+
+static inline void
+wl_put32(u_char *p, uint32_t v)
+{
+    p[0] = v >> 24;
+    p[1] = (v >> 16) & 0xff;
+    p[2] = (v >> 8) & 0xff;
+    p[3] = v & 0xff;
+}
+
+
 uint64_t wl_now(void);
 void wl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wl_random(void *buf, size_t len);
 void wl_session_fail(wl_session_t *s, wl_fail_e fail, const char *why);
 void wl_session_answer(wl_session_t *s, int status, char *body, size_t len,
     char *location);
+int wl_session_peer(wl_session_t *s, const char *sdp, size_t len);
 void wl_session_connected(wl_session_t *s);
 void wl_janus_ice(wl_session_t *s);
 

@@ -67,39 +67,6 @@ wl_crc32(const u_char *p, size_t len)
 }
 
 
-static void
-wl_put16(u_char *p, uint16_t v)
-{
-    p[0] = v >> 8;
-    p[1] = v & 0xff;
-}
-
-
-static void
-wl_put32(u_char *p, uint32_t v)
-{
-    p[0] = v >> 24;
-    p[1] = (v >> 16) & 0xff;
-    p[2] = (v >> 8) & 0xff;
-    p[3] = v & 0xff;
-}
-
-
-static uint16_t
-wl_get16(const u_char *p)
-{
-    return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-
-static uint32_t
-wl_get32(const u_char *p)
-{
-    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
-           | (uint32_t) p[2] << 8 | p[3];
-}
-
-
 static size_t
 wl_stun_attr(u_char *p, uint16_t type, const void *value, size_t len)
 {

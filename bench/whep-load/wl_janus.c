@@ -354,24 +354,10 @@ wl_janus_offer(wl_session_t *s, const char *sdp)
     char         ans[4096], esc[6144], sp[WL_JPATH], hp[WL_JPATH];
     size_t       n;
     socklen_t    slen;
-    const char  *err;
 
     s->t_answer = wl.now;
-    s->answer = malloc(sizeof(wl_answer_t));
 
-    if (s->answer == NULL
-        || wl_sdp_answer(sdp, strlen(sdp), s->answer, &err) != 0)
-    {
-        wl_session_fail(s, WL_FAIL_ANSWER, s->answer ? err : "no memory");
-        return;
-    }
-
-    s->video_pt = s->answer->video_pt;
-    s->video_ssrc = s->answer->video_ssrc;
-    s->peer = s->answer->cand;
-
-    if (connect(s->fd, (struct sockaddr *) &s->peer, sizeof(s->peer)) == -1) {
-        wl_session_fail(s, WL_FAIL_SOCKET, "connect() of the UDP socket");
+    if (wl_session_peer(s, sdp, strlen(sdp)) != 0) {
         return;
     }
 

@@ -27,31 +27,6 @@
 static void wl_media_rtcp_send(wl_session_t *s, int pli);
 
 
-static uint16_t
-wl_get16(const u_char *p)
-{
-    return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-
-static uint32_t
-wl_get32(const u_char *p)
-{
-    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
-           | (uint32_t) p[2] << 8 | p[3];
-}
-
-
-static void
-wl_put32(u_char *p, uint32_t v)
-{
-    p[0] = v >> 24;
-    p[1] = (v >> 16) & 0xff;
-    p[2] = (v >> 8) & 0xff;
-    p[3] = v & 0xff;
-}
-
-
 /*
  * km: client key, server key, client salt, server salt (RFC 5764 4.2);
  * the server's protect what we receive, ours the RTCP we send
