@@ -10,6 +10,7 @@
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_metrics.h>
 #include <ngx_rtc_status.h>
+#include <ngx_rtc_http_reply.h>
 
 
 /*
@@ -120,12 +121,11 @@ static ngx_rtc_metrics_def_t  ngx_rtc_metrics_sent[] = {
 ngx_int_t
 ngx_rtc_metrics_handler(ngx_http_request_t *r)
 {
-    u_char                  *p, *start;
+    u_char                  *p;
     size_t                   size, nlabel;
     ngx_int_t                rc;
     ngx_buf_t               *b;
     ngx_uint_t               i, k, state, *slots, nslots;
-    ngx_chain_t              out;
     ngx_rtc_main_conf_t     *rmcf;
     ngx_rtc_stream_sh_t     *st;
     ngx_rtc_session_sh_t    *ss;
@@ -219,7 +219,6 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
     }
 
     p = b->last;
-    start = p;
 
     /* the producer side */
 
@@ -361,25 +360,9 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
     p = ngx_rtc_metrics_send_delay(p, &snap.send_delay);
 
     b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = p - start;
-    ngx_str_set(&r->headers_out.content_type,
-                "text/plain; version=0.0.4; charset=utf-8");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_rtc_http_reply(r, NGX_HTTP_OK,
+                              "text/plain; version=0.0.4; charset=utf-8", b);
 }
 
 

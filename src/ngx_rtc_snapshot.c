@@ -13,6 +13,7 @@
 #include <ngx_rtc_producer.h>
 #include <ngx_rtc_snapshot.h>
 #include <ngx_rtc_whep.h>
+#include <ngx_rtc_http_reply.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>
@@ -745,15 +746,7 @@ ngx_rtc_snapshot_send(ngx_http_request_t *r, ngx_str_t *jpeg,
     int64_t capture, uint64_t seq, ngx_uint_t width)
 {
     u_char            *etag;
-    ngx_int_t          rc;
-    ngx_buf_t         *b;
-    ngx_chain_t        out;
     ngx_table_elt_t   *h;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = jpeg->len;
-    ngx_str_set(&r->headers_out.content_type, "image/jpeg");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
 
     /* the keyframe's capture time; If-Modified-Since: 304 (nginx's filter) */
 
@@ -788,27 +781,8 @@ ngx_rtc_snapshot_send(ngx_http_request_t *r, ngx_str_t *jpeg,
         r->header_only = 1;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = jpeg->data;
-    b->last = jpeg->data + jpeg->len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_rtc_http_reply_data(r, NGX_HTTP_OK, "image/jpeg", jpeg->data,
+                                   jpeg->len);
 }
 
 
