@@ -444,7 +444,7 @@ ngx_int_t
 ngx_rtc_rtcp_parse(u_char *p, size_t len, ngx_rtc_rtcp_info_t *info)
 {
     u_char      *end, *body, *last;
-    size_t       n, pad;
+    size_t       n, pad, hlen;
     ngx_uint_t   count, pt;
 
     ngx_memzero(info, sizeof(ngx_rtc_rtcp_info_t));
@@ -488,14 +488,17 @@ ngx_rtc_rtcp_parse(u_char *p, size_t len, ngx_rtc_rtcp_info_t *info)
         switch (pt) {
 
         case NGX_RTC_RTCP_SR:
+        case NGX_RTC_RTCP_RR:
 
-            /* SSRC of sender, then sender info: NTP, RTP ts, counts */
+            /* SSRC of sender; an SR's sender info: NTP, RTP ts, counts */
 
-            if (last - body < 24) {
+            hlen = (pt == NGX_RTC_RTCP_SR) ? 24 : 4;
+
+            if (last - body < (ssize_t) hlen) {
                 return NGX_ERROR;
             }
 
-            if (!info->has_sr) {
+            if (pt == NGX_RTC_RTCP_SR && !info->has_sr) {
                 info->has_sr = 1;
                 info->sr_ssrc = ngx_rtc_rtp_get32(body);
                 info->sr_ntp = ((uint64_t) ngx_rtc_rtp_get32(body + 4) << 32)
@@ -509,25 +512,7 @@ ngx_rtc_rtcp_parse(u_char *p, size_t len, ngx_rtc_rtcp_info_t *info)
                 info->sender_ssrc = ngx_rtc_rtp_get32(body);
             }
 
-            if (ngx_rtc_rtcp_report_blocks(info, body + 24, last, count)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            break;
-
-        case NGX_RTC_RTCP_RR:
-
-            if (last - body < 4) {
-                return NGX_ERROR;
-            }
-
-            if (info->sender_ssrc == 0) {
-                info->sender_ssrc = ngx_rtc_rtp_get32(body);
-            }
-
-            if (ngx_rtc_rtcp_report_blocks(info, body + 4, last, count)
+            if (ngx_rtc_rtcp_report_blocks(info, body + hlen, last, count)
                 != NGX_OK)
             {
                 return NGX_ERROR;
