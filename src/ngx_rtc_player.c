@@ -79,19 +79,16 @@ static ngx_int_t
 ngx_rtc_player_send(ngx_http_request_t *r, u_char *data, size_t len,
     char *type, ngx_uint_t cache)
 {
-    ngx_table_elt_t  *h;
+    ngx_str_t  v;
 
     r->headers_out.last_modified_time = cache ? ngx_cached_time->sec : -1;
 
     if (!cache) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        ngx_str_set(&v, "no-store");
+
+        if (ngx_rtc_http_reply_header(r, "Cache-Control", &v) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Cache-Control");
-        ngx_str_set(&h->value, "no-store");
     }
 
     return ngx_rtc_http_reply_data(r, NGX_HTTP_OK, type, data, len);
