@@ -543,14 +543,11 @@ ngx_rtc_ffmpeg_emit(ngx_rtc_ffmpeg_t *ff, ngx_rtc_ffmpeg_batch_t *b,
     ngx_rtc_ffmpeg_pkt_t *pk)
 {
     u_char           *data;
-    struct timeval    tv;
     ngx_rtc_frame_t   f;
 
     ngx_memzero(&f, sizeof(ngx_rtc_frame_t));
 
-    ngx_gettimeofday(&tv);
-
-    f.capture = (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+    f.capture = ngx_rtc_frame_now();
     f.rtp_ts = pk->rtp_ts;
     f.flags = pk->flags;
     f.track = pk->track;

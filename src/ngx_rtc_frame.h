@@ -49,4 +49,32 @@ typedef struct {
 } ngx_rtc_frame_t;
 
 
+/* a capture time: the wall clock, microseconds */
+
+static ngx_inline int64_t
+ngx_rtc_frame_now(void)
+{
+    struct timeval  tv;
+
+    ngx_gettimeofday(&tv);
+
+    return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+
+/*
+ * The capture time of an audio frame with RTP timestamp rtp_ts from a
+ * packet that arrived at "arrival" with timestamp ts: later by its place
+ * in the packet, at the track's clock (8000 Hz if unknown).
+ */
+
+static ngx_inline int64_t
+ngx_rtc_frame_audio_capture(int64_t arrival, uint32_t ts, uint32_t rtp_ts,
+    ngx_uint_t clock)
+{
+    return arrival + (int64_t) (int32_t) (rtp_ts - ts) * 1000000
+                     / (int64_t) (clock ? clock : 8000);
+}
+
+
 #endif /* _NGX_RTC_FRAME_H_INCLUDED_ */

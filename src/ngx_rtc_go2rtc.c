@@ -17,6 +17,7 @@
 #include <ngx_rtc_whep_offer.h>
 #include <ngx_rtc_ws.h>
 #include <ngx_rtc_go2rtc.h>
+#include <ngx_rtc_http_reply.h>
 
 
 /*
@@ -944,38 +945,9 @@ static ngx_int_t
 ngx_rtc_go2rtc_json(ngx_http_request_t *r, ngx_uint_t status, u_char *data,
     size_t len)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
     if (r->method == NGX_HTTP_HEAD) {
         r->header_only = 1;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_rtc_http_reply_data(r, status, "application/json", data, len);
 }

@@ -114,33 +114,11 @@ ngx_rtc_h264_sprop(ngx_rtc_h264_depack_t *d, u_char *p, size_t len)
 }
 
 
-ngx_int_t
-ngx_rtc_h264_depacketize(ngx_rtc_h264_depack_t *d, u_char *payload,
-    size_t len, uint16_t seq, uint32_t ts, ngx_uint_t marker)
-{
-    return ngx_rtc_nal_depacketize(d, payload, len, seq, ts, marker);
-}
-
-
-void
-ngx_rtc_h264_depack_flush(ngx_rtc_h264_depack_t *d)
-{
-    ngx_rtc_nal_depack_flush(d);
-}
-
-
 void
 ngx_rtc_h264_pack_init(ngx_rtc_h264_pack_t *p, u_char *au, size_t len,
     size_t mtu)
 {
     ngx_rtc_nal_pack_init(p, &ngx_rtc_h264_codec, au, len, mtu);
-}
-
-
-ssize_t
-ngx_rtc_h264_pack_next(ngx_rtc_h264_pack_t *p, u_char *out, ngx_uint_t *last)
-{
-    return ngx_rtc_nal_pack_next(p, out, last);
 }
 
 

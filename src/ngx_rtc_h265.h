@@ -47,16 +47,15 @@ void ngx_rtc_h265_depack_init(ngx_rtc_h265_depack_t *d, u_char *buf,
     size_t size, ngx_rtc_au_handler_pt handler, void *data);
 ngx_int_t ngx_rtc_h265_sprop(ngx_rtc_h265_depack_t *d, u_char *p,
     size_t len);
-ngx_int_t ngx_rtc_h265_depacketize(ngx_rtc_h265_depack_t *d,
-    u_char *payload, size_t len, uint16_t seq, uint32_t ts,
-    ngx_uint_t marker);
-void ngx_rtc_h265_depack_flush(ngx_rtc_h265_depack_t *d);
 
 
 void ngx_rtc_h265_pack_init(ngx_rtc_h265_pack_t *p, u_char *au, size_t len,
     size_t mtu);
-ssize_t ngx_rtc_h265_pack_next(ngx_rtc_h265_pack_t *p, u_char *out,
-    ngx_uint_t *last);
+
+/* the state holds the codec from the *_init() on: the core's functions */
+#define ngx_rtc_h265_depacketize    ngx_rtc_nal_depacketize
+#define ngx_rtc_h265_depack_flush   ngx_rtc_nal_depack_flush
+#define ngx_rtc_h265_pack_next      ngx_rtc_nal_pack_next
 
 ngx_int_t ngx_rtc_h265_profile_id(u_char *au, size_t len);
 

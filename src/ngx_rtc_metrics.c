@@ -10,6 +10,7 @@
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_metrics.h>
 #include <ngx_rtc_status.h>
+#include <ngx_rtc_http_reply.h>
 
 
 /*
@@ -50,6 +51,8 @@ static u_char *ngx_rtc_metrics_head(u_char *p, char *name, char *type,
 static u_char *ngx_rtc_metrics_label(u_char *p, char *metric, u_char *s,
     size_t len);
 static u_char *ngx_rtc_metrics_send_delay(u_char *p, ngx_rtc_latency_t *h);
+static u_char *ngx_rtc_metrics_table(u_char *p, ngx_rtc_metrics_def_t *defs,
+    ngx_uint_t n, ngx_rtc_shm_snapshot_t *snap, void *base, size_t stride);
 
 
 static ngx_rtc_metrics_def_t  ngx_rtc_metrics_ages[] = {
@@ -120,12 +123,11 @@ static ngx_rtc_metrics_def_t  ngx_rtc_metrics_sent[] = {
 ngx_int_t
 ngx_rtc_metrics_handler(ngx_http_request_t *r)
 {
-    u_char                  *p, *start;
+    u_char                  *p;
     size_t                   size, nlabel;
     ngx_int_t                rc;
     ngx_buf_t               *b;
     ngx_uint_t               i, k, state, *slots, nslots;
-    ngx_chain_t              out;
     ngx_rtc_main_conf_t     *rmcf;
     ngx_rtc_stream_sh_t     *st;
     ngx_rtc_session_sh_t    *ss;
@@ -134,7 +136,6 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
     ngx_time_t              *tp;
     ngx_rtc_ring_sh_t       *ring;
     ngx_rtc_ring_times_t     t;
-    ngx_rtc_metrics_def_t   *def;
     ngx_rtc_shm_snapshot_t   snap;
     ngx_rtc_metrics_sent_t  *sent;
 
@@ -219,28 +220,14 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
     }
 
     p = b->last;
-    start = p;
 
     /* the producer side */
 
-    for (k = 0; k < sizeof(ngx_rtc_metrics_stream)
-                    / sizeof(ngx_rtc_metrics_stream[0]); k++)
-    {
-        def = &ngx_rtc_metrics_stream[k];
-        p = ngx_rtc_metrics_head(p, def->name, def->type, def->help);
-
-        for (i = 0; i < snap.nstreams; i++) {
-            st = &snap.streams[i];
-
-            if (!ngx_rtc_shm_stream_listed(st)) {
-                continue;       /* free, or no longer configured */
-            }
-            p = ngx_rtc_metrics_label(p, def->name, st->name, st->name_len);
-            p = ngx_sprintf(p, "} %uL\n",
-                            ngx_rtc_metrics_value(st, def->offset,
-                                                  def->size));
-        }
-    }
+    p = ngx_rtc_metrics_table(p, ngx_rtc_metrics_stream,
+                              sizeof(ngx_rtc_metrics_stream)
+                              / sizeof(ngx_rtc_metrics_stream[0]),
+                              &snap, snap.streams,
+                              sizeof(ngx_rtc_stream_sh_t));
 
     p = ngx_rtc_metrics_head(p, "nginx_rtc_stream_up", "gauge",
                              "1 while the producer plays the source");
@@ -307,24 +294,10 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
 
     /* the viewers' side */
 
-    for (k = 0; k < sizeof(ngx_rtc_metrics_sent)
-                    / sizeof(ngx_rtc_metrics_sent[0]); k++)
-    {
-        def = &ngx_rtc_metrics_sent[k];
-        p = ngx_rtc_metrics_head(p, def->name, def->type, def->help);
-
-        for (i = 0; i < snap.nstreams; i++) {
-            st = &snap.streams[i];
-
-            if (!ngx_rtc_shm_stream_listed(st)) {
-                continue;       /* free, or no longer configured */
-            }
-            p = ngx_rtc_metrics_label(p, def->name, st->name, st->name_len);
-            p = ngx_sprintf(p, "} %uL\n",
-                            ngx_rtc_metrics_value(&sent[i], def->offset,
-                                                  def->size));
-        }
-    }
+    p = ngx_rtc_metrics_table(p, ngx_rtc_metrics_sent,
+                              sizeof(ngx_rtc_metrics_sent)
+                              / sizeof(ngx_rtc_metrics_sent[0]),
+                              &snap, sent, sizeof(ngx_rtc_metrics_sent_t));
 
     /* the zone and the workers */
 
@@ -361,25 +334,44 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
     p = ngx_rtc_metrics_send_delay(p, &snap.send_delay);
 
     b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = p - start;
-    ngx_str_set(&r->headers_out.content_type,
-                "text/plain; version=0.0.4; charset=utf-8");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    return ngx_rtc_http_reply(r, NGX_HTTP_OK,
+                              "text/plain; version=0.0.4; charset=utf-8", b);
+}
 
-    rc = ngx_http_send_header(r);
 
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
+/*
+ * A sample of each metric of defs for each listed stream of the snapshot,
+ * read from the stream's struct: the i-th of stride bytes from base.
+ */
+
+static u_char *
+ngx_rtc_metrics_table(u_char *p, ngx_rtc_metrics_def_t *defs, ngx_uint_t n,
+    ngx_rtc_shm_snapshot_t *snap, void *base, size_t stride)
+{
+    ngx_uint_t              i, k;
+    ngx_rtc_stream_sh_t    *st;
+    ngx_rtc_metrics_def_t  *def;
+
+    for (k = 0; k < n; k++) {
+        def = &defs[k];
+        p = ngx_rtc_metrics_head(p, def->name, def->type, def->help);
+
+        for (i = 0; i < snap->nstreams; i++) {
+            st = &snap->streams[i];
+
+            if (!ngx_rtc_shm_stream_listed(st)) {
+                continue;       /* free, or no longer configured */
+            }
+            p = ngx_rtc_metrics_label(p, def->name, st->name, st->name_len);
+            p = ngx_sprintf(p, "} %uL\n",
+                            ngx_rtc_metrics_value((u_char *) base
+                                                  + i * stride,
+                                                  def->offset, def->size));
+        }
     }
 
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return p;
 }
 
 

@@ -42,17 +42,22 @@ static char *ngx_rtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_rtc_parse_ports(ngx_conf_t *cf, ngx_str_t *value,
     ngx_uint_t *min, ngx_uint_t *max);
+static ssize_t ngx_rtc_conf_buffer(ngx_str_t *value, size_t skip);
 static ngx_int_t ngx_rtc_stream_redact(ngx_conf_t *cf, ngx_str_t *url,
     ngx_str_t *redacted);
 static char *ngx_rtc_ice_acl(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_rtc_conf_stream_name(ngx_conf_t *cf,
+    ngx_http_complex_value_t **cv);
 static char *ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_player(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_rtc_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_rtc_cors_check(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_rtc_acl_add(ngx_conf_t *cf, ngx_array_t **acl,
+    ngx_str_t *value, ngx_uint_t deny);
 static char *ngx_rtc_acl_parse(ngx_conf_t *cf, ngx_str_t *value,
     ngx_rtc_acl_rule_t *rule);
 static char *ngx_rtc_go2rtc_api(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -542,11 +547,8 @@ ngx_rtc_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (ngx_strncmp(value[i].data, "runtime_buffer=", 15) == 0) {
-            s.data = value[i].data + 15;
-            s.len = value[i].len - 15;
-
-            n = ngx_parse_size(&s);
-            if (n == NGX_ERROR || n < 256 * 1024 || n > 256 * 1024 * 1024) {
+            n = ngx_rtc_conf_buffer(&value[i], 15);
+            if (n == NGX_ERROR) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "rtc_zone runtime_buffer= must be "
                                    "between 256k and 256m");
@@ -718,13 +720,8 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (ngx_strncmp(value[i].data, "buffer=", 7) == 0) {
-            s.data = value[i].data + 7;
-            s.len = value[i].len - 7;
-
-            size = ngx_parse_size(&s);
-            if (size == NGX_ERROR || size < 256 * 1024
-                || size > 256 * 1024 * 1024)
-            {
+            size = ngx_rtc_conf_buffer(&value[i], 7);
+            if (size == NGX_ERROR) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "rtc_stream buffer must be "
                                    "between 256k and 256m");
@@ -852,6 +849,27 @@ inapplicable:
                          ? "whep:// and wheps://" : "rtsp:// and rtsps://");
 
     return NGX_CONF_ERROR;
+}
+
+
+/* the size after a prefix of skip bytes ("buffer="): 256k to 256m */
+
+static ssize_t
+ngx_rtc_conf_buffer(ngx_str_t *value, size_t skip)
+{
+    ssize_t    size;
+    ngx_str_t  s;
+
+    s.data = value->data + skip;
+    s.len = value->len - skip;
+
+    size = ngx_parse_size(&s);
+
+    if (size == NGX_ERROR || size < 256 * 1024 || size > 256 * 1024 * 1024) {
+        return NGX_ERROR;
+    }
+
+    return size;
 }
 
 
@@ -1027,27 +1045,37 @@ ngx_rtc_ice_acl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtc_main_conf_t *rmcf = conf;
 
-    ngx_str_t           *value;
-    ngx_rtc_acl_rule_t  *rule;
+    ngx_str_t  *value;
 
     value = cf->args->elts;
 
-    if (rmcf->ice_acl == NULL) {
-        rmcf->ice_acl = ngx_array_create(cf->pool, 4,
-                                         sizeof(ngx_rtc_acl_rule_t));
-        if (rmcf->ice_acl == NULL) {
+    return ngx_rtc_acl_add(cf, &rmcf->ice_acl, &value[1], cmd->offset);
+}
+
+
+/* a rule of an address, a CIDR or "all" at the end of *acl (made if NULL) */
+
+static char *
+ngx_rtc_acl_add(ngx_conf_t *cf, ngx_array_t **acl, ngx_str_t *value,
+    ngx_uint_t deny)
+{
+    ngx_rtc_acl_rule_t  *rule;
+
+    if (*acl == NULL) {
+        *acl = ngx_array_create(cf->pool, 4, sizeof(ngx_rtc_acl_rule_t));
+        if (*acl == NULL) {
             return NGX_CONF_ERROR;
         }
     }
 
-    rule = ngx_array_push(rmcf->ice_acl);
+    rule = ngx_array_push(*acl);
     if (rule == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    rule->deny = cmd->offset;
+    rule->deny = deny;
 
-    return ngx_rtc_acl_parse(cf, &value[1], rule);
+    return ngx_rtc_acl_parse(cf, value, rule);
 }
 
 
@@ -1086,9 +1114,7 @@ ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtc_loc_conf_t *rlcf = conf;
 
-    ngx_str_t                         *value;
-    ngx_http_core_loc_conf_t          *clcf;
-    ngx_http_compile_complex_value_t   ccv;
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (rlcf->whep != NGX_CONF_UNSET) {
         return "is duplicate";
@@ -1096,28 +1122,48 @@ ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     rlcf->whep = 1;
 
-    if (cf->args->nelts == 2) {
-        value = cf->args->elts;
-
-        rlcf->whep_stream = ngx_palloc(cf->pool,
-                                       sizeof(ngx_http_complex_value_t));
-        if (rlcf->whep_stream == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-        ccv.cf = cf;
-        ccv.value = &value[1];
-        ccv.complex_value = rlcf->whep_stream;
-
-        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
+    if (ngx_rtc_conf_stream_name(cf, &rlcf->whep_stream) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_rtc_whep_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The optional argument of rtc_whep and rtc_snapshot: the stream's name,
+ * with variables; none: *cv stays NULL, the name is the URI's last part.
+ */
+
+static char *
+ngx_rtc_conf_stream_name(ngx_conf_t *cf, ngx_http_complex_value_t **cv)
+{
+    ngx_str_t                         *value;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (cf->args->nelts != 2) {
+        return NGX_CONF_OK;
+    }
+
+    value = cf->args->elts;
+
+    *cv = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (*cv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = *cv;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -1189,10 +1235,8 @@ ngx_rtc_snapshot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtc_loc_conf_t *rlcf = conf;
 
-    ngx_str_t                         *value;
-    ngx_rtc_main_conf_t               *rmcf;
-    ngx_http_core_loc_conf_t          *clcf;
-    ngx_http_compile_complex_value_t   ccv;
+    ngx_rtc_main_conf_t       *rmcf;
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (rlcf->snapshot != NGX_CONF_UNSET) {
         return "is duplicate";
@@ -1200,24 +1244,8 @@ ngx_rtc_snapshot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     rlcf->snapshot = 1;
 
-    value = cf->args->elts;
-
-    if (cf->args->nelts == 2) {
-        rlcf->snapshot_stream = ngx_palloc(cf->pool,
-                                           sizeof(ngx_http_complex_value_t));
-        if (rlcf->snapshot_stream == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-        ccv.cf = cf;
-        ccv.value = &value[1];
-        ccv.complex_value = rlcf->snapshot_stream;
-
-        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
+    if (ngx_rtc_conf_stream_name(cf, &rlcf->snapshot_stream) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
 #if !(NGX_THREADS)
@@ -1250,7 +1278,6 @@ ngx_rtc_go2rtc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     u_char                    *p, *last, *comma;
     ngx_str_t                 *value, v;
     ngx_uint_t                 i;
-    ngx_rtc_acl_rule_t        *rule;
     ngx_rtc_main_conf_t       *rmcf;
     ngx_http_core_loc_conf_t  *clcf;
 
@@ -1272,12 +1299,6 @@ ngx_rtc_go2rtc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (ngx_strncmp(value[i].data, "allow=", 6) == 0
             && value[i].len > 6 && rlcf->go2rtc_policy.allow == NULL)
         {
-            rlcf->go2rtc_policy.allow = ngx_array_create(cf->pool, 4,
-                                                   sizeof(ngx_rtc_acl_rule_t));
-            if (rlcf->go2rtc_policy.allow == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
             p = value[i].data + 6;
             last = value[i].data + value[i].len;
 
@@ -1291,13 +1312,6 @@ ngx_rtc_go2rtc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 v.len = comma - p;
                 p = comma + 1;
 
-                rule = ngx_array_push(rlcf->go2rtc_policy.allow);
-                if (rule == NULL) {
-                    return NGX_CONF_ERROR;
-                }
-
-                rule->deny = 0;
-
                 if (v.len == 0) {
                     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                        "an empty address in \"%V\"",
@@ -1305,20 +1319,22 @@ ngx_rtc_go2rtc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                     return NGX_CONF_ERROR;
                 }
 
-                if (ngx_rtc_acl_parse(cf, &v, rule) != NGX_CONF_OK) {
+                if (ngx_rtc_acl_add(cf, &rlcf->go2rtc_policy.allow, &v, 0)
+                    != NGX_CONF_OK)
+                {
                     return NGX_CONF_ERROR;
                 }
             }
 
             /* what allow= does not list is denied */
 
-            rule = ngx_array_push(rlcf->go2rtc_policy.allow);
-            if (rule == NULL) {
+            ngx_str_set(&v, "all");
+
+            if (ngx_rtc_acl_add(cf, &rlcf->go2rtc_policy.allow, &v, 1)
+                != NGX_CONF_OK)
+            {
                 return NGX_CONF_ERROR;
             }
-
-            ngx_memzero(rule, sizeof(ngx_rtc_acl_rule_t));
-            rule->deny = 1;
 
             continue;
         }

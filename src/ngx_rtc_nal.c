@@ -61,6 +61,18 @@ static ssize_t ngx_rtc_nal_pack_small(ngx_rtc_nal_pack_t *p, u_char *out,
     ngx_uint_t *last);
 
 
+/* the 4-byte big-endian length in front of each NAL unit of an AU */
+
+static ngx_inline void
+ngx_rtc_nal_put_len(u_char *p, size_t len)
+{
+    p[0] = (u_char) (len >> 24);
+    p[1] = (u_char) (len >> 16);
+    p[2] = (u_char) (len >> 8);
+    p[3] = (u_char) len;
+}
+
+
 /* a NAL unit header with nal_unit_type "type" instead of its own */
 
 static ngx_inline u_char
@@ -526,10 +538,7 @@ ngx_rtc_nal_insert(ngx_rtc_nal_depack_t *d, size_t off, u_char *nal,
 
     ngx_memmove(p + 4 + len, p, d->len - off);
 
-    p[0] = (u_char) (len >> 24);
-    p[1] = (u_char) (len >> 16);
-    p[2] = (u_char) (len >> 8);
-    p[3] = (u_char) len;
+    ngx_rtc_nal_put_len(p, len);
     ngx_memcpy(p + 4, nal, len);
 
     d->len += 4 + len;
@@ -558,13 +567,7 @@ ngx_rtc_nal_add(ngx_rtc_nal_depack_t *d, u_char *nal, size_t len)
 
     p = d->buf + d->len;
 
-    p[0] = (u_char) (len >> 24);
-    p[1] = (u_char) (len >> 16);
-    p[2] = (u_char) (len >> 8);
-    p[3] = (u_char) len;
-    ngx_memcpy(p + 4, nal, len);
-
-    d->len += 4 + len;
+    ngx_rtc_nal_insert(d, d->len, nal, len);
 
     ngx_rtc_nal_done(d, p + 4, len);
 
@@ -787,10 +790,7 @@ ngx_rtc_nal_fu(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
             return NGX_DECLINED;
         }
 
-        nal[0] = (u_char) (n >> 24);
-        nal[1] = (u_char) (n >> 16);
-        nal[2] = (u_char) (n >> 8);
-        nal[3] = (u_char) n;
+        ngx_rtc_nal_put_len(nal, n);
 
         ngx_rtc_nal_done(d, nal + 4, n);
     }

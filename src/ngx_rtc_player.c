@@ -11,6 +11,7 @@
 #include <ngx_rtc_player.h>
 #include <ngx_rtc_player_assets.h>
 #include <ngx_rtc_status.h>
+#include <ngx_rtc_http_reply.h>
 
 
 /*
@@ -78,55 +79,19 @@ static ngx_int_t
 ngx_rtc_player_send(ngx_http_request_t *r, u_char *data, size_t len,
     char *type, ngx_uint_t cache)
 {
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = len;
-    r->headers_out.content_type.len = ngx_strlen(type);
-    r->headers_out.content_type.data = (u_char *) type;
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    ngx_str_t  v;
 
     r->headers_out.last_modified_time = cache ? ngx_cached_time->sec : -1;
 
     if (!cache) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        ngx_str_set(&v, "no-store");
+
+        if (ngx_rtc_http_reply_header(r, "Cache-Control", &v) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Cache-Control");
-        ngx_str_set(&h->value, "no-store");
     }
 
-    if (r->method == NGX_HTTP_HEAD) {
-        return ngx_http_send_header(r);
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_rtc_http_reply_data(r, NGX_HTTP_OK, type, data, len);
 }
 
 

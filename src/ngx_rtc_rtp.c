@@ -18,6 +18,7 @@
 
 static u_char *ngx_rtc_rtp_put16(u_char *p, uint32_t v);
 static u_char *ngx_rtc_rtp_put32(u_char *p, uint32_t v);
+static void ngx_rtc_rtp_recv_init_seq(ngx_rtc_rtp_recv_t *r, uint16_t seq);
 static ngx_int_t ngx_rtc_rtcp_report_blocks(ngx_rtc_rtcp_info_t *info,
     u_char *p, u_char *end, ngx_uint_t count);
 static ngx_int_t ngx_rtc_rtcp_feedback(ngx_rtc_rtcp_info_t *info,
@@ -308,6 +309,20 @@ ngx_rtc_rtcp_write_nack(u_char *p, uint32_t ssrc, uint32_t media_ssrc,
 }
 
 
+/* RFC 3550 A.1 init_seq(): the sequence starts again at seq */
+
+static void
+ngx_rtc_rtp_recv_init_seq(ngx_rtc_rtp_recv_t *r, uint16_t seq)
+{
+    r->base_seq = seq;
+    r->max_seq = seq;
+    r->cycles = 0;
+    r->received = 0;
+    r->expected_prior = 0;
+    r->received_prior = 0;
+}
+
+
 /* RFC 3550 A.1 (without probation), A.8: a packet of the source arrived */
 
 void
@@ -319,12 +334,7 @@ ngx_rtc_rtp_recv_update(ngx_rtc_rtp_recv_t *r, ngx_rtc_rtp_hdr_t *h,
 
     if (!r->valid || h->ssrc != r->ssrc) {
         r->ssrc = h->ssrc;
-        r->base_seq = h->seq;
-        r->max_seq = h->seq;
-        r->cycles = 0;
-        r->received = 0;
-        r->expected_prior = 0;
-        r->received_prior = 0;
+        ngx_rtc_rtp_recv_init_seq(r, h->seq);
         r->jitter = 0;
         r->transit = 0;
         r->base_time = now;
@@ -344,12 +354,7 @@ ngx_rtc_rtp_recv_update(ngx_rtc_rtp_recv_t *r, ngx_rtc_rtp_hdr_t *h,
 
             /* a big jump: the source restarted its sequence */
 
-            r->base_seq = h->seq;
-            r->max_seq = h->seq;
-            r->cycles = 0;
-            r->received = 0;
-            r->expected_prior = 0;
-            r->received_prior = 0;
+            ngx_rtc_rtp_recv_init_seq(r, h->seq);
         }
     }
 
@@ -444,7 +449,7 @@ ngx_int_t
 ngx_rtc_rtcp_parse(u_char *p, size_t len, ngx_rtc_rtcp_info_t *info)
 {
     u_char      *end, *body, *last;
-    size_t       n, pad;
+    size_t       n, pad, hlen;
     ngx_uint_t   count, pt;
 
     ngx_memzero(info, sizeof(ngx_rtc_rtcp_info_t));
@@ -488,14 +493,17 @@ ngx_rtc_rtcp_parse(u_char *p, size_t len, ngx_rtc_rtcp_info_t *info)
         switch (pt) {
 
         case NGX_RTC_RTCP_SR:
+        case NGX_RTC_RTCP_RR:
 
-            /* SSRC of sender, then sender info: NTP, RTP ts, counts */
+            /* SSRC of sender; an SR's sender info: NTP, RTP ts, counts */
 
-            if (last - body < 24) {
+            hlen = (pt == NGX_RTC_RTCP_SR) ? 24 : 4;
+
+            if (last - body < (ssize_t) hlen) {
                 return NGX_ERROR;
             }
 
-            if (!info->has_sr) {
+            if (pt == NGX_RTC_RTCP_SR && !info->has_sr) {
                 info->has_sr = 1;
                 info->sr_ssrc = ngx_rtc_rtp_get32(body);
                 info->sr_ntp = ((uint64_t) ngx_rtc_rtp_get32(body + 4) << 32)
@@ -509,25 +517,7 @@ ngx_rtc_rtcp_parse(u_char *p, size_t len, ngx_rtc_rtcp_info_t *info)
                 info->sender_ssrc = ngx_rtc_rtp_get32(body);
             }
 
-            if (ngx_rtc_rtcp_report_blocks(info, body + 24, last, count)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            break;
-
-        case NGX_RTC_RTCP_RR:
-
-            if (last - body < 4) {
-                return NGX_ERROR;
-            }
-
-            if (info->sender_ssrc == 0) {
-                info->sender_ssrc = ngx_rtc_rtp_get32(body);
-            }
-
-            if (ngx_rtc_rtcp_report_blocks(info, body + 4, last, count)
+            if (ngx_rtc_rtcp_report_blocks(info, body + hlen, last, count)
                 != NGX_OK)
             {
                 return NGX_ERROR;

@@ -55,7 +55,6 @@ static void ngx_rtc_rtsp_media_transcode_error(void *data,
     ngx_str_t *reason);
 static void ngx_rtc_rtsp_media_emit(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_frame_t *f, u_char *data, size_t len);
-static int64_t ngx_rtc_rtsp_media_now(void);
 
 
 static const char  *ngx_rtc_rtsp_media_codecs[] = {
@@ -672,7 +671,7 @@ ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
         rtsp->last_media = ngx_current_msec;
     }
 
-    now = ngx_rtc_rtsp_media_now();
+    now = ngx_rtc_frame_now();
 
     t->recv.clock = t->clock;
     ngx_rtc_rtp_recv_update(&t->recv, &h, now);
@@ -860,10 +859,9 @@ ngx_rtc_rtsp_media_audio_frame(void *data, u_char *frame, size_t len,
     /* the packet's arrival, plus the frame's place in it */
 
     ngx_rtc_rtsp_media_frame(t, &f, rtp_ts,
-                             t->au_capture
-                             + (int64_t) (int32_t) (rtp_ts - t->au_ts)
-                               * 1000000
-                               / (int64_t) (t->clock ? t->clock : 8000),
+                             ngx_rtc_frame_audio_capture(t->au_capture,
+                                                         t->au_ts, rtp_ts,
+                                                         t->clock),
                              len);
 
     if (rtsp->transcode) {
@@ -945,17 +943,6 @@ ngx_rtc_rtsp_media_emit(ngx_rtc_rtsp_t *rtsp, ngx_rtc_frame_t *f,
     }
 
     rtsp->conf.frame(rtsp->conf.data, f, data, len);
-}
-
-
-static int64_t
-ngx_rtc_rtsp_media_now(void)
-{
-    struct timeval  tv;
-
-    ngx_gettimeofday(&tv);
-
-    return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
 

@@ -13,6 +13,7 @@
 #include <ngx_rtc_producer.h>
 #include <ngx_rtc_snapshot.h>
 #include <ngx_rtc_whep.h>
+#include <ngx_rtc_http_reply.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>
@@ -745,28 +746,18 @@ ngx_rtc_snapshot_send(ngx_http_request_t *r, ngx_str_t *jpeg,
     int64_t capture, uint64_t seq, ngx_uint_t width)
 {
     u_char            *etag;
-    ngx_int_t          rc;
-    ngx_buf_t         *b;
-    ngx_chain_t        out;
+    ngx_str_t          v;
     ngx_table_elt_t   *h;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = jpeg->len;
-    ngx_str_set(&r->headers_out.content_type, "image/jpeg");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
 
     /* the keyframe's capture time; If-Modified-Since: 304 (nginx's filter) */
 
     r->headers_out.last_modified_time = (time_t) (capture / 1000000);
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    ngx_str_set(&v, "no-cache");
+
+    if (ngx_rtc_http_reply_header(r, "Cache-Control", &v) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-cache");
 
     etag = ngx_pnalloc(r->pool, NGX_INT64_LEN * 2 + 4);
     if (etag == NULL) {
@@ -788,27 +779,8 @@ ngx_rtc_snapshot_send(ngx_http_request_t *r, ngx_str_t *jpeg,
         r->header_only = 1;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = jpeg->data;
-    b->last = jpeg->data + jpeg->len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_rtc_http_reply_data(r, NGX_HTTP_OK, "image/jpeg", jpeg->data,
+                                   jpeg->len);
 }
 
 
@@ -818,10 +790,9 @@ static ngx_int_t
 ngx_rtc_snapshot_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_uint_t retry, const char *fmt, ...)
 {
-    u_char           *p;
-    va_list           args;
-    ngx_str_t         text;
-    ngx_table_elt_t  *h;
+    u_char     *p;
+    va_list     args;
+    ngx_str_t   text, v;
 
     p = ngx_pnalloc(r->pool, 256);
     if (p == NULL) {
@@ -835,20 +806,16 @@ ngx_rtc_snapshot_text(ngx_http_request_t *r, ngx_uint_t status,
     text.data = p;
 
     if (retry) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        v.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+        if (v.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        h->hash = 1;
-        ngx_str_set(&h->key, "Retry-After");
-        h->value.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-        if (h->value.data == NULL) {
+        v.len = ngx_sprintf(v.data, "%ui", retry) - v.data;
+
+        if (ngx_rtc_http_reply_header(r, "Retry-After", &v) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->value.len = ngx_sprintf(h->value.data, "%ui", retry)
-                       - h->value.data;
     }
 
     return ngx_rtc_whep_text(r, status, &text);

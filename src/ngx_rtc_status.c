@@ -11,6 +11,7 @@
 #include <ngx_rtc_srtp.h>
 #include <ngx_rtc_ice.h>
 #include <ngx_rtc_status.h>
+#include <ngx_rtc_http_reply.h>
 
 
 /*
@@ -68,7 +69,6 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
     ngx_int_t                   rc;
     ngx_buf_t                  *b;
     ngx_uint_t                  i, n, state, codec;
-    ngx_chain_t                 out;
     ngx_rtc_main_conf_t        *rmcf;
     ngx_rtc_stream_sh_t        *st;
     ngx_rtc_session_sh_t       *ss;
@@ -181,24 +181,8 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
     }
 
     b->last = ngx_cpymem(b->last, "]}\n", 3);
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_rtc_http_reply(r, NGX_HTTP_OK, "application/json", b);
 }
 
 

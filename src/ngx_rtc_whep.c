@@ -17,6 +17,7 @@
 #include <ngx_rtc_session_patch.h>
 #include <ngx_rtc_producer.h>
 #include <ngx_rtc_whep_offer.h>
+#include <ngx_rtc_http_reply.h>
 
 
 /*
@@ -70,8 +71,6 @@ static void ngx_rtc_whep_log_name(ngx_http_request_t *r, ngx_str_t *name);
 static ngx_int_t ngx_rtc_whep_cors(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_whep_links(ngx_http_request_t *r);
 static u_char *ngx_rtc_whep_quote(u_char *p, ngx_str_t *s);
-static ngx_int_t ngx_rtc_whep_header(ngx_http_request_t *r, char *key,
-    ngx_str_t *value);
 static ngx_int_t ngx_rtc_whep_header_str(ngx_http_request_t *r, char *key,
     char *value);
 
@@ -314,11 +313,9 @@ static void
 ngx_rtc_whep_created(ngx_http_request_t *r, ngx_rtc_session_t *s,
     ngx_str_t *answer)
 {
-    u_char       *p;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_str_t     v;
-    ngx_chain_t   out;
+    u_char     *p;
+    ngx_buf_t  *b;
+    ngx_str_t   v;
 
     /*
      * Location: the stream's URL with the session id as the last segment,
@@ -334,7 +331,7 @@ ngx_rtc_whep_created(ngx_http_request_t *r, ngx_rtc_session_t *s,
     p = ngx_rtc_whep_url_location(v.data, &r->uri, s->hex);
     v.len = p - v.data;
 
-    if (ngx_rtc_whep_header(r, "Location", &v) != NGX_OK) {
+    if (ngx_rtc_http_reply_header(r, "Location", &v) != NGX_OK) {
         goto failed;
     }
 
@@ -345,7 +342,7 @@ ngx_rtc_whep_created(ngx_http_request_t *r, ngx_rtc_session_t *s,
 
     v.len = ngx_rtc_session_patch_etag(v.data, s);
 
-    if (ngx_rtc_whep_header(r, "ETag", &v) != NGX_OK
+    if (ngx_rtc_http_reply_header(r, "ETag", &v) != NGX_OK
         || ngx_rtc_whep_header_str(r, "Accept-Patch", NGX_RTC_WHEP_FRAG_TYPE)
            != NGX_OK
         || ngx_rtc_whep_links(r) != NGX_OK)
@@ -361,25 +358,9 @@ ngx_rtc_whep_created(ngx_http_request_t *r, ngx_rtc_session_t *s,
     b->pos = answer->data;
     b->last = answer->data + answer->len;
     b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
-    out.buf = b;
-    out.next = NULL;
-
-    r->headers_out.status = NGX_HTTP_CREATED;
-    r->headers_out.content_length_n = answer->len;
-    ngx_str_set(&r->headers_out.content_type, "application/sdp");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        ngx_http_finalize_request(r, rc);
-        return;
-    }
-
-    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+    ngx_http_finalize_request(r, ngx_rtc_http_reply(r, NGX_HTTP_CREATED,
+                                                    "application/sdp", b));
     return;
 
 failed:
@@ -662,10 +643,8 @@ ngx_rtc_whep_patch_wait(ngx_event_t *ev)
 static void
 ngx_rtc_whep_patch_reply(ngx_http_request_t *r, ngx_rtc_mbox_msg_t *msg)
 {
-    ngx_int_t     rc;
-    ngx_str_t     v;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    ngx_str_t   v;
+    ngx_buf_t  *b;
 
     /* If-Match was ours to check: not the not_modified filter's */
     r->disable_not_modified = 1;
@@ -680,7 +659,7 @@ ngx_rtc_whep_patch_reply(ngx_http_request_t *r, ngx_rtc_mbox_msg_t *msg)
         v.len = msg->tag_len;
         ngx_memcpy(v.data, msg->tag, msg->tag_len);
 
-        if (ngx_rtc_whep_header(r, "ETag", &v) != NGX_OK) {
+        if (ngx_rtc_http_reply_header(r, "ETag", &v) != NGX_OK) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
@@ -711,25 +690,10 @@ ngx_rtc_whep_patch_reply(ngx_http_request_t *r, ngx_rtc_mbox_msg_t *msg)
     }
 
     b->last = ngx_cpymem(b->last, msg->data, msg->len);
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = msg->len;
-    ngx_str_set(&r->headers_out.content_type, NGX_RTC_WHEP_FRAG_TYPE);
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        ngx_http_finalize_request(r, rc);
-        return;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+    ngx_http_finalize_request(r, ngx_rtc_http_reply(r, NGX_HTTP_OK,
+                                                    NGX_RTC_WHEP_FRAG_TYPE,
+                                                    b));
 }
 
 
@@ -804,7 +768,8 @@ ngx_rtc_whep_cors(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (ngx_rtc_whep_header(r, "Access-Control-Allow-Origin", &rlcf->cors)
+    if (ngx_rtc_http_reply_header(r, "Access-Control-Allow-Origin",
+                                  &rlcf->cors)
         != NGX_OK
         || ngx_rtc_whep_header_str(r, "Access-Control-Expose-Headers",
                                    "Location, ETag, Link, Accept-Patch, "
@@ -883,7 +848,7 @@ ngx_rtc_whep_links(ngx_http_request_t *r)
 
         v.len = p - v.data;
 
-        if (ngx_rtc_whep_header(r, "Link", &v) != NGX_OK) {
+        if (ngx_rtc_http_reply_header(r, "Link", &v) != NGX_OK) {
             return NGX_ERROR;
         }
     }
@@ -954,9 +919,7 @@ ngx_rtc_whep_header_in(ngx_http_request_t *r, char *key)
 ngx_int_t
 ngx_rtc_whep_text(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *text)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    ngx_buf_t  *b;
 
     b = ngx_create_temp_buf(r->pool, text->len + 1);
     if (b == NULL) {
@@ -965,62 +928,8 @@ ngx_rtc_whep_text(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *text)
 
     b->last = ngx_cpymem(b->last, text->data, text->len);
     *b->last++ = LF;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "text/plain");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-/*
- * Every header of the endpoint goes through here: a value with a control
- * character (RFC 9110, 5.5: field-vchar, SP and HTAB only) is a bug of
- * ours, never sent: nginx's header filter copies values as they are, so a
- * CR or LF would end the header and start another.
- */
-
-static ngx_int_t
-ngx_rtc_whep_header(ngx_http_request_t *r, char *key, ngx_str_t *value)
-{
-    size_t            i;
-    ngx_table_elt_t  *h;
-
-    for (i = 0; i < value->len; i++) {
-        if ((value->data[i] < 0x20 && value->data[i] != '\t')
-            || value->data[i] == 0x7f)
-        {
-            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          "rtc whep %s header with a control character "
-                          "not sent", key);
-            return NGX_ERROR;
-        }
-    }
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value = *value;
-
-    return NGX_OK;
+    return ngx_rtc_http_reply(r, status, "text/plain", b);
 }
 
 
@@ -1032,5 +941,5 @@ ngx_rtc_whep_header_str(ngx_http_request_t *r, char *key, char *value)
     v.data = (u_char *) value;
     v.len = ngx_strlen(value);
 
-    return ngx_rtc_whep_header(r, key, &v);
+    return ngx_rtc_http_reply_header(r, key, &v);
 }

@@ -36,7 +36,6 @@ static void ngx_rtc_whep_source_media_audio_frame(void *data, u_char *frame,
     size_t len, uint32_t rtp_ts);
 static void ngx_rtc_whep_source_media_emit(ngx_rtc_whep_source_t *ws,
     ngx_rtc_frame_t *f, u_char *data, size_t len);
-static int64_t ngx_rtc_whep_source_media_now(void);
 
 
 ngx_int_t
@@ -328,7 +327,7 @@ ngx_rtc_whep_source_media_rtp(ngx_rtc_whep_source_t *ws, u_char *buf,
         return;
     }
 
-    now = ngx_rtc_whep_source_media_now();
+    now = ngx_rtc_frame_now();
 
     ngx_rtc_rtp_recv_update(&t->recv, &h, now);
     t->packets++;
@@ -421,7 +420,7 @@ ngx_rtc_whep_source_media_deliver(void *data, u_char *buf, size_t len)
     /* capture time: when the first packet of an access unit arrived */
 
     if (!t->au_started || h.ts != t->au_ts) {
-        now = ngx_rtc_whep_source_media_now();
+        now = ngx_rtc_frame_now();
 
         t->au_prev_capture = t->au_started ? t->au_capture : now;
         t->au_capture = now;
@@ -571,9 +570,8 @@ ngx_rtc_whep_source_media_audio_frame(void *data, u_char *frame, size_t len,
 
     f.track = NGX_RTC_TRACK_AUDIO;
     f.rtp_ts = rtp_ts;
-    f.capture = t->au_capture
-                + (int64_t) (int32_t) (rtp_ts - t->au_ts) * 1000000
-                  / (int64_t) (t->clock ? t->clock : 8000);
+    f.capture = ngx_rtc_frame_audio_capture(t->au_capture, t->au_ts, rtp_ts,
+                                            t->clock);
     f.len = len;
 
     ngx_rtc_whep_source_media_emit(ws, &f, frame, len);
@@ -601,15 +599,4 @@ ngx_rtc_whep_source_media_emit(ngx_rtc_whep_source_t *ws, ngx_rtc_frame_t *f,
     }
 
     ws->conf.frame(ws->conf.data, f, data, len);
-}
-
-
-static int64_t
-ngx_rtc_whep_source_media_now(void)
-{
-    struct timeval  tv;
-
-    ngx_gettimeofday(&tv);
-
-    return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
 }

@@ -10,6 +10,7 @@
 #include <ngx_rtc.h>
 #include <ngx_rtc_whep.h>
 #include <ngx_rtc_ws.h>
+#include <ngx_rtc_http_reply.h>
 
 
 /*
@@ -35,8 +36,6 @@
 
 static ngx_int_t ngx_rtc_ws_accept(ngx_http_request_t *r, ngx_str_t *key,
     ngx_str_t *accept);
-static ngx_int_t ngx_rtc_ws_header(ngx_http_request_t *r, char *key,
-    ngx_str_t *value);
 static ngx_int_t ngx_rtc_ws_token(ngx_table_elt_t *h, char *token);
 static void ngx_rtc_ws_read_handler(ngx_http_request_t *r);
 static void ngx_rtc_ws_process(ngx_rtc_ws_t *ws);
@@ -100,7 +99,9 @@ ngx_rtc_ws_upgrade(ngx_http_request_t *r, ngx_rtc_ws_t *ws)
         /* 4.4: the versions we speak */
         ngx_str_set(&v, "13");
 
-        if (ngx_rtc_ws_header(r, "Sec-WebSocket-Version", &v) != NGX_OK) {
+        if (ngx_rtc_http_reply_header(r, "Sec-WebSocket-Version", &v)
+            != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -148,8 +149,9 @@ ngx_rtc_ws_upgrade(ngx_http_request_t *r, ngx_rtc_ws_t *ws)
 
     ngx_str_set(&v, "websocket");
 
-    if (ngx_rtc_ws_header(r, "Upgrade", &v) != NGX_OK
-        || ngx_rtc_ws_header(r, "Sec-WebSocket-Accept", &accept) != NGX_OK)
+    if (ngx_rtc_http_reply_header(r, "Upgrade", &v) != NGX_OK
+        || ngx_rtc_http_reply_header(r, "Sec-WebSocket-Accept", &accept)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -227,25 +229,6 @@ ngx_rtc_ws_accept(ngx_http_request_t *r, ngx_str_t *key, ngx_str_t *accept)
     src.len = 20;
 
     ngx_encode_base64(accept, &src);
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_rtc_ws_header(ngx_http_request_t *r, char *key, ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value = *value;
 
     return NGX_OK;
 }
