@@ -14,18 +14,13 @@
 
 'use strict';
 
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
-const { makeCert, confFor } = require('./lib/rtsp');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
+const { makeCert, confFor, configTest } = require('./lib/rtsp');
 
-const NGINX = process.env.TEST_NGINX_BINARY || '/usr/sbin/nginx';
 const ORIGIN_PORT = 18930;
 const TLS_PORT = 18931;
 const OTHER_PORT = 18932;
@@ -64,48 +59,22 @@ http {
 }
 
 
-function configTest(lines) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-t-'));
-
-    try {
-        const ngx = new Nginx({ port: EDGE_PORT });
-        ngx.dir = dir;
-
-        const conf = path.join(dir, 'nginx.conf');
-        fs.writeFileSync(conf, ngx.render(confFor(lines, { workers: 1 })));
-
-        return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
-                                 '-e', path.join(dir, 'error.log')],
-                         { encoding: 'utf8', timeout: 20000,
-                           env: ngx.spawnEnv() });
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
-
-
 describe('wheps:// sources', { timeout: 60000 }, () => {
-    let dir;
-    let camera;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          camera: { size: '320x180', fps: 15, gop: 15 } });
     let origin;
     let edge;
 
     before(async () => {
-        requireNetns();
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-wheps-'));
-        fs.chmodSync(dir, 0o755);
+        await rig.start();
+        const dir = rig.tmpdir('nginx-rtc-wheps-');
         const certs = makeCert(dir, 'origin');
         const other = makeCert(dir, 'other');
 
-        camera = new Camera({ port: CAM_PORT, size: '320x180', fps: 15,
-                              gop: 15 });
-        await camera.start();
+        origin = await rig.add({ port: ORIGIN_PORT,
+                                 conf: originConf(certs, other), workers: 2 });
 
-        origin = new Nginx({ port: ORIGIN_PORT, camPort: CAM_PORT,
-                             conf: originConf(certs, other), workers: 2 });
-        await origin.start();
-
-        edge = new Nginx({ port: EDGE_PORT, workers: 2, conf: confFor([
+        edge = await rig.add({ port: EDGE_PORT, workers: 2, conf: confFor([
             `    rtc_stream ok  wheps://tok@127.0.0.1:${TLS_PORT}/whep/cam`
             + ' always;',
             `    rtc_stream bad wheps://127.0.0.1:${OTHER_PORT}/whep/cam`
@@ -114,19 +83,9 @@ describe('wheps:// sources', { timeout: 60000 }, () => {
             `    rtc_rtsp_ssl_trusted_certificate ${certs.cert};`,
         ].join('\n'), { workers: 2 }),
             allowLog: [/rtc whep source .* certificate not trusted/] });
-        await edge.start();
     });
 
-    after(async () => {
-        for (const x of [edge, origin, camera]) {
-            if (x) {
-                await x.stop();
-            }
-        }
-        if (dir) {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-    });
+    after(() => rig.stop());
 
     test('a trusted certificate plays; another is refused with the reason',
          async () => {

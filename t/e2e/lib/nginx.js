@@ -501,5 +501,5 @@ function requireNetns() {
 
 module.exports = {
     Nginx, waitFor, sleep, exitDeadline, request, portOpen, requireNetns,
-    live, REPO, MODULE, DEFAULT_CONF,
+    live, REPO, MODULE, NGINX, DEFAULT_CONF,
 };

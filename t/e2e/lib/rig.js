@@ -23,6 +23,9 @@
 
 'use strict';
 
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { Nginx, requireNetns } = require('./nginx');
 const { Camera } = require('./camera');
 
@@ -68,15 +71,25 @@ http {
 class Rig {
 
     /*
-     * opts: camPort, camera (Camera options beyond the port), netns (the
-     * file needs t/lib/netns.sh), nginx (options of each Nginx, camPort
-     * filled in).
+     * opts: netns (the file needs t/lib/netns.sh); camPort, camera (Camera
+     * options beyond the port; false: no camera) or cameras (a list of
+     * Camera options, each with its port); cameraClass (Camera, or
+     * RtspCamera of lib/rtsp); nginx (options of each Nginx, camPort
+     * filled in); browser (true, or Browser.launch() options).  The
+     * cameras and the browser start together, then each nginx in turn.
      */
 
     constructor(opts) {
-        this.opts = opts;
-        this.cam = null;
+        this.opts = opts || {};
+        this.cams = [];
         this.nginx = [];
+        this.browser = null;
+        this.viewers = [];
+        this.cleanups = [];
+    }
+
+    get cam() {
+        return this.cams[0] || null;
     }
 
     get ngx() {
@@ -84,17 +97,41 @@ class Rig {
     }
 
     async start() {
-        if (this.opts.netns) {
+        const o = this.opts;
+
+        if (o.netns) {
             requireNetns();
         }
 
-        this.cam = await new Camera(Object.assign({
-            port: this.opts.camPort, codec: 'h264',
-        }, this.opts.camera || {})).start();
+        const cams = o.cameras
+                     || (o.camera === false
+                         ? []
+                         : [Object.assign({ port: o.camPort }, o.camera)]);
 
-        for (const o of this.opts.nginx || []) {
-            await this.add(o);
+        const started = await Promise.allSettled(
+            cams.map((c) => this.addCamera(c)).concat(
+                o.browser ? [this.launchBrowser(o.browser)] : []));
+
+        for (const r of started) {
+            if (r.status === 'rejected') {
+                throw r.reason;
+            }
         }
+
+        for (const n of o.nginx || []) {
+            await this.add(n);
+        }
+
+        return this;
+    }
+
+    /* one more camera (h264 unless said), stopped with the others */
+
+    addCamera(o) {
+        const Cls = this.opts.cameraClass || Camera;
+        const c = new Cls(Object.assign({ codec: 'h264' }, o));
+        this.cams.push(c);
+        return c.start();
     }
 
     /* one more nginx, stopped with the others */
@@ -106,12 +143,50 @@ class Rig {
         return n;
     }
 
-    /* stops everything; throws the first failure (a bad error.log) */
+    /* Chromium (lib/browser.js), closed before nginx stops */
+
+    async launchBrowser(o) {
+        const { Browser } = require('./browser');
+        this.browser = await Browser.launch(typeof o === 'object' ? o : {});
+        return this.browser;
+    }
+
+    /* a viewer (anything with close()), closed first; returns it */
+
+    track(v) {
+        this.viewers.push(v);
+        return v;
+    }
+
+    /* a temporary directory the workers can read, removed at the end */
+
+    tmpdir(prefix) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+        fs.chmodSync(dir, 0o755);
+        this.cleanups.push(() => fs.rmSync(dir, { recursive: true,
+                                                 force: true }));
+        return dir;
+    }
+
+    /*
+     * Stops everything, whatever fails: the viewers, the browser, each
+     * nginx (the last added first: an edge before its origin), the
+     * cameras, then the temporary directories; throws the first
+     * failure of an nginx (a bad error.log) or of a clean-up.
+     */
 
     async stop() {
         let first = null;
 
-        for (const n of this.nginx) {
+        for (const v of this.viewers) {
+            await Promise.resolve().then(() => v.close()).catch(() => {});
+        }
+
+        if (this.browser) {
+            await this.browser.close();
+        }
+
+        for (const n of this.nginx.slice().reverse()) {
             try {
                 await n.stop();
             } catch (err) {
@@ -119,8 +194,16 @@ class Rig {
             }
         }
 
-        if (this.cam) {
-            await this.cam.stop();
+        for (const c of this.cams) {
+            await c.stop();
+        }
+
+        for (const fn of this.cleanups) {
+            try {
+                await fn();
+            } catch (err) {
+                first = first || err;
+            }
         }
 
         if (first) {

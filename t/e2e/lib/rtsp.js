@@ -17,14 +17,16 @@
  *                   it gets and the size of the largest access unit
  *   streamOf()      a stream of /rtc/status by name
  *   confFor()       nginx.conf with rtc_stream lines
+ *   configTest()    nginx -t of a confFor() configuration
  */
 
 'use strict';
 
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
-const { spawn, execFileSync } = require('node:child_process');
-const { REPO, live, exitDeadline } = require('./nginx');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const { Nginx, NGINX, REPO, live, exitDeadline } = require('./nginx');
 const { Camera } = require('./camera');
 const { Viewer } = require('./werift');
 
@@ -440,6 +442,32 @@ ${streams}
 }
 
 
+/*
+ * nginx -t of confFor(lines) (one worker) in a temporary prefix:
+ * spawnSync's { status, stderr, ... }.  nginx -t binds no port: the
+ * listen line's is any.
+ */
+
+function configTest(lines) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-t-'));
+
+    try {
+        const ngx = new Nginx({ port: 8080 });
+        ngx.dir = dir;
+
+        const conf = path.join(dir, 'nginx.conf');
+        fs.writeFileSync(conf, ngx.render(confFor(lines, { workers: 1 })));
+
+        return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
+                                 '-e', path.join(dir, 'error.log')],
+                         { encoding: 'utf8', timeout: 20000,
+                           env: ngx.spawnEnv() });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+
 /* worker pids of a running nginx (children of its master) */
 
 function workerPids(masterPid) {
@@ -455,5 +483,5 @@ function workerPids(masterPid) {
 
 module.exports = {
     RtspCamera, HostileCamera, FrameViewer, makeCert, parseSps,
-    spsInPayload, streamOf, confFor, workerPids,
+    spsInPayload, streamOf, confFor, configTest, workerPids,
 };
