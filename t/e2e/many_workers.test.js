@@ -18,8 +18,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 18694;
@@ -73,28 +73,17 @@ function children(master) {
 
 
 describe('80 workers', { timeout: 180000 }, () => {
-    let camera;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: { gop: 25 },
+                          nginx: [{ port: PORT, conf: conf(80),
+                                    allowLog: [REFUSED], startMs: 30000 }] });
+    const viewers = rig.viewers;
     let ngx;
-    const viewers = [];
 
     before(async () => {
-        requireNetns();
-        camera = new Camera({ port: CAM_PORT, gop: 25 });
-        await camera.start();
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, conf: conf(80),
-                          allowLog: [REFUSED] });
-        await ngx.start(30000);
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        await Promise.all(viewers.map((v) => v.close().catch(() => {})));
-        if (ngx) {
-            await ngx.stop();
-        }
-        if (camera) {
-            await camera.stop();
-        }
-    });
+    after(() => rig.stop());
 
     async function play(name) {
         const v = new Viewer(ngx, '/whep/cam', { name });

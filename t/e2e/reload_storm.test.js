@@ -23,8 +23,8 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 18690;
@@ -73,18 +73,15 @@ function children(master) {
 
 
 describe('reload storm', { timeout: 180000 }, () => {
-    let camera;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: { gop: 25 },
+                          nginx: [{ port: PORT, conf: CONF,
+                                    allowLog: [/exited on signal 9/] }] });
+    const viewers = rig.viewers;
     let ngx;
     let stopped = 0;
-    const viewers = [];
 
     before(async () => {
-        requireNetns();
-        camera = new Camera({ port: CAM_PORT, gop: 25 });
-        await camera.start();
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, conf: CONF,
-                          allowLog: [/exited on signal 9/] });
-        await ngx.start();
+        ({ ngx } = await rig.start());
     });
 
     after(async () => {
@@ -95,13 +92,7 @@ describe('reload storm', { timeout: 180000 }, () => {
                 /* gone */
             }
         }
-        await Promise.all(viewers.map((v) => v.close().catch(() => {})));
-        if (ngx) {
-            await ngx.stop();
-        }
-        if (camera) {
-            await camera.stop();
-        }
+        await rig.stop();
     });
 
     /*

@@ -15,10 +15,15 @@
  *   after(() => rig.stop());
  *   rig.ngx                     // the first nginx; rig.nginx[i] each
  *
- * conf() is an nginx.conf template (lib/nginx.js renders it) with the
- * default stream "cam", /whep/, /rtc/status and /player/, and room for
- * more: http (directives of the http block), server (of the server
- * block), listen (after the listen address), workers.
+ * Others: rig.cam (the first camera; rig.cams each), rig.browser
+ * (browser: true), rig.addCamera(), rig.launchBrowser(), rig.track(v)
+ * (a viewer closed first), rig.tmpdir(prefix) (removed last).
+ *
+ * nginxConf() is an nginx.conf template with the parts a test writes;
+ * conf() one with the default stream "cam", /whep/, /rtc/status and
+ * /player/, and room for more: http (directives of the http block),
+ * server (of the server block), listen (after the listen address),
+ * workers.
  */
 
 'use strict';
@@ -30,9 +35,19 @@ const { Nginx, requireNetns } = require('./nginx');
 const { Camera } = require('./camera');
 
 
-function conf(o) {
-    const opts = Object.assign({ workers: 4, http: '', server: '',
-                                 listen: '' }, o || {});
+/*
+ * An nginx.conf template (lib/nginx.js renders it) of one http server
+ * on 127.0.0.1:%%PORT%%: the parts a test writes are http (rtc_stream
+ * lines and other directives of the http block, after rtc_zone) and
+ * server (its locations); workers (2), zone (the size of rtc_zone cams,
+ * 32m), listen (after the listen address), shutdown (true: a
+ * worker_shutdown_timeout of 5s).
+ */
+
+function nginxConf(o) {
+    const opts = Object.assign({ workers: 2, zone: '32m', http: '',
+                                 server: '', listen: '',
+                                 shutdown: false }, o || {});
 
     return `
 load_module %%MODULE%%;
@@ -40,7 +55,7 @@ load_module %%MODULE%%;
 %%TEST_GLOBALS%%
 
 worker_processes ${opts.workers};
-worker_shutdown_timeout 5s;
+${opts.shutdown ? 'worker_shutdown_timeout 5s;' : ''}
 
 events {
     worker_connections 1024;
@@ -49,22 +64,39 @@ events {
 http {
     %%TEST_GLOBALS_HTTP%%
 
-    rtc_zone   cams 32m;
-    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam;
-
-    ${opts.http}
+    rtc_zone   cams ${opts.zone};
+${opts.http}
 
     server {
         listen 127.0.0.1:%%PORT%%${opts.listen};
+${opts.server}
+    }
+}
+`;
+}
 
+
+/*
+ * nginxConf() with the default stream "cam", /whep/, /rtc/status and
+ * /player/, and room for more: http, server, listen, workers (4).
+ */
+
+function conf(o) {
+    const opts = Object.assign({ workers: 4, http: '', server: '' }, o || {});
+
+    return nginxConf(Object.assign({}, opts, {
+        shutdown: true,
+        http: `
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam;
+
+    ${opts.http}`,
+        server: `
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
         location /player/      { alias %%REPO%%/examples/; }
 
-        ${opts.server}
-    }
-}
-`;
+        ${opts.server}`,
+    }));
 }
 
 
@@ -134,12 +166,16 @@ class Rig {
         return c.start();
     }
 
-    /* one more nginx, stopped with the others */
+    /*
+     * one more nginx, stopped with the others; o: Nginx options and
+     * startMs (how long it may take to listen)
+     */
 
     async add(o) {
-        const n = new Nginx(Object.assign({ camPort: this.opts.camPort }, o));
+        const n = new Nginx(Object.assign(
+            this.opts.camPort ? { camPort: this.opts.camPort } : {}, o));
         this.nginx.push(n);
-        await n.start();
+        await n.start(o.startMs);
         return n;
     }
 
@@ -169,18 +205,17 @@ class Rig {
     }
 
     /*
-     * Stops everything, whatever fails: the viewers, the browser, each
-     * nginx (the last added first: an edge before its origin), the
-     * cameras, then the temporary directories; throws the first
+     * Stops everything, whatever fails: the viewers (together), the
+     * browser, each nginx (the last added first: an edge before its
+     * origin), the cameras, then the temporary directories; throws the first
      * failure of an nginx (a bad error.log) or of a clean-up.
      */
 
     async stop() {
         let first = null;
 
-        for (const v of this.viewers) {
-            await Promise.resolve().then(() => v.close()).catch(() => {});
-        }
+        await Promise.all(this.viewers.map(
+            (v) => Promise.resolve().then(() => v.close()).catch(() => {})));
 
         if (this.browser) {
             await this.browser.close();
@@ -219,4 +254,4 @@ class Rig {
 }
 
 
-module.exports = { Rig, conf };
+module.exports = { Rig, conf, nginxConf };
