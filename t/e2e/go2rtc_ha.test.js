@@ -25,46 +25,29 @@ const http = require('node:http');
 const { execFileSync } = require('node:child_process');
 
 const { RTCPeerConnection } = require('werift');
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 const { WsClient } = require('./lib/ws');
 const { Viewer, h264Codec, h264NalTypes } = require('./lib/werift');
 
 const PORT = 18990;
 const CAM_PORT = 18991;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-
-# the sessions of the WebSocket and of the JSON offer have no DELETE and
-# werift sends no close_notify: found silent only after 20 s, they would
-# hold the workers at the stop until then
-worker_shutdown_timeout 1s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
+const CONF = nginxConf({
+    /*
+     * the sessions of the WebSocket and of the JSON offer have no DELETE
+     * and werift sends no close_notify: found silent only after 20 s, they
+     * would hold the workers at the stop until then
+     */
+    shutdown: '1s',
+    http: `
     rtc_wait_timeout 10s;
     rtc_stream camera.front_door rtsp://admin:s3cret@127.0.0.1:%%CAMPORT%%/cam;
-    rtc_stream garden rtsp://viewer:hunter2@127.0.0.1:1/garden;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    rtc_stream garden rtsp://viewer:hunter2@127.0.0.1:1/garden;`,
+    server: `
         location /api/         { rtc_go2rtc_api; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 /* an HTTP request; 3xx followed (aiohttp's default), body as text */
@@ -119,28 +102,17 @@ function probeJpeg(buf) {
 
 
 describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          camera: { gop: 25, user: 'admin',
+                                    password: 's3cret' },
+                          nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264', gop: 25,
-                                 user: 'admin', password: 's3cret' }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('GET /api: a version HA accepts, [1.9.13, 2.0.0)', async () => {
         const r = await request('GET', '/api');

@@ -23,43 +23,27 @@ const path = require('node:path');
 const http = require('node:http');
 const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 
 const PORT = 18980;
 const CAM_PORT = 18954;
 const HEVC_PORT = 18955;
 const DOWN_PORT = 18956;       /* nothing listens there */
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 4;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
+const CONF = nginxConf({
+    workers: 4,
+    listen: ' reuseport',
+    http: `
     rtc_wait_timeout 8s;
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam idle=5s;
     rtc_stream hevc rtsp://127.0.0.1:${HEVC_PORT}/cam always;
-    rtc_stream down rtsp://127.0.0.1:${DOWN_PORT}/cam;
-
-    server {
-        listen 127.0.0.1:%%PORT%% reuseport;
-
+    rtc_stream down rtsp://127.0.0.1:${DOWN_PORT}/cam;`,
+    server: `
         location /snap/        { rtc_snapshot; }
         location = /front.jpg  { rtc_snapshot $arg_cam; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 /* GET with the body as a Buffer */
@@ -103,34 +87,17 @@ function probe(buf) {
 
 
 describe('rtc_snapshot', { timeout: 240000 }, () => {
-    let cam;
-    let hevc;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, cameras: [
+        { port: CAM_PORT, gop: 25 },
+        { port: HEVC_PORT, codec: 'h265', size: '320x240', fps: 10, gop: 100 },
+    ], nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 gop: 25 }).start();
-        hevc = await new Camera({ port: HEVC_PORT, codec: 'h265',
-                                  size: '320x240', fps: 10,
-                                  gop: 100 }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            for (const c of [cam, hevc]) {
-                if (c) {
-                    await c.stop();
-                }
-            }
-        }
-    });
+    after(() => rig.stop());
 
     const streamOf = async (name) =>
         (await ngx.status()).streams.find((s) => s.name === name);

@@ -40,14 +40,17 @@ const { Camera } = require('./camera');
  * on 127.0.0.1:%%PORT%%: the parts a test writes are http (rtc_stream
  * lines and other directives of the http block, after rtc_zone) and
  * server (its locations); workers (2), zone (the size of rtc_zone cams,
- * 32m), listen (after the listen address), shutdown (true: a
- * worker_shutdown_timeout of 5s).
+ * 32m), address (before the port: '' for every address), listen (after
+ * the port), connections (worker_connections, 1024), shutdown (the
+ * worker_shutdown_timeout, e.g. '1s'; true: 5s).
  */
 
 function nginxConf(o) {
     const opts = Object.assign({ workers: 2, zone: '32m', http: '',
                                  server: '', listen: '',
+                                 address: '127.0.0.1:', connections: 1024,
                                  shutdown: false }, o || {});
+    const shutdown = opts.shutdown === true ? '5s' : opts.shutdown;
 
     return `
 load_module %%MODULE%%;
@@ -55,10 +58,10 @@ load_module %%MODULE%%;
 %%TEST_GLOBALS%%
 
 worker_processes ${opts.workers};
-${opts.shutdown ? 'worker_shutdown_timeout 5s;' : ''}
+${opts.shutdown ? `worker_shutdown_timeout ${shutdown};` : ''}
 
 events {
-    worker_connections 1024;
+    worker_connections ${opts.connections};
 }
 
 http {
@@ -68,7 +71,7 @@ http {
 ${opts.http}
 
     server {
-        listen 127.0.0.1:%%PORT%%${opts.listen};
+        listen ${opts.address}%%PORT%%${opts.listen};
 ${opts.server}
     }
 }
@@ -157,10 +160,13 @@ class Rig {
         return this;
     }
 
-    /* one more camera (h264 unless said), stopped with the others */
+    /*
+     * one more camera (h264 unless said), stopped with the others; Cls:
+     * its class if not opts.cameraClass (e.g. lib/rtsp's HostileCamera)
+     */
 
-    addCamera(o) {
-        const Cls = this.opts.cameraClass || Camera;
+    addCamera(o, Cls) {
+        Cls = Cls || this.opts.cameraClass || Camera;
         const c = new Cls(Object.assign({ codec: 'h264' }, o));
         this.cams.push(c);
         return c.start();
