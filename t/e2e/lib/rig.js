@@ -42,12 +42,13 @@ const { Camera } = require('./camera');
  * server (its locations); workers (2), zone (the size of rtc_zone cams,
  * 32m), address (before the port: '' for every address), listen (after
  * the port), connections (worker_connections, 1024), shutdown (the
- * worker_shutdown_timeout, e.g. '1s'; true: 5s).
+ * worker_shutdown_timeout, e.g. '1s'; true: 5s), main (more directives
+ * of the main context).
  */
 
 function nginxConf(o) {
     const opts = Object.assign({ workers: 2, zone: '32m', http: '',
-                                 server: '', listen: '',
+                                 server: '', listen: '', main: '',
                                  address: '127.0.0.1:', connections: 1024,
                                  shutdown: false }, o || {});
     const shutdown = opts.shutdown === true ? '5s' : opts.shutdown;
@@ -59,6 +60,7 @@ load_module %%MODULE%%;
 
 worker_processes ${opts.workers};
 ${opts.shutdown ? `worker_shutdown_timeout ${shutdown};` : ''}
+${opts.main}
 
 events {
     worker_connections ${opts.connections};
