@@ -16,13 +16,11 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Browser } = require('./lib/browser');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { CHROMIUM_OFFER } = require('./lib/sdp');
 
 const PORT = 19280;
@@ -153,16 +151,15 @@ function audioStats(page) {
 
 
 describe('ffmpeg: sources', { timeout: 120000 }, () => {
-    let dir;
+    const rig = new Rig({ netns: true, camera: false });
     let ngx;
     let browser;
 
     before(async () => {
-        requireNetns();
+        await rig.start();
 
         /* the workers (not root) read the clips */
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-clips-'));
-        fs.chmodSync(dir, 0o755);
+        const dir = rig.tmpdir('nginx-rtc-clips-');
         makeClip(path.join(dir, 'clip.mp4'), 4);
         makeClip(path.join(dir, 'short.mp4'), 2);
         makeClip(path.join(dir, 'bframes.mp4'), 2, ['-c:v', 'libx264']);
@@ -170,27 +167,14 @@ describe('ffmpeg: sources', { timeout: 120000 }, () => {
                  ['-c:v', 'libx265', '-preset', 'ultrafast',
                   '-x265-params', 'log-level=none']);
 
-        ngx = await new Nginx({ port: PORT, workers: 2, conf: CONF,
-                                vars: { CLIPS: dir } }).start();
+        ngx = await rig.add({ port: PORT, workers: 2, conf: CONF,
+                              vars: { CLIPS: dir } });
 
-        browser = await Browser.launch();
+        browser = await rig.launchBrowser();
         await browser.context.addInitScript(trackPeerConnections);
     });
 
-    after(async () => {
-        try {
-            if (browser) {
-                await browser.close();
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (dir) {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('a file plays at real time, and again with "loop"', async () => {
         const first = await waitFor(async () => {

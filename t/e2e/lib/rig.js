@@ -17,7 +17,8 @@
  *
  * Others: rig.cam (the first camera; rig.cams each), rig.browser
  * (browser: true), rig.addCamera(), rig.launchBrowser(), rig.track(v)
- * (a viewer closed first), rig.tmpdir(prefix) (removed last).
+ * (a viewer closed first), rig.tmpdir(prefix) (removed last),
+ * rig.defer(fn) (a clean-up of the test's own, last).
  *
  * nginxConf() is an nginx.conf template with the parts a test writes;
  * conf() one with the default stream "cam", /whep/, /rtc/status and
@@ -207,16 +208,21 @@ class Rig {
     tmpdir(prefix) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
         fs.chmodSync(dir, 0o755);
-        this.cleanups.push(() => fs.rmSync(dir, { recursive: true,
-                                                 force: true }));
+        this.defer(() => fs.rmSync(dir, { recursive: true, force: true }));
         return dir;
+    }
+
+    /* fn() (sync or async) at the end of stop(), in the order given */
+
+    defer(fn) {
+        this.cleanups.push(fn);
     }
 
     /*
      * Stops everything, whatever fails: the viewers (together), the
      * browser, each nginx (the last added first: an edge before its
-     * origin), the cameras, then the temporary directories; throws the first
-     * failure of an nginx (a bad error.log) or of a clean-up.
+     * origin), the cameras, then the clean-ups (defer(), tmpdir()); throws
+     * the first failure of an nginx (a bad error.log) or of a clean-up.
      */
 
     async stop() {
