@@ -19,31 +19,18 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-const { waitFor } = require('./lib/nginx');
+const { waitFor, nginxConf } = require('./lib/nginx');
 const { Rig } = require('./lib/rig');
 const { CHROMIUM_OFFER } = require('./lib/sdp');
 
 const PORT = 19280;
 const FPS = 25;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes %%WORKERS%%;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
+const CONF = nginxConf({
+    workers: '%%WORKERS%%', shutdown: true, zoneName: 'clips',
+    http: `
     default_type application/octet-stream;
 
-    rtc_zone         clips 32m;
     rtc_wait_timeout 3s;
 
     rtc_stream clip    ffmpeg:%%CLIPS%%/clip.mp4 loop audio=opus;
@@ -51,17 +38,12 @@ http {
     rtc_stream bframes ffmpeg:%%CLIPS%%/bframes.mp4 loop transcode=h264;
     rtc_stream hevc    ffmpeg:%%CLIPS%%/hevc.mp4 loop transcode=h264;
     rtc_stream missing ffmpeg:%%CLIPS%%/missing.mp4;
-    rtc_stream secret  ffmpeg:http://viewer:s3cret@127.0.0.1:9/clip.mp4;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    rtc_stream secret  ffmpeg:http://viewer:s3cret@127.0.0.1:9/clip.mp4;`,
+    server: `
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
-        location /player/      { alias %%REPO%%/examples/; }
-    }
-}
-`;
+        location /player/      { alias %%REPO%%/examples/; }`,
+});
 
 
 /*

@@ -20,7 +20,8 @@
  * (a viewer closed first), rig.tmpdir(prefix) (removed last),
  * rig.defer(fn) (a clean-up of the test's own, last).
  *
- * nginxConf() is an nginx.conf template with the parts a test writes;
+ * nginxConf() (of lib/nginx.js, exported here too) is an nginx.conf
+ * template with the parts a test writes;
  * conf() one with the default stream "cam", /whep/, /rtc/status and
  * /player/, and room for more: http (directives of the http block),
  * server (of the server block), listen (after the listen address),
@@ -32,54 +33,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Nginx, requireNetns } = require('./nginx');
+const { Nginx, nginxConf, requireNetns } = require('./nginx');
 const { Camera } = require('./camera');
-
-
-/*
- * An nginx.conf template (lib/nginx.js renders it) of one http server
- * on 127.0.0.1:%%PORT%%: the parts a test writes are http (rtc_stream
- * lines and other directives of the http block, after rtc_zone) and
- * server (its locations); workers (2), zone (the size of rtc_zone cams,
- * 32m), address (before the port: '' for every address), listen (after
- * the port), connections (worker_connections, 1024), shutdown (the
- * worker_shutdown_timeout, e.g. '1s'; true: 5s), main (more directives
- * of the main context).
- */
-
-function nginxConf(o) {
-    const opts = Object.assign({ workers: 2, zone: '32m', http: '',
-                                 server: '', listen: '', main: '',
-                                 address: '127.0.0.1:', connections: 1024,
-                                 shutdown: false }, o || {});
-    const shutdown = opts.shutdown === true ? '5s' : opts.shutdown;
-
-    return `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes ${opts.workers};
-${opts.shutdown ? `worker_shutdown_timeout ${shutdown};` : ''}
-${opts.main}
-
-events {
-    worker_connections ${opts.connections};
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams ${opts.zone};
-${opts.http}
-
-    server {
-        listen ${opts.address}%%PORT%%${opts.listen};
-${opts.server}
-    }
-}
-`;
-}
 
 
 /*

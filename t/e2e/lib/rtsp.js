@@ -18,15 +18,20 @@
  *   streamOf()      a stream of /rtc/status by name
  *   confFor()       nginx.conf with rtc_stream lines
  *   configTest()    nginx -t of a confFor() configuration
+ *   assertNotApplying()  nginx -t refuses an rtc_stream option that does
+ *                   not apply to the source, naming it and the kind
  */
 
 'use strict';
 
+const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
-const { Nginx, NGINX, REPO, live, exitDeadline } = require('./nginx');
+const {
+    Nginx, NGINX, REPO, live, exitDeadline, nginxConf,
+} = require('./nginx');
 const { Camera } = require('./camera');
 const { Viewer } = require('./werift');
 
@@ -411,34 +416,16 @@ function streamOf(st, name) {
 function confFor(streams, opts) {
     const o = Object.assign({ workers: 2 }, opts);
 
-    return `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes ${o.workers};
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
+    return nginxConf({
+        workers: o.workers, shutdown: true, zone: '64m',
+        http: `
     default_type application/octet-stream;
 
-    rtc_zone cams 64m;
-${streams}
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+${streams}`,
+        server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+    });
 }
 
 
@@ -468,6 +455,23 @@ function configTest(lines) {
 }
 
 
+/*
+ * nginx -t of each [line, option, kind]: refused with '[emerg] rtc_stream
+ * "c": OPTION does not apply to KIND sources'
+ */
+
+function assertNotApplying(cases) {
+    for (const [line, opt, kind] of cases) {
+        const r = configTest(line);
+        assert.notEqual(r.status, 0, `nginx -t accepted: ${line}`);
+        assert.ok(r.stderr.includes(`[emerg] rtc_stream "c": ${opt} `
+                                    + `does not apply to ${kind} `
+                                    + 'sources'),
+                  `${line}: ${r.stderr}`);
+    }
+}
+
+
 /* worker pids of a running nginx (children of its master) */
 
 function workerPids(masterPid) {
@@ -483,5 +487,6 @@ function workerPids(masterPid) {
 
 module.exports = {
     RtspCamera, HostileCamera, FrameViewer, makeCert, parseSps,
-    spsInPayload, streamOf, confFor, configTest, workerPids,
+    spsInPayload, streamOf, confFor, configTest, assertNotApplying,
+    workerPids,
 };
