@@ -167,7 +167,7 @@ class Rig {
         return dir;
     }
 
-    /* fn() (sync or async) at the end of stop(), in the order given */
+    /* fn() (sync or async) at the end of stop(), the last given first */
 
     defer(fn) {
         this.cleanups.push(fn);
@@ -176,8 +176,9 @@ class Rig {
     /*
      * Stops everything, whatever fails: the viewers (together), the
      * browser, each nginx (the last added first: an edge before its
-     * origin), the cameras, then the clean-ups (defer(), tmpdir()); throws
-     * the first failure of an nginx (a bad error.log) or of a clean-up.
+     * origin), the cameras, then the clean-ups (defer(), tmpdir(): the
+     * last given first); throws the first failure of an nginx (a bad
+     * error.log) or of a clean-up.
      */
 
     async stop() {
@@ -202,7 +203,7 @@ class Rig {
             await c.stop();
         }
 
-        for (const fn of this.cleanups) {
+        for (const fn of this.cleanups.slice().reverse()) {
             try {
                 await fn();
             } catch (err) {
