@@ -17,8 +17,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 const { streamOf } = require('./lib/rtsp');
 
@@ -63,32 +63,17 @@ http {
 
 
 describe('camera health at the default log level', { timeout: 60000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          camera: { size: '320x180', fps: 25, gop: 25 },
+                          nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
     let viewer;
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 size: '320x180', fps: 25, gop: 25 }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (viewer) {
-                await viewer.close().catch(() => {});
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('a camera that never connects: one line, retries counted',
          async () => {
@@ -133,7 +118,7 @@ describe('camera health at the default log level', { timeout: 60000 }, () => {
     });
 
     test('status: frame ages, buffer, SRTP profile, ICE pair', async () => {
-        viewer = new Viewer(ngx, '/whep/cam', { name: 'health' });
+        viewer = rig.track(new Viewer(ngx, '/whep/cam', { name: 'health' }));
         await viewer.connectRetry(20000);
         await viewer.waitKeyframe(20000);
 
