@@ -319,6 +319,19 @@ test_init(void)
 }
 
 
+/* a depacketizer of the test's AAC stream into buf, out emptied */
+
+static void
+test_aac_start(ngx_rtc_audio_depack_t *d, u_char *buf, size_t size,
+    out_t *out)
+{
+    ngx_memzero(out, sizeof(out_t));
+
+    (void) ngx_rtc_audio_depack_init(d, &aac_name, 97, 16000, 1, &aac_fmtp,
+                                     buf, size, collect, out);
+}
+
+
 static void
 test_aac_whole(void)
 {
@@ -326,10 +339,7 @@ test_aac_whole(void)
     out_t                   out;
     ngx_rtc_audio_depack_t  d;
 
-    ngx_memzero(&out, sizeof(out_t));
-
-    (void) ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1, &aac_fmtp,
-                                     buf, sizeof(buf), collect, &out);
+    test_aac_start(&d, buf, sizeof(buf), &out);
 
     NGX_RTC_CHECK(push(&d, aac_pkt_0, sizeof(aac_pkt_0)) == NGX_OK);
     NGX_RTC_CHECK(out.n == 1);
@@ -346,10 +356,7 @@ test_aac_fragments(void)
     out_t                   out;
     ngx_rtc_audio_depack_t  d;
 
-    ngx_memzero(&out, sizeof(out_t));
-
-    (void) ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1, &aac_fmtp,
-                                     buf, sizeof(buf), collect, &out);
+    test_aac_start(&d, buf, sizeof(buf), &out);
 
     /* 44 + 44 + 28 bytes of one 116-byte AU, the marker on the last */
 
@@ -379,9 +386,7 @@ test_aac_fragments(void)
 
     /* an AU larger than the buffer is refused */
 
-    out.n = 0;
-    (void) ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1, &aac_fmtp,
-                                     buf, 100, collect, &out);
+    test_aac_start(&d, buf, 100, &out);
     NGX_RTC_CHECK(push(&d, aac_frag_0, sizeof(aac_frag_0)) == NGX_DECLINED);
     NGX_RTC_CHECK(out.n == 0);
 }
@@ -395,10 +400,7 @@ test_aac_multi(void)
     out_t                   out;
     ngx_rtc_audio_depack_t  d;
 
-    ngx_memzero(&out, sizeof(out_t));
-
-    (void) ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1, &aac_fmtp,
-                                     buf, sizeof(buf), collect, &out);
+    test_aac_start(&d, buf, sizeof(buf), &out);
 
     /*
      * RFC 3640 3.3.6: AU-headers-length 32, two 16-bit AU headers of
