@@ -18,13 +18,11 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const http = require('node:http');
-const { execFileSync } = require('node:child_process');
 
 const { waitFor } = require('./lib/nginx');
 const { Rig, nginxConf } = require('./lib/rig');
+const { probeJpeg } = require('./lib/jpeg');
 
 const PORT = 18980;
 const CAM_PORT = 18954;
@@ -63,26 +61,6 @@ function get(urlPath, headers) {
         req.setTimeout(20000, () => req.destroy(new Error('timeout')));
         req.end();
     });
-}
-
-
-/* width and height of a JPEG, as ffprobe decodes it; throws if it can't */
-
-function probe(buf) {
-    const f = path.join(os.tmpdir(), `nginx-rtc-snap-${process.pid}.jpg`);
-    fs.writeFileSync(f, buf);
-    try {
-        const out = execFileSync('ffprobe', ['-v', 'error',
-            '-show_entries', 'stream=codec_name,width,height',
-            '-of', 'csv=p=0', f], { encoding: 'utf8' }).trim();
-        /* decoding the picture must not fail either */
-        execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', f,
-                                '-f', 'null', '-']);
-        const [codec, w, h] = out.split(',');
-        return { codec, width: Number(w), height: Number(h) };
-    } finally {
-        fs.rmSync(f, { force: true });
-    }
 }
 
 
@@ -135,7 +113,7 @@ describe('rtc_snapshot', { timeout: 240000 }, () => {
         assert.ok(r.headers['last-modified']);
         assert.equal(r.headers['cache-control'], 'no-cache');
 
-        const p = probe(r.body);
+        const p = probeJpeg(r.body);
         assert.equal(p.codec, 'mjpeg');
         assert.equal(p.width, 640);
         assert.equal(p.height, 360);
@@ -145,7 +123,7 @@ describe('rtc_snapshot', { timeout: 240000 }, () => {
         /* the argument form, with a variable */
         const a = await get('/front.jpg?cam=cam');
         assert.equal(a.status, 200);
-        assert.equal(probe(a.body).width, 640);
+        assert.equal(probeJpeg(a.body).width, 640);
 
         /* then left to its idle timer (idle=5s) */
         await waitFor(async () => (await streamOf('cam')).state === 'idle',
@@ -155,7 +133,7 @@ describe('rtc_snapshot', { timeout: 240000 }, () => {
     test('?width= scales, keeping the aspect ratio', async () => {
         const r = await get('/snap/cam.jpg?width=160');
         assert.equal(r.status, 200);
-        const p = probe(r.body);
+        const p = probeJpeg(r.body);
         assert.equal(p.width, 160);
         assert.equal(p.height, 90);
     });
@@ -195,7 +173,7 @@ describe('rtc_snapshot', { timeout: 240000 }, () => {
     test('H.265: decoded the same way', async () => {
         const r = await get('/snap/hevc.jpg');
         assert.equal(r.status, 200, r.body.toString());
-        const p = probe(r.body);
+        const p = probeJpeg(r.body);
         assert.equal(p.width, 320);
         assert.equal(p.height, 240);
     });
