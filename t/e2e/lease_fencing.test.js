@@ -19,38 +19,20 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { waitFor, sleep } = require('./lib/nginx');
-const { Rig } = require('./lib/rig');
+const { Rig, nginxConf } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 20380;
 const CAM_PORT = 20354;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 4;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
-    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam idle=60s;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+const CONF = nginxConf({
+    workers: 4, shutdown: true,
+    http: `
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam idle=60s;`,
+    server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 function cam(st) {

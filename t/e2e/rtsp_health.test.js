@@ -17,7 +17,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { waitFor } = require('./lib/nginx');
+const { waitFor, nginxConf } = require('./lib/nginx');
 const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 const { streamOf } = require('./lib/rtsp');
@@ -28,38 +28,21 @@ const CLOSED_PORT = 19892;          /* nothing listens there */
 
 /* error_log without a level: "error", nginx's default */
 
-const CONF = `
-load_module %%MODULE%%;
-
-pid %%PREFIX%%/nginx.pid;
+const CONF = nginxConf({
+    globals: `pid %%PREFIX%%/nginx.pid;
 error_log %%PREFIX%%/error.log;
 daemon off;
-master_process on;
-
-worker_processes 2;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
+master_process on;`,
+    shutdown: true,
+    http: `
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam always;
     rtc_stream dead rtsp://127.0.0.1:${CLOSED_PORT}/cam always;
     rtc_stream lazy rtsp://127.0.0.1:${CLOSED_PORT}/lazy idle=1s;
-    rtc_wait_timeout 2s;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    rtc_wait_timeout 2s;`,
+    server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 describe('camera health at the default log level', { timeout: 60000 }, () => {

@@ -61,7 +61,8 @@ const BAD_LOG = [
  * 32m), zoneName (cams), address (before the port: '' for every
  * address), listen (after the port), connections (worker_connections,
  * 1024), shutdown (the worker_shutdown_timeout, e.g. '1s'; true: 5s),
- * main (more directives of the main context).
+ * main (more directives of the main context), globals (pid, error_log,
+ * daemon, master_process: %%TEST_GLOBALS%%).
  */
 
 function nginxConf(o) {
@@ -69,13 +70,14 @@ function nginxConf(o) {
                                  http: '',
                                  server: '', listen: '', main: '',
                                  address: '127.0.0.1:', connections: 1024,
+                                 globals: '%%TEST_GLOBALS%%',
                                  shutdown: false }, o || {});
     const shutdown = opts.shutdown === true ? '5s' : opts.shutdown;
 
     return `
 load_module %%MODULE%%;
 
-%%TEST_GLOBALS%%
+${opts.globals}
 
 worker_processes ${opts.workers};
 ${opts.shutdown ? `worker_shutdown_timeout ${shutdown};` : ''}
