@@ -18,17 +18,13 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const http = require('node:http');
-const { execFileSync } = require('node:child_process');
 
-const { RTCPeerConnection } = require('werift');
 const { waitFor } = require('./lib/nginx');
 const { Rig, nginxConf } = require('./lib/rig');
 const { WsClient } = require('./lib/ws');
-const { Viewer, h264Codec, h264NalTypes } = require('./lib/werift');
+const { probeJpeg } = require('./lib/jpeg');
+const { Viewer, countH264, peerConnection } = require('./lib/werift');
 
 const PORT = 18990;
 const CAM_PORT = 18991;
@@ -81,23 +77,6 @@ function request(method, urlPath, body, headers, hops) {
         }
         req.end();
     });
-}
-
-
-function probeJpeg(buf) {
-    const f = path.join(os.tmpdir(), `nginx-rtc-go2rtc-${process.pid}.jpg`);
-    fs.writeFileSync(f, buf);
-    try {
-        const out = execFileSync('ffprobe', ['-v', 'error',
-            '-show_entries', 'stream=codec_name,width,height',
-            '-of', 'csv=p=0', f], { encoding: 'utf8' }).trim();
-        execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', f,
-                                '-f', 'null', '-']);
-        const [codec, w, h] = out.split(',');
-        return { codec, width: Number(w), height: Number(h) };
-    } finally {
-        fs.rmSync(f, { force: true });
-    }
 }
 
 
@@ -167,25 +146,8 @@ describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
 
     test('WebSocket: HA form offer, trickle both ways, media; '
          + 'frame.jpeg', async () => {
-        const pc = new RTCPeerConnection({
-            codecs: { video: [h264Codec()], audio: [] },
-            iceServers: [],
-            iceUseIpv6: false,
-            bundlePolicy: 'max-bundle',
-        });
-        let packets = 0;
-        let keyframes = 0;
-
-        pc.onTrack.subscribe((track) => {
-            track.onReceiveRtp.subscribe((rtp) => {
-                packets++;
-                for (const t of h264NalTypes(rtp.payload)) {
-                    if (t === 5 || t === 7) {
-                        keyframes++;
-                    }
-                }
-            });
-        });
+        const pc = peerConnection();
+        const got = countH264(pc);
         pc.addTransceiver('video', { direction: 'recvonly' });
 
         const ws = await WsClient.connect(PORT,
@@ -233,8 +195,8 @@ describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
             }
         }
 
-        await waitFor(() => keyframes > 0, 20000,
-                      `an H.264 keyframe (packets ${packets})`);
+        await waitFor(() => got.keyframes > 0, 20000,
+                      `an H.264 keyframe (packets ${got.packets})`);
         assert.ok(ours.length > 0, 'werift trickled its candidates');
         assert.deepEqual(ws.messages.filter((x) => x.type === 'error'), []);
 
@@ -243,8 +205,8 @@ describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
         const code = await ws.waitClosed(5000);
         assert.equal(code, 1000);
 
-        const before = packets;
-        await waitFor(() => packets > before + 50, 10000,
+        const before = got.packets;
+        await waitFor(() => got.packets > before + 50, 10000,
                       'media after the WebSocket closed');
 
         const st = await ngx.status();

@@ -19,11 +19,11 @@ const dgram = require('node:dgram');
 const { spawn } = require('node:child_process');
 
 const {
-    RTCPeerConnection, MediaStreamTrack, RTCRtpCodecParameters,
+    MediaStreamTrack, RTCRtpCodecParameters,
 } = require('werift');
 const { waitFor, nginxConf } = require('./lib/nginx');
 const { Rig } = require('./lib/rig');
-const { Viewer, h264Codec } = require('./lib/werift');
+const { Viewer, peerConnection } = require('./lib/werift');
 
 const PORT = 18920;
 const SERVER_PORT = 18921;
@@ -95,17 +95,11 @@ class WeriftWhepServer {
             return;
         }
 
-        const pc = new RTCPeerConnection({
-            codecs: {
-                video: [h264Codec()],
-                audio: [new RTCRtpCodecParameters({
-                    mimeType: 'audio/opus', clockRate: 48000, channels: 2,
-                    payloadType: 111,
-                })],
-            },
-            iceServers: [],
-            iceUseIpv6: false,
-            bundlePolicy: 'max-bundle',
+        const pc = peerConnection({
+            audio: [new RTCRtpCodecParameters({
+                mimeType: 'audio/opus', clockRate: 48000, channels: 2,
+                payloadType: 111,
+            })],
         });
 
         await pc.setRemoteDescription({ type: 'offer', sdp: body });
