@@ -33,7 +33,7 @@ const {
     Nginx, NGINX, REPO, live, exitDeadline, nginxConf,
 } = require('./nginx');
 const { Camera } = require('./camera');
-const { Viewer } = require('./werift');
+const { Viewer, h264Units } = require('./werift');
 
 const PYTHON = process.env.TEST_PYTHON || '/usr/bin/python3';
 
@@ -329,33 +329,11 @@ function parseSps(nal) {
 /* the SPS NAL units an RTP payload starts (RFC 6184 single NAL, STAP-A) */
 
 function spsInPayload(payload) {
-    const out = [];
-
     if (!payload || payload.length < 2) {
-        return out;
+        return [];
     }
 
-    const t = payload[0] & 0x1f;
-
-    if (t === 7) {
-        out.push(payload);
-
-    } else if (t === 24) {
-        let p = 1;
-        while (p + 2 <= payload.length) {
-            const size = payload.readUInt16BE(p);
-            p += 2;
-            if (size === 0 || p + size > payload.length) {
-                break;
-            }
-            if ((payload[p] & 0x1f) === 7) {
-                out.push(payload.subarray(p, p + size));
-            }
-            p += size;
-        }
-    }
-
-    return out;
+    return h264Units(payload).filter((u) => (u[0] & 0x1f) === 7);
 }
 
 
