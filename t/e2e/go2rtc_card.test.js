@@ -118,7 +118,8 @@ window.cardStats = async () => {
 
 describe('go2rtc API: the WebRTC Camera card', { timeout: 120000 }, () => {
     const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: { gop: 25 },
-                          browser: true, nginx: [{ port: PORT, conf: CONF }] });
+                          browser: true,
+                          nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
     let browser;
 
