@@ -3,8 +3,9 @@
  */
 
 /*
- * A test file's camera and nginx instance(s), started in before() and
- * stopped in after(), whatever failed in between.
+ * What a test file runs: its camera(s), nginx instance(s), browser,
+ * viewers, temporary directories and servers of its own, started in
+ * before() and all stopped in after(), whatever failed in between.
  *
  *   const { Rig, conf } = require('./lib/rig');
  *   const rig = new Rig({ camPort: 19554, netns: true, nginx: [
@@ -21,11 +22,10 @@
  * rig.defer(fn) (a clean-up of the test's own, last).
  *
  * nginxConf() (of lib/nginx.js, exported here too) is an nginx.conf
- * template with the parts a test writes;
- * conf() one with the default stream "cam", /whep/, /rtc/status and
- * /player/, and room for more: http (directives of the http block),
- * server (of the server block), listen (after the listen address),
- * workers.
+ * template with the parts a test writes; conf() one with the default
+ * stream "cam", /whep/, /rtc/status and /player/, and room for more:
+ * http (directives of the http block), server (of the server block),
+ * listen (after the listen address), workers.
  */
 
 'use strict';
@@ -37,10 +37,7 @@ const { Nginx, nginxConf, requireNetns } = require('./nginx');
 const { Camera } = require('./camera');
 
 
-/*
- * nginxConf() with the default stream "cam", /whep/, /rtc/status and
- * /player/, and room for more: http, server, listen, workers (4).
- */
+/* nginxConf() with the default stream and locations, 4 workers */
 
 function conf(o) {
     const opts = Object.assign({ workers: 4, http: '', server: '' }, o || {});
