@@ -66,12 +66,11 @@ const BAD_LOG = [
  */
 
 function nginxConf(o) {
-    const opts = Object.assign({ workers: 2, zone: '32m', zoneName: 'cams',
-                                 http: '',
-                                 server: '', listen: '', main: '',
-                                 address: '127.0.0.1:', connections: 1024,
-                                 globals: '%%TEST_GLOBALS%%',
-                                 shutdown: false }, o || {});
+    const opts = Object.assign({
+        workers: 2, zone: '32m', zoneName: 'cams', http: '', server: '',
+        listen: '', main: '', address: '127.0.0.1:', connections: 1024,
+        globals: '%%TEST_GLOBALS%%', shutdown: false,
+    }, o || {});
     const shutdown = opts.shutdown === true ? '5s' : opts.shutdown;
 
     return `
