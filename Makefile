@@ -135,7 +135,7 @@ module: $(BUILD)/Makefile $(SRCS)
 
 # Unit tests: each t/unit/test_X.c names the sources it needs in a line
 # "unit-deps: src/a.c src/b.c"; they link against nginx headers only.
-$(BUILD)/unit/%: t/unit/%.c t/unit/ngx_rtc_unit.h t/unit/ngx_rtc_unit_gloop.h t/unit/ngx_rtc_unit_stubs.c $(SRCS) $(BUILD)/Makefile
+$(BUILD)/unit/%: t/unit/%.c $(wildcard t/unit/ngx_rtc_unit*.h) t/unit/ngx_rtc_unit_stubs.c $(SRCS) $(BUILD)/Makefile
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< t/unit/ngx_rtc_unit_stubs.c \
 	    $$(sed -n 's/.*unit-deps:\(.*\)/\1/p' $< | sed 's,\*/,,') \

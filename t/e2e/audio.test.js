@@ -17,42 +17,23 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
-const { Browser } = require('./lib/browser');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 const { inbound } = require('./lib/rtcstats');
 
 const PORT = 18780;
 const CAMS = { pcma: 19254, opus: 19255, aac: 19256 };
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
+const CONF = nginxConf({
+    http: `
     rtc_stream pcma rtsp://127.0.0.1:${CAMS.pcma}/cam;
     rtc_stream opus rtsp://127.0.0.1:${CAMS.opus}/cam;
-    rtc_stream aac  rtsp://127.0.0.1:${CAMS.aac}/cam;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    rtc_stream aac  rtsp://127.0.0.1:${CAMS.aac}/cam;`,
+    server: `
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
-        location /player/      { alias %%REPO%%/examples/; }
-    }
-}
-`;
+        location /player/      { alias %%REPO%%/examples/; }`,
+});
 
 
 /*
@@ -136,35 +117,19 @@ async function playsAudio(browser, ngx, page, stream, mime, codec) {
 
 
 describe('audio to Chromium', { timeout: 120000 }, () => {
-    const cams = {};
+    const rig = new Rig({
+        netns: true, browser: true, nginx: [{ port: PORT, conf: CONF }],
+        cameras: Object.keys(CAMS).map((audio) => ({ port: CAMS[audio],
+                                                     audio })),
+    });
     let ngx;
     let browser;
 
     before(async () => {
-        requireNetns();
-
-        await Promise.all(Object.keys(CAMS).map(async (audio) => {
-            cams[audio] = await new Camera({ port: CAMS[audio],
-                                             codec: 'h264',
-                                             audio }).start();
-        }));
-
-        ngx = await new Nginx({ port: PORT, conf: CONF }).start();
-        browser = await Browser.launch();
+        ({ ngx, browser } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (browser) {
-                await browser.close();
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            await Promise.all(Object.values(cams).map((c) => c.stop()));
-        }
-    });
+    after(() => rig.stop());
 
     const player = (s) => ngx.url(`/player/whep-player.html?src=/whep/${s}`);
 

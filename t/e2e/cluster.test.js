@@ -22,16 +22,13 @@
 'use strict';
 
 const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const http = require('node:http');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, sleep, requireNetns, REPO } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor, sleep, REPO } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
-const { Browser } = require('./lib/browser');
 const { makeCert } = require('./lib/rtsp');
 const { fromExample, frontClient } = require('./lib/cluster');
 const whep = require('./lib/whep');
@@ -108,94 +105,53 @@ function sessionsOf(st, stream) {
 
 
 describe('a front nginx and two camera nodes', { timeout: 120000 }, () => {
-    let dir;
-    let certs;
+    const cam = { size: '320x180', fps: 15, gop: 15, bitrate: 300 };
+    const rig = new Rig({ netns: true, cameras: [
+        Object.assign({ port: CAM_A_PORT }, cam),
+        Object.assign({ port: CAM_B_PORT }, cam),
+    ] });
     let auth;
-    let camA;
-    let camB;
     let nodeA;
     let nodeB;
+    let certs;
     let frontNgx;
     let front;
     let browser;
-    const viewers = [];
+    const viewers = rig.viewers;
 
     before(async () => {
-        requireNetns();
+        await rig.start();
+        const [camA, camB] = rig.cams;
 
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-cluster-'));
-        certs = makeCert(dir, 'front');
+        certs = makeCert(rig.tmpdir('nginx-rtc-cluster-'), 'front');
         auth = await authService();
+        rig.defer(() => auth.server.close());
 
-        const cam = { size: '320x180', fps: 15, gop: 15, bitrate: 300 };
-
-        camA = await new Camera(Object.assign({ port: CAM_A_PORT },
-                                              cam)).start();
-        camB = await new Camera(Object.assign({ port: CAM_B_PORT },
-                                              cam)).start();
-
-        nodeA = new Nginx({ port: NODE_A_PORT, conf: nodeConf(
+        nodeA = await rig.add({ port: NODE_A_PORT, conf: nodeConf(
             'node-a.conf', '10.0.1.11:8080', '203.0.113.11', [
                 ['rtsp://viewer:secret@192.168.10.21/stream1', camA.url],
             ]) });
 
-        nodeB = new Nginx({ port: NODE_B_PORT, conf: nodeConf(
+        nodeB = await rig.add({ port: NODE_B_PORT, conf: nodeConf(
             'node-b.conf', '10.0.1.12:8080', '203.0.113.12', [
                 ['rtsp://viewer:secret@192.168.20.21/stream1', camB.url],
             ]) });
 
-        frontNgx = new Nginx({ port: FRONT_PORT, workers: 1,
-                               conf: frontConf(certs) });
-
-        await nodeA.start();
-        await nodeB.start();
-        await frontNgx.start();
+        /* the last added: stopped first */
+        frontNgx = await rig.add({ port: FRONT_PORT, workers: 1,
+                                   conf: frontConf(certs) });
 
         front = frontClient(FRONT_PORT, fs.readFileSync(certs.cert), TOKEN);
     });
 
     after(async () => {
-        for (const v of viewers) {
-            await v.close().catch(() => {});
-        }
-
         if (browser) {
             /* the pages DELETE their sessions: the nodes stop at once */
             for (const p of browser.context.pages()) {
                 await p.close({ runBeforeUnload: true }).catch(() => {});
             }
-            await browser.close();
         }
-
-        let first = null;
-
-        for (const n of [frontNgx, nodeA, nodeB]) {
-            try {
-                if (n) {
-                    await n.stop();
-                }
-            } catch (err) {
-                first = first || err;
-            }
-        }
-
-        for (const c of [camA, camB]) {
-            if (c) {
-                await c.stop();
-            }
-        }
-
-        if (auth) {
-            auth.server.close();
-        }
-
-        if (dir) {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-
-        if (first) {
-            throw first;
-        }
+        await rig.stop();
     });
 
     function viewer(name) {
@@ -278,7 +234,7 @@ describe('a front nginx and two camera nodes', { timeout: 120000 }, () => {
 
     test('Chromium decodes both nodes\' cameras, trickling with PATCH',
          async () => {
-        browser = await Browser.launch({ ignoreHTTPSErrors: true });
+        browser = await rig.launchBrowser({ ignoreHTTPSErrors: true });
         await browser.context.addCookies([{
             name: 'rtc_token', value: TOKEN, url: front.url('/'),
         }]);

@@ -15,16 +15,13 @@
 'use strict';
 
 const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
 const { Viewer } = require('./lib/werift');
 const { makeCert } = require('./lib/rtsp');
-const { conf } = require('./lib/rig');
+const { Rig, conf } = require('./lib/rig');
 const { fromExample, frontClient } = require('./lib/cluster');
 const whep = require('./lib/whep');
 
@@ -61,65 +58,30 @@ function sessionIds(st) {
 
 describe('a front nginx and two edges of one stream', { timeout: 90000 },
          () => {
-    let dir;
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: {
+        size: '320x180', fps: 15, gop: 15, bitrate: 300,
+    } });
     let front;
     let frontNgx;
     const edges = [];
-    const viewers = [];
+    const viewers = rig.viewers;
 
     before(async () => {
-        requireNetns();
-
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-edges-'));
-        const certs = makeCert(dir, 'front');
-
-        cam = await new Camera({ port: CAM_PORT, size: '320x180', fps: 15,
-                                 gop: 15, bitrate: 300 }).start();
+        await rig.start();
+        const certs = makeCert(rig.tmpdir('nginx-rtc-edges-'), 'front');
 
         for (const port of EDGE_PORTS) {
-            const e = new Nginx({ port, camPort: CAM_PORT,
-                                  conf: conf({ workers: 2 }) });
-            edges.push(e);
-            await e.start();
+            edges.push(await rig.add({ port, conf: conf({ workers: 2 }) }));
         }
 
-        frontNgx = new Nginx({ port: FRONT_PORT, workers: 1,
-                               conf: frontConf(certs) });
-        await frontNgx.start();
+        /* the last added: stopped first */
+        frontNgx = await rig.add({ port: FRONT_PORT, workers: 1,
+                                   conf: frontConf(certs) });
 
         front = frontClient(FRONT_PORT, fs.readFileSync(certs.cert), null);
     });
 
-    after(async () => {
-        for (const v of viewers) {
-            await v.close().catch(() => {});
-        }
-
-        let first = null;
-
-        for (const n of [frontNgx].concat(edges)) {
-            try {
-                if (n) {
-                    await n.stop();
-                }
-            } catch (err) {
-                first = first || err;
-            }
-        }
-
-        if (cam) {
-            await cam.stop();
-        }
-
-        if (dir) {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-
-        if (first) {
-            throw first;
-        }
-    });
+    after(() => rig.stop());
 
     test('offers spread over the edges; the Location names the edge',
          async () => {

@@ -22,9 +22,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
-const { Browser } = require('./lib/browser');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { join } = require('./lib/join');
 
 const PORT = 18186;
@@ -42,34 +41,17 @@ function dtlsState(page, session) {
 
 
 describe('DTLS after the release', { timeout: 120000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, browser: true,
+                          nginx: [{ port: PORT, workers: 2 }] });
     let ngx;
-    let browser;
     let page;
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264' }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                workers: 2 }).start();
-        browser = await Browser.launch();
-        page = await browser.open(ngx.url('/player/whep-player.html'));
+        ({ ngx } = await rig.start());
+        page = await rig.browser.open(ngx.url('/player/whep-player.html'));
     });
 
-    after(async () => {
-        try {
-            if (browser) {
-                await browser.close();
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     /*
      * plays; the session's SSL is released; join()'s result (/rtc/status

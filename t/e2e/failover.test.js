@@ -14,8 +14,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 18580;
@@ -28,30 +28,18 @@ function cam(st) {
 
 
 describe('producer failover', { timeout: 120000 }, () => {
-    let camera;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, nginx: [
+        { port: PORT, workers: 4,
+          allowLog: [/worker process \d+ exited on signal 9/] },
+    ] });
+    const viewers = rig.viewers;
     let ngx;
-    const viewers = [];
 
     before(async () => {
-        requireNetns();
-        camera = new Camera({ port: CAM_PORT });
-        await camera.start();
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, workers: 4,
-                          allowLog: [/worker process \d+ exited on signal 9/] });
-        await ngx.start();
+        ngx = (await rig.start()).ngx;
     });
 
-    after(async () => {
-        for (const v of viewers) {
-            await v.close().catch(() => {});
-        }
-        if (ngx) {
-            await ngx.stop();
-        }
-        if (camera) {
-            await camera.stop();
-        }
-    });
+    after(() => rig.stop());
 
     test('kill -9 of the producer: another worker takes over', async () => {
 

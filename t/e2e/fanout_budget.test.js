@@ -22,8 +22,8 @@ const { spawn } = require('node:child_process');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns, REPO } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor, REPO } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 
 const PORT = 20480;
 const CAM_PORT = 20494;
@@ -35,37 +35,19 @@ const WHEP_LOAD = process.env.WHEP_LOAD
 const SESSIONS = 30;          /* per stream */
 const WINDOW_S = 6;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 1;
-worker_rlimit_nofile 4096;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 2048;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone          cams 16m;
+const CONF = nginxConf({
+    workers: 1, shutdown: true, connections: 2048, zone: '16m',
+    main: 'worker_rlimit_nofile 4096;',
+    http: `
     rtc_max_sessions  256;
     rtc_udp_ports     20000-30000;
     rtc_fanout_budget 4;
     rtc_stream        one rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-    rtc_stream        two rtsp://127.0.0.1:${CAM2_PORT}/cam always;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    rtc_stream        two rtsp://127.0.0.1:${CAM2_PORT}/cam always;`,
+    server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 /* one whep-load run; resolves with its JSON figures */
@@ -100,23 +82,18 @@ function runLoad(args, onMeasuring) {
 
 
 describe('fan-out within a budget', { timeout: 90000 }, () => {
-    let cam;
-    let cam2;
+    const opts = { bitrate: 800, pattern: 'smpte' };
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, cameras: [
+        Object.assign({ port: CAM_PORT }, opts),
+        Object.assign({ port: CAM2_PORT }, opts),
+    ], nginx: [{ port: PORT, workers: 1, conf: CONF }] });
     let ngx;
 
     before(async () => {
-        requireNetns();
         assert.ok(fs.existsSync(WHEP_LOAD),
                   `${WHEP_LOAD} not built (make e2e builds it)`);
 
-        const opts = { codec: 'h264', bitrate: 800, pattern: 'smpte' };
-
-        [cam, cam2] = await Promise.all([
-            new Camera(Object.assign({ port: CAM_PORT }, opts)).start(),
-            new Camera(Object.assign({ port: CAM2_PORT }, opts)).start(),
-        ]);
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT, workers: 1,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
 
         await waitFor(async () => {
             const st = (await ngx.status()).streams;
@@ -124,19 +101,7 @@ describe('fan-out within a budget', { timeout: 90000 }, () => {
         }, 20000, 'both streams playing');
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            for (const c of [cam, cam2]) {
-                if (c) {
-                    await c.stop();
-                }
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('every session gets every frame, in order', async () => {
         const args = (name) => [

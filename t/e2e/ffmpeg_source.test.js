@@ -16,36 +16,21 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Browser } = require('./lib/browser');
+const { waitFor, nginxConf } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { CHROMIUM_OFFER } = require('./lib/sdp');
 
 const PORT = 19280;
 const FPS = 25;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes %%WORKERS%%;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
+const CONF = nginxConf({
+    workers: '%%WORKERS%%', shutdown: true, zoneName: 'clips',
+    http: `
     default_type application/octet-stream;
 
-    rtc_zone         clips 32m;
     rtc_wait_timeout 3s;
 
     rtc_stream clip    ffmpeg:%%CLIPS%%/clip.mp4 loop audio=opus;
@@ -53,17 +38,12 @@ http {
     rtc_stream bframes ffmpeg:%%CLIPS%%/bframes.mp4 loop transcode=h264;
     rtc_stream hevc    ffmpeg:%%CLIPS%%/hevc.mp4 loop transcode=h264;
     rtc_stream missing ffmpeg:%%CLIPS%%/missing.mp4;
-    rtc_stream secret  ffmpeg:http://viewer:s3cret@127.0.0.1:9/clip.mp4;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    rtc_stream secret  ffmpeg:http://viewer:s3cret@127.0.0.1:9/clip.mp4;`,
+    server: `
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
-        location /player/      { alias %%REPO%%/examples/; }
-    }
-}
-`;
+        location /player/      { alias %%REPO%%/examples/; }`,
+});
 
 
 /*
@@ -153,16 +133,15 @@ function audioStats(page) {
 
 
 describe('ffmpeg: sources', { timeout: 120000 }, () => {
-    let dir;
+    const rig = new Rig({ netns: true, camera: false });
     let ngx;
     let browser;
 
     before(async () => {
-        requireNetns();
+        await rig.start();
 
         /* the workers (not root) read the clips */
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-clips-'));
-        fs.chmodSync(dir, 0o755);
+        const dir = rig.tmpdir('nginx-rtc-clips-');
         makeClip(path.join(dir, 'clip.mp4'), 4);
         makeClip(path.join(dir, 'short.mp4'), 2);
         makeClip(path.join(dir, 'bframes.mp4'), 2, ['-c:v', 'libx264']);
@@ -170,27 +149,14 @@ describe('ffmpeg: sources', { timeout: 120000 }, () => {
                  ['-c:v', 'libx265', '-preset', 'ultrafast',
                   '-x265-params', 'log-level=none']);
 
-        ngx = await new Nginx({ port: PORT, workers: 2, conf: CONF,
-                                vars: { CLIPS: dir } }).start();
+        ngx = await rig.add({ port: PORT, workers: 2, conf: CONF,
+                              vars: { CLIPS: dir } });
 
-        browser = await Browser.launch();
+        browser = await rig.launchBrowser();
         await browser.context.addInitScript(trackPeerConnections);
     });
 
-    after(async () => {
-        try {
-            if (browser) {
-                await browser.close();
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (dir) {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('a file plays at real time, and again with "loop"', async () => {
         const first = await waitFor(async () => {

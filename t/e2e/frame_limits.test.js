@@ -19,68 +19,39 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, sleep } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor, sleep } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 
 const PORT = 20480;
 const CAM_PORT = 20454;
 const CAM2_PORT = 20455;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 8m;
+const CONF = nginxConf({
+    zone: '8m',
+    http: `
     rtc_stream tiny  rtsp://127.0.0.1:%%CAMPORT%%/cam always buffer=256k;
-    rtc_stream small rtsp://127.0.0.1:${CAM2_PORT}/cam always buffer=1m;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+    rtc_stream small rtsp://127.0.0.1:${CAM2_PORT}/cam always buffer=1m;`,
+    server: `
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 describe('frame size limits', { timeout: 60000 }, () => {
-    let camera;
-    let camera2;
+
+    /* noise at 8 Mbit/s and 10 fps: about 100 KB a frame, 1 MB a GOP */
+
+    const snow = { pattern: 'snow', fps: 10, gop: 10, bitrate: 8000 };
+    const rig = new Rig({ camPort: CAM_PORT, cameras: [
+        Object.assign({ port: CAM_PORT }, snow),
+        Object.assign({ port: CAM2_PORT }, snow),
+    ], nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
 
     before(async () => {
-
-        /* noise at 8 Mbit/s and 10 fps: about 100 KB a frame, 1 MB a GOP */
-
-        const snow = { pattern: 'snow', fps: 10, gop: 10, bitrate: 8000 };
-
-        camera = new Camera(Object.assign({ port: CAM_PORT }, snow));
-        camera2 = new Camera(Object.assign({ port: CAM2_PORT }, snow));
-        await Promise.all([camera.start(), camera2.start()]);
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, conf: CONF });
-        await ngx.start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        if (ngx) {
-            await ngx.stop();
-        }
-        for (const c of [camera, camera2]) {
-            if (c) {
-                await c.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('frames over a quarter of the buffer are refused, loudly',
          async () => {

@@ -20,41 +20,25 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
-const { Browser } = require('./lib/browser');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 
 const PORT = 18992;
 const CAM_PORT = 18993;
 
-const CONF = `
-load_module %%MODULE%%;
+/* Chromium gathers the namespace's address: every address */
 
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
+const CONF = nginxConf({
+    address: '',
+    http: `
     rtc_wait_timeout 10s;
-    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam;
-
-    server {
-        listen %%PORT%%;
-
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam;`,
+    server: `
         location /api/         { rtc_go2rtc_api; }
         location = /rtc/status { rtc_status; }
         location = /card.html  { default_type text/html;
-                                 alias %%PREFIX%%/card.html; }
-    }
-}
-`;
+                                 alias %%PREFIX%%/card.html; }`,
+});
 
 /* the card's V1 sequence (video-rtc.js: onopen, onmse, onwebrtc) */
 
@@ -133,34 +117,18 @@ window.cardStats = async () => {
 
 
 describe('go2rtc API: the WebRTC Camera card', { timeout: 120000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: { gop: 25 },
+                          browser: true,
+                          nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
     let browser;
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 gop: 25 }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
+        ({ ngx, browser } = await rig.start());
         fs.writeFileSync(path.join(ngx.dir, 'card.html'), PAGE);
-        browser = await Browser.launch();
     });
 
-    after(async () => {
-        try {
-            if (browser) {
-                await browser.close();
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('V1 messages: plays, the WebSocket closes, video goes on',
          async () => {

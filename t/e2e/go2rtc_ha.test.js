@@ -18,53 +18,32 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const http = require('node:http');
-const { execFileSync } = require('node:child_process');
 
-const { RTCPeerConnection } = require('werift');
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 const { WsClient } = require('./lib/ws');
-const { Viewer, h264Codec, h264NalTypes } = require('./lib/werift');
+const { probeJpeg } = require('./lib/jpeg');
+const { Viewer, countH264, peerConnection } = require('./lib/werift');
 
 const PORT = 18990;
 const CAM_PORT = 18991;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-
-# the sessions of the WebSocket and of the JSON offer have no DELETE and
-# werift sends no close_notify: found silent only after 20 s, they would
-# hold the workers at the stop until then
-worker_shutdown_timeout 1s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
+const CONF = nginxConf({
+    /*
+     * the sessions of the WebSocket and of the JSON offer have no DELETE
+     * and werift sends no close_notify: found silent only after 20 s, they
+     * would hold the workers at the stop until then
+     */
+    shutdown: '1s',
+    http: `
     rtc_wait_timeout 10s;
     rtc_stream camera.front_door rtsp://admin:s3cret@127.0.0.1:%%CAMPORT%%/cam;
-    rtc_stream garden rtsp://viewer:hunter2@127.0.0.1:1/garden;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    rtc_stream garden rtsp://viewer:hunter2@127.0.0.1:1/garden;`,
+    server: `
         location /api/         { rtc_go2rtc_api; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 /* an HTTP request; 3xx followed (aiohttp's default), body as text */
@@ -101,46 +80,18 @@ function request(method, urlPath, body, headers, hops) {
 }
 
 
-function probeJpeg(buf) {
-    const f = path.join(os.tmpdir(), `nginx-rtc-go2rtc-${process.pid}.jpg`);
-    fs.writeFileSync(f, buf);
-    try {
-        const out = execFileSync('ffprobe', ['-v', 'error',
-            '-show_entries', 'stream=codec_name,width,height',
-            '-of', 'csv=p=0', f], { encoding: 'utf8' }).trim();
-        execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', f,
-                                '-f', 'null', '-']);
-        const [codec, w, h] = out.split(',');
-        return { codec, width: Number(w), height: Number(h) };
-    } finally {
-        fs.rmSync(f, { force: true });
-    }
-}
-
-
 describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          camera: { gop: 25, user: 'admin',
+                                    password: 's3cret' },
+                          nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264', gop: 25,
-                                 user: 'admin', password: 's3cret' }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('GET /api: a version HA accepts, [1.9.13, 2.0.0)', async () => {
         const r = await request('GET', '/api');
@@ -195,25 +146,8 @@ describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
 
     test('WebSocket: HA form offer, trickle both ways, media; '
          + 'frame.jpeg', async () => {
-        const pc = new RTCPeerConnection({
-            codecs: { video: [h264Codec()], audio: [] },
-            iceServers: [],
-            iceUseIpv6: false,
-            bundlePolicy: 'max-bundle',
-        });
-        let packets = 0;
-        let keyframes = 0;
-
-        pc.onTrack.subscribe((track) => {
-            track.onReceiveRtp.subscribe((rtp) => {
-                packets++;
-                for (const t of h264NalTypes(rtp.payload)) {
-                    if (t === 5 || t === 7) {
-                        keyframes++;
-                    }
-                }
-            });
-        });
+        const pc = peerConnection();
+        const got = countH264(pc);
         pc.addTransceiver('video', { direction: 'recvonly' });
 
         const ws = await WsClient.connect(PORT,
@@ -261,8 +195,8 @@ describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
             }
         }
 
-        await waitFor(() => keyframes > 0, 20000,
-                      `an H.264 keyframe (packets ${packets})`);
+        await waitFor(() => got.keyframes > 0, 20000,
+                      `an H.264 keyframe (packets ${got.packets})`);
         assert.ok(ours.length > 0, 'werift trickled its candidates');
         assert.deepEqual(ws.messages.filter((x) => x.type === 'error'), []);
 
@@ -271,8 +205,8 @@ describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
         const code = await ws.waitClosed(5000);
         assert.equal(code, 1000);
 
-        const before = packets;
-        await waitFor(() => packets > before + 50, 10000,
+        const before = got.packets;
+        await waitFor(() => got.packets > before + 50, 10000,
                       'media after the WebSocket closed');
 
         const st = await ngx.status();

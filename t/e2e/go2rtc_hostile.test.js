@@ -23,35 +23,18 @@ const crypto = require('node:crypto');
 
 const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 const { WsClient } = require('./lib/ws');
 
 const PORT = 18994;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
-    rtc_stream cam rtsp://127.0.0.1:1/cam;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
-        location /api/ { rtc_go2rtc_api; }
-    }
-}
-`;
+const CONF = nginxConf({
+    http: `
+    rtc_stream cam rtsp://127.0.0.1:1/cam;`,
+    server: `
+        location /api/ { rtc_go2rtc_api; }`,
+});
 
 const WS_PATH = '/api/ws?src=cam';
 
@@ -83,18 +66,15 @@ async function expectClose(ws, code, what) {
 
 
 describe('go2rtc API: hostile WebSocket peers', { timeout: 120000 }, () => {
+    const rig = new Rig({ netns: true, camera: false,
+                          nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
 
     before(async () => {
-        requireNetns();
-        ngx = await new Nginx({ port: PORT, conf: CONF }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        if (ngx) {
-            await ngx.stop();
-        }
-    });
+    after(() => rig.stop());
 
     const open = () => WsClient.connect(PORT, WS_PATH);
 

@@ -15,8 +15,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { CHROMIUM_OFFER, withoutCandidates } = require('./lib/sdp');
 
 const PORT = 18380;
@@ -35,26 +35,15 @@ function assertMismatch(r) {
 
 
 describe('H.265 camera, H.264-only viewer', { timeout: 300000 }, () => {
-    let cam;
+    const rig = new Rig({ camPort: CAM_PORT, camera: { codec: 'h265' },
+                          nginx: [{ port: PORT, workers: 4 }] });
     let ngx;
 
     before(async () => {
-        cam = await new Camera({ port: CAM_PORT, codec: 'h265' }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                workers: 4 }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('4xx naming both codecs (503 while the camera starts)',
          async () => {

@@ -17,8 +17,8 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 
-const { Nginx, REPO, waitFor, requireNetns, live } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { REPO, waitFor, live } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 
 const PORT = 18580;
 const CAM_PORT = 19054;
@@ -55,28 +55,16 @@ function webrtcbin(url, args) {
 
 
 describe('webrtcbin plays H.265', { timeout: 120000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          camera: { codec: 'h265', gop: 25 },
+                          nginx: [{ port: PORT, workers: 2 }] });
     let ngx;
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h265',
-                                 gop: 25 }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                workers: 2 }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('H265 and H264 offered: H265 answered and decoded', async () => {
         const r = await webrtcbin(ngx.url('/whep/cam'),

@@ -19,8 +19,8 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 const { CHROMIUM_OFFER, withoutCandidates } = require('./lib/sdp');
 const raw = require('./lib/raw');
@@ -31,35 +31,17 @@ const CAM_PORT = 19754;
 const OFFER = withoutCandidates(CHROMIUM_OFFER);
 const SDP = { 'Content-Type': 'application/sdp' };
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
+const CONF = nginxConf({
+    shutdown: true,
+    http: `
     client_body_timeout 2s;
 
-    rtc_zone   cams 32m;
-    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;`,
+    server: `
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
-        location /             { return 404; }
-    }
-}
-`;
+        location /             { return 404; }`,
+});
 
 
 /* the sessions made, by Location: the status page shows no full ids */
@@ -93,10 +75,12 @@ function randomId() {
 
 
 describe('hostile WHEP clients', { timeout: 58000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          camera: { size: '320x180', gop: 25 },
+                          nginx: [{ port: PORT, conf: CONF }] });
+    const viewers = rig.viewers;
     let ngx;
     let pids;
-    const viewers = [];
 
     /* nginx answers, its log is clean, no worker died */
 
@@ -127,11 +111,7 @@ describe('hostile WHEP clients', { timeout: 58000 }, () => {
     }
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 size: '320x180', gop: 25 }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
 
         /*
          * Offers over client_body_buffer_size (16k) go to a temporary
@@ -149,20 +129,7 @@ describe('hostile WHEP clients', { timeout: 58000 }, () => {
         }, 20000, 'the camera streaming');
     });
 
-    after(async () => {
-        try {
-            for (const v of viewers) {
-                await v.close().catch(() => {});
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('malformed SDP: 400 with the reason', async () => {
         const ls = lines(OFFER);

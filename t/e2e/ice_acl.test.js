@@ -19,11 +19,12 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const nginx = require('./lib/nginx');
 const { Viewer } = require('./lib/werift');
-const { conf } = require('./lib/rig');
+const { Rig, conf } = require('./lib/rig');
 const whep = require('./lib/whep');
+
+const { Nginx, waitFor } = nginx;
 
 const PORT = 19485;
 const CAM_PORT = 19895;
@@ -39,31 +40,16 @@ function denied(addr, pair) {
 
 
 describe('rtc_ice_allow, rtc_ice_deny', { timeout: 60000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          camera: { size: '320x180', fps: 25, gop: 25 } });
 
-    before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 size: '320x180', fps: 25, gop: 25 }).start();
-    });
+    before(() => rig.start());
 
-    after(async () => {
-        if (cam) {
-            await cam.stop();
-        }
-    });
+    after(() => rig.stop());
 
-    async function withNginx(http, fn) {
-        const ngx = new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: conf({ workers: 2, http }) });
-
-        await ngx.start();
-
-        try {
-            await fn(ngx);
-        } finally {
-            await ngx.stop();
-        }
+    function withNginx(http, fn) {
+        return nginx.withNginx({ port: PORT, camPort: CAM_PORT,
+                                 conf: conf({ workers: 2, http }) }, fn);
     }
 
     test('denied: offer and trickled candidates skipped', async () => {

@@ -18,39 +18,21 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, sleep, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor, sleep } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 20380;
 const CAM_PORT = 20354;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 4;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
-    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam idle=60s;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+const CONF = nginxConf({
+    workers: 4, shutdown: true,
+    http: `
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam idle=60s;`,
+    server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 function cam(st) {
@@ -59,30 +41,18 @@ function cam(st) {
 
 
 describe('lease fencing', { timeout: 120000 }, () => {
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: { gop: 25 },
+                          nginx: [{ port: PORT, conf: CONF, allowLog: [
+                              /worker process \d+ exited on signal 9/] }] });
     let camera;
     let ngx;
     let viewers = [];
 
     before(async () => {
-        requireNetns();
-        camera = new Camera({ port: CAM_PORT, gop: 25 });
-        await camera.start();
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, conf: CONF,
-                          allowLog: [/worker process \d+ exited on signal 9/] });
-        await ngx.start();
+        ({ cam: camera, ngx } = await rig.start());
     });
 
-    after(async () => {
-        for (const v of viewers) {
-            await v.close().catch(() => {});
-        }
-        if (ngx) {
-            await ngx.stop();
-        }
-        if (camera) {
-            await camera.stop();
-        }
-    });
+    after(() => rig.stop());
 
     test('a producer stopped longer than the lease is fenced', async () => {
 
@@ -93,7 +63,7 @@ describe('lease fencing', { timeout: 120000 }, () => {
 
         for (let i = 0; i < 12 && others.length < 2; i++) {
             const v = new Viewer(ngx, '/whep/cam', { name: `v${i}` });
-            viewers.push(v);
+            viewers.push(rig.track(v));
             await v.connectRetry(20000);
             await v.waitKeyframe(20000);
 

@@ -20,9 +20,8 @@ const { spawn } = require('node:child_process');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns, REPO } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
-const { Browser } = require('./lib/browser');
+const { waitFor, REPO } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 
 const PORT = 20380;
 const CAM_PORT = 20394;
@@ -42,36 +41,18 @@ const MAX_LOSS_PCT = 0.1;
 
 /* whep-load's UDP sockets take ephemeral ports: nginx's stay below */
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-worker_rlimit_nofile 4096;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 2048;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone         cams 32m;
+const CONF = nginxConf({
+    shutdown: true, connections: 2048, listen: ' reuseport',
+    main: 'worker_rlimit_nofile 4096;',
+    http: `
     rtc_max_sessions 512;
     rtc_udp_ports    20000-30000;
-    rtc_stream       cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-
-    server {
-        listen 127.0.0.1:%%PORT%% reuseport;
-
+    rtc_stream       cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;`,
+    server: `
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
-        location /player/      { alias %%REPO%%/examples/; }
-    }
-}
-`;
+        location /player/      { alias %%REPO%%/examples/; }`,
+});
 
 
 /*
@@ -133,32 +114,24 @@ function runLoad(args, on) {
 
 
 describe(`${SESSIONS} load sessions and Chromium`, { timeout: 120000 }, () => {
-    let cam;
+    /*
+     * 400 kbit/s: ~60 packets/s, 12 k packets/s to the load sessions;
+     * at 2 Mbit/s 200 sessions are about all nginx can serve today on
+     * 2 cores shared with other work (bench/README.md), which would
+     * make this a benchmark, not a test.  Chromium starts slowly: with
+     * the camera, before nginx.
+     */
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, browser: true,
+                          camera: { bitrate: 400, pattern: 'smpte' },
+                          nginx: [{ port: PORT, workers: 2, conf: CONF }] });
     let ngx;
     let browser;
 
     before(async () => {
-        requireNetns();
         assert.ok(fs.existsSync(WHEP_LOAD),
                   `${WHEP_LOAD} not built (make e2e builds it)`);
 
-        /* Chromium starts slowly: meanwhile the camera and nginx */
-
-        const launch = Browser.launch().then((b) => { browser = b; });
-        launch.catch(() => {});
-
-        /*
-         * 400 kbit/s: ~60 packets/s, 12 k packets/s to the load sessions;
-         * at 2 Mbit/s 200 sessions are about all nginx can serve today on
-         * 2 cores shared with other work (bench/README.md), which would
-         * make this a benchmark, not a test
-         */
-
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 bitrate: 400, pattern: 'smpte' }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT, workers: 2,
-                                conf: CONF }).start();
-        await launch;
+        ({ ngx, browser } = await rig.start());
 
         await waitFor(async () => {
             const s = (await ngx.status()).streams
@@ -167,20 +140,7 @@ describe(`${SESSIONS} load sessions and Chromium`, { timeout: 120000 }, () => {
         }, 20000, 'the camera playing');
     });
 
-    after(async () => {
-        try {
-            if (browser) {
-                await browser.close();
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('all up, no loss, Chromium decodes', async () => {
 

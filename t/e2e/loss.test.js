@@ -25,9 +25,8 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, sleep, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
-const { Browser } = require('./lib/browser');
+const { waitFor, sleep, requireNetns } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 const { inbound } = require('./lib/rtcstats');
 
@@ -82,7 +81,9 @@ function dropped() {
 
 
 describe('5% loss: NACK and retransmission', { timeout: 120000 }, () => {
-    let cam;
+    const rig = new Rig({ camPort: CAM_PORT, browser: true,
+                          camera: { gop: 250, bitrate: 1500 },
+                          nginx: [{ port: PORT, workers: 2 }] });
     let ngx;
     let browser;
 
@@ -95,28 +96,12 @@ describe('5% loss: NACK and retransmission', { timeout: 120000 }, () => {
             throw new Error('nft not found: apt-get install nftables');
         }
 
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264', gop: 250,
-                                 bitrate: 1500 }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                workers: 2 }).start();
-        browser = await Browser.launch();
+        ({ ngx, browser } = await rig.start());
     });
 
     after(async () => {
         removeLoss();
-
-        try {
-            if (browser) {
-                await browser.close();
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
+        await rig.stop();
     });
 
     const player = () => ngx.url('/player/whep-player.html?src=/whep/cam');

@@ -22,8 +22,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 18480;
@@ -49,12 +49,19 @@ function assertGotH264(v) {
 
 describe('many viewers, 4 workers, camera restart', { timeout: 300000 },
          () => {
+    /*
+     * reuseport spreads connections, so POSTs and DELETEs of one session
+     * often land in different workers
+     */
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: { gop: 25 },
+                          nginx: [{ port: PORT, workers: 4,
+                                    vars: { LISTEN_OPTS: ' reuseport' } }] });
     let cam;
     let ngx;
     const v = {};
 
     function viewer(name) {
-        v[name] = new Viewer(ngx, '/whep/cam', { name });
+        v[name] = rig.track(new Viewer(ngx, '/whep/cam', { name }));
         return v[name];
     }
 
@@ -100,30 +107,10 @@ describe('many viewers, 4 workers, camera restart', { timeout: 300000 },
     }
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 gop: 25 }).start();
-        /* reuseport spreads connections, so POSTs and DELETEs of one
-         * session often land in different workers */
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT, workers: 4,
-                                vars: { LISTEN_OPTS: ' reuseport' } })
-              .start();
+        ({ cam, ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            for (const x of Object.values(v)) {
-                await x.close().catch(() => {});
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     step('v1, v2, v3 join at different times', async () => {
         await join('v1');

@@ -16,10 +16,10 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
+const { workerPids } = require('./lib/raw');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 18694;
@@ -31,70 +31,29 @@ const REFUSED = new RegExp('rtc_zone "cams" was laid out for 80 worker '
 
 
 function conf(workers) {
-    return `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes ${workers};
-worker_shutdown_timeout 60s;
-
-events {
-    worker_connections 256;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
-    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    return nginxConf({
+        workers, shutdown: '60s', connections: 256,
+        http: `
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;`,
+        server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
-}
-
-
-function children(master) {
-    let out = '';
-    try {
-        out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(master)],
-                           { encoding: 'utf8' });
-    } catch (err) {
-        /* none */
-    }
-    return out.split('\n').map((s) => Number(s.trim())).filter((n) => n);
+        location = /rtc/status { rtc_status; }`,
+    });
 }
 
 
 describe('80 workers', { timeout: 180000 }, () => {
-    let camera;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: { gop: 25 },
+                          nginx: [{ port: PORT, conf: conf(80),
+                                    allowLog: [REFUSED], startMs: 30000 }] });
+    const viewers = rig.viewers;
     let ngx;
-    const viewers = [];
 
     before(async () => {
-        requireNetns();
-        camera = new Camera({ port: CAM_PORT, gop: 25 });
-        await camera.start();
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, conf: conf(80),
-                          allowLog: [REFUSED] });
-        await ngx.start(30000);
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        await Promise.all(viewers.map((v) => v.close().catch(() => {})));
-        if (ngx) {
-            await ngx.stop();
-        }
-        if (camera) {
-            await camera.stop();
-        }
-    });
+    after(() => rig.stop());
 
     async function play(name) {
         const v = new Viewer(ngx, '/whep/cam', { name });
@@ -112,7 +71,7 @@ describe('80 workers', { timeout: 180000 }, () => {
 
     async function generation(master, seen, n, what) {
         const gen = await waitFor(() => {
-            const w = children(master).filter((p) => !seen.has(p));
+            const w = workerPids(master).filter((p) => !seen.has(p));
             return w.length === n ? w : null;
         }, 30000, what);
         gen.forEach((p) => seen.add(p));
@@ -132,13 +91,13 @@ describe('80 workers', { timeout: 180000 }, () => {
 
         /* more workers than the zone has slots: refused, still serving */
 
-        const running = children(master).sort().join(',');
+        const running = workerPids(master).sort().join(',');
 
         reload(100);
 
         await waitFor(() => REFUSED.test(ngx.logText()), 15000,
                       'the refusal in error.log');
-        assert.equal(children(master).sort().join(','), running,
+        assert.equal(workerPids(master).sort().join(','), running,
                      'no new workers after the refused reload');
 
         const b = await play('b');

@@ -20,41 +20,23 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns, REPO } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor, REPO } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 19080;
 const CAM_PORT = 19054;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
+const CONF = nginxConf({
+    http: `
     rtc_max_sessions 16;
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam;
-    rtc_stream cam.b-2 rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    rtc_stream cam.b-2 rtsp://127.0.0.1:%%CAMPORT%%/cam always;`,
+    server: `
         location /whep/           { rtc_whep; }
         location = /rtc/status    { rtc_status; }
-        location = /rtc/metrics   { rtc_metrics; }
-    }
-}
-`;
+        location = /rtc/metrics   { rtc_metrics; }`,
+});
 
 
 function parse(text) {
@@ -104,31 +86,16 @@ function value(m, name, labels) {
 
 
 describe('rtc_metrics', { timeout: 180000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          nginx: [{ port: PORT, conf: CONF }] });
+    const viewers = rig.viewers;
     let ngx;
-    const viewers = [];
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264' }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            for (const v of viewers) {
-                await v.close().catch(() => {});
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     async function scrape() {
         const r = await ngx.http('GET', '/rtc/metrics');

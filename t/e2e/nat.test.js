@@ -31,7 +31,7 @@ const path = require('node:path');
 
 const { waitFor, requireNetns, REPO } = require('./lib/nginx');
 const { Rig, conf } = require('./lib/rig');
-const { Netns, sh, jsonLines } = require('./lib/ns');
+const { Netns, sh } = require('./lib/ns');
 const { CHROMIUM_OFFER, withoutCandidates } = require('./lib/sdp');
 const whep = require('./lib/whep');
 
@@ -145,8 +145,8 @@ describe('nginx behind a NAT, STUN, IPv6, ICE-TCP', { timeout: 120000 }, () => {
     });
 
     after(async () => {
-        if (peer && peer.exitCode === null) {
-            peer.stdin.end();
+        if (peer) {
+            peer.end();
         }
         try {
             await rig.stop();
@@ -160,24 +160,9 @@ describe('nginx behind a NAT, STUN, IPv6, ICE-TCP', { timeout: 120000 }, () => {
     });
 
     test('a viewer on the public side plays through the NAT', async () => {
-        let offer = null;
-        let last = {};
+        peer = pub.viewer();
 
-        peer = pub.spawn(process.execPath, [
-            path.join(REPO, 't', 'e2e', 'lib', 'peer_stdio.js')]);
-
-        let stderr = '';
-        peer.stderr.on('data', (c) => { stderr += c; });
-
-        jsonLines(peer, (m) => {
-            if (m.offer) {
-                offer = m.offer;
-            } else if ('packets' in m) {
-                last = m;
-            }
-        });
-
-        await waitFor(() => offer, 10000, `the viewer's offer (${stderr})`);
+        const offer = await peer.offered();
 
         const mine = candidates(offer);
         assert.ok(mine.some((c) => c.address === '10.77.0.2'),
@@ -209,19 +194,14 @@ describe('nginx behind a NAT, STUN, IPv6, ICE-TCP', { timeout: 120000 }, () => {
         assert.ok(ours.every((c) => !/^fe80:/i.test(c.address)),
                   'no link-local address');
 
-        peer.stdin.write(JSON.stringify({ answer: r.body }) + '\n');
+        peer.answer(r.body);
 
         const p = await whep.patch(ngx, r.headers.location,
                                    whep.fragment(ice), r.headers.etag);
         assert.equal(p.status, 204, p.body);
 
-        try {
-            await waitFor(() => last.keyframes > 0 && last.packets > 50,
-                          20000, 'media through the NAT');
-        } catch (err) {
-            err.message += ` (viewer: ${JSON.stringify(last)}; ${stderr})`;
-            throw err;
-        }
+        await peer.playing('media through the NAT');
+        const last = peer.last;
 
         /* the media came from the NAT's public address */
         assert.match(last.remote || '', /^10\.77\.0\.1:\d+$/,
@@ -237,7 +217,7 @@ describe('nginx behind a NAT, STUN, IPv6, ICE-TCP', { timeout: 120000 }, () => {
 
         const d = await ngx.http('DELETE', r.headers.location);
         assert.equal(d.status, 200);
-        peer.stdin.end();
+        peer.end();
     });
 
     test('an unreachable STUN server: the answer still comes, bounded',

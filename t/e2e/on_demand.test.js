@@ -14,33 +14,24 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor, nginxConf } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 const { CHROMIUM_OFFER } = require('./lib/sdp');
 
 const PORT = 18780;
 const CAM_PORT = 18764;
 
-const CONF = `
-load_module %%MODULE%%;
-%%TEST_GLOBALS%%
-worker_processes 2;
-events { worker_connections 1024; }
-http {
-    %%TEST_GLOBALS_HTTP%%
-    rtc_zone   cams 32m;
+const CONF = nginxConf({
+    http: `
     rtc_wait_timeout 2s;
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam idle=2s;
     rtc_stream cam2 rtsp://user:secret@127.0.0.1:%%CAMPORT%%/cam always;
-    rtc_stream dead rtsp://user:secret@127.0.0.1:1/nothing;
-    server {
-        listen 127.0.0.1:%%PORT%%;
+    rtc_stream dead rtsp://user:secret@127.0.0.1:1/nothing;`,
+    server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 function stream(st, name) {
@@ -49,25 +40,15 @@ function stream(st, name) {
 
 
 describe('on-demand streams', { timeout: 120000 }, () => {
-    let camera;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
 
     before(async () => {
-        requireNetns();
-        camera = new Camera({ port: CAM_PORT });
-        await camera.start();
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, conf: CONF });
-        await ngx.start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        if (ngx) {
-            await ngx.stop();
-        }
-        if (camera) {
-            await camera.stop();
-        }
-    });
+    after(() => rig.stop());
 
     test('"always" connects without viewers', async () => {
         await waitFor(async () => {

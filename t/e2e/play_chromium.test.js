@@ -14,9 +14,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
-const { Browser } = require('./lib/browser');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 
 const PORT = 18180;
 const CAM_PORT = 18654;
@@ -37,32 +36,16 @@ function waitNoViewers(ngx, what) {
 
 
 describe('Chromium plays H.264', { timeout: 300000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, browser: true,
+                          nginx: [{ port: PORT, workers: 4 }] });
     let ngx;
     let browser;
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264' }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                workers: 4 }).start();
-        browser = await Browser.launch();
+        ({ ngx, browser } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (browser) {
-                await browser.close();
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     const player = () => ngx.url('/player/whep-player.html?src=/whep/cam');
 

@@ -13,8 +13,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer, h264NalTypes } = require('./lib/werift');
 
 const PORT = 18280;
@@ -46,31 +46,16 @@ test('NAL type parser (RFC 6184 payloads)', () => {
 
 
 describe('werift receives H.264', { timeout: 300000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          nginx: [{ port: PORT, workers: 4 }] });
+    const viewers = rig.viewers;
     let ngx;
-    const viewers = [];
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264' }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                workers: 4 }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            for (const v of viewers) {
-                await v.close().catch(() => {});
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('offer, answer, H.264 RTP with a keyframe, DELETE', async () => {
         const v = new Viewer(ngx, '/whep/cam', { name: 'werift' });

@@ -19,9 +19,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { Nginx, waitFor, requireNetns, REPO } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
-const { Browser } = require('./lib/browser');
+const { waitFor, REPO } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 
 const PORT = 18880;
 const CAM_PORT = 18854;
@@ -63,49 +62,28 @@ ${NAMES.map((n) => `    rtc_stream ${n} rtsp://127.0.0.1:%%CAMPORT%%/cam;`)
 
 
 describe('rtc_player', { timeout: 300000 }, () => {
+    /*
+     * Four streams of one camera connect at once; the camera with
+     * credentials has one client (gst-rtsp-server with Basic auth was
+     * seen to stop answering OPTIONS with four at once).
+     */
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, browser: true,
+                          cameras: [
+        { port: CAM_PORT, gop: 25 },
+        { port: AUDIO_PORT, size: '320x180', fps: 10, gop: 10,
+          audio: 'opus', user: 'viewer', password: 's3cret' },
+        { port: HEVC_PORT, codec: 'h265', size: '320x180', fps: 10 },
+    ], nginx: [{ port: PORT, conf: CONF }] });
     let cam;
-    let hevc;
-    let lobby;
     let ngx;
     let browser;
     let page;
 
     before(async () => {
-        requireNetns();
-        /*
-         * Four streams of one camera connect at once; the camera with
-         * credentials has one client (gst-rtsp-server with Basic auth was
-         * seen to stop answering OPTIONS with four at once).
-         */
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 gop: 25 }).start();
-        lobby = await new Camera({ port: AUDIO_PORT, codec: 'h264',
-                                   size: '320x180', fps: 10, gop: 10,
-                                   audio: 'opus', user: 'viewer',
-                                   password: 's3cret' }).start();
-        hevc = await new Camera({ port: HEVC_PORT, codec: 'h265',
-                                  size: '320x180', fps: 10 }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
-        browser = await Browser.launch();
+        ({ cam, ngx, browser } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (browser) {
-                await browser.close();
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            for (const c of [cam, hevc, lobby]) {
-                if (c) {
-                    await c.stop();
-                }
-            }
-        }
-    });
+    after(() => rig.stop());
 
     const tiles = () => page.evaluate(() => window.rtcTiles());
 

@@ -15,8 +15,8 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns, DEFAULT_CONF } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor, DEFAULT_CONF } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 18680;
@@ -31,36 +31,22 @@ function workers(master) {
 
 
 describe('reload', { timeout: 120000 }, () => {
-    let camera;
+    /* the old worker keeps the viewer until its DELETE, however slow */
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, nginx: [{
+        port: PORT, workers: 2, conf: DEFAULT_CONF.replace(
+            'worker_shutdown_timeout 5s', 'worker_shutdown_timeout 60s'),
+    }] });
     let ngx;
     let viewer;
 
     before(async () => {
-        requireNetns();
-        camera = new Camera({ port: CAM_PORT });
-        await camera.start();
-        /* the old worker keeps the viewer until its DELETE, however slow */
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, workers: 2,
-                          conf: DEFAULT_CONF.replace(
-                              'worker_shutdown_timeout 5s',
-                              'worker_shutdown_timeout 60s') });
-        await ngx.start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        if (viewer) {
-            await viewer.close().catch(() => {});
-        }
-        if (ngx) {
-            await ngx.stop();
-        }
-        if (camera) {
-            await camera.stop();
-        }
-    });
+    after(() => rig.stop());
 
     test('a viewer plays through a reload', async () => {
-        viewer = new Viewer(ngx, '/whep/cam', { name: 'v' });
+        viewer = rig.track(new Viewer(ngx, '/whep/cam', { name: 'v' }));
         await viewer.connectRetry(20000);
         await viewer.waitKeyframe(20000);
 

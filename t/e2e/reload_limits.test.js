@@ -21,9 +21,10 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor } = require('./lib/nginx');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
+const { workerPids } = require('./lib/raw');
 
 const PORT = 18696;
 const CAM_PORT = 18669;          /* nothing listens: "cam" keeps retrying */
@@ -53,49 +54,20 @@ function conf(o) {
         (n) => `    rtc_stream ${n} rtsp://127.0.0.1:%%CAMPORT%%/${n} `
                + 'buffer=256k;').join('\n');
 
-    return `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-
-events {
-    worker_connections 256;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone         cams 48m;
+    return nginxConf({
+        zone: '48m', connections: 256,
+        http: `
     rtc_max_sessions ${o.sessions || 8};
 
     rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam always
                buffer=${o.cam || '1m'};
     rtc_stream idle1 rtsp://127.0.0.1:%%CAMPORT%%/idle1
                buffer=${o.idle || '1m'};
-${extra}
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+${extra}`,
+        server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
-}
-
-
-function children(master) {
-    let out = '';
-    try {
-        out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(master)],
-                           { encoding: 'utf8' });
-    } catch (err) {
-        /* none */
-    }
-    return out.split('\n').map((s) => Number(s.trim())).filter((n) => n);
+        location = /rtc/status { rtc_status; }`,
+    });
 }
 
 
@@ -105,25 +77,22 @@ function names(prefix, n) {
 
 
 describe('reload limits', { timeout: 120000 }, () => {
+    const rig = new Rig({ camPort: CAM_PORT, camera: false, nginx: [
+        { port: PORT, conf: conf({}), allowLog: Object.values(MSG) },
+    ] });
     let ngx;
 
     before(async () => {
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, conf: conf({}),
-                          allowLog: Object.values(MSG) });
-        await ngx.start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        if (ngx) {
-            await ngx.stop();
-        }
-    });
+    after(() => rig.stop());
 
     /* a reload that applies: all workers new */
 
     async function applied(o) {
         const master = ngx.pid();
-        const old = children(master);
+        const old = workerPids(master);
         const logged = ngx.logText().length;
 
         fs.writeFileSync(path.join(ngx.dir, 'nginx.conf'),
@@ -131,7 +100,7 @@ describe('reload limits', { timeout: 120000 }, () => {
         process.kill(master, 'SIGHUP');
 
         await waitFor(() => {
-            const w = children(master);
+            const w = workerPids(master);
             return w.length === 2 && w.every((p) => !old.includes(p));
         }, 20000, 'the new workers');
 
@@ -144,7 +113,7 @@ describe('reload limits', { timeout: 120000 }, () => {
 
     async function refused(o, re) {
         const master = ngx.pid();
-        const old = children(master).sort().join(',');
+        const old = workerPids(master).sort().join(',');
         const logged = ngx.logText().length;
 
         fs.writeFileSync(path.join(ngx.dir, 'nginx.conf'),
@@ -153,7 +122,7 @@ describe('reload limits', { timeout: 120000 }, () => {
 
         await waitFor(() => re.test(ngx.logText().slice(logged)), 20000,
                       `error.log: ${re}`);
-        assert.equal(children(master).sort().join(','), old,
+        assert.equal(workerPids(master).sort().join(','), old,
                      'the running workers keep serving');
         return ngx.status();
     }

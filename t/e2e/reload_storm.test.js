@@ -21,10 +21,10 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
+const { workerPids } = require('./lib/raw');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 18690;
@@ -32,59 +32,26 @@ const CAM_PORT = 18665;
 const WORKERS = 2;
 const RELOADS = 10;
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes ${WORKERS};
-worker_shutdown_timeout 120s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
-    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-
-    server {
-        listen 127.0.0.1:%%PORT%% reuseport;
-
+const CONF = nginxConf({
+    workers: WORKERS, shutdown: '120s', listen: ' reuseport',
+    http: `
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;`,
+    server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
-
-
-function children(master) {
-    let out = '';
-    try {
-        out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(master)],
-                           { encoding: 'utf8' });
-    } catch (err) {
-        /* none */
-    }
-    return out.split('\n').map((s) => Number(s.trim())).filter((n) => n);
-}
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 describe('reload storm', { timeout: 180000 }, () => {
-    let camera;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: { gop: 25 },
+                          nginx: [{ port: PORT, conf: CONF,
+                                    allowLog: [/exited on signal 9/] }] });
+    const viewers = rig.viewers;
     let ngx;
     let stopped = 0;
-    const viewers = [];
 
     before(async () => {
-        requireNetns();
-        camera = new Camera({ port: CAM_PORT, gop: 25 });
-        await camera.start();
-        ngx = new Nginx({ port: PORT, camPort: CAM_PORT, conf: CONF,
-                          allowLog: [/exited on signal 9/] });
-        await ngx.start();
+        ({ ngx } = await rig.start());
     });
 
     after(async () => {
@@ -95,13 +62,7 @@ describe('reload storm', { timeout: 180000 }, () => {
                 /* gone */
             }
         }
-        await Promise.all(viewers.map((v) => v.close().catch(() => {})));
-        if (ngx) {
-            await ngx.stop();
-        }
-        if (camera) {
-            await camera.stop();
-        }
+        await rig.stop();
     });
 
     /*
@@ -184,7 +145,7 @@ describe('reload storm', { timeout: 180000 }, () => {
          async () => {
         const master = ngx.pid();
         let gen = await waitFor(() => {
-            const w = children(master);
+            const w = workerPids(master);
             return w.length === WORKERS ? w : null;
         }, 10000, 'the workers');
         const seen = new Set(gen);
@@ -198,7 +159,7 @@ describe('reload storm', { timeout: 180000 }, () => {
             process.kill(master, 'SIGHUP');
 
             gen = await waitFor(() => {
-                const w = children(master).filter((p) => !seen.has(p));
+                const w = workerPids(master).filter((p) => !seen.has(p));
                 return w.length === WORKERS ? w : null;
             }, 15000, `round ${r}: the new workers`);
 

@@ -16,7 +16,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, sleep } = require('./lib/nginx');
+const { waitFor, sleep } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { RtspCamera, streamOf, confFor } = require('./lib/rtsp');
 
 const PORT = 19384;
@@ -54,6 +55,7 @@ async function frameRate(ngx, name, ms) {
 
 
 describe('camera audio', { timeout: 58000 }, () => {
+    const rig = new Rig({ camera: false, cameraClass: RtspCamera });
     const cams = {};
     let ngx;
 
@@ -61,10 +63,10 @@ describe('camera audio', { timeout: 58000 }, () => {
         const lines = [];
 
         for (const [name, c] of Object.entries(CAMS)) {
-            cams[name] = await new RtspCamera({
+            cams[name] = await rig.addCamera({
                 port: c.port, size: '320x180', fps: FPS, gop: FPS,
                 bitrate: 200, audio: name,
-            }).start();
+            });
 
             lines.push(`    rtc_stream ${name} ${cams[name].url} always;`);
         }
@@ -74,17 +76,16 @@ describe('camera audio', { timeout: 58000 }, () => {
          * shared pipeline that another client plays without its audio.
          */
 
-        cams.off = await new RtspCamera({
+        cams.off = await rig.addCamera({
             port: 19868, size: '320x180', fps: FPS, gop: FPS, bitrate: 200,
             audio: 'pcma',
-        }).start();
+        });
 
         lines.push(`    rtc_stream off ${cams.off.url} always audio=off;`);
         lines.push(`    rtc_stream transcoded ${cams.aac.url} always `
                    + 'audio=opus;');
 
-        ngx = await new Nginx({ port: PORT, conf: confFor(lines.join('\n'))
-                              }).start();
+        ngx = await rig.add({ port: PORT, conf: confFor(lines.join('\n')) });
 
         let last = '';
 
@@ -104,17 +105,7 @@ describe('camera audio', { timeout: 58000 }, () => {
         });
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            for (const c of Object.values(cams)) {
-                await c.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     for (const [name, c] of Object.entries(CAMS)) {
         test(`${name}: the audio track is set up and its frames flow`,

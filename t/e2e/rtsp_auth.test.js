@@ -16,7 +16,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor } = require('./lib/nginx');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { CHROMIUM_OFFER } = require('./lib/sdp');
 const {
     RtspCamera, HostileCamera, streamOf, confFor,
@@ -34,24 +35,22 @@ const SECRETS = /p@ss|w\/rd|p%40ss|w%2Frd|s3cret/i;
 
 
 describe('camera authentication', { timeout: 58000 }, () => {
-    const cams = [];
+    const rig = new Rig({ camera: false, cameraClass: RtspCamera });
     let hostile;
     let ngx;
 
     before(async () => {
         const small = { size: '320x180', fps: 10, gop: 10, bitrate: 200 };
 
-        const basic = new RtspCamera(Object.assign({
+        const basic = await rig.addCamera(Object.assign({
             port: BASIC_PORT, user: USER, password: PASSWORD,
         }, small));
-        const digest = new RtspCamera(Object.assign({
+        const digest = await rig.addCamera(Object.assign({
             port: DIGEST_PORT, user: USER, password: PASSWORD,
             auth: 'digest',
         }, small));
 
-        cams.push(await basic.start(), await digest.start());
-
-        hostile = await new HostileCamera({ port: HOSTILE_PORT }).start();
+        hostile = await rig.addCamera({ port: HOSTILE_PORT }, HostileCamera);
 
         const wrong = digest.url.replace(encodeURIComponent(PASSWORD),
                                          's3cret');
@@ -66,23 +65,10 @@ describe('camera authentication', { timeout: 58000 }, () => {
             '    rtc_wait_timeout 1s;',
         ].join('\n');
 
-        ngx = await new Nginx({ port: PORT, conf: confFor(streams) }).start();
+        ngx = await rig.add({ port: PORT, conf: confFor(streams) });
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            for (const c of cams) {
-                await c.stop();
-            }
-            if (hostile) {
-                await hostile.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     for (const name of ['basic', 'digest']) {
         test(`${name}: plays`, async () => {

@@ -20,12 +20,10 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const nginx = require('./lib/nginx');
+const { waitFor } = nginx;
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { RtspCamera, makeCert, streamOf, confFor } = require('./lib/rtsp');
 const { DnsServer } = require('./lib/dns');
 
@@ -36,57 +34,30 @@ const TLS_PORT = 19894;
 
 
 describe('cameras by host name', { timeout: 60000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          camera: { size: '320x180', fps: 25, gop: 25 } });
     let dns;
     let tls;
-    let dir;
     let certs;
 
     before(async () => {
-        requireNetns();
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-dns-'));
-        certs = makeCert(dir, 'cam');
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 size: '320x180', fps: 25, gop: 25 }).start();
-        tls = await new RtspCamera({
+        await rig.start();
+        certs = makeCert(rig.tmpdir('nginx-rtc-dns-'), 'cam');
+        tls = await rig.addCamera({
             port: TLS_PORT, size: '320x180', fps: 10, gop: 10, bitrate: 200,
             tlsCert: certs.cert, tlsKey: certs.key,
-        }).start();
+        }, RtspCamera);
         dns = await new DnsServer({ 'cam.rtc.test': '127.0.0.1',
                                     'slow.rtc.test': null })
                   .start(DNS_PORT);
+        rig.defer(() => dns.stop());
     });
 
-    after(async () => {
-        try {
-            if (dns) {
-                await dns.stop();
-            }
-            if (tls) {
-                await tls.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-            if (dir) {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
-        }
-    });
+    after(() => rig.stop());
 
-    async function withNginx(lines, fn, workers) {
-        const ngx = new Nginx({ port: PORT,
-                                conf: confFor(lines, {
-                                    workers: workers || 2 }) });
-
-        await ngx.start();
-
-        try {
-            await fn(ngx);
-        } finally {
-            await ngx.stop();
-        }
+    function withNginx(lines, fn, workers) {
+        return nginx.withNginx({ port: PORT, conf: confFor(lines, {
+            workers: workers || 2 }) }, fn);
     }
 
     test('resolver: a viewer plays a camera named in DNS; an unknown name '

@@ -17,8 +17,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor, nginxConf } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 const { streamOf } = require('./lib/rtsp');
 
@@ -28,67 +28,35 @@ const CLOSED_PORT = 19892;          /* nothing listens there */
 
 /* error_log without a level: "error", nginx's default */
 
-const CONF = `
-load_module %%MODULE%%;
-
-pid %%PREFIX%%/nginx.pid;
+const CONF = nginxConf({
+    globals: `pid %%PREFIX%%/nginx.pid;
 error_log %%PREFIX%%/error.log;
 daemon off;
-master_process on;
-
-worker_processes 2;
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
+master_process on;`,
+    shutdown: true,
+    http: `
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam always;
     rtc_stream dead rtsp://127.0.0.1:${CLOSED_PORT}/cam always;
     rtc_stream lazy rtsp://127.0.0.1:${CLOSED_PORT}/lazy idle=1s;
-    rtc_wait_timeout 2s;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+    rtc_wait_timeout 2s;`,
+    server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 describe('camera health at the default log level', { timeout: 60000 }, () => {
-    let cam;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          camera: { size: '320x180', fps: 25, gop: 25 },
+                          nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
     let viewer;
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 size: '320x180', fps: 25, gop: 25 }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (viewer) {
-                await viewer.close().catch(() => {});
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('a camera that never connects: one line, retries counted',
          async () => {
@@ -133,7 +101,7 @@ describe('camera health at the default log level', { timeout: 60000 }, () => {
     });
 
     test('status: frame ages, buffer, SRTP profile, ICE pair', async () => {
-        viewer = new Viewer(ngx, '/whep/cam', { name: 'health' });
+        viewer = rig.track(new Viewer(ngx, '/whep/cam', { name: 'health' }));
         await viewer.connectRetry(20000);
         await viewer.waitKeyframe(20000);
 

@@ -16,7 +16,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor } = require('./lib/nginx');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const {
     HostileCamera, streamOf, confFor, workerPids,
 } = require('./lib/rtsp');
@@ -43,34 +44,26 @@ const USERINFO = 'admin:p%40ss%20w0rd';
 
 
 describe('hostile cameras', { timeout: 58000 }, () => {
+    const rig = new Rig({ camera: false });
     let cam;
     let ngx;
     let pids;
 
     before(async () => {
-        cam = await new HostileCamera({ port: CAM_PORT }).start();
+        await rig.start();
+        cam = await rig.addCamera({ port: CAM_PORT }, HostileCamera);
 
         const streams = Object.keys(MODES).map((m) =>
             `    rtc_stream ${m} ${cam.url(m, USERINFO)} always;`).join('\n');
 
-        ngx = await new Nginx({ port: PORT, conf: confFor(streams) }).start();
+        ngx = await rig.add({ port: PORT, conf: confFor(streams) });
 
         await waitFor(() => workerPids(ngx.pid()).length === 2, 5000,
                       'two workers');
         pids = workerPids(ngx.pid());
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('every stream fails, says why, and retries with backoff',
          async () => {

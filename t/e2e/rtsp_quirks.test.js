@@ -15,7 +15,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, sleep, requireNetns } = require('./lib/nginx');
+const { waitFor, sleep } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const {
     RtspCamera, FrameViewer, streamOf, confFor,
 } = require('./lib/rtsp');
@@ -24,55 +25,37 @@ const PORT = 19385;
 
 
 describe('camera quirks', { timeout: 58000 }, () => {
+    const rig = new Rig({ netns: true, cameraClass: RtspCamera, cameras: [{
+        port: 19865, size: '640x360', fps: 15, gop: 15, bitrate: 400,
+        switchSize: '320x180', switchAfter: 6,
+    }, {
+        port: 19866, size: '1280x720', fps: 5, gop: 5, bitrate: 16000,
+        pattern: 'snow',
+    }, {
+        /* the timestamp wraps 3 s in, the sequence number after 36 packets */
+        port: 19867, size: '320x180', fps: 10, gop: 10, bitrate: 200,
+        tsOffset: 2 ** 32 - 3 * 90000, seqOffset: 65500,
+    }] });
     const cams = {};
-    const viewers = [];
+    const viewers = rig.viewers;
     let ngx;
     let started;
 
     before(async () => {
-        requireNetns();
-
-        cams.switch = await new RtspCamera({
-            port: 19865, size: '640x360', fps: 15, gop: 15, bitrate: 400,
-            switchSize: '320x180', switchAfter: 6,
-        }).start();
-
-        cams.big = await new RtspCamera({
-            port: 19866, size: '1280x720', fps: 5, gop: 5, bitrate: 16000,
-            pattern: 'snow',
-        }).start();
-
-        /* the timestamp wraps 3 s in, the sequence number after 36 packets */
-
-        cams.wrap = await new RtspCamera({
-            port: 19867, size: '320x180', fps: 10, gop: 10, bitrate: 200,
-            tsOffset: 2 ** 32 - 3 * 90000, seqOffset: 65500,
-        }).start();
+        await rig.start();
+        [cams.switch, cams.big, cams.wrap] = rig.cams;
 
         const lines = Object.keys(cams).map((n) =>
             `    rtc_stream ${n} ${cams[n].url} always;`).join('\n');
 
-        ngx = await new Nginx({ port: PORT, conf: confFor(lines, {
+        ngx = await rig.add({ port: PORT, conf: confFor(lines, {
             workers: 2,
-        }) }).start();
+        }) });
 
         started = Date.now();
     });
 
-    after(async () => {
-        try {
-            for (const v of viewers) {
-                await v.close().catch(() => {});
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            for (const c of Object.values(cams)) {
-                await c.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     function viewer(name) {
         const v = new FrameViewer(ngx, `/whep/${name}`, { name });

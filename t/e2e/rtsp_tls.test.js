@@ -14,13 +14,13 @@
 
 'use strict';
 
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor } = require('./lib/nginx');
+const nginx = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
+
+const { Nginx, waitFor } = nginx;
 const { RtspCamera, makeCert, streamOf, confFor } = require('./lib/rtsp');
 
 const PORT = 19383;
@@ -28,43 +28,29 @@ const CAM_PORT = 19861;
 
 
 describe('rtsps:// cameras', { timeout: 58000 }, () => {
-    let dir;
+    const rig = new Rig({ camera: false });
     let certs;
     let other;
     let cam;
 
     before(async () => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-tls-'));
+        await rig.start();
+        const dir = rig.tmpdir('nginx-rtc-tls-');
         certs = makeCert(dir, 'cam');
         other = makeCert(dir, 'other');
 
-        cam = await new RtspCamera({
+        cam = await rig.addCamera({
             port: CAM_PORT, size: '320x180', fps: 10, gop: 10, bitrate: 200,
             tlsCert: certs.cert, tlsKey: certs.key,
-        }).start();
+        }, RtspCamera);
     });
 
-    after(async () => {
-        if (cam) {
-            await cam.stop();
-        }
-        if (dir) {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-    });
+    after(() => rig.stop());
 
-    async function withNginx(lines, fn) {
-        const ngx = new Nginx({ port: PORT, conf: confFor(lines, {
+    function withNginx(lines, fn) {
+        return nginx.withNginx({ port: PORT, conf: confFor(lines, {
             workers: 1,
-        }) });
-
-        await ngx.start();
-
-        try {
-            await fn(ngx);
-        } finally {
-            await ngx.stop();
-        }
+        }) }, fn);
     }
 
     function waitState(ngx, name, state, re, what) {

@@ -14,7 +14,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 const {
     RtspCamera, HostileCamera, streamOf, confFor,
@@ -28,16 +29,17 @@ const UDP_MAX = 19949;
 
 
 describe('RTSP over UDP', { timeout: 58000 }, () => {
+    const rig = new Rig({ netns: true, camera: false,
+                          cameraClass: RtspCamera });
+    const viewers = rig.viewers;
     let cam;
     let hostile;
     let ngx;
-    const viewers = [];
 
     before(async () => {
-        requireNetns();
-
-        cam = await new RtspCamera({ port: CAM_PORT, gop: 25 }).start();
-        hostile = await new HostileCamera({ port: HOSTILE_PORT }).start();
+        await rig.start();
+        cam = await rig.addCamera({ port: CAM_PORT, gop: 25 });
+        hostile = await rig.addCamera({ port: HOSTILE_PORT }, HostileCamera);
 
         const streams = [
             `    rtc_rtsp_udp_ports ${UDP_MIN}-${UDP_MAX};`,
@@ -45,28 +47,12 @@ describe('RTSP over UDP', { timeout: 58000 }, () => {
             `    rtc_stream rr  ${hostile.url('udp')} transport=udp always;`,
         ].join('\n');
 
-        ngx = await new Nginx({ port: PORT, conf: confFor(streams, {
+        ngx = await rig.add({ port: PORT, conf: confFor(streams, {
             workers: 4,
-        }) }).start();
+        }) });
     });
 
-    after(async () => {
-        try {
-            for (const v of viewers) {
-                await v.close().catch(() => {});
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-            if (hostile) {
-                await hostile.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('the camera plays over UDP', async () => {
         await waitFor(async () => {

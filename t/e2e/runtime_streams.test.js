@@ -24,8 +24,8 @@ const path = require('node:path');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 const { DnsServer } = require('./lib/dns');
 
@@ -84,6 +84,7 @@ function streamOf(st, name) {
 
 
 describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: false });
     let cam;
     let ngx;
     let dns;
@@ -93,41 +94,25 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
     const camUrl = `rtsp://user:secret@127.0.0.1:${CAM_PORT}/cam`;
 
     before(async () => {
-        requireNetns();
+        await rig.start();
 
         /* a "camera" outside allow=: it counts who connects */
 
         trap = net.createServer((s) => { trapped++; s.destroy(); });
+        rig.defer(() => trap.close());
         await new Promise((r) => trap.listen(TRAP_PORT, '0.0.0.0', r));
 
         dns = await new DnsServer({ 'cam.rtc.test': '127.0.0.1',
                                     'outside.rtc.test': '10.99.0.1' })
                   .start(DNS_PORT);
-        cam = await new Camera({ port: CAM_PORT, size: '320x180', fps: 25,
-                                 gop: 25, user: 'user', password: 'secret',
-                                 audio: 'aac' })
-                  .start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT, conf: CONF,
-                                allowLog: [] }).start();
+        rig.defer(() => dns.stop());
+        cam = await rig.addCamera({ port: CAM_PORT, size: '320x180', fps: 25,
+                                    gop: 25, user: 'user', password: 'secret',
+                                    audio: 'aac' });
+        ngx = await rig.add({ port: PORT, conf: CONF, allowLog: [] });
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-            if (dns) {
-                await dns.stop();
-            }
-            if (trap) {
-                trap.close();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('refused: no streams=dynamic, outside allow=, bad requests',
          async () => {

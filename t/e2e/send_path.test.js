@@ -16,8 +16,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns, DEFAULT_CONF } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor, DEFAULT_CONF } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 18290;
@@ -28,38 +28,23 @@ const CONF = DEFAULT_CONF.replace(/(\n\s*rtc_zone [^\n]*\n)/,
 
 
 describe('send path without GSO', { timeout: 120000 }, () => {
-    let cam;
+    /* x264 at 800 kbit/s: keyframes of several packets */
+    const rig = new Rig({ netns: true, camPort: CAM_PORT,
+                          camera: { pattern: 'smpte', bitrate: 800 },
+                          nginx: [{ port: PORT, workers: 1, conf: CONF }] });
     let ngx;
     let v;
 
     before(async () => {
-        requireNetns();
-        /* x264 at 800 kbit/s: keyframes of several packets */
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 pattern: 'smpte', bitrate: 800 }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT, workers: 1,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (v) {
-                await v.close().catch(() => {});
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('sendmmsg, equal fragments', async () => {
         assert.match(CONF, /rtc_udp_gso off;/);
 
-        v = new Viewer(ngx, '/whep/cam', { name: 'mmsg' });
+        v = rig.track(new Viewer(ngx, '/whep/cam', { name: 'mmsg' }));
 
         /* FU-A payload sizes of each NAL unit, S to E */
         const nals = [];

@@ -18,48 +18,30 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const http = require('node:http');
-const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig, nginxConf } = require('./lib/rig');
+const { probeJpeg } = require('./lib/jpeg');
 
 const PORT = 18980;
 const CAM_PORT = 18954;
 const HEVC_PORT = 18955;
 const DOWN_PORT = 18956;       /* nothing listens there */
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 4;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 32m;
+const CONF = nginxConf({
+    workers: 4,
+    listen: ' reuseport',
+    http: `
     rtc_wait_timeout 8s;
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam idle=5s;
     rtc_stream hevc rtsp://127.0.0.1:${HEVC_PORT}/cam always;
-    rtc_stream down rtsp://127.0.0.1:${DOWN_PORT}/cam;
-
-    server {
-        listen 127.0.0.1:%%PORT%% reuseport;
-
+    rtc_stream down rtsp://127.0.0.1:${DOWN_PORT}/cam;`,
+    server: `
         location /snap/        { rtc_snapshot; }
         location = /front.jpg  { rtc_snapshot $arg_cam; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 /* GET with the body as a Buffer */
@@ -82,55 +64,18 @@ function get(urlPath, headers) {
 }
 
 
-/* width and height of a JPEG, as ffprobe decodes it; throws if it can't */
-
-function probe(buf) {
-    const f = path.join(os.tmpdir(), `nginx-rtc-snap-${process.pid}.jpg`);
-    fs.writeFileSync(f, buf);
-    try {
-        const out = execFileSync('ffprobe', ['-v', 'error',
-            '-show_entries', 'stream=codec_name,width,height',
-            '-of', 'csv=p=0', f], { encoding: 'utf8' }).trim();
-        /* decoding the picture must not fail either */
-        execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', f,
-                                '-f', 'null', '-']);
-        const [codec, w, h] = out.split(',');
-        return { codec, width: Number(w), height: Number(h) };
-    } finally {
-        fs.rmSync(f, { force: true });
-    }
-}
-
-
 describe('rtc_snapshot', { timeout: 240000 }, () => {
-    let cam;
-    let hevc;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, cameras: [
+        { port: CAM_PORT, gop: 25 },
+        { port: HEVC_PORT, codec: 'h265', size: '320x240', fps: 10, gop: 100 },
+    ], nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
 
     before(async () => {
-        requireNetns();
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264',
-                                 gop: 25 }).start();
-        hevc = await new Camera({ port: HEVC_PORT, codec: 'h265',
-                                  size: '320x240', fps: 10,
-                                  gop: 100 }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            for (const c of [cam, hevc]) {
-                if (c) {
-                    await c.stop();
-                }
-            }
-        }
-    });
+    after(() => rig.stop());
 
     const streamOf = async (name) =>
         (await ngx.status()).streams.find((s) => s.name === name);
@@ -168,7 +113,7 @@ describe('rtc_snapshot', { timeout: 240000 }, () => {
         assert.ok(r.headers['last-modified']);
         assert.equal(r.headers['cache-control'], 'no-cache');
 
-        const p = probe(r.body);
+        const p = probeJpeg(r.body);
         assert.equal(p.codec, 'mjpeg');
         assert.equal(p.width, 640);
         assert.equal(p.height, 360);
@@ -178,7 +123,7 @@ describe('rtc_snapshot', { timeout: 240000 }, () => {
         /* the argument form, with a variable */
         const a = await get('/front.jpg?cam=cam');
         assert.equal(a.status, 200);
-        assert.equal(probe(a.body).width, 640);
+        assert.equal(probeJpeg(a.body).width, 640);
 
         /* then left to its idle timer (idle=5s) */
         await waitFor(async () => (await streamOf('cam')).state === 'idle',
@@ -188,7 +133,7 @@ describe('rtc_snapshot', { timeout: 240000 }, () => {
     test('?width= scales, keeping the aspect ratio', async () => {
         const r = await get('/snap/cam.jpg?width=160');
         assert.equal(r.status, 200);
-        const p = probe(r.body);
+        const p = probeJpeg(r.body);
         assert.equal(p.width, 160);
         assert.equal(p.height, 90);
     });
@@ -228,7 +173,7 @@ describe('rtc_snapshot', { timeout: 240000 }, () => {
     test('H.265: decoded the same way', async () => {
         const r = await get('/snap/hevc.jpg');
         assert.equal(r.status, 200, r.body.toString());
-        const p = probe(r.body);
+        const p = probeJpeg(r.body);
         assert.equal(p.width, 320);
         assert.equal(p.height, 240);
     });

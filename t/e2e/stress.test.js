@@ -20,8 +20,8 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor, nginxConf } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 
 const PORT = 18880;
@@ -39,24 +39,16 @@ function random() {
     return seed / 0x7fffffff;
 }
 
-const CONF = `
-load_module %%MODULE%%;
-%%TEST_GLOBALS%%
-worker_processes 4;
-worker_shutdown_timeout 10s;
-events { worker_connections 4096; }
-http {
-    %%TEST_GLOBALS_HTTP%%
-    rtc_zone   cams 64m;
+const CONF = nginxConf({
+    workers: 4, shutdown: '10s', connections: 4096, zone: '64m',
+    listen: ' reuseport',
+    http: `
     rtc_stream cam1 rtsp://127.0.0.1:${CAM1}/cam idle=5s;
-    rtc_stream cam2 rtsp://127.0.0.1:${CAM2}/cam idle=5s;
-    server {
-        listen 127.0.0.1:%%PORT%% reuseport;
+    rtc_stream cam2 rtsp://127.0.0.1:${CAM2}/cam idle=5s;`,
+    server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 function workers(master) {
@@ -76,7 +68,12 @@ function usage(pid) {
 
 describe('stress: churn, camera restart, kill -9, reload',
          { timeout: 300000 }, () => {
-    let cam1;
+    const small = { size: '320x180', fps: 15, gop: 15, bitrate: 200 };
+    const rig = new Rig({ netns: true, cameras: [
+        Object.assign({ port: CAM1 }, small),
+        Object.assign({ port: CAM2 }, small),
+    ], nginx: [{ port: PORT, conf: CONF,
+                 allowLog: [/worker process \d+ exited on signal 9/] }] });
     let cam2;
     let ngx;
     const live = new Set();
@@ -84,30 +81,15 @@ describe('stress: churn, camera restart, kill -9, reload',
     let n = 0;
 
     before(async () => {
-        requireNetns();
-        cam1 = new Camera({ port: CAM1, size: '320x180', fps: 15, gop: 15,
-                            bitrate: 200 });
-        cam2 = new Camera({ port: CAM2, size: '320x180', fps: 15, gop: 15,
-                            bitrate: 200 });
-        await cam1.start();
-        await cam2.start();
-        ngx = new Nginx({ port: PORT, conf: CONF,
-                          allowLog: [/worker process \d+ exited on signal 9/] });
-        await ngx.start();
+        ({ ngx } = await rig.start());
+        cam2 = rig.cams[1];
     });
 
     after(async () => {
         for (const v of live) {
             await v.close().catch(() => {});
         }
-        if (ngx) {
-            await ngx.stop();
-        }
-        for (const c of [cam1, cam2]) {
-            if (c) {
-                await c.stop();
-            }
-        }
+        await rig.stop();
     });
 
     async function join() {

@@ -16,49 +16,29 @@
 'use strict';
 
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { spawnSync, execFile } = require('node:child_process');
+const { execFile } = require('node:child_process');
 const { promisify } = require('node:util');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns, REPO } = require('./lib/nginx');
-const { Browser } = require('./lib/browser');
-const { RtspCamera, makeCert, streamOf, confFor } = require('./lib/rtsp');
+const { waitFor, REPO } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
+const {
+    RtspCamera, makeCert, streamOf, confFor, configTest, assertNotApplying,
+} = require('./lib/rtsp');
 
 const PORT = 19393;
 const CAM_PORT = 19871;
 const TLS_PORT = 19872;
-const NGINX = process.env.TEST_NGINX_BINARY || '/usr/sbin/nginx';
 
 const CAM = { codec: 'h265', size: '320x240', fps: 10, gop: 10,
               bitrate: 200 };
 
 
-/* nginx -t of a configuration with these rtc_stream lines */
-
-function configTest(lines) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-t-'));
-
-    try {
-        const ngx = new Nginx({ port: PORT });
-        ngx.dir = dir;
-
-        const conf = path.join(dir, 'nginx.conf');
-        fs.writeFileSync(conf, ngx.render(confFor(lines, { workers: 1 })));
-
-        return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
-                                 '-e', path.join(dir, 'error.log')],
-                         { encoding: 'utf8', timeout: 20000,
-                           env: ngx.spawnEnv() });
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
-
-
 describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
+    const rig = new Rig({ netns: true, camera: false,
+                          cameraClass: RtspCamera });
     let dir;
     let cam;
     let tls;
@@ -66,10 +46,9 @@ describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
     let browser;
 
     before(async () => {
-        requireNetns();
+        await rig.start();
 
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-tc-'));
-        fs.chmodSync(dir, 0o755);
+        dir = rig.tmpdir('nginx-rtc-tc-');
         const certs = makeCert(dir, 'cam');
 
         /* 10-bit H.265, which the H.264 encoder does not take */
@@ -79,11 +58,11 @@ describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
         /* all at once: the cameras, the browser, the clip */
 
         [cam, tls, browser] = await Promise.all([
-            new RtspCamera(Object.assign({ port: CAM_PORT }, CAM)).start(),
-            new RtspCamera(Object.assign({
+            rig.addCamera(Object.assign({ port: CAM_PORT }, CAM)),
+            rig.addCamera(Object.assign({
                 port: TLS_PORT, tlsCert: certs.cert, tlsKey: certs.key,
-            }, CAM)).start(),
-            Browser.launch(),
+            }, CAM)),
+            rig.launchBrowser(),
             promisify(execFile)('ffmpeg', [
                 '-v', 'error', '-y', '-f', 'lavfi',
                 '-i', 'testsrc=size=320x240:rate=10', '-t', '2',
@@ -103,31 +82,13 @@ describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
             `location /player/ { alias ${REPO}/examples/; }\n`
             + '        location /whep/');
 
-        ngx = await new Nginx({ port: PORT, conf, allowLog: [
+        ngx = await rig.add({ port: PORT, conf, allowLog: [
             /\[error\] .*rtc transcode: pixel format yuv420p10le/,
             /\[error\] .*rtc producer "ten": restarting in/,
-        ] }).start();
+        ] });
     });
 
-    after(async () => {
-        try {
-            if (browser) {
-                await browser.close();
-            }
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            for (const c of [cam, tls]) {
-                if (c) {
-                    await c.stop();
-                }
-            }
-            if (dir) {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('Chromium decodes H.264 from H.265 cameras (rtsp, rtsps)',
          async () => {
@@ -192,7 +153,7 @@ describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
     });
 
     test('nginx -t: an option that does not apply is an error', () => {
-        const cases = [
+        assertNotApplying([
             [`    rtc_stream c ${cam.url} loop;`, '"loop"',
              'rtsp:// and rtsps://'],
             [`    rtc_stream c ${tls.url} always loop;`, '"loop"',
@@ -201,16 +162,7 @@ describe('transcode=h264 for RTSP cameras', { timeout: 58000 }, () => {
              '"transport=udp"', 'ffmpeg:'],
             ['    rtc_stream c ffmpeg:/tmp/x.mp4 transport=tcp;',
              '"transport=tcp"', 'ffmpeg:'],
-        ];
-
-        for (const [line, opt, kind] of cases) {
-            const r = configTest(line);
-            assert.notEqual(r.status, 0, `nginx -t accepted: ${line}`);
-            assert.ok(r.stderr.includes(`[emerg] rtc_stream "c": ${opt} `
-                                        + `does not apply to ${kind} `
-                                        + 'sources'),
-                      `${line}: ${r.stderr}`);
-        }
+        ]);
 
         /* and what applies passes */
 

@@ -29,11 +29,10 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('node:path');
 
-const { waitFor, requireNetns, REPO } = require('./lib/nginx');
+const { waitFor, requireNetns } = require('./lib/nginx');
 const { Rig, conf } = require('./lib/rig');
-const { Netns, sh, jsonLines } = require('./lib/ns');
+const { Netns, sh } = require('./lib/ns');
 const { TurnServer } = require('./lib/turn');
 const whep = require('./lib/whep');
 
@@ -110,8 +109,8 @@ describe('TURN: the media goes through nginx\'s relayed candidate',
     });
 
     after(async () => {
-        if (peer && peer.exitCode === null) {
-            peer.stdin.end();
+        if (peer) {
+            peer.end();
         }
         try {
             await rig.stop();
@@ -129,30 +128,15 @@ describe('TURN: the media goes through nginx\'s relayed candidate',
 
     test('a viewer with no route to nginx plays through the relay',
          async () => {
-        let offer = null;
-        let last = {};
-        let stderr = '';
-
         /* no way around the relay */
         await assert.rejects(view.run('ip', 'route', 'get', '10.88.1.2'),
                              /unreachable/);
         assert.equal((await relay.run('sysctl', '-n',
                                       'net.ipv4.ip_forward')).trim(), '0');
 
-        peer = view.spawn(process.execPath, [
-            path.join(REPO, 't', 'e2e', 'lib', 'peer_stdio.js')]);
+        peer = view.viewer();
 
-        peer.stderr.on('data', (c) => { stderr += c; });
-
-        jsonLines(peer, (m) => {
-            if (m.offer) {
-                offer = m.offer;
-            } else if ('packets' in m) {
-                last = m;
-            }
-        });
-
-        await waitFor(() => offer, 10000, `the viewer's offer (${stderr})`);
+        const offer = await peer.offered();
 
         assert.ok(candidates(offer).some((c) => c.address === VIEWER_IP),
                   offer);
@@ -178,16 +162,13 @@ describe('TURN: the media goes through nginx\'s relayed candidate',
             credential: PASSWORD, credentialType: 'password',
         }], r.headers.link);
 
-        peer.stdin.write(JSON.stringify({ answer: r.body }) + '\n');
+        peer.answer(r.body);
 
-        try {
-            await waitFor(() => last.keyframes > 0 && last.packets > 50,
-                          20000, 'H.264 through the relay');
-        } catch (err) {
-            err.message += ` (viewer: ${JSON.stringify(last)}; ${stderr})`
-                           + `\nturnserver:\n${turn.log()}`;
+        await peer.playing('H.264 through the relay').catch((err) => {
+            err.message += `\nturnserver:\n${turn.log()}`;
             throw err;
-        }
+        });
+        const last = peer.last;
 
         /* the nominated pair's remote end is nginx's relayed candidate */
         assert.ok(relayed.some((c) => `${c.address}:${c.port}`
@@ -219,7 +200,7 @@ describe('TURN: the media goes through nginx\'s relayed candidate',
 
         const d = await ngx.http('DELETE', r.headers.location);
         assert.equal(d.status, 200);
-        peer.stdin.end();
+        peer.end();
 
         await waitFor(async () => (await ngx.status()).sessions.length === 0,
                       10000, 'no sessions');

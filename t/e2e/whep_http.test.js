@@ -14,8 +14,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { Rig } = require('./lib/rig');
 const { CHROMIUM_OFFER, withoutCandidates } = require('./lib/sdp');
 
 const PORT = 18080;
@@ -33,25 +32,14 @@ function assertTextBody(r, what) {
 
 
 describe('WHEP HTTP surface', { timeout: 300000 }, () => {
-    let cam;
+    const rig = new Rig({ camPort: CAM_PORT, nginx: [{ port: PORT }] });
     let ngx;
 
     before(async () => {
-        cam = await new Camera({ port: CAM_PORT, codec: 'h264' }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('OPTIONS: 204 with Accept-Post application/sdp', async () => {
         const r = await ngx.http('OPTIONS', '/whep/cam');

@@ -15,8 +15,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { Rig, nginxConf } = require('./lib/rig');
 const { CHROMIUM_OFFER, withoutCandidates } = require('./lib/sdp');
 
 const PORT = 20580;
@@ -25,57 +24,29 @@ const CAM_PORT = 20554;
 const OFFER = withoutCandidates(CHROMIUM_OFFER);
 const SDP = { 'Content-Type': 'application/sdp' };
 
-const CONF = `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes 2;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    rtc_zone   cams 8m;
-    rtc_stream front rtsp://127.0.0.1:%%CAMPORT%%/cam always;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+const CONF = nginxConf({
+    zone: '8m',
+    http: `
+    rtc_stream front rtsp://127.0.0.1:%%CAMPORT%%/cam always;`,
+    server: `
         location ~ ^/cams/(?<cam>[a-z0-9_-]+)/whep(/[0-9a-f]+)?$ {
             rtc_whep $cam;
         }
 
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 describe('rtc_whep $variable in a regex location', { timeout: 60000 }, () => {
-    let cam;
+    const rig = new Rig({ camPort: CAM_PORT,
+                          nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
 
     before(async () => {
-        cam = await new Camera({ port: CAM_PORT }).start();
-        ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
-                                conf: CONF }).start();
+        ({ ngx } = await rig.start());
     });
 
-    after(async () => {
-        try {
-            if (ngx) {
-                await ngx.stop();
-            }
-        } finally {
-            if (cam) {
-                await cam.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('POST plays the named stream; DELETE of its Location ends it',
          async () => {

@@ -19,8 +19,8 @@ const fs = require('node:fs');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Camera } = require('./lib/camera');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { Viewer } = require('./lib/werift');
 const { Browser } = require('./lib/browser');
 const raw = require('./lib/raw');
@@ -78,12 +78,6 @@ http {
 `;
 
 
-function newOrigin() {
-    return new Nginx({ port: ORIGIN_PORT, camPort: CAM_PORT,
-                       conf: ORIGIN_CONF, workers: 4 });
-}
-
-
 /*
  * Drop 5% of the origin's media to the edge (nftables on the input hook:
  * both ends are on lo in the namespace), not STUN or RTCP (300 bytes).
@@ -137,29 +131,20 @@ let origin;
 
 
 describe('whep:// sources', { timeout: 150000 }, () => {
-    let camera;
-    let camera265;
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, cameras: [
+        { port: CAM_PORT },
+        { port: CAM265_PORT, codec: 'h265', audio: 'opus' },
+    ], nginx: [
+        { port: ORIGIN_PORT, conf: ORIGIN_CONF, workers: 4 },
+        { port: EDGE_PORT, conf: EDGE_CONF },
+    ] });
     let edge;
 
     before(async () => {
-        requireNetns();
-        camera = new Camera({ port: CAM_PORT });
-        camera265 = new Camera({ port: CAM265_PORT, codec: 'h265',
-                                 audio: 'opus' });
-        await Promise.all([camera.start(), camera265.start()]);
-        origin = newOrigin();
-        await origin.start();
-        edge = new Nginx({ port: EDGE_PORT, conf: EDGE_CONF });
-        await edge.start();
+        [origin, edge] = (await rig.start()).nginx;
     });
 
-    after(async () => {
-        for (const x of [edge, origin, camera, camera265]) {
-            if (x) {
-                await x.stop();
-            }
-        }
-    });
+    after(() => rig.stop());
 
     test('viewers of the edge play the origin\'s stream', async () => {
         const viewers = [];
@@ -370,7 +355,7 @@ describe('whep:// sources', { timeout: 150000 }, () => {
             return s.state === 'retrying' && s.last_error !== '';
         }, 15000, 'the edge sees the origin gone');
 
-        origin = newOrigin();
+        /* a new nginx in a new prefix, on the same port */
         await origin.start();
 
         const before = v.keyframes;

@@ -19,33 +19,26 @@ const dgram = require('node:dgram');
 const { spawn } = require('node:child_process');
 
 const {
-    RTCPeerConnection, MediaStreamTrack, RTCRtpCodecParameters,
+    MediaStreamTrack, RTCRtpCodecParameters,
 } = require('werift');
-const { Nginx, waitFor, requireNetns } = require('./lib/nginx');
-const { Viewer, h264Codec } = require('./lib/werift');
+const { waitFor, nginxConf } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
+const { Viewer, peerConnection } = require('./lib/werift');
 
 const PORT = 18920;
 const SERVER_PORT = 18921;
 const RTP_PORT = 18922;
 
-const CONF = `
-load_module %%MODULE%%;
-%%TEST_GLOBALS%%
-worker_processes 2;
-events { worker_connections 1024; }
-http {
-    %%TEST_GLOBALS_HTTP%%
-    rtc_zone   edge 32m;
+const CONF = nginxConf({
+    zoneName: 'edge',
+    http: `
     rtc_wait_timeout 5s;
     rtc_stream foreign whep://127.0.0.1:${SERVER_PORT}/whep/x idle=2s
-                       token=werift-1;
-    server {
-        listen 127.0.0.1:%%PORT%%;
+                       token=werift-1;`,
+    server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-    }
-}
-`;
+        location = /rtc/status { rtc_status; }`,
+});
 
 
 /* a WHEP server (RFC 9725) on werift: POST -> 201 + answer, DELETE */
@@ -102,17 +95,11 @@ class WeriftWhepServer {
             return;
         }
 
-        const pc = new RTCPeerConnection({
-            codecs: {
-                video: [h264Codec()],
-                audio: [new RTCRtpCodecParameters({
-                    mimeType: 'audio/opus', clockRate: 48000, channels: 2,
-                    payloadType: 111,
-                })],
-            },
-            iceServers: [],
-            iceUseIpv6: false,
-            bundlePolicy: 'max-bundle',
+        const pc = peerConnection({
+            audio: [new RTCRtpCodecParameters({
+                mimeType: 'audio/opus', clockRate: 48000, channels: 2,
+                payloadType: 111,
+            })],
         });
 
         await pc.setRemoteDescription({ type: 'offer', sdp: body });
@@ -174,23 +161,24 @@ class WeriftWhepServer {
 
 describe('whep:// source from a werift WHEP server', { timeout: 90000 },
          () => {
+    const rig = new Rig({ netns: true, camera: false });
     let server;
-    let udp;
-    let gst;
     let ngx;
 
     before(async () => {
-        requireNetns();
+        await rig.start();
 
         server = new WeriftWhepServer(SERVER_PORT);
+        rig.defer(() => server.stop());
         await server.start();
 
-        udp = dgram.createSocket('udp4');
+        const udp = dgram.createSocket('udp4');
+        rig.defer(() => udp.close());
         udp.on('message', (m) => server.rtp(m));
         await new Promise((resolve) => udp.bind(RTP_PORT, '127.0.0.1',
                                                 resolve));
 
-        gst = spawn('gst-launch-1.0', [
+        const gst = spawn('gst-launch-1.0', [
             '-q', 'videotestsrc', 'is-live=true', '!',
             'video/x-raw,width=320,height=240,framerate=25/1', '!',
             'x264enc', 'tune=zerolatency', 'speed-preset=ultrafast',
@@ -199,25 +187,12 @@ describe('whep:// source from a werift WHEP server', { timeout: 90000 },
             'rtph264pay', 'config-interval=-1', 'pt=96', 'mtu=1200', '!',
             'udpsink', 'host=127.0.0.1', `port=${RTP_PORT}`,
         ], { stdio: 'ignore' });
+        rig.defer(() => gst.kill('SIGKILL'));
 
-        ngx = new Nginx({ port: PORT, conf: CONF, workers: 2 });
-        await ngx.start();
+        ngx = await rig.add({ port: PORT, conf: CONF, workers: 2 });
     });
 
-    after(async () => {
-        if (ngx) {
-            await ngx.stop();
-        }
-        if (gst) {
-            gst.kill('SIGKILL');
-        }
-        if (udp) {
-            udp.close();
-        }
-        if (server) {
-            await server.stop();
-        }
-    });
+    after(() => rig.stop());
 
     test('a viewer of nginx plays the werift server\'s stream; idle= '
          + 'DELETEs the session', async () => {

@@ -16,7 +16,8 @@ const net = require('node:net');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Nginx, waitFor } = require('./lib/nginx');
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
 const { confFor } = require('./lib/rtsp');
 const raw = require('./lib/raw');
 
@@ -48,12 +49,12 @@ const ANSWERS = {
 
 
 describe('whep:// sources and bad WHEP servers', { timeout: 60000 }, () => {
-    let server;
+    const rig = new Rig({ camera: false });
     let ngx;
     const deletes = [];
 
     before(async () => {
-        server = net.createServer((sock) => {
+        const server = net.createServer((sock) => {
             let data = '';
             sock.on('data', (c) => {
                 data += c.toString('latin1');
@@ -77,6 +78,7 @@ describe('whep:// sources and bad WHEP servers', { timeout: 60000 }, () => {
             });
             sock.on('error', () => {});
         });
+        rig.defer(() => server.close());
         await new Promise((resolve) => server.listen(SERVER_PORT,
                                                      '127.0.0.1', resolve));
 
@@ -84,19 +86,11 @@ describe('whep:// sources and bad WHEP servers', { timeout: 60000 }, () => {
             `    rtc_stream s${p.slice(1)} `
             + `whep://127.0.0.1:${SERVER_PORT}${p} always;`).join('\n');
 
-        ngx = new Nginx({ port: PORT, workers: 2, conf: confFor(lines),
-                          allowLog: [/rtc whep source /] });
-        await ngx.start();
+        ngx = await rig.add({ port: PORT, workers: 2, conf: confFor(lines),
+                              allowLog: [/rtc whep source /] });
     });
 
-    after(async () => {
-        if (ngx) {
-            await ngx.stop();
-        }
-        if (server) {
-            server.close();
-        }
-    });
+    after(() => rig.stop());
 
     test('each bad answer is a clear failure, retried', async () => {
         const want = {

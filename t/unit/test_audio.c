@@ -212,6 +212,24 @@ test_aac_config(void)
 }
 
 
+/* ngx_rtc_audio_depack_init() of mpeg4-generic with this fmtp */
+
+static ngx_int_t
+test_aac_fmtp(ngx_rtc_audio_depack_t *d, char *fmtp, ngx_uint_t pt,
+    ngx_uint_t clock, ngx_uint_t channels)
+{
+    ngx_str_t      f;
+    static out_t   out;
+    static u_char  buf[NGX_RTC_AUDIO_AU_MAX];
+
+    f.data = (u_char *) fmtp;
+    f.len = ngx_strlen(fmtp);
+
+    return ngx_rtc_audio_depack_init(d, &aac_name, pt, clock, channels, &f,
+                                     buf, sizeof(buf), collect, &out);
+}
+
+
 static void
 test_init(void)
 {
@@ -276,39 +294,41 @@ test_init(void)
 
     /* mpeg4-generic without config, with bad config, without AU headers */
 
-    ngx_str_set(&fmtp, "mode=AAC-hbr;sizelength=13;indexlength=3");
-    NGX_RTC_CHECK(ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1,
-                                            &fmtp, buf, sizeof(buf), collect,
-                                            &out) == NGX_DECLINED);
+    NGX_RTC_CHECK(test_aac_fmtp(&d, "mode=AAC-hbr;sizelength=13;indexlength=3",
+                                97, 16000, 1) == NGX_DECLINED);
 
-    ngx_str_set(&fmtp, "mode=AAC-hbr;config=14x8;sizelength=13");
-    NGX_RTC_CHECK(ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1,
-                                            &fmtp, buf, sizeof(buf), collect,
-                                            &out) == NGX_DECLINED);
+    NGX_RTC_CHECK(test_aac_fmtp(&d, "mode=AAC-hbr;config=14x8;sizelength=13",
+                                97, 16000, 1) == NGX_DECLINED);
 
-    ngx_str_set(&fmtp, "mode=AAC-hbr;config=1408;sizelength=130");
-    NGX_RTC_CHECK(ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1,
-                                            &fmtp, buf, sizeof(buf), collect,
-                                            &out) == NGX_DECLINED);
+    NGX_RTC_CHECK(test_aac_fmtp(&d, "mode=AAC-hbr;config=1408;sizelength=130",
+                                97, 16000, 1) == NGX_DECLINED);
 
-    ngx_str_set(&fmtp, "mode=generic;config=1408;constantsize=200");
-    NGX_RTC_CHECK(ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1,
-                                            &fmtp, buf, sizeof(buf), collect,
-                                            &out) == NGX_DECLINED);
+    NGX_RTC_CHECK(test_aac_fmtp(&d,
+                                "mode=generic;config=1408;constantsize=200",
+                                97, 16000, 1) == NGX_DECLINED);
 
-    ngx_str_set(&fmtp, "streamtype=4;config=1408;sizelength=13");
-    NGX_RTC_CHECK(ngx_rtc_audio_depack_init(&d, &aac_name, 96, 90000, 0,
-                                            &fmtp, buf, sizeof(buf), collect,
-                                            &out) == NGX_DECLINED);
+    NGX_RTC_CHECK(test_aac_fmtp(&d, "streamtype=4;config=1408;sizelength=13",
+                                96, 90000, 0) == NGX_DECLINED);
 
     /* AAC-lbr, parameter names in any case */
-    ngx_str_set(&fmtp, "Mode=AAC-lbr; Config=1190; SizeLength=6; "
-                       "IndexLength=2; IndexDeltaLength=2");
-    NGX_RTC_CHECK(ngx_rtc_audio_depack_init(&d, &aac_name, 97, 48000, 2,
-                                            &fmtp, buf, sizeof(buf), collect,
-                                            &out) == NGX_OK);
+    NGX_RTC_CHECK(test_aac_fmtp(&d, "Mode=AAC-lbr; Config=1190; SizeLength=6; "
+                                    "IndexLength=2; IndexDeltaLength=2",
+                                97, 48000, 2) == NGX_OK);
     NGX_RTC_CHECK(d.size_length == 6 && d.index_length == 2
                   && d.channels == 2 && d.rate == 48000);
+}
+
+
+/* a depacketizer of the test's AAC stream into buf, out emptied */
+
+static void
+test_aac_start(ngx_rtc_audio_depack_t *d, u_char *buf, size_t size,
+    out_t *out)
+{
+    ngx_memzero(out, sizeof(out_t));
+
+    (void) ngx_rtc_audio_depack_init(d, &aac_name, 97, 16000, 1, &aac_fmtp,
+                                     buf, size, collect, out);
 }
 
 
@@ -319,10 +339,7 @@ test_aac_whole(void)
     out_t                   out;
     ngx_rtc_audio_depack_t  d;
 
-    ngx_memzero(&out, sizeof(out_t));
-
-    (void) ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1, &aac_fmtp,
-                                     buf, sizeof(buf), collect, &out);
+    test_aac_start(&d, buf, sizeof(buf), &out);
 
     NGX_RTC_CHECK(push(&d, aac_pkt_0, sizeof(aac_pkt_0)) == NGX_OK);
     NGX_RTC_CHECK(out.n == 1);
@@ -339,10 +356,7 @@ test_aac_fragments(void)
     out_t                   out;
     ngx_rtc_audio_depack_t  d;
 
-    ngx_memzero(&out, sizeof(out_t));
-
-    (void) ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1, &aac_fmtp,
-                                     buf, sizeof(buf), collect, &out);
+    test_aac_start(&d, buf, sizeof(buf), &out);
 
     /* 44 + 44 + 28 bytes of one 116-byte AU, the marker on the last */
 
@@ -372,9 +386,7 @@ test_aac_fragments(void)
 
     /* an AU larger than the buffer is refused */
 
-    out.n = 0;
-    (void) ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1, &aac_fmtp,
-                                     buf, 100, collect, &out);
+    test_aac_start(&d, buf, 100, &out);
     NGX_RTC_CHECK(push(&d, aac_frag_0, sizeof(aac_frag_0)) == NGX_DECLINED);
     NGX_RTC_CHECK(out.n == 0);
 }
@@ -388,10 +400,7 @@ test_aac_multi(void)
     out_t                   out;
     ngx_rtc_audio_depack_t  d;
 
-    ngx_memzero(&out, sizeof(out_t));
-
-    (void) ngx_rtc_audio_depack_init(&d, &aac_name, 97, 16000, 1, &aac_fmtp,
-                                     buf, sizeof(buf), collect, &out);
+    test_aac_start(&d, buf, sizeof(buf), &out);
 
     /*
      * RFC 3640 3.3.6: AU-headers-length 32, two 16-bit AU headers of

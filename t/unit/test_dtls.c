@@ -385,6 +385,34 @@ test_server(ngx_rtc_dtls_ctx_t *ctx, test_client_t *c, const char *alg,
 }
 
 
+/*
+ * A server for the client c (made by the caller) that expects its
+ * certificate's SHA-256 fingerprint, the digest's name spelt alg; the
+ * result r and both queues emptied.  NULL (a failed check) if it could
+ * not be made.
+ */
+
+static ngx_rtc_dtls_t *
+test_start(ngx_rtc_dtls_ctx_t *ctx, test_client_t *c, const char *alg,
+    u_char *fpbuf, test_result_t *r)
+{
+    ngx_rtc_dtls_t  *d;
+
+    d = test_server(ctx, c, alg, EVP_sha256(), fpbuf);
+    NGX_RTC_CHECK(d != NULL);
+
+    if (d == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(r, sizeof(test_result_t));
+    test_s2c.n = 0;
+    test_c2s.n = 0;
+
+    return d;
+}
+
+
 static srtp_t
 test_srtp_session(ngx_uint_t profile, u_char *key, srtp_ssrc_type_t type)
 {
@@ -790,16 +818,10 @@ test_no_srtp(ngx_rtc_dtls_ctx_t *ctx, const char *profiles)
 
     NGX_RTC_CHECK(test_client_init(&c, profiles) == NGX_OK);
 
-    d = test_server(ctx, &c, "sha-256", EVP_sha256(), fpbuf);
-    NGX_RTC_CHECK(d != NULL);
-
+    d = test_start(ctx, &c, "sha-256", fpbuf, &r);
     if (d == NULL) {
         return;
     }
-
-    ngx_memzero(&r, sizeof(test_result_t));
-    test_s2c.n = 0;
-    test_c2s.n = 0;
 
     test_run(&c, d, &r);
 
@@ -824,16 +846,10 @@ test_retransmit(ngx_rtc_dtls_ctx_t *ctx)
 
     NGX_RTC_CHECK(test_client_init(&c, TEST_PROFILES) == NGX_OK);
 
-    d = test_server(ctx, &c, "SHA-256", EVP_sha256(), fpbuf);
-    NGX_RTC_CHECK(d != NULL);
-
+    d = test_start(ctx, &c, "SHA-256", fpbuf, &r);
     if (d == NULL) {
         return;
     }
-
-    ngx_memzero(&r, sizeof(test_result_t));
-    test_s2c.n = 0;
-    test_c2s.n = 0;
 
     test_client_drive(&c);
     NGX_RTC_CHECK(test_c2s.n == 1);            /* ClientHello */
@@ -923,16 +939,10 @@ test_lost_last_flight(ngx_rtc_dtls_ctx_t *ctx)
     NGX_RTC_CHECK(test_client_init(&c, TEST_PROFILES) == NGX_OK);
     DTLS_set_timer_cb(c.ssl, test_client_timer);
 
-    d = test_server(ctx, &c, "sha-256", EVP_sha256(), fpbuf);
-    NGX_RTC_CHECK(d != NULL);
-
+    d = test_start(ctx, &c, "sha-256", fpbuf, &r);
     if (d == NULL) {
         return;
     }
-
-    ngx_memzero(&r, sizeof(test_result_t));
-    test_s2c.n = 0;
-    test_c2s.n = 0;
 
     test_client_fast = 0;
     test_client_drive(&c);                      /* ClientHello */
@@ -998,16 +1008,10 @@ test_held_flight(ngx_rtc_dtls_ctx_t *ctx)
 
     NGX_RTC_CHECK(test_client_init(&c, TEST_PROFILES) == NGX_OK);
 
-    d = test_server(ctx, &c, "sha-256", EVP_sha256(), fpbuf);
-    NGX_RTC_CHECK(d != NULL);
-
+    d = test_start(ctx, &c, "sha-256", fpbuf, &r);
     if (d == NULL) {
         return;
     }
-
-    ngx_memzero(&r, sizeof(test_result_t));
-    test_s2c.n = 0;
-    test_c2s.n = 0;
 
     test_client_drive(&c);
     NGX_RTC_CHECK(test_c2s.n == 1);             /* ClientHello */

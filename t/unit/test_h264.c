@@ -107,6 +107,19 @@ test_init(ngx_rtc_h264_depack_t *d, size_t size)
 }
 
 
+/* the SPS and the PPS, packets seq and seq + 1 of time ts */
+
+static void
+test_params(ngx_rtc_h264_depack_t *d, uint16_t seq, uint32_t ts)
+{
+    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(d, sps, sizeof(sps), seq, ts, 0)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(d, pps, sizeof(pps),
+                                           (uint16_t) (seq + 1), ts, 0)
+                  == NGX_OK);
+}
+
+
 /* an AU in the ring format from NAL units */
 
 static size_t
@@ -228,10 +241,7 @@ test_single(void)
     NGX_RTC_CHECK(d.dropped == 1);
 
     /* SPS, PPS, IDR as single NAL unit packets, marker on the IDR */
-    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, sps, sizeof(sps), 2, 4000, 0)
-                  == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pps, sizeof(pps), 3, 4000, 0)
-                  == NGX_OK);
+    test_params(&d, 2, 4000);
     NGX_RTC_CHECK(sink.n == 0);
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, idr, sizeof(idr), 4, 4000, 1)
                   == NGX_OK);
@@ -462,10 +472,7 @@ test_loss(void)
     test_init(&d, sizeof(au_buf));
 
     /* IDR (seq 10, 11), P (12) */
-    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, sps, sizeof(sps), 10, 0, 0)
-                  == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pps, sizeof(pps), 11, 0, 0)
-                  == NGX_OK);
+    test_params(&d, 10, 0);
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, idr, sizeof(idr), 12, 0, 1)
                   == NGX_OK);
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
@@ -539,10 +546,7 @@ test_oversize(void)
     /* room for SPS + PPS + a small IDR, not for 3 fragments of 60 bytes */
     test_init(&d, 100);
 
-    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, sps, sizeof(sps), 1, 0, 0)
-                  == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pps, sizeof(pps), 2, 0, 0)
-                  == NGX_OK);
+    test_params(&d, 1, 0);
 
     ngx_memset(pkt, 0x11, sizeof(pkt));
     pkt[0] = 0x7c; pkt[1] = 0x85; pkt[2] = 0x88;
@@ -567,10 +571,7 @@ test_oversize(void)
     NGX_RTC_CHECK(sink.n == 1 && d.dropped == 2 && d.wait_key);
 
     /* exactly full: 4 + 96 */
-    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, sps, sizeof(sps), 8, 9000, 0)
-                  == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pps, sizeof(pps), 9, 9000, 0)
-                  == NGX_OK);
+    test_params(&d, 8, 9000);
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pkt,
                                            100 - 12 - sizeof(sps)
                                            - sizeof(pps), 10, 9000, 1)
@@ -595,10 +596,7 @@ test_truncated(void)
 
     test_init(&d, sizeof(au_buf));
 
-    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, sps, sizeof(sps), 1, 0, 0)
-                  == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pps, sizeof(pps), 2, 0, 0)
-                  == NGX_OK);
+    test_params(&d, 1, 0);
 
     /* STAP-A: NALU size 0x0020 with 5 bytes left */
     ngx_memcpy(pkt, "\x78\x00\x20\x65\x88\x84\x00\x33", 8);

@@ -101,6 +101,11 @@ test_incomplete(void)
 }
 
 
+/* the head of a chunked 201 */
+
+#define CHUNKED  "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
 static void
 test_chunked(void)
 {
@@ -120,32 +125,21 @@ test_chunked(void)
     NGX_RTC_CHECK(str_is(&r.body, "v=0\r0123456789"));
     free(b);
 
-    NGX_RTC_CHECK(parse("HTTP/1.1 201 Created\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n"
-                        "4\r\nv=0", 0, &r, &b) == NGX_AGAIN);
+    NGX_RTC_CHECK(parse(CHUNKED "4\r\nv=0", 0, &r, &b) == NGX_AGAIN);
     free(b);
-    NGX_RTC_CHECK(parse("HTTP/1.1 201 Created\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n"
-                        "4\r\nv=0\r\n0\r\n", 0, &r, &b) == NGX_AGAIN);
+    NGX_RTC_CHECK(parse(CHUNKED "4\r\nv=0\r\n0\r\n", 0, &r, &b) == NGX_AGAIN);
     free(b);
-    NGX_RTC_CHECK(parse("HTTP/1.1 201 Created\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n"
-                        "4\r\nv=0\r\n0\r\n", 1, &r, &b) == NGX_ERROR);
+    NGX_RTC_CHECK(parse(CHUNKED "4\r\nv=0\r\n0\r\n", 1, &r, &b) == NGX_ERROR);
     free(b);
 
     /* sizes: not hex, too large; data not followed by its CRLF */
 
-    NGX_RTC_CHECK(parse("HTTP/1.1 201 Created\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n"
-                        "x\r\n", 0, &r, &b) == NGX_ERROR);
+    NGX_RTC_CHECK(parse(CHUNKED "x\r\n", 0, &r, &b) == NGX_ERROR);
     free(b);
-    NGX_RTC_CHECK(parse("HTTP/1.1 201 Created\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n"
-                        "fffffffffff\r\n", 0, &r, &b) == NGX_ERROR);
+    NGX_RTC_CHECK(parse(CHUNKED "fffffffffff\r\n", 0, &r, &b) == NGX_ERROR);
     free(b);
-    NGX_RTC_CHECK(parse("HTTP/1.1 201 Created\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n"
-                        "2\r\nabc\r\n0\r\n\r\n", 0, &r, &b) == NGX_ERROR);
+    NGX_RTC_CHECK(parse(CHUNKED "2\r\nabc\r\n0\r\n\r\n", 0, &r, &b)
+                  == NGX_ERROR);
     free(b);
 }
 

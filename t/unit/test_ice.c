@@ -19,67 +19,8 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include "ngx_rtc_unit_gloop.h"
+#include "ngx_rtc_unit_mem.h"
 #include "ngx_rtc_ice.h"
-
-
-/* stand-ins for ngx_palloc.c and ngx_array.c: malloc, freed at exit */
-
-static void       *test_mem[1024];
-static ngx_uint_t  test_nmem;
-
-
-static void *
-test_alloc(size_t size)
-{
-    void  *p;
-
-    if (test_nmem == sizeof(test_mem) / sizeof(test_mem[0])) {
-        return NULL;
-    }
-
-    p = malloc(size ? size : 1);
-    test_mem[test_nmem++] = p;
-
-    return p;
-}
-
-
-void *
-ngx_pnalloc(ngx_pool_t *pool, size_t size)
-{
-    return test_alloc(size);
-}
-
-
-void *
-ngx_array_push(ngx_array_t *a)
-{
-    void  *elts;
-
-    if (a->nelts == a->nalloc) {
-        elts = test_alloc(2 * a->nalloc * a->size);
-        if (elts == NULL) {
-            return NULL;
-        }
-
-        ngx_memcpy(elts, a->elts, a->nelts * a->size);
-        a->elts = elts;
-        a->nalloc *= 2;
-    }
-
-    return (u_char *) a->elts + a->size * a->nelts++;
-}
-
-
-static void
-test_array(ngx_array_t *a, ngx_uint_t n)
-{
-    a->elts = test_alloc(n * sizeof(ngx_str_t));
-    a->nelts = 0;
-    a->size = sizeof(ngx_str_t);
-    a->nalloc = n;
-    a->pool = NULL;
-}
 
 
 /* the session side of ngx_rtc_ice */
@@ -443,7 +384,7 @@ main(void)
     ngx_memzero(&s, sizeof(test_session_t));
     ngx_memzero(&conf, sizeof(ngx_rtc_ice_conf_t));
 
-    test_array(&extras, 3);
+    test_array(&extras, 3, sizeof(ngx_str_t));
     ngx_str_set(&extra[0], "127.0.0.1");   /* 1:1 NAT address, IPv4 */
     ngx_str_set(&extra[1], "::1");         /* and IPv6 */
     ngx_str_set(&extra[2], "cam.example"); /* not an address: ignored */
@@ -474,7 +415,7 @@ main(void)
     NGX_RTC_CHECK(s.ice != NULL);
     NGX_RTC_CHECK(test_updates >= 1);
 
-    test_array(&local, 1);
+    test_array(&local, 1, sizeof(ngx_str_t));
     NGX_RTC_CHECK(ngx_rtc_ice_local(s.ice, NULL, &ufrag, &pwd, &local)
                   == NGX_OK);
 
@@ -531,7 +472,7 @@ main(void)
 
     test_peer_init(&peer);
 
-    test_array(&offer, 1);
+    test_array(&offer, 1, sizeof(ngx_str_t));
     test_peer_offer(&peer, &pufrag, &ppwd, &offer);
 
     /* what a browser may also send: mDNS, TCP, garbage */
@@ -641,13 +582,13 @@ main(void)
     NGX_RTC_CHECK(s2.ice != NULL);
 
     test_peer_init(&peer2);
-    test_array(&offer, 1);
+    test_array(&offer, 1, sizeof(ngx_str_t));
     test_peer_offer(&peer2, &pufrag, &ppwd, &offer);
 
     NGX_RTC_CHECK(ngx_rtc_ice_remote(s2.ice, &pufrag, &ppwd, NULL, 0)
                   == NGX_OK);
 
-    test_array(&local, 1);
+    test_array(&local, 1, sizeof(ngx_str_t));
     NGX_RTC_CHECK(ngx_rtc_ice_local(s2.ice, NULL, &ufrag, &pwd, &local)
                   == NGX_OK);
     NGX_RTC_CHECK(test_has(&local, " typ srflx ") == 0);
@@ -704,9 +645,7 @@ main(void)
     NGX_RTC_CHECK(test_count("/proc/self/fd") == fds);
     NGX_RTC_CHECK(test_count("/proc/self/task") == threads);
 
-    for (i = 0; i < test_nmem; i++) {
-        free(test_mem[i]);
-    }
+    test_mem_free();
 
     return NGX_RTC_UNIT_DONE();
 }

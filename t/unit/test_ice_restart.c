@@ -18,67 +18,8 @@
 #include <ngx_rtc.h>
 #include <agent.h>
 #include "ngx_rtc_unit_gloop.h"
+#include "ngx_rtc_unit_mem.h"
 #include "ngx_rtc_ice.h"
-
-
-/* stand-ins for ngx_palloc.c and ngx_array.c: malloc, freed at exit */
-
-static void       *test_mem[256];
-static ngx_uint_t  test_nmem;
-
-
-static void *
-test_alloc(size_t size)
-{
-    void  *p;
-
-    if (test_nmem == sizeof(test_mem) / sizeof(test_mem[0])) {
-        return NULL;
-    }
-
-    p = malloc(size ? size : 1);
-    test_mem[test_nmem++] = p;
-
-    return p;
-}
-
-
-void *
-ngx_pnalloc(ngx_pool_t *pool, size_t size)
-{
-    return test_alloc(size);
-}
-
-
-void *
-ngx_array_push(ngx_array_t *a)
-{
-    void  *elts;
-
-    if (a->nelts == a->nalloc) {
-        elts = test_alloc(2 * a->nalloc * a->size);
-        if (elts == NULL) {
-            return NULL;
-        }
-
-        ngx_memcpy(elts, a->elts, a->nelts * a->size);
-        a->elts = elts;
-        a->nalloc *= 2;
-    }
-
-    return (u_char *) a->elts + a->size * a->nelts++;
-}
-
-
-static void
-test_array(ngx_array_t *a, ngx_uint_t n, size_t size)
-{
-    a->elts = test_alloc(n * size);
-    a->nelts = 0;
-    a->size = size;
-    a->nalloc = n;
-    a->pool = NULL;
-}
 
 
 static void
@@ -319,8 +260,6 @@ test_restart(void)
 int
 main(void)
 {
-    ngx_uint_t  i;
-
     test_ctx = g_main_context_new();
     g_main_context_push_thread_default(test_ctx);
 
@@ -330,9 +269,7 @@ main(void)
     g_main_context_pop_thread_default(test_ctx);
     g_main_context_unref(test_ctx);
 
-    for (i = 0; i < test_nmem; i++) {
-        free(test_mem[i]);
-    }
+    test_mem_free();
 
     return NGX_RTC_UNIT_DONE();
 }

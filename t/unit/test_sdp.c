@@ -980,6 +980,32 @@ static const char  *answer_video[] = {
 };
 
 
+/* the session lines of our answers, then those of its video if asked */
+
+static ngx_uint_t
+expect_session(const char **expect, const char *bundle, const char *msid,
+    ngx_uint_t video)
+{
+    ngx_uint_t  i, n;
+
+    n = 0;
+    expect[n++] = "v=0";
+    expect[n++] = "o=- 4611686018427387905 2 IN IP4 127.0.0.1";
+    expect[n++] = "s=-";
+    expect[n++] = "t=0 0";
+    expect[n++] = bundle;
+    expect[n++] = msid;
+
+    for (i = 0; video && i < sizeof(answer_video) / sizeof(answer_video[0]);
+         i++)
+    {
+        expect[n++] = answer_video[i];
+    }
+
+    return n;
+}
+
+
 static void
 test_answer(void)
 {
@@ -1002,17 +1028,8 @@ test_answer(void)
         return;
     }
 
-    n = 0;
-    expect[n++] = "v=0";
-    expect[n++] = "o=- 4611686018427387905 2 IN IP4 127.0.0.1";
-    expect[n++] = "s=-";
-    expect[n++] = "t=0 0";
-    expect[n++] = "a=group:BUNDLE 0";
-    expect[n++] = "a=msid-semantic: WMS cam1";
-
-    for (i = 0; i < sizeof(answer_video) / sizeof(answer_video[0]); i++) {
-        expect[n++] = answer_video[i];
-    }
+    n = expect_session(expect, "a=group:BUNDLE 0",
+                       "a=msid-semantic: WMS cam1", 1);
 
     check_lines(out, p, expect, n);
 
@@ -1058,17 +1075,8 @@ test_answer(void)
         return;
     }
 
-    n = 0;
-    expect[n++] = "v=0";
-    expect[n++] = "o=- 4611686018427387905 2 IN IP4 127.0.0.1";
-    expect[n++] = "s=-";
-    expect[n++] = "t=0 0";
-    expect[n++] = "a=group:BUNDLE 0";
-    expect[n++] = "a=msid-semantic: WMS cam1";
-
-    for (i = 0; i < sizeof(answer_video) / sizeof(answer_video[0]); i++) {
-        expect[n++] = answer_video[i];
-    }
+    n = expect_session(expect, "a=group:BUNDLE 0",
+                       "a=msid-semantic: WMS cam1", 1);
 
     expect[n++] = "m=audio 0 UDP/TLS/RTP/SAVPF 111";
     expect[n++] = "c=IN IP4 0.0.0.0";
@@ -1110,13 +1118,8 @@ test_answer(void)
         return;
     }
 
-    n = 0;
-    expect[n++] = "v=0";
-    expect[n++] = "o=- 4611686018427387905 2 IN IP4 127.0.0.1";
-    expect[n++] = "s=-";
-    expect[n++] = "t=0 0";
-    expect[n++] = "a=group:BUNDLE 1 2";
-    expect[n++] = "a=msid-semantic: WMS";
+    n = expect_session(expect, "a=group:BUNDLE 1 2", "a=msid-semantic: WMS",
+                       0);
     expect[n++] = "m=audio 0 UDP/TLS/RTP/SAVPF 111";
     expect[n++] = "c=IN IP4 0.0.0.0";
     expect[n++] = "a=mid:0";

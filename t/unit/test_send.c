@@ -118,16 +118,47 @@ test_add_nal(u_char *p, u_char *n, size_t len)
 }
 
 
+/*
+ * the payload lengths of the access unit au .. end in 1200-byte payloads
+ * (h265: H.265, else H.264): their count, at most 64
+ */
+
+static ngx_uint_t
+test_pack_lens(ngx_uint_t h265, u_char *end, size_t *lens)
+{
+    ssize_t              n;
+    ngx_uint_t           np, last;
+    ngx_rtc_nal_pack_t   pack;
+
+    if (h265) {
+        ngx_rtc_h265_pack_init(&pack, au, end - au, 1200);
+
+    } else {
+        ngx_rtc_h264_pack_init(&pack, au, end - au, 1200);
+    }
+
+    for (np = 0; np < 64; np++) {
+        n = h265 ? ngx_rtc_h265_pack_next(&pack, out, &last)
+                 : ngx_rtc_h264_pack_next(&pack, out, &last);
+        if (n <= 0) {
+            break;
+        }
+
+        lens[np] = n;
+    }
+
+    return np;
+}
+
+
 static void
 test_pack_equal(void)
 {
-    u_char               *p;
-    size_t                lens[64];
-    ssize_t               n;
-    ngx_uint_t            i, np, last;
-    ngx_rtc_h264_pack_t   pack;
-    static u_char         sps[] = { 0x67, 0x42, 0xc0, 0x1e, 0xda };
-    static u_char         pps[] = { 0x68, 0xce, 0x38, 0x80 };
+    u_char          *p;
+    size_t           lens[64];
+    ngx_uint_t       i, np;
+    static u_char    sps[] = { 0x67, 0x42, 0xc0, 0x1e, 0xda };
+    static u_char    pps[] = { 0x68, 0xce, 0x38, 0x80 };
 
     for (i = 0; i < sizeof(nal); i++) {
         nal[i] = (u_char) (i * 7 + 1);
@@ -145,16 +176,7 @@ test_pack_equal(void)
     p = test_add_nal(p, pps, sizeof(pps));
     p = test_add_nal(p, nal, sizeof(nal));
 
-    ngx_rtc_h264_pack_init(&pack, au, p - au, 1200);
-
-    for (np = 0; np < 64; np++) {
-        n = ngx_rtc_h264_pack_next(&pack, out, &last);
-        if (n <= 0) {
-            break;
-        }
-
-        lens[np] = n;
-    }
+    np = test_pack_lens(0, p, lens);
 
     NGX_RTC_CHECK(np == 6);
     NGX_RTC_CHECK(lens[0] == 1 + 2 + sizeof(sps) + 2 + sizeof(pps));
@@ -173,17 +195,7 @@ test_pack_equal(void)
 
     for (i = 1201; i < 5000; i += 37) {
         p = test_add_nal(au, nal, i);
-
-        ngx_rtc_h264_pack_init(&pack, au, p - au, 1200);
-
-        for (np = 0; np < 64; np++) {
-            n = ngx_rtc_h264_pack_next(&pack, out, &last);
-            if (n <= 0) {
-                break;
-            }
-
-            lens[np] = n;
-        }
+        np = test_pack_lens(0, p, lens);
 
         NGX_RTC_CHECK(np >= 2 && ngx_rtc_send_gso_run(lens, np, 64, 65507)
                                  == np);
@@ -195,17 +207,7 @@ test_pack_equal(void)
     nal[1] = 0x01;
 
     p = test_add_nal(au, nal, sizeof(nal));
-
-    ngx_rtc_h265_pack_init(&pack, au, p - au, 1200);
-
-    for (np = 0; np < 64; np++) {
-        n = ngx_rtc_h265_pack_next(&pack, out, &last);
-        if (n <= 0) {
-            break;
-        }
-
-        lens[np] = n;
-    }
+    np = test_pack_lens(1, p, lens);
 
     /* 4998 bytes after the header, 1197 of room: 5 of 1000 but 998 */
 

@@ -21,6 +21,8 @@
  * the port in the default template, e.g. ' reuseport'), %%TEST_GLOBALS%%
  * (pid, error_log, daemon), %%TEST_GLOBALS_HTTP%% (access_log with the
  * worker's pid first, temp paths) and any key of opts.vars as %%KEY%%.
+ * nginxConf() writes a template around a test's rtc_stream lines and
+ * locations.
  */
 
 'use strict';
@@ -50,35 +52,66 @@ const BAD_LOG = [
     'Sanitizer',
 ];
 
-const DEFAULT_CONF = `
+
+/*
+ * An nginx.conf template (render() fills it in) of one http server
+ * on 127.0.0.1:%%PORT%%: the parts a test writes are http (rtc_stream
+ * lines and other directives of the http block, after rtc_zone) and
+ * server (its locations); workers (2), zone (the size of rtc_zone,
+ * 32m), zoneName (cams), address (before the port: '' for every
+ * address), listen (after the port), connections (worker_connections,
+ * 1024), shutdown (the worker_shutdown_timeout, e.g. '1s'; true: 5s),
+ * main (more directives of the main context), globals (pid, error_log,
+ * daemon, master_process: %%TEST_GLOBALS%%).
+ */
+
+function nginxConf(o) {
+    const opts = Object.assign({
+        workers: 2, zone: '32m', zoneName: 'cams', http: '', server: '',
+        listen: '', main: '', address: '127.0.0.1:', connections: 1024,
+        globals: '%%TEST_GLOBALS%%', shutdown: false,
+    }, o || {});
+    const shutdown = opts.shutdown === true ? '5s' : opts.shutdown;
+
+    return `
 load_module %%MODULE%%;
 
-%%TEST_GLOBALS%%
+${opts.globals}
 
-worker_processes %%WORKERS%%;
-worker_shutdown_timeout 5s;
+worker_processes ${opts.workers};
+${opts.shutdown ? `worker_shutdown_timeout ${shutdown};` : ''}
+${opts.main}
 
 events {
-    worker_connections 1024;
+    worker_connections ${opts.connections};
 }
 
 http {
     %%TEST_GLOBALS_HTTP%%
 
-    default_type application/octet-stream;
-
-    rtc_zone   cams 32m;
-    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam;
+    rtc_zone   ${opts.zoneName} ${opts.zone};
+${opts.http}
 
     server {
-        listen 127.0.0.1:%%PORT%%%%LISTEN_OPTS%%;
-
-        location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
-        location /player/      { alias %%REPO%%/examples/; }
+        listen ${opts.address}%%PORT%%${opts.listen};
+${opts.server}
     }
 }
 `;
+}
+
+
+const DEFAULT_CONF = nginxConf({
+    workers: '%%WORKERS%%', shutdown: true, listen: '%%LISTEN_OPTS%%',
+    http: `
+    default_type application/octet-stream;
+
+    rtc_stream cam rtsp://127.0.0.1:%%CAMPORT%%/cam;`,
+    server: `
+        location /whep/        { rtc_whep; }
+        location = /rtc/status { rtc_status; }
+        location /player/      { alias %%REPO%%/examples/; }`,
+});
 
 
 function sleep(ms) {
@@ -488,6 +521,19 @@ class Nginx {
 }
 
 
+/* an nginx (opts of Nginx) for the time of fn(ngx), stopped after it */
+
+async function withNginx(opts, fn) {
+    const ngx = await new Nginx(opts).start();
+
+    try {
+        return await fn(ngx);
+    } finally {
+        await ngx.stop();
+    }
+}
+
+
 /* media tests need the namespace made by t/lib/netns.sh */
 
 function requireNetns() {
@@ -501,5 +547,5 @@ function requireNetns() {
 
 module.exports = {
     Nginx, waitFor, sleep, exitDeadline, request, portOpen, requireNetns,
-    live, REPO, MODULE, DEFAULT_CONF,
+    live, REPO, MODULE, NGINX, DEFAULT_CONF, nginxConf, withNginx,
 };

@@ -15,12 +15,14 @@
  *            'nb', 'netns', String(b.pid));
  *   await b.run('ip', 'addr', 'add', '192.168.77.1/24', 'dev', 'nb');
  *   const p = b.spawn('node', ['server.js']);     // a ChildProcess
+ *   const v = b.viewer();     // lib/peer_stdio.js in b: a StdioPeer
  *   await b.stop();
  */
 
 'use strict';
 
 const fs = require('node:fs');
+const path = require('node:path');
 const { spawn, execFile } = require('node:child_process');
 const { live, waitFor } = require('./nginx');
 
@@ -87,6 +89,14 @@ class Netns {
         return p;
     }
 
+    /* a werift viewer in the namespace (lib/peer_stdio.js) */
+
+    viewer() {
+        return new StdioPeer(this.spawn(process.execPath,
+                                        [path.join(__dirname,
+                                                   'peer_stdio.js')]));
+    }
+
     async stop() {
         for (const p of this.children) {
             if (p.exitCode === null && p.signalCode === null) {
@@ -133,4 +143,62 @@ function jsonLines(proc, onLine) {
 }
 
 
-module.exports = { Netns, sh, jsonLines };
+/*
+ * A lib/peer_stdio.js process: .offer once it has gathered, .last its
+ * last report ({ packets, keyframes, state, remote }), .stderr.
+ */
+
+class StdioPeer {
+
+    constructor(proc) {
+        this.proc = proc;
+        this.offer = null;
+        this.last = {};
+        this.stderr = '';
+
+        proc.stderr.on('data', (c) => { this.stderr += c; });
+
+        jsonLines(proc, (m) => {
+            if (m.offer) {
+                this.offer = m.offer;
+            } else if ('packets' in m) {
+                this.last = m;
+            }
+        });
+    }
+
+    /* its offer, once gathered */
+
+    offered() {
+        return waitFor(() => this.offer, 10000,
+                       `the viewer's offer (${this.stderr})`);
+    }
+
+    answer(sdp) {
+        this.proc.stdin.write(JSON.stringify({ answer: sdp }) + '\n');
+    }
+
+    /* a keyframe and 50 packets; what: the wait's name */
+
+    async playing(what) {
+        try {
+            await waitFor(() => this.last.keyframes > 0
+                                && this.last.packets > 50, 20000, what);
+        } catch (err) {
+            err.message += ` (viewer: ${JSON.stringify(this.last)}; `
+                           + `${this.stderr})`;
+            throw err;
+        }
+    }
+
+    /* it exits when its stdin ends */
+
+    end() {
+        if (this.proc.exitCode === null) {
+            this.proc.stdin.end();
+        }
+    }
+}
+
+
+module.exports = { Netns, StdioPeer, sh, jsonLines };

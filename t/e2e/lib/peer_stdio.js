@@ -18,8 +18,7 @@
 'use strict';
 
 const readline = require('node:readline');
-const { RTCPeerConnection } = require('werift');
-const { h264Codec, h264NalTypes } = require('./werift');
+const { countH264, peerConnection } = require('./werift');
 
 
 function send(obj) {
@@ -42,29 +41,12 @@ function nominated(pc) {
 
 
 async function main() {
-    const pc = new RTCPeerConnection({
-        codecs: { video: [h264Codec()], audio: [] },
-        iceServers: [],
-        iceUseIpv6: false,
-        bundlePolicy: 'max-bundle',
-    });
+    const pc = peerConnection();
 
-    let packets = 0;
-    let keyframes = 0;
+    const got = countH264(pc);
     let state = 'new';
 
     pc.connectionStateChange.subscribe((s) => { state = s; });
-
-    pc.onTrack.subscribe((track) => {
-        track.onReceiveRtp.subscribe((rtp) => {
-            packets++;
-            for (const t of h264NalTypes(rtp.payload)) {
-                if (t === 5 || t === 7) {
-                    keyframes++;
-                }
-            }
-        });
-    });
 
     pc.addTransceiver('video', { direction: 'recvonly' });
 
@@ -77,7 +59,8 @@ async function main() {
     send({ offer: pc.localDescription.sdp });
 
     const timer = setInterval(() => {
-        send({ packets, keyframes, state, remote: nominated(pc) });
+        send({ packets: got.packets, keyframes: got.keyframes, state,
+               remote: nominated(pc) });
     }, 250);
 
     const rl = readline.createInterface({ input: process.stdin });

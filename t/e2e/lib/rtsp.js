@@ -17,16 +17,23 @@
  *                   it gets and the size of the largest access unit
  *   streamOf()      a stream of /rtc/status by name
  *   confFor()       nginx.conf with rtc_stream lines
+ *   configTest()    nginx -t of a confFor() configuration
+ *   assertNotApplying()  nginx -t refuses an rtc_stream option that does
+ *                   not apply to the source, naming it and the kind
  */
 
 'use strict';
 
+const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
-const { spawn, execFileSync } = require('node:child_process');
-const { REPO, live, exitDeadline } = require('./nginx');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const {
+    Nginx, NGINX, REPO, live, exitDeadline, nginxConf,
+} = require('./nginx');
 const { Camera } = require('./camera');
-const { Viewer } = require('./werift');
+const { Viewer, h264Units } = require('./werift');
 
 const PYTHON = process.env.TEST_PYTHON || '/usr/bin/python3';
 
@@ -322,33 +329,11 @@ function parseSps(nal) {
 /* the SPS NAL units an RTP payload starts (RFC 6184 single NAL, STAP-A) */
 
 function spsInPayload(payload) {
-    const out = [];
-
     if (!payload || payload.length < 2) {
-        return out;
+        return [];
     }
 
-    const t = payload[0] & 0x1f;
-
-    if (t === 7) {
-        out.push(payload);
-
-    } else if (t === 24) {
-        let p = 1;
-        while (p + 2 <= payload.length) {
-            const size = payload.readUInt16BE(p);
-            p += 2;
-            if (size === 0 || p + size > payload.length) {
-                break;
-            }
-            if ((payload[p] & 0x1f) === 7) {
-                out.push(payload.subarray(p, p + size));
-            }
-            p += size;
-        }
-    }
-
-    return out;
+    return h264Units(payload).filter((u) => (u[0] & 0x1f) === 7);
 }
 
 
@@ -409,34 +394,59 @@ function streamOf(st, name) {
 function confFor(streams, opts) {
     const o = Object.assign({ workers: 2 }, opts);
 
-    return `
-load_module %%MODULE%%;
-
-%%TEST_GLOBALS%%
-
-worker_processes ${o.workers};
-worker_shutdown_timeout 5s;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
+    return nginxConf({
+        workers: o.workers, shutdown: true, zone: '64m',
+        http: `
     default_type application/octet-stream;
 
-    rtc_zone cams 64m;
-${streams}
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-
+${streams}`,
+        server: `
         location /whep/        { rtc_whep; }
-        location = /rtc/status { rtc_status; }
+        location = /rtc/status { rtc_status; }`,
+    });
+}
+
+
+/*
+ * nginx -t of confFor(lines) (one worker) in a temporary prefix:
+ * spawnSync's { status, stderr, ... }.  nginx -t binds no port: the
+ * listen line's is any.
+ */
+
+function configTest(lines) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-t-'));
+
+    try {
+        const ngx = new Nginx({ port: 8080 });
+        ngx.dir = dir;
+
+        const conf = path.join(dir, 'nginx.conf');
+        fs.writeFileSync(conf, ngx.render(confFor(lines, { workers: 1 })));
+
+        return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
+                                 '-e', path.join(dir, 'error.log')],
+                         { encoding: 'utf8', timeout: 20000,
+                           env: ngx.spawnEnv() });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
     }
 }
-`;
+
+
+/*
+ * nginx -t of each [line, option, kind]: refused with '[emerg] rtc_stream
+ * "c": OPTION does not apply to KIND sources'
+ */
+
+function assertNotApplying(cases) {
+    for (const [line, opt, kind] of cases) {
+        const r = configTest(line);
+        assert.notEqual(r.status, 0, `nginx -t accepted: ${line}`);
+        assert.ok(r.stderr.includes(`[emerg] rtc_stream "c": ${opt} `
+                                    + `does not apply to ${kind} `
+                                    + 'sources'),
+                  `${line}: ${r.stderr}`);
+    }
 }
 
 
@@ -455,5 +465,6 @@ function workerPids(masterPid) {
 
 module.exports = {
     RtspCamera, HostileCamera, FrameViewer, makeCert, parseSps,
-    spsInPayload, streamOf, confFor, workerPids,
+    spsInPayload, streamOf, confFor, configTest, assertNotApplying,
+    workerPids,
 };

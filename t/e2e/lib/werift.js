@@ -83,22 +83,22 @@ function audioCodecs() {
 
 
 /*
- * The H.264 NAL unit types that start in an RTP payload (RFC 6184):
- * a single NAL unit (1-23), every unit of a STAP-A (24), the first
- * fragment of an FU-A (28, S bit).  Bounded: never reads past the payload.
+ * The whole H.264 NAL units of an RTP payload (RFC 6184): a single NAL
+ * unit (1-23) or every unit of a STAP-A (24).  Bounded: never reads past
+ * the payload.
  */
 
-function h264NalTypes(payload) {
-    const types = [];
+function h264Units(payload) {
+    const units = [];
 
     if (!payload || payload.length < 1) {
-        return types;
+        return units;
     }
 
     const t = payload[0] & 0x1f;
 
     if (t >= 1 && t <= 23) {
-        types.push(t);
+        units.push(payload);
 
     } else if (t === 24) {
         let p = 1;
@@ -108,17 +108,69 @@ function h264NalTypes(payload) {
             if (size === 0 || p + size > payload.length) {
                 break;
             }
-            types.push(payload[p] & 0x1f);
+            units.push(payload.subarray(p, p + size));
             p += size;
-        }
-
-    } else if (t === 28) {
-        if (payload.length >= 2 && (payload[1] & 0x80)) {
-            types.push(payload[1] & 0x1f);
         }
     }
 
+    return units;
+}
+
+
+/*
+ * The H.264 NAL unit types that start in an RTP payload: those of
+ * h264Units(), and that of the first fragment of an FU-A (28, S bit).
+ */
+
+function h264NalTypes(payload) {
+    const types = h264Units(payload).map((u) => u[0] & 0x1f);
+
+    if (payload && payload.length >= 2 && (payload[0] & 0x1f) === 28
+        && (payload[1] & 0x80))
+    {
+        types.push(payload[1] & 0x1f);
+    }
+
     return types;
+}
+
+
+/*
+ * A werift RTCPeerConnection as the tests use them: no ICE servers, IPv4
+ * only, one bundle; codecs: { video, audio } (H.264 and no audio unless
+ * given).
+ */
+
+function peerConnection(codecs) {
+    return new RTCPeerConnection({
+        codecs: Object.assign({ video: [h264Codec()], audio: [] }, codecs),
+        iceServers: [],
+        iceUseIpv6: false,
+        bundlePolicy: 'max-bundle',
+    });
+}
+
+
+/*
+ * What a werift RTCPeerConnection receives, kept up to date: .packets
+ * (RTP) and .keyframes (packets that start an IDR slice or an SPS).
+ */
+
+function countH264(pc) {
+    const c = { packets: 0, keyframes: 0 };
+
+    pc.onTrack.subscribe((track) => {
+        track.onReceiveRtp.subscribe((rtp) => {
+            c.packets++;
+            for (const t of h264NalTypes(rtp.payload)) {
+                if (t === 5 || t === 7) {
+                    c.keyframes++;
+                }
+            }
+        });
+    });
+
+    return c;
 }
 
 
@@ -171,14 +223,9 @@ class Viewer {
     }
 
     makePeer() {
-        const pc = new RTCPeerConnection({
-            codecs: {
-                video: this.opts.codecs || [h264Codec()],
-                audio: this.opts.audio ? audioCodecs() : [],
-            },
-            iceServers: [],
-            iceUseIpv6: false,
-            bundlePolicy: 'max-bundle',
+        const pc = peerConnection({
+            video: this.opts.codecs || [h264Codec()],
+            audio: this.opts.audio ? audioCodecs() : [],
         });
 
         pc.connectionStateChange.subscribe((s) => {
@@ -322,4 +369,7 @@ class Viewer {
 }
 
 
-module.exports = { Viewer, h264Codec, h264NalTypes, H264_FMTP };
+module.exports = {
+    Viewer, h264Codec, h264Units, h264NalTypes, countH264, peerConnection,
+    H264_FMTP,
+};
