@@ -596,17 +596,6 @@ ngx_rtc_rtcp_report_blocks(ngx_rtc_rtcp_info_t *info, u_char *p,
         rb->jitter = ngx_rtc_rtp_get32(p + 12);
         rb->lsr = ngx_rtc_rtp_get32(p + 16);
         rb->dlsr = ngx_rtc_rtp_get32(p + 20);
-
-        if (!info->has_rr) {
-            info->has_rr = 1;
-            info->rr_ssrc = rb->ssrc;
-            info->fraction_lost = rb->fraction_lost;
-            info->cumulative_lost = rb->cumulative_lost;
-            info->highest_seq = rb->highest_seq;
-            info->jitter = rb->jitter;
-            info->lsr = rb->lsr;
-            info->dlsr = rb->dlsr;
-        }
     }
 
     return NGX_OK;

@@ -67,16 +67,6 @@ typedef struct {
     ngx_uint_t                 nnack;       /* lost seqs (PID + BLP) */
     uint16_t                   nack[NGX_RTC_RTCP_NACK_MAX];
 
-    /* the first report block, from an SR or RR */
-    ngx_uint_t                 has_rr;
-    uint32_t                   rr_ssrc;     /* the source reported on */
-    ngx_uint_t                 fraction_lost;
-    ngx_int_t                  cumulative_lost;
-    uint32_t                   highest_seq;
-    uint32_t                   jitter;
-    uint32_t                   lsr;
-    uint32_t                   dlsr;
-
     uint32_t                   sender_ssrc; /* of the first SR/RR/FB */
     uint32_t                   pli_ssrc;    /* media source of a PLI/FIR */
     uint32_t                   nack_ssrc;   /* media source of nack[] */

@@ -254,12 +254,15 @@ test_rtcp_parse(void)
 
     NGX_RTC_CHECK(ngx_rtc_rtcp_parse(compound, sizeof(compound), &info)
                   == NGX_OK);
-    NGX_RTC_CHECK(info.has_rr == 1 && info.nrb == 1);
+    NGX_RTC_CHECK(info.nrb == 1);
     NGX_RTC_CHECK(info.sender_ssrc == 0x01020304);
-    NGX_RTC_CHECK(info.rr_ssrc == 0xdeadbeef);
-    NGX_RTC_CHECK(info.fraction_lost == 64 && info.cumulative_lost == 5);
-    NGX_RTC_CHECK(info.highest_seq == 0x11234 && info.jitter == 16);
-    NGX_RTC_CHECK(info.lsr == 0x12345678 && info.dlsr == 0x10000);
+    NGX_RTC_CHECK(info.rb[0].ssrc == 0xdeadbeef);
+    NGX_RTC_CHECK(info.rb[0].fraction_lost == 64
+                  && info.rb[0].cumulative_lost == 5);
+    NGX_RTC_CHECK(info.rb[0].highest_seq == 0x11234
+                  && info.rb[0].jitter == 16);
+    NGX_RTC_CHECK(info.rb[0].lsr == 0x12345678
+                  && info.rb[0].dlsr == 0x10000);
     NGX_RTC_CHECK(info.pli == 1 && info.pli_ssrc == 0xdeadbeef);
     NGX_RTC_CHECK(info.fir == 0 && info.has_sr == 0);
     NGX_RTC_CHECK(info.nack_ssrc == 0xdeadbeef);
@@ -282,7 +285,7 @@ test_rtcp_parse(void)
         (void) ngx_rtc_rtcp_write_rr(buf, 1, &rb);
         NGX_RTC_CHECK(ngx_memcmp(buf + 12, "\x40\xff\xff\xfe", 4) == 0);
         NGX_RTC_CHECK(ngx_rtc_rtcp_parse(buf, 32, &info) == NGX_OK);
-        NGX_RTC_CHECK(info.cumulative_lost == -2);
+        NGX_RTC_CHECK(info.rb[0].cumulative_lost == -2);
 
         rb.cumulative_lost = 0x7fffffff;
         (void) ngx_rtc_rtcp_write_rr(buf, 1, &rb);
@@ -292,7 +295,7 @@ test_rtcp_parse(void)
         NGX_RTC_CHECK(ngx_memcmp(buf, "\x80\xc9\x00\x01\x00\x00\x00\x01", 8)
                       == 0);
         NGX_RTC_CHECK(ngx_rtc_rtcp_parse(buf, 8, &info) == NGX_OK);
-        NGX_RTC_CHECK(info.has_rr == 0 && info.sender_ssrc == 1);
+        NGX_RTC_CHECK(info.nrb == 0 && info.sender_ssrc == 1);
     }
 
     /* SR (with one report block) + SDES + FIR + BYE */
@@ -320,7 +323,7 @@ test_rtcp_parse(void)
     NGX_RTC_CHECK(info.sr_ntp == 0x1122334455667788ULL);
     NGX_RTC_CHECK(info.sr_rtp_ts == 3000 && info.sr_packets == 10
                   && info.sr_octets == 1000);
-    NGX_RTC_CHECK(info.has_rr && info.rr_ssrc == 0xdeadbeef);
+    NGX_RTC_CHECK(info.nrb == 1 && info.rb[0].ssrc == 0xdeadbeef);
     NGX_RTC_CHECK(info.fir == 1 && info.pli_ssrc == 0xdeadbeef);
     NGX_RTC_CHECK(info.bye == 1 && info.pli == 0 && info.nnack == 0);
 
