@@ -16,27 +16,34 @@
  *
  * The handshakes for the released state are done once (the state is
  * plain memory then, copied for each input); a connected session is made
- * for each input (a handshake, ~1 ms).  A datagram may carry, besides the
- * fuzzed bytes, a genuine record of the peer's: the client's close_notify
- * or an application data record under the session's keys (the fuzzer
- * cannot forge them), or in the fresh state a real ClientHello.
+ * for each input (a handshake, a few ms under ASan).  A datagram may
+ * carry, besides the fuzzed bytes, a genuine record of the peer's, which
+ * the fuzzer cannot forge: the client's close_notify or an application
+ * data record (OpenSSL's), with an AES-GCM suite alerts sealed here under
+ * the client's write key (derived from the master secret of its key log,
+ * RFC 5246 6.3: a fatal handshake_failure, a warning user_canceled, a
+ * close_notify), or in the fresh state a real ClientHello.
  *
  * Input: a config byte (bits 0-2: the state, 0 fresh, 1 CHACHA20, 2 CBC,
  * 3 GCM connected, 4-7 released; bit 3: no path to the peer yet,
- * send() says NGX_AGAIN until a datagram asks for ngx_rtc_dtls_resume()),
- * then datagrams, each as its length (2 bytes, cut to what is left), a
- * flags byte and its bytes.  Flags: bit 0: the genuine record is added,
- * bit 1: before the bytes (else after), bit 2: it is the application
- * data record (else the close_notify), bit 3: ngx_rtc_dtls_release()
- * before the datagram, bit 4: ngx_rtc_dtls_resume() before it, bit 5:
- * ngx_rtc_dtls_handle_timeout() after it.
+ * send() says NGX_AGAIN until a datagram asks for ngx_rtc_dtls_resume();
+ * bit 4: AES256-GCM-SHA384 rather than AES128-GCM-SHA256), then
+ * datagrams, each as its length (2 bytes, cut to what is left), a flags
+ * byte and its bytes.  Flags: bit 0: the genuine record is added, bit 1:
+ * before the bytes (else after), bit 2: it is the application data record
+ * (else the close_notify), bit 3: ngx_rtc_dtls_release() before the
+ * datagram, bit 4: ngx_rtc_dtls_resume() before it, bit 5:
+ * ngx_rtc_dtls_handle_timeout() after it, bits 6-7 (AES-GCM): the
+ * genuine record is the sealed fatal alert (1), warning (2) or
+ * close_notify (3).
  *
- * Invariants: a released session ends only on a datagram whose record
- * walk reaches the genuine close_notify, and always then; a connected
- * CHACHA20 or GCM session ends only on a datagram holding the genuine
- * close_notify; a datagram with a record of another version changes
- * nothing once connected; a fresh session never completes; what we send
- * fits NGX_RTC_DTLS_MTU; OpenSSL's error queue is left empty.
+ * Invariants: a released session ends exactly on the datagrams whose
+ * record walk reaches a genuine alert, as closed by the peer if it is a
+ * close_notify; a connected CHACHA20 or GCM session ends only on a
+ * datagram holding a genuine alert, closed only by a close_notify; a
+ * datagram with a record of another version changes nothing once
+ * connected; a fresh session never completes; what we send fits
+ * NGX_RTC_DTLS_MTU; OpenSSL's error queue is left empty.
  *
  * NGX_RTC_FUZZ_DTLS_SEEDS=DIR: the first call writes the seed corpus
  * (t/fuzz/corpus/dtls/, README.md) into DIR.
@@ -50,6 +57,8 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/kdf.h>
+#include <openssl/core_names.h>
 
 #include "ngx_rtc_dtls.h"
 
@@ -68,6 +77,14 @@
 #define FUZZ_DTLS_RELEASE      0x08
 #define FUZZ_DTLS_RESUME       0x10
 #define FUZZ_DTLS_TIMEOUT      0x20
+#define FUZZ_DTLS_SEALED       0xc0
+
+#define FUZZ_DTLS_AES256       0x10
+
+/* what a datagram does to a released session */
+#define FUZZ_DTLS_NONE         0
+#define FUZZ_DTLS_CLOSE        1
+#define FUZZ_DTLS_FAIL         2
 
 #define FUZZ_DTLS_REC_MAX      2048
 #define FUZZ_DTLS_QUEUE        32
@@ -95,6 +112,9 @@ typedef struct {
     BIO                  *wbio;
     fuzz_dtls_rec_t       bye;          /* the client's close_notify */
     fuzz_dtls_rec_t       data;         /* its application data record */
+
+    /* AES-GCM: sealed here, a fatal, a warning alert, a close_notify */
+    fuzz_dtls_rec_t       alert[3];
 } fuzz_dtls_conn_t;
 
 
@@ -104,13 +124,17 @@ static ngx_int_t fuzz_dtls_connect(fuzz_dtls_conn_t *c, const char *cipher,
     fuzz_dtls_queue_t *flight);
 static void fuzz_dtls_client_out(fuzz_dtls_conn_t *c, fuzz_dtls_queue_t *q);
 static void fuzz_dtls_conn_free(fuzz_dtls_conn_t *c);
+static void fuzz_dtls_keylog(const SSL *ssl, const char *line);
+static ngx_int_t fuzz_dtls_seal_alerts(fuzz_dtls_conn_t *c);
+static ngx_int_t fuzz_dtls_seal(fuzz_dtls_rec_t *r, const EVP_CIPHER *cipher,
+    u_char *key, u_char *iv, uint64_t seq, u_char level, u_char desc);
 static ngx_uint_t fuzz_dtls_walk(u_char *buf, size_t len,
-    fuzz_dtls_rec_t *rec, ngx_uint_t *foreign);
+    fuzz_dtls_conn_t *c, ngx_uint_t *foreign);
 static ngx_uint_t fuzz_dtls_holds(u_char *buf, size_t len,
     fuzz_dtls_rec_t *rec);
 static void fuzz_dtls_seed(const char *dir, const char *name, int cfg, ...);
 static void fuzz_dtls_seeds(const char *dir, fuzz_dtls_queue_t *flight,
-    fuzz_dtls_rec_t *data);
+    fuzz_dtls_conn_t *peer);
 
 
 static ngx_log_t             fuzz_dtls_log;
@@ -120,11 +144,17 @@ static ngx_str_t             fuzz_dtls_alg = ngx_string("sha-256");
 static ngx_str_t             fuzz_dtls_fp;
 static u_char                fuzz_dtls_fp_text[32 * 3];
 
-/* the released state: a copy of the session, and the peer's close_notify */
-static u_char               *fuzz_dtls_released;
+/*
+ * the released state, AES128-GCM and AES256-GCM: a copy of the session,
+ * the peer's genuine records, our close_notify
+ */
+static u_char               *fuzz_dtls_released[2];
 static size_t                fuzz_dtls_released_size;
-static fuzz_dtls_rec_t       fuzz_dtls_released_bye;
-static fuzz_dtls_rec_t       fuzz_dtls_released_ours;
+static fuzz_dtls_conn_t      fuzz_dtls_released_peer[2];
+static fuzz_dtls_rec_t       fuzz_dtls_released_ours[2];
+
+/* the client's key log: its master secret */
+static char                  fuzz_dtls_keylog_line[512];
 
 /* a real ClientHello, for the fresh state */
 static fuzz_dtls_rec_t       fuzz_dtls_hello;
@@ -161,11 +191,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t              n, len, glen;
     uint8_t             cfg, flags;
     ngx_int_t           rc;
-    ngx_uint_t          state, walk, foreign, holds, before, closed;
-    ngx_uint_t          connected, released, ended;
+    ngx_uint_t          state, v, before, closed, connected, released;
+    ngx_uint_t          ended, outcome, foreign, any, bye;
     const uint8_t      *p, *end;
     fuzz_dtls_rec_t    *genuine;
-    fuzz_dtls_conn_t    c;
+    fuzz_dtls_conn_t   *c;
     ngx_rtc_dtls_t     *d;
     ngx_rtc_srtp_keys_t keys;
 
@@ -175,7 +205,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         NULL,
         "ECDHE-ECDSA-CHACHA20-POLY1305",
         "ECDHE-ECDSA-AES128-SHA",
-        "ECDHE-ECDSA-AES128-GCM-SHA256"
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384"
     };
 
     if (!inited) {
@@ -193,8 +224,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     cfg = data[0];
     state = ngx_min((ngx_uint_t) (cfg & 7), FUZZ_DTLS_RELEASED);
+    v = (cfg & FUZZ_DTLS_AES256) ? 1 : 0;
 
-    ngx_memzero(&c, sizeof(fuzz_dtls_conn_t));
+    c = calloc(1, sizeof(fuzz_dtls_conn_t));
+    NGX_RTC_FUZZ_ASSERT(c != NULL);
 
     fuzz_dtls_out = NULL;
     fuzz_dtls_no_path = 0;
@@ -208,16 +241,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
 
     case FUZZ_DTLS_RELEASED:
+        *c = fuzz_dtls_released_peer[v];
+
         d = malloc(fuzz_dtls_released_size);
         NGX_RTC_FUZZ_ASSERT(d != NULL);
-        ngx_memcpy(d, fuzz_dtls_released, fuzz_dtls_released_size);
+        ngx_memcpy(d, fuzz_dtls_released[v], fuzz_dtls_released_size);
         NGX_RTC_FUZZ_ASSERT(ngx_rtc_dtls_released(d));
         break;
 
     default:
-        NGX_RTC_FUZZ_ASSERT(fuzz_dtls_connect(&c, ciphers[state], NULL)
+        NGX_RTC_FUZZ_ASSERT(fuzz_dtls_connect(c, ciphers[state + v], NULL)
                             == NGX_OK);
-        d = c.d;
+        d = c->d;
+        c->d = NULL;
     }
 
     fuzz_dtls_no_path = (cfg & FUZZ_DTLS_NO_PATH) ? 1 : 0;
@@ -236,11 +272,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (state == FUZZ_DTLS_FRESH) {
             genuine = &fuzz_dtls_hello;
 
-        } else if (state == FUZZ_DTLS_RELEASED) {
-            genuine = &fuzz_dtls_released_bye;
+        } else if ((flags & FUZZ_DTLS_SEALED)
+                   && c->alert[(flags >> 6) - 1].len)
+        {
+            genuine = &c->alert[(flags >> 6) - 1];
 
         } else {
-            genuine = (flags & FUZZ_DTLS_APPDATA) ? &c.data : &c.bye;
+            genuine = (flags & FUZZ_DTLS_APPDATA) ? &c->data : &c->bye;
         }
 
         glen = (flags & FUZZ_DTLS_GENUINE) ? genuine->len : 0;
@@ -286,23 +324,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* what the session is before the datagram, and what it holds */
 
         closed = ngx_rtc_dtls_peer_closed(d);
+        released = ngx_rtc_dtls_released(d);
         connected = (ngx_rtc_dtls_srtp_keys(d, &keys) == NGX_OK);
 
-        released = ngx_rtc_dtls_released(d);
-        walk = 0;
+        NGX_RTC_FUZZ_ASSERT(!released || state == FUZZ_DTLS_RELEASED
+                            || state == FUZZ_DTLS_GCM);
 
-        if (released) {
-            NGX_RTC_FUZZ_ASSERT(state == FUZZ_DTLS_RELEASED
-                                || state == FUZZ_DTLS_GCM);
+        outcome = fuzz_dtls_walk(buf, n, c, &foreign);
 
-            walk = fuzz_dtls_walk(buf, n, (state == FUZZ_DTLS_GCM)
-                                          ? &c.bye : &fuzz_dtls_released_bye,
-                                  NULL);
-        }
-
-        (void) fuzz_dtls_walk(buf, n, NULL, &foreign);
-        holds = (state != FUZZ_DTLS_RELEASED && state != FUZZ_DTLS_FRESH
-                 && fuzz_dtls_holds(buf, n, &c.bye));
+        bye = fuzz_dtls_holds(buf, n, &c->bye)
+              || fuzz_dtls_holds(buf, n, &c->alert[2]);
+        any = bye
+              || fuzz_dtls_holds(buf, n, &c->alert[0])
+              || fuzz_dtls_holds(buf, n, &c->alert[1]);
 
         ERR_clear_error();
 
@@ -314,7 +348,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         ended = (rc == NGX_ERROR);
 
-        /* a session that ended stays so */
+        /* a session that ended stays so; one the peer closed has ended */
 
         if (closed) {
             NGX_RTC_FUZZ_ASSERT(rc == NGX_ERROR);
@@ -325,49 +359,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             NGX_RTC_FUZZ_ASSERT(rc == NGX_ERROR);
         }
 
-        switch (state) {
+        /* no certificate to match the fingerprint, no Finished */
 
-        case FUZZ_DTLS_FRESH:
+        NGX_RTC_FUZZ_ASSERT(rc != NGX_DONE);
 
-            /* no certificate to match the fingerprint, no Finished */
-
-            NGX_RTC_FUZZ_ASSERT(rc != NGX_DONE);
+        if (state == FUZZ_DTLS_FRESH) {
             NGX_RTC_FUZZ_ASSERT(ngx_rtc_dtls_srtp_keys(d, &keys)
                                 == NGX_ERROR);
             NGX_RTC_FUZZ_ASSERT(!ngx_rtc_dtls_peer_closed(d));
-            break;
 
-        default:
+        } else if (released) {
 
-            NGX_RTC_FUZZ_ASSERT(rc != NGX_DONE);
+            /* ends on the first genuine alert the walk reaches, only */
 
-            if (closed || (!connected && !released)) {
-                break;
-            }
+            NGX_RTC_FUZZ_ASSERT(ended == (outcome != FUZZ_DTLS_NONE));
+            NGX_RTC_FUZZ_ASSERT(ngx_rtc_dtls_peer_closed(d)
+                                == (outcome == FUZZ_DTLS_CLOSE));
+            NGX_RTC_FUZZ_ASSERT(ngx_rtc_dtls_released(d) == !ended);
 
-            if (released) {
+        } else if (connected && foreign) {
 
-                /* ends on the genuine close_notify, and on nothing else */
+            /* dropped before OpenSSL: the session is as it was */
 
-                NGX_RTC_FUZZ_ASSERT(ended == walk);
-                NGX_RTC_FUZZ_ASSERT(ngx_rtc_dtls_peer_closed(d) == walk);
-                NGX_RTC_FUZZ_ASSERT(ended || ngx_rtc_dtls_released(d));
-                break;
-            }
+            NGX_RTC_FUZZ_ASSERT(rc == NGX_OK);
+            NGX_RTC_FUZZ_ASSERT(ngx_rtc_dtls_srtp_keys(d, &keys) == NGX_OK);
 
-            if (foreign) {
-
-                /* dropped before OpenSSL: the session is as it was */
-
-                NGX_RTC_FUZZ_ASSERT(rc == NGX_OK);
-                NGX_RTC_FUZZ_ASSERT(ngx_rtc_dtls_srtp_keys(d, &keys)
-                                    == NGX_OK);
-                break;
-            }
-
-            if (ngx_rtc_dtls_peer_closed(d)) {
-                NGX_RTC_FUZZ_ASSERT(holds);
-            }
+        } else if (connected) {
 
             /*
              * the AEAD suites: records that do not open are dropped;
@@ -375,8 +392,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              * ones (test_dtls.c: not chosen by browsers)
              */
 
+            if (ngx_rtc_dtls_peer_closed(d)) {
+                NGX_RTC_FUZZ_ASSERT(bye);
+            }
+
             if (state != FUZZ_DTLS_CBC && ended) {
-                NGX_RTC_FUZZ_ASSERT(holds);
+                NGX_RTC_FUZZ_ASSERT(any);
             }
         }
 
@@ -390,42 +411,43 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    /* ngx_rtc_dtls_free() sends our close_notify unless the peer closed */
+    /*
+     * ngx_rtc_dtls_free() sends our close_notify unless the session
+     * ended: a released one sends the one it kept
+     */
 
-    closed = ngx_rtc_dtls_peer_closed(d);
+    released = ngx_rtc_dtls_released(d);
     fuzz_dtls_no_path = 0;
     fuzz_dtls_sent = 0;
     fuzz_dtls_last.len = 0;
 
     ERR_clear_error();
 
-    if (state == FUZZ_DTLS_RELEASED || ngx_rtc_dtls_released(d)) {
-        ngx_rtc_dtls_free(d);
+    ngx_rtc_dtls_free(d);
 
-        if (closed) {
-            NGX_RTC_FUZZ_ASSERT(fuzz_dtls_sent == 0);
+    if (state == FUZZ_DTLS_RELEASED) {
+        NGX_RTC_FUZZ_ASSERT(fuzz_dtls_sent == released);
 
-        } else {
-            NGX_RTC_FUZZ_ASSERT(fuzz_dtls_sent == 1);
-
-            if (state == FUZZ_DTLS_RELEASED) {
-                NGX_RTC_FUZZ_ASSERT(fuzz_dtls_last.len
-                                    == fuzz_dtls_released_ours.len
-                                    && ngx_memcmp(fuzz_dtls_last.data,
-                                                  fuzz_dtls_released_ours.data,
-                                                  fuzz_dtls_last.len)
-                                       == 0);
-            }
+        if (released) {
+            NGX_RTC_FUZZ_ASSERT(fuzz_dtls_last.len
+                                == fuzz_dtls_released_ours[v].len
+                                && ngx_memcmp(fuzz_dtls_last.data,
+                                              fuzz_dtls_released_ours[v].data,
+                                              fuzz_dtls_last.len)
+                                   == 0);
         }
 
-    } else {
-        ngx_rtc_dtls_free(d);
+    } else if (released) {
+        NGX_RTC_FUZZ_ASSERT(fuzz_dtls_sent == 1);
     }
 
     ERR_clear_error();
 
-    c.d = NULL;
-    fuzz_dtls_conn_free(&c);
+    if (state != FUZZ_DTLS_RELEASED) {
+        fuzz_dtls_conn_free(c);
+    }
+
+    free(c);
 
     return 0;
 }
@@ -444,9 +466,9 @@ fuzz_dtls_init(void)
     EVP_PKEY           *pkey;
     X509_NAME          *name;
     const char         *dir;
-    ngx_uint_t          i;
+    ngx_uint_t          i, v;
     unsigned int        n;
-    fuzz_dtls_conn_t    c;
+    fuzz_dtls_conn_t   *c;
     fuzz_dtls_queue_t  *flight;
     u_char              md[EVP_MAX_MD_SIZE];
 
@@ -504,6 +526,7 @@ fuzz_dtls_init(void)
     }
 
     SSL_CTX_set_options(fuzz_dtls_client_ctx, SSL_OP_NO_QUERY_MTU);
+    SSL_CTX_set_keylog_callback(fuzz_dtls_client_ctx, fuzz_dtls_keylog);
     SSL_CTX_set_verify(fuzz_dtls_client_ctx, SSL_VERIFY_NONE, NULL);
 
     if (SSL_CTX_use_certificate(fuzz_dtls_client_ctx, cert) != 1
@@ -519,48 +542,54 @@ fuzz_dtls_init(void)
     X509_free(cert);
     EVP_PKEY_free(pkey);
 
-    /* the released session: its memory is all its state */
+    /* the released sessions: their memory is all their state */
 
     flight = calloc(1, sizeof(fuzz_dtls_queue_t));
     if (flight == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memzero(&c, sizeof(fuzz_dtls_conn_t));
+    for (v = 0; v < 2; v++) {
+        c = &fuzz_dtls_released_peer[v];
 
-    if (fuzz_dtls_connect(&c, "ECDHE-ECDSA-AES128-GCM-SHA256", flight)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+        if (fuzz_dtls_connect(c, v ? "ECDHE-ECDSA-AES256-GCM-SHA384"
+                                   : "ECDHE-ECDSA-AES128-GCM-SHA256",
+                              v ? NULL : flight)
+            != NGX_OK
+            || c->alert[0].len == 0)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_rtc_dtls_release(c->d);
+
+        if (!ngx_rtc_dtls_released(c->d)) {
+            return NGX_ERROR;
+        }
+
+        fuzz_dtls_released_size = fuzz_dtls_size;
+        fuzz_dtls_released[v] = malloc(fuzz_dtls_size);
+        if (fuzz_dtls_released[v] == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(fuzz_dtls_released[v], c->d, fuzz_dtls_size);
+
+        /* what the released session sends at its end: our close_notify */
+
+        fuzz_dtls_sent = 0;
+        fuzz_dtls_last.len = 0;
+        ngx_rtc_dtls_free(c->d);
+        c->d = NULL;
+
+        if (fuzz_dtls_sent != 1 || fuzz_dtls_last.len == 0) {
+            return NGX_ERROR;
+        }
+
+        fuzz_dtls_released_ours[v] = fuzz_dtls_last;
+
+        fuzz_dtls_conn_free(c);
     }
-
-    ngx_rtc_dtls_release(c.d);
-
-    if (!ngx_rtc_dtls_released(c.d)) {
-        return NGX_ERROR;
-    }
-
-    fuzz_dtls_released_size = fuzz_dtls_size;
-    fuzz_dtls_released = malloc(fuzz_dtls_size);
-    if (fuzz_dtls_released == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(fuzz_dtls_released, c.d, fuzz_dtls_size);
-    fuzz_dtls_released_bye = c.bye;
-
-    /* what the released session sends at its end: our close_notify */
-
-    fuzz_dtls_sent = 0;
-    fuzz_dtls_last.len = 0;
-    ngx_rtc_dtls_free(c.d);
-    c.d = NULL;
-
-    if (fuzz_dtls_sent != 1 || fuzz_dtls_last.len == 0) {
-        return NGX_ERROR;
-    }
-
-    fuzz_dtls_released_ours = fuzz_dtls_last;
 
     /* the client's first datagram */
 
@@ -574,10 +603,9 @@ fuzz_dtls_init(void)
     dir = getenv("NGX_RTC_FUZZ_DTLS_SEEDS");
 
     if (dir) {
-        fuzz_dtls_seeds(dir, flight, &c.data);
+        fuzz_dtls_seeds(dir, flight, &fuzz_dtls_released_peer[0]);
     }
 
-    fuzz_dtls_conn_free(&c);
     free(flight);
 
     ERR_clear_error();
@@ -652,6 +680,7 @@ fuzz_dtls_connect(fuzz_dtls_conn_t *c, const char *cipher,
     }
 
     fuzz_dtls_size_next = 1;
+    fuzz_dtls_keylog_line[0] = '\0';
 
     c->d = ngx_rtc_dtls_create(fuzz_dtls_ctx, &fuzz_dtls_alg, &fuzz_dtls_fp,
                                fuzz_dtls_send, NULL, &fuzz_dtls_log);
@@ -734,6 +763,10 @@ fuzz_dtls_connect(fuzz_dtls_conn_t *c, const char *cipher,
         return NGX_ERROR;
     }
 
+    if (fuzz_dtls_seal_alerts(c) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ERR_clear_error();
 
     return NGX_OK;
@@ -812,25 +845,30 @@ fuzz_dtls_conn_free(fuzz_dtls_conn_t *c)
 
 /*
  * The records of a datagram as RFC 6347 4.1 lays them out, walked from
- * its start while whole: whether one is "rec", and whether one has a
- * version other than DTLS 1.2's (a header of one that is cut short
+ * its start while whole: what the first genuine alert among them does
+ * (FUZZ_DTLS_CLOSE, FUZZ_DTLS_FAIL, or FUZZ_DTLS_NONE), and whether one
+ * has a version other than DTLS 1.2's (a header of one that is cut short
  * counts too: its version is read).
  */
 
 static ngx_uint_t
-fuzz_dtls_walk(u_char *buf, size_t len, fuzz_dtls_rec_t *rec,
+fuzz_dtls_walk(u_char *buf, size_t len, fuzz_dtls_conn_t *c,
     ngx_uint_t *foreign)
 {
-    size_t   n, left;
-    u_char  *p;
+    size_t      n, left;
+    u_char     *p;
+    ngx_uint_t  i, outcome;
 
-    if (foreign) {
-        *foreign = 0;
-    }
+    static const ngx_uint_t  alerts[] = {
+        FUZZ_DTLS_FAIL, FUZZ_DTLS_FAIL, FUZZ_DTLS_CLOSE
+    };
+
+    *foreign = 0;
+    outcome = FUZZ_DTLS_NONE;
 
     for (p = buf, left = len; left >= 13; p += n, left -= n) {
 
-        if (foreign && (p[1] != 0xfe || p[2] != 0xfd)) {
+        if (p[1] != 0xfe || p[2] != 0xfd) {
             *foreign = 1;
         }
 
@@ -840,12 +878,207 @@ fuzz_dtls_walk(u_char *buf, size_t len, fuzz_dtls_rec_t *rec,
             break;
         }
 
-        if (rec && n == rec->len && ngx_memcmp(p, rec->data, n) == 0) {
-            return 1;
+        if (outcome != FUZZ_DTLS_NONE) {
+            continue;
+        }
+
+        if (n == c->bye.len && ngx_memcmp(p, c->bye.data, n) == 0) {
+            outcome = FUZZ_DTLS_CLOSE;
+            continue;
+        }
+
+        for (i = 0; i < 3; i++) {
+            if (n == c->alert[i].len
+                && ngx_memcmp(p, c->alert[i].data, n) == 0)
+            {
+                outcome = alerts[i];
+                break;
+            }
         }
     }
 
-    return 0;
+    return outcome;
+}
+
+
+/* the client's key log: "CLIENT_RANDOM <random> <master secret>" */
+
+static void
+fuzz_dtls_keylog(const SSL *ssl, const char *line)
+{
+    if (ngx_strncmp(line, "CLIENT_RANDOM ", 14) == 0) {
+        snprintf(fuzz_dtls_keylog_line, sizeof(fuzz_dtls_keylog_line),
+                 "%s", line);
+    }
+}
+
+
+/*
+ * With an AES-GCM suite, the client's write key and fixed IV from its
+ * master secret (RFC 5246 6.3: key_block = PRF(master_secret, "key
+ * expansion", server_random + client_random), the client's key and IV
+ * first of each), and alerts sealed under them (RFC 5288 3) at sequence
+ * numbers the client has not used.
+ */
+
+static ngx_int_t
+fuzz_dtls_seal_alerts(fuzz_dtls_conn_t *c)
+{
+    int                nid;
+    char              *h;
+    size_t             klen, mlen, i;
+    u_char            *p;
+    ngx_int_t          rc;
+    OSSL_PARAM         params[4];
+    EVP_KDF           *kdf;
+    EVP_KDF_CTX       *kctx;
+    const EVP_MD      *md;
+    const SSL_CIPHER  *cipher;
+    const EVP_CIPHER  *aead;
+    u_char             master[48], block[2 * (32 + 4)];
+    u_char             seed[13 + 2 * SSL3_RANDOM_SIZE];
+
+    cipher = SSL_get_current_cipher(c->client);
+    nid = cipher ? SSL_CIPHER_get_cipher_nid(cipher) : NID_undef;
+
+    if (nid == NID_aes_128_gcm) {
+        aead = EVP_aes_128_gcm();
+        klen = 16;
+
+    } else if (nid == NID_aes_256_gcm) {
+        aead = EVP_aes_256_gcm();
+        klen = 32;
+
+    } else {
+        return NGX_OK;
+    }
+
+    /* "CLIENT_RANDOM " 64 hex digits, " ", 96 hex digits */
+
+    if (ngx_strlen(fuzz_dtls_keylog_line) < 14 + 64 + 1 + 96) {
+        return NGX_ERROR;
+    }
+
+    h = fuzz_dtls_keylog_line + 14 + 64 + 1;
+    mlen = sizeof(master);
+
+    for (i = 0; i < mlen; i++) {
+        if (sscanf(h + 2 * i, "%2hhx", &master[i]) != 1) {
+            return NGX_ERROR;
+        }
+    }
+
+    md = SSL_CIPHER_get_handshake_digest(cipher);
+    if (md == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(seed, "key expansion", 13);
+    p += SSL_get_server_random(c->client, p, SSL3_RANDOM_SIZE);
+    p += SSL_get_client_random(c->client, p, SSL3_RANDOM_SIZE);
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+                                          (char *) EVP_MD_get0_name(md), 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
+                                                  master, mlen);
+    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED,
+                                                  seed, p - seed);
+    params[3] = OSSL_PARAM_construct_end();
+
+    kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_TLS1_PRF, NULL);
+    kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+
+    rc = (kctx && EVP_KDF_derive(kctx, block, 2 * (klen + 4), params) == 1)
+         ? NGX_OK : NGX_ERROR;
+
+    EVP_KDF_CTX_free(kctx);
+    EVP_KDF_free(kdf);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* fatal handshake_failure, warning user_canceled, close_notify */
+
+    if (fuzz_dtls_seal(&c->alert[0], aead, block, block + 2 * klen, 0x100,
+                       2, 40)
+        != NGX_OK
+        || fuzz_dtls_seal(&c->alert[1], aead, block, block + 2 * klen,
+                          0x101, 1, 90)
+           != NGX_OK
+        || fuzz_dtls_seal(&c->alert[2], aead, block, block + 2 * klen,
+                          0x102, 1, 0)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* an alert record of epoch 1: header, explicit nonce, alert, tag */
+
+static ngx_int_t
+fuzz_dtls_seal(fuzz_dtls_rec_t *r, const EVP_CIPHER *cipher, u_char *key,
+    u_char *iv, uint64_t seq, u_char level, u_char desc)
+{
+    int              n;
+    u_char          *h;
+    ngx_int_t        rc;
+    EVP_CIPHER_CTX  *ctx;
+    u_char           nonce[12], aad[13], alert[2];
+
+    h = r->data;
+
+    h[0] = 21;
+    h[1] = 0xfe;
+    h[2] = 0xfd;
+    h[3] = 0;
+    h[4] = 1;
+    h[5] = (u_char) (seq >> 40);
+    h[6] = (u_char) (seq >> 32);
+    h[7] = (u_char) (seq >> 24);
+    h[8] = (u_char) (seq >> 16);
+    h[9] = (u_char) (seq >> 8);
+    h[10] = (u_char) seq;
+    h[11] = 0;
+    h[12] = 8 + 2 + 16;
+
+    /* the explicit nonce: epoch and sequence number, as OpenSSL's */
+
+    ngx_memcpy(h + 13, h + 3, 8);
+
+    ngx_memcpy(nonce, iv, 4);
+    ngx_memcpy(nonce + 4, h + 3, 8);
+
+    ngx_memcpy(aad, h + 3, 8);
+    aad[8] = 21;
+    aad[9] = 0xfe;
+    aad[10] = 0xfd;
+    aad[11] = 0;
+    aad[12] = 2;
+
+    alert[0] = level;
+    alert[1] = desc;
+
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = (EVP_EncryptInit_ex(ctx, cipher, NULL, key, nonce) == 1
+          && EVP_EncryptUpdate(ctx, NULL, &n, aad, sizeof(aad)) == 1
+          && EVP_EncryptUpdate(ctx, h + 21, &n, alert, 2) == 1
+          && EVP_EncryptFinal_ex(ctx, h + 23, &n) == 1
+          && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, h + 23) == 1)
+         ? NGX_OK : NGX_ERROR;
+
+    EVP_CIPHER_CTX_free(ctx);
+
+    r->len = 13 + 8 + 2 + 16;
+
+    return rc;
 }
 
 
@@ -931,7 +1164,7 @@ fuzz_dtls_seed(const char *dir, const char *name, int cfg, ...)
 
 static void
 fuzz_dtls_seeds(const char *dir, fuzz_dtls_queue_t *flight,
-    fuzz_dtls_rec_t *data)
+    fuzz_dtls_conn_t *peer)
 {
     size_t   hlen, flen, alen, blen;
     u_char  *hello, *fl, *app, *bye;
@@ -948,10 +1181,14 @@ fuzz_dtls_seeds(const char *dir, fuzz_dtls_queue_t *flight,
 
     /* an application data record and a close_notify: stale keys */
 
-    app = data->data;
-    alen = data->len;
-    bye = fuzz_dtls_released_bye.data;
-    blen = fuzz_dtls_released_bye.len;
+    app = peer->data.data;
+    alen = peer->data.len;
+    bye = peer->bye.data;
+    blen = peer->bye.len;
+
+    if (blen > sizeof(foreign)) {
+        abort();
+    }
 
     /* a record of version 0xfeff (DTLS 1.0) with the shape of an alert */
 
@@ -1001,6 +1238,10 @@ fuzz_dtls_seeds(const char *dir, fuzz_dtls_queue_t *flight,
     fuzz_dtls_seed(dir, "cbc-close", FUZZ_DTLS_CBC,
                    FUZZ_DTLS_GENUINE|FUZZ_DTLS_APPDATA, none, (size_t) 0,
                    FUZZ_DTLS_GENUINE, junk, sizeof(junk), -1);
+    fuzz_dtls_seed(dir, "gcm-fatal", FUZZ_DTLS_GCM,
+                   FUZZ_DTLS_GENUINE|0x40, none, (size_t) 0, -1);
+    fuzz_dtls_seed(dir, "gcm-aes256-close", FUZZ_DTLS_GCM|FUZZ_DTLS_AES256,
+                   FUZZ_DTLS_GENUINE|0xc0, none, (size_t) 0, -1);
     fuzz_dtls_seed(dir, "gcm-release-close", FUZZ_DTLS_GCM,
                    FUZZ_DTLS_GENUINE|FUZZ_DTLS_APPDATA, none, (size_t) 0,
                    FUZZ_DTLS_RELEASE|FUZZ_DTLS_GENUINE, junk, sizeof(junk),
@@ -1008,6 +1249,14 @@ fuzz_dtls_seeds(const char *dir, fuzz_dtls_queue_t *flight,
 
     fuzz_dtls_seed(dir, "released-close", FUZZ_DTLS_RELEASED,
                    FUZZ_DTLS_GENUINE, none, (size_t) 0, -1);
+    fuzz_dtls_seed(dir, "released-aes256-close",
+                   FUZZ_DTLS_RELEASED|FUZZ_DTLS_AES256,
+                   FUZZ_DTLS_GENUINE|FUZZ_DTLS_APPDATA, none, (size_t) 0,
+                   FUZZ_DTLS_GENUINE|0xc0, junk, sizeof(junk), -1);
+    fuzz_dtls_seed(dir, "released-fatal", FUZZ_DTLS_RELEASED,
+                   FUZZ_DTLS_GENUINE|FUZZ_DTLS_BEFORE|0x40, bye, blen, -1);
+    fuzz_dtls_seed(dir, "released-warning", FUZZ_DTLS_RELEASED,
+                   FUZZ_DTLS_GENUINE|0x80, none, (size_t) 0, -1);
     fuzz_dtls_seed(dir, "released-alerts", FUZZ_DTLS_RELEASED,
                    0, bye, blen, 0, foreign, blen,
                    FUZZ_DTLS_GENUINE, junk, sizeof(junk), -1);
