@@ -224,7 +224,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     cfg = data[0];
     state = ngx_min((ngx_uint_t) (cfg & 7), FUZZ_DTLS_RELEASED);
-    v = (cfg & FUZZ_DTLS_AES256) ? 1 : 0;
+
+    /* AES256-GCM: the connected and released GCM states only */
+
+    v = ((cfg & FUZZ_DTLS_AES256) && state >= FUZZ_DTLS_GCM) ? 1 : 0;
 
     c = calloc(1, sizeof(fuzz_dtls_conn_t));
     NGX_RTC_FUZZ_ASSERT(c != NULL);
