@@ -1170,7 +1170,7 @@ fuzz_dtls_seeds(const char *dir, fuzz_dtls_queue_t *flight,
     fuzz_dtls_conn_t *peer)
 {
     size_t   hlen, flen, alen, blen;
-    u_char  *hello, *fl, *app, *bye;
+    u_char  *hello, *fl, *app, *bye, v1, v2;
     u_char   foreign[64], cut[64], junk[64];
 
     static u_char  none[1];
@@ -1238,6 +1238,21 @@ fuzz_dtls_seeds(const char *dir, fuzz_dtls_queue_t *flight,
                    -1);
     fuzz_dtls_seed(dir, "chacha-hello", FUZZ_DTLS_CHACHA,
                    0, hello, hlen, 0, fl, flen, -1);
+
+    /* a ClientHello of epoch 0 at DTLS 1.2's record version, connected */
+
+    v1 = hello[1];
+    v2 = hello[2];
+    hello[1] = 0xfe;
+    hello[2] = 0xfd;
+
+    fuzz_dtls_seed(dir, "chacha-hello-fefd", FUZZ_DTLS_CHACHA,
+                   0, hello, hlen, -1);
+    fuzz_dtls_seed(dir, "gcm-hello-fefd", FUZZ_DTLS_GCM,
+                   0, hello, hlen, FUZZ_DTLS_RELEASE, hello, hlen, -1);
+
+    hello[1] = v1;
+    hello[2] = v2;
     fuzz_dtls_seed(dir, "cbc-close", FUZZ_DTLS_CBC,
                    FUZZ_DTLS_GENUINE|FUZZ_DTLS_APPDATA, none, (size_t) 0,
                    FUZZ_DTLS_GENUINE, junk, sizeof(junk), -1);
