@@ -9,14 +9,18 @@
  *   - a fresh server session (OpenSSL's ClientHello parsing, our check
  *     for a ClientHello and the resent flight);
  *   - CONNECTED after a real handshake with an OpenSSL client, the SSL
- *     kept (ECDHE-ECDSA-CHACHA20-POLY1305, -AES128-SHA or -AES128-GCM-
- *     SHA256): our drop of a record of another version, then OpenSSL;
- *   - RELEASED (AES128-GCM, after ngx_rtc_dtls_release()): our record
- *     walk and the check of the peer's close_notify under its key.
+ *     kept (ECDHE-ECDSA-CHACHA20-POLY1305, -AES128-SHA, -AES128-GCM-
+ *     SHA256 or -AES256-GCM-SHA384): our drop of a record of another
+ *     version, then OpenSSL;
+ *   - RELEASED (AES128-GCM or AES256-GCM, after ngx_rtc_dtls_release()):
+ *     our record walk and the check of the peer's alerts under its key.
  *
  * The handshakes for the released state are done once (the state is
- * plain memory then, copied for each input); a connected session is made
- * for each input (a handshake, a few ms under ASan).  A datagram may
+ * plain memory then: no SSL, no kept flight; it is copied for each
+ * input, and freed by ngx_rtc_dtls_free(): were a pointer to memory of
+ * its own kept there, the copies would free it twice, which ASan
+ * reports); a connected session is made for each input (a handshake, a
+ * few ms under ASan).  A datagram may
  * carry, besides the fuzzed bytes, a genuine record of the peer's, which
  * the fuzzer cannot forge: the client's close_notify or an application
  * data record (OpenSSL's), with an AES-GCM suite alerts sealed here under
