@@ -29,7 +29,12 @@
  *   make && make -C bench whep-load
  *   t/lib/netns.sh node bench/janus.js [--sessions 50,100,200]
  *       [--seconds 10] [--ramp 25] [--parallel 8] [--bitrate 800]
- *       [--servers nginx,janus,janus-el2] [--gro] [--json FILE]
+ *       [--servers nginx,janus,janus-el2] [--gro] [--client-ns]
+ *       [--json FILE]
+ *
+ * --client-ns: whep-load in a namespace of its own, its receive in a
+ * kernel thread, as if the viewers were another machine (see load.js and
+ * bench/client_ns.sh).
  *
  * --gro: whep-load takes each GSO send whole (UDP_GRO), as a NIC's
  * segmentation offload would, instead of the sender's CPU paying for the
@@ -55,7 +60,8 @@ const JANUS_MOUNTPOINT = 1;
 
 
 const OPTIONS = lib.options(['--sessions', '--seconds', '--ramp',
-                             '--parallel', '--bitrate', '--gro', '--json'], {
+                             '--parallel', '--bitrate', '--gro', '--client-ns',
+                             '--json'], {
     '--servers': ['servers', (v) => v.split(',')],
 });
 
@@ -63,14 +69,14 @@ const OPTIONS = lib.options(['--sessions', '--seconds', '--ramp',
 const usage = lib.usage('t/lib/netns.sh node bench/janus.js '
     + '[--sessions 50,100,200] [--seconds 10] [--ramp 25] [--parallel 8]'
     + ' [--bitrate 800] [--servers nginx,janus,janus-el2,janus-el2-kf]'
-    + ' [--gro] [--json FILE]');
+    + ' [--gro] [--client-ns] [--json FILE]');
 
 
 function parseArgs(argv) {
     const o = lib.parseLoadOptions(argv, OPTIONS, {
         sessions: [50, 100], seconds: 10, ramp: 25, parallel: 8,
         bitrate: 800, servers: ['nginx', 'janus', 'janus-el2'],
-        gro: false, json: null,
+        gro: false, clientNs: false, json: null,
         port: 18780, janusPort: 18788, camPort: 18790,
     }, usage, '50,100,200');
 
@@ -101,6 +107,7 @@ function snapshot(pids, camPid) {
         threads: sum((p) => lib.procStatus(p, 'Threads')),
         cam: cpuMs(camPid),
         machine: machine(),
+        napi: lib.napiCpuMs(),
         load: loadavg(),
     };
 }
@@ -114,7 +121,7 @@ class NginxServer {
         this.name = 'nginx';
         this.opts = opts;
         this.ngx = null;
-        this.url = `http://127.0.0.1:${opts.port}/whep/cam`;
+        this.url = `http://${lib.serverHost(opts)}:${opts.port}/whep/cam`;
         this.loadArgs = [];
     }
 
@@ -122,7 +129,7 @@ class NginxServer {
         const o = this.opts;
         const started = await lib.startNginx({
             port: o.port, camPort: o.camPort, workers: 2,
-            conf: lib.nginxConf(),
+            conf: lib.nginxConf({ clientNs: o.clientNs }),
         });
 
         this.ngx = started.ngx;
@@ -156,7 +163,7 @@ class JanusServer {
         this.eventLoops = m[1] ? Number(m[1]) : 0;
         this.keyframe = Boolean(m[2]);
         this.proc = null;
-        this.url = `http://127.0.0.1:${opts.janusPort}/janus`;
+        this.url = `http://${lib.serverHost(opts)}:${opts.janusPort}/janus`;
         this.loadArgs = ['--server', 'janus',
                          '--janus-id', String(JANUS_MOUNTPOINT)];
     }
@@ -280,7 +287,8 @@ ${this.keyframe ? '\tvideobufferkf = true\n' : ''}}
 function runLoad(opts, server, n, camPid) {
     const args = lib.whepLoadArgs(opts, n, server.loadArgs, server.url);
 
-    return lib.runWhepLoad(args, () => snapshot(server.pids, camPid));
+    return lib.runWhepLoad(args, () => snapshot(server.pids, camPid),
+                           opts.clientNs);
 }
 
 
@@ -349,6 +357,10 @@ function report(opts, bases, steps) {
     }
 
     for (const f of steps) {
+        if (f.clientRxCpuMsPerSec !== null) {
+            p(`# ${f.server} ${f.sessions}: the viewers' receive (napi/cl1 `
+              + `kernel thread) ${fmt(f.clientRxCpuMsPerSec)} ms/s`);
+        }
         if (f.failed || f.stalled) {
             p(lib.failureLine(`${f.server} ${f.sessions}`, f));
         }

@@ -35,6 +35,9 @@ const { workerPids } = require(path.join(E2E_LIB, 'raw'));
 const WHEP_LOAD = process.env.WHEP_LOAD
                   || path.join(REPO, 'build', 'bench', 'whep-load');
 
+/* whep-load in a namespace of its own behind a veth pair (--client-ns) */
+const CLIENT_NS = path.join(__dirname, 'client_ns.sh');
+
 /* the script's name, as its messages start: "load.js" */
 const NAME = path.basename(process.argv[1] || 'node');
 
@@ -42,13 +45,15 @@ const NAME = path.basename(process.argv[1] || 'node');
 /*
  * nginx.conf (a t/e2e/lib/nginx.js template): the stream "cam" of the
  * camera, always on, WHEP at /whep/ and /rtc/status; o: zone (size),
- * maxSessions, udpPorts, nofile, connections, listen (after the port)
+ * maxSessions, udpPorts, nofile, connections, listen (after the port),
+ * clientNs (listen on every address, for whep-load behind --client-ns)
  */
 
 function nginxConf(o) {
     o = Object.assign({
         zone: '64m', maxSessions: 4096, udpPorts: '10000-30000',
         nofile: 16384, connections: 16384, listen: ' reuseport backlog=4096',
+        clientNs: false,
     }, o);
 
     return `
@@ -73,7 +78,7 @@ http {
     rtc_stream       cam rtsp://127.0.0.1:%%CAMPORT%%/cam always;
 
     server {
-        listen 127.0.0.1:%%PORT%%${o.listen};
+        listen ${o.clientNs ? '' : '127.0.0.1:'}%%PORT%%${o.listen};
 
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
@@ -121,6 +126,7 @@ const SHARED_OPTIONS = {
     '--port': ['port', Number],
     '--cam-port': ['camPort', Number],
     '--gro': ['gro', null],
+    '--client-ns': ['clientNs', null],
     '--json': ['json', String],
 };
 
@@ -295,15 +301,19 @@ async function waitDrained(ngx, what) {
 
 
 /*
- * One whep-load run with args (its stderr passed on): resolves with its
- * JSON report (r) and what snap() (sync or async) returned when it
- * started measuring (its "measuring" line, a) and when it reported (b).
+ * One whep-load run with args (its stderr passed on), in a namespace of
+ * its own if clientNs (bench/client_ns.sh): resolves with its JSON report
+ * (r) and what snap() (sync or async) returned when it started measuring
+ * (its "measuring" line, a) and when it reported (b).
  */
 
-function runWhepLoad(args, snap) {
+function runWhepLoad(args, snap, clientNs) {
     return new Promise((resolve, reject) => {
-        const proc = spawn(WHEP_LOAD, args,
-                           { stdio: ['ignore', 'pipe', 'pipe'] });
+        const proc = clientNs
+                     ? spawn(CLIENT_NS, [WHEP_LOAD, ...args],
+                             { stdio: ['ignore', 'pipe', 'pipe'] })
+                     : spawn(WHEP_LOAD, args,
+                             { stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let a = null;
         let b = null;
@@ -352,6 +362,13 @@ function parseLoadOptions(argv, table, defaults, fail, example) {
     }
 
     return o;
+}
+
+
+/* the server's address as whep-load reaches it (o.clientNs: the veth) */
+
+function serverHost(o) {
+    return o.clientNs ? '10.98.0.1' : '127.0.0.1';
 }
 
 
@@ -419,6 +436,8 @@ function besideFigures(r, a, b, sec) {
 
     return {
         clientCpuMsPerSec: r.client_cpu_ms_per_s,
+        clientRxCpuMsPerSec: (a.napi >= 0 && b.napi >= 0)
+                             ? (b.napi - a.napi) / sec : null,
         cameraCpuMsPerSec: (b.cam - a.cam) / sec,
         machineBusy: mt ? (b.machine.busy - a.machine.busy) / mt : null,
     };
@@ -453,6 +472,30 @@ function cpuMs(pid) {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) * 1000 / CLK_TCK;
+}
+
+
+/*
+ * CPU time, ms, of the kernel thread that receives for whep-load behind
+ * --client-ns (napi/cl1-N), or NaN without one
+ */
+
+function napiCpuMs() {
+    for (const pid of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(pid)) {
+            continue;
+        }
+        try {
+            if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8')
+                .startsWith('napi/cl1-'))
+            {
+                return cpuMs(pid);
+            }
+        } catch (err) {
+            /* gone */
+        }
+    }
+    return NaN;
 }
 
 
@@ -568,8 +611,8 @@ async function finish(o) {
 module.exports = {
     WHEP_LOAD, MODULE, CLK_TCK, nginxConf, usage, options, parseOptions,
     requireBench, startCamera, startNginx, startRig, startOneWorker, status,
-    waitDrained, runWhepLoad, parseLoadOptions, whepLoadArgs,
+    waitDrained, runWhepLoad, parseLoadOptions, serverHost, whepLoadArgs,
     idleWindow, stepFigures, setupFigures, besideFigures, cameraText,
-    failureLine, cpuMs, procStatus, smapsKb, machine, udpCounters, quantile,
-    fmt, moduleLine, finish,
+    failureLine, cpuMs, napiCpuMs, procStatus, smapsKb, machine, udpCounters,
+    quantile, fmt, moduleLine, finish,
 };

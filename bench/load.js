@@ -13,7 +13,13 @@
  *   make && make -C bench whep-load
  *   t/lib/netns.sh node bench/load.js [--sessions 10,100,200] [--seconds 10]
  *       [--ramp 100] [--parallel 16] [--bitrate 2000] [--workers 2]
- *       [--audio] [--srtp gcm|cm|both] [--gro] [--json FILE]
+ *       [--audio] [--srtp gcm|cm|both] [--gro] [--client-ns] [--json FILE]
+ *
+ * --client-ns: whep-load in a network namespace of its own behind a veth
+ * pair whose receive runs in a kernel thread (bench/client_ns.sh, needs
+ * ethtool), as if the viewers were another machine: on loopback the
+ * server's sends are delivered in its own system calls, so its CPU time
+ * includes the viewers' receive.
  *
  * For each count a fresh whep-load run starts the sessions, waits until
  * each is up (first keyframe) or failed, measures a window of --seconds,
@@ -36,7 +42,8 @@ const { cpuMs, machine, fmt } = lib;
 
 const OPTIONS = lib.options(['--sessions', '--seconds', '--ramp',
                              '--parallel', '--bitrate', '--workers',
-                             '--port', '--cam-port', '--gro', '--json'], {
+                             '--port', '--cam-port', '--gro', '--client-ns',
+                             '--json'], {
     '--audio': ['audio', null],
     '--srtp': ['srtp', String],
 });
@@ -45,14 +52,14 @@ const OPTIONS = lib.options(['--sessions', '--seconds', '--ramp',
 const usage = lib.usage('t/lib/netns.sh node bench/load.js '
     + '[--sessions 10,100,200] [--seconds 10] [--ramp 100] [--parallel 16]'
     + ' [--bitrate 2000] [--workers 2] [--audio] [--srtp gcm|cm|both]'
-    + ' [--gro] [--json FILE]');
+    + ' [--gro] [--client-ns] [--json FILE]');
 
 
 function parseArgs(argv) {
     return lib.parseLoadOptions(argv, OPTIONS, {
         sessions: [10, 100, 200], seconds: 10, ramp: 100, parallel: 16,
         bitrate: 2000, workers: 2, port: 18780, camPort: 18790,
-        audio: false, srtp: 'both', gro: false, json: null,
+        audio: false, srtp: 'both', gro: false, clientNs: false, json: null,
     }, usage, '10,100,200');
 }
 
@@ -133,6 +140,7 @@ async function snapshot(ngx, pids, camPid) {
     const t = Date.now();
     const w = pids.map((pid) => ({ pid, cpu: cpuMs(pid), mem: memKb(pid) }));
     const cam = cpuMs(camPid);
+    const napi = lib.napiCpuMs();
     const mach = machine();
     const udp = udpErrors();
     const st = await lib.status(ngx);
@@ -148,7 +156,7 @@ async function snapshot(ngx, pids, camPid) {
     }
 
     return {
-        t, w, sent, drops, retx, delay,
+        t, w, sent, drops, retx, delay, napi,
         sessions: st ? st.sessions.length : NaN,
         cam, machine: mach, udp,
         stream: st ? st.streams.find((x) => x.name === 'cam') : null,
@@ -165,9 +173,11 @@ function runLoad(opts, n, ngx, pids, camPid) {
     const args = lib.whepLoadArgs(opts, n,
                                   [...(opts.audio ? ['--audio'] : []),
                                    '--srtp', opts.srtp],
-                                  `http://127.0.0.1:${opts.port}/whep/cam`);
+                                  `http://${lib.serverHost(opts)}:`
+                                  + `${opts.port}/whep/cam`);
 
-    return lib.runWhepLoad(args, () => snapshot(ngx, pids, camPid));
+    return lib.runWhepLoad(args, () => snapshot(ngx, pids, camPid),
+                           opts.clientNs);
 }
 
 
@@ -232,6 +242,10 @@ function report(opts, base, steps) {
     if (opts.gro) {
         p('# whep-load --gro: each GSO send reaches it whole (UDP_GRO)');
     }
+    if (opts.clientNs) {
+        p('# whep-load --client-ns: in a namespace of its own behind a veth '
+          + 'pair, its receive in a kernel thread (bench/client_ns.sh)');
+    }
     p(`# 0 sessions: nginx ${fmt(base.cpu)} ms/s, rss ${fmt(base.rss / 1024)}`
       + ` MB, anon ${fmt(base.anon / 1024)} MB`);
     p('');
@@ -264,6 +278,10 @@ function report(opts, base, steps) {
         const load = f.loadAvg.map((x) => fmt(x, 2)).join(' ');
         p(`# ${f.sessions}: load average ${load} at the end of the window; `
           + `send delay over ${f.sendDelayMs.samples} viewer-frames`);
+        if (f.clientRxCpuMsPerSec !== null) {
+            p(`# ${f.sessions}: the viewers' receive (napi/cl1 kernel `
+              + `thread) ${fmt(f.clientRxCpuMsPerSec)} ms/s`);
+        }
         if (f.statusLate) {
             p(`# ${f.sessions}: WARNING: /rtc/status did not answer within `
               + '30 s at the start or the end of the window: nginx was '
@@ -290,7 +308,7 @@ async function main() {
     try {
         rig = await lib.startRig({
             port: opts.port, camPort: opts.camPort, workers: opts.workers,
-            conf: lib.nginxConf(),
+            conf: lib.nginxConf({ clientNs: opts.clientNs }),
         }, { bitrate: opts.bitrate, audio: opts.audio ? 'pcma' : undefined });
 
         const { ngx, pids } = rig;
