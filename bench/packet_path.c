@@ -31,7 +31,8 @@
  *   cc -O2 -g -Wall -Wextra -Wno-unused-parameter <the -I flags of
  *       UNIT_CFLAGS> -o build/bench/packet_path bench/packet_path.c
  *       src/ngx_rtc_ring.c src/ngx_rtc_h264.c src/ngx_rtc_rtp.c
- *       src/ngx_rtc_srtp.c t/unit/ngx_rtc_unit_stubs.c -lsrtp2 -lcrypto
+ *       src/ngx_rtc_srtp.c src/ngx_rtc_srtp_gcm.c src/ngx_rtc_send.c
+ *       t/unit/ngx_rtc_unit_stubs.c build/srtp/inst/lib/libsrtp2.a -lcrypto
  *
  * Run (about 5 s; --callgrind about 1.5 min):
  *

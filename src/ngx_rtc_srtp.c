@@ -8,6 +8,7 @@
 #include <srtp2/srtp.h>
 
 #include "ngx_rtc_srtp.h"
+#include "ngx_rtc_srtp_gcm.h"
 
 
 #if (NGX_RTC_SRTP_MAX_TRAILER_LEN != SRTP_MAX_TRAILER_LEN)
@@ -20,9 +21,15 @@
  * what we send, the other the ssrc_any_inbound template keyed with what the
  * peer sends.  libsrtp clones a stream per SSRC from the template on the
  * first packet, so video, audio and RTX share the keys (RFC 5764 4.1.2).
+ *
+ * With AEAD_AES_128_GCM, the RTP we send (the media send path, once per
+ * packet and viewer) is protected by ngx_rtc_srtp_gcm.c on OpenSSL
+ * directly, with the same keys and the same result, without libsrtp's
+ * per-packet bookkeeping; RTCP and all we receive stay on libsrtp.
  */
 
 struct ngx_rtc_srtp_s {
+    ngx_rtc_srtp_gcm_t        gcm;        /* gcm.ctx NULL: libsrtp */
     srtp_t                    out;
     srtp_t                    in;
     ngx_log_t                *log;
@@ -83,6 +90,7 @@ ngx_rtc_srtp_create(ngx_rtc_srtp_keys_t *keys, ngx_log_t *log)
         return NULL;
     }
 
+    s->gcm.ctx = NULL;
     s->out = NULL;
     s->in = NULL;
     s->log = log;
@@ -114,6 +122,13 @@ ngx_rtc_srtp_create(ngx_rtc_srtp_keys_t *keys, ngx_log_t *log)
     if (rc != srtp_err_status_ok) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "rtc srtp srtp_create(inbound) failed: %d", (int) rc);
+        goto failed;
+    }
+
+    if (keys->profile == NGX_RTC_SRTP_AEAD_AES_128_GCM
+        && ngx_rtc_srtp_gcm_init(&s->gcm, keys->local, keys->local_len, log)
+           != NGX_OK)
+    {
         goto failed;
     }
 
@@ -189,6 +204,10 @@ ngx_rtc_srtp_protect(ngx_rtc_srtp_t *s, u_char *buf, size_t *len,
 
     if (*len > 65535 || size < *len + NGX_RTC_SRTP_MAX_TRAILER_LEN) {
         return NGX_ERROR;
+    }
+
+    if (s->gcm.ctx) {
+        return ngx_rtc_srtp_gcm_protect(&s->gcm, buf, len);
     }
 
     n = (int) *len;
@@ -292,6 +311,8 @@ ngx_rtc_srtp_free(ngx_rtc_srtp_t *s)
     if (s == NULL) {
         return;
     }
+
+    ngx_rtc_srtp_gcm_cleanup(&s->gcm);
 
     if (s->out) {
         srtp_dealloc(s->out);

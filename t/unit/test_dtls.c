@@ -6,7 +6,7 @@
  * SRTP/SRTCP both ways against plain libsrtp sessions.
  */
 
-/* unit-deps: src/ngx_rtc_dtls.c src/ngx_rtc_srtp.c */
+/* unit-deps: src/ngx_rtc_dtls.c src/ngx_rtc_srtp.c src/ngx_rtc_srtp_gcm.c */
 /* unit-libs: -lssl -lcrypto -lsrtp2 */
 
 #include "ngx_rtc_unit.h"
