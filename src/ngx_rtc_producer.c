@@ -259,6 +259,19 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
 
         epoch = p->lease.epoch;
 
+        /*
+         * An on-demand stream nobody wants and nobody produces, the most
+         * of a large configuration: nothing to claim or clear, seen
+         * without the lock (a viewer that came meanwhile is seen at the
+         * next tick, or at once in its own worker: the kick).
+         */
+
+        if (epoch == 0 && !p->conf->always && !p->paused
+            && !ngx_rtc_shm_claim_needed(p->sh))
+        {
+            continue;
+        }
+
         rc = ngx_rtc_shm_claim(p->conf->index, p->conf->always, p->conf->idle,
                                &p->lease);
 

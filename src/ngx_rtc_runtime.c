@@ -540,7 +540,7 @@ ngx_rtc_runtime_refuse(ngx_http_request_t *r, ngx_uint_t status,
 void
 ngx_rtc_runtime_sync(void)
 {
-    ngx_uint_t                gen, i;
+    ngx_uint_t                gen, i, n;
     ngx_rtc_runtime_copy_t   *copy;
     ngx_rtc_runtime_local_t  *lc;
 
@@ -559,7 +559,11 @@ ngx_rtc_runtime_sync(void)
     ngx_rtc_runtime_seen = gen;
     copy = &ngx_rtc_runtime_copy;
 
-    for (i = 0; i < NGX_RTC_MAX_STREAMS; i++) {
+    /* the entries in use: the table only grows */
+
+    n = ngx_rtc_shm_ctx()->nstreams;
+
+    for (i = 0; i < n; i++) {
 
         if (ngx_rtc_shm_runtime_get(i, copy) != NGX_OK) {
             continue;
