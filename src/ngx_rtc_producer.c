@@ -115,7 +115,8 @@ ngx_rtc_producer_init_process(ngx_cycle_t *cycle)
     /* runtime streams join later: ngx_rtc_producer_add() */
 
     ngx_rtc_producers.nproducers = rmcf->streams.nelts;
-    ngx_rtc_producers.capacity = rmcf->streams.nelts + NGX_RTC_MAX_STREAMS;
+    ngx_rtc_producers.capacity = rmcf->streams.nelts
+                                 + ngx_rtc_shm_runtime_room();
     ngx_rtc_producers.producers = ngx_pcalloc(cycle->pool,
                                         ngx_rtc_producers.capacity
                                         * sizeof(ngx_rtc_producer_t));

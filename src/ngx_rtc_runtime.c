@@ -544,7 +544,13 @@ ngx_rtc_runtime_sync(void)
     ngx_rtc_runtime_copy_t   *copy;
     ngx_rtc_runtime_local_t  *lc;
 
-    if (ngx_rtc_shm_ctx() == NULL) {
+    /*
+     * An exiting worker takes no new streams: its tables have room for
+     * the runtime streams its configuration allowed (a reload may have
+     * raised the cap since).
+     */
+
+    if (ngx_rtc_shm_ctx() == NULL || ngx_exiting) {
         return;
     }
 
@@ -607,7 +613,7 @@ ngx_rtc_runtime_sync(void)
             || ngx_rtc_stream_add(&lc->conf) == NULL
             || ngx_rtc_producer_add(&lc->conf) != NGX_OK)
         {
-            /* not reached: room for every entry of the zone */
+            /* not reached: room for every runtime stream allowed */
             ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
                           "rtc runtime cannot add stream #%ui", i);
             ngx_free(lc);

@@ -34,6 +34,7 @@ static void ngx_rtc_shm_runtime_end(ngx_slab_pool_t *shpool,
 static void ngx_rtc_shm_lease_end(ngx_rtc_stream_sh_t *st);
 static ngx_uint_t ngx_rtc_shm_fence(ngx_rtc_stream_sh_t *st);
 static ngx_uint_t ngx_rtc_shm_recount_locked(ngx_rtc_shctx_t *ctx);
+static size_t ngx_rtc_shm_size(ngx_rtc_main_conf_t *rmcf, ngx_uint_t nslots);
 static size_t ngx_rtc_shm_tables(ngx_rtc_main_conf_t *rmcf,
     ngx_uint_t nslots);
 static size_t ngx_rtc_shm_ring_bytes(size_t buffer, ngx_uint_t *nslots);
@@ -721,6 +722,40 @@ ngx_rtc_shm_runtime_get(ngx_uint_t index, ngx_rtc_runtime_copy_t *copy)
 }
 
 
+/*
+ * How many runtime streams a worker starting now may meet: those there
+ * are, or the cap (rtc_zone runtime=) if higher; a new one is made only
+ * under the cap (a lower cap keeps the streams made under a higher one).
+ */
+
+ngx_uint_t
+ngx_rtc_shm_runtime_room(void)
+{
+    ngx_uint_t        i, n;
+    ngx_slab_pool_t  *shpool;
+    ngx_rtc_shctx_t  *ctx;
+
+    ctx = ngx_rtc_shm_ctx();
+    shpool = ngx_rtc_shm_pool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0, n = 0; i < ctx->nstreams; i++) {
+        if (ngx_rtc_shm_stream_listed(&ctx->streams[i])
+            && ctx->streams[i].runtime_off)
+        {
+            n++;
+        }
+    }
+
+    n = ngx_max(n, ctx->runtime_max);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return ngx_min(n, NGX_RTC_MAX_STREAMS);
+}
+
+
 /* changes with every runtime stream made or changed: read without lock */
 
 ngx_uint_t
@@ -757,7 +792,7 @@ ngx_rtc_shm_runtime_end(ngx_slab_pool_t *shpool, ngx_rtc_shctx_t *ctx,
  * allocator's own (a descriptor per page, rounding to pages).
  */
 
-size_t
+static size_t
 ngx_rtc_shm_size(ngx_rtc_main_conf_t *rmcf, ngx_uint_t nslots)
 {
     size_t                  size, ring;

@@ -258,7 +258,6 @@ struct ngx_rtc_shctx_s {
 
 
 ngx_int_t ngx_rtc_shm_add_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size);
-size_t ngx_rtc_shm_size(ngx_rtc_main_conf_t *rmcf, ngx_uint_t nslots);
 ngx_rtc_shctx_t *ngx_rtc_shm_ctx(void);
 ngx_slab_pool_t *ngx_rtc_shm_pool(void);
 void *ngx_rtc_shm_ring(ngx_rtc_stream_sh_t *st);
@@ -358,6 +357,7 @@ ngx_uint_t ngx_rtc_shm_runtime_put(ngx_rtc_runtime_src_t *src,
 ngx_int_t ngx_rtc_shm_runtime_get(ngx_uint_t index,
     ngx_rtc_runtime_copy_t *copy);
 ngx_uint_t ngx_rtc_shm_runtime_gen(void);
+ngx_uint_t ngx_rtc_shm_runtime_room(void);
 
 
 /* a mailbox message in process memory: a copy of a slot's request/answer */

@@ -51,6 +51,7 @@ typedef struct {
 
     /* the streams with sessions in this worker */
     ngx_queue_t               watched;
+
     ngx_connection_t         *notify;
     ngx_event_t               poll;       /* while exiting */
     ngx_msec_t                exiting;    /* when exiting began */
@@ -105,7 +106,8 @@ ngx_rtc_stream_init_process(ngx_cycle_t *cycle)
     /* runtime streams join later: ngx_rtc_stream_add() */
 
     ngx_rtc_worker.nstreams = rmcf->streams.nelts;
-    ngx_rtc_worker.capacity = rmcf->streams.nelts + NGX_RTC_MAX_STREAMS;
+    ngx_rtc_worker.capacity = rmcf->streams.nelts
+                              + ngx_rtc_shm_runtime_room();
     ngx_rtc_worker.streams = ngx_pcalloc(cycle->pool, ngx_rtc_worker.capacity
                                          * sizeof(ngx_rtc_stream_t));
     ngx_rtc_worker.by_index = ngx_pcalloc(cycle->pool, NGX_RTC_MAX_STREAMS
@@ -485,7 +487,9 @@ ngx_rtc_stream_poll(ngx_event_t *ev)
 
     ngx_rtc_latency_flush();
 
-    if (ngx_queue_empty(&ngx_rtc_worker.watched)) {
+    if (ngx_rtc_worker.streams == NULL
+        || ngx_queue_empty(&ngx_rtc_worker.watched))
+    {
         return;
     }
 
