@@ -641,9 +641,9 @@ static void
 ngx_rtc_stream_pending(void)
 {
     ngx_uint_t          w, b;
+    ngx_rtc_stream_t   *st;
     ngx_atomic_uint_t   bits;
     ngx_rtc_slot_sh_t  *sl;
-    ngx_rtc_stream_t   *st;
 
     sl = ngx_rtc_shm_slot(ngx_worker);
 
