@@ -248,7 +248,9 @@ ngx_rtc_slot_clear(ngx_rtc_slot_sh_t *sl, ngx_atomic_uint_t gen)
 /*
  * A producer, after writing the ring of stream "stream" and before
  * raising the flag: the stream has news for the slot's worker.  A mark
- * already there costs a read, not a locked instruction.
+ * already there costs a read, not a locked instruction: the ring write
+ * ended with one (ngx_rtc_ring_leave()), so the frame is visible before
+ * this read, and the worker, which takes the mark after it, reads it.
  */
 
 void
