@@ -6,18 +6,19 @@
  * Many configured streams, few watched: what the idle ones cost the
  * workers.  One camera; W watched streams (always on, one whep-load
  * session each) and N configured on-demand streams nobody watches.  The
- * workers' CPU (ms/s, /proc/PID/stat) and wake-ups (voluntary context
+ * workers' CPU (ms/s, /proc/PID/schedstat) and wake-ups (voluntary context
  * switches a second) are read over a window without viewers (the
  * producers and their timers) and over one with the W sessions.  Run it
  * with NGX_RTC_MODULE=/path/to.so to measure another build of the
  * module (e.g. one without the pending set).
  *
  *   t/lib/netns.sh node bench/many_streams.js [--idle 500] [--watched 1]
- *       [--seconds 20] [--workers 2] [--json FILE]
+ *       [--seconds 20] [--workers 2] [--bitrate 800] [--json FILE]
  */
 
 'use strict';
 
+const fs = require('node:fs');
 const { spawn } = require('node:child_process');
 const lib = require('./lib');
 const { waitFor, sleep } = require('../t/e2e/lib/nginx');
@@ -28,11 +29,12 @@ const CAM_PORT = 18941;
 
 const usage = lib.usage('t/lib/netns.sh node bench/many_streams.js '
                         + '[--idle 500] [--watched 1] [--seconds 20] '
-                        + '[--workers 2] [--json FILE]');
+                        + '[--workers 2] [--bitrate 800] [--json FILE]');
 
 
 function parse(argv) {
-    const o = { idle: 500, watched: 1, seconds: 20, workers: 2, json: null };
+    const o = { idle: 500, watched: 1, seconds: 20, workers: 2, bitrate: 800,
+                json: null };
 
     for (let i = 0; i < argv.length; i += 2) {
         const k = argv[i].replace(/^--/, '');
@@ -68,11 +70,19 @@ function conf(o) {
 }
 
 
+/* a process's CPU time, ms, to the ns: the first field of schedstat */
+
+function cpuNs(pid) {
+    const s = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8');
+    return Number(s.split(' ')[0]) / 1e6;
+}
+
+
 /* the workers' CPU ms and voluntary context switches over sec seconds */
 
 async function window(pids, sec) {
     const read = () => pids.map((p) => ({
-        cpu: lib.cpuMs(p),
+        cpu: cpuNs(p),
         csw: lib.procStatus(p, 'voluntary_ctxt_switches'),
     }));
 
@@ -104,7 +114,7 @@ async function main() {
     lib.requireBench(usage);
 
     try {
-        cam = await lib.startCamera({ port: CAM_PORT, bitrate: 800 });
+        cam = await lib.startCamera({ port: CAM_PORT, bitrate: o.bitrate });
         ngx = await new Nginx({ port: PORT, camPort: CAM_PORT,
                                 workers: o.workers, conf: conf(o) })
             .start(30000);
@@ -155,7 +165,8 @@ async function main() {
         table: () => [
             `module: ${process.env.NGX_RTC_MODULE || lib.MODULE}`,
             `${o.idle} idle on-demand streams, ${o.watched} watched `
-            + `(always, 1 session each), ${o.workers} workers`,
+            + `(always, 1 session each), ${o.workers} workers, `
+            + `camera ${o.bitrate} kbit/s`,
             '| window | workers CPU ms/s | wake-ups/s (voluntary csw) |',
             '|---|---|---|',
             quiet ? `| no viewer | ${lib.fmt(quiet.cpu, 1)} | `

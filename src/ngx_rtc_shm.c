@@ -310,9 +310,9 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
             return ngx_slprintf(buf, last,
                         "rtc_zone \"%V\" has no room for stream \"%V\" "
                         "(buffer=%uz): make the zone larger or the buffer "
-                        "smaller; the %ui streams' rings and the tables "
-                        "take about %uzm", &shm_zone->shm.name,
-                        &scf[i].name, scf[i].buffer, rmcf->streams.nelts,
+                        "smaller; this configuration of %ui streams needs "
+                        "about %uzm", &shm_zone->shm.name, &scf[i].name,
+                        scf[i].buffer, rmcf->streams.nelts,
                         ngx_rtc_shm_size(rmcf, ctx->nslots) >> 20);
         }
     }

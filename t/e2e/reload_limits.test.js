@@ -161,7 +161,8 @@ describe('reload limits', { timeout: 120000 }, () => {
 
         /* 2 + 1021 streams: with the entry of the old idle1 ring, 1024 */
 
-        let st = await applied(Object.assign({ extra: names('s', 1021) }, base));
+        let st = await applied(Object.assign({ extra: names('s', 1021) },
+                                             base));
         assert.equal(st.streams.length, 1023);
 
         /* replacing them all at once: no free entries yet */
