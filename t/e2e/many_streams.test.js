@@ -8,8 +8,10 @@
  * /rtc/status lists the 200 streams, idle; werift viewers of the first
  * and of the last stream both get keyframes (one real camera serves both
  * streams' RTSP sessions) while the 198 others stay idle; rtc_metrics
- * shows them all; a configuration with one stream over the limit (1025)
- * is refused by nginx -t with the limit named.  Needs t/lib/netns.sh.
+ * shows them all; a zone too small is refused by nginx -t with the size
+ * needed, which is enough; a configuration with one stream over the
+ * limit (1025) is refused by nginx -t with the limit named.  Needs
+ * t/lib/netns.sh.
  */
 
 'use strict';
@@ -45,9 +47,10 @@ function streams(n) {
 }
 
 
-function conf(n) {
+function conf(n, zone) {
     return nginxConf({
-        workers: 2, shutdown: true, zone: n > NSTREAMS ? '300m' : '96m',
+        workers: 2, shutdown: true,
+        zone: zone || (n > NSTREAMS ? '300m' : '96m'),
         http: `
     rtc_wait_timeout 10s;
 ${streams(n)}`,
@@ -59,12 +62,17 @@ ${streams(n)}`,
 }
 
 
-/* nginx -t on a configuration rendered for this instance */
+/*
+ * nginx -t on a configuration rendered for this instance, logging to a
+ * file of its own (not the running nginx's error.log, which must stay
+ * clean): what it says is in stderr
+ */
 
 function configTest(ngx, text, name) {
     const file = path.join(ngx.dir, name);
 
-    fs.writeFileSync(file, ngx.render(text));
+    fs.writeFileSync(file, ngx.render(text).split(ngx.errorLog)
+                                           .join(`${file}.log`));
 
     return spawnSync(NGINX, ['-t', '-p', ngx.dir + '/', '-c', file,
                              '-e', path.join(ngx.dir, 'test.log')],
@@ -147,6 +155,27 @@ describe('many streams in one nginx', { timeout: 60000 }, () => {
 
         assert.equal((await first.close()).status, 200);
         assert.equal((await last.close()).status, 200);
+    });
+
+    test('a zone too small: nginx -t says what size is needed', () => {
+        let r = configTest(ngx, conf(NSTREAMS, '1m'), 'test-1m.conf');
+        assert.notEqual(r.status, 0, '1m refused');
+        assert.match(r.stderr, /rtc_zone size "1m" is too small: at least 2m/);
+
+        r = configTest(ngx, conf(NSTREAMS, '16m'), 'test-16m.conf');
+        assert.notEqual(r.status, 0, '16m refused');
+
+        const m = r.stderr.match(new RegExp(
+            'rtc_zone "cams" has no room for stream "s\\d+" '
+            + '\\(buffer=\\d+\\): make the zone larger or the buffer '
+            + 'smaller; this configuration of 200 streams needs about '
+            + '(\\d+)m'));
+        assert.ok(m, `the size needed: ${r.stderr}`);
+
+        /* what it says is enough */
+
+        r = configTest(ngx, conf(NSTREAMS, `${m[1]}m`), 'test-needed.conf');
+        assert.equal(r.status, 0, `${m[1]}m: ${r.stderr}`);
     });
 
     test(`${LIMIT + 1} streams: nginx -t names the limit`, () => {
