@@ -76,7 +76,8 @@ function configTest(ngx, text, name) {
 
     return spawnSync(NGINX, ['-t', '-p', ngx.dir + '/', '-c', file,
                              '-e', path.join(ngx.dir, 'test.log')],
-                     { encoding: 'utf8', timeout: 30000 });
+                     { encoding: 'utf8', timeout: 30000,
+                       env: ngx.spawnEnv() });
 }
 
 
