@@ -13,7 +13,12 @@
 #include <ngx_rtc_runtime.h>
 
 
-#define NGX_RTC_MAX_STREAMS      64
+/*
+ * Streams in one nginx, configured and made at run time: the entries of
+ * the zone's stream table (744 bytes each) and of each worker slot's
+ * pending set (NGX_RTC_SLOT_STREAMS)
+ */
+#define NGX_RTC_MAX_STREAMS      1024
 #define NGX_RTC_NAME_LEN         64
 #define NGX_RTC_ERROR_LEN        160
 #define NGX_RTC_ID_LEN           16          /* session id bytes */

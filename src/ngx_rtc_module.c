@@ -522,9 +522,19 @@ ngx_rtc_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     size = ngx_parse_size(&value[2]);
 
-    if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+    if (size == NGX_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid rtc_zone size \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < NGX_RTC_ZONE_MIN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtc_zone size \"%V\" is too small: at least "
+                           "%uzm, the tables alone (%d stream entries) take "
+                           "%uzk", &value[2], (size_t) NGX_RTC_ZONE_MIN >> 20,
+                           NGX_RTC_MAX_STREAMS,
+                           sizeof(ngx_rtc_shctx_t) >> 10);
         return NGX_CONF_ERROR;
     }
 
@@ -636,7 +646,11 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (rmcf->streams.nelts == NGX_RTC_MAX_STREAMS) {
-        return "has too many streams";
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtc_stream \"%V\" is one too many: one nginx "
+                           "serves at most %d streams", &value[1],
+                           NGX_RTC_MAX_STREAMS);
+        return NGX_CONF_ERROR;
     }
 
     scf = ngx_array_push(&rmcf->streams);

@@ -115,7 +115,8 @@ ngx_rtc_producer_init_process(ngx_cycle_t *cycle)
     /* runtime streams join later: ngx_rtc_producer_add() */
 
     ngx_rtc_producers.nproducers = rmcf->streams.nelts;
-    ngx_rtc_producers.capacity = rmcf->streams.nelts + NGX_RTC_MAX_STREAMS;
+    ngx_rtc_producers.capacity = rmcf->streams.nelts
+                                 + ngx_rtc_shm_runtime_room();
     ngx_rtc_producers.producers = ngx_pcalloc(cycle->pool,
                                         ngx_rtc_producers.capacity
                                         * sizeof(ngx_rtc_producer_t));
@@ -258,6 +259,19 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
         p = &ngx_rtc_producers.producers[i];
 
         epoch = p->lease.epoch;
+
+        /*
+         * An on-demand stream nobody wants and nobody produces, the most
+         * of a large configuration: nothing to claim or clear, seen
+         * without the lock (a viewer that came meanwhile is seen at the
+         * next tick, or at once in its own worker: the kick).
+         */
+
+        if (epoch == 0 && !p->conf->always && !p->paused
+            && !ngx_rtc_shm_claim_needed(p->sh))
+        {
+            continue;
+        }
 
         rc = ngx_rtc_shm_claim(p->conf->index, p->conf->always, p->conf->idle,
                                &p->lease);

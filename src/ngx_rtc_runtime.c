@@ -540,11 +540,17 @@ ngx_rtc_runtime_refuse(ngx_http_request_t *r, ngx_uint_t status,
 void
 ngx_rtc_runtime_sync(void)
 {
-    ngx_uint_t                gen, i;
+    ngx_uint_t                gen, i, n;
     ngx_rtc_runtime_copy_t   *copy;
     ngx_rtc_runtime_local_t  *lc;
 
-    if (ngx_rtc_shm_ctx() == NULL) {
+    /*
+     * An exiting worker takes no new streams: its tables have room for
+     * the runtime streams its configuration allowed (a reload may have
+     * raised the cap since).
+     */
+
+    if (ngx_rtc_shm_ctx() == NULL || ngx_exiting) {
         return;
     }
 
@@ -559,7 +565,11 @@ ngx_rtc_runtime_sync(void)
     ngx_rtc_runtime_seen = gen;
     copy = &ngx_rtc_runtime_copy;
 
-    for (i = 0; i < NGX_RTC_MAX_STREAMS; i++) {
+    /* the entries in use: the table only grows */
+
+    n = ngx_rtc_shm_ctx()->nstreams;
+
+    for (i = 0; i < n; i++) {
 
         if (ngx_rtc_shm_runtime_get(i, copy) != NGX_OK) {
             continue;
@@ -603,7 +613,7 @@ ngx_rtc_runtime_sync(void)
             || ngx_rtc_stream_add(&lc->conf) == NULL
             || ngx_rtc_producer_add(&lc->conf) != NGX_OK)
         {
-            /* not reached: room for every entry of the zone */
+            /* not reached: room for every runtime stream allowed */
             ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
                           "rtc runtime cannot add stream #%ui", i);
             ngx_free(lc);

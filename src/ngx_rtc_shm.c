@@ -34,6 +34,10 @@ static void ngx_rtc_shm_runtime_end(ngx_slab_pool_t *shpool,
 static void ngx_rtc_shm_lease_end(ngx_rtc_stream_sh_t *st);
 static ngx_uint_t ngx_rtc_shm_fence(ngx_rtc_stream_sh_t *st);
 static ngx_uint_t ngx_rtc_shm_recount_locked(ngx_rtc_shctx_t *ctx);
+static size_t ngx_rtc_shm_size(ngx_rtc_main_conf_t *rmcf, ngx_uint_t nslots);
+static size_t ngx_rtc_shm_tables(ngx_rtc_main_conf_t *rmcf,
+    ngx_uint_t nslots);
+static size_t ngx_rtc_shm_ring_bytes(size_t buffer, ngx_uint_t *nslots);
 
 
 ngx_int_t
@@ -104,8 +108,14 @@ ngx_rtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         if (ctx == NULL || slots == NULL) {
             ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                          "rtc_zone \"%V\" is too small for %ui sessions",
-                          &shm_zone->shm.name, rmcf->max_sessions);
+                          "rtc_zone \"%V\" of %uz bytes is too small for "
+                          "its tables (%d stream entries, %ui sessions, %ui "
+                          "worker slots: %uz bytes); this configuration "
+                          "needs about %uzm", &shm_zone->shm.name,
+                          shm_zone->shm.size, NGX_RTC_MAX_STREAMS,
+                          rmcf->max_sessions, nslots,
+                          ngx_rtc_shm_tables(rmcf, nslots),
+                          ngx_rtc_shm_size(rmcf, nslots) >> 20);
             return NGX_ERROR;
         }
 
@@ -168,7 +178,7 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
     ngx_rtc_main_conf_t *rmcf, ngx_rtc_main_conf_t *ormcf, u_char *buf,
     u_char *last)
 {
-    u_char                 *p, made[NGX_RTC_MAX_STREAMS];
+    u_char                 *p;
     ngx_int_t               rc;
     ngx_uint_t              i, k, gen, nnew, nfree, nruntime;
     ngx_slab_pool_t        *shpool;
@@ -268,9 +278,10 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
                             "a new zone drops)", nruntime);
     }
 
-    /* new entries and rings first: a failure leaves the zone as it was */
-
-    ngx_memzero(made, sizeof(made));
+    /*
+     * New entries and rings first: a failure leaves the zone as it was.
+     * Until the next loop, a stream has an index when it got a new entry.
+     */
 
     for (i = 0; i < rmcf->streams.nelts; i++) {
         scf[i].index = NGX_CONF_UNSET_UINT;
@@ -287,9 +298,9 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
 
         if (rc == NGX_ERROR) {
 
-            for (k = 0; k < NGX_RTC_MAX_STREAMS; k++) {
-                if (made[k]) {
-                    st = &ctx->streams[k];
+            for (k = 0; k < i; k++) {
+                if (scf[k].index != NGX_CONF_UNSET_UINT) {
+                    st = &ctx->streams[scf[k].index];
                     ngx_slab_free_locked(shpool,
                                          (u_char *) shpool + st->ring_off);
                     st->name_len = 0;
@@ -299,11 +310,11 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
             return ngx_slprintf(buf, last,
                         "rtc_zone \"%V\" has no room for stream \"%V\" "
                         "(buffer=%uz): make the zone larger or the buffer "
-                        "smaller", &shm_zone->shm.name, &scf[i].name,
-                        scf[i].buffer);
+                        "smaller; this configuration of %ui streams needs "
+                        "about %uzm", &shm_zone->shm.name, &scf[i].name,
+                        scf[i].buffer, rmcf->streams.nelts,
+                        ngx_rtc_shm_size(rmcf, ctx->nslots) >> 20);
         }
-
-        made[scf[i].index] = 1;
     }
 
     for (i = 0; i < rmcf->streams.nelts; i++) {
@@ -495,8 +506,7 @@ ngx_rtc_shm_stream_new(ngx_slab_pool_t *shpool, ngx_rtc_shctx_t *ctx,
         viewers = (uint32_t *) ((u_char *) shpool + viewers_off);
     }
 
-    nslots = ngx_max(scf->buffer / 2048, 256);
-    size = ngx_rtc_ring_bytes(scf->buffer, nslots);
+    size = ngx_rtc_shm_ring_bytes(scf->buffer, &nslots);
 
     ring = ngx_slab_alloc_locked(shpool, size);
 
@@ -682,7 +692,7 @@ ngx_rtc_shm_runtime_get(ngx_uint_t index, ngx_rtc_runtime_copy_t *copy)
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    st = &ctx->streams[index];
+    st = &ctx->streams[index < ctx->nstreams ? index : 0];
 
     if (index < ctx->nstreams && ngx_rtc_shm_stream_listed(st)
         && st->runtime_off)
@@ -712,6 +722,40 @@ ngx_rtc_shm_runtime_get(ngx_uint_t index, ngx_rtc_runtime_copy_t *copy)
 }
 
 
+/*
+ * How many runtime streams a worker starting now may meet: those there
+ * are, or the cap (rtc_zone runtime=) if higher; a new one is made only
+ * under the cap (a lower cap keeps the streams made under a higher one).
+ */
+
+ngx_uint_t
+ngx_rtc_shm_runtime_room(void)
+{
+    ngx_uint_t        i, n;
+    ngx_slab_pool_t  *shpool;
+    ngx_rtc_shctx_t  *ctx;
+
+    ctx = ngx_rtc_shm_ctx();
+    shpool = ngx_rtc_shm_pool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0, n = 0; i < ctx->nstreams; i++) {
+        if (ngx_rtc_shm_stream_listed(&ctx->streams[i])
+            && ctx->streams[i].runtime_off)
+        {
+            n++;
+        }
+    }
+
+    n = ngx_max(n, ctx->runtime_max);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return ngx_min(n, NGX_RTC_MAX_STREAMS);
+}
+
+
 /* changes with every runtime stream made or changed: read without lock */
 
 ngx_uint_t
@@ -738,6 +782,62 @@ ngx_rtc_shm_runtime_end(ngx_slab_pool_t *shpool, ngx_rtc_shctx_t *ctx,
     ngx_slab_free_locked(shpool, (u_char *) shpool + st->runtime_off);
     st->runtime_off = 0;
     ctx->runtime_gen++;
+}
+
+
+/*
+ * About the size of a zone for a configuration (in the messages of a
+ * zone too small): its tables, each stream's ring and its viewers per
+ * slot, runtime= rings if a location allows runtime streams, and the slab
+ * allocator's own (a descriptor per page, rounding to pages).
+ */
+
+static size_t
+ngx_rtc_shm_size(ngx_rtc_main_conf_t *rmcf, ngx_uint_t nslots)
+{
+    size_t                  size, ring;
+    ngx_uint_t              i, n;
+    ngx_rtc_stream_conf_t  *scf;
+
+    size = ngx_rtc_shm_tables(rmcf, nslots);
+    scf = rmcf->streams.elts;
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        size += ngx_rtc_shm_ring_bytes(scf[i].buffer, &n)
+                + nslots * sizeof(uint32_t) + 2 * ngx_pagesize;
+    }
+
+    if (rmcf->runtime_dynamic) {
+        ring = ngx_rtc_shm_ring_bytes(rmcf->runtime_buffer, &n)
+               + nslots * sizeof(uint32_t) + 2 * ngx_pagesize;
+        size += rmcf->runtime_max * ring;
+    }
+
+    size += size / 64 + 64 * ngx_pagesize;
+
+    return ngx_align(size, 1024 * 1024);
+}
+
+
+/* the zone's tables: streams, mailbox, sessions, worker slots */
+
+static size_t
+ngx_rtc_shm_tables(ngx_rtc_main_conf_t *rmcf, ngx_uint_t nslots)
+{
+    return sizeof(ngx_rtc_shctx_t)
+           + rmcf->max_sessions * sizeof(ngx_rtc_session_sh_t)
+           + nslots * sizeof(ngx_rtc_slot_sh_t);
+}
+
+
+/* a ring of "buffer" bytes of frames: its size and its frame slots */
+
+static size_t
+ngx_rtc_shm_ring_bytes(size_t buffer, ngx_uint_t *nslots)
+{
+    *nslots = ngx_max(buffer / 2048, 256);
+
+    return ngx_rtc_ring_bytes(buffer, *nslots);
 }
 
 
@@ -1230,6 +1330,21 @@ ngx_rtc_shm_fence(ngx_rtc_stream_sh_t *st)
 }
 
 
+/*
+ * Without the lock: might the stream have something for the producer
+ * timer (viewers, a snapshot's demand, an owner, live or dead)?  0 when
+ * ngx_rtc_shm_claim() would do nothing for a worker without its lease.
+ */
+
+ngx_uint_t
+ngx_rtc_shm_claim_needed(ngx_rtc_stream_sh_t *st)
+{
+    return st->viewers || st->owner
+           || (st->demand
+               && (ngx_msec_int_t) (st->demand - ngx_current_msec) > 0);
+}
+
+
 /* an owner whose heartbeat is older than the lease is no owner */
 
 ngx_uint_t
@@ -1336,15 +1451,16 @@ ngx_rtc_shm_purge(ngx_cycle_t *cycle)
 static ngx_uint_t
 ngx_rtc_shm_recount_locked(ngx_rtc_shctx_t *ctx)
 {
-    uint32_t              *slot_viewers;
-    ngx_uint_t             i, used, fixed, viewers[NGX_RTC_MAX_STREAMS];
+    uint32_t              *slot_viewers, *viewers;
+    ngx_uint_t             i, used, fixed;
     ngx_rtc_stream_sh_t   *st;
     ngx_rtc_session_sh_t  *ss;
 
     used = 0;
     fixed = 0;
+    viewers = ctx->recount;
 
-    ngx_memzero(viewers, sizeof(viewers));
+    ngx_memzero(viewers, sizeof(ctx->recount));
 
     for (i = 0; i < ctx->nsessions; i++) {
         ss = &ctx->sessions[i];
@@ -1402,22 +1518,28 @@ ngx_rtc_shm_recount_locked(ngx_rtc_shctx_t *ctx)
 
 
 /*
- * Wake the workers that have viewers of a stream.  The wake flag coalesces:
- * one eventfd write per worker until it has read the ring again.
+ * Wake the workers that have viewers of a stream: the stream joins each
+ * one's pending set, and the wake flag coalesces: one eventfd write per
+ * worker until it has taken its pending set again.
  */
 
 void
 ngx_rtc_shm_wake(ngx_rtc_stream_sh_t *st)
 {
     uint32_t              *slot_viewers;
-    ngx_uint_t             i;
+    ngx_uint_t             i, index;
     ngx_rtc_main_conf_t   *rmcf;
 
     rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
     slot_viewers = ngx_rtc_shm_slot_viewers(st);
+    index = st - ngx_rtc_shm_ctx()->streams;
 
     for (i = 0; i < rmcf->nworkers; i++) {
         if (slot_viewers[i]) {
+
+            /* the mark before the flag: ngx_rtc_slot_sh_t */
+
+            ngx_rtc_slot_mark(ngx_rtc_shm_slot(i), index);
             ngx_rtc_shm_wake_slot(i);
         }
     }
@@ -1925,8 +2047,11 @@ ngx_rtc_shm_snapshot(ngx_pool_t *pool, ngx_rtc_shm_snapshot_t *snap)
     ctx = ngx_rtc_shm_ctx();
     shpool = ngx_rtc_shm_pool();
 
-    snap->streams = ngx_palloc(pool, NGX_RTC_MAX_STREAMS
-                                     * sizeof(ngx_rtc_stream_sh_t));
+    /* the entries in use so far: the table only grows, room for a few more */
+
+    n = ngx_min(ctx->nstreams + 16, NGX_RTC_MAX_STREAMS);
+
+    snap->streams = ngx_palloc(pool, n * sizeof(ngx_rtc_stream_sh_t));
     snap->sessions = ngx_palloc(pool,
                                 ctx->nsessions * sizeof(ngx_rtc_session_sh_t));
 
@@ -1938,9 +2063,9 @@ ngx_rtc_shm_snapshot(ngx_pool_t *pool, ngx_rtc_shm_snapshot_t *snap)
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    snap->nstreams = ctx->nstreams;
+    snap->nstreams = ngx_min(ctx->nstreams, n);
     ngx_memcpy(snap->streams, ctx->streams,
-               ctx->nstreams * sizeof(ngx_rtc_stream_sh_t));
+               snap->nstreams * sizeof(ngx_rtc_stream_sh_t));
 
     for (i = 0, n = 0; i < ctx->nsessions; i++) {
         if (ctx->sessions[i].state != NGX_RTC_SESSION_FREE) {

@@ -13,6 +13,10 @@
 #include <ngx_rtc_auth.h>
 
 
+#if (NGX_RTC_MAX_STREAMS != NGX_RTC_SLOT_STREAMS)
+#error "a worker slot's pending set must name every stream of the table"
+#endif
+
 #define NGX_RTC_STREAM_IDLE        0
 #define NGX_RTC_STREAM_CONNECTING  1
 #define NGX_RTC_STREAM_PLAYING     2
@@ -34,6 +38,10 @@
 
 #define ngx_rtc_shm_id_slot(id)                                              \
     (((ngx_uint_t) (id)[NGX_RTC_ID_LEN - 2] << 8) | (id)[NGX_RTC_ID_LEN - 1])
+
+
+/* the least rtc_zone size: the tables (900 KB) and room to spare */
+#define NGX_RTC_ZONE_MIN           (2 * 1024 * 1024)
 
 
 /* a producer whose heartbeat is older than this has died */
@@ -240,6 +248,9 @@ struct ngx_rtc_shctx_s {
     ngx_uint_t                runtime_max;
     ngx_atomic_t              runtime_gen;
 
+    /* the purge's count of viewers per stream, under the lock */
+    uint32_t                  recount[NGX_RTC_MAX_STREAMS];
+
     ngx_uint_t                nsessions;
     ngx_uint_t                sessions_used;
     ngx_rtc_session_sh_t      sessions[1];
@@ -266,6 +277,7 @@ ngx_int_t ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always,
     ngx_msec_t idle, ngx_rtc_lease_t *lease);
 void ngx_rtc_shm_release(ngx_uint_t stream, ngx_rtc_lease_t *lease);
 ngx_uint_t ngx_rtc_shm_lease_live(ngx_rtc_stream_sh_t *st);
+ngx_uint_t ngx_rtc_shm_claim_needed(ngx_rtc_stream_sh_t *st);
 void ngx_rtc_shm_purge(ngx_cycle_t *cycle);
 
 void ngx_rtc_shm_wake(ngx_rtc_stream_sh_t *st);
@@ -345,6 +357,7 @@ ngx_uint_t ngx_rtc_shm_runtime_put(ngx_rtc_runtime_src_t *src,
 ngx_int_t ngx_rtc_shm_runtime_get(ngx_uint_t index,
     ngx_rtc_runtime_copy_t *copy);
 ngx_uint_t ngx_rtc_shm_runtime_gen(void);
+ngx_uint_t ngx_rtc_shm_runtime_room(void);
 
 
 /* a mailbox message in process memory: a copy of a slot's request/answer */

@@ -243,3 +243,61 @@ ngx_rtc_slot_clear(ngx_rtc_slot_sh_t *sl, ngx_atomic_uint_t gen)
 
     return rc;
 }
+
+
+/*
+ * A producer, after writing the ring of stream "stream" and before
+ * raising the flag: the stream has news for the slot's worker.  A mark
+ * already there costs a read, not a locked instruction: the ring write
+ * ended with one (ngx_rtc_ring_leave()), so the frame is visible before
+ * this read, and the worker, which takes the mark after it, reads it.
+ */
+
+void
+ngx_rtc_slot_mark(ngx_rtc_slot_sh_t *sl, ngx_uint_t stream)
+{
+    ngx_atomic_t       *w;
+    ngx_atomic_uint_t   v, bit;
+
+    if (stream >= NGX_RTC_SLOT_STREAMS) {
+        return;
+    }
+
+    w = &sl->pending[stream / NGX_RTC_SLOT_BITS];
+    bit = (ngx_atomic_uint_t) 1 << (stream % NGX_RTC_SLOT_BITS);
+
+    for ( ;; ) {
+        v = *w;
+
+        if (v & bit) {
+            return;
+        }
+
+        if (ngx_atomic_cmp_set(w, v, v | bit)) {
+            return;
+        }
+    }
+}
+
+
+/*
+ * The worker, after clearing its flag: the marks of one word of the
+ * pending set (streams word * NGX_RTC_SLOT_BITS + bit), cleared.
+ */
+
+ngx_atomic_uint_t
+ngx_rtc_slot_take(ngx_rtc_slot_sh_t *sl, ngx_uint_t word)
+{
+    ngx_atomic_t       *w;
+    ngx_atomic_uint_t   v;
+
+    w = &sl->pending[word];
+
+    for ( ;; ) {
+        v = *w;
+
+        if (v == 0 || ngx_atomic_cmp_set(w, v, 0)) {
+            return v;
+        }
+    }
+}

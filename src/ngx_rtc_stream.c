@@ -16,9 +16,14 @@
 
 /*
  * The worker side of the data path.  When the worker's eventfd fires, each
- * stream with local viewers reads its new frames from the ring, video and
- * audio in ring order, packetizes each frame once, and hands the payloads
- * to every local session that takes media (the stream's "active" list).
+ * stream in the worker slot's pending set (streams whose producer wrote
+ * frames since, see ngx_rtc_slot_sh_t) reads its new frames from the
+ * ring, video and audio in ring order, packetizes each frame once, and
+ * hands the payloads to every local session that takes media (the
+ * stream's "active" list).  A wake-up costs the streams that have news,
+ * however many streams the worker knows; the walks of all the streams
+ * with local sessions (the "watched" list) are the watchdog's, once a
+ * second, and an exiting worker's, which no producer wakes any more.
  *
  * Bounded work per event: the fan-out of a stream runs as its own posted
  * event, and after rtc_fanout_budget viewer-packets it yields: it posts
@@ -40,6 +45,13 @@ typedef struct {
     ngx_rtc_stream_t         *streams;
     ngx_uint_t                nstreams;
     ngx_uint_t                capacity;   /* configured + runtime streams */
+
+    /* the streams by their zone entry: NGX_RTC_MAX_STREAMS pointers */
+    ngx_rtc_stream_t        **by_index;
+
+    /* the streams with sessions in this worker */
+    ngx_queue_t               watched;
+
     ngx_connection_t         *notify;
     ngx_event_t               poll;       /* while exiting */
     ngx_msec_t                exiting;    /* when exiting began */
@@ -61,6 +73,8 @@ static void ngx_rtc_stream_init(ngx_rtc_stream_t *st,
     ngx_rtc_stream_conf_t *conf, ngx_log_t *log);
 static void ngx_rtc_stream_notify(ngx_event_t *ev);
 static void ngx_rtc_stream_process(void);
+static void ngx_rtc_stream_pending(void);
+static void ngx_rtc_stream_post(ngx_rtc_stream_t *st);
 static void ngx_rtc_stream_poll(ngx_event_t *ev);
 static void ngx_rtc_stream_watchdog(void);
 static void ngx_rtc_stream_sweep(void);
@@ -92,17 +106,22 @@ ngx_rtc_stream_init_process(ngx_cycle_t *cycle)
     /* runtime streams join later: ngx_rtc_stream_add() */
 
     ngx_rtc_worker.nstreams = rmcf->streams.nelts;
-    ngx_rtc_worker.capacity = rmcf->streams.nelts + NGX_RTC_MAX_STREAMS;
+    ngx_rtc_worker.capacity = rmcf->streams.nelts
+                              + ngx_rtc_shm_runtime_room();
     ngx_rtc_worker.streams = ngx_pcalloc(cycle->pool, ngx_rtc_worker.capacity
                                          * sizeof(ngx_rtc_stream_t));
+    ngx_rtc_worker.by_index = ngx_pcalloc(cycle->pool, NGX_RTC_MAX_STREAMS
+                                          * sizeof(ngx_rtc_stream_t *));
     ngx_rtc_worker.frame = ngx_alloc(NGX_RTC_MAX_FRAME, cycle->log);
     ngx_rtc_worker.packets = ngx_alloc(sizeof(ngx_rtc_packets_t), cycle->log);
 
-    if (ngx_rtc_worker.streams == NULL || ngx_rtc_worker.frame == NULL
-        || ngx_rtc_worker.packets == NULL)
+    if (ngx_rtc_worker.streams == NULL || ngx_rtc_worker.by_index == NULL
+        || ngx_rtc_worker.frame == NULL || ngx_rtc_worker.packets == NULL)
     {
         return NGX_ERROR;
     }
+
+    ngx_queue_init(&ngx_rtc_worker.watched);
 
     ngx_rtc_worker.packets->data = ngx_alloc(NGX_RTC_MAX_PACKETS * NGX_RTC_MTU,
                                              cycle->log);
@@ -270,19 +289,29 @@ ngx_rtc_stream_init(ngx_rtc_stream_t *st, ngx_rtc_stream_conf_t *conf,
     st->fan_ev.handler = ngx_rtc_stream_fan_out;
     st->fan_ev.log = log;
     st->fan_ev.data = st;
+
+    if (conf->index < NGX_RTC_MAX_STREAMS) {
+        ngx_rtc_worker.by_index[conf->index] = st;
+    }
 }
 
 
 ngx_rtc_session_t *
 ngx_rtc_stream_session(u_char *id)
 {
-    ngx_uint_t          i;
-    ngx_queue_t        *q;
+    ngx_queue_t        *w, *q;
     ngx_rtc_stream_t   *st;
     ngx_rtc_session_t  *s;
 
-    for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
-        st = &ngx_rtc_worker.streams[i];
+    if (ngx_rtc_worker.streams == NULL) {
+        return NULL;
+    }
+
+    for (w = ngx_queue_head(&ngx_rtc_worker.watched);
+         w != ngx_queue_sentinel(&ngx_rtc_worker.watched);
+         w = ngx_queue_next(w))
+    {
+        st = ngx_queue_data(w, ngx_rtc_stream_t, watched);
 
         for (q = ngx_queue_head(&st->sessions);
              q != ngx_queue_sentinel(&st->sessions);
@@ -308,6 +337,8 @@ ngx_rtc_stream_attach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
 
         /* a frame left in progress by the sessions gone is not resumed */
         st->fan_next = NULL;
+
+        ngx_queue_insert_tail(&ngx_rtc_worker.watched, &st->watched);
     }
 
     ngx_queue_insert_tail(&st->sessions, &s->queue);
@@ -324,7 +355,10 @@ ngx_rtc_stream_detach(ngx_rtc_stream_t *st, ngx_rtc_session_t *s)
     ngx_rtc_stream_deactivate(st, s);
 
     ngx_queue_remove(&s->queue);
-    st->nsessions--;
+
+    if (--st->nsessions == 0) {
+        ngx_queue_remove(&st->watched);
+    }
 }
 
 
@@ -449,16 +483,13 @@ ngx_rtc_stream_notify(ngx_event_t *ev)
 static void
 ngx_rtc_stream_poll(ngx_event_t *ev)
 {
-    ngx_uint_t        i, n;
     ngx_core_conf_t  *ccf;
 
     ngx_rtc_latency_flush();
 
-    for (i = 0, n = 0; i < ngx_rtc_worker.nstreams; i++) {
-        n += ngx_rtc_worker.streams[i].nsessions;
-    }
-
-    if (n == 0) {
+    if (ngx_rtc_worker.streams == NULL
+        || ngx_queue_empty(&ngx_rtc_worker.watched))
+    {
         return;
     }
 
@@ -502,7 +533,8 @@ ngx_rtc_stream_poll(ngx_event_t *ev)
 static void
 ngx_rtc_stream_watchdog(void)
 {
-    ngx_uint_t         i, rc, pending;
+    ngx_uint_t         rc, pending;
+    ngx_queue_t       *q;
     ngx_rtc_stream_t  *st;
 
     rc = ngx_rtc_shm_wake_clear();
@@ -510,11 +542,17 @@ ngx_rtc_stream_watchdog(void)
     /* a flag whose wake-up was lost */
     ngx_rtc_stream_sweep();
 
-    for (i = 0, pending = 0; i < ngx_rtc_worker.nstreams; i++) {
-        st = &ngx_rtc_worker.streams[i];
+    /* frames whose mark was lost: the walk of every watched stream */
 
-        if (st->nsessions && st->cursor <= ngx_rtc_ring_head(st->ring)) {
-            pending = 1;
+    for (q = ngx_queue_head(&ngx_rtc_worker.watched), pending = 0;
+         q != ngx_queue_sentinel(&ngx_rtc_worker.watched);
+         q = ngx_queue_next(q))
+    {
+        st = ngx_queue_data(q, ngx_rtc_stream_t, watched);
+
+        if (st->cursor <= ngx_rtc_ring_head(st->ring)) {
+            ngx_rtc_stream_post(st);
+            pending++;
         }
     }
 
@@ -549,9 +587,8 @@ ngx_rtc_stream_exiting(void)
 static void
 ngx_rtc_stream_process(void)
 {
-    ngx_uint_t            i;
+    ngx_queue_t          *q;
     ngx_atomic_uint_t     deletes;
-    ngx_rtc_stream_t     *st;
     ngx_rtc_main_conf_t  *rmcf;
 
     ngx_rtc_session_patch_mailbox();
@@ -574,12 +611,71 @@ ngx_rtc_stream_process(void)
         }
     }
 
-    for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
-        st = &ngx_rtc_worker.streams[i];
+    if (ngx_worker < rmcf->nworkers && !ngx_exiting) {
+        ngx_rtc_stream_pending();
+        return;
+    }
 
-        if (st->nsessions && !st->fan_ev.posted) {
-            ngx_post_event(&st->fan_ev, &ngx_posted_events);
+    /*
+     * An exiting worker: the slot's pending set is its new worker's now,
+     * and it polls every watched stream instead.
+     */
+
+    for (q = ngx_queue_head(&ngx_rtc_worker.watched);
+         q != ngx_queue_sentinel(&ngx_rtc_worker.watched);
+         q = ngx_queue_next(q))
+    {
+        ngx_rtc_stream_post(ngx_queue_data(q, ngx_rtc_stream_t, watched));
+    }
+}
+
+
+/*
+ * The streams of the worker slot's pending set, taken (after the flag was
+ * cleared): their fan-outs are posted.  A stream without sessions here
+ * was marked for the viewers of the slot's other process (the old or the
+ * new worker of a reload) or for sessions gone since: nothing to do.
+ */
+
+static void
+ngx_rtc_stream_pending(void)
+{
+    ngx_uint_t          w, b;
+    ngx_rtc_stream_t   *st;
+    ngx_atomic_uint_t   bits;
+    ngx_rtc_slot_sh_t  *sl;
+
+    sl = ngx_rtc_shm_slot(ngx_worker);
+
+    for (w = 0; w < NGX_RTC_SLOT_WORDS; w++) {
+
+        if (sl->pending[w] == 0) {
+            continue;
         }
+
+        bits = ngx_rtc_slot_take(sl, w);
+
+        for (b = w * NGX_RTC_SLOT_BITS; bits; b++, bits >>= 1) {
+
+            if (!(bits & 1)) {
+                continue;
+            }
+
+            st = ngx_rtc_worker.by_index[b];
+
+            if (st && st->nsessions) {
+                ngx_rtc_stream_post(st);
+            }
+        }
+    }
+}
+
+
+static void
+ngx_rtc_stream_post(ngx_rtc_stream_t *st)
+{
+    if (!st->fan_ev.posted) {
+        ngx_post_event(&st->fan_ev, &ngx_posted_events);
     }
 }
 
@@ -587,13 +683,18 @@ ngx_rtc_stream_process(void)
 static void
 ngx_rtc_stream_sweep(void)
 {
-    ngx_uint_t          i;
-    ngx_queue_t        *q, *next;
+    ngx_queue_t        *w, *wnext, *q, *next;
     ngx_rtc_stream_t   *st;
     ngx_rtc_session_t  *s;
 
-    for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
-        st = &ngx_rtc_worker.streams[i];
+    /* a stream whose last session closes leaves the list: next first */
+
+    for (w = ngx_queue_head(&ngx_rtc_worker.watched);
+         w != ngx_queue_sentinel(&ngx_rtc_worker.watched);
+         w = wnext)
+    {
+        wnext = ngx_queue_next(w);
+        st = ngx_queue_data(w, ngx_rtc_stream_t, watched);
 
         for (q = ngx_queue_head(&st->sessions);
              q != ngx_queue_sentinel(&st->sessions);

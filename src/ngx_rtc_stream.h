@@ -47,6 +47,9 @@ struct ngx_rtc_stream_s {
     ngx_queue_t               sessions;
     ngx_uint_t                nsessions;
 
+    /* in the worker's streams with sessions, while it has some */
+    ngx_queue_t               watched;
+
     /* sessions that take media (DTLS done, not closing): the fan-out's */
     ngx_queue_t               active;
     ngx_uint_t                nactive;

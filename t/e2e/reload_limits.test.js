@@ -41,8 +41,8 @@ const MSG = {
                + 'while the stream is in use: reload when it has no '
                + 'viewers and no producer, or change the rtc_zone name '
                + 'to apply it'),
-    table: re('rtc_zone "cams" has no free stream entry for 61 new '
-              + 'stream(s): its 64 entries hold the streams of the running '
+    table: re('rtc_zone "cams" has no free stream entry for 1021 new '
+              + 'stream(s): its 1024 entries hold the streams of the running '
               + 'configuration and removed streams still in use; remove '
               + 'streams in one reload and add the new ones in the next, '
               + 'or change the rtc_zone name'),
@@ -55,7 +55,7 @@ function conf(o) {
                + 'buffer=256k;').join('\n');
 
     return nginxConf({
-        zone: '48m', connections: 256,
+        zone: '320m', connections: 256,
         http: `
     rtc_max_sessions ${o.sessions || 8};
 
@@ -159,14 +159,15 @@ describe('reload limits', { timeout: 120000 }, () => {
     test('removed streams free their entries', async () => {
         const base = { sessions: 4, idle: '2m' };
 
-        /* 2 + 61 streams: with the entry of the old idle1 ring, 64 */
+        /* 2 + 1021 streams: with the entry of the old idle1 ring, 1024 */
 
-        let st = await applied(Object.assign({ extra: names('s', 61) }, base));
-        assert.equal(st.streams.length, 63);
+        let st = await applied(Object.assign({ extra: names('s', 1021) },
+                                             base));
+        assert.equal(st.streams.length, 1023);
 
         /* replacing them all at once: no free entries yet */
 
-        await refused(Object.assign({ extra: names('t', 61) }, base),
+        await refused(Object.assign({ extra: names('t', 1021) }, base),
                       MSG.table);
 
         /* removed at one reload, their entries serve new names at the next */
@@ -174,11 +175,11 @@ describe('reload limits', { timeout: 120000 }, () => {
         st = await applied(base);
         assert.equal(st.streams.length, 2);
 
-        st = await applied(Object.assign({ extra: names('t', 61) }, base));
-        assert.equal(st.streams.length, 63);
-        assert.ok(stream(st, 't61') && !stream(st, 's1'), 'the new names');
+        st = await applied(Object.assign({ extra: names('t', 1021) }, base));
+        assert.equal(st.streams.length, 1023);
+        assert.ok(stream(st, 't1021') && !stream(st, 's1'), 'the new names');
 
-        const r = await ngx.http('POST', '/whep/t61', 'v=0\r\n',
+        const r = await ngx.http('POST', '/whep/t1021', 'v=0\r\n',
                                  { 'Content-Type': 'application/sdp' });
         assert.ok(r.status === 400 || r.status === 503,
                   `POST to a new stream: ${r.status}`);

@@ -18,7 +18,7 @@
 #include <arpa/inet.h>
 
 
-#define TEST_ARENA  (24 * 1024 * 1024)
+#define TEST_ARENA  (64 * 1024 * 1024)
 
 
 ngx_module_t           ngx_http_module;
@@ -35,6 +35,7 @@ static size_t          test_limit;
 static ngx_uint_t      test_frees;
 static ngx_shm_zone_t  test_zone;
 static ngx_log_t       test_log;
+static size_t          test_runtime_buffer = 256 * 1024;
 
 
 /* the nginx functions the zone calls */
@@ -431,10 +432,14 @@ test_counters(void)
 static void
 test_reload(void)
 {
+    u_char                *p;
     size_t                 used;
+    ngx_uint_t             i;
     test_conf_t           *c1, *c2, *c3, *c4, *c5;
     ngx_rtc_shctx_t       *ctx;
     ngx_rtc_stream_sh_t   *cam, *idle;
+
+    static u_char          many[NGX_RTC_MAX_STREAMS * 16];
 
     c1 = test_conf(4, 8, "cam:1024 idle:1024 gone:256");
     NGX_RTC_CHECK(test_init(c1, NULL) == NGX_OK);
@@ -492,16 +497,14 @@ test_reload(void)
 
     /* a full table: replacing streams at once is refused */
 
-    c5 = test_conf(4, 4, "a1:256 a2:256 a3:256 a4:256 a5:256 a6:256 a7:256 "
-                         "a8:256 a9:256 b1:256 b2:256 b3:256 b4:256 b5:256 "
-                         "b6:256 b7:256 b8:256 b9:256 c1:256 c2:256 c3:256 "
-                         "c4:256 c5:256 c6:256 c7:256 c8:256 c9:256 d1:256 "
-                         "d2:256 d3:256 d4:256 d5:256 d6:256 d7:256 d8:256 "
-                         "d9:256 e1:256 e2:256 e3:256 e4:256 e5:256 e6:256 "
-                         "e7:256 e8:256 e9:256 f1:256 f2:256 f3:256 f4:256 "
-                         "f5:256 f6:256 f7:256 f8:256 f9:256 g1:256 g2:256 "
-                         "g3:256 g4:256 g5:256 g6:256 g7:256");
-    NGX_RTC_CHECK(c5->rmcf.streams.nelts == 61);
+    for (i = 0, p = many; i < NGX_RTC_MAX_STREAMS - 3; i++) {
+        p = ngx_sprintf(p, "a%ui:256 ", i);
+    }
+
+    *p = '\0';
+
+    c5 = test_conf(4, 4, (char *) many);
+    NGX_RTC_CHECK(c5->rmcf.streams.nelts == NGX_RTC_MAX_STREAMS - 3);
     NGX_RTC_CHECK(test_init(c5, c4) == NGX_ERROR);
 
     /* no room for a ring: refused, and nothing is left behind */
@@ -534,7 +537,7 @@ test_runtime_put(const char *name, const char *url, in_addr_t a,
     src.url.data = (u_char *) url;
     src.url.len = ngx_strlen(url);
     src.audio = NGX_RTC_AUDIO_OPUS;
-    src.buffer = 256 * 1024;
+    src.buffer = test_runtime_buffer;
     src.sockaddr = (struct sockaddr *) &sin;
     src.socklen = sizeof(struct sockaddr_in);
 
@@ -685,9 +688,10 @@ test_runtime(void)
     NGX_RTC_CHECK(test_runtime_index("camera.d") == -1);
     test_limit = TEST_ARENA;
 
-    /* the stream table: 64 entries in all */
+    /* the stream table: NGX_RTC_MAX_STREAMS entries in all (small rings) */
 
     ctx->runtime_max = NGX_RTC_MAX_STREAMS;
+    test_runtime_buffer = 4096;
 
     for (i = 0; i < NGX_RTC_MAX_STREAMS; i++) {
         *ngx_sprintf(name, "r%ui", i) = '\0';
@@ -701,6 +705,7 @@ test_runtime(void)
     NGX_RTC_CHECK(rc == NGX_RTC_RUNTIME_TABLE);
     NGX_RTC_CHECK(ctx->nstreams == NGX_RTC_MAX_STREAMS);
     NGX_RTC_CHECK(i == NGX_RTC_MAX_STREAMS - 4);
+    test_runtime_buffer = 256 * 1024;
 
     /* they hold their entries: a reload with a new stream is refused */
 

@@ -2,8 +2,10 @@
  * Copyright (C) nginx-rtc authors
  *
  * Worker slots: /proc/PID/stat parsing, process identity by pid and start
- * time (a reused pid is not the worker), and the generation-tagged wake
- * flag with writers of two generations and a reader in separate processes.
+ * time (a reused pid is not the worker), the generation-tagged wake
+ * flag with writers of two generations and a reader in separate processes,
+ * and the pending set of streams with news: no mark lost between
+ * producers and the worker in separate processes.
  */
 
 /* unit-deps: src/ngx_rtc_slot.c */
@@ -257,6 +259,221 @@ test_wake_processes(void)
 }
 
 
+/* the pending set: marks by stream index, taken a word at a time */
+
+static void
+test_pending(void)
+{
+    ngx_uint_t          w, n;
+    ngx_atomic_uint_t   bits;
+    ngx_rtc_slot_sh_t   sl;
+
+    ngx_memzero(&sl, sizeof(ngx_rtc_slot_sh_t));
+
+    NGX_RTC_CHECK(NGX_RTC_SLOT_WORDS * NGX_RTC_SLOT_BITS
+                  == NGX_RTC_SLOT_STREAMS);
+
+    ngx_rtc_slot_mark(&sl, 0);
+    ngx_rtc_slot_mark(&sl, 0);
+    ngx_rtc_slot_mark(&sl, NGX_RTC_SLOT_BITS - 1);
+    ngx_rtc_slot_mark(&sl, NGX_RTC_SLOT_BITS);
+    ngx_rtc_slot_mark(&sl, NGX_RTC_SLOT_STREAMS - 1);
+
+    /* beyond the table: ignored, never a write past the set */
+    ngx_rtc_slot_mark(&sl, NGX_RTC_SLOT_STREAMS);
+
+    NGX_RTC_CHECK(ngx_rtc_slot_take(&sl, 0)
+                  == (1 | ((ngx_atomic_uint_t) 1 << (NGX_RTC_SLOT_BITS - 1))));
+    NGX_RTC_CHECK(ngx_rtc_slot_take(&sl, 0) == 0);
+    NGX_RTC_CHECK(ngx_rtc_slot_take(&sl, 1) == 1);
+    NGX_RTC_CHECK(ngx_rtc_slot_take(&sl, NGX_RTC_SLOT_WORDS - 1)
+                  == (ngx_atomic_uint_t) 1 << (NGX_RTC_SLOT_BITS - 1));
+
+    for (w = 0, n = 0; w < NGX_RTC_SLOT_WORDS; w++) {
+        bits = ngx_rtc_slot_take(&sl, w);
+        n += (bits != 0);
+    }
+
+    NGX_RTC_CHECK(n == 0);
+
+    /* the flag is independent of the marks */
+
+    ngx_rtc_slot_enter(&sl, 1, 100, 5);
+    ngx_rtc_slot_mark(&sl, 5);
+    NGX_RTC_CHECK(ngx_rtc_slot_signal(&sl, 1) == NGX_OK);
+    ngx_rtc_slot_mark(&sl, 700);
+    NGX_RTC_CHECK(ngx_rtc_slot_signal(&sl, 1) == NGX_DECLINED);
+    NGX_RTC_CHECK(ngx_rtc_slot_clear(&sl, 1) == 1);
+    NGX_RTC_CHECK(ngx_rtc_slot_take(&sl, 0) == 1 << 5);
+    NGX_RTC_CHECK(ngx_rtc_slot_take(&sl, 700 / NGX_RTC_SLOT_BITS)
+                  == (ngx_atomic_uint_t) 1 << (700 % NGX_RTC_SLOT_BITS));
+}
+
+
+/*
+ * Producers of a few streams in their own processes, each writing its
+ * "ring head" then marking its stream and raising the flag; a worker
+ * reading its eventfd, clearing the flag, taking the set and reading the
+ * heads of the streams taken.  When the producers stop and the eventfd
+ * is drained, the worker has seen every stream's last head (no mark
+ * lost), and it never took a stream nobody marked.
+ */
+
+#define TEST_PRODUCERS   4
+#define TEST_FRAMES      50000
+
+
+typedef struct {
+    ngx_rtc_slot_sh_t         slot;
+    volatile uint64_t         head[TEST_PRODUCERS];
+} test_pending_sh_t;
+
+
+static ngx_uint_t
+test_pending_stream(ngx_uint_t k)
+{
+    return k * 300 + 7;        /* in different words, 7 to 907 */
+}
+
+
+static void
+test_producer(test_pending_sh_t *sh, ngx_uint_t k, int efd)
+{
+    uint64_t    one, j;
+
+    one = 1;
+
+    for (j = 1; j <= TEST_FRAMES; j++) {
+        sh->head[k] = j;
+        ngx_memory_barrier();
+
+        ngx_rtc_slot_mark(&sh->slot, test_pending_stream(k));
+
+        if (ngx_rtc_slot_signal(&sh->slot, 1) == NGX_OK) {
+            if (write(efd, &one, sizeof(uint64_t)) != sizeof(uint64_t)) {
+                _exit(2);
+            }
+        }
+
+        if (j % 1000 == 0) {
+            usleep(50);
+        }
+    }
+
+    _exit(0);
+}
+
+
+static ngx_uint_t
+test_worker_wakeup(test_pending_sh_t *sh, uint64_t *seen, ngx_uint_t *alien)
+{
+    ngx_uint_t         w, b, k, taken;
+    ngx_atomic_uint_t  bits;
+
+    (void) ngx_rtc_slot_clear(&sh->slot, 1);
+
+    taken = 0;
+
+    for (w = 0; w < NGX_RTC_SLOT_WORDS; w++) {
+        bits = ngx_rtc_slot_take(&sh->slot, w);
+
+        for (b = w * NGX_RTC_SLOT_BITS; bits; b++, bits >>= 1) {
+            if (!(bits & 1)) {
+                continue;
+            }
+
+            taken++;
+
+            for (k = 0; k < TEST_PRODUCERS; k++) {
+                if (test_pending_stream(k) == b) {
+                    break;
+                }
+            }
+
+            if (k == TEST_PRODUCERS) {
+                (*alien)++;
+                continue;
+            }
+
+            seen[k] = sh->head[k];
+        }
+    }
+
+    return taken;
+}
+
+
+static void
+test_pending_processes(void)
+{
+    int                 efd, st;
+    pid_t               pids[TEST_PRODUCERS];
+    uint64_t            v, seen[TEST_PRODUCERS];
+    ngx_uint_t          k, running, alien, wakeups, taken;
+    struct pollfd       pfd;
+    test_pending_sh_t  *sh;
+
+    sh = mmap(NULL, sizeof(test_pending_sh_t), PROT_READ|PROT_WRITE,
+              MAP_SHARED|MAP_ANONYMOUS, -1, 0);
+    NGX_RTC_CHECK(sh != MAP_FAILED);
+
+    ngx_memzero(sh, sizeof(test_pending_sh_t));
+    ngx_memzero(seen, sizeof(seen));
+    ngx_rtc_slot_enter(&sh->slot, 1, 1, 0);
+
+    efd = eventfd(0, EFD_NONBLOCK);
+    NGX_RTC_CHECK(efd != -1);
+
+    for (k = 0; k < TEST_PRODUCERS; k++) {
+        pids[k] = fork();
+
+        if (pids[k] == 0) {
+            test_producer(sh, k, efd);
+        }
+    }
+
+    pfd.fd = efd;
+    pfd.events = POLLIN;
+    running = TEST_PRODUCERS;
+    alien = 0;
+    wakeups = 0;
+    taken = 0;
+
+    while (running) {
+        if (poll(&pfd, 1, 10) == 1 && read(efd, &v, sizeof(uint64_t)) > 0) {
+            wakeups++;
+            taken += test_worker_wakeup(sh, seen, &alien);
+        }
+
+        for (k = 0; k < TEST_PRODUCERS; k++) {
+            if (pids[k] && waitpid(pids[k], &st, WNOHANG) == pids[k]) {
+                NGX_RTC_CHECK(st == 0);
+                pids[k] = 0;
+                running--;
+            }
+        }
+    }
+
+    /* the producers are done: what they raised is in the eventfd */
+
+    while (poll(&pfd, 1, 0) == 1 && read(efd, &v, sizeof(uint64_t)) > 0) {
+        wakeups++;
+        taken += test_worker_wakeup(sh, seen, &alien);
+    }
+
+    for (k = 0; k < TEST_PRODUCERS; k++) {
+        NGX_RTC_CHECK(seen[k] == TEST_FRAMES);
+    }
+
+    NGX_RTC_CHECK(alien == 0);
+    NGX_RTC_CHECK(wakeups > 0 && taken <= wakeups * TEST_PRODUCERS);
+    NGX_RTC_CHECK(sh->slot.wake == 0);
+
+    (void) close(efd);
+    (void) munmap(sh, sizeof(test_pending_sh_t));
+}
+
+
 int
 main(void)
 {
@@ -264,6 +481,8 @@ main(void)
     test_identity();
     test_wake();
     test_wake_processes();
+    test_pending();
+    test_pending_processes();
 
     return NGX_RTC_UNIT_DONE();
 }
