@@ -19,7 +19,8 @@
 # packet for the peer and wakes its NAPI thread), and the receive is billed
 # to napi/cl1-N, which the benchmark reports beside whep-load.
 #
-# cl0 has a pfifo qdisc: when the peer's ring (256 entries) is full, veth
+# IPv4 only: an IPv6 address in duplicate address detection when the
+# sessions start delayed some answers by ~1 s.  cl0 has a pfifo qdisc: when the peer's ring (256 entries) is full, veth
 # stops the queue and the packets wait in it, as behind a NIC's TX ring,
 # instead of being dropped (without it, 20-30 % of a 1000-viewer fan-out
 # was lost at cl0).  NGX_RTC_CLIENT_NS_STATS=1: both ends' counters, the
@@ -43,6 +44,7 @@ fi
 
 ip link del cl0 2>/dev/null || true
 ip link add cl0 type veth peer name cl1
+sysctl -qw net.ipv6.conf.cl0.disable_ipv6=1
 ip addr add 10.98.0.1/24 dev cl0
 tc qdisc replace dev cl0 root pfifo limit 50000
 ip link set cl0 up
@@ -58,6 +60,7 @@ unshare -n -- /bin/bash -c '
         sleep 0.1
     done
     ip link set lo up
+    sysctl -qw net.ipv6.conf.cl1.disable_ipv6=1
     ip addr add 10.98.0.2/24 dev cl1
     ethtool -K cl1 gro on rx-udp-gro-forwarding on >/dev/null
     ip link set cl1 up
