@@ -286,26 +286,45 @@ test_send(test_run_t *t, test_stream_t *st, ngx_uint_t resend)
 }
 
 
+static void test_run_free(test_run_t *t);
+
+
+/*
+ * A run under a random master key: ours, libsrtp2's sender and a libsrtp2
+ * receiver; NGX_ERROR (the failure checked, the run freed) if one failed
+ */
+
 static ngx_int_t
-test_run_init(test_run_t *t, u_char *master)
+test_run_init(test_run_t *t)
 {
+    u_char  master[NGX_RTC_SRTP_GCM_MASTER_LEN];
+
     ngx_memzero(t, sizeof(test_run_t));
+
+    NGX_RTC_CHECK(RAND_bytes(master, sizeof(master)) == 1);
 
     if (ngx_rtc_srtp_gcm_init(&t->gcm, master, NGX_RTC_SRTP_GCM_MASTER_LEN,
                               &test_log)
         != NGX_OK)
     {
-        return NGX_ERROR;
+        goto failed;
     }
 
     t->ref = test_libsrtp(master, ssrc_any_outbound);
     t->rx = test_libsrtp(master, ssrc_any_inbound);
 
     if (t->ref == NULL || t->rx == NULL) {
-        return NGX_ERROR;
+        goto failed;
     }
 
     return NGX_OK;
+
+failed:
+
+    NGX_RTC_CHECK(0);
+    test_run_free(t);
+
+    return NGX_ERROR;
 }
 
 
@@ -350,13 +369,8 @@ test_interleaved(void)
     ngx_uint_t       i, j, back;
     test_run_t       t;
     test_stream_t   *video, *audio, *rtx;
-    u_char           master[NGX_RTC_SRTP_GCM_MASTER_LEN];
 
-    NGX_RTC_CHECK(RAND_bytes(master, sizeof(master)) == 1);
-
-    if (test_run_init(&t, master) != NGX_OK) {
-        NGX_RTC_CHECK(0);
-        test_run_free(&t);
+    if (test_run_init(&t) != NGX_OK) {
         return;
     }
 
@@ -436,13 +450,8 @@ test_long(void)
     ngx_uint_t       i;
     test_run_t       t;
     test_stream_t   *st;
-    u_char           master[NGX_RTC_SRTP_GCM_MASTER_LEN];
 
-    NGX_RTC_CHECK(RAND_bytes(master, sizeof(master)) == 1);
-
-    if (test_run_init(&t, master) != NGX_OK) {
-        NGX_RTC_CHECK(0);
-        test_run_free(&t);
+    if (test_run_init(&t) != NGX_OK) {
         return;
     }
 
@@ -550,7 +559,6 @@ test_malformed(void)
     size_t       len;
     ngx_uint_t   i;
     test_run_t   t;
-    u_char       master[NGX_RTC_SRTP_GCM_MASTER_LEN];
     u_char       ours[TEST_PKT], theirs[TEST_PKT];
 
     static struct {
@@ -575,11 +583,7 @@ test_malformed(void)
         { 12 + 4 + 4 * 255, 0x90, 255 },
     };
 
-    NGX_RTC_CHECK(RAND_bytes(master, sizeof(master)) == 1);
-
-    if (test_run_init(&t, master) != NGX_OK) {
-        NGX_RTC_CHECK(0);
-        test_run_free(&t);
+    if (test_run_init(&t) != NGX_OK) {
         return;
     }
 
