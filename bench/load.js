@@ -317,7 +317,7 @@ async function main() {
     let failed = null;
     let base = null;
 
-    lib.requireBench(usage);
+    lib.requireBench(usage, opts.clientNs);
 
     try {
         rig = await lib.startRig({
