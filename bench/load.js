@@ -328,6 +328,10 @@ async function main() {
         const { ngx, pids } = rig;
         const camPid = rig.cam.proc.pid;
 
+        /* for "perf record -g -p PIDS" (bench/README.md) */
+
+        process.stderr.write(`# nginx workers ${pids.join(',')}\n`);
+
         /* the ingest alone */
 
         const { a, b, sec } = await lib.idleWindow(
