@@ -48,7 +48,7 @@ const {
 } = require('node:worker_threads');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { waitFor, sleep, request, requireNetns } =
+const { waitFor, sleep, request } =
     require(path.join(E2E_LIB, 'nginx'));
 const lib = require('./lib');
 const { CLK_TCK, cpuMs, machine, quantile, fmt } = lib;
@@ -558,7 +558,7 @@ async function main() {
     let rig = null;
     let failed = null;
 
-    requireNetns();
+    lib.requireNetns(usage);
 
     try {
         rig = await lib.startRig({

@@ -34,7 +34,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { Nginx, waitFor, sleep, requireNetns, MODULE } =
+const { Nginx, waitFor, sleep, MODULE } =
     require(path.join(E2E_LIB, 'nginx'));
 const { Camera } = require(path.join(E2E_LIB, 'camera'));
 const { Browser } = require(path.join(E2E_LIB, 'browser'));
@@ -50,8 +50,9 @@ const OPTIONS = {
 };
 
 
-const usage = lib.usage('node bench/first_frame.js [--joins 20] '
-                        + '[--gops 1,4,10] [--mid 5] [--json FILE]');
+const usage = lib.usage('t/lib/netns.sh node bench/first_frame.js '
+                        + '[--joins 20] [--gops 1,4,10] [--mid 5] '
+                        + '[--json FILE]');
 
 
 function parseArgs(argv) {
@@ -177,9 +178,10 @@ function ms(v) {
 
 
 async function main() {
-    requireNetns();
-
     const o = parseArgs(process.argv.slice(2));
+
+    lib.requireNetns(usage);
+
     const out = { module: MODULE, date: new Date().toISOString(),
                   gops: [], mid: [] };
 

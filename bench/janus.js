@@ -74,7 +74,7 @@ const usage = lib.usage('t/lib/netns.sh node bench/janus.js '
 
 function parseArgs(argv) {
     const o = lib.parseLoadOptions(argv, OPTIONS, {
-        sessions: [50, 100], seconds: 10, ramp: 25, parallel: 8,
+        sessions: [50, 100, 200], seconds: 10, ramp: 25, parallel: 8,
         bitrate: 800, servers: ['nginx', 'janus', 'janus-el2'],
         gro: false, clientNs: false, json: null,
         port: 18780, janusPort: 18788, camPort: 18790,
@@ -418,7 +418,7 @@ async function main() {
     let cam = null;
     let failed = null;
 
-    lib.requireBench(usage);
+    lib.requireBench(usage, opts.clientNs);
 
     if (opts.servers.some((s) => s.startsWith('janus'))
         && !fs.existsSync(JANUS))

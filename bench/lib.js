@@ -28,7 +28,7 @@ const readline = require('node:readline');
 const { spawn, execFileSync } = require('node:child_process');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { Nginx, waitFor, sleep, request, requireNetns, REPO, MODULE } =
+const { Nginx, waitFor, sleep, request, REPO, MODULE } =
     require(path.join(E2E_LIB, 'nginx'));
 const { workerPids } = require(path.join(E2E_LIB, 'raw'));
 
@@ -171,14 +171,60 @@ function parseOptions(argv, table, defaults, fail) {
 }
 
 
-/* the test namespace (t/lib/netns.sh) and whep-load built */
+/*
+ * The test namespace (t/lib/netns.sh, as root) and the module built, or
+ * fail (a usage()) with what to do
+ */
 
-function requireBench(fail) {
-    requireNetns();
+function requireNetns(fail) {
+    fail = fail || usageExit;
+
+    if (process.env.NGX_RTC_NETNS !== '1') {
+        fail('runs in a network namespace of its own, as root: '
+             + `t/lib/netns.sh node bench/${NAME} ...`);
+    }
+
+    if (!fs.existsSync(MODULE)) {
+        fail(`${MODULE} not built: make`);
+    }
+}
+
+
+/*
+ * requireNetns(), whep-load built, and ethtool for clientNs
+ * (bench/client_ns.sh)
+ */
+
+function requireBench(fail, clientNs) {
+    fail = fail || usageExit;
+
+    requireNetns(fail);
 
     if (!fs.existsSync(WHEP_LOAD)) {
-        (fail || usageExit)(`${WHEP_LOAD} not built: `
-                            + 'make -C bench whep-load');
+        fail(`${WHEP_LOAD} not built: make whep-load`);
+    }
+
+    if (clientNs) {
+        requireTool(fail, 'ethtool', '--client-ns needs ethtool: '
+                                     + 'apt-get install ethtool');
+    }
+}
+
+
+/* a program in $PATH, or fail(msg) */
+
+function requireTool(fail, name, msg) {
+    const found = (process.env.PATH || '').split(':').some((d) => {
+        try {
+            fs.accessSync(path.join(d || '.', name), fs.constants.X_OK);
+            return true;
+        } catch (err) {
+            return false;
+        }
+    });
+
+    if (!found) {
+        (fail || usageExit)(msg);
     }
 }
 
@@ -610,9 +656,9 @@ async function finish(o) {
 
 module.exports = {
     WHEP_LOAD, MODULE, CLK_TCK, nginxConf, usage, options, parseOptions,
-    requireBench, startCamera, startNginx, startRig, startOneWorker, status,
-    waitDrained, runWhepLoad, parseLoadOptions, serverHost, whepLoadArgs,
-    idleWindow, stepFigures, setupFigures, besideFigures, cameraText,
-    failureLine, cpuMs, napiCpuMs, procStatus, smapsKb, machine, udpCounters,
-    quantile, fmt, moduleLine, finish,
+    requireNetns, requireBench, requireTool, startCamera, startNginx, startRig,
+    startOneWorker, status, waitDrained, runWhepLoad, parseLoadOptions,
+    serverHost, whepLoadArgs, idleWindow, stepFigures, setupFigures,
+    besideFigures, cameraText, failureLine, cpuMs, napiCpuMs, procStatus,
+    smapsKb, machine, udpCounters, quantile, fmt, moduleLine, finish,
 };

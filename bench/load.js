@@ -24,8 +24,8 @@
  * For each count a fresh whep-load run starts the sessions, waits until
  * each is up (first keyframe) or failed, measures a window of --seconds,
  * DELETEs them all; during the window nginx's workers are measured from
- * /proc (CPU: utime + stime; memory: VmRSS, RssAnon), /rtc/status
- * (packets sent, dropped, sent again) and /rtc/metrics (the send delay
+ * /proc (CPU: utime + stime; memory: VmRSS, RssAnon) and /rtc/metrics
+ * (the stream's packets sent, dropped, sent again; the send delay
  * histogram: p50 and p99 of the window, interpolated linearly within its
  * buckets).  bench/README.md explains the columns.
  */
@@ -80,25 +80,48 @@ function udpErrors() {
 
 
 /*
- * The send delay histogram of /rtc/metrics: cumulative counts by upper
- * bound (seconds, the last Infinity), or null
+ * /rtc/metrics: the send delay histogram (delay: cumulative counts by
+ * upper bound, seconds, the last Infinity) and the stream "cam"'s packets
+ * sent, dropped and sent again, its ended sessions' included (whep-load
+ * DELETEs its sessions as soon as it has reported, before the snapshot of
+ * /rtc/status would see them); NaN and null when it does not answer
  */
 
-async function sendDelay(ngx) {
+async function metrics(ngx) {
+    const m = { sent: NaN, drops: NaN, retx: NaN, delay: null };
+    let r;
+
     try {
-        const r = await request(ngx.port, 'GET', '/rtc/metrics', null, {},
-                                30000);
-        const h = [];
-        const re = new RegExp('^nginx_rtc_send_delay_seconds_bucket'
-                              + '\\{le="([^"]+)"\\} (\\d+)$', 'gm');
-        for (const m of r.body.matchAll(re)) {
-            h.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]),
-                     n: Number(m[2]) });
-        }
-        return (r.status === 200 && h.length) ? h : null;
+        r = await request(ngx.port, 'GET', '/rtc/metrics', null, {}, 30000);
     } catch (err) {
-        return null;
+        return m;
     }
+
+    if (r.status !== 200) {
+        return m;
+    }
+
+    const counter = (name) => {
+        const x = r.body.match(new RegExp(`^nginx_rtc_stream_${name}_total`
+                                          + '\\{stream="cam"\\} (\\d+)$',
+                                          'm'));
+        return x ? Number(x[1]) : NaN;
+    };
+
+    m.sent = counter('packets_sent');
+    m.drops = counter('drops');
+    m.retx = counter('retransmits');
+
+    const h = [];
+    const re = new RegExp('^nginx_rtc_send_delay_seconds_bucket'
+                          + '\\{le="([^"]+)"\\} (\\d+)$', 'gm');
+    for (const x of r.body.matchAll(re)) {
+        h.push({ le: x[1] === '+Inf' ? Infinity : Number(x[1]),
+                 n: Number(x[2]) });
+    }
+    m.delay = h.length ? h : null;
+
+    return m;
 }
 
 
@@ -143,17 +166,8 @@ async function snapshot(ngx, pids, camPid) {
     const napi = lib.napiCpuMs();
     const mach = machine();
     const udp = udpErrors();
+    const { sent, drops, retx, delay } = await metrics(ngx);
     const st = await lib.status(ngx);
-    const delay = await sendDelay(ngx);
-    let sent = st ? 0 : NaN;
-    let drops = st ? 0 : NaN;
-    let retx = st ? 0 : NaN;
-
-    for (const s of st ? st.sessions : []) {
-        sent += s.packets_sent || 0;
-        drops += s.drops || 0;
-        retx += s.retransmits || 0;
-    }
 
     return {
         t, w, sent, drops, retx, delay, napi,
@@ -283,7 +297,7 @@ function report(opts, base, steps) {
               + `thread) ${fmt(f.clientRxCpuMsPerSec)} ms/s`);
         }
         if (f.statusLate) {
-            p(`# ${f.sessions}: WARNING: /rtc/status did not answer within `
+            p(`# ${f.sessions}: WARNING: /rtc/metrics did not answer within `
               + '30 s at the start or the end of the window: nginx was '
               + 'overloaded');
         }
@@ -303,7 +317,7 @@ async function main() {
     let failed = null;
     let base = null;
 
-    lib.requireBench(usage);
+    lib.requireBench(usage, opts.clientNs);
 
     try {
         rig = await lib.startRig({
@@ -313,6 +327,10 @@ async function main() {
 
         const { ngx, pids } = rig;
         const camPid = rig.cam.proc.pid;
+
+        /* for "perf record -g -p PIDS" (bench/README.md) */
+
+        process.stderr.write(`# nginx workers ${pids.join(',')}\n`);
 
         /* the ingest alone */
 

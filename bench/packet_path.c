@@ -34,16 +34,17 @@
  *       src/ngx_rtc_srtp.c src/ngx_rtc_srtp_gcm.c src/ngx_rtc_send.c
  *       t/unit/ngx_rtc_unit_stubs.c build/srtp/inst/lib/libsrtp2.a -lcrypto
  *
- * Run (about 5 s; --callgrind about 1.5 min):
+ * Run (about 15 s; --callgrind about 40 s):
  *
  *   build/bench/packet_path [--seconds 0.5] [--viewers 50] [--frame 30000]
  *   build/bench/packet_path --callgrind          # instructions per packet
  *
  * Each figure is the median of 5 timed batches (the best one beside it);
  * "packets/s per core" is 10^9 / (ns per packet).  --callgrind runs every
- * stage again under "valgrind --tool=callgrind" with collection only inside
- * ngx_rtc_bench_loop() and prints instructions (Ir) per packet: a figure
- * that does not depend on the machine's load or clock.
+ * stage without a system call again under "valgrind --tool=callgrind"
+ * (the others print "-"), collecting only inside ngx_rtc_bench_loop(),
+ * and prints instructions (Ir) per packet: a figure that does not depend
+ * on the machine's load or clock.
  */
 
 
@@ -1107,9 +1108,9 @@ ngx_rtc_bench_timed(ngx_rtc_bench_t *b, double seconds)
 
 
 /*
- * Every stage (but the syscall) once more under callgrind, collecting in
- * ngx_rtc_bench_loop() only; the "totals:" line of its output divided by
- * the packets made.
+ * Every stage without a system call once more under callgrind, collecting
+ * in ngx_rtc_bench_loop() only; the "totals:" line of its output divided
+ * by the packets made.
  */
 
 static int
@@ -1158,7 +1159,7 @@ ngx_rtc_bench_callgrind(ngx_rtc_bench_t *b, char *self, char *viewers,
 
         if (pid == -1) {
             perror("fork");
-            return 1;
+            goto failed;
         }
 
         if (pid == 0) {
@@ -1179,13 +1180,13 @@ ngx_rtc_bench_callgrind(ngx_rtc_bench_t *b, char *self, char *viewers,
             || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         {
             fprintf(stderr, "valgrind failed on %s\n", st->name);
-            return 1;
+            goto failed;
         }
 
         fp = fopen(out, "r");
         if (fp == NULL) {
             perror(out);
-            return 1;
+            goto failed;
         }
 
         ir = 0;
@@ -1208,6 +1209,13 @@ ngx_rtc_bench_callgrind(ngx_rtc_bench_t *b, char *self, char *viewers,
     rmdir(dir);
 
     return 0;
+
+failed:
+
+    unlink(out);
+    rmdir(dir);
+
+    return 1;
 }
 
 

@@ -23,16 +23,14 @@ const { spawn, spawnSync } = require('node:child_process');
 const lib = require('./lib');
 const { WHEP_LOAD, MODULE: MOD } = lib;
 
-const N = Number(process.argv[2] || 50);
+const usage = lib.usage('[HT=FILE] t/lib/netns.sh node '
+                        + 'bench/session_memory.js [N]');
+
 const PORT = 21580;
 const CAM_PORT = 21594;
 
 
-async function main() {
-    const { cam, ngx, worker } = await lib.startOneWorker({
-        port: PORT, camPort: CAM_PORT, maxSessions: 512, nofile: 4096,
-        connections: 2048,
-    });
+async function measure(N, worker) {
     let ht = null;
 
     if (process.env.HT) {
@@ -40,7 +38,13 @@ async function main() {
                    { stdio: 'inherit' });
 
         /* heaptrack attaches through gdb */
-        await new Promise((r) => setTimeout(r, 15000));
+        const code = await new Promise((r) => {
+            const t = setTimeout(r, 15000, null);
+            ht.on('exit', (c) => { clearTimeout(t); r(c); });
+        });
+        if (code !== null) {
+            throw new Error(`heaptrack exited with ${code}`);
+        }
     }
 
     const before = lib.smapsKb(worker, 'Anonymous');
@@ -53,6 +57,10 @@ async function main() {
                                          N, ['--timeout', '30', '--no-delete'],
                                          `http://127.0.0.1:${PORT}/whep/cam`),
                         { encoding: 'utf8' });
+    if (r.status !== 0) {
+        throw new Error(`whep-load exited with ${r.status}: ${r.stderr}`);
+    }
+
     const j = JSON.parse(r.stdout);
     const after = lib.smapsKb(worker, 'Anonymous');
 
@@ -62,17 +70,51 @@ async function main() {
         kb_per_session: j.up ? +((after - before) / j.up).toFixed(1) : 0,
     }));
 
-    await ngx.stop();
+    /* heaptrack writes its file when the worker exits */
 
-    if (ht) {
-        await new Promise((res) => ht.on('exit', res));
-    }
-
-    await cam.stop();
+    return ht && {
+        stop: () => new Promise((res) => {
+            if (ht.exitCode !== null) {
+                res();
+            } else {
+                ht.on('exit', res);
+            }
+        }),
+    };
 }
 
 
-main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-});
+async function main() {
+    const N = Number(process.argv[2] || 50);
+    let rig = null;
+    let ht = null;
+    let failed = null;
+
+    if (process.argv.length > 3 || !(N >= 1)) {
+        usage('N: a count of sessions');
+    }
+
+    lib.requireBench(usage);
+
+    if (process.env.HT) {
+        lib.requireTool(usage, 'heaptrack', 'HT= needs heaptrack: apt-get '
+                                            + 'install heaptrack');
+    }
+
+    try {
+        rig = await lib.startOneWorker({
+            port: PORT, camPort: CAM_PORT, maxSessions: 512, nofile: 4096,
+            connections: 2048,
+        });
+
+        ht = await measure(N, rig.worker);
+
+    } catch (err) {
+        failed = err;
+    }
+
+    await lib.finish({ failed, stop: rig ? [rig.ngx, ht, rig.cam] : [] });
+}
+
+
+main();
