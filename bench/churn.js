@@ -31,12 +31,15 @@
  * With the module built with ASan (NGX_RTC_MODULE=/abs/build/asan/...so
  * NGX_RTC_ASAN_PRELOAD=$(gcc -print-file-name=libasan.so)) and
  * NGX_RTC_ASAN_OPTIONS=detect_leaks=1, LeakSanitizer reports what each
- * worker leaked when it exits (nginx -s quit at the end).
+ * worker leaked when it exits (nginx -s quit at the end).  With HT=FILE
+ * the first worker is traced by heaptrack (attached after start), for
+ * heaptrack_print.
  */
 
 'use strict';
 
 const path = require('node:path');
+const { spawn, execFileSync } = require('node:child_process');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
 const { waitFor, sleep } = require(path.join(E2E_LIB, 'nginx'));
@@ -130,6 +133,33 @@ async function idle(pids, sec) {
 
 
 /*
+ * glibc's malloc of a worker (gdb calls its mallinfo2()), KB: in use
+ * (uordblks, hblkhd: chunks handed out, of the arenas and mmap()ed) and
+ * free in the arenas (fordblks), or nulls without gdb
+ */
+
+function heap(pid) {
+    let out;
+
+    try {
+        out = execFileSync('gdb', ['-p', String(pid), '-batch', '-nx',
+                                   '-ex', 'p mallinfo2()'],
+                           { encoding: 'utf8',
+                             stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch (err) {
+        return { inUse: null, free: null };
+    }
+
+    const f = (k) => {
+        const m = out.match(new RegExp(`\\b${k} = (\\d+)`));
+        return m ? Number(m[1]) / 1024 : NaN;
+    };
+
+    return { inUse: f('uordblks') + f('hblkhd'), free: f('fordblks') };
+}
+
+
+/*
  * nginx without a session (in /rtc/status and in every worker's count of
  * /rtc/metrics): resolves with /rtc/status, or throws after ms
  */
@@ -159,6 +189,7 @@ async function snapshot(ngx, pids) {
 
     await sleep(1000);
     const w = await idle(pids, 5);
+    const h = pids.map(heap);
 
     return {
         workers: pids.map((p, i) => ({
@@ -167,6 +198,8 @@ async function snapshot(ngx, pids) {
             rssAnonKb: lib.procStatus(p, 'RssAnon'),
             threads: lib.procStatus(p, 'Threads'),
             fds: lib.fdCount(p),
+            mallocInUseKb: h[i].inUse,
+            mallocFreeKb: h[i].free,
             idleCpuMsPerSec: w[i].cpu,
             idleWakeupsPerSec: w[i].csw,
         })),
@@ -183,6 +216,8 @@ async function snapshot(ngx, pids) {
 const WORKER_ROWS = [
     ['VmRSS KB', 'vmRssKb', 0],
     ['RssAnon KB', 'rssAnonKb', 0],
+    ['malloc in use KB', 'mallocInUseKb', 0],
+    ['malloc free KB', 'mallocFreeKb', 0],
     ['threads', 'threads', 0],
     ['open fds', 'fds', 0],
     ['idle CPU ms/s', 'idleCpuMsPerSec', 1],
@@ -295,6 +330,7 @@ async function main() {
     let failed = null;
     let base = null;
     let mid = null;
+    let ht = null;
     let end = null;
 
     lib.requireBench(usage);
@@ -306,6 +342,14 @@ async function main() {
         }, { bitrate: o.bitrate });
 
         const { ngx, pids } = rig;
+
+        if (process.env.HT) {
+            ht = spawn('heaptrack', ['-o', process.env.HT, '-p',
+                                     String(pids[0])], { stdio: 'inherit' });
+
+            /* heaptrack attaches through gdb */
+            await sleep(15000);
+        }
 
         /*
          * the warm-up, cycles as the measured ones (the time-outs' too):
@@ -365,6 +409,10 @@ async function main() {
         failed, stop: [rig], json: o.json, data,
         table: () => report(o, data),
     });
+
+    if (ht && ht.exitCode === null) {
+        await new Promise((res) => ht.on('exit', res));
+    }
 }
 
 
