@@ -406,9 +406,13 @@ class Nginx {
 
         const log = `log_path=${path.join(this.dir, 'sanitizer')}`;
 
+        /* NGX_RTC_ASAN_OPTIONS: more, e.g. detect_leaks=1 (bench/churn.js) */
+        const more = process.env.NGX_RTC_ASAN_OPTIONS
+                     ? `:${process.env.NGX_RTC_ASAN_OPTIONS}` : '';
+
         return Object.assign({}, process.env, {
             LD_PRELOAD: ASAN_PRELOAD,
-            ASAN_OPTIONS: `detect_leaks=0:abort_on_error=0:${log}`,
+            ASAN_OPTIONS: `detect_leaks=0:abort_on_error=0:${log}${more}`,
             UBSAN_OPTIONS: `print_stacktrace=1:${log}`,
         });
     }
