@@ -133,9 +133,12 @@ async function idle(pids, sec) {
 
 
 /*
- * glibc's malloc of a worker (gdb calls its mallinfo2()), KB: in use
- * (uordblks, hblkhd: chunks handed out, of the arenas and mmap()ed) and
- * free in the arenas (fordblks), or nulls without gdb
+ * The heap of a worker, KB, through gdb: glibc's malloc (mallinfo2()):
+ * in use (uordblks, hblkhd: chunks handed out, of the arenas and
+ * mmap()ed) and free in the arenas (fordblks); under ASan, whose
+ * allocator glibc's figures do not see, in use is ASan's
+ * (__sanitizer_get_current_allocated_bytes()) and free null; nulls
+ * without gdb
  */
 
 function heap(pid) {
@@ -143,19 +146,29 @@ function heap(pid) {
 
     try {
         out = execFileSync('gdb', ['-p', String(pid), '-batch', '-nx',
-                                   '-ex', 'p mallinfo2()'],
+                                   '-ex', 'p mallinfo2()',
+                                   '-ex', 'p (unsigned long) '
+                                          + '__sanitizer_get_current_'
+                                          + 'allocated_bytes()'],
                            { encoding: 'utf8',
                              stdio: ['ignore', 'pipe', 'ignore'] });
     } catch (err) {
         return { inUse: null, free: null };
     }
 
-    const f = (k) => {
-        const m = out.match(new RegExp(`\\b${k} = (\\d+)`));
-        return m ? Number(m[1]) / 1024 : NaN;
+    const f = (re) => {
+        const m = out.match(re);
+        return m ? Number(m[1]) / 1024 : null;
     };
 
-    return { inUse: f('uordblks') + f('hblkhd'), free: f('fordblks') };
+    const asan = f(/^\$2 = (\d+)/m);
+
+    if (asan !== null) {
+        return { inUse: asan, free: null };
+    }
+
+    return { inUse: f(/\buordblks = (\d+)/) + f(/\bhblkhd = (\d+)/),
+             free: f(/\bfordblks = (\d+)/) };
 }
 
 
@@ -247,11 +260,16 @@ function row(label, k, data, d) {
         const a = at(base, i);
         const b = at(end, i);
         const h = mid ? at(mid, i) : null;
-        const n2 = mid ? counts.sessions - mid.sessions : 0;
+        const n2 = (h === null || b === null) ? 0
+                   : counts.sessions - mid.sessions;
+
+        if (a === null || b === null) {
+            return `| ${label} | - | - | - | - | - | - |`;
+        }
 
         return `| ${label} | ${fmt(a, d)} | ${fmt(h, d)} | ${fmt(b, d)} `
                + `| ${fmt(b - a, d)} | ${per1000(b - a, counts.sessions, d)} `
-               + `| ${mid ? per1000(b - h, n2, d) : '-'} |`;
+               + `| ${n2 ? per1000(b - h, n2, d) : '-'} |`;
     };
 }
 
