@@ -173,6 +173,26 @@ function heap(pid) {
 
 
 /*
+ * glibc's malloc_trim(0) in a worker, through gdb (the free memory of
+ * its arenas given back to the system): its VmRSS and RssAnon after, KB,
+ * or null without gdb
+ */
+
+function trim(pid) {
+    try {
+        execFileSync('gdb', ['-p', String(pid), '-batch', '-nx',
+                             '-ex', 'p (int) malloc_trim(0)'],
+                     { stdio: 'ignore' });
+    } catch (err) {
+        return null;
+    }
+
+    return { vmRssKb: lib.procStatus(pid, 'VmRSS'),
+             rssAnonKb: lib.procStatus(pid, 'RssAnon') };
+}
+
+
+/*
  * nginx without a session (in /rtc/status and in every worker's count of
  * /rtc/metrics): resolves with /rtc/status, or throws after ms
  */
@@ -306,6 +326,13 @@ function report(o, data) {
         lines.push(row(label, k, data, d)());
     }
 
+    (end.trimmed || []).forEach((t, i) => {
+        if (t) {
+            lines.push(`# worker ${i + 1} at the end after malloc_trim(0): `
+                       + `VmRSS ${t.vmRssKb} KB, RssAnon ${t.rssAnonKb} KB`);
+        }
+    });
+
     return lines.join('\n');
 }
 
@@ -405,6 +432,7 @@ async function main() {
         counts.ms = Date.now() - t0;
 
         end = await snapshot(ngx, pids);
+        end.trimmed = pids.map(trim);
         report1('end', end);
 
         const now = await waitFor(() => {
