@@ -415,7 +415,14 @@ async function main() {
                        failures: {} };
 
         while (warm.sessions < o.warmup) {
+            const before = warm.sessions;
+
             await step(o, ngx, warm);
+
+            if (warm.sessions === before) {
+                throw new Error('no session came up: '
+                                + JSON.stringify(warm.failures));
+            }
         }
 
         base = await snapshot(ngx, pids);
