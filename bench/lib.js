@@ -584,6 +584,43 @@ function udpCounters() {
 }
 
 
+/* the number of a process's open file descriptors (/proc/PID/fd) */
+
+function fdCount(pid) {
+    return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+
+/*
+ * /rtc/metrics as { 'name{labels}': value } (the Prometheus text format's
+ * samples), or null: nginx answered late or not at all
+ */
+
+async function metrics(ngx) {
+    try {
+        const r = await request(ngx.port, 'GET', '/rtc/metrics', null, {},
+                                30000);
+        if (r.status !== 200) {
+            return null;
+        }
+
+        const m = {};
+
+        for (const l of r.body.split('\n')) {
+            const x = l.match(/^([a-z_]+(?:\{[^}]*\})?) (\S+)$/);
+            if (x) {
+                m[x[1]] = Number(x[2]);
+            }
+        }
+
+        return m;
+
+    } catch (err) {
+        return null;
+    }
+}
+
+
 /* ---- reports ---- */
 
 /*
@@ -660,5 +697,6 @@ module.exports = {
     startOneWorker, status, waitDrained, runWhepLoad, parseLoadOptions,
     serverHost, whepLoadArgs, idleWindow, stepFigures, setupFigures,
     besideFigures, cameraText, failureLine, cpuMs, napiCpuMs, procStatus,
-    smapsKb, machine, udpCounters, quantile, fmt, moduleLine, finish,
+    smapsKb, machine, udpCounters, fdCount, metrics, quantile, fmt,
+    moduleLine, finish,
 };

@@ -17,6 +17,11 @@
 #include <ngx_rtc_catchup.h>
 #include <openssl/rand.h>
 
+#if (NGX_LINUX) && defined(__GLIBC__)
+#include <malloc.h>
+#define NGX_RTC_SESSION_TRIM  1
+#endif
+
 
 #if (NGX_RTC_SESSION_HISTORY > NGX_RTC_SRTP_TX_WINDOW)
 #error "a NACKed packet must be within the SRTP window of what we send"
@@ -34,6 +39,9 @@
 #define NGX_RTC_SESSION_RTCP_INTERVAL    1000
 #define NGX_RTC_SESSION_SILENCE          20000
 #define NGX_RTC_SESSION_JUMP_INTERVAL    500    /* PLI/FIR rate limit */
+
+/* a worker that had at least this many sessions trims at half of them */
+#define NGX_RTC_SESSION_TRIM_MIN         16
 
 /*
  * The retransmission budget: a burst of this many packets, refilled at
@@ -72,9 +80,14 @@ static void ngx_rtc_session_sr(ngx_rtc_session_t *s,
 static void ngx_rtc_session_stats(ngx_rtc_session_t *s);
 static void ngx_rtc_session_fail(ngx_rtc_session_t *s, const char *why);
 static void ngx_rtc_session_close_handler(ngx_event_t *ev);
+static void ngx_rtc_session_trim(void);
 
 
 static ngx_str_t  ngx_rtc_session_cname = ngx_string("nginx-rtc");
+
+/* the worker's sessions, and the most of them since the heap was trimmed */
+static ngx_uint_t  ngx_rtc_session_n;
+static ngx_uint_t  ngx_rtc_session_peak;
 
 
 ngx_int_t
@@ -305,6 +318,10 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     ngx_rtc_session_stats(s);
 
     ngx_rtc_stream_attach(st, s);
+
+    if (++ngx_rtc_session_n > ngx_rtc_session_peak) {
+        ngx_rtc_session_peak = ngx_rtc_session_n;
+    }
 
     ngx_add_timer(&s->close_ev, NGX_RTC_SESSION_CONNECT_TIMEOUT);
 
@@ -1224,4 +1241,42 @@ ngx_rtc_session_close(ngx_rtc_session_t *s, const char *why)
     ngx_rtc_shm_session_del(s->id);
 
     ngx_destroy_pool(s->pool);
+
+    ngx_rtc_session_n--;
+    ngx_rtc_session_trim();
+}
+
+
+/*
+ * What a session frees stays in glibc's malloc: its arenas keep the free
+ * memory they hold between blocks still in use, and a worker keeps the
+ * memory of the most sessions it ever had (some 40 MB after 300 at once,
+ * bench/churn.js) for good.  malloc_trim(0) gives the free pages back
+ * (madvise()): when the worker's last session ends, or its sessions fall
+ * to half of the most since the last trim, of at least
+ * NGX_RTC_SESSION_TRIM_MIN.  Elsewhere, nothing.
+ */
+
+static void
+ngx_rtc_session_trim(void)
+{
+#if (NGX_RTC_SESSION_TRIM)
+
+    if (ngx_rtc_session_peak == 0
+        || (ngx_rtc_session_n != 0
+            && (ngx_rtc_session_peak < NGX_RTC_SESSION_TRIM_MIN
+                || ngx_rtc_session_n > ngx_rtc_session_peak / 2)))
+    {
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "rtc session trim: %ui sessions, %ui at most",
+                   ngx_rtc_session_n, ngx_rtc_session_peak);
+
+    (void) malloc_trim(0);
+
+    ngx_rtc_session_peak = ngx_rtc_session_n;
+
+#endif
 }

@@ -42,8 +42,10 @@ const NGINX = process.env.TEST_NGINX_BINARY || '/usr/sbin/nginx';
 /*
  * make test-asan: the module is built with ASan/UBSan and Debian's nginx is
  * not, so nginx (and only nginx) runs with the ASan runtime preloaded; the
- * reports go to PREFIX/sanitizer.PID, which make a test fail as error.log
- * lines do.
+ * reports go to PREFIX/sanitizer/report.PID, which make a test fail as
+ * error.log lines do.  The directory is writable by all: the workers run
+ * as nobody and could not write into PREFIX (a worker's report was lost,
+ * "ERROR: Can't open file" in error.log, and the worker exited with 1).
  */
 const ASAN_PRELOAD = process.env.NGX_RTC_ASAN_PRELOAD || '';
 
@@ -313,6 +315,13 @@ class Nginx {
 
         /* workers run as nobody: they write client_body_temp in here */
         fs.chmodSync(this.dir, 0o755);
+
+        if (ASAN_PRELOAD) {
+            const dir = path.join(this.dir, 'sanitizer');
+            fs.mkdirSync(dir);
+            fs.chmodSync(dir, 0o777);
+        }
+
         fs.writeFileSync(path.join(this.dir, 'nginx.conf'),
                          this.render(this.opts.conf || DEFAULT_CONF));
 
@@ -404,11 +413,15 @@ class Nginx {
             return process.env;
         }
 
-        const log = `log_path=${path.join(this.dir, 'sanitizer')}`;
+        const log = `log_path=${path.join(this.dir, 'sanitizer', 'report')}`;
+
+        /* NGX_RTC_ASAN_OPTIONS: more, e.g. detect_leaks=1 (bench/churn.js) */
+        const more = process.env.NGX_RTC_ASAN_OPTIONS
+                     ? `:${process.env.NGX_RTC_ASAN_OPTIONS}` : '';
 
         return Object.assign({}, process.env, {
             LD_PRELOAD: ASAN_PRELOAD,
-            ASAN_OPTIONS: `detect_leaks=0:abort_on_error=0:${log}`,
+            ASAN_OPTIONS: `detect_leaks=0:abort_on_error=0:${log}${more}`,
             UBSAN_OPTIONS: `print_stacktrace=1:${log}`,
         });
     }
@@ -420,9 +433,11 @@ class Nginx {
             return [];
         }
 
-        return fs.readdirSync(this.dir)
-               .filter((f) => f.startsWith('sanitizer.'))
-               .flatMap((f) => fs.readFileSync(path.join(this.dir, f), 'utf8')
+        const dir = path.join(this.dir, 'sanitizer');
+
+        return fs.readdirSync(dir)
+               .filter((f) => f.startsWith('report.'))
+               .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8')
                                .split('\n').filter(Boolean)
                                .map((l) => `${f}: ${l}`));
     }
