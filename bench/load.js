@@ -32,10 +32,6 @@
 
 'use strict';
 
-const path = require('node:path');
-
-const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { request } = require(path.join(E2E_LIB, 'nginx'));
 const lib = require('./lib');
 const { cpuMs, machine, fmt } = lib;
 
@@ -89,23 +85,15 @@ function udpErrors() {
 
 async function metrics(ngx) {
     const m = { sent: NaN, drops: NaN, retx: NaN, delay: null };
-    let r;
+    const all = await lib.metrics(ngx);
 
-    try {
-        r = await request(ngx.port, 'GET', '/rtc/metrics', null, {}, 30000);
-    } catch (err) {
-        return m;
-    }
-
-    if (r.status !== 200) {
+    if (all === null) {
         return m;
     }
 
     const counter = (name) => {
-        const x = r.body.match(new RegExp(`^nginx_rtc_stream_${name}_total`
-                                          + '\\{stream="cam"\\} (\\d+)$',
-                                          'm'));
-        return x ? Number(x[1]) : NaN;
+        const v = all[`nginx_rtc_stream_${name}_total{stream="cam"}`];
+        return v === undefined ? NaN : v;
     };
 
     m.sent = counter('packets_sent');
@@ -113,11 +101,12 @@ async function metrics(ngx) {
     m.retx = counter('retransmits');
 
     const h = [];
-    const re = new RegExp('^nginx_rtc_send_delay_seconds_bucket'
-                          + '\\{le="([^"]+)"\\} (\\d+)$', 'gm');
-    for (const x of r.body.matchAll(re)) {
-        h.push({ le: x[1] === '+Inf' ? Infinity : Number(x[1]),
-                 n: Number(x[2]) });
+    for (const [k, v] of Object.entries(all)) {
+        const x = k.match(
+            /^nginx_rtc_send_delay_seconds_bucket\{le="([^"]+)"\}$/);
+        if (x) {
+            h.push({ le: x[1] === '+Inf' ? Infinity : Number(x[1]), n: v });
+        }
     }
     m.delay = h.length ? h : null;
 
