@@ -20,13 +20,15 @@
 #define NGX_RTC_ICE_SRFLX_PREF  100
 
 /*
- * libnice's Ta (ms), the period of its check and gathering timers: the
- * 5 ms floor of RFC 8445 14.2, libnice's default is 20.  The grace
- * period of its check timer once no check is pending (ms): libnice's
- * default while a component may still fail, its minimum once READY (see
+ * libnice's Ta (ms), the period of its check and gathering timers:
+ * libnice's default, 20 (5, RFC 8445 14.2's floor, selected the pair
+ * ~8 ms sooner but came with a few first pictures 0.5 s late, not
+ * understood: docs/architecture.md).  The grace period of its check
+ * timer once no check is pending (ms): libnice's default while a
+ * component may still fail, its minimum once READY (see
  * ngx_rtc_ice_idle())
  */
-#define NGX_RTC_ICE_TA          5
+#define NGX_RTC_ICE_TA          20
 #define NGX_RTC_ICE_IDLE        5000
 #define NGX_RTC_ICE_IDLE_READY  50
 
@@ -159,10 +161,8 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
      * the browser offers, so it controls (RFC 8445 6.1.1), unless we are
      * the offerer (a whep:// source); ICE-TCP only
      * with rtc_ice_tcp (a TCP pair may queue data and add a write source:
-     * see ngx_rtc_ice_send()); no UPnP-IGD discovery.  libnice sends a
-     * check, even the triggered one answering the peer's first, only on
-     * its timer's next tick: with a Ta of 5 ms instead of 20, the pair is
-     * selected and DTLS goes on ~8 ms sooner (docs/architecture.md)
+     * see ngx_rtc_ice_send()); no UPnP-IGD discovery; Ta and the idle
+     * grace as above
      */
 
     g_object_set(agent, "controlling-mode", conf->controlling ? TRUE : FALSE,
