@@ -136,6 +136,11 @@ async function firstFrames(o, gop) {
 
     row.failed = joins.filter((j) => j.first === null).length;
 
+    /* every join's figures, to pool several runs (--json) */
+    row.samples = joins.map((j) => ({ answer: j.answer, ice: j.ice,
+                                      connected: j.connected,
+                                      first: j.first }));
+
     return row;
 }
 

@@ -19,6 +19,19 @@
 /* RFC 8445 5.1.2.1: type preference of server-reflexive candidates */
 #define NGX_RTC_ICE_SRFLX_PREF  100
 
+/*
+ * libnice's Ta (ms), the period of its check and gathering timers:
+ * libnice's default, 20 (5, RFC 8445 14.2's floor, selected the pair
+ * ~8 ms sooner but came with a few first pictures 0.5 s late, not
+ * understood: docs/architecture.md).  The grace period of its check
+ * timer once no check is pending (ms): libnice's default while a
+ * component may still fail, its minimum once READY (see
+ * ngx_rtc_ice_idle())
+ */
+#define NGX_RTC_ICE_TA          20
+#define NGX_RTC_ICE_IDLE        5000
+#define NGX_RTC_ICE_IDLE_READY  50
+
 
 struct ngx_rtc_ice_s {
     NiceAgent          *agent;
@@ -37,6 +50,7 @@ struct ngx_rtc_ice_s {
 
     /* depth of libnice calls and callbacks on the stack */
     ngx_uint_t          busy;
+    guint               idle;          /* libnice's "idle-timeout" */
 
     /* remote candidates given so far (offer, trickle) */
     ngx_uint_t          nremote;
@@ -86,6 +100,7 @@ static uint32_t ngx_rtc_ice_cand_type(NiceCandidate *c);
 static void ngx_rtc_ice_closed_cb(GObject *agent, GAsyncResult *res,
     gpointer data);
 static void ngx_rtc_ice_select(ngx_rtc_ice_t *ice);
+static void ngx_rtc_ice_idle(ngx_rtc_ice_t *ice, guint state);
 static void ngx_rtc_ice_free_later(ngx_rtc_ice_t *ice);
 static gboolean ngx_rtc_ice_free_cb(gpointer data);
 static void ngx_rtc_ice_free(ngx_rtc_ice_t *ice);
@@ -146,11 +161,14 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
      * the browser offers, so it controls (RFC 8445 6.1.1), unless we are
      * the offerer (a whep:// source); ICE-TCP only
      * with rtc_ice_tcp (a TCP pair may queue data and add a write source:
-     * see ngx_rtc_ice_send()); no UPnP-IGD discovery
+     * see ngx_rtc_ice_send()); no UPnP-IGD discovery; Ta and the idle
+     * grace as above
      */
 
     g_object_set(agent, "controlling-mode", conf->controlling ? TRUE : FALSE,
-                 "ice-tcp", conf->tcp ? TRUE : FALSE, "upnp", FALSE, NULL);
+                 "ice-tcp", conf->tcp ? TRUE : FALSE, "upnp", FALSE,
+                 "stun-pacing-timer", (guint) NGX_RTC_ICE_TA,
+                 "idle-timeout", (guint) NGX_RTC_ICE_IDLE, NULL);
 
     ice = g_new0(ngx_rtc_ice_t, 1);
 
@@ -163,6 +181,7 @@ ngx_rtc_ice_create(ngx_rtc_ice_conf_t *conf)
     ice->acl = conf->acl;
     ice->log = conf->log;
     ice->tcp = conf->tcp ? 1 : 0;
+    ice->idle = NGX_RTC_ICE_IDLE;
 
     if (conf->stun_server.len) {
         if (ngx_rtc_ice_cstr(ip, sizeof(ip), &conf->stun_server, "")
@@ -976,6 +995,8 @@ ngx_rtc_ice_state_cb(NiceAgent *agent, guint stream_id, guint component_id,
                    "rtc ice state: %s (%ui)",
                    nice_component_state_to_string(state), (ngx_uint_t) state);
 
+    ngx_rtc_ice_idle(ice, state);
+
     switch (state) {
 
     case NICE_COMPONENT_STATE_CONNECTED:
@@ -1012,6 +1033,34 @@ ngx_rtc_ice_state_cb(NiceAgent *agent, guint stream_id, guint component_id,
         ice->busy++;
         ice->state(ice->data, s);
         ice->busy--;
+    }
+}
+
+
+/*
+ * Once no check is pending, libnice's check timer still ticks every Ta
+ * for "idle-timeout" ms, then declares FAILED a component whose checks
+ * are all done with no pair nominated, and stops: with the default 5 s,
+ * ~1000 ticks of a join that do nothing.  A READY component has a
+ * nominated pair, so its grace period can only end in the timer
+ * stopping, as it does 5 s later anyway: READY gets libnice's minimum.
+ * Any other state gets the default back: checks of trickled candidates
+ * (READY -> CONNECTED), an ICE restart (-> GATHERING: the check list and
+ * its nominated pair are gone), a pair lost.  libnice queues the signal
+ * and emits it outside its lock, in order.
+ */
+
+static void
+ngx_rtc_ice_idle(ngx_rtc_ice_t *ice, guint state)
+{
+    guint  idle;
+
+    idle = (state == NICE_COMPONENT_STATE_READY) ? NGX_RTC_ICE_IDLE_READY
+                                                 : NGX_RTC_ICE_IDLE;
+
+    if (idle != ice->idle) {
+        ice->idle = idle;
+        g_object_set(ice->agent, "idle-timeout", idle, NULL);
     }
 }
 
