@@ -139,7 +139,8 @@ async function firstFrames(o, gop) {
     /* every join's figures, to pool several runs (--json) */
     row.samples = joins.map((j) => ({ answer: j.answer, ice: j.ice,
                                       connected: j.connected,
-                                      first: j.first }));
+                                      first: j.first, pli: j.pliCount,
+                                      nack: j.nackCount }));
 
     return row;
 }
