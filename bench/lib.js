@@ -28,7 +28,7 @@ const readline = require('node:readline');
 const { spawn, execFileSync } = require('node:child_process');
 
 const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
-const { Nginx, waitFor, sleep, request, REPO, MODULE } =
+const { Nginx, waitFor, sleep, request, parseMetrics, REPO, MODULE } =
     require(path.join(E2E_LIB, 'nginx'));
 const { workerPids } = require(path.join(E2E_LIB, 'raw'));
 
@@ -600,20 +600,7 @@ async function metrics(ngx) {
     try {
         const r = await request(ngx.port, 'GET', '/rtc/metrics', null, {},
                                 30000);
-        if (r.status !== 200) {
-            return null;
-        }
-
-        const m = {};
-
-        for (const l of r.body.split('\n')) {
-            const x = l.match(/^([a-z_]+(?:\{[^}]*\})?) (\S+)$/);
-            if (x) {
-                m[x[1]] = Number(x[2]);
-            }
-        }
-
-        return m;
+        return r.status === 200 ? parseMetrics(r.body) : null;
 
     } catch (err) {
         return null;

@@ -26,7 +26,7 @@ const { spawn } = require('node:child_process');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { waitFor, request, REPO } = require('./lib/nginx');
+const { waitFor, REPO } = require('./lib/nginx');
 const { Rig, nginxConf } = require('./lib/rig');
 const { workerPids } = require('./lib/raw');
 
@@ -93,25 +93,6 @@ function whepLoad(ngx, n, more) {
 }
 
 
-/* /rtc/metrics: { 'name{labels}': value } */
-
-async function metrics(ngx) {
-    const r = await request(ngx.port, 'GET', '/rtc/metrics');
-    const m = {};
-
-    assert.equal(r.status, 200);
-
-    for (const l of r.body.split('\n')) {
-        const x = l.match(/^([a-z_]+(?:\{[^}]*\})?) (\S+)$/);
-        if (x) {
-            m[x[1]] = Number(x[2]);
-        }
-    }
-
-    return m;
-}
-
-
 /* a process's RssAnon, KB */
 
 function rssAnon(pid) {
@@ -130,7 +111,7 @@ function rssAnon(pid) {
 async function idle(ngx, pids, ms) {
     return waitFor(async () => {
         const st = await ngx.status();
-        const m = await metrics(ngx);
+        const m = await ngx.metrics();
         const counted = Object.entries(m).filter(
             ([k, v]) => k.startsWith('nginx_rtc_worker_sessions{') && v);
 

@@ -530,9 +530,37 @@ class Nginx {
         return JSON.parse(r.body);
     }
 
+    /* /rtc/metrics (at /rtc/metrics) as parseMetrics() gives it */
+    async metrics() {
+        const r = await this.http('GET', '/rtc/metrics');
+        if (r.status !== 200) {
+            throw new Error(`/rtc/metrics: ${r.status} ${r.body}`);
+        }
+        return parseMetrics(r.body);
+    }
+
     url(p) {
         return `http://127.0.0.1:${this.port}${p || '/'}`;
     }
+}
+
+
+/*
+ * The samples of a Prometheus text page as { 'name{labels}': value },
+ * the labels as written (t/e2e/metrics.test.js checks the format itself)
+ */
+
+function parseMetrics(text) {
+    const m = {};
+
+    for (const l of text.split('\n')) {
+        const x = l.match(/^([a-z_]+(?:\{[^}]*\})?) (\S+)$/);
+        if (x) {
+            m[x[1]] = Number(x[2]);
+        }
+    }
+
+    return m;
 }
 
 
@@ -563,4 +591,5 @@ function requireNetns() {
 module.exports = {
     Nginx, waitFor, sleep, exitDeadline, request, portOpen, requireNetns,
     live, REPO, MODULE, NGINX, DEFAULT_CONF, nginxConf, withNginx,
+    parseMetrics,
 };
