@@ -25,6 +25,13 @@
  *    frame's display time less its arrival time, the delay the viewer
  *    adds to the live edge once the catch-up is over.
  *
+ * --join-loss N: each join loses the first RTP packets nginx sends it, up
+ * to its UDP flow's Nth packet (STUN and DTLS count, and pass), so the
+ * start of its first keyframe, which it cannot NACK: what a viewer on a
+ * lossy Wi-Fi meets at a join.  An nftables rule in the namespace (nft,
+ * conntrack's packet counts); the first viewer's flow is older and loses
+ * nothing.  The table then has a PLI column: keyframe requests a join sent.
+ *
  * The module is build/'s, or the one env NGX_RTC_MODULE names.
  */
 
@@ -46,13 +53,14 @@ const OPTIONS = {
     '--joins': ['joins', Number],
     '--gops': ['gops', (v) => v.split(',').map(Number)],
     '--mid': ['mid', Number],
+    '--join-loss': ['joinLoss', Number],
     '--json': ['json', String],
 };
 
 
 const usage = lib.usage('t/lib/netns.sh node bench/first_frame.js '
                         + '[--joins 20] [--gops 1,4,10] [--mid 5] '
-                        + '[--json FILE]');
+                        + '[--join-loss N] [--json FILE]');
 
 
 function parseArgs(argv) {
@@ -60,7 +68,7 @@ function parseArgs(argv) {
 
     return lib.parseOptions(argv, OPTIONS,
                             { joins: 20, gops: [1, 4, 10], mid: 5,
-                              json: null },
+                              joinLoss: 0, json: null },
                             () => usage());
 }
 
@@ -88,7 +96,51 @@ async function afterKeyframe(ngx, ms) {
 }
 
 
-async function rig(cam, port, camPort) {
+/*
+ * --join-loss: conntrack counts from before the first viewer, so that its
+ * flow is old when the drop rule comes.  A UDP datagram of more than 300
+ * bytes whose first byte says RTP (version 2: DTLS and STUN pass) is
+ * dropped while its flow has fewer than N packets.
+ */
+
+const NFT_TABLE = 'rtc_first_frame';
+
+function nft(script) {
+    require('node:child_process').execFileSync(
+        'nft', ['-f', '-'], { input: script,
+                              stdio: ['pipe', 'ignore', 'inherit'] });
+}
+
+function joinLossTrack() {
+    fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_acct', '1');
+    nft(`table inet ${NFT_TABLE} {
+    chain in {
+        type filter hook input priority 0; policy accept;
+        ct state new counter
+    }
+}
+`);
+}
+
+function joinLossDrop(n) {
+    nft(`add rule inet ${NFT_TABLE} in meta l4proto udp udp length > 300 `
+        + `@th,64,2 2 ct packets < ${n} counter drop\n`);
+}
+
+function joinLossEnd() {
+    try {
+        nft(`delete table inet ${NFT_TABLE}\n`);
+    } catch (e) {
+        /* not there */
+    }
+}
+
+
+async function rig(cam, port, camPort, joinLoss) {
+    if (joinLoss) {
+        joinLossTrack();
+    }
+
     const c = await new Camera(Object.assign({ port: camPort }, cam)).start();
     const ngx = await new Nginx({ port, camPort, workers: 2 }).start();
     const browser = await Browser.launch();
@@ -98,9 +150,16 @@ async function rig(cam, port, camPort) {
     /* the stream plays: a first viewer */
     const watcher = await join(page, '/whep/cam');
 
+    if (joinLoss) {
+        joinLossDrop(joinLoss);
+    }
+
     return {
         ngx, browser, page, watcher,
         async stop() {
+            if (joinLoss) {
+                joinLossEnd();
+            }
             await browser.close();
             await ngx.stop().catch((e) => process.stderr.write(e.message));
             await c.stop();
@@ -111,7 +170,7 @@ async function rig(cam, port, camPort) {
 
 async function firstFrames(o, gop) {
     const r = await rig({ gop: gop * 25, bitrate: 800, pattern: 'smpte' },
-                        19880, 19854);
+                        19880, 19854, o.joinLoss);
     const joins = [];
 
     try {
@@ -135,6 +194,7 @@ async function firstFrames(o, gop) {
     }
 
     row.failed = joins.filter((j) => j.first === null).length;
+    row.pli = joins.reduce((a, j) => a + (j.pliCount || 0), 0);
 
     /* every join's figures, to pool several runs (--json) */
     row.samples = joins.map((j) => ({ answer: j.answer, ice: j.ice,
@@ -193,7 +253,8 @@ async function main() {
 
     process.stdout.write(`module ${MODULE}\n\n`
                          + 'POST -> (ms)       answer      ice       '
-                         + 'connected   first frame   failed\n'
+                         + 'connected   first frame   failed'
+                         + (o.joinLoss ? '   PLI' : '') + '\n'
                          + 'GOP  joins        p50  p95   p50  p95   '
                          + 'p50  p95     p50  p95\n');
 
@@ -206,7 +267,8 @@ async function main() {
             + ['answer', 'ice', 'connected', 'first'].map((k) =>
                 ms(row[k].p50).padStart(5) + ms(row[k].p95).padStart(5))
               .join(' ')
-            + String(row.failed).padStart(9) + '\n');
+            + String(row.failed).padStart(9)
+            + (o.joinLoss ? String(row.pli).padStart(6) : '') + '\n');
     }
 
     if (o.mid) {

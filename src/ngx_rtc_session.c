@@ -745,7 +745,10 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
 /*
  * PLI (RFC 4585 6.3.1) or FIR (RFC 5104 4.3.1): the viewer cannot decode
  * until a keyframe.  It gets the newest one in the ring and the frames
- * after it at once, as a new viewer does, at most every 500 ms.
+ * after it, paced, as a new viewer does, at most every 500 ms.  The
+ * join's own catch-up does not count: a viewer that lost its first
+ * keyframe (its first packets, which it cannot NACK, as it has not seen
+ * them) asks once the catch-up is over, and must not wait 500 ms more.
  */
 
 static void
@@ -862,8 +865,11 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
 
     ngx_add_timer(&s->rtcp_timer, NGX_RTC_SESSION_RTCP_INTERVAL);
 
-    /* the catch-up is the answer to the viewer's first keyframe request */
-    s->last_jump = ngx_current_msec;
+    /*
+     * a keyframe request from now on is answered once the catch-up is
+     * over (one during it is answered by its keyframe)
+     */
+    s->last_jump = ngx_current_msec - NGX_RTC_SESSION_JUMP_INTERVAL;
 
     s->rtx_credit = NGX_RTC_SESSION_RTX_BURST;
     s->rtx_last = ngx_current_msec;

@@ -69,13 +69,18 @@ function udp() {
 
 const CAUGHT_UP = /at the live edge: (\d+) frames caught up in (\d+) ms/;
 
-function caughtUp(ngx, session) {
+function catchUps(ngx, session) {
     const id = session.split('/').pop();
-    const m = ngx.logText().split('\n')
-                 .filter((l) => l.includes(`session: ${id}`))
-                 .map((l) => l.match(CAUGHT_UP))
-                 .find((x) => x);
-    return m ? { frames: Number(m[1]), ms: Number(m[2]) } : null;
+    return ngx.logText().split('\n')
+              .filter((l) => l.includes(`session: ${id}`))
+              .map((l) => l.match(CAUGHT_UP))
+              .filter((m) => m)
+              .map((m) => ({ frames: Number(m[1]), ms: Number(m[2]) }));
+}
+
+
+function caughtUp(ngx, session) {
+    return catchUps(ngx, session)[0] || null;
 }
 
 
@@ -206,6 +211,55 @@ describe('paced catch-up of a mid-GOP join', { timeout: 120000 }, () => {
         }
     });
 
+
+    /*
+     * A viewer that lost the join's keyframe (its first packets: it
+     * cannot NACK what it has not seen) asks for one as soon as it sees
+     * frames it cannot decode.  The join's catch-up does not count
+     * against the 500 ms between keyframe resends: a PLI right after it
+     * gets the ring's keyframe again at once, not the camera's next one
+     * seconds later.
+     */
+
+    test('a PLI right after the join\'s catch-up gets the keyframe again',
+         async () => {
+        let ssrc = null;
+        const v = new Viewer(rig.ngx, '/whep/cam', {
+            name: 'pli',
+            onRtp: (rtp) => { ssrc = rtp.header.ssrc; },
+        });
+
+        /* the camera's next keyframe is ~3.5 s away */
+        await afterKeyframe(rig.ngx, 500);
+
+        try {
+            await v.connect();
+
+            await waitFor(() => catchUps(rig.ngx, v.session).length === 1,
+                          10000, 'the join\'s catch-up done');
+
+            const keyframes = v.keyframes;
+            const receiver = v.pc.getTransceivers()[0].receiver;
+
+            await receiver.sendRtcpPLI(ssrc);
+
+            await waitFor(() => catchUps(rig.ngx, v.session).length === 2,
+                          2500, 'a second catch-up, for the PLI');
+            await waitFor(() => v.keyframes > keyframes, 2500,
+                          'the keyframe again at the viewer');
+
+            const st = await waitFor(async () => {
+                const x = (await rig.ngx.status()).sessions
+                              .find((y) => v.session.split('/').pop()
+                                          .startsWith(y.id));
+                return x && x.keyframe_requests > 0 ? x : null;
+            }, 5000, 'keyframe_requests in /rtc/status');
+
+            assert.equal(st.keyframe_requests, 1);
+        } finally {
+            await v.close();
+        }
+    });
 
     test('Chromium joins mid-GOP and decodes', async () => {
         const browser = await Browser.launch();
