@@ -39,6 +39,7 @@
 #define NGX_RTC_SESSION_RTCP_INTERVAL    1000
 #define NGX_RTC_SESSION_SILENCE          20000
 #define NGX_RTC_SESSION_JUMP_INTERVAL    500    /* PLI/FIR rate limit */
+#define NGX_RTC_SESSION_KEY_GUARD        50     /* see key_request() */
 
 /* a worker that had at least this many sessions trims at half of them */
 #define NGX_RTC_SESSION_TRIM_MIN         16
@@ -745,10 +746,16 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
 /*
  * PLI (RFC 4585 6.3.1) or FIR (RFC 5104 4.3.1): the viewer cannot decode
  * until a keyframe.  It gets the newest one in the ring and the frames
- * after it, paced, as a new viewer does, at most every 500 ms.  The
- * join's own catch-up does not count: a viewer that lost its first
- * keyframe (its first packets, which it cannot NACK, as it has not seen
- * them) asks once the catch-up is over, and must not wait 500 ms more.
+ * after it, paced, as a new viewer does, at most every 500 ms; the join's
+ * own catch-up does not count.
+ *
+ * A catch-up sends its keyframe first, at once.  A request that comes
+ * within NGX_RTC_SESSION_KEY_GUARD of that was sent before the viewer
+ * could have it: the keyframe answers it.  A later one says the keyframe
+ * was lost (at a join, its first packets, which the viewer cannot NACK,
+ * as it has not seen them): the catch-up starts again, rather than the
+ * viewer waiting for its end (up to a second on a long GOP) or for the
+ * camera's next keyframe.
  */
 
 static void
@@ -762,15 +769,20 @@ ngx_rtc_session_key_request(ngx_rtc_session_t *s)
         return;
     }
 
-    /* a catch-up in progress brings a keyframe already */
-
     if (s->catching_up) {
-        return;
+
+        if ((ngx_msec_int_t) (ngx_current_msec - s->pace.start)
+            < NGX_RTC_SESSION_KEY_GUARD)
+        {
+            return;
+        }
+
+        ngx_rtc_catchup_stop(s);
     }
 
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, &s->log, 0,
-                   "rtc session keyframe request: resending from the "
-                   "newest keyframe");
+    ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                  "rtc session keyframe request: again from the newest "
+                  "keyframe");
 
     s->last_jump = ngx_current_msec;
 
@@ -865,10 +877,7 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
 
     ngx_add_timer(&s->rtcp_timer, NGX_RTC_SESSION_RTCP_INTERVAL);
 
-    /*
-     * a keyframe request from now on is answered once the catch-up is
-     * over (one during it is answered by its keyframe)
-     */
+    /* the catch-up does not count against the keyframe requests' limit */
     s->last_jump = ngx_current_msec - NGX_RTC_SESSION_JUMP_INTERVAL;
 
     s->rtx_credit = NGX_RTC_SESSION_RTX_BURST;

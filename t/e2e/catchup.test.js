@@ -10,8 +10,10 @@
  * datagram at its socket during the catch-up (the namespace's UDP
  * RcvbufErrors; sent at once, ~300 are lost); the catch-up frames'
  * timestamps are compressed to the time they took to send (not the
- * camera's 40 ms a frame) and only grow; a Chromium viewer joining
- * mid-GOP decodes its first frame.  Needs t/lib/netns.sh.
+ * camera's 40 ms a frame) and only grow; a viewer's PLI right after the
+ * join's catch-up, or during a long one, gets the ring's keyframe again
+ * at once; a Chromium viewer joining mid-GOP decodes its first frame.
+ * Needs t/lib/netns.sh.
  */
 
 'use strict';
@@ -216,18 +218,49 @@ describe('paced catch-up of a mid-GOP join', { timeout: 120000 }, () => {
      * A viewer that lost the join's keyframe (its first packets: it
      * cannot NACK what it has not seen) asks for one as soon as it sees
      * frames it cannot decode.  The join's catch-up does not count
-     * against the 500 ms between keyframe resends: a PLI right after it
-     * gets the ring's keyframe again at once, not the camera's next one
-     * seconds later.
+     * against the 500 ms between keyframe resends, and a request that
+     * comes once the catch-up's keyframe has had time to arrive starts
+     * it again: the ring's keyframe comes at once, not at the end of a
+     * long catch-up or with the camera's next keyframe seconds later.
      */
+
+    const AGAIN = /keyframe request: again from the newest keyframe/;
+
+    function pliViewer() {
+        const v = new Viewer(rig.ngx, '/whep/cam', {
+            name: 'pli',
+            onRtp: (rtp) => {
+                v.ssrc = rtp.header.ssrc;
+                v.firstAt = v.firstAt || Date.now();
+            },
+        });
+
+        v.pli = () => v.pc.getTransceivers()[0].receiver
+                        .sendRtcpPLI(v.ssrc);
+        v.lines = (re) => {
+            const id = v.session.split('/').pop();
+            return rig.ngx.logText().split('\n')
+                      .filter((l) => l.includes(`session: ${id}`)
+                                     && re.test(l)).length;
+        };
+
+        return v;
+    }
+
+    async function keyframeRequests(v) {
+        const x = await waitFor(async () => {
+            const y = (await rig.ngx.status()).sessions
+                          .find((z) => v.session.split('/').pop()
+                                      .startsWith(z.id));
+            return y && y.keyframe_requests > 0 ? y : null;
+        }, 5000, 'keyframe_requests in /rtc/status');
+
+        return x.keyframe_requests;
+    }
 
     test('a PLI right after the join\'s catch-up gets the keyframe again',
          async () => {
-        let ssrc = null;
-        const v = new Viewer(rig.ngx, '/whep/cam', {
-            name: 'pli',
-            onRtp: (rtp) => { ssrc = rtp.header.ssrc; },
-        });
+        const v = pliViewer();
 
         /* the camera's next keyframe is ~3.5 s away */
         await afterKeyframe(rig.ngx, 500);
@@ -239,23 +272,52 @@ describe('paced catch-up of a mid-GOP join', { timeout: 120000 }, () => {
                           10000, 'the join\'s catch-up done');
 
             const keyframes = v.keyframes;
-            const receiver = v.pc.getTransceivers()[0].receiver;
 
-            await receiver.sendRtcpPLI(ssrc);
+            await v.pli();
 
             await waitFor(() => catchUps(rig.ngx, v.session).length === 2,
                           2500, 'a second catch-up, for the PLI');
             await waitFor(() => v.keyframes > keyframes, 2500,
                           'the keyframe again at the viewer');
 
-            const st = await waitFor(async () => {
-                const x = (await rig.ngx.status()).sessions
-                              .find((y) => v.session.split('/').pop()
-                                          .startsWith(y.id));
-                return x && x.keyframe_requests > 0 ? x : null;
-            }, 5000, 'keyframe_requests in /rtc/status');
+            assert.equal(v.lines(AGAIN), 1);
+            assert.equal(await keyframeRequests(v), 1);
+        } finally {
+            await v.close();
+        }
+    });
 
-            assert.equal(st.keyframe_requests, 1);
+    test('a PLI during a long catch-up starts it again', async () => {
+        const v = pliViewer();
+
+        /* ~3 s of frames behind the live edge: a catch-up of ~0.5 s */
+        await afterKeyframe(rig.ngx, 3000);
+
+        try {
+            await v.connect();
+
+            /* the catch-up's keyframe has had 100 ms to arrive */
+            await waitFor(() => v.firstAt && Date.now() >= v.firstAt + 100,
+                          10000, 'the first packets and 100 ms');
+
+            assert.equal(catchUps(rig.ngx, v.session).length, 0,
+                         'the join\'s catch-up still going');
+
+            const keyframes = v.keyframes;
+
+            await v.pli();
+
+            await waitFor(() => v.lines(AGAIN) === 1, 2500,
+                          'the catch-up started again, for the PLI');
+            await waitFor(() => v.keyframes > keyframes, 2500,
+                          'the keyframe again at the viewer');
+
+            /* one catch-up ends: the one the PLI started */
+            const cu = await waitFor(() => caughtUp(rig.ngx, v.session),
+                                     10000, 'the catch-up done');
+            assert.ok(cu.frames >= 40, `caught up ${cu.frames} frames`);
+            assert.equal(catchUps(rig.ngx, v.session).length, 1);
+            assert.equal(await keyframeRequests(v), 1);
         } finally {
             await v.close();
         }
