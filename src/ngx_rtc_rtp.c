@@ -648,6 +648,7 @@ ngx_rtc_rtcp_feedback(ngx_rtc_rtcp_info_t *info, ngx_uint_t pt,
 
             info->fir++;
             info->pli_ssrc = ngx_rtc_rtp_get32(p);
+            info->fir_seq = p[4];
             break;
 
         default:

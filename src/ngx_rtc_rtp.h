@@ -69,6 +69,7 @@ typedef struct {
 
     uint32_t                   sender_ssrc; /* of the first SR/RR/FB */
     uint32_t                   pli_ssrc;    /* media source of a PLI/FIR */
+    ngx_uint_t                 fir_seq;     /* of the last FIR's entry */
     uint32_t                   nack_ssrc;   /* media source of nack[] */
     ngx_uint_t                 nack_dropped; /* beyond nack[], or other
                                                 media sources */

@@ -576,6 +576,23 @@ ngx_rtc_session_rtcp(ngx_rtc_session_t *s, u_char *buf, size_t len)
     }
 
     if ((info.pli || info.fir) && info.pli_ssrc == s->video.ssrc) {
+
+        if (info.fir && !info.pli) {
+
+            /*
+             * RFC 5104 4.3.1.2: a FIR with the sequence number of the
+             * last one is that request again, already answered
+             */
+
+            if (s->fir && info.fir_seq == s->fir_seq) {
+                s->key_requests++;
+                return;
+            }
+
+            s->fir = 1;
+            s->fir_seq = info.fir_seq;
+        }
+
         ngx_rtc_session_key_request(s);
     }
 }

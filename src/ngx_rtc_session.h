@@ -105,6 +105,7 @@ struct ngx_rtc_session_s {
     ngx_uint_t                nacks;      /* packets asked for again */
     ngx_uint_t                retransmits;
     ngx_uint_t                key_requests;   /* PLI, FIR */
+    ngx_uint_t                fir_seq;        /* of the last FIR */
 
     ngx_event_t               dtls_timer;
     ngx_event_t               rtcp_timer;
@@ -130,6 +131,7 @@ struct ngx_rtc_session_s {
     unsigned                  closing:1;
     unsigned                  catching_up:1;
     unsigned                  active:1;   /* in the stream's fan-out */
+    unsigned                  fir:1;      /* fir_seq is set */
 
     ngx_rtc_session_sent_t    sent[NGX_RTC_SESSION_HISTORY];
 

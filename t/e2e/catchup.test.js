@@ -12,7 +12,8 @@
  * timestamps are compressed to the time they took to send (not the
  * camera's 40 ms a frame) and only grow; a viewer's PLI right after the
  * join's catch-up, or during a long one, gets the ring's keyframe again
- * at once; a Chromium viewer joining mid-GOP decodes its first frame.
+ * at once, and a FIR repeated with the same sequence number is not a
+ * new request; a Chromium viewer joining mid-GOP decodes its first frame.
  * Needs t/lib/netns.sh.
  */
 
@@ -26,6 +27,7 @@ const assert = require('node:assert/strict');
 const { Rig } = require('./lib/rig');
 const { waitFor, sleep } = require('./lib/nginx');
 const { Viewer } = require('./lib/werift');
+const { RtcpPayloadSpecificFeedback } = require('werift');
 const { Browser } = require('./lib/browser');
 const { join, leave } = require('./lib/join');
 
@@ -237,6 +239,22 @@ describe('paced catch-up of a mid-GOP join', { timeout: 120000 }, () => {
 
         v.pli = () => v.pc.getTransceivers()[0].receiver
                         .sendRtcpPLI(v.ssrc);
+
+        /* FIR, RFC 5104 4.3.1: FMT 4, media source 0, one FCI entry */
+        v.fir = (seq) => {
+            const receiver = v.pc.getTransceivers()[0].receiver;
+            const body = Buffer.alloc(16);
+
+            body.writeUInt32BE(receiver.rtcpSsrc >>> 0, 0);
+            body.writeUInt32BE(v.ssrc >>> 0, 8);
+            body[12] = seq;
+
+            /* the header's length: 32-bit words less one */
+            const feedback = { count: 4, length: 4, serialize: () => body };
+
+            return receiver.dtlsTransport.sendRtcp(
+                [new RtcpPayloadSpecificFeedback({ feedback })]);
+        };
         v.lines = (re) => {
             const id = v.session.split('/').pop();
             return rig.ngx.logText().split('\n')
@@ -247,13 +265,13 @@ describe('paced catch-up of a mid-GOP join', { timeout: 120000 }, () => {
         return v;
     }
 
-    async function keyframeRequests(v) {
+    async function keyframeRequests(v, n) {
         const x = await waitFor(async () => {
             const y = (await rig.ngx.status()).sessions
                           .find((z) => v.session.split('/').pop()
                                       .startsWith(z.id));
-            return y && y.keyframe_requests > 0 ? y : null;
-        }, 5000, 'keyframe_requests in /rtc/status');
+            return y && y.keyframe_requests >= (n || 1) ? y : null;
+        }, 5000, `keyframe_requests >= ${n || 1} in /rtc/status`);
 
         return x.keyframe_requests;
     }
@@ -318,6 +336,44 @@ describe('paced catch-up of a mid-GOP join', { timeout: 120000 }, () => {
             assert.ok(cu.frames >= 40, `caught up ${cu.frames} frames`);
             assert.equal(catchUps(rig.ngx, v.session).length, 1);
             assert.equal(await keyframeRequests(v), 1);
+        } finally {
+            await v.close();
+        }
+    });
+
+    /*
+     * RFC 5104 4.3.1.2: a FIR whose sequence number is that of the last
+     * one is the same request again (its sender resends it until it sees
+     * a keyframe), not a new one; a new number is.
+     */
+
+    test('a FIR again with the same sequence number is not a new request',
+         async () => {
+        const v = pliViewer();
+
+        await afterKeyframe(rig.ngx, 500);
+
+        try {
+            await v.connect();
+
+            await waitFor(() => catchUps(rig.ngx, v.session).length === 1,
+                          10000, 'the join\'s catch-up done');
+
+            await v.fir(1);
+            await waitFor(() => v.lines(AGAIN) === 1, 2500,
+                          'a catch-up for FIR 1');
+
+            /* past the 500 ms between two resends: the stimulus is time */
+            await sleep(600);
+
+            await v.fir(1);
+            assert.equal(await keyframeRequests(v, 2), 2);
+            assert.equal(v.lines(AGAIN), 1, 'FIR 1 again: no resend');
+
+            await v.fir(2);
+            await waitFor(() => v.lines(AGAIN) === 2, 2500,
+                          'a catch-up for FIR 2');
+            assert.equal(await keyframeRequests(v, 3), 3);
         } finally {
             await v.close();
         }

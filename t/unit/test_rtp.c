@@ -325,6 +325,7 @@ test_rtcp_parse(void)
                   && info.sr_octets == 1000);
     NGX_RTC_CHECK(info.nrb == 1 && info.rb[0].ssrc == 0xdeadbeef);
     NGX_RTC_CHECK(info.fir == 1 && info.pli_ssrc == 0xdeadbeef);
+    NGX_RTC_CHECK(info.fir_seq == 7);
     NGX_RTC_CHECK(info.bye == 1 && info.pli == 0 && info.nnack == 0);
 
     /* NACKs beyond 64 are counted, not kept */
