@@ -120,3 +120,38 @@ ngx_rtc_pace_ts(ngx_rtc_pace_t *p, ngx_msec_t now, size_t bytes)
 
     return ts;
 }
+
+
+/*
+ * At most one answered request every NGX_RTC_PACE_KEY_INTERVAL.  A
+ * catch-up sends its keyframe first, at once: a request within
+ * NGX_RTC_PACE_KEY_GUARD of its start was sent before the viewer could
+ * have it, and the keyframe answers it; a later one says the keyframe was
+ * lost (at a join, its first packets, which the viewer cannot NACK, as it
+ * has not seen them), and the catch-up starts again rather than the
+ * viewer waiting for its end or for the camera's next keyframe.  A
+ * catch-up so started again runs to its end: a viewer whose link loses
+ * keyframe after keyframe is not held in back-to-back catch-ups at the
+ * paced rate, which would load the link that loses them.
+ */
+
+ngx_int_t
+ngx_rtc_pace_key_request(ngx_rtc_pace_t *p, ngx_msec_t now, ngx_msec_t last,
+    ngx_uint_t again)
+{
+    if ((ngx_msec_int_t) (now - last) < NGX_RTC_PACE_KEY_INTERVAL) {
+        return NGX_DECLINED;
+    }
+
+    if (p == NULL) {
+        return NGX_OK;
+    }
+
+    if (again
+        || (ngx_msec_int_t) (now - p->start) < NGX_RTC_PACE_KEY_GUARD)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}

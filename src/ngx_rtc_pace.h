@@ -25,6 +25,10 @@
 #define NGX_RTC_PACE_TIME       150     /* ms to reach the live edge */
 #define NGX_RTC_PACE_TICK       5       /* ms between two sends */
 
+/* keyframe requests: see ngx_rtc_pace_key_request() */
+#define NGX_RTC_PACE_KEY_INTERVAL  500  /* ms between two answered */
+#define NGX_RTC_PACE_KEY_GUARD     50   /* ms after a catch-up's start */
+
 /* bytes per ms: 5 Mbit/s at least, 30 Mbit/s at most */
 #define NGX_RTC_PACE_RATE_MIN   625
 #define NGX_RTC_PACE_RATE_MAX   3750
@@ -61,6 +65,17 @@ void ngx_rtc_pace_spend(ngx_rtc_pace_t *p, size_t n);
  * the time its last byte goes at the pace, compressed, increasing
  */
 uint32_t ngx_rtc_pace_ts(ngx_rtc_pace_t *p, ngx_msec_t now, size_t bytes);
+
+
+/*
+ * A keyframe request (PLI, FIR) at now: NGX_OK when it starts a catch-up
+ * (the one in progress, if any, ends), NGX_DECLINED when it is let be.
+ * last: when a request last started one (a join's catch-up does not
+ * count); p: the catch-up in progress, if any; again: that one was
+ * started by a request over another.
+ */
+ngx_int_t ngx_rtc_pace_key_request(ngx_rtc_pace_t *p, ngx_msec_t now,
+    ngx_msec_t last, ngx_uint_t again);
 
 
 #endif /* _NGX_RTC_PACE_H_INCLUDED_ */

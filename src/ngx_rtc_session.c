@@ -38,8 +38,6 @@
 #define NGX_RTC_SESSION_CONNECT_TIMEOUT  30000
 #define NGX_RTC_SESSION_RTCP_INTERVAL    1000
 #define NGX_RTC_SESSION_SILENCE          20000
-#define NGX_RTC_SESSION_JUMP_INTERVAL    500    /* PLI/FIR rate limit */
-#define NGX_RTC_SESSION_KEY_GUARD        50     /* see key_request() */
 
 /* a worker that had at least this many sessions trims at half of them */
 #define NGX_RTC_SESSION_TRIM_MIN         16
@@ -763,16 +761,8 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
 /*
  * PLI (RFC 4585 6.3.1) or FIR (RFC 5104 4.3.1): the viewer cannot decode
  * until a keyframe.  It gets the newest one in the ring and the frames
- * after it, paced, as a new viewer does, at most every 500 ms; the join's
- * own catch-up does not count.
- *
- * A catch-up sends its keyframe first, at once.  A request that comes
- * within NGX_RTC_SESSION_KEY_GUARD of that was sent before the viewer
- * could have it: the keyframe answers it.  A later one says the keyframe
- * was lost (at a join, its first packets, which the viewer cannot NACK,
- * as it has not seen them): the catch-up starts again, rather than the
- * viewer waiting for its end (up to a second on a long GOP) or for the
- * camera's next keyframe.
+ * after it, paced, as a new viewer does: when, ngx_rtc_pace_key_request()
+ * says (at most every 500 ms; during a catch-up, starting it again).
  */
 
 static void
@@ -780,21 +770,20 @@ ngx_rtc_session_key_request(ngx_rtc_session_t *s)
 {
     s->key_requests++;
 
-    if ((ngx_msec_int_t) (ngx_current_msec - s->last_jump)
-        < NGX_RTC_SESSION_JUMP_INTERVAL)
+    if (ngx_rtc_pace_key_request(s->catching_up ? &s->pace : NULL,
+                                 ngx_current_msec, s->last_jump,
+                                 s->catchup_again)
+        != NGX_OK)
     {
         return;
     }
 
     if (s->catching_up) {
-
-        if ((ngx_msec_int_t) (ngx_current_msec - s->pace.start)
-            < NGX_RTC_SESSION_KEY_GUARD)
-        {
-            return;
-        }
-
         ngx_rtc_catchup_stop(s);
+        s->catchup_again = 1;
+
+    } else {
+        s->catchup_again = 0;
     }
 
     ngx_log_error(NGX_LOG_INFO, &s->log, 0,
@@ -895,7 +884,7 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
     ngx_add_timer(&s->rtcp_timer, NGX_RTC_SESSION_RTCP_INTERVAL);
 
     /* the catch-up does not count against the keyframe requests' limit */
-    s->last_jump = ngx_current_msec - NGX_RTC_SESSION_JUMP_INTERVAL;
+    s->last_jump = ngx_current_msec - NGX_RTC_PACE_KEY_INTERVAL;
 
     s->rtx_credit = NGX_RTC_SESSION_RTX_BURST;
     s->rtx_last = ngx_current_msec;

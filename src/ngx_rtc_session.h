@@ -130,6 +130,7 @@ struct ngx_rtc_session_s {
     unsigned                  rtx:1;
     unsigned                  closing:1;
     unsigned                  catching_up:1;
+    unsigned                  catchup_again:1;    /* started again by a PLI */
     unsigned                  active:1;   /* in the stream's fan-out */
     unsigned                  fir:1;      /* fir_seq is set */
 

@@ -2,7 +2,8 @@
  * Copyright (C) nginx-rtc authors
  *
  * The catch-up's pace: its rate within the budget, the credit refilled
- * tick by tick and bounded, and the compressed timestamps.
+ * tick by tick and bounded, the compressed timestamps, and when a
+ * keyframe request starts a catch-up.
  */
 
 /* unit-deps: src/ngx_rtc_pace.c */
@@ -202,12 +203,76 @@ test_ts(void)
 }
 
 
+/* PLI/FIR: when they start a catch-up */
+
+static void
+test_key_request(void)
+{
+    ngx_msec_t      join, last;
+    ngx_rtc_pace_t  p;
+
+    ngx_memzero(&p, sizeof(ngx_rtc_pace_t));
+
+    /* a join at 10000: its catch-up does not count against the limit */
+
+    join = 10000;
+    last = join - NGX_RTC_PACE_KEY_INTERVAL;
+    p.start = join;
+
+    /* sent before the viewer could have the keyframe: it answers it */
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(&p, join, last, 0)
+                  == NGX_DECLINED);
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(&p, join + 49, last, 0)
+                  == NGX_DECLINED);
+
+    /* later: the keyframe was lost, the catch-up starts again */
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(&p, join + 50, last, 0)
+                  == NGX_OK);
+
+    /* ... once: that one runs to its end */
+    last = join + 120;
+    p.start = last;
+
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(&p, last + 300, last, 1)
+                  == NGX_DECLINED);
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(&p, last + 900, last, 1)
+                  == NGX_DECLINED);
+
+    /* no catch-up: one every 500 ms */
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(NULL, last + 499, last, 0)
+                  == NGX_DECLINED);
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(NULL, last + 500, last, 0)
+                  == NGX_OK);
+
+    /* after the join, with no catch-up (none to make): at once */
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(NULL, join,
+                                           join - NGX_RTC_PACE_KEY_INTERVAL,
+                                           0)
+                  == NGX_OK);
+
+    /* a catch-up a request started, not over another: the same rules */
+    p.start = last;
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(&p, last + 499, last, 0)
+                  == NGX_DECLINED);
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(&p, last + 500, last, 0)
+                  == NGX_OK);
+
+    /* the millisecond clock wraps */
+    last = (ngx_msec_t) -100;
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(NULL, last + 200, last, 0)
+                  == NGX_DECLINED);
+    NGX_RTC_CHECK(ngx_rtc_pace_key_request(NULL, last + 600, last, 0)
+                  == NGX_OK);
+}
+
+
 int
 main(void)
 {
     test_rate();
     test_credit();
     test_ts();
+    test_key_request();
 
     return NGX_RTC_UNIT_DONE();
 }
