@@ -276,18 +276,21 @@ describe('paced catch-up of a mid-GOP join', { timeout: 120000 }, () => {
         return x.keyframe_requests;
     }
 
+    /* v joins 500 ms after a keyframe (the next is ~3.5 s away) */
+
+    async function joinCaughtUp(v) {
+        await afterKeyframe(rig.ngx, 500);
+        await v.connect();
+        await waitFor(() => catchUps(rig.ngx, v.session).length === 1,
+                      10000, 'the join\'s catch-up done');
+    }
+
     test('a PLI right after the join\'s catch-up gets the keyframe again',
          async () => {
         const v = pliViewer();
 
-        /* the camera's next keyframe is ~3.5 s away */
-        await afterKeyframe(rig.ngx, 500);
-
         try {
-            await v.connect();
-
-            await waitFor(() => catchUps(rig.ngx, v.session).length === 1,
-                          10000, 'the join\'s catch-up done');
+            await joinCaughtUp(v);
 
             const keyframes = v.keyframes;
 
@@ -351,13 +354,8 @@ describe('paced catch-up of a mid-GOP join', { timeout: 120000 }, () => {
          async () => {
         const v = pliViewer();
 
-        await afterKeyframe(rig.ngx, 500);
-
         try {
-            await v.connect();
-
-            await waitFor(() => catchUps(rig.ngx, v.session).length === 1,
-                          10000, 'the join\'s catch-up done');
+            await joinCaughtUp(v);
 
             await v.fir(1);
             await waitFor(() => v.lines(AGAIN) === 1, 2500,
