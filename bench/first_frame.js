@@ -98,7 +98,8 @@ async function afterKeyframe(ngx, ms) {
 
 /*
  * --join-loss: conntrack counts from before the first viewer, so that its
- * flow is old when the drop rule comes.  A UDP datagram of more than 300
+ * flow is old when the drop rule comes (the table's ct rule loads
+ * conntrack in the namespace, then its packet counts are turned on).  A UDP datagram of more than 300
  * bytes whose first byte says RTP (version 2: DTLS and STUN pass) is
  * dropped while its flow has fewer than N packets.
  */
@@ -112,7 +113,6 @@ function nft(script) {
 }
 
 function joinLossTrack() {
-    fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_acct', '1');
     nft(`table inet ${NFT_TABLE} {
     chain in {
         type filter hook input priority 0; policy accept;
@@ -120,6 +120,7 @@ function joinLossTrack() {
     }
 }
 `);
+    fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_acct', '1');
 }
 
 function joinLossDrop(n) {
@@ -247,6 +248,12 @@ async function main() {
     const o = parseArgs(process.argv.slice(2));
 
     lib.requireNetns(usage);
+
+    if (o.joinLoss) {
+        lib.requireTool(usage, 'nft',
+                        '--join-loss needs nft: '
+                        + 'apt-get install nftables');
+    }
 
     const out = { module: MODULE, date: new Date().toISOString(),
                   gops: [], mid: [] };
