@@ -73,10 +73,17 @@ function udp() {
 
 const CAUGHT_UP = /at the live edge: (\d+) frames caught up in (\d+) ms/;
 
-function catchUps(ngx, session) {
+/* error.log's lines of a session */
+
+function sessionLines(ngx, session) {
     const id = session.split('/').pop();
     return ngx.logText().split('\n')
-              .filter((l) => l.includes(`session: ${id}`))
+              .filter((l) => l.includes(`session: ${id}`));
+}
+
+
+function catchUps(ngx, session) {
+    return sessionLines(ngx, session)
               .map((l) => l.match(CAUGHT_UP))
               .filter((m) => m)
               .map((m) => ({ frames: Number(m[1]), ms: Number(m[2]) }));
@@ -255,12 +262,8 @@ describe('paced catch-up of a mid-GOP join', { timeout: 120000 }, () => {
             return receiver.dtlsTransport.sendRtcp(
                 [new RtcpPayloadSpecificFeedback({ feedback })]);
         };
-        v.lines = (re) => {
-            const id = v.session.split('/').pop();
-            return rig.ngx.logText().split('\n')
-                      .filter((l) => l.includes(`session: ${id}`)
-                                     && re.test(l)).length;
-        };
+        v.lines = (re) => sessionLines(rig.ngx, v.session)
+                              .filter((l) => re.test(l)).length;
 
         return v;
     }
