@@ -133,8 +133,9 @@ static void ngx_rtc_bench_send_gso(ngx_rtc_bench_t *b);
 static void ngx_rtc_bench_send_mmsg(ngx_rtc_bench_t *b);
 static void ngx_rtc_bench_send_old_many(ngx_rtc_bench_t *b);
 static void ngx_rtc_bench_send_gso_many(ngx_rtc_bench_t *b);
+static void ngx_rtc_bench_send_uring_many(ngx_rtc_bench_t *b);
 static void ngx_rtc_bench_sent(ngx_rtc_bench_t *b, ngx_uint_t n,
-    ngx_uint_t old, ngx_uint_t no_gso);
+    ngx_uint_t old, ngx_uint_t no_gso, ngx_uint_t uring);
 static void ngx_rtc_bench_ref_cm(ngx_rtc_bench_t *b);
 static void ngx_rtc_bench_ref_gcm(ngx_rtc_bench_t *b);
 
@@ -209,6 +210,9 @@ static ngx_rtc_bench_stage_t  ngx_rtc_bench_stages[] = {
     { "sgso_many", "path + ngx_rtc_send (UDP GSO), N viewers, GCM",
       ngx_rtc_bench_send_gso_many, 1, 1, 1 },
 
+    { "uring_many", "path + ngx_rtc_send (UDP GSO) via io_uring, N, GCM",
+      ngx_rtc_bench_send_uring_many, 1, 1, 1 },
+
     { "ref_cm", "reference: OpenSSL AES-128-CTR + HMAC-SHA1 80",
       ngx_rtc_bench_ref_cm, 0, 0, 0 },
 
@@ -224,6 +228,14 @@ static ngx_log_t  ngx_rtc_bench_log;
 /* the viewers' senders, and the loopback sink as their ICE pair */
 static ngx_rtc_send_t      ngx_rtc_bench_snd[NGX_RTC_BENCH_VIEWERS];
 static ngx_rtc_ice_peer_t  ngx_rtc_bench_peer;
+
+
+/* stand-in for ngx_rtc_latency.c: no send delay histogram here */
+
+void
+ngx_rtc_latency_sent(int64_t arrival)
+{
+}
 
 
 /* stand-ins for ngx_rtc_ice.c: the selected pair is the sink */
@@ -471,35 +483,44 @@ ngx_rtc_bench_send(ngx_rtc_bench_t *b)
 static void
 ngx_rtc_bench_send_old(ngx_rtc_bench_t *b)
 {
-    ngx_rtc_bench_sent(b, 1, 1, 0);
+    ngx_rtc_bench_sent(b, 1, 1, 0, 0);
 }
 
 
 static void
 ngx_rtc_bench_send_gso(ngx_rtc_bench_t *b)
 {
-    ngx_rtc_bench_sent(b, 1, 0, 0);
+    ngx_rtc_bench_sent(b, 1, 0, 0, 0);
 }
 
 
 static void
 ngx_rtc_bench_send_mmsg(ngx_rtc_bench_t *b)
 {
-    ngx_rtc_bench_sent(b, 1, 0, 1);
+    ngx_rtc_bench_sent(b, 1, 0, 1, 0);
 }
 
 
 static void
 ngx_rtc_bench_send_old_many(ngx_rtc_bench_t *b)
 {
-    ngx_rtc_bench_sent(b, b->nviewers, 1, 0);
+    ngx_rtc_bench_sent(b, b->nviewers, 1, 0, 0);
 }
 
 
 static void
 ngx_rtc_bench_send_gso_many(ngx_rtc_bench_t *b)
 {
-    ngx_rtc_bench_sent(b, b->nviewers, 0, 0);
+    ngx_rtc_bench_sent(b, b->nviewers, 0, 0, 0);
+}
+
+
+/* the fan-out as the module makes it: the viewers' sends in the ring */
+
+static void
+ngx_rtc_bench_send_uring_many(ngx_rtc_bench_t *b)
+{
+    ngx_rtc_bench_sent(b, b->nviewers, 0, 0, 1);
 }
 
 
@@ -508,12 +529,14 @@ ngx_rtc_bench_send_gso_many(ngx_rtc_bench_t *b)
  * ngx_rtc_send.c (header and copy into the session's buffer, protect,
  * one sendto() a packet: libnice's own work left out) or through it
  * (header and copy into the worker's send buffer, protect there, one
- * sendmsg() with UDP GSO per run of equal packets, or one sendmmsg()).
+ * sendmsg() with UDP GSO per run of equal packets, or one sendmmsg(); with
+ * uring, the n viewers' messages queued and sent in io_uring_enter()s of
+ * 256 packets, as the module's fan-out does).
  */
 
 static void
 ngx_rtc_bench_sent(ngx_rtc_bench_t *b, ngx_uint_t n, ngx_uint_t old,
-    ngx_uint_t no_gso)
+    ngx_uint_t no_gso, ngx_uint_t uring)
 {
     u_char                  *p;
     size_t                   len;
@@ -524,6 +547,10 @@ ngx_rtc_bench_sent(ngx_rtc_bench_t *b, ngx_uint_t n, ngx_uint_t old,
 
     ngx_rtc_bench_read(b);
     ngx_rtc_bench_pack(b);
+
+    if (uring) {
+        ngx_rtc_send_defer(&ngx_rtc_bench_log);
+    }
 
     for (k = 0; k < n; k++) {
         v = &b->gcm[k];
@@ -570,12 +597,23 @@ ngx_rtc_bench_sent(ngx_rtc_bench_t *b, ngx_uint_t n, ngx_uint_t old,
             }
         }
 
-        (void) ngx_rtc_send_flush(snd);
+        (void) ngx_rtc_send_flush(snd, 0);
 
         if (snd->errors) {
             fprintf(stderr, "ngx_rtc_send: %lu errors\n",
                     (unsigned long) snd->errors);
             exit(1);
+        }
+    }
+
+    if (uring) {
+        ngx_rtc_send_commit();
+
+        for (k = 0; k < n; k++) {
+            if (ngx_rtc_bench_snd[k].errors) {
+                fprintf(stderr, "ngx_rtc_send: errors in the ring\n");
+                exit(1);
+            }
         }
     }
 }
@@ -730,6 +768,7 @@ ngx_rtc_bench_setup(ngx_rtc_bench_t *b, size_t frame_size,
     socklen_t         slen;
     ngx_uint_t        i;
     ngx_rtc_frame_t   f;
+    ngx_cycle_t       cycle;
 
     ngx_memzero(b, sizeof(ngx_rtc_bench_t));
 
@@ -789,6 +828,17 @@ ngx_rtc_bench_setup(ngx_rtc_bench_t *b, size_t frame_size,
 
     if (ngx_rtc_srtp_init(&ngx_rtc_bench_log) != NGX_OK) {
         fprintf(stderr, "srtp_init() failed\n");
+        return NGX_ERROR;
+    }
+
+    /* UDP GSO and the io_uring as a worker has them (rtc_udp_gso on,
+       rtc_io_uring on) */
+
+    ngx_memzero(&cycle, sizeof(ngx_cycle_t));
+    cycle.log = &ngx_rtc_bench_log;
+
+    if (ngx_rtc_send_init_process(&cycle, 1, 1) != NGX_OK) {
+        fprintf(stderr, "ngx_rtc_send_init_process() failed\n");
         return NGX_ERROR;
     }
 

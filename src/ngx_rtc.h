@@ -96,6 +96,7 @@ typedef struct {
     ngx_uint_t                nworkers;
     ngx_flag_t                snapshots;  /* an rtc_snapshot location */
     ngx_flag_t                udp_gso;    /* rtc_udp_gso */
+    ngx_flag_t                io_uring;   /* rtc_io_uring */
     ngx_uint_t                fanout_budget;  /* rtc_fanout_budget */
 
     /* runtime streams (PUT /api/streams): rtc_zone runtime=, ... */

@@ -202,7 +202,7 @@ ngx_rtc_catchup_send(ngx_rtc_session_t *s)
 
         /* the frame's packets sent so far go out together */
 
-        if (ngx_rtc_send_flush(&s->send) == NGX_AGAIN) {
+        if (ngx_rtc_send_flush(&s->send, 0) == NGX_AGAIN) {
             s->pace.credit = 0;
         }
 

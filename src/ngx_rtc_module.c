@@ -193,6 +193,13 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       offsetof(ngx_rtc_main_conf_t, udp_gso),
       NULL },
 
+    { ngx_string("rtc_io_uring"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtc_main_conf_t, io_uring),
+      NULL },
+
     { ngx_string("rtc_fanout_budget"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -345,6 +352,7 @@ ngx_rtc_create_main_conf(ngx_conf_t *cf)
     rmcf->ice_servers = NGX_CONF_UNSET_PTR;
     rmcf->ice_tcp = NGX_CONF_UNSET;
     rmcf->udp_gso = NGX_CONF_UNSET;
+    rmcf->io_uring = NGX_CONF_UNSET;
     rmcf->fanout_budget = NGX_CONF_UNSET_UINT;
     rmcf->rtsp_ssl_verify = NGX_CONF_UNSET;
     rmcf->max_sessions = NGX_CONF_UNSET_UINT;
@@ -374,6 +382,7 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_ptr_value(rmcf->ice_servers, NULL);
     ngx_conf_init_value(rmcf->ice_tcp, 0);
     ngx_conf_init_value(rmcf->udp_gso, 1);
+    ngx_conf_init_value(rmcf->io_uring, 1);
     ngx_conf_init_uint_value(rmcf->fanout_budget, NGX_RTC_STREAM_BUDGET);
     ngx_conf_init_value(rmcf->rtsp_ssl_verify, 0);
 
@@ -1578,7 +1587,8 @@ ngx_rtc_init_process(ngx_cycle_t *cycle)
     ngx_rtc_latency_init_process(&ngx_rtc_shm_slot(ngx_worker)->latency,
                                  &ngx_rtc_shm_pool()->mutex);
 
-    if (ngx_rtc_send_init_process(cycle, rmcf->udp_gso) != NGX_OK) {
+    if (ngx_rtc_send_init_process(cycle, rmcf->udp_gso,
+                                  rmcf->io_uring) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -8,6 +8,8 @@
 #include <ngx_rtc.h>
 #include <netinet/udp.h>
 #include "ngx_rtc_send.h"
+#include "ngx_rtc_uring.h"
+#include "ngx_rtc_latency.h"
 
 
 /*
@@ -27,6 +29,17 @@
  *     segment over the path's MTU, or an old kernel), sendmmsg() of one
  *     packet a message from then on for that session;
  *   - on TCP and TURN pairs, through libnice one by one, as it frames them.
+ *
+ * In a fan-out (ngx_rtc_send_defer() .. ngx_rtc_send_commit()) the UDP
+ * messages of every viewer are queued instead, one after the other in the
+ * buffer, and leave together through the worker's io_uring
+ * (ngx_rtc_uring.c) when the fan-out's frame is done or the buffer is
+ * full: one system call for up to NGX_RTC_SEND_SLOTS packets of many
+ * viewers, rather than one a viewer.  Their results come back before the
+ * buffer is used again; a frame that found its viewer's socket full marks
+ * the session (snd->lost), which then waits for the next keyframe, as one
+ * sent on its own does.  Without a ring (rtc_io_uring off, an old kernel,
+ * io_uring forbidden) each session's batch leaves at once.
  *
  * A full socket drops the rest of the batch: nothing queues for a slow
  * viewer (the session waits for the next keyframe).
@@ -48,46 +61,92 @@ typedef union {
 } ngx_rtc_send_cmsg_t;
 
 
+/* a session's queued messages: one flush, or the part of one that fit */
+
 typedef struct {
-    ngx_rtc_send_t           *owner;      /* whose packets are queued */
-    ngx_uint_t                n;
+    ngx_rtc_send_t           *snd;
+    ngx_rtc_ice_peer_t       *peer;
+    ngx_uint_t                msg;        /* its first message */
+    ngx_uint_t                nmsg;
+    int64_t                   arrival;    /* the frame's, 0: none or part */
+} ngx_rtc_send_entry_t;
+
+
+typedef struct {
+    ngx_rtc_send_t           *owner;      /* whose packets are batched */
+    ngx_uint_t                n;          /* from slot "used" on */
     ngx_uint_t                no_gso;     /* none here: sendmmsg() */
-    size_t                    len[NGX_RTC_SEND_BATCH];
-    struct iovec              iov[NGX_RTC_SEND_BATCH];
-    struct mmsghdr            msg[NGX_RTC_SEND_BATCH];
+    ngx_uint_t                uring;      /* rtc_io_uring */
+    ngx_log_t                *log;        /* the fan-out's */
 
-    /* GSO: message m carries packets run[m] .. run[m + 1] - 1 */
-    ngx_uint_t                run[NGX_RTC_SEND_BATCH + 1];
-    ngx_rtc_send_cmsg_t       cmsg[NGX_RTC_SEND_BATCH];
+    /* in a fan-out with a ring: what is queued */
+    ngx_uint_t                defer;
+    ngx_uint_t                used;       /* slots */
+    ngx_uint_t                nmsg;
+    ngx_uint_t                nentries;
 
-    u_char                    buf[NGX_RTC_SEND_BATCH * NGX_RTC_SEND_SLOT];
+    size_t                    len[NGX_RTC_SEND_SLOTS];
+    struct iovec              iov[NGX_RTC_SEND_SLOTS];
+
+    /*
+     * message m carries the packets of slots pkt[m] .. pkt[m] + npkt[m] - 1;
+     * room for the queued ones and, after them, those a session's packets
+     * make again when GSO fails for it at the commit
+     */
+    struct mmsghdr            msg[2 * NGX_RTC_SEND_SLOTS];
+    ngx_uint_t                pkt[2 * NGX_RTC_SEND_SLOTS];
+    ngx_uint_t                npkt[2 * NGX_RTC_SEND_SLOTS];
+    ngx_rtc_send_cmsg_t       cmsg[2 * NGX_RTC_SEND_SLOTS];
+
+    ngx_rtc_send_entry_t      entry[NGX_RTC_SEND_SLOTS];
+    int                       res[NGX_RTC_SEND_SLOTS];
+
+    u_char                    buf[NGX_RTC_SEND_SLOTS * NGX_RTC_SEND_SLOT];
 } ngx_rtc_send_worker_t;
 
 
-static void ngx_rtc_send_batch(ngx_rtc_send_t *snd);
-static void ngx_rtc_send_nice(ngx_rtc_send_t *snd, ngx_uint_t n);
-static ngx_uint_t ngx_rtc_send_gso(ngx_rtc_send_t *snd,
-    ngx_rtc_ice_peer_t *peer, ngx_uint_t n);
+static void ngx_rtc_send_batch(ngx_rtc_send_t *snd, int64_t arrival);
+static void ngx_rtc_send_nice(ngx_rtc_send_t *snd, ngx_uint_t i,
+    ngx_uint_t n);
+static ngx_uint_t ngx_rtc_send_messages(ngx_rtc_ice_peer_t *peer,
+    ngx_uint_t i, ngx_uint_t n, ngx_uint_t gso);
+static ngx_uint_t ngx_rtc_send_now(ngx_rtc_send_t *snd,
+    ngx_rtc_ice_peer_t *peer, ngx_uint_t m, ngx_uint_t nm);
 static void ngx_rtc_send_mmsg(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer,
     ngx_uint_t i, ngx_uint_t n);
+static void ngx_rtc_send_queue(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer,
+    ngx_uint_t nm, int64_t arrival);
+static void ngx_rtc_send_submit(void);
+static ngx_int_t ngx_rtc_send_result(ngx_rtc_send_t *snd, ngx_uint_t m,
+    ngx_int_t res);
 static void ngx_rtc_send_error(ngx_rtc_send_t *snd, ngx_err_t err,
     const char *call);
 
 
-/* the worker's send buffer: one batch of one session at a time */
+#if (NGX_RTC_SEND_SLOTS > NGX_RTC_URING_ENTRIES)
+#error "the queued messages must fit in the ring"
+#endif
+
+
+/* the worker's send buffer */
 static ngx_rtc_send_worker_t  ngx_rtc_send_worker;
 
 
-/* gso: rtc_udp_gso; the kernel is asked whether it has UDP GSO at all */
+/*
+ * gso: rtc_udp_gso, the kernel is asked whether it has UDP GSO at all;
+ * uring: rtc_io_uring, the ring is set up by the first fan-out
+ */
 
 ngx_int_t
-ngx_rtc_send_init_process(ngx_cycle_t *cycle, ngx_uint_t gso)
+ngx_rtc_send_init_process(ngx_cycle_t *cycle, ngx_uint_t gso,
+    ngx_uint_t uring)
 {
     int            v;
     socklen_t      len;
     ngx_socket_t   s;
 
     ngx_rtc_send_worker.no_gso = 1;
+    ngx_rtc_send_worker.uring = uring;
 
     if (!gso) {
         return NGX_OK;
@@ -116,6 +175,38 @@ ngx_rtc_send_init_process(ngx_cycle_t *cycle, ngx_uint_t gso)
 }
 
 
+void
+ngx_rtc_send_defer(ngx_log_t *log)
+{
+    ngx_rtc_send_worker_t  *w;
+
+    w = &ngx_rtc_send_worker;
+
+    if (w->uring && ngx_rtc_uring_ready(log) == NGX_OK) {
+        w->defer = 1;
+        w->log = log;
+    }
+}
+
+
+void
+ngx_rtc_send_commit(void)
+{
+    ngx_rtc_send_worker_t  *w;
+
+    w = &ngx_rtc_send_worker;
+
+    if (w->n) {
+        /* a batch its session did not flush: not the callers' habit */
+        ngx_rtc_send_batch(w->owner, 0);
+    }
+
+    ngx_rtc_send_submit();
+
+    w->defer = 0;
+}
+
+
 u_char *
 ngx_rtc_send_buf(ngx_rtc_send_t *snd)
 {
@@ -128,7 +219,7 @@ ngx_rtc_send_buf(ngx_rtc_send_t *snd)
         /* another session's batch left unsent: not the callers' habit */
 
         if (w->n) {
-            ngx_rtc_send_batch(w->owner);
+            ngx_rtc_send_batch(w->owner, 0);
         }
 
         w->owner = snd;
@@ -138,15 +229,19 @@ ngx_rtc_send_buf(ngx_rtc_send_t *snd)
         return NULL;
     }
 
-    if (w->n == NGX_RTC_SEND_BATCH) {
-        ngx_rtc_send_batch(snd);
+    if (w->used + w->n == NGX_RTC_SEND_SLOTS) {
+
+        /* the buffer is full: what is in it leaves, the frame goes on */
+
+        ngx_rtc_send_batch(snd, 0);
+        ngx_rtc_send_submit();
 
         if (snd->full) {
             return NULL;
         }
     }
 
-    return w->buf + w->n * NGX_RTC_SEND_SLOT;
+    return w->buf + (w->used + w->n) * NGX_RTC_SEND_SLOT;
 }
 
 
@@ -154,15 +249,18 @@ ngx_int_t
 ngx_rtc_send_add(ngx_rtc_send_t *snd, size_t len)
 {
     u_char                 *p;
+    ngx_uint_t              i;
     ngx_rtc_send_worker_t  *w;
 
     w = &ngx_rtc_send_worker;
 
-    if (w->owner != snd || w->n == NGX_RTC_SEND_BATCH) {
+    i = w->used + w->n;
+
+    if (w->owner != snd || i == NGX_RTC_SEND_SLOTS) {
         return NGX_ERROR;
     }
 
-    p = w->buf + w->n * NGX_RTC_SEND_SLOT;
+    p = w->buf + i * NGX_RTC_SEND_SLOT;
 
     if (ngx_rtc_srtp_protect(snd->srtp, p, &len, NGX_RTC_SEND_SLOT)
         != NGX_OK)
@@ -171,19 +269,20 @@ ngx_rtc_send_add(ngx_rtc_send_t *snd, size_t len)
         return NGX_ERROR;
     }
 
-    w->len[w->n++] = len;
+    w->len[i] = len;
+    w->n++;
 
     return NGX_OK;
 }
 
 
 ngx_int_t
-ngx_rtc_send_flush(ngx_rtc_send_t *snd)
+ngx_rtc_send_flush(ngx_rtc_send_t *snd, int64_t arrival)
 {
     ngx_uint_t  full;
 
     if (ngx_rtc_send_worker.owner == snd) {
-        ngx_rtc_send_batch(snd);
+        ngx_rtc_send_batch(snd, snd->full ? 0 : arrival);
     }
 
     full = snd->full;
@@ -225,15 +324,22 @@ ngx_rtc_send_gso_run(size_t *len, ngx_uint_t n, ngx_uint_t segs, size_t bytes)
 }
 
 
+/*
+ * The owner's batch, slots "used" .. "used" + n - 1: queued in a fan-out,
+ * sent at once otherwise; arrival, the frame's when the batch ends it
+ * whole, makes its send delay count once the frame is with the kernel.
+ */
+
 static void
-ngx_rtc_send_batch(ngx_rtc_send_t *snd)
+ngx_rtc_send_batch(ngx_rtc_send_t *snd, int64_t arrival)
 {
-    ngx_uint_t              i, n;
+    ngx_uint_t              i, n, nm, m, gso, errors;
     ngx_rtc_ice_peer_t     *peer;
     ngx_rtc_send_worker_t  *w;
 
     w = &ngx_rtc_send_worker;
 
+    i = w->used;
     n = w->n;
     w->n = 0;
 
@@ -241,63 +347,67 @@ ngx_rtc_send_batch(ngx_rtc_send_t *snd)
         return;
     }
 
+    errors = snd->errors;
+
     peer = ngx_rtc_ice_peer(snd->ice);
 
     if (peer == NULL) {
         snd->path = NGX_RTC_SEND_NICE;
-        ngx_rtc_send_nice(snd, n);
+        ngx_rtc_send_nice(snd, i, n);
+        goto sent;
+    }
+
+    gso = !w->no_gso && !snd->no_gso;
+
+    snd->path = gso ? NGX_RTC_SEND_GSO : NGX_RTC_SEND_SENDMMSG;
+
+    nm = ngx_rtc_send_messages(peer, i, n, gso);
+
+    if (w->defer) {
+        ngx_rtc_send_queue(snd, peer, nm, arrival);
         return;
     }
 
-    for (i = 0; i < n; i++) {
-        w->iov[i].iov_base = w->buf + i * NGX_RTC_SEND_SLOT;
-        w->iov[i].iov_len = w->len[i];
+    m = ngx_rtc_send_now(snd, peer, w->nmsg, nm);
+
+    if (m < w->nmsg + nm) {
+        /* GSO declined from message m on: one packet a message */
+        snd->path = NGX_RTC_SEND_SENDMMSG;
+        ngx_rtc_send_mmsg(snd, peer, w->pkt[m], i + n - w->pkt[m]);
     }
 
-    i = 0;
+sent:
 
-    if (!w->no_gso && !snd->no_gso) {
-        snd->path = NGX_RTC_SEND_GSO;
-
-        i = ngx_rtc_send_gso(snd, peer, n);
-
-        if (i == n) {
-            return;
-        }
-
-        /* GSO declined from packet i on */
+    if (!snd->full && snd->errors == errors) {
+        ngx_rtc_latency_sent(arrival);
     }
-
-    snd->path = NGX_RTC_SEND_SENDMMSG;
-
-    ngx_rtc_send_mmsg(snd, peer, i, n);
 }
 
 
 /* TCP, TURN: libnice frames each packet */
 
 static void
-ngx_rtc_send_nice(ngx_rtc_send_t *snd, ngx_uint_t n)
+ngx_rtc_send_nice(ngx_rtc_send_t *snd, ngx_uint_t i, ngx_uint_t n)
 {
     ngx_int_t               rc;
-    ngx_uint_t              i;
+    ngx_uint_t              j;
     ngx_rtc_send_worker_t  *w;
 
     w = &ngx_rtc_send_worker;
 
-    for (i = 0; i < n; i++) {
-        rc = ngx_rtc_ice_send(snd->ice, w->buf + i * NGX_RTC_SEND_SLOT,
-                              w->len[i]);
+    for (j = i; j < i + n; j++) {
+        rc = ngx_rtc_ice_send(snd->ice, w->buf + j * NGX_RTC_SEND_SLOT,
+                              w->len[j]);
         snd->calls++;
 
         if (rc == NGX_OK) {
             snd->packets++;
-            snd->bytes += w->len[i];
+            snd->bytes += w->len[j];
             continue;
         }
 
         if (rc == NGX_AGAIN) {
-            snd->drops += n - i;
+            snd->drops += i + n - j;
             snd->full = 1;
             return;
         }
@@ -308,50 +418,56 @@ ngx_rtc_send_nice(ngx_rtc_send_t *snd, ngx_uint_t n)
 
 
 /*
- * The batch's n packets as messages of equal-sized runs, each with
- * UDP_SEGMENT if it is more than one packet: the kernel cuts its datagram
- * into segments of the first packet's size, the last one possibly
- * shorter.  The messages leave in one sendmmsg() (sendmsg() for one).
- * Returns n, or the first packet of the run where GSO is not to be had
- * (snd->no_gso set): the caller sends from it with sendmmsg().
+ * The messages of slots i .. i + n - 1, from message w->nmsg on: with gso,
+ * one for each run of equal-sized packets, with UDP_SEGMENT if it is more
+ * than one packet (the kernel cuts its datagram into segments of the first
+ * packet's size, the last one possibly shorter); one a packet otherwise.
+ * Returns how many.
  */
 
 static ngx_uint_t
-ngx_rtc_send_gso(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer, ngx_uint_t n)
+ngx_rtc_send_messages(ngx_rtc_ice_peer_t *peer, ngx_uint_t i, ngx_uint_t n,
+    ngx_uint_t gso)
 {
-    int                     r;
-    size_t                  bytes;
     uint16_t                seg;
-    ngx_err_t               err;
-    ngx_uint_t              i, j, k, m, nm;
+    ngx_uint_t              j, k, m;
     struct msghdr          *mh;
     struct cmsghdr         *cmsg;
     ngx_rtc_send_worker_t  *w;
 
     w = &ngx_rtc_send_worker;
 
-    for (i = 0, nm = 0; i < n; i += k, nm++) {
-        k = ngx_rtc_send_gso_run(&w->len[i], n - i, NGX_RTC_SEND_GSO_SEGS,
-                                 NGX_RTC_SEND_GSO_BYTES);
+    for (j = i; j < i + n; j++) {
+        w->iov[j].iov_base = w->buf + j * NGX_RTC_SEND_SLOT;
+        w->iov[j].iov_len = w->len[j];
+    }
 
-        w->run[nm] = i;
+    for (m = w->nmsg, j = i; j < i + n; j += k, m++) {
 
-        mh = &w->msg[nm].msg_hdr;
+        k = gso ? ngx_rtc_send_gso_run(&w->len[j], i + n - j,
+                                       NGX_RTC_SEND_GSO_SEGS,
+                                       NGX_RTC_SEND_GSO_BYTES)
+                : 1;
+
+        w->pkt[m] = j;
+        w->npkt[m] = k;
+
+        mh = &w->msg[m].msg_hdr;
 
         ngx_memzero(mh, sizeof(struct msghdr));
 
         mh->msg_name = &peer->sockaddr;
         mh->msg_namelen = peer->socklen;
-        mh->msg_iov = &w->iov[i];
+        mh->msg_iov = &w->iov[j];
         mh->msg_iovlen = k;
 
         if (k > 1) {
-            ngx_memzero(&w->cmsg[nm], sizeof(ngx_rtc_send_cmsg_t));
+            ngx_memzero(&w->cmsg[m], sizeof(ngx_rtc_send_cmsg_t));
 
-            mh->msg_control = w->cmsg[nm].buf;
-            mh->msg_controllen = sizeof(w->cmsg[nm].buf);
+            mh->msg_control = w->cmsg[m].buf;
+            mh->msg_controllen = sizeof(w->cmsg[m].buf);
 
-            seg = (uint16_t) w->len[i];
+            seg = (uint16_t) w->len[j];
 
             cmsg = CMSG_FIRSTHDR(mh);
             cmsg->cmsg_level = SOL_UDP;
@@ -361,118 +477,258 @@ ngx_rtc_send_gso(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer, ngx_uint_t n)
         }
     }
 
-    w->run[nm] = n;
+    return m - w->nmsg;
+}
 
-    m = 0;
 
-    while (m < nm) {
+/*
+ * Messages m .. m + nm - 1 in one sendmmsg() (sendmsg() for one).  Returns
+ * m + nm, or the message where GSO is not to be had (snd->no_gso set).
+ * A full socket drops the rest (snd->full).
+ */
 
-        if (nm - m == 1) {
+static ngx_uint_t
+ngx_rtc_send_now(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer, ngx_uint_t m,
+    ngx_uint_t nm)
+{
+    int                     r;
+    ngx_int_t               rc;
+    ngx_uint_t              end, j;
+    ngx_rtc_send_worker_t  *w;
+
+    w = &ngx_rtc_send_worker;
+
+    end = m + nm;
+
+    while (m < end) {
+
+        if (end - m == 1) {
             r = (sendmsg(peer->fd, &w->msg[m].msg_hdr, 0) == -1) ? -1 : 1;
 
         } else {
-            r = sendmmsg(peer->fd, &w->msg[m], nm - m, 0);
+            r = sendmmsg(peer->fd, &w->msg[m], end - m, 0);
         }
 
         snd->calls++;
 
         if (r > 0) {
             for ( /* void */ ; r > 0; r--, m++) {
-                for (bytes = 0, j = w->run[m]; j < w->run[m + 1]; j++) {
-                    bytes += w->len[j];
-                }
-
-                snd->packets += w->run[m + 1] - w->run[m];
-                snd->bytes += bytes;
+                (void) ngx_rtc_send_result(snd, m, 0);
             }
 
             continue;
         }
 
-        /* message m failed */
+        /* message m failed; none sent is a full socket */
 
-        err = ngx_socket_errno;
-        i = w->run[m];
-        k = w->run[m + 1] - i;
+        rc = ngx_rtc_send_result(snd, m,
+                                 r == 0 ? -NGX_EAGAIN : -ngx_socket_errno);
 
-        if (r == 0 || err == NGX_EAGAIN || err == ENOBUFS) {
-            snd->drops += n - i;
+        if (rc == NGX_DECLINED) {
+            return m;
+        }
+
+        if (rc == NGX_AGAIN) {
+            for (j = m + 1; j < end; j++) {
+                snd->drops += w->npkt[j];
+            }
+
             snd->full = 1;
-            return n;
+            return end;
         }
 
-        if (k > 1
-            && (err == EIO || err == NGX_EINVAL || err == EMSGSIZE
-                || err == NGX_ENOPROTOOPT || err == NGX_EOPNOTSUPP))
-        {
-            ngx_log_error(NGX_LOG_INFO, snd->log, err,
-                          "rtc send: UDP GSO failed, sendmmsg() from now on");
-            snd->no_gso = 1;
-            return i;
-        }
-
-        ngx_rtc_send_error(snd, err, nm - m == 1 ? "sendmsg()" : "sendmmsg()");
-
-        snd->errors += k;
         m++;
     }
 
-    return n;
+    return end;
 }
 
+
+/* slots i .. i + n - 1 without GSO, one packet a message, at once */
 
 static void
 ngx_rtc_send_mmsg(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer,
     ngx_uint_t i, ngx_uint_t n)
 {
-    int                     r;
-    ngx_err_t               err;
-    ngx_uint_t              j;
-    struct msghdr          *mh;
+    ngx_uint_t  nm;
+
+    nm = ngx_rtc_send_messages(peer, i, n, 0);
+
+    (void) ngx_rtc_send_now(snd, peer, ngx_rtc_send_worker.nmsg, nm);
+}
+
+
+/* the owner's nm messages from w->nmsg on stay in the buffer, queued */
+
+static void
+ngx_rtc_send_queue(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer,
+    ngx_uint_t nm, int64_t arrival)
+{
+    ngx_uint_t              m;
+    ngx_rtc_send_entry_t   *e;
     ngx_rtc_send_worker_t  *w;
 
     w = &ngx_rtc_send_worker;
 
-    for (j = i; j < n; j++) {
-        mh = &w->msg[j].msg_hdr;
+    e = &w->entry[w->nentries++];
 
-        ngx_memzero(mh, sizeof(struct msghdr));
+    e->snd = snd;
+    e->peer = peer;
+    e->msg = w->nmsg;
+    e->nmsg = nm;
+    e->arrival = arrival;
 
-        mh->msg_name = &peer->sockaddr;
-        mh->msg_namelen = peer->socklen;
-        mh->msg_iov = &w->iov[j];
-        mh->msg_iovlen = 1;
+    for (m = w->nmsg; m < w->nmsg + nm; m++) {
+        ngx_rtc_uring_sendmsg(m, peer->fd, &w->msg[m].msg_hdr);
     }
 
-    while (i < n) {
-        r = sendmmsg(peer->fd, &w->msg[i], n - i, 0);
+    w->nmsg += nm;
+    w->used = w->pkt[w->nmsg - 1] + w->npkt[w->nmsg - 1];
+}
+
+
+/*
+ * What is queued leaves in one io_uring_enter(); each session has its
+ * messages' results.  Where the ring failed, or GSO did for a session,
+ * its packets are still in the buffer and leave at once without it.
+ */
+
+static void
+ngx_rtc_send_submit(void)
+{
+    ngx_int_t               rc;
+    ngx_uint_t              i, m, end, lost, errors;
+    ngx_rtc_send_t         *snd;
+    ngx_rtc_send_entry_t   *e;
+    ngx_rtc_send_worker_t  *w;
+
+    w = &ngx_rtc_send_worker;
+
+    if (w->nmsg == 0) {
+        w->used = 0;
+        return;
+    }
+
+    if (ngx_rtc_uring_submit(w->nmsg, w->res, w->log) != NGX_OK) {
+        /* the ring is gone: the sends it did not take go one by one */
+        w->uring = 0;
+    }
+
+    /* nothing queued from here: a send below leaves at once */
+
+    w->defer = 0;
+
+    for (i = 0; i < w->nentries; i++) {
+        e = &w->entry[i];
+        snd = e->snd;
+
+        lost = 0;
+        errors = snd->errors;
+        end = e->msg + e->nmsg;
+
+        /* the io_uring_enter() that carried its messages */
         snd->calls++;
 
-        if (r > 0) {
-            for (j = i; j < i + r; j++) {
-                snd->bytes += w->len[j];
+        for (m = e->msg; m < end; m++) {
+
+            if (w->res[m] == -ECANCELED) {
+                /* not taken by a failed ring */
+                m = ngx_rtc_send_now(snd, e->peer, m, end - m);
+
+                if (m == end) {
+                    lost = snd->full;
+                    snd->full = 0;
+                    break;
+                }
+
+                rc = NGX_DECLINED;
+
+            } else {
+                rc = ngx_rtc_send_result(snd, m, w->res[m] < 0 ? w->res[m]
+                                                                : 0);
             }
 
-            snd->packets += r;
-            i += r;
-            continue;
+            if (rc == NGX_DECLINED) {
+                /* GSO failed: this message and the rest one by one */
+                ngx_rtc_send_mmsg(snd, e->peer, w->pkt[m],
+                                  w->pkt[end - 1] + w->npkt[end - 1]
+                                  - w->pkt[m]);
+                lost = snd->full;
+                snd->full = 0;
+                break;
+            }
+
+            if (rc == NGX_AGAIN) {
+                lost = 1;
+            }
         }
 
-        err = ngx_socket_errno;
+        if (lost) {
+            snd->lost = 1;
 
-        if (r == 0 || err == NGX_EAGAIN || err == ENOBUFS) {
-            snd->drops += n - i;
-            snd->full = 1;
-            return;
+        } else if (!snd->lost && snd->errors == errors) {
+            ngx_rtc_latency_sent(e->arrival);
         }
-
-        /* the packet that failed is skipped */
-
-        ngx_rtc_send_error(snd, err, "sendmmsg()");
-
-        snd->errors++;
-        i++;
     }
+
+    w->nentries = 0;
+    w->nmsg = 0;
+    w->used = 0;
+    w->defer = w->uring;
+}
+
+
+/*
+ * The result of message m, 0 for sent or -errno: counted; NGX_OK, NGX_AGAIN
+ * (the socket is full: dropped), NGX_DECLINED (GSO is not to be had here:
+ * snd->no_gso set, the message is to be sent again without it), NGX_ERROR
+ */
+
+static ngx_int_t
+ngx_rtc_send_result(ngx_rtc_send_t *snd, ngx_uint_t m, ngx_int_t res)
+{
+    size_t                  bytes;
+    ngx_err_t               err;
+    ngx_uint_t              j, k;
+    ngx_rtc_send_worker_t  *w;
+
+    w = &ngx_rtc_send_worker;
+
+    k = w->npkt[m];
+
+    if (res >= 0) {
+        for (bytes = 0, j = w->pkt[m]; j < w->pkt[m] + k; j++) {
+            bytes += w->len[j];
+        }
+
+        snd->packets += k;
+        snd->bytes += bytes;
+
+        return NGX_OK;
+    }
+
+    err = (ngx_err_t) -res;
+
+    if (err == NGX_EAGAIN || err == ENOBUFS) {
+        snd->drops += k;
+        return NGX_AGAIN;
+    }
+
+    if (k > 1
+        && (err == EIO || err == NGX_EINVAL || err == EMSGSIZE
+            || err == NGX_ENOPROTOOPT || err == NGX_EOPNOTSUPP))
+    {
+        ngx_log_error(NGX_LOG_INFO, snd->log, err,
+                      "rtc send: UDP GSO failed, sendmmsg() from now on");
+        snd->no_gso = 1;
+        return NGX_DECLINED;
+    }
+
+    ngx_rtc_send_error(snd, err, k > 1 ? "sendmsg(UDP_SEGMENT)" : "sendmsg()");
+
+    snd->errors += k;
+
+    return NGX_ERROR;
 }
 
 

@@ -24,8 +24,12 @@
 #define NGX_RTC_SEND_SLOT                                                     \
     ngx_align(12 + 2 + NGX_RTC_MTU + NGX_RTC_SRTP_MAX_TRAILER_LEN, 16)
 
-/* packets a batch holds; a longer frame is sent in several batches */
-#define NGX_RTC_SEND_BATCH       64
+/*
+ * packets the worker's send buffer holds: a session's batch, or the
+ * batches of a fan-out queued for one io_uring_enter() (as many as the
+ * ring's entries); a longer frame is sent in several
+ */
+#define NGX_RTC_SEND_SLOTS       256
 
 /*
  * One UDP GSO send: at most UDP_MAX_SEGMENTS (64) segments, and all of
@@ -40,7 +44,8 @@
  * send buffer, SRTP-protected in place there, and sent as a batch: on the
  * selected ICE pair's UDP socket, one sendmsg() with UDP GSO for each run
  * of equal-sized packets (sendmmsg() where GSO fails), or one by one
- * through libnice for TCP and TURN pairs.
+ * through libnice for TCP and TURN pairs.  In a fan-out the UDP messages
+ * of all its sessions leave together, through the worker's io_uring.
  */
 
 typedef struct {
@@ -52,16 +57,31 @@ typedef struct {
     uint64_t                  bytes;      /* SRTP bytes sent */
     ngx_uint_t                drops;      /* not sent: socket full */
     ngx_uint_t                errors;     /* not sent: other errors */
-    ngx_uint_t                calls;      /* send system calls */
+    ngx_uint_t                calls;      /* send system calls, or
+                                             messages in an io_uring */
 
     ngx_uint_t                path;       /* NGX_RTC_SEND_*: the last one */
 
     unsigned                  full:1;     /* dropped in this batch */
     unsigned                  no_gso:1;   /* GSO failed here: sendmmsg */
+    unsigned                  lost:1;     /* a queued frame found the
+                                             socket full; the session
+                                             clears it */
 } ngx_rtc_send_t;
 
 
-ngx_int_t ngx_rtc_send_init_process(ngx_cycle_t *cycle, ngx_uint_t gso);
+ngx_int_t ngx_rtc_send_init_process(ngx_cycle_t *cycle, ngx_uint_t gso,
+    ngx_uint_t uring);
+
+/*
+ * A fan-out: from ngx_rtc_send_defer() to ngx_rtc_send_commit(), the
+ * batches sessions flush are queued, and leave when the buffer is full
+ * and at the commit (all of them sent or failed by its return); without
+ * an io_uring they leave at each flush as elsewhere.  The sessions must
+ * outlive the commit.
+ */
+void ngx_rtc_send_defer(ngx_log_t *log);
+void ngx_rtc_send_commit(void);
 
 /*
  * The buffer for the next packet, NGX_RTC_SEND_SLOT bytes; NULL once a
@@ -73,8 +93,13 @@ u_char *ngx_rtc_send_buf(ngx_rtc_send_t *snd);
 /* protect the len bytes of RTP in the buffer and queue them: NGX_OK, _ERROR */
 ngx_int_t ngx_rtc_send_add(ngx_rtc_send_t *snd, size_t len);
 
-/* send what is queued: NGX_OK, NGX_AGAIN (some dropped: socket full) */
-ngx_int_t ngx_rtc_send_flush(ngx_rtc_send_t *snd);
+/*
+ * send what is batched: NGX_OK, NGX_AGAIN (some dropped: socket full; a
+ * queued batch reports it later, in snd->lost); arrival, a frame's arrival
+ * (ngx_rtc_latency.h) when the batch ends a whole frame, 0 otherwise:
+ * its send delay is counted once it is with the kernel
+ */
+ngx_int_t ngx_rtc_send_flush(ngx_rtc_send_t *snd, int64_t arrival);
 
 /*
  * pure: of n packets of len[], how many go in the first GSO send: all of

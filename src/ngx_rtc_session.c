@@ -754,7 +754,7 @@ ngx_rtc_session_retransmit(ngx_rtc_session_t *s, ngx_rtc_rtcp_info_t *info)
         }
     }
 
-    (void) ngx_rtc_send_flush(&s->send);
+    (void) ngx_rtc_send_flush(&s->send, 0);
 }
 
 
@@ -928,6 +928,12 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 
     t = &s->video;
 
+    if (s->send.lost) {
+        /* a frame queued in a fan-out found the socket full */
+        s->send.lost = 0;
+        s->wait_key = 1;
+    }
+
     if (s->wait_key) {
         if (!(pk->frame.flags & NGX_RTC_FRAME_KEY)) {
             return;
@@ -957,12 +963,10 @@ ngx_rtc_session_send_video(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
         }
     }
 
-    if (ngx_rtc_send_flush(&s->send) == NGX_AGAIN) {
-        s->wait_key = 1;
+    /* once the frame is with the kernel, its send delay counts */
 
-    } else if (i == pk->npkts) {
-        /* the frame is with the kernel: its send delay */
-        ngx_rtc_latency_sent(pk->frame.arrival);
+    if (ngx_rtc_send_flush(&s->send, pk->frame.arrival) == NGX_AGAIN) {
+        s->wait_key = 1;
     }
 
     t->last_capture = pk->frame.capture;
@@ -1045,11 +1049,9 @@ ngx_rtc_session_send_audio(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 
     (void) ngx_rtc_send_add(&s->send, 12 + n);
 
-    if (ngx_rtc_send_flush(&s->send) != NGX_OK) {
+    if (ngx_rtc_send_flush(&s->send, pk->frame.arrival) != NGX_OK) {
         return;
     }
-
-    ngx_rtc_latency_sent(pk->frame.arrival);
 
     t->packets++;
     t->octets += n;

@@ -787,9 +787,14 @@ ngx_rtc_stream_fan_out(ngx_event_t *ev)
 
         pk = ngx_rtc_worker.packets;
 
+        /* the sessions' sends leave together (ngx_rtc_send.c) */
+
+        ngx_rtc_send_defer(ev->log);
+
         while (st->fan_next != ngx_queue_sentinel(&st->active)) {
 
             if (budget <= 0) {
+                ngx_rtc_send_commit();
                 goto yield;
             }
 
@@ -801,6 +806,8 @@ ngx_rtc_stream_fan_out(ngx_event_t *ev)
 
             budget -= (ngx_int_t) ngx_max(pk->npkts, 1);
         }
+
+        ngx_rtc_send_commit();
 
         st->fan_next = NULL;
     }

@@ -4,9 +4,12 @@
 
 /*
  * The media send path with rtc_udp_gso off: a frame's packets leave on
- * the ICE pair's socket in one sendmmsg() ("send":"sendmmsg" in
- * /rtc/status, fewer calls than packets), and the FU-A fragments of each
- * NAL unit arrive equal-sized but the last, shorter (what GSO needs).
+ * the ICE pair's socket one a message ("send":"sendmmsg" in /rtc/status,
+ * fewer calls than packets: a fan-out's messages leave in one io_uring
+ * submission, the catch-up's in one sendmmsg()), and the FU-A fragments
+ * of each NAL unit arrive equal-sized but the last, shorter (what GSO
+ * needs).  Then with rtc_io_uring off: the worker sets up no ring, and
+ * each viewer's frame is a system call of its own, with GSO.
  * The GSO path is play_werift.test.js's, the libnice one turn.test.js's.
  * Needs t/lib/netns.sh.
  */
@@ -22,9 +25,19 @@ const { Viewer } = require('./lib/werift');
 
 const PORT = 18290;
 const CAM_PORT = 18764;
+const PORT_NO_URING = 18291;
+const CAM_PORT_NO_URING = 18765;
 
-const CONF = DEFAULT_CONF.replace(/(\n\s*rtc_zone [^\n]*\n)/,
-                                  '$1    rtc_udp_gso off;\n');
+function withDirective(line) {
+    return DEFAULT_CONF.replace(/(\n\s*rtc_zone [^\n]*\n)/,
+                                `$1    ${line}\n`);
+}
+
+const CONF = withDirective('rtc_udp_gso off;');
+const CONF_NO_URING = withDirective('rtc_io_uring off;');
+
+/* what a worker logs (info) when it sets up its ring */
+const URING_LINE = /rtc send: io_uring of \d+ entries/;
 
 
 describe('send path without GSO', { timeout: 120000 }, () => {
@@ -97,6 +110,50 @@ describe('send path without GSO', { timeout: 120000 }, () => {
         assert.ok(ss.send_calls > 0 && ss.send_calls < ss.packets_sent,
                   JSON.stringify(ss));
         assert.equal(ss.drops, 0, JSON.stringify(ss));
+
+        /* the fan-out's sends went through the worker's ring */
+        assert.match(ngx.logText(), URING_LINE);
+    });
+
+    test('error.log is clean', () => {
+        ngx.checkLog();
+    });
+});
+
+
+describe('send path without io_uring', { timeout: 120000 }, () => {
+    const rig = new Rig({ netns: true, camPort: CAM_PORT_NO_URING,
+                          camera: { pattern: 'smpte', bitrate: 800 },
+                          nginx: [{ port: PORT_NO_URING, workers: 1,
+                                    conf: CONF_NO_URING }] });
+    let ngx;
+
+    before(async () => {
+        ({ ngx } = await rig.start());
+    });
+
+    after(() => rig.stop());
+
+    test('rtc_io_uring off: GSO, a call a frame, no ring', async () => {
+        const v = rig.track(new Viewer(ngx, '/whep/cam', { name: 'plain' }));
+
+        const r = await v.connectRetry(20000);
+        assert.equal(r.status, 201);
+
+        await v.waitKeyframe(20000);
+        await v.waitPackets(150, 20000);
+
+        let ss;
+        await waitFor(async () => {
+            ss = (await ngx.status()).sessions[0];
+            return ss && ss.packets_sent >= 150;
+        }, 5000, '150 packets_sent in /rtc/status');
+
+        assert.equal(ss.send, 'gso', JSON.stringify(ss));
+        assert.ok(ss.send_calls > 0 && ss.send_calls < ss.packets_sent,
+                  JSON.stringify(ss));
+        assert.equal(ss.drops, 0, JSON.stringify(ss));
+        assert.doesNotMatch(ngx.logText(), /io_uring/);
     });
 
     test('error.log is clean', () => {

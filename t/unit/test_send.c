@@ -6,9 +6,12 @@
  * the GSO batch builder's runs (segment size, the last one shorter, 64
  * segments, 64 KB); and batches sent for real on loopback UDP sockets,
  * with GSO, with sendmmsg(), and through the libnice fallback (stood in
- * for), each packet arriving as one datagram of its size, in order.
+ * for), each packet arriving as one datagram of its size, in order; and
+ * a fan-out's batches of several sessions queued and sent together
+ * through the worker's io_uring, a session with a broken socket among
+ * them.
  *
- * unit-deps: src/ngx_rtc_send.c src/ngx_rtc_h264.c src/ngx_rtc_nal.c src/ngx_rtc_h265.c
+ * unit-deps: src/ngx_rtc_send.c src/ngx_rtc_uring.c src/ngx_rtc_h264.c src/ngx_rtc_nal.c src/ngx_rtc_h265.c
  */
 
 #include "ngx_rtc_unit.h"
@@ -17,16 +20,19 @@
 #include "ngx_rtc_h264.h"
 #include "ngx_rtc_h265.h"
 #include "ngx_rtc_send.h"
+#include "ngx_rtc_uring.h"
 
 
 #define TEST_TAG  10        /* what the SRTP stand-in appends */
 
 
-/* stand-ins for ngx_rtc_srtp.c and ngx_rtc_ice.c */
+/* stand-ins for ngx_rtc_srtp.c, ngx_rtc_ice.c and ngx_rtc_latency.c */
 
 static ngx_rtc_ice_peer_t  *test_peer;
 static ngx_uint_t           test_nice_sent;
 static size_t               test_nice_len[256];
+static ngx_uint_t           test_delays;
+static int64_t              test_delay_arrival;
 
 
 ngx_int_t
@@ -44,10 +50,22 @@ ngx_rtc_srtp_protect(ngx_rtc_srtp_t *s, u_char *buf, size_t *len,
 }
 
 
+/* a session's "ice" is its peer here, or test_peer without one */
+
 ngx_rtc_ice_peer_t *
 ngx_rtc_ice_peer(ngx_rtc_ice_t *ice)
 {
-    return test_peer;
+    return ice ? (ngx_rtc_ice_peer_t *) ice : test_peer;
+}
+
+
+void
+ngx_rtc_latency_sent(int64_t arrival)
+{
+    if (arrival > 0) {
+        test_delays++;
+        test_delay_arrival = arrival;
+    }
 }
 
 
@@ -336,10 +354,14 @@ test_sockets(void)
 }
 
 
-/* n packets: 12 bytes of "header" with the index, then len[i] bytes */
+/*
+ * n packets: 12 bytes of "header" with the index, then len[i] bytes; the
+ * flush with the frame's arrival
+ */
 
 static ngx_int_t
-test_frame(ngx_rtc_send_t *snd, size_t *len, ngx_uint_t n)
+test_frame_at(ngx_rtc_send_t *snd, size_t *len, ngx_uint_t n,
+    int64_t arrival)
 {
     u_char      *p;
     ngx_uint_t   i;
@@ -361,7 +383,14 @@ test_frame(ngx_rtc_send_t *snd, size_t *len, ngx_uint_t n)
         }
     }
 
-    return ngx_rtc_send_flush(snd);
+    return ngx_rtc_send_flush(snd, arrival);
+}
+
+
+static ngx_int_t
+test_frame(ngx_rtc_send_t *snd, size_t *len, ngx_uint_t n)
+{
+    return test_frame_at(snd, len, n, 0);
 }
 
 
@@ -400,10 +429,142 @@ test_receive(size_t *len, ngx_uint_t n)
 }
 
 
+/* io_uring turned off on this machine (Linux 6.6+): nothing to test */
+
+static ngx_uint_t
+test_uring_off(void)
+{
+    int    fd;
+    char   c;
+
+    fd = open("/proc/sys/kernel/io_uring_disabled", O_RDONLY);
+    if (fd == -1) {
+        return 0;
+    }
+
+    c = '0';
+    (void) read(fd, &c, 1);
+    (void) close(fd);
+
+    return c != '0';
+}
+
+
+/*
+ * A fan-out: three sessions' frames queued, the first with a socket that
+ * is not one; nothing leaves before the commit, then the other two's
+ * packets arrive whole and in order, each frame's send delay counted
+ * once, the broken one's packets counted as errors.  Then one frame
+ * longer than the buffer, queued: it leaves in two submissions, in order.
+ */
+
+static void
+test_fanout(ngx_log_t *log)
+{
+    u_char              buf[65536];
+    size_t              len[300];
+    ssize_t             r;
+    ngx_uint_t          i, k, bad;
+    ngx_cycle_t         cycle;
+    ngx_rtc_send_t      a, b, c;
+    ngx_rtc_ice_peer_t  pa, pb, pc;
+
+    if (test_uring_off()) {
+        fprintf(stderr, "io_uring is turned off here: fan-out skipped\n");
+        return;
+    }
+
+    ngx_memzero(&cycle, sizeof(ngx_cycle_t));
+    cycle.log = log;
+
+    NGX_RTC_CHECK(ngx_rtc_send_init_process(&cycle, 1, 1) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_uring_ready(log) == NGX_OK);
+
+    pa = peer;
+    pb = peer;
+    pc = peer;
+    pb.fd = socket(AF_INET, SOCK_DGRAM|SOCK_NONBLOCK, 0);
+    pc.fd = 1000000;
+
+    NGX_RTC_CHECK(pb.fd != -1);
+
+    ngx_memzero(&a, sizeof(ngx_rtc_send_t));
+    ngx_memzero(&b, sizeof(ngx_rtc_send_t));
+    ngx_memzero(&c, sizeof(ngx_rtc_send_t));
+    a.log = log;
+    b.log = log;
+    c.log = log;
+    a.ice = (ngx_rtc_ice_t *) &pa;
+    b.ice = (ngx_rtc_ice_t *) &pb;
+    c.ice = (ngx_rtc_ice_t *) &pc;
+
+    len[0] = 40;
+    len[1] = 1000; len[2] = 1000; len[3] = 1000; len[4] = 900;
+    len[5] = 1100; len[6] = 1100; len[7] = 1099;
+
+    test_delays = 0;
+
+    ngx_rtc_send_defer(log);
+
+    NGX_RTC_CHECK(test_frame_at(&c, len, 8, 100) == NGX_OK);
+    NGX_RTC_CHECK(test_frame_at(&a, len, 8, 200) == NGX_OK);
+    NGX_RTC_CHECK(test_frame_at(&b, len, 8, 300) == NGX_OK);
+
+    /* queued: nothing has left */
+
+    NGX_RTC_CHECK(test_receive(len, 0) == NGX_OK);
+    NGX_RTC_CHECK(a.packets == 0 && test_delays == 0);
+
+    ngx_rtc_send_commit();
+
+    NGX_RTC_CHECK(c.errors == 8 && c.packets == 0 && !c.lost);
+    NGX_RTC_CHECK(a.packets == 8 && a.errors == 0 && a.drops == 0);
+    NGX_RTC_CHECK(b.packets == 8 && b.errors == 0 && b.drops == 0);
+    NGX_RTC_CHECK(a.path == NGX_RTC_SEND_GSO && a.calls == 1);
+    NGX_RTC_CHECK(test_delays == 2 && test_delay_arrival == 300);
+
+    /* a's 8 datagrams, then b's */
+
+    for (bad = 0, k = 0; k < 16; k++) {
+        i = k % 8;
+        r = recv(rx, buf, sizeof(buf), 0);
+
+        if (r != (ssize_t) (12 + len[i] + TEST_TAG) || buf[3] != i) {
+            bad++;
+        }
+    }
+
+    NGX_RTC_CHECK(bad == 0);
+    NGX_RTC_CHECK(test_receive(len, 0) == NGX_OK);
+
+    /* longer than the buffer */
+
+    for (i = 0; i < 300; i++) {
+        len[i] = 1000 + i % 2;
+    }
+
+    ngx_rtc_send_defer(log);
+
+    NGX_RTC_CHECK(test_frame_at(&a, len, 300, 400) == NGX_OK);
+
+    ngx_rtc_send_commit();
+
+    NGX_RTC_CHECK(a.packets == 308 && test_delay_arrival == 400);
+    NGX_RTC_CHECK(test_receive(len, 300) == NGX_OK);
+
+    /* out of a fan-out, a flush leaves at once again */
+
+    NGX_RTC_CHECK(test_frame(&b, len, 3) == NGX_OK);
+    NGX_RTC_CHECK(test_receive(len, 3) == NGX_OK);
+
+    (void) close(pb.fd);
+}
+
+
 static void
 test_batches(void)
 {
-    size_t          len[100];
+    size_t          len[300];
     ngx_log_t       log;
     ngx_uint_t      i;
     ngx_rtc_send_t  snd;
@@ -436,26 +597,26 @@ test_batches(void)
     NGX_RTC_CHECK(snd.drops == 0 && snd.errors == 0);
     NGX_RTC_CHECK(test_receive(len, 8) == NGX_OK);
 
-    /* a frame longer than a batch (64 packets), equal ones: still in order */
+    /* a frame longer than the buffer (256 packets), equal ones: in order */
 
-    for (i = 0; i < 100; i++) {
+    for (i = 0; i < 300; i++) {
         len[i] = 1188;
     }
 
-    len[99] = 17;
+    len[299] = 17;
 
     snd.calls = 0;
     snd.packets = 0;
     snd.bytes = 0;
 
-    NGX_RTC_CHECK(test_frame(&snd, len, 100) == NGX_OK);
-    NGX_RTC_CHECK(snd.packets == 100);
+    NGX_RTC_CHECK(test_frame(&snd, len, 300) == NGX_OK);
+    NGX_RTC_CHECK(snd.packets == 300);
     NGX_RTC_CHECK(snd.bytes
-                  == 99 * (12 + 1188 + TEST_TAG) + 12 + 17 + TEST_TAG);
+                  == 299 * (12 + 1188 + TEST_TAG) + 12 + 17 + TEST_TAG);
 
-    /* 64 in the first batch: 54 and 10 (64 KB) in one call, then 36 */
+    /* 256 in the first batch: 5 messages of 64 KB at most in one call */
     NGX_RTC_CHECK(snd.calls == 2);
-    NGX_RTC_CHECK(test_receive(len, 100) == NGX_OK);
+    NGX_RTC_CHECK(test_receive(len, 300) == NGX_OK);
 
     /* sendmmsg(): the whole batch in one call */
 
@@ -487,6 +648,10 @@ test_batches(void)
     /* nothing reached the UDP socket */
 
     NGX_RTC_CHECK(test_receive(len, 0) == NGX_OK);
+
+    test_peer = NULL;
+
+    test_fanout(&log);
 
     (void) close(rx);
     (void) close(peer.fd);
