@@ -19,7 +19,7 @@
  * (each step adds to the last), and after each step the viewers settle for
  * 2 s and a window of --seconds is measured:
  *
- *   - per nginx worker: CPU time (utime + stime of /proc/PID/stat) per
+ *   - per nginx worker: CPU time (schedstat, lib.cpuMs()) per
  *     second of the window, and per viewer of that worker; VmRSS and
  *     RssAnon (/proc/PID/status) and their growth since the 0-viewer
  *     window per viewer; RTP packets sent per second (the sessions'
@@ -51,7 +51,7 @@ const E2E_LIB = path.join(__dirname, '..', 't', 'e2e', 'lib');
 const { waitFor, sleep, request } =
     require(path.join(E2E_LIB, 'nginx'));
 const lib = require('./lib');
-const { CLK_TCK, cpuMs, machine, quantile, fmt } = lib;
+const { cpuMs, machine, quantile, fmt } = lib;
 
 const SETTLE_MS = 2000;
 
@@ -474,8 +474,7 @@ function report(opts, steps) {
       + `viewers in ${opts.threads} threads; ${opts.seconds} s windows; `
       + `${require('node:os').cpus().length} CPUs`);
     p(lib.moduleLine());
-    p(`# cpu from /proc/PID/stat utime+stime (${CLK_TCK} ticks/s: `
-      + `resolution ${fmt(1000 / CLK_TCK / opts.seconds, 2)} ms/s)`);
+    p('# cpu from /proc/PID/task/*/schedstat (ns)');
     p('# cpu: ms of CPU per second of wall time (1000 = one core busy); '
       + 'per viewer: the worker\'s cpu / its viewers');
     p('# rss/anon: VmRSS/RssAnon in MB; +KB/viewer: growth since 0 viewers '

@@ -19,8 +19,8 @@
  *               last keyframe and sends it to a new viewer at once
  *
  * whep-load speaks WHEP to nginx and the Janus HTTP API to Janus
- * (--server janus).  For each server and N: the server's CPU (utime +
- * stime of /proc/PID/stat, every thread of Janus, both nginx workers),
+ * (--server janus).  For each server and N: the server's CPU (schedstat
+ * of every thread of Janus, of both nginx workers: lib.cpuMs()),
  * its private memory (Private_Dirty of /proc/PID/smaps_rollup), both over
  * whep-load's measuring window; per viewer: the growth over the server
  * with its camera and no viewer.  Run by hand, as root:

@@ -24,7 +24,7 @@
  * For each count a fresh whep-load run starts the sessions, waits until
  * each is up (first keyframe) or failed, measures a window of --seconds,
  * DELETEs them all; during the window nginx's workers are measured from
- * /proc (CPU: utime + stime; memory: VmRSS, RssAnon) and /rtc/metrics
+ * /proc (CPU: schedstat, lib.cpuMs(); memory: VmRSS, RssAnon) and /rtc/metrics
  * (the stream's packets sent, dropped, sent again; the send delay
  * histogram: p50 and p99 of the window, interpolated linearly within its
  * buckets).  bench/README.md explains the columns.

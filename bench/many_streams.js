@@ -18,7 +18,6 @@
 
 'use strict';
 
-const fs = require('node:fs');
 const { spawn } = require('node:child_process');
 const lib = require('./lib');
 const { waitFor, sleep } = require('../t/e2e/lib/nginx');
@@ -70,19 +69,11 @@ function conf(o) {
 }
 
 
-/* a process's CPU time, ms, to the ns: the first field of schedstat */
-
-function cpuNs(pid) {
-    const s = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8');
-    return Number(s.split(' ')[0]) / 1e6;
-}
-
-
 /* the workers' CPU ms and voluntary context switches over sec seconds */
 
 async function window(pids, sec) {
     const read = () => pids.map((p) => ({
-        cpu: cpuNs(p),
+        cpu: lib.cpuMs(p),
         csw: lib.procStatus(p, 'voluntary_ctxt_switches'),
     }));
 
