@@ -1546,10 +1546,25 @@ ngx_rtc_shm_wake(ngx_rtc_stream_sh_t *st)
 }
 
 
+static ngx_event_t  *ngx_rtc_shm_local_ev;
+static ngx_fd_t      ngx_rtc_shm_local_fd = -1;
+
+
+void
+ngx_rtc_shm_wake_local(ngx_event_t *ev, ngx_fd_t fd)
+{
+    ngx_rtc_shm_local_ev = ev;
+    ngx_rtc_shm_local_fd = ev ? fd : -1;
+}
+
+
 /*
  * The flag is tagged with this configuration's generation: only a writer
  * of the slot's current generation writes the eventfd of the slot's
- * worker (see ngx_rtc_slot_signal()).
+ * worker (see ngx_rtc_slot_signal()).  A producer waking its own worker
+ * (viewers of its stream here) posts the reading event instead: no
+ * write(), no epoll_wait() return, and the fan-out runs in this turn of
+ * the event loop.
  */
 
 void
@@ -1564,6 +1579,11 @@ ngx_rtc_shm_wake_slot(ngx_uint_t slot)
         || ngx_rtc_slot_signal(ngx_rtc_shm_slot(slot), rmcf->generation)
            != NGX_OK)
     {
+        return;
+    }
+
+    if (ngx_rtc_shm_local_ev && rmcf->eventfd[slot] == ngx_rtc_shm_local_fd) {
+        ngx_post_event(ngx_rtc_shm_local_ev, &ngx_posted_events);
         return;
     }
 

@@ -283,6 +283,12 @@ void ngx_rtc_shm_purge(ngx_cycle_t *cycle);
 void ngx_rtc_shm_wake(ngx_rtc_stream_sh_t *st);
 void ngx_rtc_shm_wake_slot(ngx_uint_t slot);
 
+/*
+ * this worker's eventfd and the event that reads it (NULL: none): a wake
+ * of the slot whose eventfd it is posts the event instead of a write
+ */
+void ngx_rtc_shm_wake_local(ngx_event_t *ev, ngx_fd_t fd);
+
 void ngx_rtc_shm_demand(ngx_uint_t stream, ngx_msec_t until);
 ngx_int_t ngx_rtc_shm_snap_get(ngx_uint_t stream, uint64_t seq,
     ngx_uint_t width, ngx_pool_t *pool, ngx_str_t *jpeg, int64_t *capture);

@@ -158,6 +158,8 @@ ngx_rtc_stream_init_process(ngx_cycle_t *cycle)
 
     ngx_rtc_worker.notify = c;
 
+    ngx_rtc_shm_wake_local(c->read, c->fd);
+
     ngx_rtc_worker.poll.handler = ngx_rtc_stream_poll;
     ngx_rtc_worker.poll.log = cycle->log;
     ngx_rtc_worker.poll.data = &ngx_rtc_worker;
@@ -195,6 +197,12 @@ ngx_rtc_stream_exit_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_rtc_worker.notify) {
+        ngx_rtc_shm_wake_local(NULL, -1);
+
+        if (ngx_rtc_worker.notify->read->posted) {
+            ngx_delete_posted_event(ngx_rtc_worker.notify->read);
+        }
+
         ngx_del_event(ngx_rtc_worker.notify->read, NGX_READ_EVENT, 0);
 
         /* the eventfd belongs to the cycle: closed by the master */
@@ -454,12 +462,19 @@ ngx_rtc_stream_notify(ngx_event_t *ev)
 
     c = ev->data;
 
-    for ( ;; ) {
+    /*
+     * epoll said readable: one read takes the whole count (not
+     * EFD_SEMAPHORE).  Posted by a producer of this worker
+     * (ngx_rtc_shm.c): nothing was written; a write by another worker
+     * meanwhile keeps the fd readable, and epoll reports it next turn.
+     */
+
+    if (ev->ready) {
+        ev->ready = 0;
+
         n = read(c->fd, &value, sizeof(uint64_t));
 
-        if (n == -1) {
-            break;
-        }
+        (void) n;
     }
 
     /* clear before reading the rings: a frame written from now on wakes us */
