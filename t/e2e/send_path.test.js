@@ -36,6 +36,18 @@ function withDirective(line) {
 const CONF = withDirective('rtc_udp_gso off;');
 const CONF_NO_URING = withDirective('rtc_io_uring off;');
 
+/* the first session of /rtc/status, once it has sent 150 packets */
+async function sentStatus(ngx) {
+    let ss;
+
+    await waitFor(async () => {
+        ss = (await ngx.status()).sessions[0];
+        return ss && ss.packets_sent >= 150;
+    }, 5000, '150 packets_sent in /rtc/status');
+
+    return ss;
+}
+
 /* what a worker logs (info) when it sets up its ring */
 const URING_LINE = /rtc send: io_uring of \d+ entries/;
 
@@ -100,11 +112,7 @@ describe('send path without GSO', { timeout: 120000 }, () => {
                       `FU-A sizes of a NAL unit: ${n.join(' ')}`);
         }
 
-        let ss;
-        await waitFor(async () => {
-            ss = (await ngx.status()).sessions[0];
-            return ss && ss.packets_sent >= 150;
-        }, 5000, '150 packets_sent in /rtc/status');
+        const ss = await sentStatus(ngx);
 
         assert.equal(ss.send, 'sendmmsg', JSON.stringify(ss));
         assert.ok(ss.send_calls > 0 && ss.send_calls < ss.packets_sent,
@@ -143,11 +151,7 @@ describe('send path without io_uring', { timeout: 120000 }, () => {
         await v.waitKeyframe(20000);
         await v.waitPackets(150, 20000);
 
-        let ss;
-        await waitFor(async () => {
-            ss = (await ngx.status()).sessions[0];
-            return ss && ss.packets_sent >= 150;
-        }, 5000, '150 packets_sent in /rtc/status');
+        const ss = await sentStatus(ngx);
 
         assert.equal(ss.send, 'gso', JSON.stringify(ss));
         assert.ok(ss.send_calls > 0 && ss.send_calls < ss.packets_sent,
