@@ -16,6 +16,7 @@
 
 volatile ngx_cycle_t  *ngx_cycle;
 ngx_uint_t             ngx_pagesize;
+ngx_queue_t            ngx_posted_events;
 
 
 void
