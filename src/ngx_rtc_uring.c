@@ -85,7 +85,7 @@ ngx_rtc_uring_setup(ngx_rtc_uring_t *u, ngx_log_t *log)
 {
     int                      fd;
     u_char                  *sq, *cq;
-    size_t                   sq_len, cq_len;
+    size_t                   sq_len, cq_len, sqes_len;
     uint32_t                 flags;
     ngx_err_t                err;
     struct io_uring_params   p;
@@ -135,6 +135,10 @@ ngx_rtc_uring_setup(ngx_rtc_uring_t *u, ngx_log_t *log)
         sq_len = ngx_max(sq_len, cq_len);
     }
 
+    sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
+
+    cq = MAP_FAILED;
+
     sq = mmap(NULL, sq_len, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE,
               fd, IORING_OFF_SQ_RING);
 
@@ -154,9 +158,8 @@ ngx_rtc_uring_setup(ngx_rtc_uring_t *u, ngx_log_t *log)
         }
     }
 
-    u->sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe),
-                   PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE,
-                   fd, IORING_OFF_SQES);
+    u->sqes = mmap(NULL, sqes_len, PROT_READ|PROT_WRITE,
+                   MAP_SHARED|MAP_POPULATE, fd, IORING_OFF_SQES);
 
     if (u->sqes == MAP_FAILED) {
         goto failed;
@@ -183,11 +186,17 @@ ngx_rtc_uring_setup(ngx_rtc_uring_t *u, ngx_log_t *log)
 
 failed:
 
-    /* closing the ring's fd unmaps nothing: the process keeps the pages */
-
     ngx_log_error(NGX_LOG_NOTICE, log, ngx_errno,
                   "rtc send: io_uring mmap() failed, "
                   "a system call per viewer and frame");
+
+    if (cq != MAP_FAILED && cq != sq) {
+        (void) munmap(cq, cq_len);
+    }
+
+    if (sq != MAP_FAILED) {
+        (void) munmap(sq, sq_len);
+    }
 
     (void) close(fd);
 
