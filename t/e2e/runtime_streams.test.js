@@ -47,7 +47,10 @@ http {
     resolver 127.0.0.1:${DNS_PORT} valid=1s ipv6=off;
     resolver_timeout 5s;
     rtc_zone cams 32m runtime=2 runtime_buffer=1m runtime_idle=2s;
-    rtc_wait_timeout 5s;
+    # after the reload the snapshot waits for a keyframe the camera sends
+    # then (the on-demand stream restarts: DNS, RTSP, the next keyframe);
+    # 5 s once ran out on a loaded CI machine
+    rtc_wait_timeout 15s;
     rtc_stream configured rtsp://127.0.0.1:%%CAMPORT%%/cam;
     # what a custom log_format may use: none may hold the PUT's password
     log_format rtc_query '"$request_uri" "$args" "$query_string" "$arg_src"';
