@@ -136,6 +136,37 @@ def schedule_switch(args, media):
     GLib.timeout_add(int(args.switch_after * 1000), switch)
 
 
+def not_seekable(pad, info):
+    # HANDLED answers the query as it was made: a new SEEKING query says
+    # "not seekable" (PyGObject cannot write into the query here)
+    if info.get_query().type == Gst.QueryType.SEEKING:
+        return Gst.PadProbeReturn.HANDLED
+    return Gst.PadProbeReturn.OK
+
+
+def live_only(media):
+    """
+    Makes the media say it cannot seek, as a camera's live picture cannot.
+    A PLAY with "Range: npt=0.000-" (nginx-rtc's, ffmpeg's) made
+    gst-rtsp-server 1.22 seek the shared media, which flushes it; a PLAY
+    answered while the flush had taken a stream's segment away aborted
+    the process (gst_rtsp_media_get_rates: assertion failed), now and
+    then when several clients PLAY at once.  The server asks the pipeline
+    whether it can seek before it does: the payloaders answer no.  An
+    RTSP client still gets its 200 to such a PLAY, from the live edge.
+    """
+
+    bin = media.get_element()
+    i = 0
+    while True:
+        pay = bin.get_by_name('pay%d' % i)
+        if pay is None:
+            break
+        pay.get_static_pad('src').add_probe(Gst.PadProbeType.QUERY_UPSTREAM,
+                                            not_seekable)
+        i += 1
+
+
 def main():
     ap = argparse.ArgumentParser(description='test RTSP camera')
     ap.add_argument('--host', default='127.0.0.1')
@@ -221,6 +252,7 @@ def main():
         factory.connect('media-configure',
                         lambda f, media: schedule_switch(args, media))
 
+    factory.connect('media-configure', lambda f, media: live_only(media))
     server.get_mount_points().add_factory(args.path, factory)
 
     loop = GLib.MainLoop()
