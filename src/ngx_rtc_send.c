@@ -612,11 +612,8 @@ ngx_rtc_send_submit(void)
     if (ngx_rtc_uring_submit(w->nmsg, w->res, w->log) != NGX_OK) {
         /* the ring is gone: the sends it did not take go one by one */
         w->uring = 0;
+        w->defer = 0;
     }
-
-    /* nothing queued from here: a send below leaves at once */
-
-    w->defer = 0;
 
     for (i = 0; i < w->nentries; i++) {
         e = &w->entry[i];
@@ -674,7 +671,6 @@ ngx_rtc_send_submit(void)
     w->nentries = 0;
     w->nmsg = 0;
     w->used = 0;
-    w->defer = w->uring;
 }
 
 

@@ -95,4 +95,56 @@ describe('on-demand streams', { timeout: 120000 }, () => {
                             'no credentials in error.log');
         assert.equal(st.sessions.length, 0, 'no session left');
     });
+
+    test('a viewer of a stream gone idle gets no picture from before',
+         async () => {
+        const cam = rig.cam;
+
+        /* a first viewer fills the ring; then the stream goes idle */
+
+        const first = rig.track(new Viewer(ngx, '/whep/cam',
+                                           { name: 'first' }));
+        await first.connectRetry();
+        await first.waitKeyframe(20000);
+        assert.equal((await first.close()).status, 200);
+
+        await waitFor(async () => {
+            const x = stream(await ngx.status(), 'cam');
+            return x.state === 'idle' && x.producer_pid === 0;
+        }, 10000, 'cam idle after idle=2s');
+
+        /*
+         * The camera is gone too: whatever the viewer gets now comes from
+         * the ring, pictures from before.  The offer is answered (the
+         * stream's codec is known); the catch-up, which sent the old
+         * keyframe ~200 ms after DTLS, must not: the ring's last frame is
+         * older than its 2 s (NGX_RTC_CATCHUP_GAP).  The wait below makes
+         * it so: time has to pass, there is no event for it.
+         */
+
+        await cam.kill();
+        await new Promise((r) => setTimeout(r, 2500));
+
+        const late = rig.track(new Viewer(ngx, '/whep/cam',
+                                          { name: 'late' }));
+        assert.equal((await late.connect()).status, 201);
+
+        await waitFor(() => late.connectionState === 'connected', 10000,
+                      'late: ICE and DTLS connected');
+        await waitFor(async () => (await ngx.status()).sessions
+                          .some((x) => x.state === 'media'),
+                      5000, 'the session takes media');
+
+        /* an absence: 2 s is ten times the catch-up's pacing */
+
+        await new Promise((r) => setTimeout(r, 2000));
+        assert.equal(late.keyframes, 0, 'no keyframe from before');
+        assert.equal(late.packets, 0, 'no video from before');
+
+        /* the camera back: the viewer plays, from a live keyframe */
+
+        await cam.start();
+        await late.waitKeyframe(30000);
+        assert.equal((await late.close()).status, 200);
+    });
 });
