@@ -74,6 +74,8 @@ static void ngx_rtc_session_send_video(ngx_rtc_session_t *s,
 static void ngx_rtc_session_send_audio(ngx_rtc_session_t *s,
     ngx_rtc_packets_t *pk);
 static void ngx_rtc_session_rtcp_timer(ngx_event_t *ev);
+static void ngx_rtc_session_sender_reports(ngx_rtc_session_t *s);
+static void ngx_rtc_session_rtcp_arm(ngx_rtc_session_t *s);
 static void ngx_rtc_session_sr(ngx_rtc_session_t *s,
     ngx_rtc_session_track_t *t);
 static void ngx_rtc_session_stats(ngx_rtc_session_t *s);
@@ -881,7 +883,8 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
         ngx_del_timer(&s->close_ev);
     }
 
-    ngx_add_timer(&s->rtcp_timer, NGX_RTC_SESSION_RTCP_INTERVAL);
+    s->report_due = ngx_current_msec + NGX_RTC_SESSION_RTCP_INTERVAL;
+    ngx_rtc_session_rtcp_arm(s);
 
     /* the catch-up does not count against the keyframe requests' limit */
     s->last_jump = ngx_current_msec - NGX_RTC_PACE_KEY_INTERVAL;
@@ -915,6 +918,11 @@ ngx_rtc_session_send(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 
     } else if (s->audio.active) {
         ngx_rtc_session_send_audio(s, pk);
+    }
+
+    if ((ngx_msec_int_t) (ngx_current_msec - s->report_due) >= 0) {
+        /* the SRs ride on a frame: no wake-up of their own */
+        ngx_rtc_session_sender_reports(s);
     }
 }
 
@@ -1060,7 +1068,17 @@ ngx_rtc_session_send_audio(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 }
 
 
-/* RTCP sender reports (RFC 3550, 6.4.1) and the peer's liveness */
+/*
+ * RTCP sender reports (RFC 3550, 6.4.1), the numbers of /rtc/status and
+ * the peer's liveness.  The reports go once a second with a frame the
+ * session sends (ngx_rtc_session_send()): a timer of their own woke the
+ * worker once a second for each session, ~25 wake-ups a second a worker
+ * at 50 viewers, each of them costly on a host with kernel page-table
+ * isolation.  The timer is left the liveness check and the reports of a
+ * stream that sends no frames; it is due on the second of the worker's
+ * clock, the same for all the worker's sessions: one wake-up a second for
+ * them all.
+ */
 
 static void
 ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
@@ -1074,6 +1092,31 @@ ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
         return;
     }
 
+    if ((ngx_msec_int_t) (ngx_current_msec - s->report_due)
+        >= NGX_RTC_SESSION_RTCP_INTERVAL)
+    {
+        /* no frame for a second */
+        ngx_rtc_session_sender_reports(s);
+    }
+
+    ngx_rtc_session_rtcp_arm(s);
+}
+
+
+static void
+ngx_rtc_session_rtcp_arm(ngx_rtc_session_t *s)
+{
+    ngx_add_timer(&s->rtcp_timer, NGX_RTC_SESSION_RTCP_INTERVAL
+                                  - ngx_current_msec
+                                    % NGX_RTC_SESSION_RTCP_INTERVAL);
+}
+
+
+static void
+ngx_rtc_session_sender_reports(ngx_rtc_session_t *s)
+{
+    s->report_due = ngx_current_msec + NGX_RTC_SESSION_RTCP_INTERVAL;
+
     ngx_rtc_session_sr(s, &s->video);
 
     if (s->audio.active) {
@@ -1086,8 +1129,6 @@ ngx_rtc_session_rtcp_timer(ngx_event_t *ev)
      * no GLib sync here: a send through libnice (TCP, TURN) syncs the
      * agent's own loop (ngx_rtc_ice_send())
      */
-
-    ngx_add_timer(ev, NGX_RTC_SESSION_RTCP_INTERVAL);
 }
 
 

@@ -97,6 +97,7 @@ struct ngx_rtc_session_s {
     uint16_t                  rtx_seq;
 
     ngx_msec_t                last_rtcp;
+    ngx_msec_t                report_due;     /* the next SRs and stats */
     ngx_msec_t                last_jump;  /* to a keyframe, on PLI/FIR */
     ngx_int_t                 rtt;        /* ms; -1: not measured */
 

@@ -146,4 +146,41 @@ describe('werift receives H.264', { timeout: 300000 }, () => {
     test('error.log is clean so far', () => {
         ngx.checkLog();
     });
+
+    test('RTCP sender reports, with frames and without', async () => {
+        const v = new Viewer(ngx, '/whep/cam', { name: 'sr' });
+        viewers.push(v);
+
+        await v.connectRetry(20000);
+        await v.waitKeyframe(20000);
+
+        /*
+         * Frames flow: the SRs go with them, about one a second (never
+         * one a frame: 25 a second), their packet counts growing
+         */
+        const n = v.srs.length;
+        await waitFor(() => v.srs.length >= n + 4, 10000,
+                      'four video SRs while frames flow');
+
+        const srs = v.srs.slice(n);
+        for (let i = 1; i < srs.length; i++) {
+            assert.ok(srs[i].at - srs[i - 1].at >= 400,
+                      `SRs ${srs[i].at - srs[i - 1].at} ms apart`);
+            assert.ok(srs[i].packets > srs[i - 1].packets,
+                      'the SR counts the packets sent');
+        }
+
+        /* no frames (the camera gone): the SRs still come, from a timer */
+
+        await rig.cam.kill();
+        const last = v.packets;
+        const m = v.srs.length;
+
+        await waitFor(() => v.srs.length >= m + 2, 10000,
+                      'two SRs without frames');
+        assert.ok(v.packets - last < 100, 'no video meanwhile');
+        assert.equal(v.connectionState, 'connected');
+
+        await rig.cam.start();
+    });
 });

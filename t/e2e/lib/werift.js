@@ -219,6 +219,7 @@ class Viewer {
         this.nalTypes = new Set();
         this.payloadTypes = new Set();
         this.lastPacketAt = 0;
+        this.srs = [];          /* the video's RTCP SRs: { at, packets } */
         this.connectionState = 'new';
     }
 
@@ -239,7 +240,14 @@ class Viewer {
             track.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp));
         });
 
-        pc.addTransceiver('video', { direction: 'recvonly' });
+        const video = pc.addTransceiver('video', { direction: 'recvonly' });
+
+        video.receiver.onRtcp.subscribe((p) => {
+            if (p.type === 200) {
+                this.srs.push({ at: Date.now(),
+                                packets: p.senderInfo.packetCount });
+            }
+        });
 
         if (this.opts.audio) {
             pc.addTransceiver('audio', { direction: 'recvonly' });
