@@ -195,15 +195,23 @@ describe('viewers coming and going', { timeout: 150000 }, () => {
         assert.equal(end.pagesFree, base.pagesFree, "the zone's free pages");
         assert.equal(end.freeBytes, base.freeBytes, "the zone's free bytes");
 
-        /* a descriptor closed late would show within a second */
+        /*
+         * A descriptor closed late would show within a second.  No more
+         * than at the baseline: the baseline may hold one in passing (a
+         * request of the poll just answered, the worker's read of
+         * /proc/PID/stat), seen once in CI as [17, 19] against [17, 18]
+         * after; a leak of the churn's 310 sessions is hundreds.
+         */
 
         await waitFor(() => pids.every((p, i) =>
-            fs.readdirSync(`/proc/${p}/fd`).length === base.fds[i]),
+            fs.readdirSync(`/proc/${p}/fd`).length <= base.fds[i]),
                       5000, `the workers' fds back to ${base.fds}`)
             .catch(() => {
-                assert.deepEqual(pids.map((p) =>
-                    fs.readdirSync(`/proc/${p}/fd`).length), base.fds,
-                                 "the workers' open descriptors");
+                const fds = pids.map((p) =>
+                    fs.readdirSync(`/proc/${p}/fd`).length);
+                assert.ok(fds.every((n, i) => n <= base.fds[i]),
+                          `the workers' open descriptors: ${fds} against `
+                          + `${base.fds} at the baseline`);
             });
 
         t.diagnostic(`RssAnon KB ${base.anon} -> ${end.anon}`);
