@@ -11,7 +11,6 @@
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_pace.h>
-#include <ngx_rtc_latency.h>
 #include <ngx_rtc_catchup.h>
 
 
@@ -24,7 +23,7 @@ void
 ngx_rtc_catchup_start(ngx_rtc_session_t *s)
 {
     size_t                    key_bytes;
-    int64_t                   first, last, arrived, gap;
+    int64_t                   first, last;
     uint32_t                  ts, key_ts;
     uint64_t                  seq, key;
     ngx_msec_t                span;
@@ -36,10 +35,13 @@ ngx_rtc_catchup_start(ngx_rtc_session_t *s)
     st = s->stream;
     t = &s->video;
 
-    key = ngx_rtc_ring_last_key(st->ring);
+    key = ngx_rtc_stream_live_key(st, st->cursor);
 
-    if (key == 0 || key >= st->cursor) {
-        /* no keyframe behind the fan-out: the next one comes live */
+    if (key == 0) {
+        /*
+         * no keyframe behind the fan-out, or pictures from before a break
+         * (ngx_rtc_stream_live_key()): the next keyframe comes live
+         */
         s->wait_key = 1;
         return;
     }
@@ -49,8 +51,6 @@ ngx_rtc_catchup_start(ngx_rtc_session_t *s)
     s->catchup_bytes = 0;
     first = -1;
     last = -1;
-    arrived = -1;
-    gap = 0;
     key_ts = 0;
     key_bytes = 0;
 
@@ -71,28 +71,8 @@ ngx_rtc_catchup_start(ngx_rtc_session_t *s)
             key_bytes = f.len;
         }
 
-        if (arrived >= 0) {
-            gap = ngx_max(gap, f.arrival - arrived);
-        }
-
-        arrived = f.arrival;
         last = f.capture;
         s->catchup_bytes += f.len;
-    }
-
-    if (arrived >= 0) {
-        gap = ngx_max(gap, ngx_rtc_latency_now() - arrived);
-    }
-
-    if (gap > (int64_t) NGX_RTC_CATCHUP_GAP * 1000) {
-        /* pictures from before a break: the next keyframe comes live */
-
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &s->log, 0,
-                       "rtc catchup: the backlog has a break of %L ms, "
-                       "waiting for a live keyframe", gap / 1000);
-
-        s->wait_key = 1;
-        return;
     }
 
     span = (first >= 0 && last > first) ? (ngx_msec_t) ((last - first) / 1000)

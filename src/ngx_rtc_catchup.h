@@ -18,13 +18,12 @@
  * live edge go out paced (ngx_rtc_pace.c), from a timer, while the live
  * fan-out skips the session's video; then the session follows the fan-out.
  *
- * Only a backlog the source sent without a break up to now is caught up:
- * a gap of NGX_RTC_CATCHUP_GAP between two of its video frames, or since
- * the last one, means pictures from before the stream went idle or the
- * camera dropped off, and the session waits for a live keyframe instead.
+ * Only a backlog the source sent without a break up to now is caught up
+ * (ngx_rtc_stream_live_key()): a gap of NGX_RTC_STREAM_LIVE_GAP between
+ * two of its video frames, or since the last one, means pictures from
+ * before the stream went idle or the camera dropped off, and the session
+ * waits for a live keyframe instead.
  */
-
-#define NGX_RTC_CATCHUP_GAP     2000    /* ms */
 
 void ngx_rtc_catchup_start(ngx_rtc_session_t *s);
 void ngx_rtc_catchup_stop(ngx_rtc_session_t *s);

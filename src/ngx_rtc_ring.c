@@ -535,6 +535,56 @@ ngx_rtc_ring_last_key(ngx_rtc_ring_sh_t *r)
 
 
 /*
+ * The newest keyframe if the video frames from it up to "end" (excluded)
+ * came without a break: none more than "gap" usec after the one before
+ * it, nor the last more than "gap" before "now" (arrival times, the
+ * ring's clock).  0: no keyframe before "end", one overwritten, or a
+ * break (what the ring holds is from before it).  Audio frames are not
+ * looked at.
+ */
+
+uint64_t
+ngx_rtc_ring_live_key(ngx_rtc_ring_sh_t *r, uint64_t end, int64_t now,
+    int64_t gap)
+{
+    int64_t          arrived;
+    uint64_t         key, seq;
+    ngx_rtc_frame_t  f;
+
+    key = r->last_key;
+
+    if (key == 0 || key >= end) {
+        return 0;
+    }
+
+    arrived = -1;
+
+    for (seq = key; seq < end; seq++) {
+
+        if (ngx_rtc_ring_peek(r, seq, &f) != NGX_OK) {
+            return 0;
+        }
+
+        if (f.track != NGX_RTC_TRACK_VIDEO) {
+            continue;
+        }
+
+        if (arrived >= 0 && f.arrival - arrived > gap) {
+            return 0;
+        }
+
+        arrived = f.arrival;
+    }
+
+    if (arrived < 0 || now - arrived > gap) {
+        return 0;
+    }
+
+    return key;
+}
+
+
+/*
  * Where a reader refused "seq" (NGX_DECLINED: overwritten) goes on: at the
  * newest keyframe if it is newer, else at the newest frame, re-read now.
  * Always after seq, so a reader lapped again and again still advances.

@@ -66,6 +66,8 @@ typedef struct {
 ngx_int_t ngx_rtc_ring_times(ngx_rtc_ring_sh_t *r, ngx_rtc_ring_times_t *t);
 uint64_t ngx_rtc_ring_oldest(ngx_rtc_ring_sh_t *r);
 uint64_t ngx_rtc_ring_resume(ngx_rtc_ring_sh_t *r, uint64_t seq);
+uint64_t ngx_rtc_ring_live_key(ngx_rtc_ring_sh_t *r, uint64_t end,
+    int64_t now, int64_t gap);
 
 
 #endif /* _NGX_RTC_RING_H_INCLUDED_ */

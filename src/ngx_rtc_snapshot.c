@@ -127,6 +127,7 @@ ngx_rtc_snapshot_handler(ngx_http_request_t *r)
 ngx_int_t
 ngx_rtc_snapshot_stream(ngx_http_request_t *r, ngx_str_t *name)
 {
+    uint64_t                 head;
     ngx_int_t                rc, n;
     ngx_str_t                arg;
     ngx_rtc_stream_t        *st;
@@ -190,12 +191,15 @@ ngx_rtc_snapshot_stream(ngx_http_request_t *r, ngx_str_t *name)
     ctx->wait.log = r->connection->log;
 
     /*
-     * A stream that is not playing now may hold a keyframe from an earlier
-     * connection: only a keyframe written from now on will do.
+     * What the ring holds from before a break in the stream (an on-demand
+     * stream gone idle, a camera that dropped off) is not a picture of
+     * now: only a keyframe written from now on will do.
      */
 
-    if (st->sh->state != NGX_RTC_STREAM_PLAYING || st->sh->owner == 0) {
-        ctx->min_seq = ngx_rtc_ring_head(st->ring) + 1;
+    head = ngx_rtc_ring_head(st->ring);
+
+    if (ngx_rtc_stream_live_key(st, head + 1) == 0) {
+        ctx->min_seq = head + 1;
     }
 
     ngx_rtc_shm_demand(st->conf->index, ctx->deadline);

@@ -12,6 +12,7 @@
 #include <ngx_rtc_h264.h>
 #include <ngx_rtc_h265.h>
 #include <ngx_rtc_runtime.h>
+#include <ngx_rtc_latency.h>
 
 
 /*
@@ -416,6 +417,24 @@ ngx_rtc_stream_packets(ngx_rtc_stream_t *st, uint64_t seq)
     }
 
     return ngx_rtc_worker.packets;
+}
+
+
+/*
+ * The newest keyframe before "end" from which the stream's video came
+ * without a break of NGX_RTC_STREAM_LIVE_GAP up to now, or 0: where a
+ * joining viewer's catch-up starts (end: the fan-out's cursor), and the
+ * snapshot's picture (end: after the ring's head).  A gap is measured
+ * rather than the source's state looked at: a reload or a takeover
+ * reconnects the camera within a second, and what the ring holds is
+ * still a picture of now.
+ */
+
+uint64_t
+ngx_rtc_stream_live_key(ngx_rtc_stream_t *st, uint64_t end)
+{
+    return ngx_rtc_ring_live_key(st->ring, end, ngx_rtc_latency_now(),
+                                 (int64_t) NGX_RTC_STREAM_LIVE_GAP * 1000);
 }
 
 

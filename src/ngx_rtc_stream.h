@@ -68,6 +68,14 @@ struct ngx_rtc_stream_s {
 };
 
 
+/*
+ * A break in a stream's video longer than this (an on-demand stream gone
+ * idle, a camera that dropped off) makes what the ring holds from before
+ * it history: no viewer's catch-up, no snapshot starts from it.
+ */
+#define NGX_RTC_STREAM_LIVE_GAP  2000    /* ms */
+
+
 ngx_int_t ngx_rtc_stream_init_process(ngx_cycle_t *cycle);
 void ngx_rtc_stream_exit_process(ngx_cycle_t *cycle);
 ngx_rtc_stream_t *ngx_rtc_stream_find(ngx_str_t *name);
@@ -79,6 +87,7 @@ void ngx_rtc_stream_activate(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 void ngx_rtc_stream_deactivate(ngx_rtc_stream_t *st, ngx_rtc_session_t *s);
 ngx_rtc_packets_t *ngx_rtc_stream_packets(ngx_rtc_stream_t *st, uint64_t seq);
 ngx_int_t ngx_rtc_stream_profile(ngx_rtc_stream_t *st);
+uint64_t ngx_rtc_stream_live_key(ngx_rtc_stream_t *st, uint64_t end);
 ngx_rtc_session_t *ngx_rtc_stream_session(u_char *id);
 void ngx_rtc_stream_exiting(void);
 

@@ -118,7 +118,7 @@ describe('on-demand streams', { timeout: 120000 }, () => {
          * the ring, pictures from before.  The offer is answered (the
          * stream's codec is known); the catch-up, which sent the old
          * keyframe ~200 ms after DTLS, must not: the ring's last frame is
-         * older than its 2 s (NGX_RTC_CATCHUP_GAP).  The wait below makes
+         * older than its 2 s (NGX_RTC_STREAM_LIVE_GAP).  The wait below makes
          * it so: time has to pass, there is no event for it.
          */
 

@@ -9,8 +9,9 @@
  * decodes (ffprobe/ffmpeg) at the camera's size, at ?width= scaled with
  * the aspect ratio kept; If-Modified-Since gives 304; it changes after the
  * next keyframe; an H.265 camera works the same; 40 concurrent requests
- * over 4 workers encode each keyframe once; errors are 404/400/503 with a
- * reason.  Needs t/lib/netns.sh.
+ * over 4 workers encode each keyframe once; a camera frozen for a while
+ * gets a picture from after it, not the one from before; errors are
+ * 404/400/503 with a reason.  Needs t/lib/netns.sh.
  */
 
 'use strict';
@@ -28,6 +29,7 @@ const PORT = 18980;
 const CAM_PORT = 18954;
 const HEVC_PORT = 18955;
 const DOWN_PORT = 18956;       /* nothing listens there */
+const STALL_PORT = 18957;
 
 const CONF = nginxConf({
     workers: 4,
@@ -36,7 +38,8 @@ const CONF = nginxConf({
     rtc_wait_timeout 8s;
     rtc_stream cam  rtsp://127.0.0.1:%%CAMPORT%%/cam idle=5s;
     rtc_stream hevc rtsp://127.0.0.1:${HEVC_PORT}/cam always;
-    rtc_stream down rtsp://127.0.0.1:${DOWN_PORT}/cam;`,
+    rtc_stream down rtsp://127.0.0.1:${DOWN_PORT}/cam;
+    rtc_stream stall rtsp://127.0.0.1:${STALL_PORT}/cam always;`,
     server: `
         location /snap/        { rtc_snapshot; }
         location = /front.jpg  { rtc_snapshot $arg_cam; }
@@ -68,6 +71,7 @@ describe('rtc_snapshot', { timeout: 240000 }, () => {
     const rig = new Rig({ netns: true, camPort: CAM_PORT, cameras: [
         { port: CAM_PORT, gop: 25 },
         { port: HEVC_PORT, codec: 'h265', size: '320x240', fps: 10, gop: 100 },
+        { port: STALL_PORT, size: '320x240', gop: 25 },
     ], nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
 
@@ -205,6 +209,65 @@ describe('rtc_snapshot', { timeout: 240000 }, () => {
         assert.ok(Number(r.headers['retry-after']) > 0);
         assert.match(r.body.toString(), /not ready/);
         assert.ok(r.headers['retry-after']);
+    });
+
+    /*
+     * A camera that stops sending but keeps its connection (frozen, as
+     * SIGSTOP makes it): the stream still reads "playing", and its ring's
+     * last keyframe is a picture from before.  After a break of over 2 s
+     * (NGX_RTC_STREAM_LIVE_GAP) the request waits for a keyframe sent
+     * from then on, which comes once the camera sends again.
+     */
+    test('a camera frozen for 3 s: the picture after it, not from before',
+         async () => {
+        const cam = rig.cams[2];
+
+        await waitFor(async () => {
+            const x = await streamOf('stall');
+            return x && x.state === 'playing' && x.keyframes_in > 0;
+        }, 20000, 'the stall camera playing');
+
+        const a = await get('/snap/stall.jpg');
+        assert.equal(a.status, 200, a.body.toString());
+
+        let resumed = false;
+
+        cam.proc.kill('SIGSTOP');
+
+        try {
+            /* the break itself: time has to pass, there is no event for it */
+            await new Promise((r) => setTimeout(r, 3000));
+
+            assert.equal((await streamOf('stall')).state, 'playing');
+
+            const pending = get('/snap/stall.jpg').then((r) => {
+                r.resumed = resumed;
+                return r;
+            });
+
+            /* answered before the camera sends again: a picture from before */
+            const early = await Promise.race([
+                pending,
+                new Promise((r) => setTimeout(() => r(null), 1000)),
+            ]);
+            assert.equal(early, null,
+                         'answered while the camera was frozen: '
+                         + (early && early.status));
+
+            resumed = true;
+            cam.proc.kill('SIGCONT');
+
+            const b = await pending;
+            assert.equal(b.status, 200, b.body.toString());
+            assert.ok(b.resumed);
+            assert.notEqual(b.headers.etag, a.headers.etag);
+            assert.equal(probeJpeg(b.body).width, 320);
+
+        } finally {
+            if (!resumed) {
+                cam.proc.kill('SIGCONT');
+            }
+        }
     });
 
     test('error.log is clean so far', () => {

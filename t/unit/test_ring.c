@@ -522,6 +522,90 @@ test_last_key(void)
  * takes no seq and leaves no byte a reader could get.
  */
 
+/* ngx_rtc_ring_live_key(): the newest keyframe of a backlog without a break */
+
+static int64_t
+test_arrival(ngx_rtc_ring_sh_t *r, uint64_t seq)
+{
+    ngx_rtc_frame_t  f;
+
+    if (ngx_rtc_ring_peek(r, seq, &f) != NGX_OK) {
+        return -1;
+    }
+
+    return f.arrival;
+}
+
+
+static void
+test_live_key(void)
+{
+    u_char             *mem;
+    int64_t             t, big;
+    ngx_rtc_ring_sh_t  *r;
+
+    r = test_ring_new(4096, 16, &mem);
+    if (r == NULL) {
+        NGX_RTC_CHECK(r != NULL);
+        return;
+    }
+
+    big = 3600 * 1000000LL;
+
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 1, ngx_rtc_latency_now(), big)
+                  == 0);
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, NGX_RTC_FRAME_KEY, 10, 1)
+                  == NGX_OK);
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 10, 2) == NGX_OK);
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_AUDIO, 0, 10, 3) == NGX_OK);
+
+    t = test_arrival(r, 2);
+    NGX_RTC_CHECK(t > 0);
+
+    /* unbroken up to now */
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 4, t + 10, 1000000) == 1);
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 2, test_arrival(r, 1) + 10,
+                                        1000000) == 1);
+
+    /* no keyframe before "end" */
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 1, t, big) == 0);
+
+    /* the last video frame too long ago */
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 4, t + 2000001, 2000000) == 0);
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 4, t + 2000000, 2000000) == 1);
+
+    /* a break between two video frames */
+
+    usleep(20000);
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, 0, 10, 4) == NGX_OK);
+    t = test_arrival(r, 4);
+
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 5, t, 10000) == 0);
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 5, t, big) == 1);
+
+    /* before the break, the backlog was unbroken */
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 4, test_arrival(r, 2) + 10, 10000)
+                  == 1);
+
+    /* audio after a break in the video does not make it live */
+
+    usleep(20000);
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_AUDIO, 0, 10, 5) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 6, test_arrival(r, 5), 10000)
+                  == 0);
+
+    /* a keyframe after the break starts a live backlog */
+
+    NGX_RTC_CHECK(test_write(r, NGX_RTC_TRACK_VIDEO, NGX_RTC_FRAME_KEY, 10, 6)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_ring_live_key(r, 7, test_arrival(r, 6), 10000)
+                  == 6);
+
+    free(mem);
+}
+
+
 static void
 test_fence(void)
 {
@@ -1391,6 +1475,7 @@ main(void)
     test_lap_slots();
     test_lap_data();
     test_last_key();
+    test_live_key();
     test_fence();
     test_resume();
     test_max_frame();
