@@ -36,9 +36,9 @@
  * (ngx_rtc_uring.c) when the fan-out's frame is done or the buffer is
  * full: one system call for up to NGX_RTC_SEND_SLOTS packets of many
  * viewers, rather than one a viewer.  Their results come back before the
- * buffer is used again; a frame that found its viewer's socket full marks
- * the session (snd->lost), which then waits for the next keyframe, as one
- * sent on its own does.  Without a ring (rtc_io_uring off, an old kernel,
+ * buffer is used again; a video frame that found its viewer's socket full
+ * marks the session (snd->lost), which then waits for the next keyframe,
+ * as one sent on its own does (an audio frame dropped is only a drop).  Without a ring (rtc_io_uring off, an old kernel,
  * io_uring forbidden) each session's batch leaves at once.
  *
  * A full socket drops the rest of the batch: nothing queues for a slow
@@ -69,6 +69,7 @@ typedef struct {
     ngx_uint_t                msg;        /* its first message */
     ngx_uint_t                nmsg;
     int64_t                   arrival;    /* the frame's, 0: none or part */
+    unsigned                  audio:1;    /* snd->audio when queued */
 } ngx_rtc_send_entry_t;
 
 
@@ -577,6 +578,7 @@ ngx_rtc_send_queue(ngx_rtc_send_t *snd, ngx_rtc_ice_peer_t *peer,
     e->msg = w->nmsg;
     e->nmsg = nm;
     e->arrival = arrival;
+    e->audio = snd->audio;
 
     for (m = w->nmsg; m < w->nmsg + nm; m++) {
         ngx_rtc_uring_sendmsg(m, peer->fd, &w->msg[m].msg_hdr);
@@ -661,7 +663,10 @@ ngx_rtc_send_submit(void)
         }
 
         if (lost) {
-            snd->lost = 1;
+            /* a video frame with a hole: its session waits for a keyframe */
+            if (!e->audio) {
+                snd->lost = 1;
+            }
 
         } else if (!snd->lost && snd->errors == errors) {
             ngx_rtc_latency_sent(e->arrival);

@@ -64,9 +64,12 @@ typedef struct {
 
     unsigned                  full:1;     /* dropped in this batch */
     unsigned                  no_gso:1;   /* GSO failed here: sendmmsg */
-    unsigned                  lost:1;     /* a queued frame found the
-                                             socket full; the session
-                                             clears it */
+    unsigned                  lost:1;     /* a queued video frame found
+                                             the socket full; the
+                                             session clears it */
+    unsigned                  audio:1;    /* the batch is audio, which a
+                                             full socket does not make
+                                             "lost" */
 } ngx_rtc_send_t;
 
 

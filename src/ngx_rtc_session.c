@@ -1038,6 +1038,7 @@ ngx_rtc_session_send_audio(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
     u_char                   *p;
     size_t                    n;
     uint32_t                  ts;
+    ngx_int_t                 rc;
     ngx_rtc_session_track_t  *t;
 
     t = &s->audio;
@@ -1057,7 +1058,13 @@ ngx_rtc_session_send_audio(ngx_rtc_session_t *s, ngx_rtc_packets_t *pk)
 
     (void) ngx_rtc_send_add(&s->send, 12 + n);
 
-    if (ngx_rtc_send_flush(&s->send, pk->frame.arrival) != NGX_OK) {
+    /* an audio packet dropped costs the video no keyframe wait */
+
+    s->send.audio = 1;
+    rc = ngx_rtc_send_flush(&s->send, pk->frame.arrival);
+    s->send.audio = 0;
+
+    if (rc != NGX_OK) {
         return;
     }
 

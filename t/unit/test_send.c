@@ -9,9 +9,11 @@
  * for), each packet arriving as one datagram of its size, in order; and
  * a fan-out's batches of several sessions queued and sent together
  * through the worker's io_uring, a session with a broken socket among
- * them.
+ * them; a full socket (the ring's result made -EAGAIN: loopback never
+ * fills one) loses a queued video frame, not an audio one.
  *
  * unit-deps: src/ngx_rtc_send.c src/ngx_rtc_uring.c src/ngx_rtc_h264.c src/ngx_rtc_nal.c src/ngx_rtc_h265.c
+ * unit-libs: -Wl,--wrap=ngx_rtc_uring_sendmsg -Wl,--wrap=ngx_rtc_uring_submit
  */
 
 #include "ngx_rtc_unit.h"
@@ -297,6 +299,52 @@ test_gso_run(void)
 }
 
 
+/*
+ * The worker's io_uring as it is, but for the messages to test_full_fd:
+ * sent, and reported as a full socket would be (-EAGAIN)
+ */
+
+static ngx_socket_t  test_full_fd = -1;
+static ngx_socket_t  test_msg_fd[NGX_RTC_URING_ENTRIES];
+
+void __real_ngx_rtc_uring_sendmsg(ngx_uint_t i, ngx_socket_t fd,
+    struct msghdr *msg);
+ngx_int_t __real_ngx_rtc_uring_submit(ngx_uint_t n, int *res, ngx_log_t *log);
+void __wrap_ngx_rtc_uring_sendmsg(ngx_uint_t i, ngx_socket_t fd,
+    struct msghdr *msg);
+ngx_int_t __wrap_ngx_rtc_uring_submit(ngx_uint_t n, int *res, ngx_log_t *log);
+
+
+void
+__wrap_ngx_rtc_uring_sendmsg(ngx_uint_t i, ngx_socket_t fd,
+    struct msghdr *msg)
+{
+    if (i < NGX_RTC_URING_ENTRIES) {
+        test_msg_fd[i] = fd;
+    }
+
+    __real_ngx_rtc_uring_sendmsg(i, fd, msg);
+}
+
+
+ngx_int_t
+__wrap_ngx_rtc_uring_submit(ngx_uint_t n, int *res, ngx_log_t *log)
+{
+    ngx_int_t   rc;
+    ngx_uint_t  i;
+
+    rc = __real_ngx_rtc_uring_submit(n, res, log);
+
+    for (i = 0; i < n && i < NGX_RTC_URING_ENTRIES; i++) {
+        if (test_msg_fd[i] == test_full_fd && res[i] >= 0) {
+            res[i] = -EAGAIN;
+        }
+    }
+
+    return rc;
+}
+
+
 /* a frame's packets through the send path, received on loopback */
 
 static ngx_socket_t        rx = -1;
@@ -551,6 +599,35 @@ test_fanout(ngx_log_t *log)
 
     NGX_RTC_CHECK(a.packets == 308 && test_delay_arrival == 400);
     NGX_RTC_CHECK(test_receive(len, 300) == NGX_OK);
+
+    /*
+     * A full socket: a queued video frame marks its session (which then
+     * waits for a keyframe), an audio frame is a drop and no more
+     */
+
+    test_full_fd = pb.fd;
+
+    b.drops = 0;
+    ngx_rtc_send_defer(log);
+    NGX_RTC_CHECK(test_frame(&b, len, 3) == NGX_OK);
+    ngx_rtc_send_commit();
+    NGX_RTC_CHECK(b.lost && b.drops == 3);
+
+    /* they did leave: only their results were made "full" */
+    NGX_RTC_CHECK(test_receive(len, 3) == NGX_OK);
+
+    b.lost = 0;
+    b.drops = 0;
+    ngx_rtc_send_defer(log);
+    b.audio = 1;
+    NGX_RTC_CHECK(test_frame(&b, len, 1) == NGX_OK);
+    b.audio = 0;
+    ngx_rtc_send_commit();
+    NGX_RTC_CHECK(!b.lost && b.drops == 1);
+
+    test_full_fd = -1;
+
+    NGX_RTC_CHECK(test_receive(len, 1) == NGX_OK);
 
     /* out of a fan-out, a flush leaves at once again */
 
