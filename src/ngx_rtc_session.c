@@ -42,6 +42,9 @@
 /* a worker that had at least this many sessions trims at half of them */
 #define NGX_RTC_SESSION_TRIM_MIN         16
 
+/* and this long after joins, what their handshakes freed */
+#define NGX_RTC_SESSION_TRIM_JOINS       1000
+
 /*
  * The retransmission budget: a burst of this many packets, refilled at
  * this many a second.  A viewer that lost a burst NACKs all of it, and
@@ -82,6 +85,8 @@ static void ngx_rtc_session_stats(ngx_rtc_session_t *s);
 static void ngx_rtc_session_fail(ngx_rtc_session_t *s, const char *why);
 static void ngx_rtc_session_close_handler(ngx_event_t *ev);
 static void ngx_rtc_session_trim(void);
+static void ngx_rtc_session_trim_later(void);
+static void ngx_rtc_session_trim_handler(ngx_event_t *ev);
 
 
 static ngx_str_t  ngx_rtc_session_cname = ngx_string("nginx-rtc");
@@ -89,6 +94,9 @@ static ngx_str_t  ngx_rtc_session_cname = ngx_string("nginx-rtc");
 /* the worker's sessions, and the most of them since the heap was trimmed */
 static ngx_uint_t  ngx_rtc_session_n;
 static ngx_uint_t  ngx_rtc_session_peak;
+
+/* the trim after joins (ngx_rtc_session_trim_later()) */
+static ngx_event_t  ngx_rtc_session_trim_ev;
 
 
 ngx_int_t
@@ -543,7 +551,15 @@ ngx_rtc_session_recv(void *data, u_char *buf, size_t len)
     }
 
     /* the viewer has the keys: DTLS needs no more than the close_notify */
-    ngx_rtc_dtls_release(s->dtls);
+
+    if (!ngx_rtc_dtls_released(s->dtls)) {
+        ngx_rtc_dtls_release(s->dtls);
+
+        if (ngx_rtc_dtls_released(s->dtls)) {
+            /* OpenSSL's buffers, freed: back to the kernel with the others */
+            ngx_rtc_session_trim_later();
+        }
+    }
 
     s->last_rtcp = ngx_current_msec;
 
@@ -893,6 +909,8 @@ ngx_rtc_session_media(ngx_rtc_session_t *s)
     s->rtx_last = ngx_current_msec;
 
     ngx_rtc_catchup_start(s);
+
+    ngx_rtc_session_trim_later();
 }
 
 
@@ -1325,7 +1343,7 @@ ngx_rtc_session_close(ngx_rtc_session_t *s, const char *why)
  * bench/churn.js) for good.  malloc_trim(0) gives the free pages back
  * (madvise()): when the worker's last session ends, or its sessions fall
  * to half of the most since the last trim, of at least
- * NGX_RTC_SESSION_TRIM_MIN.  Elsewhere, nothing.
+ * NGX_RTC_SESSION_TRIM_MIN; and a second after joins (below).
  */
 
 static void
@@ -1344,6 +1362,58 @@ ngx_rtc_session_trim(void)
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                    "rtc session trim: %ui sessions, %ui at most",
                    ngx_rtc_session_n, ngx_rtc_session_peak);
+
+    (void) malloc_trim(0);
+
+    ngx_rtc_session_peak = ngx_rtc_session_n;
+
+#endif
+}
+
+
+/*
+ * A join's handshakes (the POST and its SDP, ICE, DTLS) allocate far
+ * more than the session keeps, and what they free stays in the heap
+ * between the blocks of the sessions that came with it: ~30 KB a session
+ * after 50 joins (bench/README.md).  A second after a session's media
+ * starts and after its DTLS is released (ngx_rtc_dtls_release(), at the
+ * viewer's first RTCP), one timer a worker (a burst of joins, one trim a
+ * second), malloc_trim(0) gives those pages back.
+ */
+
+static void
+ngx_rtc_session_trim_later(void)
+{
+#if (NGX_RTC_SESSION_TRIM)
+
+    ngx_event_t  *ev;
+
+    ev = &ngx_rtc_session_trim_ev;
+
+    if (ev->timer_set) {
+        return;
+    }
+
+    ev->handler = ngx_rtc_session_trim_handler;
+    ev->log = ngx_cycle->log;
+
+    /* never holds a worker that is shutting down */
+    ev->cancelable = 1;
+
+    ngx_add_timer(ev, NGX_RTC_SESSION_TRIM_JOINS);
+
+#endif
+}
+
+
+static void
+ngx_rtc_session_trim_handler(ngx_event_t *ev)
+{
+#if (NGX_RTC_SESSION_TRIM)
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "rtc session trim after joins: %ui sessions",
+                   ngx_rtc_session_n);
 
     (void) malloc_trim(0);
 
