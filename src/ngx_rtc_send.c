@@ -38,8 +38,9 @@
  * viewers, rather than one a viewer.  Their results come back before the
  * buffer is used again; a video frame that found its viewer's socket full
  * marks the session (snd->lost), which then waits for the next keyframe,
- * as one sent on its own does (an audio frame dropped is only a drop).  Without a ring (rtc_io_uring off, an old kernel,
- * io_uring forbidden) each session's batch leaves at once.
+ * as one sent on its own does (an audio frame dropped is only a drop).
+ * Without a ring (rtc_io_uring off, an old kernel, io_uring forbidden)
+ * each session's batch leaves at once.
  *
  * A full socket drops the rest of the batch: nothing queues for a slow
  * viewer (the session waits for the next keyframe).

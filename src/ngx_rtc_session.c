@@ -1397,6 +1397,9 @@ ngx_rtc_session_trim_later(void)
     ev->handler = ngx_rtc_session_trim_handler;
     ev->log = ngx_cycle->log;
 
+    /* not NULL: nginx's timer debug logging reads it as a connection */
+    ev->data = ev;
+
     /* never holds a worker that is shutting down */
     ev->cancelable = 1;
 
