@@ -1074,7 +1074,13 @@ ngx_rtc_nal_pack_small(ngx_rtc_nal_pack_t *p, u_char *out, ngx_uint_t *last)
 
     c = p->codec;
 
+    /* the AU was checked whole (ngx_rtc_nal_pack_init()): never NULL */
+
     next = ngx_rtc_nal_au_next(c, p->pos, p->end, &nal, &n);
+    if (next == NULL) {
+        p->error = 1;
+        return NGX_ERROR;
+    }
 
     size = c->hdr + 2 + n;
     count = 1;
@@ -1101,6 +1107,10 @@ ngx_rtc_nal_pack_small(ngx_rtc_nal_pack_t *p, u_char *out, ngx_uint_t *last)
 
     if (count == 1) {
         next = ngx_rtc_nal_au_next(c, p->pos, p->end, &nal, &n);
+        if (next == NULL) {
+            p->error = 1;
+            return NGX_ERROR;
+        }
 
         ngx_memcpy(out, nal, n);
 
