@@ -42,8 +42,12 @@
 /* a worker that had at least this many sessions trims at half of them */
 #define NGX_RTC_SESSION_TRIM_MIN         16
 
-/* and this long after joins, what their handshakes freed */
-#define NGX_RTC_SESSION_TRIM_JOINS       1000
+/*
+ * A trim is this long after the last join or leave that asks for one,
+ * and at most this long after the first: one trim a burst
+ */
+#define NGX_RTC_SESSION_TRIM_DELAY       1000
+#define NGX_RTC_SESSION_TRIM_WAIT        10000
 
 /*
  * The retransmission budget: a burst of this many packets, refilled at
@@ -95,8 +99,9 @@ static ngx_str_t  ngx_rtc_session_cname = ngx_string("nginx-rtc");
 static ngx_uint_t  ngx_rtc_session_n;
 static ngx_uint_t  ngx_rtc_session_peak;
 
-/* the trim after joins (ngx_rtc_session_trim_later()) */
+/* the trim to come (ngx_rtc_session_trim_later()), asked for first then */
 static ngx_event_t  ngx_rtc_session_trim_ev;
+static ngx_msec_t   ngx_rtc_session_trim_asked;
 
 
 ngx_int_t
@@ -1341,9 +1346,9 @@ ngx_rtc_session_close(ngx_rtc_session_t *s, const char *why)
  * memory they hold between blocks still in use, and a worker keeps the
  * memory of the most sessions it ever had (some 40 MB after 300 at once,
  * bench/churn.js) for good.  malloc_trim(0) gives the free pages back
- * (madvise()): when the worker's last session ends, or its sessions fall
+ * (madvise()) when the worker's last session ends, or its sessions fall
  * to half of the most since the last trim, of at least
- * NGX_RTC_SESSION_TRIM_MIN; and a second after joins (below).
+ * NGX_RTC_SESSION_TRIM_MIN; and after joins (below).
  */
 
 static void
@@ -1359,13 +1364,7 @@ ngx_rtc_session_trim(void)
         return;
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
-                   "rtc session trim: %ui sessions, %ui at most",
-                   ngx_rtc_session_n, ngx_rtc_session_peak);
-
-    (void) malloc_trim(0);
-
-    ngx_rtc_session_peak = ngx_rtc_session_n;
+    ngx_rtc_session_trim_later();
 
 #endif
 }
@@ -1375,10 +1374,16 @@ ngx_rtc_session_trim(void)
  * A join's handshakes (the POST and its SDP, ICE, DTLS) allocate far
  * more than the session keeps, and what they free stays in the heap
  * between the blocks of the sessions that came with it: ~30 KB a session
- * after 50 joins (bench/README.md).  A second after a session's media
- * starts and after its DTLS is released (ngx_rtc_dtls_release(), at the
- * viewer's first RTCP), one timer a worker (a burst of joins, one trim a
- * second), malloc_trim(0) gives those pages back.
+ * after 50 joins (bench/README.md).  So a session's media start and its
+ * DTLS release (ngx_rtc_dtls_release(), at the viewer's first RTCP) ask
+ * for a trim too.
+ *
+ * A trim is not cheap: madvise() of every free page run, 2-13 ms a call
+ * in a worker of 100-250 sessions after a burst of joins or leaves
+ * (bench/README.md), the worker's viewers waiting.  So it is never done
+ * at once: one cancelable timer a worker, NGX_RTC_SESSION_TRIM_DELAY
+ * after the last request, NGX_RTC_SESSION_TRIM_WAIT at most after the
+ * first; a burst of joins or leaves is one trim after it.
  */
 
 static void
@@ -1390,20 +1395,26 @@ ngx_rtc_session_trim_later(void)
 
     ev = &ngx_rtc_session_trim_ev;
 
-    if (ev->timer_set) {
+    if (!ev->timer_set) {
+        ev->handler = ngx_rtc_session_trim_handler;
+        ev->log = ngx_cycle->log;
+
+        /* not NULL: nginx's timer debug logging reads it as a connection */
+        ev->data = ev;
+
+        /* never holds a worker that is shutting down */
+        ev->cancelable = 1;
+
+        ngx_rtc_session_trim_asked = ngx_current_msec;
+
+    } else if (ngx_current_msec - ngx_rtc_session_trim_asked
+               >= NGX_RTC_SESSION_TRIM_WAIT - NGX_RTC_SESSION_TRIM_DELAY)
+    {
+        /* a burst this long: the trim stays when it is */
         return;
     }
 
-    ev->handler = ngx_rtc_session_trim_handler;
-    ev->log = ngx_cycle->log;
-
-    /* not NULL: nginx's timer debug logging reads it as a connection */
-    ev->data = ev;
-
-    /* never holds a worker that is shutting down */
-    ev->cancelable = 1;
-
-    ngx_add_timer(ev, NGX_RTC_SESSION_TRIM_JOINS);
+    ngx_add_timer(ev, NGX_RTC_SESSION_TRIM_DELAY);
 
 #endif
 }
@@ -1414,9 +1425,9 @@ ngx_rtc_session_trim_handler(ngx_event_t *ev)
 {
 #if (NGX_RTC_SESSION_TRIM)
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
-                   "rtc session trim after joins: %ui sessions",
-                   ngx_rtc_session_n);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "rtc session trim: %ui sessions, %ui at most",
+                   ngx_rtc_session_n, ngx_rtc_session_peak);
 
     (void) malloc_trim(0);
 
