@@ -924,6 +924,27 @@ ngx_rtc_shm_enter(ngx_cycle_t *cycle)
 
 
 /*
+ * No configuration after this worker's took the zone: a graceful stop, a
+ * reload to another zone (name or size), the old binary's workers after
+ * an upgrade.  Nobody will write its rings again.  A reload that fails
+ * after the zone's part (another module's error) leaves the generation
+ * moved on: the zone then counts as taken, as before this test.
+ */
+
+ngx_uint_t
+ngx_rtc_shm_retired(void)
+{
+    ngx_rtc_shctx_t      *ctx;
+    ngx_rtc_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
+    ctx = ngx_rtc_shm_ctx();
+
+    return ctx != NULL && ctx->generation == rmcf->generation;
+}
+
+
+/*
  * The worker, before it reads the rings: clears its wake flag.  Returns
  * 2 if the flag was left by a generation no longer in the slot.
  */

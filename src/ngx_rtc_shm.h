@@ -265,6 +265,7 @@ uint32_t *ngx_rtc_shm_slot_viewers(ngx_rtc_stream_sh_t *st);
 ngx_rtc_slot_sh_t *ngx_rtc_shm_slot(ngx_uint_t slot);
 ngx_int_t ngx_rtc_shm_enter(ngx_cycle_t *cycle);
 ngx_uint_t ngx_rtc_shm_wake_clear(void);
+ngx_uint_t ngx_rtc_shm_retired(void);
 
 ngx_int_t ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id,
     ngx_uint_t max, ngx_uint_t stream_max);

@@ -540,6 +540,23 @@ ngx_rtc_stream_poll(ngx_event_t *ev)
 
     if (ngx_rtc_worker.exiting == 0) {
         ngx_rtc_worker.exiting = ngx_current_msec ? ngx_current_msec : 1;
+
+        /*
+         * No new worker will produce into this zone (a stop, a reload to
+         * another zone): the viewers would keep a frozen picture until
+         * worker_shutdown_timeout, and a DELETE, answered by a new
+         * worker from its own zone, could not end them.  They end now,
+         * with DTLS's close_notify: a player can join again at once.
+         */
+
+        if (ngx_rtc_shm_retired()) {
+            ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
+                          "rtc zone not used by a new configuration: "
+                          "closing this worker's sessions");
+
+            ngx_rtc_stream_exit_process((ngx_cycle_t *) ngx_cycle);
+            return;
+        }
     }
 
     ngx_rtc_stream_process();

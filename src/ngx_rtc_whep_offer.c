@@ -13,6 +13,7 @@
 #include <ngx_rtc_stream.h>
 #include <ngx_rtc_session.h>
 #include <ngx_rtc_producer.h>
+#include <ngx_rtc_shm.h>
 #include <ngx_rtc_whep.h>
 #include <ngx_rtc_whep_offer.h>
 
@@ -89,6 +90,24 @@ ngx_rtc_whep_offer(ngx_rtc_whep_offer_t *o, ngx_str_t *sdp)
         o->status = NGX_HTTP_BAD_REQUEST;
 
         ngx_rtc_whep_offer_done(o);
+        return NGX_OK;
+    }
+
+    /*
+     * An exiting worker gets offers on connections it accepted before:
+     * a browser's keep-alive or preconnected socket.  If no new worker
+     * uses its zone (a stop, a reload to another zone), nobody will feed a
+     * session made here: 503, and the connection closes after it (nginx
+     * keeps none alive while exiting), so the retry reaches a new worker.
+     */
+
+    if (ngx_exiting && ngx_rtc_shm_retired()) {
+        ngx_log_error(NGX_LOG_INFO, o->log, 0,
+                      "rtc whep offer refused: this worker is exiting and "
+                      "its zone is not used by a new configuration");
+
+        ngx_rtc_whep_offer_fail(o, NGX_HTTP_SERVICE_UNAVAILABLE, 1,
+                                "the server is restarting: try again");
         return NGX_OK;
     }
 

@@ -4,9 +4,10 @@
  * streams.json (same directory) lists {name, whep, video, audio}.  Each
  * tile POSTs a recvonly offer to its whep URL, applies the 201 answer and
  * DELETEs its session when the page goes away.  A failed POST (503, a
- * network error) or a connection that fails or stays disconnected starts
- * a new session after a backoff (1 s doubling up to 30 s, reset once
- * frames flow); 4xx answers are shown as the server wrote them.
+ * network error), a connection that fails or stays disconnected, or one
+ * the server ends (DTLS close_notify) starts a new session after a
+ * backoff (1 s doubling up to 30 s, reset once frames flow); 4xx answers
+ * are shown as the server wrote them.
  *
  * ?stream=NAME shows one stream; window.rtcTiles() reports every tile's
  * state for tests.
@@ -198,6 +199,22 @@ class Tile {
             const loc = res.headers.get('Location');
             this.session = loc ? new URL(loc, url).href : null;
             await pc.setRemoteDescription({ type: 'answer', sdp: body });
+
+            /*
+             * The server ends a session with DTLS's close_notify (a stop,
+             * a reload to another zone): the transport closes while the
+             * connection state stays "connected".
+             */
+            const dtls = pc.getReceivers().map((r) => r.transport)
+                         .find((t) => t);
+            if (dtls) {
+                dtls.onstatechange = () => {
+                    if (this.pc === pc && dtls.state === 'closed') {
+                        this.session = null;
+                        this.retry('ended by the server');
+                    }
+                };
+            }
 
         } catch (err) {
             if (this.pc === pc) {
