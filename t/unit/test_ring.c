@@ -1048,6 +1048,20 @@ test_mp_writer(ngx_rtc_ring_sh_t *r, test_mp_ctl_t *ctl, uint64_t until,
     }
 
     for ( ;; ) {
+
+        /*
+         * A fenced writer still inside its write may publish that frame
+         * (ngx_rtc_ring_fence()): the frame to write is made for the seq
+         * after it, so wait until it has left (it can begin no other).
+         */
+
+        if (ngx_rtc_ring_writing(r)) {
+            usleep(50);
+            continue;
+        }
+
+        ngx_memory_barrier();
+
         seq = ngx_rtc_ring_head(r) + 1;
 
         if (seq > until) {
@@ -1415,7 +1429,17 @@ test_mp(size_t data_size, ngx_uint_t nslots, uint64_t total)
     for (i = 0; i < TEST_MP_STOPS; i++) {
         at = total * (60 + 8 * i) / 100;
 
+        /* a writer that failed would leave head where it is */
+
         while (ngx_rtc_ring_head(r) < at) {
+            if (waitpid(w, &status, WNOHANG) != 0) {
+                fprintf(stderr, "writer %lu ended at head %lu: status "
+                        "0x%x\n", (unsigned long) epoch,
+                        (unsigned long) ngx_rtc_ring_head(r), status);
+                NGX_RTC_CHECK(0);
+                goto failed;
+            }
+
             usleep(100);
         }
 
@@ -1461,6 +1485,19 @@ test_mp(size_t data_size, ngx_uint_t nslots, uint64_t total)
             fprintf(stderr, "reader %ld: status 0x%x\n", (long) i, status);
         }
     }
+
+    goto done;
+
+failed:
+
+    /* the readers wait for frames that will not come */
+
+    for (i = 0; i < TEST_MP_READERS; i++) {
+        (void) kill(readers[i], SIGKILL);
+        (void) waitpid(readers[i], &status, 0);
+    }
+
+done:
 
     munmap(ctl, sizeof(test_mp_ctl_t));
     munmap(r, n);
