@@ -24,7 +24,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
     gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0 nftables coturn \
     clang libclang-rt-14-dev \
-    chromium iproute2 procps openssl curl ca-certificates ffmpeg \
+    chromium firefox-esr iproute2 procps openssl curl ca-certificates ffmpeg \
     >/dev/null
 # Node.js: the machine image may carry its own build (with npm inside);
 # take Debian's only when there is none.
