@@ -476,6 +476,16 @@ ngx_rtc_producer_frame(void *data, ngx_rtc_frame_t *f, u_char *au,
         return;
     }
 
+    /* never a write before the zone knows the fenced one has ended */
+
+    if (p->busy) {
+        ngx_rtc_producer_busy(p);
+
+        if (p->busy) {
+            return;
+        }
+    }
+
     rc = ngx_rtc_ring_write(p->ring, p->lease.epoch, f, au, len);
 
     switch (rc) {
@@ -551,7 +561,9 @@ ngx_rtc_producer_lost(ngx_rtc_producer_t *p, uint64_t epoch)
 
 /*
  * The previous owner was fenced inside a ring write: the ring takes no
- * frame until that write ends.  If its worker is gone, end it here.
+ * frame until that write ends.  If its worker is gone, end it here.  Once
+ * it has ended, the zone forgets whose it was before this worker writes
+ * (ngx_rtc_shm_write_ended()).
  */
 
 static void
@@ -560,6 +572,7 @@ ngx_rtc_producer_busy(ngx_rtc_producer_t *p)
     ngx_pid_t  pid;
 
     if (!ngx_rtc_ring_writing(p->ring)) {
+        ngx_rtc_shm_write_ended(p->conf->index, &p->lease);
         p->busy = 0;
         return;
     }
@@ -575,7 +588,11 @@ ngx_rtc_producer_busy(ngx_rtc_producer_t *p)
                           "exited pid %P", &p->conf->name, pid);
         }
 
-        p->busy = 0;
+        if (!ngx_rtc_ring_writing(p->ring)) {
+            ngx_rtc_shm_write_ended(p->conf->index, &p->lease);
+            p->busy = 0;
+        }
+
         return;
     }
 

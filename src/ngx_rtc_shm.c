@@ -27,6 +27,8 @@ static ngx_uint_t ngx_rtc_shm_stream_wanted(ngx_rtc_main_conf_t *rmcf,
 static ngx_rtc_stream_sh_t *ngx_rtc_shm_stream_find(ngx_rtc_shctx_t *ctx,
     ngx_rtc_stream_conf_t *scf, ngx_uint_t retired);
 static ngx_uint_t ngx_rtc_shm_stream_idle(ngx_rtc_stream_sh_t *st);
+static void ngx_rtc_shm_stream_free(ngx_slab_pool_t *shpool,
+    ngx_rtc_stream_sh_t *st);
 static ngx_int_t ngx_rtc_shm_stream_new(ngx_slab_pool_t *shpool,
     ngx_rtc_shctx_t *ctx, ngx_rtc_stream_conf_t *scf);
 static void ngx_rtc_shm_runtime_end(ngx_slab_pool_t *shpool,
@@ -218,9 +220,7 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
             && !ngx_rtc_shm_stream_running(ormcf, i)
             && !ngx_rtc_shm_stream_wanted(rmcf, st, 1))
         {
-            ngx_slab_free_locked(shpool, (u_char *) shpool + st->ring_off);
-            st->name_len = 0;
-            st->retired = 0;
+            ngx_rtc_shm_stream_free(shpool, st);
         }
     }
 
@@ -300,10 +300,8 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
 
             for (k = 0; k < i; k++) {
                 if (scf[k].index != NGX_CONF_UNSET_UINT) {
-                    st = &ctx->streams[scf[k].index];
-                    ngx_slab_free_locked(shpool,
-                                         (u_char *) shpool + st->ring_off);
-                    st->name_len = 0;
+                    ngx_rtc_shm_stream_free(shpool,
+                                            &ctx->streams[scf[k].index]);
                 }
             }
 
@@ -472,6 +470,34 @@ ngx_rtc_shm_stream_idle(ngx_rtc_stream_sh_t *st)
 }
 
 
+/*
+ * Under the lock: the entry is free from now on, with its ring and the
+ * JPEGs its snapshots kept (the next stream_new() zeroes their offsets).
+ */
+
+static void
+ngx_rtc_shm_stream_free(ngx_slab_pool_t *shpool, ngx_rtc_stream_sh_t *st)
+{
+    ngx_uint_t          i;
+    ngx_rtc_snap_sh_t  *sn;
+
+    for (i = 0; i < NGX_RTC_SNAP_SLOTS; i++) {
+        sn = &st->snaps[i];
+
+        if (sn->state == NGX_RTC_SNAP_READY) {
+            ngx_slab_free_locked(shpool, (u_char *) shpool + sn->off);
+        }
+
+        sn->state = NGX_RTC_SNAP_FREE;
+    }
+
+    ngx_slab_free_locked(shpool, (u_char *) shpool + st->ring_off);
+
+    st->name_len = 0;
+    st->retired = 0;
+}
+
+
 /* a free or a new entry, with a new ring; NGX_ERROR: no memory */
 
 static ngx_int_t
@@ -481,6 +507,7 @@ ngx_rtc_shm_stream_new(ngx_slab_pool_t *shpool, ngx_rtc_shctx_t *ctx,
     u_char               *ring;
     size_t                size, viewers_off;
     uint32_t             *viewers;
+    uint64_t              incarnation;
     ngx_uint_t            i, nslots;
     ngx_rtc_stream_sh_t  *st;
 
@@ -521,8 +548,11 @@ ngx_rtc_shm_stream_new(ngx_slab_pool_t *shpool, ngx_rtc_shctx_t *ctx,
     ngx_rtc_ring_init((ngx_rtc_ring_sh_t *) ring, scf->buffer, nslots);
     ngx_memzero(viewers, ctx->nslots * sizeof(uint32_t));
 
+    incarnation = st->incarnation + 1;
+
     ngx_memzero(st, sizeof(ngx_rtc_stream_sh_t));
 
+    st->incarnation = incarnation;
     st->name_len = scf->name.len;
     ngx_memcpy(st->name, scf->name.data, scf->name.len);
     st->ring_off = ring - (u_char *) shpool;
@@ -966,12 +996,14 @@ ngx_rtc_shm_wake_clear(void)
 
 /*
  * NGX_OK, NGX_DECLINED: rtc_max_sessions (or the zone's table) is full,
- * NGX_BUSY: the stream has its max_sessions= viewers.
+ * NGX_BUSY: the stream has its max_sessions= viewers, NGX_ABORT: the entry
+ * is no longer the stream the caller knew ("incarnation", an exiting
+ * worker's after reloads freed and reused it).
  */
 
 ngx_int_t
-ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id, ngx_uint_t max,
-    ngx_uint_t stream_max)
+ngx_rtc_shm_session_add(ngx_uint_t stream, uint64_t incarnation, u_char *id,
+    ngx_uint_t max, ngx_uint_t stream_max)
 {
     ngx_uint_t             i, slot;
     ngx_slab_pool_t       *shpool;
@@ -991,6 +1023,11 @@ ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id, ngx_uint_t max,
     }
 
     ngx_shmtx_lock(&shpool->mutex);
+
+    if (st->incarnation != incarnation || st->name_len == 0) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_ABORT;
+    }
 
     if (ctx->sessions_used >= ngx_min(max, ctx->nsessions)) {
         ngx_shmtx_unlock(&shpool->mutex);
@@ -1313,6 +1350,37 @@ ngx_rtc_shm_release(ngx_uint_t stream, ngx_rtc_lease_t *lease)
 }
 
 
+/*
+ * The owner under "lease" saw the ring's write bit clear after a takeover
+ * found it set: the fenced write has ended, and the pid it was charged to
+ * no longer names the write in progress.  Cleared under the lock before
+ * the owner writes, so that a fence of the owner's own stalled write
+ * charges it to the owner, not to the writer before.
+ */
+
+void
+ngx_rtc_shm_write_ended(ngx_uint_t stream, ngx_rtc_lease_t *lease)
+{
+    ngx_slab_pool_t      *shpool;
+    ngx_rtc_stream_sh_t  *st;
+
+    shpool = ngx_rtc_shm_pool();
+    st = &ngx_rtc_shm_ctx()->streams[stream];
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (st->owner == ngx_pid && st->epoch == lease->epoch
+        && !ngx_rtc_ring_writing(ngx_rtc_shm_ring(st)))
+    {
+        st->writing = 0;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    lease->writing = 0;
+}
+
+
 /* under the lock: the stream has no producer from now on */
 
 static void
@@ -1382,19 +1450,24 @@ ngx_rtc_shm_lease_live(ngx_rtc_stream_sh_t *st)
  * their process no longer exists, or its pid now names another process
  * (the start time differs).  The processes are checked outside the lock.
  * A worker that died holding the lock may have left the counters half
- * updated: they are counted again from the table.
+ * updated: they are counted again from the table.  A call checks up to
+ * NGX_RTC_PURGE_PIDS processes, and the next one goes on from where the
+ * table's scan stopped: with more processes than that, each is reached
+ * in turn.
  */
 
 void
 ngx_rtc_shm_purge(ngx_cycle_t *cycle)
 {
-    uint64_t               starts[16];
-    ngx_uint_t             i, n, k, fixed;
-    ngx_pid_t              pids[16];
-    ngx_uint_t             dead[16];
+    uint64_t               starts[NGX_RTC_PURGE_PIDS];
+    ngx_uint_t             i, j, n, k, found, fixed;
+    ngx_pid_t              pids[NGX_RTC_PURGE_PIDS];
+    ngx_uint_t             dead[NGX_RTC_PURGE_PIDS];
     ngx_slab_pool_t       *shpool;
     ngx_rtc_shctx_t       *ctx;
     ngx_rtc_session_sh_t  *ss;
+
+    static ngx_uint_t      next;
 
     ctx = ngx_rtc_shm_ctx();
     shpool = ngx_rtc_shm_pool();
@@ -1402,7 +1475,8 @@ ngx_rtc_shm_purge(ngx_cycle_t *cycle)
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    for (i = 0; i < ctx->nsessions && n < 16; i++) {
+    for (j = 0; j < ctx->nsessions; j++) {
+        i = (next + j) % ctx->nsessions;
         ss = &ctx->sessions[i];
 
         if (ss->state == NGX_RTC_SESSION_FREE || ss->pid == ngx_pid) {
@@ -1415,15 +1489,24 @@ ngx_rtc_shm_purge(ngx_cycle_t *cycle)
             }
         }
 
-        if (k == n) {
-            pids[n] = ss->pid;
-            starts[n++] = ss->start;
+        if (k < n) {
+            continue;
         }
+
+        if (n == NGX_RTC_PURGE_PIDS) {
+            next = i;
+            break;
+        }
+
+        pids[n] = ss->pid;
+        starts[n++] = ss->start;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    for (i = 0, k = 0; i < n; i++) {
+    found = n;
+
+    for (i = 0, k = 0; i < found; i++) {
         dead[i] = !ngx_rtc_slot_alive(pids[i], starts[i]);
         k += dead[i];
     }
@@ -1441,7 +1524,7 @@ ngx_rtc_shm_purge(ngx_cycle_t *cycle)
             continue;
         }
 
-        for (n = 0; n < 16; n++) {
+        for (n = 0; n < found; n++) {
             if (ss->pid == pids[n] && ss->start == starts[n] && dead[n]) {
                 ngx_rtc_shm_session_free_locked(ctx, ss);
                 break;
@@ -1880,11 +1963,12 @@ ngx_rtc_shm_mbox_cancel(ngx_rtc_mbox_msg_t *msg)
 /*
  * A request that wants the stream without being a viewer (a snapshot):
  * an on-demand stream is claimed until "until", and its idle timer starts
- * again from now.
+ * again from now.  NGX_ABORT: the entry is no longer the stream the caller
+ * knew (see ngx_rtc_shm_session_add()).
  */
 
-void
-ngx_rtc_shm_demand(ngx_uint_t stream, ngx_msec_t until)
+ngx_int_t
+ngx_rtc_shm_demand(ngx_uint_t stream, uint64_t incarnation, ngx_msec_t until)
 {
     ngx_slab_pool_t      *shpool;
     ngx_rtc_stream_sh_t  *st;
@@ -1893,6 +1977,11 @@ ngx_rtc_shm_demand(ngx_uint_t stream, ngx_msec_t until)
     st = &ngx_rtc_shm_ctx()->streams[stream];
 
     ngx_shmtx_lock(&shpool->mutex);
+
+    if (st->incarnation != incarnation || st->name_len == 0) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_ABORT;
+    }
 
     if (st->demand == 0
         || (ngx_msec_int_t) (until - st->demand) > 0)
@@ -1903,6 +1992,8 @@ ngx_rtc_shm_demand(ngx_uint_t stream, ngx_msec_t until)
     st->idle_since = ngx_current_msec;
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
 }
 
 

@@ -73,6 +73,7 @@
  * every worker from the zone.
  */
 #define NGX_RTC_SNAP_SLOTS         4
+#define NGX_RTC_PURGE_PIDS         16         /* processes a purge checks */
 #define NGX_RTC_SNAP_STALE         10000      /* an encoder that died */
 
 #define NGX_RTC_SNAP_FREE          0
@@ -97,6 +98,14 @@ typedef struct {
 struct ngx_rtc_stream_sh_s {
     u_char                    name[NGX_RTC_NAME_LEN];
     size_t                    name_len;
+
+    /*
+     * Bumped each time the entry is made for a stream: a worker of an
+     * older configuration that still holds the index (an exiting one)
+     * finds that the entry, and its ring, now belong to another stream.
+     */
+    uint64_t                  incarnation;
+
     size_t                    ring_off;       /* from the slab pool start */
     size_t                    ring_size;
     ngx_pid_t                 owner;          /* producer pid, 0: none */
@@ -267,8 +276,8 @@ ngx_int_t ngx_rtc_shm_enter(ngx_cycle_t *cycle);
 ngx_uint_t ngx_rtc_shm_wake_clear(void);
 ngx_uint_t ngx_rtc_shm_retired(void);
 
-ngx_int_t ngx_rtc_shm_session_add(ngx_uint_t stream, u_char *id,
-    ngx_uint_t max, ngx_uint_t stream_max);
+ngx_int_t ngx_rtc_shm_session_add(ngx_uint_t stream, uint64_t incarnation,
+    u_char *id, ngx_uint_t max, ngx_uint_t stream_max);
 void ngx_rtc_shm_session_del(u_char *id);
 ngx_rtc_session_sh_t *ngx_rtc_shm_session_find(u_char *id);
 ngx_int_t ngx_rtc_shm_session_close(u_char *id, ngx_uint_t *slot);
@@ -277,6 +286,7 @@ void ngx_rtc_shm_session_state(u_char *id, ngx_uint_t state);
 ngx_int_t ngx_rtc_shm_claim(ngx_uint_t stream, ngx_uint_t always,
     ngx_msec_t idle, ngx_rtc_lease_t *lease);
 void ngx_rtc_shm_release(ngx_uint_t stream, ngx_rtc_lease_t *lease);
+void ngx_rtc_shm_write_ended(ngx_uint_t stream, ngx_rtc_lease_t *lease);
 ngx_uint_t ngx_rtc_shm_lease_live(ngx_rtc_stream_sh_t *st);
 ngx_uint_t ngx_rtc_shm_claim_needed(ngx_rtc_stream_sh_t *st);
 void ngx_rtc_shm_purge(ngx_cycle_t *cycle);
@@ -290,7 +300,8 @@ void ngx_rtc_shm_wake_slot(ngx_uint_t slot);
  */
 void ngx_rtc_shm_wake_local(ngx_event_t *ev, ngx_fd_t fd);
 
-void ngx_rtc_shm_demand(ngx_uint_t stream, ngx_msec_t until);
+ngx_int_t ngx_rtc_shm_demand(ngx_uint_t stream, uint64_t incarnation,
+    ngx_msec_t until);
 ngx_int_t ngx_rtc_shm_snap_get(ngx_uint_t stream, uint64_t seq,
     ngx_uint_t width, ngx_pool_t *pool, ngx_str_t *jpeg, int64_t *capture);
 ngx_int_t ngx_rtc_shm_snap_put(ngx_uint_t stream, uint64_t seq,

@@ -147,6 +147,14 @@ ngx_rtc_snapshot_stream(ngx_http_request_t *r, ngx_str_t *name)
 
     st = ngx_rtc_stream_find(name);
     if (st == NULL) {
+
+        /* an exiting worker's configuration is not the running one */
+
+        if (ngx_exiting) {
+            return ngx_rtc_snapshot_text(r, NGX_HTTP_SERVICE_UNAVAILABLE, 1,
+                                       "the server is restarting: try again");
+        }
+
         return ngx_rtc_snapshot_text(r, NGX_HTTP_NOT_FOUND, 0,
                                      "unknown stream \"%V\"", name);
     }
@@ -190,6 +198,15 @@ ngx_rtc_snapshot_stream(ngx_http_request_t *r, ngx_str_t *name)
     ctx->wait.data = ctx;
     ctx->wait.log = r->connection->log;
 
+    /* checked under the lock: the entry is still this stream's */
+
+    if (ngx_rtc_shm_demand(st->conf->index, st->incarnation, ctx->deadline)
+        != NGX_OK)
+    {
+        return ngx_rtc_snapshot_text(r, NGX_HTTP_SERVICE_UNAVAILABLE, 1,
+                                     "the server is restarting: try again");
+    }
+
     /*
      * What the ring holds from before a break in the stream (an on-demand
      * stream gone idle, a camera that dropped off) is not a picture of
@@ -202,7 +219,6 @@ ngx_rtc_snapshot_stream(ngx_http_request_t *r, ngx_str_t *name)
         ctx->min_seq = head + 1;
     }
 
-    ngx_rtc_shm_demand(st->conf->index, ctx->deadline);
     ngx_rtc_producer_kick();
 
     r->main->count++;

@@ -214,7 +214,13 @@ ngx_rtc_stream_exit_process(ngx_cycle_t *cycle)
 }
 
 
-/* a configured stream, or a runtime one (maybe made since the last look) */
+/*
+ * A configured stream, or a runtime one (maybe made since the last look).
+ * NULL also when reloads have freed the stream's entry and made it another
+ * stream's (a worker of an older configuration, exiting: it must not serve
+ * that stream's ring under this name); the zone's lock checks it again
+ * (ngx_rtc_shm_session_add(), ngx_rtc_shm_demand()).
+ */
 
 ngx_rtc_stream_t *
 ngx_rtc_stream_find(ngx_str_t *name)
@@ -231,7 +237,7 @@ ngx_rtc_stream_find(ngx_str_t *name)
                 && ngx_strncmp(st->conf->name.data, name->data, name->len)
                    == 0)
             {
-                return st;
+                return (st->sh->incarnation == st->incarnation) ? st : NULL;
             }
         }
 
@@ -292,6 +298,7 @@ ngx_rtc_stream_init(ngx_rtc_stream_t *st, ngx_rtc_stream_conf_t *conf,
     st->conf = conf;
     st->sh = &ngx_rtc_shm_ctx()->streams[conf->index];
     st->ring = ngx_rtc_shm_ring(st->sh);
+    st->incarnation = st->sh->incarnation;
     ngx_queue_init(&st->sessions);
     ngx_queue_init(&st->active);
 

@@ -44,6 +44,7 @@ struct ngx_rtc_stream_s {
     ngx_rtc_stream_conf_t    *conf;
     ngx_rtc_stream_sh_t      *sh;
     ngx_rtc_ring_sh_t        *ring;
+    uint64_t                  incarnation;    /* sh's when ring was read */
     ngx_queue_t               sessions;
     ngx_uint_t                nsessions;
 

@@ -187,6 +187,19 @@ ngx_rtc_whep_post_stream(ngx_http_request_t *r, ngx_str_t *name)
             ngx_rtc_whep_log_name(r, name);
         }
 
+        /*
+         * An exiting worker knows an older configuration than the one
+         * that runs: the retry (on a new connection: nginx keeps none
+         * alive while exiting) reaches a worker that knows the name.
+         */
+
+        if (ngx_exiting) {
+            (void) ngx_rtc_whep_header_str(r, "Retry-After", "1");
+
+            return ngx_rtc_whep_offer_refuse(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "the server is restarting: try again");
+        }
+
         return ngx_rtc_whep_offer_refuse(r, NGX_HTTP_NOT_FOUND,
                                          "unknown stream");
     }

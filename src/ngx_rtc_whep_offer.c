@@ -117,10 +117,21 @@ ngx_rtc_whep_offer(ngx_rtc_whep_offer_t *o, ngx_str_t *sdp)
 
     /* the registered session is the stream's demand: it starts a producer */
 
-    rc = ngx_rtc_shm_session_add(st->conf->index, o->id, rmcf->max_sessions,
-                                 st->conf->max_sessions);
+    rc = ngx_rtc_shm_session_add(st->conf->index, st->incarnation, o->id,
+                                 rmcf->max_sessions, st->conf->max_sessions);
 
     if (rc != NGX_OK) {
+        if (rc == NGX_ABORT) {
+            ngx_log_error(NGX_LOG_INFO, o->log, 0,
+                          "rtc whep offer refused: a reload gave stream "
+                          "\"%V\"'s entry to another stream",
+                          &st->conf->name);
+
+            ngx_rtc_whep_offer_fail(o, NGX_HTTP_SERVICE_UNAVAILABLE, 1,
+                                    "the server is restarting: try again");
+            return NGX_OK;
+        }
+
         if (rc == NGX_BUSY) {
             ngx_log_error(NGX_LOG_WARN, o->log, 0,
                           "rtc whep stream \"%V\" has max_sessions=%ui "

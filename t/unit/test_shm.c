@@ -13,9 +13,14 @@
 
 #include "ngx_rtc_unit.h"
 #include <ngx_rtc.h>
+#include <ngx_rtc_ring.h>
 
 #include <sys/wait.h>
 #include <arpa/inet.h>
+
+
+/* the incarnation of entry i: what a worker that read it now would hold */
+#define TEST_INC(i)  (ngx_rtc_shm_ctx()->streams[i].incarnation)
 
 
 #define TEST_ARENA  (64 * 1024 * 1024)
@@ -305,11 +310,11 @@ test_layout(void)
     c->rmcf.start = ngx_rtc_slot_start(ngx_pid);
 
     test_id(id, 1, 79);
-    NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, id, 8, 0) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, TEST_INC(0), id, 8, 0) == NGX_OK);
     NGX_RTC_CHECK(ngx_rtc_shm_slot_viewers(test_stream(c, 0))[79] == 1);
 
     test_id(id, 2, 80);
-    NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, id, 8, 0) == NGX_DECLINED);
+    NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, TEST_INC(0), id, 8, 0) == NGX_DECLINED);
 
     /* a small configuration still gets 64 slots (reloads up to 64) */
 
@@ -343,7 +348,7 @@ test_counters(void)
 
     for (i = 0; i < 3; i++) {
         test_id(id, i, 1);
-        NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, id, 8, 0) == NGX_OK);
+        NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, TEST_INC(0), id, 8, 0) == NGX_OK);
     }
 
     NGX_RTC_CHECK(ctx->sessions_used == 3 && st->viewers == 3);
@@ -351,7 +356,7 @@ test_counters(void)
     /* the stream's max_sessions= */
 
     test_id(id, 9, 1);
-    NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, id, 8, 3) == NGX_BUSY);
+    NGX_RTC_CHECK(ngx_rtc_shm_session_add(0, TEST_INC(0), id, 8, 3) == NGX_BUSY);
 
     /*
      * A worker (slot 2) that died inside ngx_rtc_shm_session_add(): the
@@ -432,8 +437,9 @@ test_counters(void)
 static void
 test_reload(void)
 {
-    u_char                *p;
+    u_char                *p, id[NGX_RTC_ID_LEN];
     size_t                 used;
+    uint64_t               inc;
     ngx_uint_t             i;
     test_conf_t           *c1, *c2, *c3, *c4, *c5;
     ngx_rtc_shctx_t       *ctx;
@@ -490,10 +496,38 @@ test_reload(void)
 
     /* the old idle entry is free now: "new" takes it */
 
+    inc = idle->incarnation;
+
     c4 = test_conf(4, 4, "cam:1024 idle:2048 gone:256 new:256");
     NGX_RTC_CHECK(test_init(c4, c3) == NGX_OK);
     NGX_RTC_CHECK(test_stream(c4, 3) == idle);
     NGX_RTC_CHECK(ctx->nstreams == 4);
+
+    /*
+     * A worker of c1, still exiting, holds idle's index: the entry is
+     * "new" now, and neither a viewer nor a snapshot of c1's "idle" may
+     * land on it.
+     */
+
+    NGX_RTC_CHECK(idle->incarnation == inc + 1);
+
+    ngx_pid = getpid();
+    c4->rmcf.start = ngx_rtc_slot_start(ngx_pid);
+    test_id(id, 1, 1);
+
+    NGX_RTC_CHECK(ngx_rtc_shm_session_add(idle - ctx->streams, inc, id, 4, 0)
+                  == NGX_ABORT);
+    NGX_RTC_CHECK(idle->viewers == 0 && ctx->sessions_used == 0);
+    NGX_RTC_CHECK(ngx_rtc_shm_demand(idle - ctx->streams, inc, 1)
+                  == NGX_ABORT);
+    NGX_RTC_CHECK(idle->demand == 0);
+
+    NGX_RTC_CHECK(ngx_rtc_shm_session_add(idle - ctx->streams, inc + 1, id,
+                                          4, 0)
+                  == NGX_OK);
+    NGX_RTC_CHECK(idle->viewers == 1);
+    ngx_rtc_shm_session_del(id);
+    NGX_RTC_CHECK(idle->viewers == 0 && ctx->sessions_used == 0);
 
     /* a full table: replacing streams at once is refused */
 
@@ -515,6 +549,104 @@ test_reload(void)
     NGX_RTC_CHECK(test_init(c5, c4) == NGX_ERROR);
     NGX_RTC_CHECK(ctx->generation == 4);
     test_limit = TEST_ARENA;
+}
+
+
+/*
+ * The ring's fence word (epoch << 1 | writing): ngx_rtc_ring_sh_t is
+ * opaque, so it is found by a value only it holds.  The test sets the
+ * writing bit itself: a writer stalled inside ngx_rtc_ring_write().
+ */
+
+static ngx_atomic_t *
+test_fence_word(ngx_rtc_ring_sh_t *r)
+{
+    ngx_uint_t     i;
+    ngx_atomic_t  *w;
+
+    (void) ngx_rtc_ring_fence(r, 0x5a5a5a);
+    w = (ngx_atomic_t *) r;
+
+    for (i = 0; i < 8; i++) {
+        if (w[i] == 0x5a5a5a << 1) {
+            return &w[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+test_stall(ngx_atomic_t *w, uint64_t epoch)
+{
+    NGX_RTC_CHECK(ngx_atomic_cmp_set(w, epoch << 1, (epoch << 1) | 1));
+}
+
+
+/*
+ * Whose is a write left in progress: a takeover charges it to the owner
+ * it fenced, and once that write has ended (the new owner saw the bit
+ * clear) nobody; so a second stall, of the new owner, is charged to the
+ * new owner and not to the one before (who may be alive: its write would
+ * be ended under a live writer, two writers at once).
+ */
+
+static void
+test_fence(void)
+{
+    test_conf_t          *c;
+    ngx_atomic_t         *w;
+    ngx_rtc_lease_t       la, lb, lc;
+    ngx_rtc_ring_sh_t    *r;
+    ngx_rtc_stream_sh_t  *st;
+
+    c = test_conf(4, 8, "cam:256");
+    NGX_RTC_CHECK(test_init(c, NULL) == NGX_OK);
+
+    st = test_stream(c, 0);
+    r = ngx_rtc_shm_ring(st);
+    w = test_fence_word(r);
+    NGX_RTC_CHECK(w != NULL);
+
+    ngx_memzero(&la, sizeof(ngx_rtc_lease_t));
+    ngx_memzero(&lb, sizeof(ngx_rtc_lease_t));
+    ngx_memzero(&lc, sizeof(ngx_rtc_lease_t));
+
+    ngx_current_msec = 300000;
+
+    /* A produces and stalls inside a write */
+
+    ngx_pid = 7001;
+    NGX_RTC_CHECK(ngx_rtc_shm_claim(0, 1, 0, &la) == NGX_OK);
+    NGX_RTC_CHECK(la.busy == 0 && st->writing == 0);
+    test_stall(w, la.epoch);
+
+    /* B takes over: the write in progress is A's */
+
+    ngx_current_msec += NGX_RTC_LEASE + 1;
+    ngx_pid = 7002;
+    NGX_RTC_CHECK(ngx_rtc_shm_claim(0, 1, 0, &lb) == NGX_OK);
+    NGX_RTC_CHECK(lb.busy == 1 && lb.writing == 7001);
+    NGX_RTC_CHECK(ngx_rtc_ring_writing(r));
+
+    /* B waits while A is inside; then A leaves (its write aborted) */
+
+    ngx_rtc_shm_write_ended(0, &lb);
+    NGX_RTC_CHECK(st->writing == 7001);
+
+    *w = lb.epoch << 1;
+    ngx_rtc_shm_write_ended(0, &lb);
+    NGX_RTC_CHECK(st->writing == 0 && lb.writing == 0);
+
+    /* B writes, and stalls inside a write of its own: C takes over */
+
+    test_stall(w, lb.epoch);
+
+    ngx_current_msec += NGX_RTC_LEASE + 1;
+    ngx_pid = 7003;
+    NGX_RTC_CHECK(ngx_rtc_shm_claim(0, 1, 0, &lc) == NGX_OK);
+    NGX_RTC_CHECK(lc.busy == 1 && lc.writing == 7002);
 }
 
 
@@ -734,6 +866,7 @@ main(void)
     test_layout();
     test_counters();
     test_reload();
+    test_fence();
     test_runtime();
 
     free(test_arena);
