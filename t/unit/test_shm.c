@@ -434,6 +434,81 @@ test_counters(void)
 }
 
 
+/*
+ * More processes with sessions than a purge checks at once: the dead
+ * worker's sessions, after those of NGX_RTC_PURGE_PIDS + 4 live ones in
+ * the table, are freed within two purges (the scan goes on where the
+ * last one stopped), and the live ones are kept.
+ */
+
+static void
+test_purge_many(void)
+{
+    int                    fds[2], st;
+    u_char                 c0;
+    pid_t                  kids[NGX_RTC_PURGE_PIDS + 4];
+    ngx_uint_t             i, n, calls;
+    test_conf_t           *c;
+    ngx_rtc_shctx_t       *ctx;
+    ngx_rtc_session_sh_t  *ss;
+
+    n = NGX_RTC_PURGE_PIDS + 4;
+
+    c = test_conf(4, 64, "cam:256");
+    NGX_RTC_CHECK(test_init(c, NULL) == NGX_OK);
+    ctx = ngx_rtc_shm_ctx();
+
+    ngx_pid = getpid();
+    c->rmcf.start = ngx_rtc_slot_start(ngx_pid);
+
+    NGX_RTC_CHECK(pipe(fds) == 0);
+
+    for (i = 0; i < n; i++) {
+        kids[i] = fork();
+
+        if (kids[i] == 0) {
+            /* lives until the pipe closes */
+            close(fds[1]);
+            (void) read(fds[0], &c0, 1);
+            _exit(0);
+        }
+    }
+
+    close(fds[0]);
+
+    for (i = 0; i <= n; i++) {
+        ss = &ctx->sessions[i];
+        test_id(ss->id, 100 + i, 2);
+        ss->stream = 0;
+        ss->slot = 2;
+        ss->pid = (i < n) ? kids[i] : test_dead_pid();
+        ss->start = (i < n) ? ngx_rtc_slot_start(kids[i]) : 12345;
+        ss->state = NGX_RTC_SESSION_MEDIA;
+        ctx->sessions_used++;
+    }
+
+    for (calls = 1; calls <= 2; calls++) {
+        ngx_rtc_shm_purge(&c->cycle);
+
+        if (ctx->sessions[n].state == NGX_RTC_SESSION_FREE) {
+            break;
+        }
+    }
+
+    NGX_RTC_CHECK(calls <= 2);
+
+    for (i = 0; i < n; i++) {
+        NGX_RTC_CHECK(ctx->sessions[i].state == NGX_RTC_SESSION_MEDIA);
+    }
+
+    close(fds[1]);
+
+    for (i = 0; i < n; i++) {
+        (void) waitpid(kids[i], &st, 0);
+    }
+}
+
+
 static void
 test_reload(void)
 {
@@ -865,6 +940,7 @@ main(void)
 
     test_layout();
     test_counters();
+    test_purge_many();
     test_reload();
     test_fence();
     test_runtime();
