@@ -371,6 +371,67 @@ ngx_rtc_auth_decode(u_char *pos, u_char *last, ngx_str_t *out, u_char *buf,
 }
 
 
+/*
+ * Any URL, as ngx_rtc_auth_parse_url() shows a camera's: the user
+ * information after the scheme's slashes ("user:password@") becomes
+ * "***@", and secret-looking values in the path and query "***".
+ * Without "://" (a file path) the whole string is a path.  Each value
+ * grows by 3 at most ("a=" to "a=***"): 4 * len + 8 bytes always do.
+ */
+
+size_t
+ngx_rtc_auth_redact(ngx_str_t *url, u_char *buf)
+{
+    u_char              *p, *end, *host, *at;
+    ngx_str_t            rest;
+    ngx_rtc_auth_out_t   o;
+
+    o.pos = buf;
+    o.end = buf + NGX_RTC_AUTH_REDACT_SIZE(url->len);
+    o.overflow = 0;
+
+    p = url->data;
+    end = p + url->len;
+
+    host = ngx_strlcasestrn(p, end, (u_char *) "://", 3 - 1);
+
+    if (host) {
+        host += 3;
+        at = NULL;
+
+        for (p = host; p < end && *p != '/' && *p != '?' && *p != '#'; p++) {
+            if (*p == '@') {
+                at = p;
+            }
+        }
+
+        if (at) {
+            ngx_rtc_auth_put(&o, url->data, host - url->data);
+            ngx_rtc_auth_put_lit(&o, "***");
+            ngx_rtc_auth_put(&o, at, p - at);
+
+        } else {
+            ngx_rtc_auth_put(&o, url->data, p - url->data);
+        }
+
+    } else {
+        p = url->data;
+    }
+
+    rest.data = p;
+    rest.len = end - p;
+
+    ngx_rtc_auth_redact_path(&o, &rest);
+
+    if (o.overflow) {
+        /* not reached: the size above is an upper bound */
+        return ngx_cpymem(buf, "***", 3) - buf;
+    }
+
+    return o.pos - buf;
+}
+
+
 static ngx_uint_t
 ngx_rtc_auth_url_char(u_char ch)
 {

@@ -76,6 +76,13 @@ typedef struct {
 
 ngx_int_t ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u);
 
+/*
+ * The printable form of any URL, e.g. an ffmpeg: input's, into "buf" of
+ * NGX_RTC_AUTH_REDACT_SIZE(url->len) bytes; returns its length.
+ */
+#define NGX_RTC_AUTH_REDACT_SIZE(len)  (4 * (len) + 8)
+size_t ngx_rtc_auth_redact(ngx_str_t *url, u_char *buf);
+
 ngx_int_t ngx_rtc_auth_basic(ngx_rtc_url_t *u, u_char *buf, size_t size,
     ngx_str_t *out);
 

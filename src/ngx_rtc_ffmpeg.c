@@ -135,7 +135,6 @@ static void ngx_rtc_ffmpeg_tc_frame(void *data, ngx_rtc_frame_t *f,
 static void ngx_rtc_ffmpeg_tc_audio_error(void *data, ngx_str_t *reason);
 static void ngx_rtc_ffmpeg_reason(ngx_rtc_ffmpeg_t *ff, const char *what,
     int err);
-static size_t ngx_rtc_ffmpeg_redact(ngx_str_t *url, u_char *buf);
 static void ngx_rtc_ffmpeg_av_log(void *avcl, int level, const char *fmt,
     va_list args);
 
@@ -171,7 +170,8 @@ ngx_rtc_ffmpeg_start(ngx_rtc_ffmpeg_conf_t *conf)
         (void) avformat_network_init();
     }
 
-    ff = ngx_calloc(sizeof(ngx_rtc_ffmpeg_t) + 2 * conf->source.url.len + 8,
+    ff = ngx_calloc(sizeof(ngx_rtc_ffmpeg_t) + conf->source.url.len + 1
+                    + NGX_RTC_AUTH_REDACT_SIZE(conf->source.url.len),
                     conf->source.log);
     if (ff == NULL) {
         return NULL;
@@ -187,7 +187,7 @@ ngx_rtc_ffmpeg_start(ngx_rtc_ffmpeg_conf_t *conf)
     *p++ = '\0';
 
     ff->redacted.data = p;
-    ff->redacted.len = ngx_rtc_ffmpeg_redact(&conf->source.url, p);
+    ff->redacted.len = ngx_rtc_auth_redact(&conf->source.url, p);
 
     ff->task.ctx = ff;
     ff->task.handler = ngx_rtc_ffmpeg_handler;
@@ -744,43 +744,6 @@ ngx_rtc_ffmpeg_reason(ngx_rtc_ffmpeg_t *ff, const char *what, int err)
 }
 
 
-/* the user information of "scheme://user:password@host/" becomes "***" */
-
-static size_t
-ngx_rtc_ffmpeg_redact(ngx_str_t *url, u_char *buf)
-{
-    u_char  *p, *end, *host, *at, *o;
-
-    p = url->data;
-    end = url->data + url->len;
-
-    host = ngx_strlcasestrn(p, end, (u_char *) "://", 3 - 1);
-
-    if (host == NULL) {
-        return ngx_cpymem(buf, p, url->len) - buf;
-    }
-
-    host += 3;
-    at = NULL;
-
-    for (o = host; o < end && *o != '/' && *o != '?' && *o != '#'; o++) {
-        if (*o == '@') {
-            at = o;
-        }
-    }
-
-    if (at == NULL) {
-        return ngx_cpymem(buf, p, url->len) - buf;
-    }
-
-    o = ngx_cpymem(buf, p, host - p);
-    o = ngx_cpymem(o, "***", 3);
-    o = ngx_cpymem(o, at, end - at);
-
-    return o - buf;
-}
-
-
 /*
  * libav's own messages (errors only), from the event loop and from the
  * pool's threads alike, as nginx's thread pool itself logs.
@@ -789,7 +752,7 @@ ngx_rtc_ffmpeg_redact(ngx_str_t *url, u_char *buf)
 static void
 ngx_rtc_ffmpeg_av_log(void *avcl, int level, const char *fmt, va_list args)
 {
-    int   n, prefix;
+    int   i, n, prefix;
     char  line[512];
 
     if (level > av_log_get_level()) {
@@ -808,6 +771,14 @@ ngx_rtc_ffmpeg_av_log(void *avcl, int level, const char *fmt, va_list args)
 
     if (n == 0) {
         return;
+    }
+
+    /* they quote what the server sent (a reason phrase): keep them plain */
+
+    for (i = 0; i < n; i++) {
+        if ((u_char) line[i] < 0x20 || line[i] == 0x7f) {
+            line[i] = '?';
+        }
     }
 
     ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0, "rtc ffmpeg: %*s",

@@ -628,6 +628,7 @@ ngx_rtc_go2rtc_ws_message(ngx_rtc_ws_t *ws, ngx_str_t *msg)
 static void
 ngx_rtc_go2rtc_ws_offer(ngx_rtc_go2rtc_ws_t *ctx, ngx_rtc_json_t *sdp)
 {
+    u_char                *p;
     ngx_str_t              text, offer;
     ngx_rtc_stream_t      *st;
     ngx_http_request_t    *r;
@@ -655,18 +656,32 @@ ngx_rtc_go2rtc_ws_offer(ngx_rtc_go2rtc_ws_t *ctx, ngx_rtc_json_t *sdp)
         return;
     }
 
-    /* the offer's text lives as long as the request: the SDP points in it */
+    /*
+     * Unescaped in place (it never grows), and only a good one is kept:
+     * a peer repeating bad strings (a "\u0000") allocates nothing.  The
+     * offer's text lives as long as the request: the SDP points in it.
+     */
 
-    offer.data = ngx_pnalloc(r->pool, sdp->end - sdp->start);
-    o = ngx_pcalloc(r->pool, sizeof(ngx_rtc_whep_offer_t));
+    offer.data = sdp->start;
 
-    if (offer.data == NULL || o == NULL
-        || ngx_rtc_json_string(sdp, &offer) != NGX_OK)
-    {
+    if (ngx_rtc_json_string(sdp, &offer) != NGX_OK) {
         ngx_str_set(&text, "a bad SDP string");
         ngx_rtc_go2rtc_ws_error(ctx, "webrtc/offer", &text);
         return;
     }
+
+    o = ngx_pcalloc(r->pool, sizeof(ngx_rtc_whep_offer_t));
+    p = ngx_pnalloc(r->pool, offer.len);
+
+    if (o == NULL || p == NULL) {
+        ngx_str_set(&text, "no memory");
+        ngx_rtc_go2rtc_ws_error(ctx, "webrtc/offer", &text);
+        ngx_rtc_ws_close(&ctx->ws, NGX_RTC_WS_CLOSE_ERROR, NULL);
+        return;
+    }
+
+    ngx_memcpy(p, offer.data, offer.len);
+    offer.data = p;
 
     ctx->offer = o;
 

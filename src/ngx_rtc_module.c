@@ -43,8 +43,6 @@ static char *ngx_rtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_rtc_parse_ports(ngx_conf_t *cf, ngx_str_t *value,
     ngx_uint_t *min, ngx_uint_t *max);
 static ssize_t ngx_rtc_conf_buffer(ngx_str_t *value, size_t skip);
-static ngx_int_t ngx_rtc_stream_redact(ngx_conf_t *cf, ngx_str_t *url,
-    ngx_str_t *redacted);
 static char *ngx_rtc_ice_acl(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -683,9 +681,16 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         scf->source = NGX_RTC_SOURCE_FFMPEG;
 
-        if (ngx_rtc_stream_redact(cf, &scf->url, &scf->redacted) != NGX_OK) {
+        /* the only form logs and status may show */
+
+        scf->redacted.data = ngx_pnalloc(cf->pool,
+                                     NGX_RTC_AUTH_REDACT_SIZE(scf->url.len));
+        if (scf->redacted.data == NULL) {
             return NGX_CONF_ERROR;
         }
+
+        scf->redacted.len = ngx_rtc_auth_redact(&scf->url,
+                                                scf->redacted.data);
 
     } else if (ngx_rtc_auth_parse_url(&scf->url, &url) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -893,53 +898,6 @@ ngx_rtc_conf_buffer(ngx_str_t *value, size_t skip)
     }
 
     return size;
-}
-
-
-/*
- * The userinfo of an ffmpeg: URL ("user:password@" after the scheme's
- * slashes) shows as "***@": the only form logs and status may show.
- */
-
-static ngx_int_t
-ngx_rtc_stream_redact(ngx_conf_t *cf, ngx_str_t *url, ngx_str_t *redacted)
-{
-    u_char  *p, *last, *at, *host, *d;
-
-    last = url->data + url->len;
-    host = ngx_strlcasestrn(url->data, last, (u_char *) "://", 3 - 1);
-
-    *redacted = *url;
-
-    if (host == NULL) {
-        return NGX_OK;
-    }
-
-    host += 3;
-    at = NULL;
-
-    for (p = host; p < last && *p != '/' && *p != '?' && *p != '#'; p++) {
-        if (*p == '@') {
-            at = p;
-        }
-    }
-
-    if (at == NULL) {
-        return NGX_OK;
-    }
-
-    d = ngx_pnalloc(cf->pool, url->len + 3);
-    if (d == NULL) {
-        return NGX_ERROR;
-    }
-
-    redacted->data = d;
-    d = ngx_cpymem(d, url->data, host - url->data);
-    d = ngx_cpymem(d, "***", 3);
-    d = ngx_cpymem(d, at, last - at);
-    redacted->len = d - redacted->data;
-
-    return NGX_OK;
 }
 
 

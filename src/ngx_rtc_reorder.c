@@ -13,7 +13,9 @@
  * The reordering buffer of a whep:// source's video (ngx_rtc_whep_source.c):
  * a slot per sequence number modulo NGX_RTC_REORDER_SLOTS.  Late packets
  * (before "next") and duplicates are dropped; a packet too far ahead gives
- * up the gaps before it.
+ * up the gaps before it; packets far behind, NGX_RTC_REORDER_RESTART in a
+ * row, are a new sequence (what is held is given up).  A packet too large
+ * for a slot counts as lost: the caller asks for a keyframe.
  */
 
 
@@ -39,6 +41,7 @@ ngx_rtc_reorder_reset(ngx_rtc_reorder_t *r)
     ngx_memzero(r->len, sizeof(r->len));
 
     r->held = 0;
+    r->behind = 0;
     r->started = 0;
 }
 
@@ -50,7 +53,12 @@ ngx_rtc_reorder_put(ngx_rtc_reorder_t *r, u_char *pkt, size_t len,
     uint16_t    s;
     ngx_uint_t  slot, n;
 
-    if (len == 0 || len > NGX_RTC_REORDER_SLOT_SIZE) {
+    if (len == 0) {
+        return 0;
+    }
+
+    if (len > NGX_RTC_REORDER_SLOT_SIZE) {
+        r->lost++;
         return 0;
     }
 
@@ -59,6 +67,23 @@ ngx_rtc_reorder_put(ngx_rtc_reorder_t *r, u_char *pkt, size_t len,
         r->next = seq;
         r->nacked = seq;
     }
+
+    if ((int16_t) (seq - r->next) < -NGX_RTC_REORDER_SLOTS) {
+
+        if (++r->behind < NGX_RTC_REORDER_RESTART) {
+            return 0;
+        }
+
+        /* the sender's sequence started again: follow it */
+
+        r->lost += r->held + 1;
+        ngx_memzero(r->len, sizeof(r->len));
+        r->held = 0;
+        r->next = seq;
+        r->nacked = seq;
+    }
+
+    r->behind = 0;
 
     if ((int16_t) (seq - r->next) < 0) {
         return 0;                     /* late, or a duplicate */

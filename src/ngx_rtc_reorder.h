@@ -14,6 +14,12 @@
 #define NGX_RTC_REORDER_SLOTS      128
 #define NGX_RTC_REORDER_SLOT_SIZE  1500
 
+/*
+ * packets in a row further behind than the window: the sender started
+ * its sequence again (a relay's camera reconnected), not a late one
+ */
+#define NGX_RTC_REORDER_RESTART    8
+
 
 /* one packet, in sequence order; valid during the call only */
 typedef void (*ngx_rtc_reorder_deliver_pt)(void *data, u_char *pkt,
@@ -36,6 +42,7 @@ typedef struct {
     uint16_t                      nacked;     /* asked for up to, excluded */
     ngx_uint_t                    held;       /* packets waiting */
     ngx_uint_t                    lost;       /* given up, in all */
+    ngx_uint_t                    behind;     /* far behind, in a row */
 
     ngx_rtc_reorder_deliver_pt    deliver;
     void                         *data;

@@ -937,6 +937,7 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
     ssize_t              size;
     ngx_int_t            rc;
     ngx_uint_t           reads;
+    ngx_msec_t           left, elapsed;
     ngx_rtc_rtsp_t      *rtsp;
     ngx_connection_t    *c;
     ngx_rtc_rtsp_msg_t   m;
@@ -1064,10 +1065,22 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
         return;
     }
 
-    /* while playing, the tick watches the media instead */
+    /*
+     * While playing, the tick watches the media instead.  Before, the
+     * answer to the pending request is due conf.timeout after it went:
+     * what else the camera sends (requests of its own, a header a byte at
+     * a time) does not push that back.
+     */
 
     if (rtsp->step != ngx_rtc_rtsp_step_playing) {
-        ngx_add_timer(rev, rtsp->conf.timeout);
+        left = rtsp->conf.timeout;
+
+        if (rtsp->pending) {
+            elapsed = ngx_current_msec - rtsp->pending_sent;
+            left = (elapsed < left) ? left - elapsed : 1;
+        }
+
+        ngx_add_timer(rev, left);
     }
 }
 
@@ -1744,6 +1757,7 @@ ngx_rtc_rtsp_request(ngx_rtc_rtsp_t *rtsp, const char *method,
     rtsp->wlast = p;
 
     rtsp->pending = rtsp->cseq;
+    rtsp->pending_sent = ngx_current_msec;
     rtsp->pending_method = method;
     rtsp->pending_url = *url;
     rtsp->pending_headers = headers;

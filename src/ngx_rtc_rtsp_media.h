@@ -112,6 +112,7 @@ struct ngx_rtc_rtsp_s {
     /* the request waiting for its response, to resend it after a 401 */
     ngx_uint_t                cseq;
     ngx_uint_t                pending;          /* its CSeq; 0: none */
+    ngx_msec_t                pending_sent;     /* its answer's clock */
     const char               *pending_method;
     ngx_str_t                 pending_url;
     const char               *pending_headers;

@@ -85,7 +85,8 @@ static ngx_int_t ngx_rtc_sdp_check_str(ngx_str_t *s, ngx_uint_t token);
 
 /*
  * A camera's DESCRIBE body (and our own answer, in the tests): cameras
- * write loose SDP, and only what is used is read.
+ * write loose SDP, and only what is used is read.  Control characters
+ * in it are replaced by '?' (the buffer is written).
  */
 
 ngx_int_t
@@ -184,12 +185,20 @@ ngx_rtc_sdp_parse_sdp(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp,
             return ngx_rtc_sdp_error(sdp, "line too long", ctx.line);
         }
 
-        if (ctx.strict) {
-            for (p = pos; p < last; p++) {
-                if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+        /*
+         * A camera's SDP is read loosely, but its control characters
+         * (a CR, an ESC) would reach error.log with the names it gives:
+         * they become '?', in place, as reason phrases do
+         */
+
+        for (p = pos; p < last; p++) {
+            if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+                if (ctx.strict) {
                     return ngx_rtc_sdp_error(sdp, "control character",
                                              ctx.line);
                 }
+
+                *p = '?';
             }
         }
 
@@ -651,7 +660,12 @@ ngx_rtc_sdp_parse_rtpmap(ngx_rtc_sdp_media_t *m, u_char *p, u_char *last)
         clock.len = tok.data + tok.len - clock.data;
     }
 
-    if (ngx_rtc_sdp_number(&clock, 0xffffffff, &rate) != NGX_OK) {
+    /*
+     * Real clocks are 8000 to 192000; a larger one would overflow the
+     * receiver's jitter arithmetic (ngx_rtc_rtp.c) within the hour
+     */
+
+    if (ngx_rtc_sdp_number(&clock, NGX_RTC_SDP_MAX_CLOCK, &rate) != NGX_OK) {
         return;
     }
 

@@ -11,6 +11,7 @@
 #include <ngx_core.h>
 
 
+#define NGX_RTC_SDP_MAX_CLOCK      1000000    /* an rtpmap's clock, Hz */
 #define NGX_RTC_SDP_MAX_MEDIA      16
 /*
  * Chromium 156 offers 34 video payload types for one recvonly transceiver

@@ -342,8 +342,6 @@ ngx_rtc_whep_source_media_rtp(ngx_rtc_whep_source_t *ws, u_char *buf,
         return;
     }
 
-    ws->last_media = ngx_current_msec;
-
     /* ngx_rtc_whep_source_media_lost(): a PLI at the start, after a loss */
 
     lost = ws->reorder.lost;
@@ -414,6 +412,10 @@ ngx_rtc_whep_source_media_deliver(void *data, u_char *buf, size_t len)
     if (ngx_rtc_rtp_parse(buf, len, &h) != NGX_OK) {
         return;
     }
+
+    /* the no-video watchdog counts what goes on, not what arrives */
+
+    ws->last_media = ngx_current_msec;
 
     t = &ws->video;
 

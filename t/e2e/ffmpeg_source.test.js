@@ -38,7 +38,8 @@ const CONF = nginxConf({
     rtc_stream bframes ffmpeg:%%CLIPS%%/bframes.mp4 loop transcode=h264;
     rtc_stream hevc    ffmpeg:%%CLIPS%%/hevc.mp4 loop transcode=h264;
     rtc_stream missing ffmpeg:%%CLIPS%%/missing.mp4;
-    rtc_stream secret  ffmpeg:http://viewer:s3cret@127.0.0.1:9/clip.mp4;`,
+    rtc_stream secret  ffmpeg:http://viewer:s3cret@127.0.0.1:9/clip.mp4;
+    rtc_stream token   "ffmpeg:http://127.0.0.1:9/clip.mp4?user=admin&password=t0ken";`,
     server: `
         location /whep/        { rtc_whep; }
         location = /rtc/status { rtc_status; }
@@ -296,10 +297,12 @@ describe('ffmpeg: sources', { timeout: 120000 }, () => {
     });
 
     test('a missing file: the reason in status and in the 503', async () => {
-        const [missing, secret] = await Promise.all([
+        const [missing, secret, token] = await Promise.all([
             ngx.http('POST', '/whep/missing', CHROMIUM_OFFER,
                      { 'Content-Type': 'application/sdp' }),
             ngx.http('POST', '/whep/secret', CHROMIUM_OFFER,
+                     { 'Content-Type': 'application/sdp' }),
+            ngx.http('POST', '/whep/token', CHROMIUM_OFFER,
                      { 'Content-Type': 'application/sdp' }),
         ]);
 
@@ -320,10 +323,20 @@ describe('ffmpeg: sources', { timeout: 120000 }, () => {
         const x = await stream(ngx, 'secret');
         assert.match(x.last_error, /\*\*\*@127\.0\.0\.1:9/);
         assert.doesNotMatch(x.last_error, /s3cret|viewer/);
+
+        /* secrets in the query string: masked as camera URLs' are */
+
+        assert.equal(token.status, 503);
+        assert.match(token.body, /clip\.mp4\?user=\*\*\*&password=\*\*\*/);
+        assert.doesNotMatch(token.body, /t0ken|admin/);
+
+        const t = await stream(ngx, 'token');
+        assert.match(t.last_error, /\?user=\*\*\*&password=\*\*\*/);
+        assert.doesNotMatch(t.last_error, /t0ken|admin/);
     });
 
     test('error.log is clean, without credentials', () => {
         ngx.checkLog();
-        assert.doesNotMatch(ngx.logText(), /s3cret/);
+        assert.doesNotMatch(ngx.logText(), /s3cret|t0ken/);
     });
 });

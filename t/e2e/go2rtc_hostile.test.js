@@ -7,7 +7,8 @@
  * unmasked frames, reserved bits and opcodes, oversized frames and
  * messages, fragmented control frames, continuation without a message,
  * binary messages, bad UTF-8 (whole and split across fragments), bad
- * JSON, bad close frames, a slowloris frame, random bytes; each gets a
+ * JSON, bad close frames, a slowloris frame, random bytes, offers with
+ * a bad string again and again (no memory kept); each gets a
  * close frame with the RFC 6455 code (or the connection closed), never a
  * crash: nginx answers afterwards and error.log has no alert (Nginx.stop).
  * What is allowed works: ping/pong, fragmented text with a character
@@ -197,6 +198,42 @@ describe('go2rtc API: hostile WebSocket peers', { timeout: 120000 }, () => {
 
         ws.close(4000);
         await expectClose(ws, 4000, 'a close echoed');
+    });
+
+    test('offers with a bad string, again and again: no memory kept',
+         async () => {
+        /*
+         * "\u0000" is JSON but no SDP: each such offer once kept ~60 KB
+         * in the connection's pool until it closed (2000 of them: 120
+         * MB); the sender is never idle
+         */
+
+        const rss = () => workers(ngx.pid()).reduce((sum, pid) => {
+            const m = /VmRSS:\s+(\d+) kB/.exec(
+                require('node:fs').readFileSync(`/proc/${pid}/status`,
+                                                'utf8'));
+            return sum + (m ? Number(m[1]) : 0);
+        }, 0);
+
+        const ws = await open();
+        const before = rss();
+        const n = 2000;
+
+        for (let i = 0; i < n; i++) {
+            ws.send('{"type":"webrtc/offer","value":"\\u0000"}');
+        }
+
+        await ws.until(() => ws.messages.length === n, 30000,
+                       `${n} errors`);
+        assert.ok(ws.messages.every((m) => m.type === 'error'
+                  && /^webrtc\/offer: a bad SDP string/.test(m.value)),
+                  JSON.stringify(ws.messages[0]));
+
+        const grown = rss() - before;
+        assert.ok(grown < 16 * 1024, `the workers grew by ${grown} kB`);
+
+        ws.close(1000);
+        await expectClose(ws, 1000, 'a close echoed');
     });
 
     test('slowloris: a frame byte by byte is closed (1008)', async () => {

@@ -25,7 +25,10 @@ const {
 const PORT = 19380;
 const CAM_PORT = 19855;
 
-/* what the client must say about each; "stall" takes the 10 s timeout */
+/*
+ * what the client must say about each; "stall" and "chatty" take the
+ * 10 s timeout
+ */
 
 const MODES = {
     malformed: /invalid message from .*: invalid status line/,
@@ -34,6 +37,8 @@ const MODES = {
     close_mid_body: /closed the connection/,
     unauthorized: /^401 Unauthorized from /,
     stall: /no answer to OPTIONS from .* within 10000 ms/,
+    /* its own requests every 2 s do not push the DESCRIBE's deadline */
+    chatty: /no answer to DESCRIBE from .* within 10000 ms/,
     truncated: /closed the connection/,
     oversized: /unusable packets in a row/,
     garbage: /unusable packets in a row/,

@@ -13,6 +13,9 @@
 #   rtsp://HOST:PORT/unauthorized    401 with a fresh stale Digest nonce,
 #                                    for ever
 #   rtsp://HOST:PORT/stall           accepts, reads, never answers
+#   rtsp://HOST:PORT/chatty          answers OPTIONS, never DESCRIBE, and
+#                                    meanwhile sends requests of its own
+#                                    (GET_PARAMETER) every 2 s
 #   rtsp://HOST:PORT/truncated       plays, then a '$' frame of 1000 bytes
 #                                    cut after 100, and close
 #   rtsp://HOST:PORT/oversized       plays, then 64 KB '$' frames of junk
@@ -52,8 +55,8 @@ import time
 
 
 MODES = ('malformed', 'huge_header', 'huge_body', 'close_mid_body',
-         'unauthorized', 'stall', 'truncated', 'oversized', 'garbage',
-         'digest_qop', 'udp')
+         'unauthorized', 'stall', 'chatty', 'truncated', 'oversized',
+         'garbage', 'digest_qop', 'udp')
 
 REALM = 'hostile camera'
 
@@ -294,6 +297,24 @@ class Handler(socketserver.BaseRequestHandler):
 
     def mode_stall(self, conn, req, mode):
         conn.drain()
+
+    def mode_chatty(self, conn, req, mode):
+        while req is not None and req.method != 'DESCRIBE':
+            conn.respond(req)
+            req = conn.read_request()
+        if req is None:
+            return
+        cseq = 0
+        while True:
+            cseq += 1
+            conn.send('GET_PARAMETER * RTSP/1.0\r\nCSeq: %d\r\n\r\n' % cseq)
+            # the client's answers are read and dropped
+            end = time.monotonic() + 2
+            while time.monotonic() < end:
+                r, _, _ = select.select([conn.sock], [], [],
+                                        end - time.monotonic())
+                if r and not conn.sock.recv(65536):
+                    return
 
     def mode_truncated(self, conn, req, mode):
         if play(conn, req, mode):

@@ -282,10 +282,53 @@ test_digest(void)
 }
 
 
+/* any URL's printable form (ffmpeg: inputs): the same rules */
+
+static ngx_str_t
+redact(const char *s)
+{
+    ngx_str_t      url, out;
+    static u_char  buf[NGX_RTC_AUTH_REDACT_SIZE(256)];
+
+    url.data = (u_char *) s;
+    url.len = ngx_strlen(s);
+
+    out.data = buf;
+    out.len = ngx_rtc_auth_redact(&url, buf);
+
+    return out;
+}
+
+
+static void
+test_redact(void)
+{
+    NGX_RTC_CHECK(EQ(redact("ffmpeg:rtsp://admin:S3cret@cam/ch1"
+                            "?user=admin&password=S"),
+                     "ffmpeg:rtsp://***@cam/ch1?user=***&password=***"));
+    NGX_RTC_CHECK(EQ(redact("rtmp://live.example/app?token=abc&x=1"),
+                     "rtmp://live.example/app?token=***&x=1"));
+    NGX_RTC_CHECK(EQ(redact("https://h:443/x?sign=1#frag"),
+                     "https://h:443/x?sign=***#frag"));
+    NGX_RTC_CHECK(EQ(redact("http://u@h/a@b"), "http://***@h/a@b"));
+    NGX_RTC_CHECK(EQ(redact("http://h/?k=&key="), "http://h/?k=&key=***"));
+    NGX_RTC_CHECK(EQ(redact("/srv/clip.mp4"), "/srv/clip.mp4"));
+    NGX_RTC_CHECK(EQ(redact("file:/srv/pwd=x/a.mp4"),
+                     "file:/srv/pwd=***/a.mp4"));
+
+    /* the bound: every value empty and masked */
+    NGX_RTC_CHECK(EQ(redact("?a&b=&pwd=&pwd=&pwd="),
+                     "?a&b=&pwd=***&pwd=***&pwd=***"));
+    NGX_RTC_CHECK(EQ(redact("pwd="), "pwd=***"));
+    NGX_RTC_CHECK(EQ(redact(""), ""));
+}
+
+
 int
 main(void)
 {
     test_url();
+    test_redact();
     test_basic();
     test_digest();
 

@@ -4,7 +4,8 @@
  * The reordering buffer of whep:// sources (ngx_rtc_reorder.c): packets
  * out of order come out in order, gaps are reported once for NACK, given
  * up on request or when a packet is too far ahead; late packets and
- * duplicates are dropped; the 16-bit sequence wraps.
+ * duplicates are dropped; the 16-bit sequence wraps; a sender that
+ * starts again behind is followed.
  */
 
 /* unit-deps: src/ngx_rtc_reorder.c */
@@ -144,6 +145,64 @@ test_wrap_and_jump(u_char *buf)
 }
 
 
+/*
+ * A sequence that starts again behind (a relay's camera reconnected): a
+ * stray late packet is dropped, NGX_RTC_REORDER_RESTART in a row are
+ * followed, what was held is given up.  A packet too large for a slot is
+ * lost (the caller asks for a keyframe), not silently dropped.
+ */
+
+static void
+test_restart_behind(u_char *buf)
+{
+    u_char             big[NGX_RTC_REORDER_SLOT_SIZE + 1];
+    uint16_t           nack[64];
+    ngx_uint_t         i, n;
+    test_sink_t        k;
+    ngx_rtc_reorder_t  r;
+
+    ngx_memzero(&k, sizeof(test_sink_t));
+    ngx_rtc_reorder_init(&r, buf, test_deliver, &k);
+
+    for (i = 0; i < 100; i++) {
+        (void) put(&r, (uint16_t) (10000 + i), nack);
+    }
+
+    NGX_RTC_CHECK(k.n == 100 && r.next == 10100);
+
+    /* one very late packet, then the stream goes on */
+
+    NGX_RTC_CHECK(put(&r, 9000, nack) == 0);
+    NGX_RTC_CHECK(put(&r, 10100, nack) == 0);
+    NGX_RTC_CHECK(k.n == 101 && r.lost == 0);
+
+    /* held behind a gap, then the sender starts again at 5100 */
+
+    NGX_RTC_CHECK(put(&r, 10102, nack) == 1 && r.held == 1);
+
+    for (i = 0; i < NGX_RTC_REORDER_RESTART - 1; i++) {
+        NGX_RTC_CHECK(put(&r, (uint16_t) (5100 + i), nack) == 0);
+    }
+
+    NGX_RTC_CHECK(k.n == 101);
+
+    n = k.n;
+
+    for (i = NGX_RTC_REORDER_RESTART - 1; i < 20; i++) {
+        (void) put(&r, (uint16_t) (5100 + i), nack);
+    }
+
+    NGX_RTC_CHECK(k.n == n + 20 - (NGX_RTC_REORDER_RESTART - 1));
+    NGX_RTC_CHECK(k.out[n] == 5100 + NGX_RTC_REORDER_RESTART - 1);
+    NGX_RTC_CHECK(r.held == 0 && r.lost == 2 && r.next == 5120);
+
+    ngx_memzero(big, sizeof(big));
+    NGX_RTC_CHECK(ngx_rtc_reorder_put(&r, big, sizeof(big), 5120, nack, 64)
+                  == 0);
+    NGX_RTC_CHECK(r.lost == 3);
+}
+
+
 int
 main(void)
 {
@@ -153,6 +212,7 @@ main(void)
 
     test_in_order_and_swapped(buf);
     test_wrap_and_jump(buf);
+    test_restart_behind(buf);
 
     free(buf);
 

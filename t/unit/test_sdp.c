@@ -717,6 +717,11 @@ test_errors(void)
 
     static const char  nul[] = "v=0\r\nm=video 9 RTP/AVP 96\r\na=mid:0\0x\r\n";
 
+    static const char  camera_ctl[] =
+        "v=0\r\nm=da\x1b[2J\rta 0 RTP/AVP 98\r\n"
+        "m=video 0 RTP/AVP 96\r\n"
+        "a=rtpmap:96 X\x1b]0;pwned\x07\r/90000\r\n";
+
     static const char  *bad_m[] = {
         "m=",
         "m=video",
@@ -870,6 +875,31 @@ test_errors(void)
     NGX_RTC_CHECK(parse(&b) == NGX_ERROR);
     NGX_RTC_CHECK(err_is("line too long", 2));
     free(b.data);
+
+    /*
+     * A camera's control characters (a CR inside a line, an ESC, a BEL)
+     * become '?': the names it gives reach error.log
+     */
+
+    b = buf_dup(camera_ctl, sizeof(camera_ctl) - 1);
+    NGX_RTC_CHECK(parse(&b) == NGX_OK);
+    NGX_RTC_CHECK(sdp->nmedia == 2
+                  && sdp->media[0].type.len == 9
+                  && ngx_strncmp(sdp->media[0].type.data, "da?[2J?ta", 9) == 0
+                  && sdp->media[1].nfmts == 1
+                  && sdp->media[1].fmts[0].name.len == 12
+                  && ngx_strncmp(sdp->media[1].fmts[0].name.data,
+                                 "X?]0;pwned??", 12) == 0
+                  && sdp->media[1].fmts[0].clock == 90000);
+    free(b.data);
+
+    /* a clock rate no camera has: the format has no name (unusable) */
+
+    NGX_RTC_CHECK(parse_str("v=0\r\nm=video 9 RTP/AVP 96 97\r\n"
+                            "a=rtpmap:96 H264/4294967295\r\n"
+                            "a=rtpmap:97 H264/1000000\r\n") == NGX_OK);
+    NGX_RTC_CHECK(sdp->media[0].fmts[0].name.len == 0
+                  && sdp->media[0].fmts[1].clock == 1000000);
 
     /* a CR alone does not end a line: one line of 5000 bytes */
 
