@@ -1268,6 +1268,15 @@ ngx_rtc_ice_free(ngx_rtc_ice_t *ice)
         ice->closed = 1;
         nice_agent_close_async(ice->agent, ngx_rtc_ice_closed_cb, ice);
         ngx_rtc_gloop_sync(ice->loop);
+
+        /*
+         * With no allocation to release (the TURN server never answered)
+         * the close completes at once: its GTask result is an idle source
+         * of the worker's context, which nothing else may sync for long
+         * (the agent's sockets stayed open until the next ICE activity)
+         */
+
+        ngx_rtc_gloop_update();
         return;
     }
 
