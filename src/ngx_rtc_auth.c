@@ -32,7 +32,6 @@ static ngx_int_t ngx_rtc_auth_decode(u_char *pos, u_char *last, ngx_str_t *out,
 static ngx_uint_t ngx_rtc_auth_url_char(u_char ch);
 static ngx_uint_t ngx_rtc_auth_host_char(u_char ch);
 static void ngx_rtc_auth_redact_path(ngx_rtc_auth_out_t *o, ngx_str_t *path);
-static ngx_uint_t ngx_rtc_auth_secret_name(u_char *name, size_t len);
 static void ngx_rtc_auth_put(ngx_rtc_auth_out_t *o, u_char *p, size_t len);
 static void ngx_rtc_auth_put_quoted(ngx_rtc_auth_out_t *o, ngx_str_t *s);
 static ngx_int_t ngx_rtc_auth_param(u_char **pos, u_char *end,
@@ -373,8 +372,10 @@ ngx_rtc_auth_decode(u_char *pos, u_char *last, ngx_str_t *out, u_char *buf,
 
 /*
  * Any URL, as ngx_rtc_auth_parse_url() shows a camera's: the user
- * information after the scheme's slashes ("user:password@") becomes
- * "***@", and secret-looking values in the path and query "***".
+ * information after the scheme's slashes ("user:password@", up to the
+ * last "@" before the first "/", as the parser takes it: a "?" may be in
+ * a password) becomes "***@", and secret-looking values in the path and
+ * query "***".
  * Without "://" (a file path) the whole string is a path.  Each value
  * grows by 3 at most ("a=" to "a=***"): 4 * len + 8 bytes always do.
  */
@@ -399,19 +400,20 @@ ngx_rtc_auth_redact(ngx_str_t *url, u_char *buf)
         host += 3;
         at = NULL;
 
-        for (p = host; p < end && *p != '/' && *p != '?' && *p != '#'; p++) {
+        for (p = host; p < end && *p != '/'; p++) {
             if (*p == '@') {
                 at = p;
             }
         }
 
+        ngx_rtc_auth_put(&o, url->data, host - url->data);
+
         if (at) {
-            ngx_rtc_auth_put(&o, url->data, host - url->data);
             ngx_rtc_auth_put_lit(&o, "***");
-            ngx_rtc_auth_put(&o, at, p - at);
+            p = at;
 
         } else {
-            ngx_rtc_auth_put(&o, url->data, p - url->data);
+            p = host;
         }
 
     } else {
@@ -499,7 +501,9 @@ ngx_rtc_auth_redact_path(ngx_rtc_auth_out_t *o, ngx_str_t *path)
 }
 
 
-static ngx_uint_t
+/* a name whose value in a URL's path or query is a secret ("pwd") */
+
+ngx_uint_t
 ngx_rtc_auth_secret_name(u_char *name, size_t len)
 {
     ngx_uint_t     i;

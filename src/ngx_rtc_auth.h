@@ -82,6 +82,7 @@ ngx_int_t ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u);
  */
 #define NGX_RTC_AUTH_REDACT_SIZE(len)  (4 * (len) + 8)
 size_t ngx_rtc_auth_redact(ngx_str_t *url, u_char *buf);
+ngx_uint_t ngx_rtc_auth_secret_name(u_char *name, size_t len);
 
 ngx_int_t ngx_rtc_auth_basic(ngx_rtc_url_t *u, u_char *buf, size_t size,
     ngx_str_t *out);

@@ -6,6 +6,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_rtc.h>
+#include <ngx_rtc_auth.h>
 #include <ngx_rtc_runtime_args.h>
 
 
@@ -32,6 +33,9 @@ static u_char *ngx_rtc_runtime_args_decode(u_char *dst, u_char *p,
 static ngx_uint_t ngx_rtc_runtime_args_rtsp(u_char *p, u_char *last);
 static ngx_uint_t ngx_rtc_runtime_args_has(u_char *p, u_char *last,
     const char *option);
+static u_char *ngx_rtc_runtime_args_secrets(u_char *p, u_char *last);
+static ngx_uint_t ngx_rtc_runtime_args_name_char(u_char ch);
+static ngx_uint_t ngx_rtc_runtime_args_value_end(u_char *p, u_char *last);
 static u_char *ngx_rtc_runtime_args_match(u_char *p, u_char *last,
     const char *raw, const char *encoded);
 
@@ -223,18 +227,21 @@ ngx_rtc_runtime_args_has(u_char *p, u_char *last, const char *option)
 
 
 /*
- * The query with the user information of every URL in it ("user:pass@",
- * raw or percent-encoded) written as "***@": the request line nginx logs
- * (error.log lines of the request, $request in access logs) is made from
- * it.  Never longer than the query: dst has room for args->len bytes.
- * Returns the end.
+ * The query (or the request line) as nginx may log it (error.log lines of
+ * the request, $request in access logs): the user information of every
+ * URL in it, raw or percent-encoded, becomes "***" (up to the last "@"
+ * before the first "/", as ngx_rtc_auth_parse_url() takes it: a "?" may be
+ * in a password), and so do the values of secret names in their paths
+ * and queries ("?pwd=x", "%3Fpassword%3Dx").  Never longer than the
+ * query: dst has room for args->len bytes.  Returns the end.
  */
 
 u_char *
 ngx_rtc_runtime_args_redact(ngx_str_t *args, u_char *dst)
 {
-    u_char  *p, *last, *host, *at, *end, *q;
+    u_char  *p, *last, *host, *at, *end, *q, *start;
 
+    start = dst;
     p = args->data;
     last = args->data + args->len;
 
@@ -246,19 +253,17 @@ ngx_rtc_runtime_args_redact(ngx_str_t *args, u_char *dst)
             break;
         }
 
-        /* the authority ends at "/", "?", "#", "&" (raw or encoded) */
+        /* the authority ends at "/" (raw or encoded), or the value's end */
 
         at = NULL;
 
         for (q = host; q < last; q++) {
-            if (*q == '/' || *q == '?' || *q == '#' || *q == '&') {
+            if (*q == '/' || *q == '&' || *q == ' ') {
                 break;
             }
 
             if (*q == '%' && last - q >= 3
-                && (ngx_strncasecmp(q, (u_char *) "%2F", 3) == 0
-                    || ngx_strncasecmp(q, (u_char *) "%3F", 3) == 0
-                    || ngx_strncasecmp(q, (u_char *) "%23", 3) == 0))
+                && ngx_strncasecmp(q, (u_char *) "%2F", 3) == 0)
             {
                 break;
             }
@@ -287,7 +292,105 @@ ngx_rtc_runtime_args_redact(ngx_str_t *args, u_char *dst)
         p = end;
     }
 
-    return ngx_cpymem(dst, p, last - p);
+    dst = ngx_cpymem(dst, p, last - p);
+
+    return ngx_rtc_runtime_args_secrets(start, dst);
+}
+
+
+/*
+ * In place: each value of a secret name ("pwd=", "token%3D") becomes "***"
+ * (as many "*" as it has bytes, if fewer), up to the next separator, raw
+ * or encoded.  A "%XX" is one unit: a name starts after it.
+ */
+
+static u_char *
+ngx_rtc_runtime_args_secrets(u_char *p, u_char *last)
+{
+    u_char  *w, *name, *v;
+    size_t   len, eq;
+
+    w = p;
+
+    while (p < last) {
+
+        if (*p == '%' && last - p >= 3) {
+            w = ngx_movemem(w, p, 3);
+            p += 3;
+            continue;
+        }
+
+        if (!ngx_rtc_runtime_args_name_char(*p)) {
+            *w++ = *p++;
+            continue;
+        }
+
+        name = p;
+
+        while (p < last && ngx_rtc_runtime_args_name_char(*p)) {
+            p++;
+        }
+
+        len = p - name;
+        w = ngx_movemem(w, name, len);
+
+        if (p < last && *p == '=') {
+            eq = 1;
+
+        } else if (last - p >= 3
+                   && ngx_strncasecmp(p, (u_char *) "%3D", 3) == 0)
+        {
+            eq = 3;
+
+        } else {
+            continue;
+        }
+
+        w = ngx_movemem(w, p, eq);
+        p += eq;
+
+        if (!ngx_rtc_auth_secret_name(w - eq - len, len)) {
+            continue;
+        }
+
+        for (v = p; v < last && !ngx_rtc_runtime_args_value_end(v, last); v++)
+        {
+            /* void */
+        }
+
+        w = ngx_cpymem(w, "***", ngx_min(3, (size_t) (v - p)));
+        p = v;
+    }
+
+    return w;
+}
+
+
+static ngx_uint_t
+ngx_rtc_runtime_args_name_char(u_char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+           || (ch >= '0' && ch <= '9');
+}
+
+
+/* "&", ";", "/", "?", "#", a space, or one of them encoded */
+
+static ngx_uint_t
+ngx_rtc_runtime_args_value_end(u_char *p, u_char *last)
+{
+    if (*p == '&' || *p == ';' || *p == '/' || *p == '?' || *p == '#'
+        || *p == ' ')
+    {
+        return 1;
+    }
+
+    return *p == '%' && last - p >= 3
+           && (ngx_strncasecmp(p, (u_char *) "%26", 3) == 0
+               || ngx_strncasecmp(p, (u_char *) "%3B", 3) == 0
+               || ngx_strncasecmp(p, (u_char *) "%2F", 3) == 0
+               || ngx_strncasecmp(p, (u_char *) "%3F", 3) == 0
+               || ngx_strncasecmp(p, (u_char *) "%23", 3) == 0);
 }
 
 

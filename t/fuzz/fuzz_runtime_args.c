@@ -10,7 +10,8 @@
  * longer than the query and keeps no "@" right after a user information
  * of an URL.
  *
- * fuzz-deps: src/ngx_rtc_runtime_args.c
+ * fuzz-deps: src/ngx_rtc_runtime_args.c src/ngx_rtc_auth.c
+ * fuzz-libs: -lcrypto
  */
 
 #include "ngx_rtc_fuzz.h"

@@ -311,6 +311,10 @@ test_redact(void)
     NGX_RTC_CHECK(EQ(redact("https://h:443/x?sign=1#frag"),
                      "https://h:443/x?sign=***#frag"));
     NGX_RTC_CHECK(EQ(redact("http://u@h/a@b"), "http://***@h/a@b"));
+
+    /* the parser's authority: up to the first "/", its last "@" */
+    NGX_RTC_CHECK(EQ(redact("rtsp://admin:pa?ss@h/x"), "rtsp://***@h/x"));
+    NGX_RTC_CHECK(EQ(redact("rtsp://admin:pa#ss@h"), "rtsp://***@h"));
     NGX_RTC_CHECK(EQ(redact("http://h/?k=&key="), "http://h/?k=&key=***"));
     NGX_RTC_CHECK(EQ(redact("/srv/clip.mp4"), "/srv/clip.mp4"));
     NGX_RTC_CHECK(EQ(redact("file:/srv/pwd=x/a.mp4"),

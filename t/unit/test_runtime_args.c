@@ -6,7 +6,8 @@
  * refusals; and the query as logged, its credentials redacted.
  */
 
-/* unit-deps: src/ngx_rtc_runtime_args.c */
+/* unit-deps: src/ngx_rtc_runtime_args.c src/ngx_rtc_auth.c */
+/* unit-libs: -lcrypto */
 
 #include "ngx_rtc_unit.h"
 #include <ngx_rtc.h>
@@ -171,6 +172,29 @@ test_redact(void)
     NGX_RTC_CHECK(test_redacted("src=rtsp://a@h/", "src=rtsp://*@h/"));
     NGX_RTC_CHECK(test_redacted("src=rtsp://@h/", "src=rtsp://@h/"));
     NGX_RTC_CHECK(test_redacted("src=rtsp://u:p@", "src=rtsp://***@"));
+
+    /* the parser's authority: up to the first "/", a "?" in a password */
+
+    NGX_RTC_CHECK(test_redacted(
+        "src=rtsp://admin:pa%3Fss@127.0.0.1:19110/cam",
+        "src=rtsp://***@127.0.0.1:19110/cam"));
+    NGX_RTC_CHECK(test_redacted("src=rtsp://admin:pa?ss@h/cam&name=x",
+                                "src=rtsp://***@h/cam&name=x"));
+    NGX_RTC_CHECK(test_redacted(
+        "PUT /api/streams?name=t&src=rtsp://u:p%3Fw@h HTTP/1.1",
+        "PUT /api/streams?name=t&src=rtsp://***@h HTTP/1.1"));
+
+    /* secrets in the camera URL's path and query, raw or encoded */
+
+    NGX_RTC_CHECK(test_redacted(
+        "name=t&src=rtsp%3A%2F%2F127.0.0.1%3A19110%2Fcam%3Fuser%3Dadmin"
+        "%26password%3Dtopsecret",
+        "name=t&src=rtsp%3A%2F%2F127.0.0.1%3A19110%2Fcam%3Fuser%3D***"
+        "%26password%3D***"));
+    NGX_RTC_CHECK(test_redacted("src=rtsp://h/user=admin_pwd=x/s?pwd=ab;a=1",
+                                "src=rtsp://h/user=***/s?pwd=**;a=1"));
+    NGX_RTC_CHECK(test_redacted("src=rtsp://h/s?mypwd=1&pwd=&token%3d9%23",
+                                "src=rtsp://h/s?mypwd=1&pwd=&token%3d*%23"));
 
     NGX_RTC_CHECK(test_redacted("GET /api/streams HTTP/1.1",
                                 "GET /api/streams HTTP/1.1"));
