@@ -1212,7 +1212,8 @@ ngx_rtc_ffmpeg_pcm(ngx_rtc_ffmpeg_t *ff, ngx_rtc_ffmpeg_batch_t *b,
     ngx_rtc_ffmpeg_pkt_t  *first, *pk;
 
     first = &b->pkts[b->n];
-    chunk = ff->aclock / 50 * ff->achannels;
+    /* 20 ms a packet; a sample at least (a clock under 50 Hz) */
+    chunk = ngx_max(ff->aclock / 50, 1) * ff->achannels;
 
     for (off = 0; off < len && b->n < NGX_RTC_FFMPEG_BATCH; off += n) {
         n = ngx_min(chunk, len - off);

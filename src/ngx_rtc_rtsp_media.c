@@ -731,7 +731,11 @@ ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
         ngx_rtc_rtp_recv_sr(&t->recv, info.sr_ntp, ngx_current_msec);
     }
 
-    if (info.bye) {
+    /* once a track: a camera may send one in every RTCP packet */
+
+    if (info.bye && !t->bye) {
+        t->bye = 1;
+
         ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
                       "rtc rtsp %V: RTCP BYE on the %s track",
                       &rtsp->url.redacted,
@@ -963,6 +967,7 @@ ngx_rtc_rtsp_media_reset(ngx_rtc_rtsp_t *rtsp)
         t->recv.valid = 0;
         t->recv.has_sr = 0;
         t->au_started = 0;
+        t->bye = 0;
         t->channel = 0;
     }
 

@@ -84,6 +84,7 @@ typedef struct {
 
     unsigned                  active:1;         /* SETUP done */
     unsigned                  au_started:1;
+    unsigned                  bye:1;            /* an RTCP BYE logged */
 
     u_char                    url_buf[NGX_RTC_URL_MAX];
 } ngx_rtc_rtsp_track_t;
