@@ -134,20 +134,6 @@ window.stats = async () => {
 `;
 
 
-function camStream(st) {
-    return st.streams.find((s) => s.name === 'cam');
-}
-
-
-function waitNoViewers(ngx, what) {
-    return waitFor(async () => {
-        const st = await ngx.status();
-        return camStream(st).viewers === 0 && st.sessions.length === 0
-               ? st : null;
-    }, 15000, what);
-}
-
-
 describe('Firefox (Debian ESR) against nginx', { timeout: 180000 }, () => {
     let rig;
     let ngx;
@@ -193,7 +179,7 @@ describe('Firefox (Debian ESR) against nginx', { timeout: 180000 }, () => {
 
         assert.match(st.error,
             /^406 Not Acceptable: stream "cam" is H264 \(packetization-mode=1\); the offer has VP8 .*VP9/);
-        assert.equal(camStream(await ngx.status()).viewers, 0);
+        assert.equal((await ngx.status()).streams.find((x) => x.name === 'cam').viewers, 0);
     });
 
     test('ICE, DTLS and SRTP with Firefox\'s own stack; DELETE',
@@ -218,14 +204,14 @@ describe('Firefox (Debian ESR) against nginx', { timeout: 180000 }, () => {
         assert.equal(st.packetsLost, 0);
 
         const status = await ngx.status();
-        assert.equal(camStream(status).viewers, 1);
+        assert.equal(status.streams.find((x) => x.name === 'cam').viewers, 1);
         assert.equal(status.sessions.length, 1);
 
         const del = await ff.eval(
             'return (await fetch(window.resource, { method: "DELETE" }))'
             + '.status;');
         assert.equal(del, 200);
-        await waitNoViewers(ngx, '0 viewers after the DELETE');
+        await ngx.waitNoViewers('cam', '0 viewers after the DELETE');
         await ff.eval('window.pc.close(); return true;');
     });
 
@@ -242,7 +228,7 @@ describe('Firefox (Debian ESR) against nginx', { timeout: 180000 }, () => {
             20000, '25 SRTP packets in Firefox');
 
         await ff.eval('window.pc.close(); return true;');
-        await waitNoViewers(ngx, '0 viewers after Firefox closed');
+        await ngx.waitNoViewers('cam', '0 viewers after Firefox closed');
     });
 
     test('error.log is clean so far', () => {

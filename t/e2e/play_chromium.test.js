@@ -26,15 +26,6 @@ function camStream(st) {
 }
 
 
-function waitNoViewers(ngx, what) {
-    return waitFor(async () => {
-        const st = await ngx.status();
-        return camStream(st).viewers === 0 && st.sessions.length === 0
-               ? st : null;
-    }, 15000, what);
-}
-
-
 describe('Chromium plays H.264', { timeout: 300000 }, () => {
     const rig = new Rig({ netns: true, camPort: CAM_PORT, browser: true,
                           nginx: [{ port: PORT, workers: 4 }] });
@@ -78,7 +69,7 @@ describe('Chromium plays H.264', { timeout: 300000 }, () => {
             10000, '25 more decoded frames');
 
         await page.click('#stop');
-        await waitNoViewers(ngx, '0 viewers after Stop (DELETE)');
+        await ngx.waitNoViewers('cam', '0 viewers after Stop (DELETE)');
         await page.close();
     });
 
@@ -89,7 +80,7 @@ describe('Chromium plays H.264', { timeout: 300000 }, () => {
         assert.equal(camStream(await ngx.status()).viewers, 1);
 
         await page.close({ runBeforeUnload: true });
-        await waitNoViewers(ngx, '0 viewers after the page closed');
+        await ngx.waitNoViewers('cam', '0 viewers after the page closed');
     });
 
     test('two pages at once, then none', async () => {
@@ -105,7 +96,7 @@ describe('Chromium plays H.264', { timeout: 300000 }, () => {
 
         await a.close({ runBeforeUnload: true });
         await b.close({ runBeforeUnload: true });
-        await waitNoViewers(ngx, '0 viewers after both pages closed');
+        await ngx.waitNoViewers('cam', '0 viewers after both pages closed');
     });
 
     test('error.log is clean so far', () => {

@@ -21,10 +21,10 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 
 const { waitFor } = require('./lib/nginx');
 const { Rig, nginxConf } = require('./lib/rig');
+const { workerPids: workers } = require('./lib/raw');
 
 const PORT = 21880;
 const CAM_PORT = 21854;
@@ -42,12 +42,6 @@ function conf(streams) {
     });
 }
 
-
-function workers(master) {
-    const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(master)],
-                             { encoding: 'utf8' });
-    return out.split('\n').map((s) => Number(s.trim())).filter((n) => n);
-}
 
 
 /* a request whose header ends later: its worker waits for it */

@@ -530,6 +530,16 @@ class Nginx {
         return JSON.parse(r.body);
     }
 
+    /* polls /rtc/status until the stream has no viewer and no session */
+    waitNoViewers(stream, what, deadlineMs) {
+        return waitFor(async () => {
+            const st = await this.status();
+            const s = st.streams.find((x) => x.name === stream);
+            return s && s.viewers === 0 && st.sessions.length === 0
+                   ? st : null;
+        }, deadlineMs || 15000, what);
+    }
+
     /* /rtc/metrics (at /rtc/metrics) as parseMetrics() gives it */
     async metrics() {
         const r = await this.http('GET', '/rtc/metrics');
