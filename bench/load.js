@@ -233,6 +233,22 @@ function figures(n, run, base) {
 }
 
 
+/*
+ * The cost of a session added to the step before (to none for the first):
+ * the stream's fixed cost (its producer, a packetization and a wake-up a
+ * frame in each worker) is in the first step's only, not in the others'
+ */
+
+function addedCost(steps, f, base) {
+    const prev = steps.length ? steps[steps.length - 1]
+                              : { up: 0, nginxCpuMsPerSec: base.cpu };
+
+    return f.up > prev.up
+           ? (f.nginxCpuMsPerSec - prev.nginxCpuMsPerSec) / (f.up - prev.up)
+           : null;
+}
+
+
 function report(opts, base, steps) {
     const out = [];
     const p = (s) => out.push(s);
@@ -253,18 +269,19 @@ function report(opts, base, steps) {
       + ` MB, anon ${fmt(base.anon / 1024)} MB`);
     p('');
     p('| sessions | up | failed | nginx cpu ms/s | ms/s per session | '
-      + 'µs/packet | rss MB | anon KB/session | sent pkts/s | drops/s | '
+      + 'ms/s per added session | µs/packet | rss MB | anon KB/session | sent pkts/s | drops/s | '
       + 'rcvd pkts/s | Mbit/s | loss % | no RTP | rcvbuf errors | '
       + 'first keyframe ms '
       + 'p50 / p95 / max | send delay ms p50 / p99 | decrypt fail | '
       + 'whep-load cpu ms/s | camera ms/s | busy |');
     p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
-      + '---:|---:|---:|---:|---:|---:|---:|---:|');
+      + '---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 
     for (const f of steps) {
         const k = f.firstKeyframeMs;
         p(`| ${f.sessions} | ${f.up} | ${f.failed} | `
           + `${fmt(f.nginxCpuMsPerSec)} | ${fmt(f.nginxCpuPerSession, 2)} | `
+          + `${fmt(f.nginxCpuPerAddedSession, 2)} | `
           + `${fmt(f.nginxUsPerPacket, 1)} | ${fmt(f.nginxRssMb)} | `
           + `${fmt(f.nginxAnonKbPerSession, 0)} | ${fmt(f.sentPerSec, 0)} | `
           + `${fmt(f.dropsPerSec, 1)} | ${fmt(f.packetsPerSec, 0)} | `
@@ -337,6 +354,7 @@ async function main() {
             process.stderr.write(`# ${n} sessions\n`);
             const run = await runLoad(opts, n, ngx, pids, camPid);
             const f = figures(n, run, base);
+            f.nginxCpuPerAddedSession = addedCost(steps, f, base);
             steps.push(f);
 
             process.stderr.write(`# ${n}: nginx ${fmt(f.nginxCpuMsPerSec)} `
