@@ -65,6 +65,9 @@ typedef struct {
 
 static ngx_int_t ngx_rtc_go2rtc_src(ngx_http_request_t *r, char *arg,
     ngx_str_t *name);
+static ngx_int_t ngx_rtc_go2rtc_stream_name(ngx_http_request_t *r,
+    ngx_str_t *name);
+static ngx_int_t ngx_rtc_go2rtc_origin(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_go2rtc_info(ngx_http_request_t *r);
 static ngx_int_t ngx_rtc_go2rtc_streams(ngx_http_request_t *r);
 static u_char *ngx_rtc_go2rtc_stream(u_char *p, ngx_rtc_stream_conf_t *scf);
@@ -78,7 +81,7 @@ static void ngx_rtc_go2rtc_ws_offer(ngx_rtc_go2rtc_ws_t *ctx,
 static void ngx_rtc_go2rtc_ws_candidate(ngx_rtc_go2rtc_ws_t *ctx,
     ngx_rtc_json_t *value);
 static void ngx_rtc_go2rtc_ws_answer(ngx_rtc_whep_offer_t *o);
-static void ngx_rtc_go2rtc_ws_error(ngx_rtc_go2rtc_ws_t *ctx, char *what,
+static void ngx_rtc_go2rtc_ws_error(ngx_rtc_go2rtc_ws_t *ctx,
     ngx_str_t *reason);
 static void ngx_rtc_go2rtc_ws_closed(ngx_rtc_ws_t *ws);
 static ngx_int_t ngx_rtc_go2rtc_candidate_ok(ngx_str_t *c);
@@ -200,7 +203,7 @@ ngx_rtc_go2rtc_handler(ngx_http_request_t *r)
             return NGX_HTTP_NOT_ALLOWED;
         }
 
-        if (ngx_rtc_go2rtc_src(r, "src", &text) != NGX_OK) {
+        if (ngx_rtc_go2rtc_stream_name(r, &text) != NGX_OK) {
             if (ngx_http_discard_request_body(r) != NGX_OK) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -254,6 +257,107 @@ ngx_rtc_go2rtc_src(ngx_http_request_t *r, char *arg, ngx_str_t *name)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The stream of ?src=, or of ?name= when src names none: the WebRTC
+ * Camera card set up with an entity sends its camera's URL as src and the
+ * entity as name (go2rtc then takes the stream by name).  NGX_OK with
+ * src's name when neither is a stream (the caller says "not found").
+ */
+
+static ngx_int_t
+ngx_rtc_go2rtc_stream_name(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_int_t  rc;
+    ngx_str_t  alt;
+
+    rc = ngx_rtc_go2rtc_src(r, "src", name);
+
+    if (rc == NGX_OK && ngx_rtc_stream_find(name) != NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_rtc_go2rtc_src(r, "name", &alt) == NGX_OK
+        && (rc != NGX_OK || ngx_rtc_stream_find(&alt) != NULL))
+    {
+        *name = alt;
+        return NGX_OK;
+    }
+
+    return rc;
+}
+
+
+/*
+ * A WebSocket is outside the browsers' same-origin policy: any page that
+ * a user of the allowed network opens could watch the cameras through
+ * it.  As go2rtc does: a request with an Origin (browsers send one) is
+ * taken when the origin's host is the request's Host, ports aside, or
+ * when rtc_cors allows the origin ("*", or that origin).  Home Assistant
+ * and the card's relay through it send no Origin.
+ */
+
+static ngx_int_t
+ngx_rtc_go2rtc_origin(ngx_http_request_t *r)
+{
+    u_char              *p, *last, *host;
+    ngx_str_t           *origin;
+    ngx_table_elt_t     *h;
+    ngx_rtc_loc_conf_t  *rlcf;
+
+    h = ngx_rtc_whep_header_in(r, "Origin");
+
+    if (h == NULL) {
+        return NGX_OK;
+    }
+
+    origin = &h->value;
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtc_module);
+
+    if ((rlcf->cors.len == 1 && rlcf->cors.data[0] == '*')
+        || (rlcf->cors.len == origin->len
+            && ngx_strncasecmp(rlcf->cors.data, origin->data, origin->len)
+               == 0))
+    {
+        return NGX_OK;
+    }
+
+    /* scheme "://" host [":" port], host an IPv6 literal in brackets */
+
+    last = origin->data + origin->len;
+    p = ngx_strlcasestrn(origin->data, last, (u_char *) "://", 3 - 1);
+
+    if (p == NULL || r->headers_in.server.len == 0) {
+        goto refused;
+    }
+
+    host = p + 3;
+
+    if (host < last && *host == '[') {
+        p = ngx_strlchr(host, last, ']');
+        p = p ? p + 1 : last;
+
+    } else {
+        for (p = host; p < last && *p != ':' && *p != '/'; p++) {
+            /* void */
+        }
+    }
+
+    if ((size_t) (p - host) == r->headers_in.server.len
+        && ngx_strncasecmp(host, r->headers_in.server.data, p - host) == 0)
+    {
+        return NGX_OK;
+    }
+
+refused:
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "rtc go2rtc a WebSocket from a page of another origin "
+                  "refused (rtc_cors allows it)");
+
+    return NGX_DECLINED;
 }
 
 
@@ -387,7 +491,7 @@ ngx_rtc_go2rtc_webrtc(ngx_http_request_t *r)
     ngx_rtc_stream_t       *st;
     ngx_rtc_go2rtc_post_t  *ctx;
 
-    if (ngx_rtc_go2rtc_src(r, "src", &name) != NGX_OK) {
+    if (ngx_rtc_go2rtc_stream_name(r, &name) != NGX_OK) {
         return ngx_rtc_whep_offer_refuse(r, NGX_HTTP_BAD_REQUEST,
                                          "an offer needs ?src=STREAM");
     }
@@ -529,7 +633,17 @@ ngx_rtc_go2rtc_ws(ngx_http_request_t *r)
     ngx_str_t             name, text;
     ngx_rtc_go2rtc_ws_t  *ctx;
 
-    if (ngx_rtc_go2rtc_src(r, "src", &name) != NGX_OK) {
+    if (ngx_rtc_go2rtc_origin(r) != NGX_OK) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(&text, "a WebSocket from a page of another origin: "
+                    "allowed by rtc_cors only");
+        return ngx_rtc_whep_text(r, NGX_HTTP_FORBIDDEN, &text);
+    }
+
+    if (ngx_rtc_go2rtc_stream_name(r, &name) != NGX_OK) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -638,13 +752,13 @@ ngx_rtc_go2rtc_ws_offer(ngx_rtc_go2rtc_ws_t *ctx, ngx_rtc_json_t *sdp)
 
     if (ctx->offer) {
         ngx_str_set(&text, "one offer per connection");
-        ngx_rtc_go2rtc_ws_error(ctx, "webrtc/offer", &text);
+        ngx_rtc_go2rtc_ws_error(ctx, &text);
         return;
     }
 
     if (sdp->type != NGX_RTC_JSON_STRING) {
         ngx_str_set(&text, "no SDP offer in the message");
-        ngx_rtc_go2rtc_ws_error(ctx, "webrtc/offer", &text);
+        ngx_rtc_go2rtc_ws_error(ctx, &text);
         return;
     }
 
@@ -652,7 +766,7 @@ ngx_rtc_go2rtc_ws_offer(ngx_rtc_go2rtc_ws_t *ctx, ngx_rtc_json_t *sdp)
 
     if (st == NULL) {
         ngx_str_set(&text, "stream not found");
-        ngx_rtc_go2rtc_ws_error(ctx, "webrtc/offer", &text);
+        ngx_rtc_go2rtc_ws_error(ctx, &text);
         return;
     }
 
@@ -666,7 +780,7 @@ ngx_rtc_go2rtc_ws_offer(ngx_rtc_go2rtc_ws_t *ctx, ngx_rtc_json_t *sdp)
 
     if (ngx_rtc_json_string(sdp, &offer) != NGX_OK) {
         ngx_str_set(&text, "a bad SDP string");
-        ngx_rtc_go2rtc_ws_error(ctx, "webrtc/offer", &text);
+        ngx_rtc_go2rtc_ws_error(ctx, &text);
         return;
     }
 
@@ -675,7 +789,7 @@ ngx_rtc_go2rtc_ws_offer(ngx_rtc_go2rtc_ws_t *ctx, ngx_rtc_json_t *sdp)
 
     if (o == NULL || p == NULL) {
         ngx_str_set(&text, "no memory");
-        ngx_rtc_go2rtc_ws_error(ctx, "webrtc/offer", &text);
+        ngx_rtc_go2rtc_ws_error(ctx, &text);
         ngx_rtc_ws_close(&ctx->ws, NGX_RTC_WS_CLOSE_ERROR, NULL);
         return;
     }
@@ -693,7 +807,7 @@ ngx_rtc_go2rtc_ws_offer(ngx_rtc_go2rtc_ws_t *ctx, ngx_rtc_json_t *sdp)
 
     if (ngx_rtc_whep_offer(o, &offer) != NGX_OK) {
         ngx_str_set(&text, "no memory");
-        ngx_rtc_go2rtc_ws_error(ctx, "webrtc/offer", &text);
+        ngx_rtc_go2rtc_ws_error(ctx, &text);
     }
 }
 
@@ -803,7 +917,7 @@ ngx_rtc_go2rtc_ws_answer(ngx_rtc_whep_offer_t *o)
     r = ctx->request;
 
     if (o->status) {
-        ngx_rtc_go2rtc_ws_error(ctx, "webrtc/offer", &o->text);
+        ngx_rtc_go2rtc_ws_error(ctx, &o->text);
         return;
     }
 
@@ -910,16 +1024,21 @@ ngx_rtc_go2rtc_ws_answer(ngx_rtc_whep_offer_t *o)
 }
 
 
-/* {"type":"error","value":"webrtc/offer: <reason>"} */
+/*
+ * {"type":"error","value":"<type>: <reason>"}, the type of the offer's
+ * message as go2rtc has it: "webrtc" (HA), "webrtc/offer" (the card)
+ */
 
 static void
-ngx_rtc_go2rtc_ws_error(ngx_rtc_go2rtc_ws_t *ctx, char *what,
-    ngx_str_t *reason)
+ngx_rtc_go2rtc_ws_error(ngx_rtc_go2rtc_ws_t *ctx, ngx_str_t *reason)
 {
+    char    *what;
+
     u_char  text[64 + 2 * NGX_RTC_ERROR_LEN], *t;
     u_char  buf[64 + 6 * sizeof(text)], *p;
     size_t  len;
 
+    what = ctx->v2 ? "webrtc" : "webrtc/offer";
     len = ngx_min(reason->len, 2 * NGX_RTC_ERROR_LEN);
 
     /* the reason is one line for the client: a status text, no LF */

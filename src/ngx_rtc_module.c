@@ -14,6 +14,7 @@
 #include <ngx_rtc_rtsp.h>
 #include <ngx_rtc_producer.h>
 #include <ngx_rtc_stream.h>
+#include <ngx_rtc_shm.h>
 #include <ngx_rtc_send.h>
 #include <ngx_rtc_whep.h>
 #include <ngx_rtc_status.h>
@@ -1569,6 +1570,10 @@ ngx_rtc_exit_process(ngx_cycle_t *cycle)
         || ngx_process != NGX_PROCESS_WORKER)
     {
         return;
+    }
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        ngx_rtc_shm_leave();
     }
 
     ngx_rtc_producer_exit_process(cycle);

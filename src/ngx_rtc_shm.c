@@ -956,21 +956,53 @@ ngx_rtc_shm_enter(ngx_cycle_t *cycle)
 /*
  * No configuration after this worker's took the zone: a graceful stop, a
  * reload to another zone (name or size), the old binary's workers after
- * an upgrade.  Nobody will write its rings again.  A reload that fails
- * after the zone's part (another module's error) leaves the generation
- * moved on: the zone then counts as taken, as before this test.
+ * an upgrade.  Nobody will write its rings again.  The workers of an
+ * older configuration, still exiting when that happens, learn it from
+ * the newest one's: the first of those to exit marks its generation as
+ * left (ngx_rtc_shm_leave()).  A reload that fails after the zone's part
+ * (another module's error) leaves the generation moved on: the zone then
+ * counts as taken until the running configuration's workers exit.
  */
 
 ngx_uint_t
 ngx_rtc_shm_retired(void)
 {
+    ngx_uint_t            gen;
     ngx_rtc_shctx_t      *ctx;
     ngx_rtc_main_conf_t  *rmcf;
 
     rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
     ctx = ngx_rtc_shm_ctx();
 
-    return ctx != NULL && ctx->generation == rmcf->generation;
+    if (ctx == NULL) {
+        return 0;
+    }
+
+    gen = ctx->generation;
+
+    return gen == rmcf->generation || ctx->left == gen;
+}
+
+
+/* a worker's graceful exit (or a stop's) when no newer one took the zone */
+
+void
+ngx_rtc_shm_leave(void)
+{
+    ngx_slab_pool_t  *shpool;
+    ngx_rtc_shctx_t  *ctx;
+
+    ctx = ngx_rtc_shm_ctx();
+
+    if (ctx == NULL || !ngx_rtc_shm_retired()) {
+        return;
+    }
+
+    shpool = ngx_rtc_shm_pool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+    ctx->left = ctx->generation;
+    ngx_shmtx_unlock(&shpool->mutex);
 }
 
 

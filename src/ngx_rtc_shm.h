@@ -251,6 +251,8 @@ struct ngx_rtc_shctx_s {
     ngx_uint_t                nslots;
     size_t                    slots_off;      /* ngx_rtc_slot_sh_t[nslots] */
     ngx_atomic_t              generation;     /* of the newest config */
+    ngx_atomic_t              left;           /* a generation that has
+                                                 exited with none after it */
     ngx_uint_t                max_sessions;   /* rtc_max_sessions, applied */
 
     /* runtime streams: their cap (rtc_zone runtime=), applied; changes */
@@ -275,6 +277,7 @@ ngx_rtc_slot_sh_t *ngx_rtc_shm_slot(ngx_uint_t slot);
 ngx_int_t ngx_rtc_shm_enter(ngx_cycle_t *cycle);
 ngx_uint_t ngx_rtc_shm_wake_clear(void);
 ngx_uint_t ngx_rtc_shm_retired(void);
+void ngx_rtc_shm_leave(void);
 
 ngx_int_t ngx_rtc_shm_session_add(ngx_uint_t stream, uint64_t incarnation,
     u_char *id, ngx_uint_t max, ngx_uint_t stream_max);

@@ -28,16 +28,33 @@
  * per-packet bookkeeping; RTCP and all we receive stay on libsrtp.
  */
 
+/*
+ * The SSRCs a peer may send with: libsrtp clones a stream (~1 KB) for
+ * each new SSRC whose packet authenticates, keeps it for the session's
+ * life and walks the list of them for every packet.  The peer has the
+ * keys: one sending a new SSRC in every RTCP packet grew a worker by
+ * 38 MB in a minute and made every packet of its worker's viewers wait.
+ * A viewer's RTCP comes from one or two SSRCs, a WHEP server's media
+ * from a few; a packet of any further SSRC is dropped unread.
+ */
+#define NGX_RTC_SRTP_SSRCS_IN  8
+
+
 struct ngx_rtc_srtp_s {
     ngx_rtc_srtp_gcm_t        gcm;        /* gcm.ctx NULL: libsrtp */
     srtp_t                    out;
     srtp_t                    in;
     ngx_log_t                *log;
+    uint32_t                  ssrcs[NGX_RTC_SRTP_SSRCS_IN];
+    ngx_uint_t                nssrcs;
 };
 
 
 static ngx_int_t ngx_rtc_srtp_policy(srtp_policy_t *policy,
     ngx_uint_t profile, u_char *key, size_t len, srtp_ssrc_type_t type);
+static ngx_int_t ngx_rtc_srtp_known(ngx_rtc_srtp_t *s, u_char *p,
+    uint32_t *ssrc);
+static void ngx_rtc_srtp_learn(ngx_rtc_srtp_t *s, uint32_t ssrc);
 
 
 /*
@@ -94,6 +111,7 @@ ngx_rtc_srtp_create(ngx_rtc_srtp_keys_t *keys, ngx_log_t *log)
     s->out = NULL;
     s->in = NULL;
     s->log = log;
+    s->nssrcs = 0;
 
     if (ngx_rtc_srtp_policy(&policy, keys->profile, keys->local,
                             keys->local_len, ssrc_any_outbound)
@@ -257,9 +275,16 @@ ngx_int_t
 ngx_rtc_srtp_unprotect(ngx_rtc_srtp_t *s, u_char *buf, size_t *len)
 {
     int                 n;
+    uint32_t            ssrc;
     srtp_err_status_t   rc;
 
     if (*len > 65535) {
+        return NGX_ERROR;
+    }
+
+    /* the caller has checked the 12 bytes of an RTP header */
+
+    if (*len < 12 || ngx_rtc_srtp_known(s, buf + 8, &ssrc) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -273,6 +298,8 @@ ngx_rtc_srtp_unprotect(ngx_rtc_srtp_t *s, u_char *buf, size_t *len)
         return NGX_ERROR;
     }
 
+    ngx_rtc_srtp_learn(s, ssrc);
+
     *len = n;
 
     return NGX_OK;
@@ -283,9 +310,16 @@ ngx_int_t
 ngx_rtc_srtp_unprotect_rtcp(ngx_rtc_srtp_t *s, u_char *buf, size_t *len)
 {
     int                 n;
+    uint32_t            ssrc;
     srtp_err_status_t   rc;
 
     if (*len > 65535) {
+        return NGX_ERROR;
+    }
+
+    /* the sender's SSRC, in the clear (RFC 3711 3.4) */
+
+    if (*len < 8 || ngx_rtc_srtp_known(s, buf + 4, &ssrc) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -299,9 +333,62 @@ ngx_rtc_srtp_unprotect_rtcp(ngx_rtc_srtp_t *s, u_char *buf, size_t *len)
         return NGX_ERROR;
     }
 
+    ngx_rtc_srtp_learn(s, ssrc);
+
     *len = n;
 
     return NGX_OK;
+}
+
+
+/*
+ * NGX_OK for an SSRC the peer has used, or while there is room for
+ * another; NGX_DECLINED: a packet not to unprotect.
+ */
+
+static ngx_int_t
+ngx_rtc_srtp_known(ngx_rtc_srtp_t *s, u_char *p, uint32_t *ssrc)
+{
+    ngx_uint_t  i;
+
+    *ssrc = ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+            | ((uint32_t) p[2] << 8) | p[3];
+
+    for (i = 0; i < s->nssrcs; i++) {
+        if (s->ssrcs[i] == *ssrc) {
+            return NGX_OK;
+        }
+    }
+
+    if (s->nssrcs < NGX_RTC_SRTP_SSRCS_IN) {
+        return NGX_OK;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, s->log, 0,
+                   "rtc srtp a packet of SSRC %uD dropped: the peer has "
+                   "used " ngx_value(NGX_RTC_SRTP_SSRCS_IN) " already",
+                   *ssrc);
+
+    return NGX_DECLINED;
+}
+
+
+/* an SSRC whose packet authenticated: libsrtp keeps a stream for it */
+
+static void
+ngx_rtc_srtp_learn(ngx_rtc_srtp_t *s, uint32_t ssrc)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < s->nssrcs; i++) {
+        if (s->ssrcs[i] == ssrc) {
+            return;
+        }
+    }
+
+    if (s->nssrcs < NGX_RTC_SRTP_SSRCS_IN) {
+        s->ssrcs[s->nssrcs++] = ssrc;
+    }
 }
 
 

@@ -38,6 +38,7 @@
 
 
 #define NGX_RTC_STREAM_POLL      10
+#define NGX_RTC_STREAM_EXIT_CHECK  1000  /* ms: the zone, while exiting */
 #define NGX_RTC_STREAM_SKIP_LOG  10000
 
 
@@ -56,6 +57,7 @@ typedef struct {
     ngx_connection_t         *notify;
     ngx_event_t               poll;       /* while exiting */
     ngx_msec_t                exiting;    /* when exiting began */
+    ngx_msec_t                exit_check; /* the last look at the zone */
     u_char                   *frame;      /* NGX_RTC_MAX_FRAME bytes */
     ngx_rtc_packets_t        *packets;
 
@@ -78,6 +80,7 @@ static void ngx_rtc_stream_pending(void);
 static void ngx_rtc_stream_post(ngx_rtc_stream_t *st);
 static void ngx_rtc_stream_poll(ngx_event_t *ev);
 static void ngx_rtc_stream_watchdog(void);
+static void ngx_rtc_stream_removed(ngx_log_t *log);
 static void ngx_rtc_stream_sweep(void);
 static void ngx_rtc_stream_fan_out(ngx_event_t *ev);
 static void ngx_rtc_stream_lapped(ngx_rtc_stream_t *st, uint64_t seq);
@@ -545,12 +548,20 @@ ngx_rtc_stream_poll(ngx_event_t *ev)
         return;
     }
 
-    if (ngx_rtc_worker.exiting == 0) {
-        ngx_rtc_worker.exiting = ngx_current_msec ? ngx_current_msec : 1;
+    if (ngx_rtc_worker.exiting == 0
+        || ngx_current_msec - ngx_rtc_worker.exit_check
+           >= NGX_RTC_STREAM_EXIT_CHECK)
+    {
+        if (ngx_rtc_worker.exiting == 0) {
+            ngx_rtc_worker.exiting = ngx_current_msec ? ngx_current_msec : 1;
+        }
+
+        ngx_rtc_worker.exit_check = ngx_current_msec;
 
         /*
          * No new worker will produce into this zone (a stop, a reload to
-         * another zone): the viewers would keep a frozen picture until
+         * another zone, now or while this worker was exiting from an
+         * earlier reload): the viewers would keep a frozen picture until
          * worker_shutdown_timeout, and a DELETE, answered by a new
          * worker from its own zone, could not end them.  They end now,
          * with DTLS's close_notify: a player can join again at once.
@@ -558,10 +569,17 @@ ngx_rtc_stream_poll(ngx_event_t *ev)
 
         if (ngx_rtc_shm_retired()) {
             ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
-                          "rtc zone not used by a new configuration: "
+                          "rtc zone not used by a newer configuration "
+                          "(a stop, or a reload to another rtc_zone): "
                           "closing this worker's sessions");
 
             ngx_rtc_stream_exit_process((ngx_cycle_t *) ngx_cycle);
+            return;
+        }
+
+        ngx_rtc_stream_removed(ev->log);
+
+        if (ngx_queue_empty(&ngx_rtc_worker.watched)) {
             return;
         }
     }
@@ -579,6 +597,42 @@ ngx_rtc_stream_poll(ngx_event_t *ev)
     }
 
     ngx_add_timer(ev, NGX_RTC_STREAM_POLL);
+}
+
+
+/*
+ * An exiting worker's viewers of a stream that the newest configuration
+ * removed, or gave a new ring (buffer=): nobody writes its ring again.
+ */
+
+static void
+ngx_rtc_stream_removed(ngx_log_t *log)
+{
+    ngx_uint_t          i, n;
+    ngx_queue_t        *q;
+    ngx_rtc_stream_t   *st;
+    ngx_rtc_session_t  *s;
+
+    for (i = 0; i < ngx_rtc_worker.nstreams; i++) {
+        st = &ngx_rtc_worker.streams[i];
+
+        if (ngx_queue_empty(&st->sessions)
+            || (st->sh->incarnation == st->incarnation && !st->sh->retired))
+        {
+            continue;
+        }
+
+        for (n = 0; !ngx_queue_empty(&st->sessions); n++) {
+            q = ngx_queue_head(&st->sessions);
+            s = ngx_queue_data(q, ngx_rtc_session_t, queue);
+            ngx_rtc_session_close(s, "the stream left the configuration");
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "rtc stream \"%V\" is not in the new configuration: "
+                      "closed its %ui session(s) in this exiting worker",
+                      &st->conf->name, n);
+    }
 }
 
 

@@ -32,9 +32,9 @@ const { Rig, nginxConf } = require('./lib/rig');
 const PORT = 18697;
 const CAM_PORT = 18669;
 
-const CLOSING = new RegExp('rtc zone not used by a new configuration: '
+const CLOSING = new RegExp('rtc zone not used by a newer configuration '
+                           + "\\(a stop, or a reload to another rtc_zone\\): "
                            + "closing this worker's sessions");
-
 
 function conf(zone) {
     return nginxConf({

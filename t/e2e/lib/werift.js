@@ -362,14 +362,20 @@ class Viewer {
     async close() {
         let r = null;
 
-        if (this.session) {
-            r = await this.ngx.http('DELETE', this.session);
-            this.session = null;
-        }
+        try {
+            if (this.session) {
+                const session = this.session;
+                this.session = null;
+                r = await this.ngx.http('DELETE', session);
+            }
 
-        if (this.pc) {
-            await this.pc.close().catch(() => {});
-            this.pc = null;
+        } finally {
+            /* the peer's sockets, even when nginx is gone (a stop) */
+
+            if (this.pc) {
+                await this.pc.close().catch(() => {});
+                this.pc = null;
+            }
         }
 
         return r;
