@@ -270,16 +270,30 @@ ngx_rtc_go2rtc_src(ngx_http_request_t *r, char *arg, ngx_str_t *name)
 static ngx_int_t
 ngx_rtc_go2rtc_stream_name(ngx_http_request_t *r, ngx_str_t *name)
 {
-    ngx_int_t  rc;
+    ngx_int_t  rc, alt_rc;
     ngx_str_t  alt;
 
     rc = ngx_rtc_go2rtc_src(r, "src", name);
+    alt_rc = ngx_rtc_go2rtc_src(r, "name", &alt);
+
+    /*
+     * The card's src can be its camera's URL, credentials included: the
+     * request line nginx logs ($request, error.log), $request_uri and
+     * $args have them redacted from now on, as for PUT /api/streams.
+     */
+
+    if (ngx_rtc_runtime_redact(r->pool, &r->request_line) != NGX_OK
+        || ngx_rtc_runtime_redact(r->pool, &r->unparsed_uri) != NGX_OK
+        || ngx_rtc_runtime_redact(r->pool, &r->args) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     if (rc == NGX_OK && ngx_rtc_stream_find(name) != NULL) {
         return NGX_OK;
     }
 
-    if (ngx_rtc_go2rtc_src(r, "name", &alt) == NGX_OK
+    if (alt_rc == NGX_OK
         && (rc != NGX_OK || ngx_rtc_stream_find(&alt) != NULL))
     {
         *name = alt;

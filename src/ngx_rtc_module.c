@@ -501,7 +501,7 @@ ngx_rtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->status, prev->status, 0);
     ngx_conf_merge_str_value(conf->cors, prev->cors, "");
     ngx_conf_merge_str_value(conf->go2rtc_version, prev->go2rtc_version,
-                             "1.9.13");
+                             "1.9.14");
 
     if (conf->cors.len == 3 && ngx_strncmp(conf->cors.data, "off", 3) == 0) {
         ngx_str_set(&conf->cors, "");

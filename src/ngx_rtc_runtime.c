@@ -62,7 +62,6 @@ static void ngx_rtc_runtime_resolved(ngx_resolver_ctx_t *rctx);
 static void ngx_rtc_runtime_cleanup(void *data);
 static ngx_int_t ngx_rtc_runtime_apply(ngx_rtc_runtime_ctx_t *ctx,
     struct sockaddr *sa, socklen_t socklen);
-static ngx_int_t ngx_rtc_runtime_redact(ngx_pool_t *pool, ngx_str_t *s);
 static ngx_int_t ngx_rtc_runtime_refuse(ngx_http_request_t *r,
     ngx_uint_t status, const char *fmt, ...);
 static ngx_int_t ngx_rtc_runtime_local(ngx_rtc_runtime_local_t *lc,
@@ -486,7 +485,7 @@ ngx_rtc_runtime_apply(ngx_rtc_runtime_ctx_t *ctx, struct sockaddr *sa,
  * user information: what the log phase and variables read from then on.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_rtc_runtime_redact(ngx_pool_t *pool, ngx_str_t *s)
 {
     u_char  *buf;

@@ -40,6 +40,7 @@ ngx_int_t ngx_rtc_runtime_put(ngx_http_request_t *r,
 
 /* the worker picks up runtime streams made or changed in the zone */
 void ngx_rtc_runtime_sync(void);
+ngx_int_t ngx_rtc_runtime_redact(ngx_pool_t *pool, ngx_str_t *s);
 
 
 #endif /* _NGX_RTC_RUNTIME_H_INCLUDED_ */

@@ -18,7 +18,9 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const http = require('node:http');
+const path = require('node:path');
 
 const { waitFor } = require('./lib/nginx');
 const { Rig, nginxConf } = require('./lib/rig');
@@ -41,7 +43,7 @@ const CONF = nginxConf({
     rtc_stream camera.front_door rtsp://admin:s3cret@127.0.0.1:%%CAMPORT%%/cam;
     rtc_stream garden rtsp://viewer:hunter2@127.0.0.1:1/garden;`,
     server: `
-        location /api/         { rtc_go2rtc_api; }
+        location /api          { rtc_go2rtc_api; }
         location = /rtc/status { rtc_status; }`,
 });
 
@@ -94,11 +96,12 @@ describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
     after(() => rig.stop());
 
     test('GET /api: a version HA accepts, [1.9.13, 2.0.0)', async () => {
-        const r = await request('GET', '/api');
+        /* answered, not redirected (a redirect names nginx's own port) */
+        const r = await request('GET', '/api', null, null, 3);
         assert.equal(r.status, 200, r.body.toString());
         assert.match(r.headers['content-type'], /application\/json/);
         const info = JSON.parse(r.body);
-        assert.equal(info.version, '1.9.13');
+        assert.equal(info.version, '1.9.14');
     });
 
     test('GET /api/streams: producers with redacted urls', async () => {
@@ -268,17 +271,44 @@ describe('go2rtc API: Home Assistant', { timeout: 120000 }, () => {
         assert.match(m.value, /^webrtc\/offer: stream not found/);
         ws.destroy();
 
+        /* go2rtc names the error after the message: "webrtc" (HA) */
         ws = await WsClient.connect(PORT, '/api/ws?src=camera.front_door');
         ws.sendJson({ type: 'webrtc', value: { type: 'offer',
                                                sdp: 'not an SDP' } });
         m = await ws.next(null, 5000);
         assert.equal(m.type, 'error');
-        assert.match(m.value, /^webrtc\/offer: bad SDP offer/);
+        assert.match(m.value, /^webrtc: bad SDP offer/);
         ws.close(1000);
         await ws.waitClosed(5000);
 
-        const r = await request('GET', '/api/frame.jpeg?src=nope');
+        /*
+         * The card set up with an entity: its camera's URL as src, the
+         * entity as name; the stream is the name's (not "not found")
+         */
+        const card = '?src=' + encodeURIComponent(
+            'rtsp://admin:s3cret@10.0.0.20/stream1') + '&name=camera.front_door';
+        ws = await WsClient.connect(PORT, '/api/ws' + card);
+        ws.sendJson({ type: 'webrtc/offer', value: 'not an SDP' });
+        m = await ws.next(null, 5000);
+        assert.equal(m.type, 'error');
+        assert.match(m.value, /^webrtc\/offer: bad SDP offer/);
+        ws.destroy();
+
+        let r = await request('GET', '/api/frame.jpeg' + card);
+        assert.equal(r.status, 200, r.body.toString());
+        assert.equal(r.headers['content-type'], 'image/jpeg');
+
+        r = await request('GET', '/api/frame.jpeg?src=nope');
         assert.equal(r.status, 404);
+
+        r = await request('GET', '/api/frame.jpeg?src=nope&name=nope2');
+        assert.equal(r.status, 404);
+
+        /* the card's camera URL: its password in no log */
+        const access = fs.readFileSync(path.join(ngx.dir, 'access.log'),
+                                       'utf8');
+        assert.match(access, /frame\.jpeg\?src=rtsp%3A%2F%2F\*\*\*%40/);
+        assert.doesNotMatch(access + ngx.logText(), /s3cret/);
 
         const h = await WsClient.connect(PORT, '/api/ws?src=x',
                                          { raw: true,

@@ -34,7 +34,9 @@ const CONF = nginxConf({
     http: `
     rtc_stream cam rtsp://127.0.0.1:1/cam;`,
     server: `
-        location /api/ { rtc_go2rtc_api; }`,
+        location /api  { rtc_go2rtc_api; }
+        location /pub/api { rtc_go2rtc_api; rtc_cors *; }
+        location /dash/api { rtc_go2rtc_api; rtc_cors https://dash.example.org; }`,
 });
 
 const WS_PATH = '/api/ws?src=cam';
@@ -95,6 +97,47 @@ describe('go2rtc API: hostile WebSocket peers', { timeout: 120000 }, () => {
 
         r = await WsClient.connect(PORT, '/api/ws', { raw: true });
         assert.equal(r.status, 400);
+    });
+
+    test('a page of another origin: 403 unless rtc_cors allows it',
+         async () => {
+        /* a WebSocket is outside the browser's same-origin policy */
+
+        const origin = (path, o) => WsClient.connect(PORT, path, {
+            raw: true, headers: { Origin: o } });
+
+        let r = await origin(WS_PATH, 'http://evil.example.com');
+        assert.equal(r.status, 403);
+        assert.match(r.body.toString(), /another origin/);
+
+        r = await origin(WS_PATH, 'null');
+        assert.equal(r.status, 403);
+
+        r = await origin(WS_PATH, 'http://127.0.0.1.evil.example.com');
+        assert.equal(r.status, 403);
+
+        r = await origin('/dash/api/ws?src=cam', 'https://evil.example.org');
+        assert.equal(r.status, 403);
+
+        /* the server's own pages (any port), and what rtc_cors allows */
+
+        for (const [path, o] of [[WS_PATH, `http://127.0.0.1:${PORT}`],
+                                 [WS_PATH, 'https://127.0.0.1'],
+                                 ['/pub/api/ws?src=cam', 'https://x.example'],
+                                 ['/dash/api/ws?src=cam',
+                                  'https://dash.example.org']])
+        {
+            const ws = await WsClient.connect(PORT, path,
+                                              { headers: { Origin: o } });
+            ws.close(1000);
+            assert.equal(await ws.waitClosed(5000), 1000, `${path} ${o}`);
+        }
+
+        /* no Origin (Home Assistant, the card's relay through it) */
+
+        const ws = await WsClient.connect(PORT, WS_PATH);
+        ws.close(1000);
+        assert.equal(await ws.waitClosed(5000), 1000);
     });
 
     test('protocol errors: 1002', async () => {
@@ -296,7 +339,7 @@ describe('go2rtc API: hostile WebSocket peers', { timeout: 120000 }, () => {
 
         const r = await ngx.http('GET', '/api/');
         assert.equal(r.status, 200);
-        assert.equal(JSON.parse(r.body).version, '1.9.13');
+        assert.equal(JSON.parse(r.body).version, '1.9.14');
         assert.doesNotMatch(ngx.logText(), /\[alert\]|signal 11|Sanitizer/);
     });
 });
