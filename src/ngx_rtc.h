@@ -95,6 +95,9 @@ typedef struct {
     ngx_fd_t                 *eventfd;    /* one per worker slot */
     ngx_uint_t                nworkers;
     ngx_flag_t                snapshots;  /* an rtc_snapshot location */
+    ngx_str_t                 endpoint;   /* the first rtc_whep, ...: */
+    ngx_str_t                 endpoint_file;      /* where, for errors */
+    ngx_uint_t                endpoint_line;
     ngx_flag_t                udp_gso;    /* rtc_udp_gso */
     ngx_flag_t                io_uring;   /* rtc_io_uring */
     ngx_uint_t                fanout_budget;  /* rtc_fanout_budget */

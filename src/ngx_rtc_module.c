@@ -47,6 +47,9 @@ static ssize_t ngx_rtc_conf_buffer(ngx_str_t *value, size_t skip);
 static char *ngx_rtc_ice_acl(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static void ngx_rtc_conf_endpoint(ngx_conf_t *cf, ngx_command_t *cmd);
+static char *ngx_rtc_candidate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_rtc_conf_stream_name(ngx_conf_t *cf,
     ngx_http_complex_value_t **cv);
 static char *ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -110,9 +113,9 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
 
     { ngx_string("rtc_candidate"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
-      ngx_conf_set_str_array_slot,
+      ngx_rtc_candidate,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_rtc_main_conf_t, candidates),
+      0,
       NULL },
 
     { ngx_string("rtc_udp_ports"),
@@ -427,6 +430,14 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
     if (rmcf->streams.nelts && rmcf->shm_zone == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"rtc_stream\" needs an \"rtc_zone\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->endpoint.len && rmcf->shm_zone == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"%V\" in %V:%ui needs an \"rtc_zone\" in the http "
+                      "block", &rmcf->endpoint, &rmcf->endpoint_file,
+                      rmcf->endpoint_line);
         return NGX_CONF_ERROR;
     }
 
@@ -1091,12 +1102,81 @@ ngx_rtc_acl_parse(ngx_conf_t *cf, ngx_str_t *value, ngx_rtc_acl_rule_t *rule)
 }
 
 
+/*
+ * rtc_candidate: IP addresses, every one of them (ICE candidates carry an
+ * address, never a name: RFC 8445 5.1.1)
+ */
+
+static char *
+ngx_rtc_candidate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtc_main_conf_t *rmcf = conf;
+
+    ngx_int_t    rc;
+    ngx_str_t   *value, *s;
+    ngx_uint_t   i;
+    ngx_addr_t   addr;
+
+    if (rmcf->candidates == NGX_CONF_UNSET_PTR) {
+        rmcf->candidates = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (rmcf->candidates == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        rc = ngx_parse_addr(cf->pool, &addr, value[i].data, value[i].len);
+
+        if (rc == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtc_candidate \"%V\" is not an IP address "
+                               "(IPv4 or IPv6, no port, no name)", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        s = ngx_array_push(rmcf->candidates);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the first location of the module's: it needs a zone (checked later) */
+
+static void
+ngx_rtc_conf_endpoint(ngx_conf_t *cf, ngx_command_t *cmd)
+{
+    ngx_rtc_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtc_module);
+
+    if (rmcf->endpoint.len == 0 && cf->conf_file) {
+        rmcf->endpoint = cmd->name;
+        rmcf->endpoint_file = cf->conf_file->file.name;
+        rmcf->endpoint_line = cf->conf_file->line;
+    }
+}
+
+
 static char *
 ngx_rtc_whep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtc_loc_conf_t *rlcf = conf;
 
     ngx_http_core_loc_conf_t  *clcf;
+
+    ngx_rtc_conf_endpoint(cf, cmd);
 
     if (rlcf->whep != NGX_CONF_UNSET) {
         return "is duplicate";
@@ -1178,6 +1258,8 @@ ngx_rtc_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_http_core_loc_conf_t  *clcf;
 
+    ngx_rtc_conf_endpoint(cf, cmd);
+
     if (rlcf->status != NGX_CONF_UNSET) {
         return "is duplicate";
     }
@@ -1197,6 +1279,8 @@ static char *
 ngx_rtc_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_core_loc_conf_t  *clcf;
+
+    ngx_rtc_conf_endpoint(cf, cmd);
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
@@ -1219,6 +1303,8 @@ ngx_rtc_snapshot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_rtc_main_conf_t       *rmcf;
     ngx_http_core_loc_conf_t  *clcf;
+
+    ngx_rtc_conf_endpoint(cf, cmd);
 
     if (rlcf->snapshot != NGX_CONF_UNSET) {
         return "is duplicate";
@@ -1262,6 +1348,8 @@ ngx_rtc_go2rtc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_uint_t                 i;
     ngx_rtc_main_conf_t       *rmcf;
     ngx_http_core_loc_conf_t  *clcf;
+
+    ngx_rtc_conf_endpoint(cf, cmd);
 
     if (rlcf->go2rtc != NGX_CONF_UNSET) {
         return "is duplicate";
@@ -1403,6 +1491,8 @@ ngx_rtc_player(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     u_char                    *p;
     ngx_str_t                 *value;
     ngx_http_core_loc_conf_t  *clcf;
+
+    ngx_rtc_conf_endpoint(cf, cmd);
 
     if (rlcf->player.data) {
         return "is duplicate";

@@ -1,0 +1,102 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * nginx -t refuses what cannot work, naming the directive and where it
+ * is, instead of a configuration that starts and fails at run time:
+ *
+ *  - rtc_candidate takes IP addresses, every one given (it kept only the
+ *    first, unparsed: a name or a bad address was logged as ignored at
+ *    every viewer's session);
+ *  - rtc_whep, rtc_status, rtc_metrics, rtc_snapshot, rtc_player and
+ *    rtc_go2rtc_api need an rtc_zone (without one a POST got a bare 503,
+ *    the status page a 404, and nothing in the log).
+ *
+ * nginx -t binds no port and starts no worker: no namespace needed.
+ */
+
+'use strict';
+
+const { describe, test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const { Nginx, nginxConf, NGINX } = require('./lib/nginx');
+
+
+/* nginx -t of a configuration: { status, stderr } */
+
+function configTest(http, server, noZone) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-t-'));
+
+    try {
+        const ngx = new Nginx({ port: 8080 });
+        ngx.dir = dir;
+
+        let text = ngx.render(nginxConf({ workers: 1, http, server }));
+
+        if (noZone) {
+            text = text.split('\n').filter((l) => !/^\s*rtc_zone\s/.test(l))
+                   .join('\n');
+        }
+
+        const conf = path.join(dir, 'nginx.conf');
+        fs.writeFileSync(conf, text);
+
+        return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
+                                 '-e', path.join(dir, 'error.log')],
+                         { encoding: 'utf8', timeout: 20000,
+                           env: ngx.spawnEnv() });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+
+describe('nginx -t', { timeout: 60000 }, () => {
+
+    test('rtc_candidate: IP addresses only, all of them', () => {
+        let r = configTest('rtc_candidate 203.0.113.10 2001:db8::7;',
+                           'location /whep/ { rtc_whep; }');
+        assert.equal(r.status, 0, r.stderr);
+
+        for (const bad of ['cam.example.org', '999.1.1.1',
+                           '203.0.113.10:3478'])
+        {
+            r = configTest(`rtc_candidate 203.0.113.10 ${bad};`,
+                           'location /whep/ { rtc_whep; }');
+            assert.notEqual(r.status, 0, `accepted: ${bad}`);
+            assert.match(r.stderr, new RegExp(
+                `\\[emerg\\] rtc_candidate "${bad.replace(/\./g, '\\.')}" `
+                + 'is not an IP address .* in \\S+nginx\\.conf:\\d+'),
+                r.stderr);
+        }
+    });
+
+    test('the module\'s locations need an rtc_zone', () => {
+        const cases = [
+            ['rtc_whep', 'location /whep/ { rtc_whep; }'],
+            ['rtc_status', 'location = /rtc/status { rtc_status; }'],
+            ['rtc_metrics', 'location = /rtc/metrics { rtc_metrics; }'],
+            ['rtc_snapshot', 'location /snap/ { rtc_snapshot; }'],
+            ['rtc_player', 'location /rtc/player/ { rtc_player; }'],
+            ['rtc_go2rtc_api', 'location /api { rtc_go2rtc_api; }'],
+        ];
+
+        for (const [name, loc] of cases) {
+            const r = configTest('', loc, true);
+            assert.notEqual(r.status, 0, `accepted: ${name} without a zone`);
+            assert.match(r.stderr, new RegExp(
+                `\\[emerg\\] "${name}" in \\S+nginx\\.conf:\\d+ needs an `
+                + '"rtc_zone"'), r.stderr);
+        }
+
+        /* with the zone: fine */
+        const r = configTest('', cases.map((c) => c[1]).join('\n'));
+        assert.equal(r.status, 0, r.stderr);
+    });
+});
