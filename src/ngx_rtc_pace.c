@@ -155,3 +155,32 @@ ngx_rtc_pace_key_request(ngx_rtc_pace_t *p, ngx_msec_t now, ngx_msec_t last,
 
     return NGX_OK;
 }
+
+
+/*
+ * A request ngx_rtc_pace_key_request() answers starts a catch-up if the
+ * viewer's budget has one left: NGX_RTC_PACE_KEY_CATCHUPS in a window of
+ * NGX_RTC_PACE_KEY_WINDOW from the first.  Each resends the ring from
+ * its newest keyframe, up to 4 times the live rate: a viewer asking twice
+ * a second had ~15 Mbit/s of a 4 Mbit/s camera sent to it (~12,000 times
+ * what it sent).  NGX_DECLINED: the camera's next keyframe answers it.
+ */
+
+ngx_int_t
+ngx_rtc_pace_key_budget(ngx_rtc_pace_keys_t *k, ngx_msec_t now)
+{
+    if (k->n == 0
+        || (ngx_msec_int_t) (now - k->start) >= NGX_RTC_PACE_KEY_WINDOW)
+    {
+        k->start = now;
+        k->n = 0;
+    }
+
+    if (k->n >= NGX_RTC_PACE_KEY_CATCHUPS) {
+        return NGX_DECLINED;
+    }
+
+    k->n++;
+
+    return NGX_OK;
+}

@@ -28,6 +28,8 @@
 /* keyframe requests: see ngx_rtc_pace_key_request() */
 #define NGX_RTC_PACE_KEY_INTERVAL  500  /* ms between two answered */
 #define NGX_RTC_PACE_KEY_GUARD     50   /* ms after a catch-up's start */
+#define NGX_RTC_PACE_KEY_CATCHUPS  2    /* a viewer's, in a window of */
+#define NGX_RTC_PACE_KEY_WINDOW    10000    /* ms */
 
 /* bytes per ms: 5 Mbit/s at least, 30 Mbit/s at most */
 #define NGX_RTC_PACE_RATE_MIN   625
@@ -76,6 +78,16 @@ uint32_t ngx_rtc_pace_ts(ngx_rtc_pace_t *p, ngx_msec_t now, size_t bytes);
  */
 ngx_int_t ngx_rtc_pace_key_request(ngx_rtc_pace_t *p, ngx_msec_t now,
     ngx_msec_t last, ngx_uint_t again);
+
+
+/* the catch-ups a viewer's requests started in the window */
+typedef struct {
+    ngx_msec_t                start;
+    ngx_uint_t                n;
+} ngx_rtc_pace_keys_t;
+
+
+ngx_int_t ngx_rtc_pace_key_budget(ngx_rtc_pace_keys_t *k, ngx_msec_t now);
 
 
 #endif /* _NGX_RTC_PACE_H_INCLUDED_ */

@@ -801,6 +801,20 @@ ngx_rtc_session_key_request(ngx_rtc_session_t *s)
         return;
     }
 
+    if (ngx_rtc_pace_key_budget(&s->keys, ngx_current_msec) != NGX_OK) {
+
+        /* nothing it cannot decode until the camera's next keyframe */
+
+        if (!s->catching_up) {
+            s->wait_key = 1;
+        }
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, &s->log, 0,
+                       "rtc session keyframe request: no catch-up left, "
+                       "the next keyframe");
+        return;
+    }
+
     if (s->catching_up) {
         ngx_rtc_catchup_stop(s);
         s->catchup_again = 1;
@@ -809,9 +823,11 @@ ngx_rtc_session_key_request(ngx_rtc_session_t *s)
         s->catchup_again = 0;
     }
 
-    ngx_log_error(NGX_LOG_INFO, &s->log, 0,
-                  "rtc session keyframe request: again from the newest "
-                  "keyframe");
+    if (s->keys.n == 1) {
+        ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                      "rtc session keyframe request: again from the newest "
+                      "keyframe");
+    }
 
     s->last_jump = ngx_current_msec;
 

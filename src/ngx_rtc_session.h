@@ -114,6 +114,7 @@ struct ngx_rtc_session_s {
 
     /* the catch-up in progress (ngx_rtc_catchup.c) */
     ngx_rtc_pace_t            pace;
+    ngx_rtc_pace_keys_t       keys;       /* catch-ups of its requests */
     ngx_event_t               catchup_ev;
     uint64_t                  catchup_seq;    /* the next ring frame */
     ngx_uint_t                catchup_pkt;    /* its next packet */

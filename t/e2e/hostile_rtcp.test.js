@@ -10,7 +10,13 @@
  * and left the other viewers of that worker without video for seconds.
  * The session takes the first few SSRCs only now, and drops the rest
  * unread: 200,000 such packets here grew the worker by ~9.5 MB before,
- * under 0.5 MB now.  One worker, so that the viewers share it.  Needs
+ * under 0.5 MB now.
+ *
+ * A keyframe request (PLI) every 500 ms: each started the catch-up from
+ * the ring's newest keyframe again, at up to 4 times the live rate, so
+ * that a viewer could have ~5 times the stream sent to it for 12 bytes
+ * a request.  Two catch-ups in 10 s now; beyond, the camera's next
+ * keyframe answers.  One worker, so that the viewers share it.  Needs
  * t/lib/netns.sh.
  */
 
@@ -46,7 +52,17 @@ function rssKb(pid) {
 }
 
 
-/* an RTCP receiver report from sender ssrc, protected with v's keys */
+/* RTCP protected with v's keys, on its pair */
+
+function sendRtcp(v, b) {
+    const dtls = v.pc.getTransceivers()[0].receiver.dtlsTransport;
+
+    return dtls.iceTransport.connection.send(dtls.srtcp.encrypt(b))
+           .catch(() => {});
+}
+
+
+/* a receiver report from sender ssrc */
 
 function sendRr(v, ssrc, media) {
     const b = Buffer.alloc(32);
@@ -57,16 +73,28 @@ function sendRr(v, ssrc, media) {
     b.writeUInt32BE(ssrc >>> 0, 4);
     b.writeUInt32BE(media >>> 0, 8);
 
-    const dtls = v.pc.getTransceivers()[0].receiver.dtlsTransport;
+    return sendRtcp(v, b);
+}
 
-    return dtls.iceTransport.connection.send(dtls.srtcp.encrypt(b))
-           .catch(() => {});
+
+/* a PLI (RFC 4585 6.3.1) for the media SSRC */
+
+function sendPli(v, media) {
+    const b = Buffer.alloc(12);
+
+    b[0] = 0x81;
+    b[1] = 206;
+    b.writeUInt16BE(2, 2);
+    b.writeUInt32BE(0x5eed, 4);
+    b.writeUInt32BE(media >>> 0, 8);
+
+    return sendRtcp(v, b);
 }
 
 
 describe('hostile RTCP from a viewer', { timeout: 90000 }, () => {
     const rig = new Rig({ netns: true, camPort: CAM_PORT,
-                          camera: { size: '320x180', gop: 25 },
+                          camera: { size: '320x180', gop: 100 },
                           nginx: [{ port: PORT, conf: CONF }] });
     let ngx;
 
@@ -131,5 +159,41 @@ describe('hostile RTCP from a viewer', { timeout: 90000 }, () => {
         assert.deepEqual(raw.workerPids(ngx.pid()), [pid]);
         await hostile.waitPackets(20, 10000);
         ngx.checkLog();
+    });
+
+    test('a keyframe request every 500 ms', async () => {
+        let media = 0;
+        const victim = rig.track(new Viewer(ngx, '/whep/cam',
+                                            { name: 'plain' }));
+        const hostile = rig.track(new Viewer(ngx, '/whep/cam', {
+            name: 'pli', onRtp: (rtp) => {
+                if (rtp.header.payloadType !== 0) {
+                    media = rtp.header.ssrc;
+                }
+            },
+        }));
+
+        await victim.connectRetry(20000);
+        await hostile.connectRetry(20000);
+        await victim.waitKeyframe(20000);
+        await hostile.waitKeyframe(20000);
+
+        /* 10 s of PLIs, against a 4 s GOP: what each viewer gets */
+
+        const v0 = victim.bytes;
+        const h0 = hostile.bytes;
+
+        for (let i = 0; i < 20; i++) {
+            await sendPli(hostile, media);
+            await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+
+        const plain = victim.bytes - v0;
+        const got = hostile.bytes - h0;
+
+        assert.ok(plain > 0, 'the plain viewer got media');
+        assert.ok(got < 2.5 * plain,
+                  `the PLI viewer got ${got} bytes, the other ${plain}`);
+        await victim.waitPackets(20, 10000);
     });
 });
