@@ -99,6 +99,7 @@ struct ngx_rtc_session_s {
     ngx_msec_t                last_rtcp;
     ngx_msec_t                report_due;     /* the next SRs and stats */
     ngx_msec_t                last_jump;  /* to a keyframe, on PLI/FIR */
+    ngx_msec_t                restarted;  /* the last ICE restart */
     ngx_int_t                 rtt;        /* ms; -1: not measured */
 
     ngx_rtc_send_t            send;       /* counts packets, drops */

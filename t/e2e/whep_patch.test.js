@@ -218,6 +218,18 @@ describe('WHEP PATCH, ETag, CORS, ICE servers, limits', { timeout: 120000 },
         const r2 = await whep.patch(ngx, v.session, whep.fragment(ice), old);
         assert.equal(r2.status, 412, 'the old ETag is stale');
 
+        /*
+         * Another restart at once: 429, one every 5 s (each names new
+         * candidates for the agent to check); the session goes on
+         */
+        const again = Object.assign({}, ice, {
+            ufrag: 'zz' + ice.ufrag,
+            pwd: 'yyyyyyyyyyyyyyyyyyyyyy',
+        });
+        const r3 = await whep.patch(ngx, v.session, whep.fragment(again), '*');
+        assert.equal(r3.status, 429, r3.body);
+        assert.match(r3.body, /one ICE restart every 5 seconds/);
+
         await v.waitPackets(50, 15000);
         await sleep(1500);
         await v.waitPackets(25, 10000);
