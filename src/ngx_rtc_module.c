@@ -94,6 +94,11 @@ static ngx_conf_num_bounds_t  ngx_rtc_fanout_budget_bounds = {
     ngx_conf_check_num_bounds, 1, 1048576
 };
 
+/* 0 would refuse every offer */
+static ngx_conf_num_bounds_t  ngx_rtc_max_sessions_bounds = {
+    ngx_conf_check_num_bounds, 1, 1048576
+};
+
 
 static ngx_command_t  ngx_http_rtc_commands[] = {
 
@@ -228,7 +233,7 @@ static ngx_command_t  ngx_http_rtc_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_rtc_main_conf_t, max_sessions),
-      NULL },
+      &ngx_rtc_max_sessions_bounds },
 
     { ngx_string("rtc_wait_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -539,6 +544,12 @@ ngx_rtc_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtc_zone needs a name");
+        return NGX_CONF_ERROR;
+    }
+
     size = ngx_parse_size(&value[2]);
 
     if (size == NGX_ERROR) {
@@ -634,6 +645,18 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
 
     if (value[1].len == 0 || value[1].len >= NGX_RTC_NAME_LEN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid rtc_stream name \"%V\": 1 to %d "
+                           "characters", &value[1], NGX_RTC_NAME_LEN - 1);
+        return NGX_CONF_ERROR;
+    }
+
+    /* a URI's path segment of its own: no location reaches them */
+
+    if ((value[1].len == 1 && value[1].data[0] == '.')
+        || (value[1].len == 2 && value[1].data[0] == '.'
+            && value[1].data[1] == '.'))
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid rtc_stream name \"%V\"", &value[1]);
         return NGX_CONF_ERROR;

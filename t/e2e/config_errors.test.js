@@ -11,7 +11,9 @@
  *    every viewer's session);
  *  - rtc_whep, rtc_status, rtc_metrics, rtc_snapshot, rtc_player and
  *    rtc_go2rtc_api need an rtc_zone (without one a POST got a bare 503,
- *    the status page a 404, and nothing in the log).
+ *    the status page a 404, and nothing in the log);
+ *  - stream names "." and ".." (no URI reaches them), rtc_max_sessions 0
+ *    (every offer refused).
  *
  * nginx -t binds no port and starts no worker: no namespace needed.
  */
@@ -75,6 +77,29 @@ describe('nginx -t', { timeout: 60000 }, () => {
                 + 'is not an IP address .* in \\S+nginx\\.conf:\\d+'),
                 r.stderr);
         }
+    });
+
+    test('names and numbers that cannot work', () => {
+        const cases = [
+            ['rtc_stream . rtsp://127.0.0.1/cam;',
+             /invalid rtc_stream name "\."/],
+            ['rtc_stream .. rtsp://127.0.0.1/cam;',
+             /invalid rtc_stream name "\.\."/],
+            [`rtc_stream ${'n'.repeat(64)} rtsp://127.0.0.1/cam;`,
+             /invalid rtc_stream name "n+": 1 to 63 characters/],
+            ['rtc_max_sessions 0;',
+             /value must be between 1 and 1048576 in \S+nginx\.conf:\d+/],
+        ];
+
+        for (const [line, re] of cases) {
+            const r = configTest(line, 'location /whep/ { rtc_whep; }');
+            assert.notEqual(r.status, 0, `accepted: ${line}`);
+            assert.match(r.stderr, re, r.stderr);
+        }
+
+        const r = configTest('rtc_stream .a..b rtsp://127.0.0.1/cam;',
+                             'location /whep/ { rtc_whep; }');
+        assert.equal(r.status, 0, r.stderr);
     });
 
     test('the module\'s locations need an rtc_zone', () => {
