@@ -151,6 +151,20 @@ static ngx_int_t ngx_rtc_ffmpeg_reserve(ngx_rtc_ffmpeg_batch_t *b,
     size_t len);
 
 
+/*
+ * A worker's start: libav's messages (of ffmpeg: sources, transcoders,
+ * snapshots' scaler and encoder) go to the error log, errors only, one
+ * line each, never to stderr as libav's own lines.
+ */
+
+void
+ngx_rtc_ffmpeg_init_log(void)
+{
+    av_log_set_level(AV_LOG_ERROR);
+    av_log_set_callback(ngx_rtc_ffmpeg_av_log);
+}
+
+
 ngx_rtc_ffmpeg_t *
 ngx_rtc_ffmpeg_start(ngx_rtc_ffmpeg_conf_t *conf)
 {
@@ -161,12 +175,6 @@ ngx_rtc_ffmpeg_start(ngx_rtc_ffmpeg_conf_t *conf)
 
     if (!inited) {
         inited = 1;
-
-        /* libav's messages go to the error log, errors only */
-
-        av_log_set_level(AV_LOG_ERROR);
-        av_log_set_callback(ngx_rtc_ffmpeg_av_log);
-
         (void) avformat_network_init();
     }
 

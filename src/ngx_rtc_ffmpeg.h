@@ -34,6 +34,7 @@ typedef struct {
 } ngx_rtc_ffmpeg_conf_t;
 
 
+void ngx_rtc_ffmpeg_init_log(void);
 ngx_rtc_ffmpeg_t *ngx_rtc_ffmpeg_start(ngx_rtc_ffmpeg_conf_t *conf);
 void ngx_rtc_ffmpeg_stop(ngx_rtc_ffmpeg_t *ff);
 

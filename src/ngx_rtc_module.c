@@ -20,6 +20,7 @@
 #include <ngx_rtc_status.h>
 #include <ngx_rtc_player.h>
 #include <ngx_rtc_snapshot.h>
+#include <ngx_rtc_ffmpeg.h>
 #include <ngx_rtc_metrics.h>
 #include <ngx_rtc_acl.h>
 #include <ngx_rtc_go2rtc.h>
@@ -1647,6 +1648,8 @@ ngx_rtc_init_process(ngx_cycle_t *cycle)
     if (ngx_rtc_srtp_init(cycle->log) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    ngx_rtc_ffmpeg_init_log();
 
     if (ngx_rtc_gloop_init(cycle) != NGX_OK) {
         return NGX_ERROR;
