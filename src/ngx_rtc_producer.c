@@ -60,6 +60,7 @@ typedef struct {
     size_t                    big_max;
     ngx_msec_t                busy_logged;
     size_t                    gop_bytes; /* since the last keyframe */
+    ngx_log_t                 log;       /* its source's: names the stream */
 } ngx_rtc_producer_t;
 
 
@@ -74,6 +75,8 @@ typedef struct {
 
 static void ngx_rtc_producer_stop_all(void);
 static void ngx_rtc_producer_tick(ngx_event_t *ev);
+static u_char *ngx_rtc_producer_log_error(ngx_log_t *log, u_char *buf,
+    size_t len);
 static void ngx_rtc_producer_start(ngx_rtc_producer_t *p);
 static void ngx_rtc_producer_stop(ngx_rtc_producer_t *p);
 static void ngx_rtc_producer_source_frame(void *data, ngx_rtc_frame_t *f,
@@ -331,6 +334,24 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
 }
 
 
+static u_char *
+ngx_rtc_producer_log_error(ngx_log_t *log, u_char *buf, size_t len)
+{
+    u_char              *p;
+    ngx_rtc_producer_t  *pr;
+
+    pr = log->data;
+    p = buf;
+
+    if (log->action) {
+        p = ngx_snprintf(p, len, " while %s", log->action);
+        len -= p - buf;
+    }
+
+    return ngx_snprintf(p, len, ", stream: \"%V\"", &pr->conf->name);
+}
+
+
 static void
 ngx_rtc_producer_start(ngx_rtc_producer_t *p)
 {
@@ -344,10 +365,18 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
 
     ngx_memzero(&sc, sizeof(ngx_rtc_source_conf_t));
 
+    /* what the source logs names the stream: ", stream: "name"" */
+
+    p->log = *ngx_cycle->log;
+    p->log.handler = ngx_rtc_producer_log_error;
+    p->log.data = p;
+    p->log.action = NULL;
+
     sc.url = p->conf->url;
+    sc.name = p->conf->name;
     sc.timeout = 10000;
     sc.audio = p->conf->audio;
-    sc.log = ngx_cycle->log;
+    sc.log = &p->log;
     sc.data = p;
     sc.frame = ngx_rtc_producer_source_frame;
     sc.codec = ngx_rtc_producer_codec;

@@ -2000,16 +2000,20 @@ ngx_rtc_rtsp_log_error(ngx_log_t *log, u_char *buf, size_t len)
     u_char          *p;
     ngx_rtc_rtsp_t  *rtsp;
 
+    rtsp = log->data;
+    p = buf;
+
     /* context for nginx's own messages (connect(), recv(), send()) */
 
-    if (log->action == NULL) {
-        return buf;
+    if (log->action) {
+        p = ngx_snprintf(p, len, " while %s, camera: %V", log->action,
+                         &rtsp->url.redacted);
+        len -= p - buf;
     }
 
-    rtsp = log->data;
-
-    p = ngx_snprintf(buf, len, " while %s, camera: %V", log->action,
-                     &rtsp->url.redacted);
+    if (rtsp->conf.name.len) {
+        p = ngx_snprintf(p, len, ", stream: \"%V\"", &rtsp->conf.name);
+    }
 
     return p;
 }

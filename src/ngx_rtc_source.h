@@ -31,6 +31,7 @@
 
 typedef struct {
     ngx_str_t     url;                 /* may hold credentials or a token */
+    ngx_str_t     name;                /* the stream's, for the log */
     ngx_msec_t    timeout;             /* the source's own: connect, media */
     ngx_uint_t    audio;               /* NGX_RTC_AUDIO_* */
     ngx_log_t    *log;

@@ -79,7 +79,8 @@ describe('camera health at the default log level', { timeout: 60000 }, () => {
                      + lines.join('\n'));
         assert.match(lines[0], new RegExp(
             '\\[error\\] .*rtc rtsp cannot connect to '
-            + 'rtsp://127\\.0\\.0\\.1:\\d+/cam.*retrying in \\d+ ms$'));
+            + 'rtsp://127\\.0\\.0\\.1:\\d+/cam.*retrying in \\d+ ms, '
+            + 'stream: "dead"$'));
     });
 
     test('an on-demand camera given up: one more line', async () => {
@@ -97,7 +98,8 @@ describe('camera health at the default log level', { timeout: 60000 }, () => {
         assert.equal(gaveUp.length, 1);
         assert.match(gaveUp[0], new RegExp(
             '\\[error\\] .*rtc rtsp gave up on rtsp://127\\.0\\.0\\.1:\\d+'
-            + '/lazy after \\d+ failed attempts, the last: cannot connect'));
+            + '/lazy after \\d+ failed attempts, the last: cannot connect'
+            + '.*, stream: "lazy"$'));
     });
 
     test('status: frame ages, buffer, SRTP profile, ICE pair', async () => {
