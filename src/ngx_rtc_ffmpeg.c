@@ -106,6 +106,7 @@ struct ngx_rtc_ffmpeg_s {
     ngx_event_t               pace;
     ngx_event_t               retry;
     ngx_msec_t                backoff;
+    ngx_uint_t                failures;   /* in a row, since it played */
     ngx_msec_t                anchor_msec;
     int64_t                   anchor_time;
     ngx_rtc_transcode_t      *atc;
@@ -348,6 +349,13 @@ ngx_rtc_ffmpeg_done(ngx_event_t *ev)
         }
 
         ff->backoff = NGX_RTC_FFMPEG_BACKOFF_MIN;
+
+        if (ff->failures) {
+            ngx_log_error(NGX_LOG_NOTICE, ff->conf.log, 0,
+                          "rtc ffmpeg \"%V\" plays again after %ui failed "
+                          "attempts", &ff->redacted, ff->failures);
+            ff->failures = 0;
+        }
     }
 
     if (ff->err) {
@@ -624,8 +632,21 @@ ngx_rtc_ffmpeg_fail(ngx_rtc_ffmpeg_t *ff)
     reason.data = ff->reason;
     reason.len = ff->reason_len;
 
-    ngx_log_error(NGX_LOG_ERR, ff->conf.log, 0,
-                  "rtc ffmpeg %V, retrying in %M ms", &reason, ff->backoff);
+    /*
+     * As for RTSP cameras (ngx_rtc_rtsp_retry_later()): the first failure
+     * at "error", the repeats until the input plays again at "info"
+     */
+
+    if (ff->failures++ == 0) {
+        ngx_log_error(NGX_LOG_ERR, ff->conf.log, 0,
+                      "rtc ffmpeg %V, retrying in %M ms", &reason,
+                      ff->backoff);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, ff->conf.log, 0,
+                      "rtc ffmpeg %V, retrying in %M ms (%ui failures in a "
+                      "row)", &reason, ff->backoff, ff->failures);
+    }
 
     ff->conf.state(ff->conf.data, NGX_RTC_RTSP_RETRYING, &reason);
 

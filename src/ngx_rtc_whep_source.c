@@ -756,8 +756,19 @@ ngx_rtc_whep_source_fail(ngx_rtc_whep_source_t *ws, ngx_uint_t level,
 
     ws->reason.len = p - ws->reason_buf;
 
-    ngx_log_error(level, &ws->log, 0, "rtc whep source %V, retrying in %M ms",
-                  &ws->reason, ws->backoff);
+    /* the repeats, until the origin plays again, at "info" (as RTSP's) */
+
+    if (ws->failures && level == NGX_LOG_ERR) {
+        ngx_log_error(NGX_LOG_INFO, &ws->log, 0,
+                      "rtc whep source %V, retrying in %M ms (%ui failures "
+                      "in a row)", &ws->reason, ws->backoff,
+                      ws->failures + 1);
+
+    } else {
+        ngx_log_error(level, &ws->log, 0,
+                      "rtc whep source %V, retrying in %M ms", &ws->reason,
+                      ws->backoff);
+    }
 
     ws->failures++;
 
