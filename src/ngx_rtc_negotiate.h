@@ -27,7 +27,7 @@ typedef struct {
     ngx_int_t                 profile;    /* H.265 general_profile_idc, or
                                              -1 if not known yet */
     ngx_uint_t                audio;      /* NGX_RTC_CODEC_PCMA, _PCMU,
-                                             _OPUS; _NONE: reject audio */
+                                             _OPUS; _NONE: no audio */
 } ngx_rtc_negotiate_conf_t;
 
 

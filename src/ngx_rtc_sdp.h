@@ -102,7 +102,8 @@ typedef struct {
     ngx_str_t                   proto;
     ngx_str_t                   mid;
 
-    unsigned                    rejected:1;
+    unsigned                    rejected:1;   /* port 0, out of BUNDLE */
+    unsigned                    inactive:1;   /* bundled, carries nothing */
 
     ngx_uint_t                  pt;
     ngx_str_t                   codec;
