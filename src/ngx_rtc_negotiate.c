@@ -214,7 +214,12 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
         am->codec = fmt->name;
         am->clock = fmt->clock;
         am->channels = fmt->channels;
-        am->fmtp = fmt->fmtp;
+
+        /* the answer's size stays bounded: a long fmtp is not echoed */
+
+        if (fmt->fmtp.len <= NGX_RTC_NEGOTIATE_ECHO_FMTP) {
+            am->fmtp = fmt->fmtp;
+        }
     }
 
     return NGX_OK;
@@ -470,7 +475,8 @@ ngx_rtc_negotiate_audio(ngx_rtc_sdp_media_t *m, ngx_uint_t codec,
 /*
  * An audio or video m-line of the BUNDLE group on RTP/SAVPF, not disabled
  * (port 0): its first format that is not a repair format (RTX, RED, FEC
- * name another format), or NULL if it has none and must be rejected.
+ * name another format) and whose name is a short token, or NULL if it has
+ * none and must be rejected.
  */
 
 static ngx_rtc_sdp_fmt_t *
@@ -495,7 +501,7 @@ ngx_rtc_negotiate_inactive(ngx_rtc_sdp_t *offer, ngx_rtc_sdp_media_t *m)
     for (i = 0; i < m->nfmts; i++) {
         f = &m->fmts[i];
 
-        if (f->pt > 127) {
+        if (f->pt > 127 || f->name.len > NGX_RTC_SDP_MAX_TOKEN) {
             continue;
         }
 

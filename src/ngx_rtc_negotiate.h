@@ -14,6 +14,9 @@
 
 #define NGX_RTC_NEGOTIATE_NONE       ((ngx_uint_t) -1)
 
+/* the longest fmtp an inactive m-line of the answer echoes */
+#define NGX_RTC_NEGOTIATE_ECHO_FMTP  256
+
 /* HTTP statuses of a refused offer */
 #define NGX_RTC_NEGOTIATE_BAD_OFFER  400
 #define NGX_RTC_NEGOTIATE_MISMATCH   406

@@ -799,6 +799,125 @@ test_inactive(void)
 }
 
 
+/*
+ * The largest answer to an offer we take fits NGX_RTC_SDP_MAX_ANSWER:
+ * 16 m-lines with 32-byte mids, the video's and the audio's fmtp a line
+ * long each, 14 inactive m-lines with 32-byte protos and format names and
+ * fmtp too long to echo, 16 long candidates of ours.
+ */
+
+static void
+test_answer_size(void)
+{
+    u_char      *p, *last;
+    size_t       n;
+    ngx_uint_t   i;
+
+    static u_char  text[65536], out[NGX_RTC_SDP_MAX_ANSWER];
+
+    p = text;
+    last = text + sizeof(text) - 1;
+
+    p = ngx_slprintf(p, last,
+                     "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+                     "a=ice-ufrag:abcd\r\n"
+                     "a=ice-pwd:0123456789abcdefghijkl\r\n"
+                     "a=fingerprint:sha-256 00:11\r\n"
+                     "a=setup:actpass\r\n"
+                     "a=group:BUNDLE");
+
+    for (i = 0; i < NGX_RTC_SDP_MAX_MEDIA; i++) {
+        p = ngx_slprintf(p, last, " m%031ui", i);
+    }
+
+    p = ngx_slprintf(p, last, "\r\n");
+
+    for (i = 0; i < NGX_RTC_SDP_MAX_MEDIA; i++) {
+        p = ngx_slprintf(p, last, "m=%s 9 %s 96\r\na=mid:m%031ui\r\n"
+                         "a=recvonly\r\na=rtcp-mux\r\n",
+                         i ? "audio" : "video",
+                         i < 2 ? "UDP/TLS/RTP/SAVPF"
+                               : "UDP/TLS/TLS/TLS/TLS/TL/RTP/SAVPF",
+                         i);
+
+        if (i == 0) {
+            p = ngx_slprintf(p, last, "a=rtpmap:96 H264/90000\r\n"
+                             "a=fmtp:96 packetization-mode=1;x=");
+
+        } else if (i == 1) {
+            p = ngx_slprintf(p, last, "a=rtpmap:96 opus/48000/2\r\n"
+                             "a=fmtp:96 x=");
+
+        } else {
+            p = ngx_slprintf(p, last, "a=rtpmap:96 %032ui/1000000/255\r\n"
+                             "a=fmtp:96 x=", i);
+        }
+
+        n = (i < 2) ? 4000 : NGX_RTC_NEGOTIATE_ECHO_FMTP;
+
+        if ((size_t) (last - p) > n) {
+            ngx_memset(p, 'a', n);
+            p += n;
+        }
+
+        p = ngx_slprintf(p, last, "\r\n");
+    }
+
+    NGX_RTC_CHECK(p < last);
+
+    *p = '\0';
+
+    NGX_RTC_CHECK(run((char *) text, NGX_RTC_CODEC_H264, -1,
+                      NGX_RTC_CODEC_OPUS)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video == 0 && neg.audio == 1);
+
+    for (i = 2; i < NGX_RTC_SDP_MAX_MEDIA; i++) {
+        NGX_RTC_CHECK(ans.media[i].inactive && ans.media[i].codec.len == 32
+                      && ans.media[i].fmtp.len == 0);
+    }
+
+    ngx_str_set(&ans.ice_ufrag, "abcd");
+    ngx_str_set(&ans.ice_pwd, "0123456789abcdefghijkl");
+    ngx_str_set(&ans.fingerprint,
+                "sha-256 8F:4E:0D:5B:35:91:C1:6E:93:C5:42:65:23:4F:D2:49:"
+                "1C:3E:60:A1:21:7B:73:D2:F8:E5:88:5E:48:7D:C4:1A");
+    ngx_str_set(&ans.cname, "nginx-rtc");
+    ngx_str_set(&ans.msid, "a-stream-name-of-32-bytes-xxxxxx");
+    ans.ncands = NGX_RTC_SDP_MAX_CAND;
+
+    for (i = 0; i < NGX_RTC_SDP_MAX_CAND; i++) {
+        ngx_str_set(&ans.cands[i],
+                    "candidate:4294967295 1 udp 4294967295 "
+                    "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff 65535 typ relay "
+                    "raddr 2001:db8:ffff:ffff:ffff:ffff:ffff:ffff rport 65535 "
+                    "generation 0");
+    }
+
+    ans.media[0].ssrc = 4294967295U;
+    ans.media[0].rtx_pt = 97;
+    ans.media[0].rtx_ssrc = 4294967294U;
+    ans.media[1].ssrc = 4294967293U;
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out), &ans);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p) {
+        fprintf(stderr, "# the largest answer: %lu bytes of %d\n",
+                (unsigned long) (p - out), NGX_RTC_SDP_MAX_ANSWER);
+    }
+
+    /* a long fmtp that fits is echoed; a format with a long name is not */
+
+    NGX_RTC_CHECK(run(edit(ha_offer, "a=rtpmap:109 opus/48000/2\r\n",
+                           "a=rtpmap:109 "
+                           "opusopusopusopusopusopusopusopus1/48000/2\r\n"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[0].inactive && ans.media[0].pt == 9);
+}
+
+
 static void
 test_h265(void)
 {
@@ -860,6 +979,7 @@ main(void)
     test_audio_edits();
     test_video_edits();
     test_inactive();
+    test_answer_size();
     test_h265();
 
     return NGX_RTC_UNIT_DONE();
