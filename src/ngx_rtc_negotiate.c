@@ -13,8 +13,10 @@
  * The codec choice (pure): the stream's codecs against the offer's.  The
  * first video m-line the viewer can receive on carries the stream's video
  * or the offer is refused; the first bundled audio m-line that lists the
- * stream's audio codec carries the audio, and audio the viewer cannot take
- * is rejected alone (port 0): the viewer still gets video.
+ * stream's audio codec carries the audio.  Any other RTP m-line of the
+ * video's BUNDLE group stays in it, inactive (the audio the viewer cannot
+ * take, or the stream does not have): the viewer still gets video.  What
+ * cannot be bundled is rejected (port 0).
  */
 
 
@@ -29,6 +31,9 @@ static ngx_uint_t ngx_rtc_negotiate_rtx(ngx_rtc_sdp_media_t *m,
     ngx_uint_t pt);
 static ngx_rtc_sdp_fmt_t *ngx_rtc_negotiate_audio(ngx_rtc_sdp_media_t *m,
     ngx_uint_t codec, ngx_str_t *name);
+static ngx_rtc_sdp_fmt_t *ngx_rtc_negotiate_inactive(ngx_rtc_sdp_t *offer,
+    ngx_rtc_sdp_media_t *m);
+static ngx_uint_t ngx_rtc_negotiate_savpf(ngx_str_t *proto);
 static ngx_uint_t ngx_rtc_negotiate_bundled(ngx_rtc_sdp_t *offer,
     ngx_str_t *mid);
 static ngx_uint_t ngx_rtc_negotiate_is(ngx_str_t *s, const char *name);
@@ -176,6 +181,45 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
         neg->audio = i;
         neg->audio_pt = fmt->pt;
         break;
+    }
+
+    /*
+     * RFC 8843, 7.3.3: the offerer-tagged m-line (the first mid of the
+     * group) cannot be rejected alone, and players that put audio first
+     * give our trickled candidates its mid.  As browsers do, the other RTP
+     * m-lines of the group stay in it with nothing to carry: a=inactive,
+     * one format of the offer's (RFC 8829, 5.3.1).
+     */
+
+    if (!ngx_rtc_negotiate_bundled(offer, &offer->media[neg->video].mid)) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < offer->nmedia; i++) {
+        am = &ans->media[i];
+
+        if (!am->rejected) {
+            continue;
+        }
+
+        fmt = ngx_rtc_negotiate_inactive(offer, &offer->media[i]);
+
+        if (fmt == NULL) {
+            continue;
+        }
+
+        am->rejected = 0;
+        am->inactive = 1;
+        am->pt = fmt->pt;
+        am->codec = fmt->name;
+        am->clock = fmt->clock;
+        am->channels = fmt->channels;
+
+        /* the answer's size stays bounded: a long fmtp is not echoed */
+
+        if (fmt->fmtp.len <= NGX_RTC_NEGOTIATE_ECHO_FMTP) {
+            am->fmtp = fmt->fmtp;
+        }
     }
 
     return NGX_OK;
@@ -425,6 +469,73 @@ ngx_rtc_negotiate_audio(ngx_rtc_sdp_media_t *m, ngx_uint_t codec,
     }
 
     return NULL;
+}
+
+
+/*
+ * An audio or video m-line of the BUNDLE group on RTP/SAVPF, not disabled
+ * (port 0): its first format that is not a repair format (RTX, RED, FEC
+ * name another format) and whose name is a short token, or NULL if it has
+ * none and must be rejected.
+ */
+
+static ngx_rtc_sdp_fmt_t *
+ngx_rtc_negotiate_inactive(ngx_rtc_sdp_t *offer, ngx_rtc_sdp_media_t *m)
+{
+    ngx_uint_t          i, k;
+    ngx_rtc_sdp_fmt_t  *f;
+
+    static const char  *repair[] = {
+        "rtx", "red", "ulpfec", "flexfec-03", NULL
+    };
+
+    if (!(ngx_rtc_negotiate_is(&m->type, "audio")
+          || ngx_rtc_negotiate_is(&m->type, "video"))
+        || m->port == 0
+        || !ngx_rtc_negotiate_savpf(&m->proto)
+        || !ngx_rtc_negotiate_bundled(offer, &m->mid))
+    {
+        return NULL;
+    }
+
+    for (i = 0; i < m->nfmts; i++) {
+        f = &m->fmts[i];
+
+        if (f->pt > 127 || f->name.len > NGX_RTC_SDP_MAX_TOKEN) {
+            continue;
+        }
+
+        for (k = 0; repair[k]; k++) {
+            if (ngx_rtc_negotiate_is(&f->name, repair[k])) {
+                break;
+            }
+        }
+
+        if (repair[k] == NULL) {
+            return f;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * "RTP/SAVPF", "UDP/TLS/RTP/SAVPF" (RFC 5764, 8), "TCP/DTLS/RTP/SAVPF"
+ * (RFC 7850)
+ */
+
+static ngx_uint_t
+ngx_rtc_negotiate_savpf(ngx_str_t *proto)
+{
+    size_t  len;
+
+    len = sizeof("RTP/SAVPF") - 1;
+
+    return proto->len >= len
+           && (proto->len == len || proto->data[proto->len - len - 1] == '/')
+           && ngx_strncasecmp(proto->data + proto->len - len,
+                              (u_char *) "RTP/SAVPF", len) == 0;
 }
 
 

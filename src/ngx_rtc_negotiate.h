@@ -14,6 +14,9 @@
 
 #define NGX_RTC_NEGOTIATE_NONE       ((ngx_uint_t) -1)
 
+/* the longest fmtp an inactive m-line of the answer echoes */
+#define NGX_RTC_NEGOTIATE_ECHO_FMTP  256
+
 /* HTTP statuses of a refused offer */
 #define NGX_RTC_NEGOTIATE_BAD_OFFER  400
 #define NGX_RTC_NEGOTIATE_MISMATCH   406
@@ -27,7 +30,7 @@ typedef struct {
     ngx_int_t                 profile;    /* H.265 general_profile_idc, or
                                              -1 if not known yet */
     ngx_uint_t                audio;      /* NGX_RTC_CODEC_PCMA, _PCMU,
-                                             _OPUS; _NONE: reject audio */
+                                             _OPUS; _NONE: no audio */
 } ngx_rtc_negotiate_conf_t;
 
 

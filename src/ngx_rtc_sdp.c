@@ -1373,10 +1373,17 @@ ngx_rtc_sdp_write_media(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a,
         p = ngx_rtc_sdp_printf(p, last, "a=mid:%V" CRLF, &am->mid);
     }
 
+    /*
+     * An inactive section is in the BUNDLE group like the others (RFC
+     * 8843, 7.3.3: the offerer-tagged one cannot be rejected), with the
+     * offer's format it echoes and no stream: no ssrc, no msid.
+     */
+
     p = ngx_rtc_sdp_printf(p, last,
-                           "a=sendonly" CRLF
+                           "%s" CRLF
                            "a=rtcp-mux" CRLF
-                           "a=rtcp-rsize" CRLF);
+                           "a=rtcp-rsize" CRLF,
+                           am->inactive ? "a=inactive" : "a=sendonly");
 
     if (am->codec.len) {
         if (am->channels > 1) {
@@ -1419,6 +1426,10 @@ ngx_rtc_sdp_write_media(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a,
                                am->pt, &am->fmtp);
     }
 
+    if (am->inactive) {
+        goto candidates;
+    }
+
     /* RFC 4588, 8.6: the RTX payload type and the one it repairs */
 
     if (am->rtx_pt) {
@@ -1445,6 +1456,8 @@ ngx_rtc_sdp_write_media(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a,
         p = ngx_rtc_sdp_printf(p, last, "a=msid:%V %V-%V" CRLF,
                                &a->msid, &a->msid, &am->mid);
     }
+
+candidates:
 
     /* RFC 8843, 7.2: candidates of the bundle go in its first section */
 

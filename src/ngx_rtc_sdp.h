@@ -22,6 +22,13 @@
 #define NGX_RTC_SDP_MAX_LINES      1024
 #define NGX_RTC_SDP_MAX_LINE_LEN   4096
 
+/*
+ * An answer to any offer we take fits: two echoed fmtp of up to a line
+ * each (video, audio), the bundle's attributes repeated in up to 16
+ * sections, 16 candidates.
+ */
+#define NGX_RTC_SDP_MAX_ANSWER     32768
+
 /* in an offer: m= media, proto and formats, hash functions; a=mid */
 #define NGX_RTC_SDP_MAX_TOKEN      32
 #define NGX_RTC_SDP_MAX_MID        32
@@ -102,7 +109,8 @@ typedef struct {
     ngx_str_t                   proto;
     ngx_str_t                   mid;
 
-    unsigned                    rejected:1;
+    unsigned                    rejected:1;   /* port 0, out of BUNDLE */
+    unsigned                    inactive:1;   /* bundled, carries nothing */
 
     ngx_uint_t                  pt;
     ngx_str_t                   codec;

@@ -308,12 +308,13 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
     RAND_bytes((u_char *) &ans->session_id, sizeof(uint64_t));
     ans->session_id &= 0x7fffffffffffffffULL;
 
-    res->answer.data = ngx_pnalloc(pool, 16384);
+    res->answer.data = ngx_pnalloc(pool, NGX_RTC_SDP_MAX_ANSWER);
     if (res->answer.data == NULL) {
         goto failed;
     }
 
-    p = ngx_rtc_sdp_write_answer(res->answer.data, res->answer.data + 16384,
+    p = ngx_rtc_sdp_write_answer(res->answer.data,
+                                 res->answer.data + NGX_RTC_SDP_MAX_ANSWER,
                                  ans);
     if (p == NULL) {
         goto failed;

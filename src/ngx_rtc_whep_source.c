@@ -560,8 +560,8 @@ ngx_rtc_whep_source_location(ngx_rtc_whep_source_t *ws, ngx_str_t *loc)
 
 /*
  * The answer, held to the grammar of an offer (its values go to libnice
- * and OpenSSL): its video (required) and audio codecs, ICE credentials
- * and candidates, fingerprint, DTLS role.
+ * and OpenSSL): its video (required) and audio codecs, of the sections
+ * that send, ICE credentials and candidates, fingerprint, DTLS role.
  */
 
 static ngx_int_t
@@ -597,6 +597,18 @@ ngx_rtc_whep_source_answer(ngx_rtc_whep_source_t *ws, ngx_str_t *body)
 
         if (cm == NULL && m->ncands) {
             cm = m;
+        }
+
+        /*
+         * a section that sends us nothing, though maybe in the BUNDLE
+         * group with the bundle's candidates: an origin without audio
+         * answers our audio inactive (RFC 8843, 7.3.3)
+         */
+
+        if (m->direction == NGX_RTC_SDP_INACTIVE
+            || m->direction == NGX_RTC_SDP_RECVONLY)
+        {
+            continue;
         }
 
         if (video == NULL && m->type.len == 5

@@ -7,8 +7,9 @@
  * through nginx.  The answer takes the offer's payload type for the
  * camera's codec; Chromium decodes video and receives audio (inbound-rtp
  * packetsReceived, codec audio/PCMA or audio/opus).  A viewer whose offer
- * lacks the camera's audio codec still gets the video (audio m-line
- * rejected, port 0).  A camera with AAC (no audio=opus) gives video only.
+ * lacks the camera's audio codec still gets the video (the audio m-line
+ * inactive in the BUNDLE group, no audio sent).  A camera with AAC (no
+ * audio=opus) gives video only.
  * Needs t/lib/netns.sh.
  */
 
@@ -156,13 +157,25 @@ describe('audio to Chromium', { timeout: 120000 }, () => {
 
         assert.equal(r.status, 201, r.answer);
         assert.doesNotMatch(r.offer, /PCMA/);
-        assert.match(r.answer, /^m=audio 0 /m);
         assert.match(r.answer, /^m=video 9 /m);
 
-        await waitFor(async () => {
-            const s = await inbound(page, 'pc2');
-            return s.video && s.video.framesDecoded > 0;
+        /* the audio stays in the BUNDLE group, inactive, with no stream */
+        const audio = r.answer.slice(r.answer.indexOf('m=audio'));
+        assert.match(audio, /^m=audio 9 /);
+        assert.match(audio, /^a=inactive\r$/m);
+        assert.doesNotMatch(audio, /^a=ssrc:/m);
+        assert.match(r.answer, /^a=group:BUNDLE 0 1\r$/m);
+
+        const st = await waitFor(async () => {
+            const x = await inbound(page, 'pc2');
+            return x.video && x.video.framesDecoded > 0 ? x : null;
         }, 20000, 'decoded video without audio');
+
+        assert.ok(!st.audio || st.audio.packetsReceived === 0,
+                  'no audio packets');
+        assert.equal(await page.evaluate(() => window.pc2.getTransceivers()
+            .find((t) => t.receiver.track.kind === 'audio')
+            .currentDirection), 'inactive');
 
         const s = sessionOf(await ngx.status(), 'pcma');
         assert.equal(s.audio, null);

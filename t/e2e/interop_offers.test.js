@@ -6,8 +6,8 @@
  * Offers of the three browser engines parse and get a 201 with an answer
  * their engine takes: one H.264 format of the offer's with
  * packetization-mode=1 (and its RTX format), the offer's mids in one
- * BUNDLE group, the audio section rejected (the camera has none), our
- * candidates and fingerprint.
+ * BUNDLE group, the audio section inactive in it (the camera has none),
+ * our candidates and fingerprint.
  *
  * t/unit/fixtures/chromium-offer.sdp was captured from Debian's Chromium
  * (see the fixtures' README).  firefox-offer.sdp and safari-offer.sdp were
@@ -147,10 +147,19 @@ describe('browser offers get a 201', { timeout: 120000 }, () => {
             assert.ok(av.lines.some((l) => /^a=fingerprint:sha-256 /.test(l)));
             assert.ok(av.lines.includes('a=setup:passive'));
 
-            assert.equal(aa.port, 0, 'audio rejected: the camera has none');
-            assert.equal(aa.mid, o.find((s) => s.type === 'audio').mid);
+            /* the camera has no audio: bundled, inactive, an offered PT */
+            const oa = o.find((s) => s.type === 'audio');
+            assert.equal(aa.port, 9, 'audio bundled, not rejected');
+            assert.equal(aa.mid, oa.mid);
+            assert.equal(aa.pts.length, 1);
+            assert.ok(oa.pts.includes(aa.pts[0]), `pt ${aa.pts[0]} offered`);
+            assert.equal(aa.rtpmap[aa.pts[0]], oa.rtpmap[aa.pts[0]]);
+            assert.ok(aa.lines.includes('a=inactive'));
+            assert.ok(aa.lines.includes('a=rtcp-mux'));
+            assert.ok(!aa.lines.some((l) => /^a=(ssrc|msid):/.test(l)));
 
-            assert.match(r.body, new RegExp(`^a=group:BUNDLE ${ov.mid}\\r$`,
+            assert.match(r.body, new RegExp('^a=group:BUNDLE '
+                                            + `${ov.mid} ${oa.mid}\\r$`,
                                             'm'));
 
             const d = await ngx.http('DELETE', r.headers.location);

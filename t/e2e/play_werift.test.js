@@ -119,27 +119,48 @@ describe('werift receives H.264', { timeout: 300000 }, () => {
         }, 10000, '0 viewers after DELETE');
     });
 
-    test('an offer with audio too: the answer rejects audio', async () => {
-        /*
-         * werift cannot apply an answer with a rejected m-line (it wants
-         * rtpmap and ICE credentials there too): check the answer as text
-         * only; Chromium plays such answers in play_chromium.test.js.
-         */
+    test('an offer with audio too: video, the audio inactive', async () => {
         const v = new Viewer(ngx, '/whep/cam', { name: 'av', audio: true });
         viewers.push(v);
 
         const sdp = await v.offer();
+        let audio = 0;
+
+        v.pc.onTrack.subscribe((track) => {
+            if (track.kind === 'audio') {
+                track.onReceiveRtp.subscribe(() => { audio++; });
+            }
+        });
+
         const r = await ngx.http('POST', '/whep/cam', sdp,
                                  { 'Content-Type': 'application/sdp' });
         assert.equal(r.status, 201, r.body);
 
-        /* the camera has no audio: port 0, out of the BUNDLE group */
-        assert.match(r.body, /\r\nm=video [1-9]/);
-        assert.match(r.body, /\r\nm=audio 0 /);
-        assert.match(r.body, /\r\na=group:BUNDLE 0\r\n/);
-        assert.match(r.body, /\r\na=mid:1\r\n/);
+        /*
+         * the camera has no audio: the audio m-line stays in the BUNDLE
+         * group, inactive, one format of the offer's, no stream in it
+         */
+        assert.match(r.body, /\r\nm=video 9 /);
+        assert.match(r.body, /\r\na=group:BUNDLE 0 1\r\n/);
 
-        const del = await ngx.http('DELETE', r.headers.location);
+        const a = r.body.slice(r.body.indexOf('\r\nm=audio'));
+        assert.match(a, /^\r\nm=audio 9 UDP\/TLS\/RTP\/SAVPF \d+\r\n/);
+        assert.match(a, /\r\na=mid:1\r\na=inactive\r\n/);
+        assert.match(a, /\r\na=rtpmap:\d+ /);
+        assert.doesNotMatch(a, /a=ssrc:|a=msid:/);
+
+        /* werift takes the answer now, and gets the video */
+        v.session = r.headers.location;
+        await v.pc.setRemoteDescription({ type: 'answer', sdp: r.body });
+        await v.waitKeyframe(20000);
+        await v.waitPackets(50, 10000);
+
+        const ss = (await ngx.status()).sessions;
+        assert.equal(ss.length, 1);
+        assert.equal(ss[0].audio, null);
+        assert.equal(audio, 0, 'no audio RTP');
+
+        const del = await v.close();
         assert.equal(del.status, 200);
     });
 

@@ -173,6 +173,15 @@ describe('whep:// sources', { timeout: 150000 }, () => {
             assert.equal(es.viewers, 9);
 
             /*
+             * the camera has no audio: the origin answers the edge's audio
+             * inactive, bundled; the edge takes no codec from it, and its
+             * player's session has no audio
+             */
+            assert.equal(es.audio_codec, '');
+            assert.equal(sessionsOf(await edge.status(), 'cam')
+                         .filter((x) => x.audio !== null).length, 0);
+
+            /*
              * a page that goes away says so (pagehide: DELETE); a browser
              * closed under it would leave its session to be found silent
              * (20 s), keeping the worker it is in through the reload below

@@ -21,7 +21,7 @@
 #include "ngx_rtc_negotiate.h"
 
 
-#define NGX_RTC_FUZZ_ANSWER  16384
+#define NGX_RTC_FUZZ_ANSWER  NGX_RTC_SDP_MAX_ANSWER
 
 
 static ngx_rtc_sdp_t         offer;

@@ -272,6 +272,73 @@ static ngx_rtc_sdp_t         offer;
 static ngx_rtc_sdp_answer_t  ans;
 static ngx_rtc_negotiate_t   neg;
 static u_char                reason[512];
+/*
+ * Home Assistant's player (and the WebRTC Camera card): an audio
+ * transceiver, then video, both recvonly, in Firefox ESR's shape; then a
+ * data channel, and an audio m-line outside the BUNDLE group.
+ */
+
+static char  ha_offer[] =
+    "v=0\r\n"
+    "o=mozilla...THIS_IS_SDPARTA-128.0 4613318016262539146 0 IN IP4 0.0.0.0"
+        "\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=fingerprint:sha-256 9E:BA:2B:84:C7:C4:FF:A3:06:62:00:71:80:11:0D:78:"
+        "F6:C8:79:08:DF:1B:11:99:60:6A:E8:7F:68:91:72:14\r\n"
+    "a=group:BUNDLE 0 1 2\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=msid-semantic:WMS *\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 109 9 0 8 101\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=recvonly\r\n"
+    "a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1\r\n"
+    "a=fmtp:101 0-15\r\n"
+    "a=ice-pwd:a45c5a5b3f3e3a4f9e7c0d2d1e6f7a8b\r\n"
+    "a=ice-ufrag:3d1e7c0a\r\n"
+    "a=mid:0\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtpmap:109 opus/48000/2\r\n"
+    "a=rtpmap:9 G722/8000/1\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000/1\r\n"
+    "a=setup:actpass\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 126 127\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=recvonly\r\n"
+    "a=fmtp:126 profile-level-id=42e01f;level-asymmetry-allowed=1;packetiz"
+        "ation-mode=1\r\n"
+    "a=fmtp:127 apt=126\r\n"
+    "a=ice-pwd:a45c5a5b3f3e3a4f9e7c0d2d1e6f7a8b\r\n"
+    "a=ice-ufrag:3d1e7c0a\r\n"
+    "a=mid:1\r\n"
+    "a=rtcp-fb:126 nack\r\n"
+    "a=rtcp-fb:126 nack pli\r\n"
+    "a=rtcp-fb:126 ccm fir\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=rtpmap:126 H264/90000\r\n"
+    "a=rtpmap:127 rtx/90000\r\n"
+    "a=setup:actpass\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=ice-pwd:a45c5a5b3f3e3a4f9e7c0d2d1e6f7a8b\r\n"
+    "a=ice-ufrag:3d1e7c0a\r\n"
+    "a=mid:2\r\n"
+    "a=setup:actpass\r\n"
+    "a=sctp-port:5000\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 109\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=recvonly\r\n"
+    "a=ice-pwd:b45c5a5b3f3e3a4f9e7c0d2d1e6f7a8b\r\n"
+    "a=ice-ufrag:4d1e7c0a\r\n"
+    "a=mid:3\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtpmap:109 opus/48000/2\r\n"
+    "a=setup:actpass\r\n";
+
+
 static char                  edited[16384];
 
 
@@ -425,14 +492,19 @@ test_chromium(void)
                   == NGX_OK);
     NGX_RTC_CHECK(neg.audio == 1 && neg.audio_pt == 0);
 
-    /* a stream without audio: the audio m-line is rejected, video plays */
+    /*
+     * a stream without audio: the audio m-line stays bundled, inactive,
+     * video plays
+     */
 
     NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
                   == NGX_OK);
     NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
     NGX_RTC_CHECK(neg.audio_offered == 1);
-    NGX_RTC_CHECK(!ans.media[0].rejected && ans.media[1].rejected);
+    NGX_RTC_CHECK(!ans.media[0].rejected && !ans.media[0].inactive);
+    NGX_RTC_CHECK(!ans.media[1].rejected && ans.media[1].inactive);
     NGX_RTC_CHECK(ans.media[1].pt == 111);     /* echoes a format */
+    NGX_RTC_CHECK(is(&ans.media[1].codec, "opus"));
 
     /* AAC never goes to a viewer as is */
 
@@ -461,7 +533,7 @@ test_audio_edits(void)
                   == NGX_OK);
     NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
     NGX_RTC_CHECK(neg.audio_offered == 1);
-    NGX_RTC_CHECK(!ans.media[0].rejected && ans.media[1].rejected);
+    NGX_RTC_CHECK(!ans.media[0].rejected && ans.media[1].inactive);
 
     /* static payload type 8 without a=rtpmap (RFC 3551 6) */
 
@@ -484,9 +556,9 @@ test_audio_edits(void)
                       NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_PCMA)
                   == NGX_OK);
     NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
-    NGX_RTC_CHECK(ans.media[1].rejected);
+    NGX_RTC_CHECK(ans.media[1].rejected && !ans.media[1].inactive);
 
-    /* a sendonly audio m-line is not ours to send on */
+    /* a sendonly audio m-line is not ours to send on: inactive */
 
     NGX_RTC_CHECK(run(edit(chromium, "a=mid:1\r\n",
                            "a=mid:1\r\na=sendonly\r\n"),
@@ -494,6 +566,7 @@ test_audio_edits(void)
                   == NGX_OK);
     NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
     NGX_RTC_CHECK(neg.audio_offered == 0);
+    NGX_RTC_CHECK(ans.media[1].inactive);
 }
 
 
@@ -525,6 +598,323 @@ test_video_edits(void)
                   == NGX_ERROR);
     NGX_RTC_CHECK(neg.status == 406);
     NGX_RTC_CHECK(reason_has("no m=video"));
+}
+
+
+/*
+ * RFC 8843, 7.3.3: the offerer-tagged m-line (mid 0, the audio) cannot be
+ * rejected alone; Firefox adds the candidates we trickle with sdpMid "0"
+ * only if it has a transceiver for it.
+ */
+
+static void
+test_inactive(void)
+{
+    u_char  *p, *v, *d, out[16384];
+
+    static u_char  twice[16384];
+
+    /* a stream without audio; with AAC, which browsers do not take */
+
+    NGX_RTC_CHECK(run(ha_offer, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video == 1 && neg.video_pt == 126);
+    NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
+    NGX_RTC_CHECK(ans.nmedia == 4);
+    NGX_RTC_CHECK(!ans.media[0].rejected && ans.media[0].inactive);
+    NGX_RTC_CHECK(ans.media[0].pt == 109);
+    NGX_RTC_CHECK(is(&ans.media[0].codec, "opus"));
+    NGX_RTC_CHECK(ans.media[0].clock == 48000 && ans.media[0].channels == 2);
+    NGX_RTC_CHECK(ans.media[0].rtcp_fb == 0 && ans.media[0].ssrc == 0);
+    NGX_RTC_CHECK(!ans.media[1].rejected && !ans.media[1].inactive);
+    NGX_RTC_CHECK(ans.media[2].rejected && !ans.media[2].inactive);
+    NGX_RTC_CHECK(ans.media[3].rejected && !ans.media[3].inactive);
+
+    ngx_str_set(&ans.ice_ufrag, "abcd");
+    ngx_str_set(&ans.ice_pwd, "0123456789abcdefghijkl");
+    ngx_str_set(&ans.fingerprint, "sha-256 00:11");
+    ngx_str_set(&ans.cname, "nginx-rtc");
+    ngx_str_set(&ans.msid, "cam");
+    ans.ncands = 1;
+    ngx_str_set(&ans.cands[0], "candidate:1 1 udp 1 10.0.0.1 4000 typ host");
+    ans.media[1].ssrc = 1111;
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out) - 1, &ans);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p) {
+        *p = '\0';
+
+        v = (u_char *) strstr((char *) out, "m=video ");
+        d = (u_char *) strstr((char *) out, "m=application ");
+
+        NGX_RTC_CHECK(v != NULL && d != NULL && v < d);
+        NGX_RTC_CHECK(strstr((char *) out, "a=group:BUNDLE 0 1\r\n")
+                      != NULL);
+
+        /* the audio: port 9, the bundle's transport and candidates */
+
+        NGX_RTC_CHECK(strstr((char *) out,
+                             "\r\nm=audio 9 UDP/TLS/RTP/SAVPF 109\r\n"
+                             "c=IN IP4 0.0.0.0\r\n"
+                             "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+                             "a=ice-ufrag:abcd\r\n"
+                             "a=ice-pwd:0123456789abcdefghijkl\r\n"
+                             "a=ice-options:trickle\r\n"
+                             "a=fingerprint:sha-256 00:11\r\n"
+                             "a=setup:passive\r\n"
+                             "a=mid:0\r\n"
+                             "a=inactive\r\n"
+                             "a=rtcp-mux\r\n"
+                             "a=rtcp-rsize\r\n"
+                             "a=rtpmap:109 opus/48000/2\r\n"
+                             "a=fmtp:109 maxplaybackrate=48000;stereo=1;"
+                             "useinbandfec=1\r\n"
+                             "a=candidate:1 1 udp 1 10.0.0.1 4000 typ host"
+                             "\r\n"
+                             "a=end-of-candidates\r\n"
+                             "m=video 9 UDP/TLS/RTP/SAVPF 126\r\n")
+                      != NULL);
+
+        /* no stream in it; one in the video */
+
+        NGX_RTC_CHECK(v && ngx_strlcasestrn(out, v, (u_char *) "a=ssrc:", 6)
+                           == NULL);
+        NGX_RTC_CHECK(v && ngx_strlcasestrn(out, v, (u_char *) "a=msid:", 6)
+                           == NULL);
+        NGX_RTC_CHECK(v && d && ngx_strlcasestrn(v, d,
+                                                 (u_char *) "a=msid:cam cam-1",
+                                                 15)
+                                != NULL);
+        NGX_RTC_CHECK(v && d && ngx_strlcasestrn(v, d,
+                                                 (u_char *) "a=candidate:",
+                                                 11)
+                                == NULL);
+
+        /* the data channel and the unbundled audio: rejected */
+
+        NGX_RTC_CHECK(strstr((char *) out,
+                             "m=application 0 UDP/DTLS/SCTP "
+                             "webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+                             "a=mid:2\r\na=inactive\r\n")
+                      != NULL);
+        NGX_RTC_CHECK(strstr((char *) out,
+                             "m=audio 0 UDP/TLS/RTP/SAVPF 109\r\n"
+                             "c=IN IP4 0.0.0.0\r\na=mid:3\r\n"
+                             "a=inactive\r\n")
+                      != NULL);
+    }
+
+    NGX_RTC_CHECK(run(ha_offer, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_AAC)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == NGX_RTC_NEGOTIATE_NONE);
+    NGX_RTC_CHECK(ans.media[0].inactive && ans.media[0].pt == 109);
+
+    /* PCMA: the audio carries it */
+
+    NGX_RTC_CHECK(run(ha_offer, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_PCMA)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.audio == 0 && neg.audio_pt == 8);
+    NGX_RTC_CHECK(!ans.media[0].rejected && !ans.media[0].inactive);
+    NGX_RTC_CHECK(ans.media[3].rejected);
+
+    /* repair formats are not echoed alone: the first other one */
+
+    NGX_RTC_CHECK(run(edit(ha_offer, "SAVPF 109 9 0 8 101",
+                           "SAVPF 101 9 0 8 109"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[0].inactive && ans.media[0].pt == 101);
+
+    NGX_RTC_CHECK(run(edit(ha_offer,
+                           "a=rtpmap:109 opus/48000/2\r\na=rtpmap:9",
+                           "a=rtpmap:109 red/48000/2\r\na=rtpmap:9"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[0].inactive && ans.media[0].pt == 9);
+    NGX_RTC_CHECK(is(&ans.media[0].codec, "G722"));
+
+    /* what cannot be bundled stays rejected (port 0) */
+
+    NGX_RTC_CHECK(run(edit(ha_offer, "a=group:BUNDLE 0 1 2",
+                           "a=group:BUNDLE 1 2"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[0].rejected && !ans.media[0].inactive);
+
+    NGX_RTC_CHECK(run(edit(ha_offer, "m=audio 9 UDP/TLS/RTP/SAVPF 109 9",
+                           "m=audio 0 UDP/TLS/RTP/SAVPF 109 9"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[0].rejected);
+
+    NGX_RTC_CHECK(run(edit(ha_offer, "m=audio 9 UDP/TLS/RTP/SAVPF 109 9",
+                           "m=audio 9 RTP/AVP 109 9"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[0].rejected);
+
+    NGX_RTC_CHECK(run(edit(ha_offer, "m=audio 9 UDP/TLS/RTP/SAVPF 109 9",
+                           "m=text 9 UDP/TLS/RTP/SAVPF 109 9"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[0].rejected);
+
+    /* only a repair format: nothing to echo */
+
+    p = (u_char *) edit(ha_offer, "SAVPF 109 9 0 8 101", "SAVPF 109");
+    NGX_RTC_CHECK(p != NULL);
+    ngx_cpystrn(twice, (u_char *) edited, sizeof(twice));
+
+    NGX_RTC_CHECK(run(edit((char *) twice,
+                           "a=rtpmap:109 opus/48000/2\r\na=rtpmap:9",
+                           "a=rtpmap:109 red/48000/2\r\na=rtpmap:9"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[0].rejected);
+
+    /* a second video m-line, in the group: inactive */
+
+    p = (u_char *) edit(ha_offer, "a=group:BUNDLE 0 1 2",
+                        "a=group:BUNDLE 0 1 2 3");
+    NGX_RTC_CHECK(p != NULL);
+    ngx_cpystrn(twice, (u_char *) edited, sizeof(twice));
+
+    NGX_RTC_CHECK(run(edit((char *) twice,
+                           "m=audio 9 UDP/TLS/RTP/SAVPF 109\r\n",
+                           "m=video 9 UDP/TLS/RTP/SAVPF 109\r\n"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video == 1);
+    NGX_RTC_CHECK(ans.media[0].inactive && ans.media[3].inactive);
+    NGX_RTC_CHECK(is(&ans.media[3].type, "video") && ans.media[3].pt == 109);
+
+    /* TCP/DTLS/RTP/SAVPF (RFC 7850) bundles too */
+
+    NGX_RTC_CHECK(run(edit(ha_offer, "m=audio 9 UDP/TLS/RTP/SAVPF 109 9",
+                           "m=audio 9 TCP/DTLS/RTP/SAVPF 109 9"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[0].inactive);
+}
+
+
+/*
+ * The largest answer to an offer we take fits NGX_RTC_SDP_MAX_ANSWER:
+ * 16 m-lines with 32-byte mids, the video's and the audio's fmtp a line
+ * long each, 14 inactive m-lines with 32-byte protos and format names and
+ * fmtp too long to echo, 16 long candidates of ours.
+ */
+
+static void
+test_answer_size(void)
+{
+    u_char      *p, *last;
+    size_t       n;
+    ngx_uint_t   i;
+
+    static u_char  text[65536], out[NGX_RTC_SDP_MAX_ANSWER];
+
+    p = text;
+    last = text + sizeof(text) - 1;
+
+    p = ngx_slprintf(p, last,
+                     "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+                     "a=ice-ufrag:abcd\r\n"
+                     "a=ice-pwd:0123456789abcdefghijkl\r\n"
+                     "a=fingerprint:sha-256 00:11\r\n"
+                     "a=setup:actpass\r\n"
+                     "a=group:BUNDLE");
+
+    for (i = 0; i < NGX_RTC_SDP_MAX_MEDIA; i++) {
+        p = ngx_slprintf(p, last, " m%031ui", i);
+    }
+
+    p = ngx_slprintf(p, last, "\r\n");
+
+    for (i = 0; i < NGX_RTC_SDP_MAX_MEDIA; i++) {
+        p = ngx_slprintf(p, last, "m=%s 9 %s 96\r\na=mid:m%031ui\r\n"
+                         "a=recvonly\r\na=rtcp-mux\r\n",
+                         i ? "audio" : "video",
+                         i < 2 ? "UDP/TLS/RTP/SAVPF"
+                               : "UDP/TLS/TLS/TLS/TLS/TL/RTP/SAVPF",
+                         i);
+
+        if (i == 0) {
+            p = ngx_slprintf(p, last, "a=rtpmap:96 H264/90000\r\n"
+                             "a=fmtp:96 packetization-mode=1;x=");
+
+        } else if (i == 1) {
+            p = ngx_slprintf(p, last, "a=rtpmap:96 opus/48000/2\r\n"
+                             "a=fmtp:96 x=");
+
+        } else {
+            p = ngx_slprintf(p, last, "a=rtpmap:96 %032ui/1000000/255\r\n"
+                             "a=fmtp:96 x=", i);
+        }
+
+        n = (i < 2) ? 4000 : NGX_RTC_NEGOTIATE_ECHO_FMTP;
+
+        if ((size_t) (last - p) > n) {
+            ngx_memset(p, 'a', n);
+            p += n;
+        }
+
+        p = ngx_slprintf(p, last, "\r\n");
+    }
+
+    NGX_RTC_CHECK(p < last);
+
+    *p = '\0';
+
+    NGX_RTC_CHECK(run((char *) text, NGX_RTC_CODEC_H264, -1,
+                      NGX_RTC_CODEC_OPUS)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video == 0 && neg.audio == 1);
+
+    for (i = 2; i < NGX_RTC_SDP_MAX_MEDIA; i++) {
+        NGX_RTC_CHECK(ans.media[i].inactive && ans.media[i].codec.len == 32
+                      && ans.media[i].fmtp.len == 0);
+    }
+
+    ngx_str_set(&ans.ice_ufrag, "abcd");
+    ngx_str_set(&ans.ice_pwd, "0123456789abcdefghijkl");
+    ngx_str_set(&ans.fingerprint,
+                "sha-256 8F:4E:0D:5B:35:91:C1:6E:93:C5:42:65:23:4F:D2:49:"
+                "1C:3E:60:A1:21:7B:73:D2:F8:E5:88:5E:48:7D:C4:1A");
+    ngx_str_set(&ans.cname, "nginx-rtc");
+    ngx_str_set(&ans.msid, "a-stream-name-of-32-bytes-xxxxxx");
+    ans.ncands = NGX_RTC_SDP_MAX_CAND;
+
+    for (i = 0; i < NGX_RTC_SDP_MAX_CAND; i++) {
+        ngx_str_set(&ans.cands[i],
+                    "candidate:4294967295 1 udp 4294967295 "
+                    "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff 65535 typ relay "
+                    "raddr 2001:db8:ffff:ffff:ffff:ffff:ffff:ffff rport 65535 "
+                    "generation 0");
+    }
+
+    ans.media[0].ssrc = 4294967295U;
+    ans.media[0].rtx_pt = 97;
+    ans.media[0].rtx_ssrc = 4294967294U;
+    ans.media[1].ssrc = 4294967293U;
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out), &ans);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p) {
+        fprintf(stderr, "# the largest answer: %lu bytes of %d\n",
+                (unsigned long) (p - out), NGX_RTC_SDP_MAX_ANSWER);
+    }
+
+    /* a long fmtp that fits is echoed; a format with a long name is not */
+
+    NGX_RTC_CHECK(run(edit(ha_offer, "a=rtpmap:109 opus/48000/2\r\n",
+                           "a=rtpmap:109 "
+                           "opusopusopusopusopusopusopusopus1/48000/2\r\n"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[0].inactive && ans.media[0].pt == 9);
 }
 
 
@@ -588,6 +978,8 @@ main(void)
     test_chromium();
     test_audio_edits();
     test_video_edits();
+    test_inactive();
+    test_answer_size();
     test_h265();
 
     return NGX_RTC_UNIT_DONE();

@@ -1212,6 +1212,108 @@ test_answer(void)
 }
 
 
+/*
+ * An audio m-line first that the stream cannot fill, as Home Assistant
+ * offers it: bundled, inactive, the offer's format echoed, the bundle's
+ * transport and candidates (its first section), no ssrc or msid.
+ */
+
+static void
+test_answer_inactive(void)
+{
+    u_char                *p;
+    ngx_uint_t             i, n, m, fmt;
+    ngx_rtc_sdp_answer_t   a;
+    const char            *expect[64];
+
+    static u_char          out[8192];
+
+    answer_init(&a);
+
+    a.nmedia = 2;
+    a.media[1] = a.media[0];
+    ngx_str_set(&a.media[1].mid, "1");
+
+    ngx_memzero(&a.media[0], sizeof(ngx_rtc_sdp_answer_media_t));
+    ngx_str_set(&a.media[0].type, "audio");
+    ngx_str_set(&a.media[0].proto, "UDP/TLS/RTP/SAVPF");
+    ngx_str_set(&a.media[0].mid, "0");
+    a.media[0].inactive = 1;
+    a.media[0].pt = 109;
+    ngx_str_set(&a.media[0].codec, "opus");
+    a.media[0].clock = 48000;
+    a.media[0].channels = 2;
+    ngx_str_set(&a.media[0].fmtp, "maxplaybackrate=48000;stereo=1");
+    a.media[0].ssrc = 77;               /* never written */
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out), &a);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p == NULL) {
+        return;
+    }
+
+    n = expect_session(expect, "a=group:BUNDLE 0 1",
+                       "a=msid-semantic: WMS cam1", 0);
+
+    m = n;
+    expect[n++] = "m=audio 9 UDP/TLS/RTP/SAVPF 109";
+
+    for (i = 1; i < 8; i++) {
+        expect[n++] = answer_video[i];     /* c=, ICE, DTLS */
+    }
+
+    expect[n++] = "a=mid:0";
+    expect[n++] = "a=inactive";
+    expect[n++] = "a=rtcp-mux";
+    expect[n++] = "a=rtcp-rsize";
+    fmt = n;
+    expect[n++] = "a=rtpmap:109 opus/48000/2";
+    expect[n++] = "a=fmtp:109 maxplaybackrate=48000;stereo=1";
+    expect[n++] = "a=" CAND1;
+    expect[n++] = "a=" CAND2;
+    expect[n++] = "a=end-of-candidates";
+
+    for (i = 0; i < 17; i++) {
+        expect[n++] = (i == 8) ? "a=mid:1" : answer_video[i];
+    }
+
+    expect[n++] = "a=ssrc:3735928559 cname:nginx-rtc";
+    expect[n++] = "a=ssrc:3735928559 msid:cam1 cam1-1";
+    expect[n++] = "a=msid:cam1 cam1-1";
+
+    check_lines(out, p, expect, n);
+
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse(out, p, sdp) == NGX_OK);
+    NGX_RTC_CHECK(str_eq(&sdp->bundle, "0 1"));
+    NGX_RTC_CHECK(sdp->nmedia == 2 && sdp->media[0].port == 9);
+    NGX_RTC_CHECK(sdp->media[0].direction == NGX_RTC_SDP_INACTIVE);
+    NGX_RTC_CHECK(sdp->media[0].ncands == 2);
+    NGX_RTC_CHECK(sdp->media[1].direction == NGX_RTC_SDP_SENDONLY);
+
+    /* a static payload type without a=rtpmap stays without one */
+
+    a.media[0].pt = 0;
+    a.media[0].codec.len = 0;
+    a.media[0].fmtp.len = 0;
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out), &a);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p == NULL) {
+        return;
+    }
+
+    expect[m] = "m=audio 9 UDP/TLS/RTP/SAVPF 0";
+
+    for (i = fmt; i + 2 < n; i++) {
+        expect[i] = expect[i + 2];
+    }
+
+    check_lines(out, p, expect, n - 2);
+}
+
+
 /* the answer to the Chromium fixture, as the session layer would build it */
 
 static u_char *
@@ -1852,6 +1954,7 @@ main(void)
     test_fmtp_param();
     test_errors();
     test_answer();
+    test_answer_inactive();
     test_answer_to_chromium();
     test_offer_strict();
     test_mutations();
