@@ -22,40 +22,16 @@
 
 const { describe, test } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-
-const { Nginx, nginxConf, NGINX } = require('./lib/nginx');
+const { nginxConf, configTest: nginxTest } = require('./lib/nginx');
 
 
 /* nginx -t of a configuration: { status, stderr } */
 
 function configTest(http, server, noZone) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-t-'));
-
-    try {
-        const ngx = new Nginx({ port: 8080 });
-        ngx.dir = dir;
-
-        let text = ngx.render(nginxConf({ workers: 1, http, server }));
-
-        if (noZone) {
-            text = text.split('\n').filter((l) => !/^\s*rtc_zone\s/.test(l))
-                   .join('\n');
-        }
-
-        const conf = path.join(dir, 'nginx.conf');
-        fs.writeFileSync(conf, text);
-
-        return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
-                                 '-e', path.join(dir, 'error.log')],
-                         { encoding: 'utf8', timeout: 20000,
-                           env: ngx.spawnEnv() });
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    return nginxTest(nginxConf({ workers: 1, http, server }),
+                     noZone ? (text) => text.split('\n').filter(
+                         (l) => !/^\s*rtc_zone\s/.test(l)).join('\n')
+                            : null);
 }
 
 

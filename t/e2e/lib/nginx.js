@@ -32,7 +32,7 @@ const os = require('node:os');
 const path = require('node:path');
 const net = require('node:net');
 const http = require('node:http');
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const MODULE = process.env.NGX_RTC_MODULE
@@ -576,6 +576,33 @@ function parseMetrics(text) {
 
 /* an nginx (opts of Nginx) for the time of fn(ngx), stopped after it */
 
+/*
+ * nginx -t of a configuration template (render() fills it in) in a
+ * temporary prefix: spawnSync's { status, stderr, ... }.  nginx -t binds
+ * no port; edit (optional) changes the rendered text.
+ */
+
+function configTest(template, edit) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-t-'));
+
+    try {
+        const ngx = new Nginx({ port: 8080 });
+        ngx.dir = dir;
+
+        const text = ngx.render(template);
+        const conf = path.join(dir, 'nginx.conf');
+        fs.writeFileSync(conf, edit ? edit(text) : text);
+
+        return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
+                                 '-e', path.join(dir, 'error.log')],
+                         { encoding: 'utf8', timeout: 20000,
+                           env: ngx.spawnEnv() });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+
 async function withNginx(opts, fn) {
     const ngx = await new Nginx(opts).start();
 
@@ -601,5 +628,5 @@ function requireNetns() {
 module.exports = {
     Nginx, waitFor, sleep, exitDeadline, request, portOpen, requireNetns,
     live, REPO, MODULE, NGINX, DEFAULT_CONF, nginxConf, withNginx,
-    parseMetrics,
+    parseMetrics, configTest,
 };

@@ -26,11 +26,10 @@
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
 const {
-    Nginx, NGINX, REPO, live, exitDeadline, nginxConf,
+    REPO, live, exitDeadline, nginxConf, configTest: nginxTest,
 } = require('./nginx');
 const { Camera } = require('./camera');
 const { Viewer, h264Units } = require('./werift');
@@ -414,22 +413,7 @@ ${streams}`,
  */
 
 function configTest(lines) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-rtc-t-'));
-
-    try {
-        const ngx = new Nginx({ port: 8080 });
-        ngx.dir = dir;
-
-        const conf = path.join(dir, 'nginx.conf');
-        fs.writeFileSync(conf, ngx.render(confFor(lines, { workers: 1 })));
-
-        return spawnSync(NGINX, ['-t', '-p', dir + '/', '-c', conf,
-                                 '-e', path.join(dir, 'error.log')],
-                         { encoding: 'utf8', timeout: 20000,
-                           env: ngx.spawnEnv() });
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    return nginxTest(confFor(lines, { workers: 1 }));
 }
 
 
