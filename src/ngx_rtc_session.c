@@ -824,11 +824,11 @@ ngx_rtc_session_key_request(ngx_rtc_session_t *s)
         s->catchup_again = 0;
     }
 
-    if (s->keys.n == 1) {
-        ngx_log_error(NGX_LOG_INFO, &s->log, 0,
-                      "rtc session keyframe request: again from the newest "
-                      "keyframe");
-    }
+    /* at most NGX_RTC_PACE_KEY_CATCHUPS lines a window */
+
+    ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                  "rtc session keyframe request: again from the newest "
+                  "keyframe");
 
     s->last_jump = ngx_current_msec;
 
