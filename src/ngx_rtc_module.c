@@ -801,6 +801,13 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 goto inapplicable;
             }
 
+            if (scf->token.len) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "rtc_stream \"%V\": two bearer tokens, "
+                                   "token= and the URL's", &scf->name);
+                return NGX_CONF_ERROR;
+            }
+
             scf->token.data = value[i].data + 6;
             scf->token.len = value[i].len - 6;
 
@@ -1411,6 +1418,17 @@ ngx_rtc_go2rtc_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                        "an empty address in \"%V\"",
                                        &value[i]);
                     return NGX_CONF_ERROR;
+                }
+
+                if ((v.len == 3 && ngx_strncmp(v.data, "all", 3) == 0)
+                    || (v.len > 2 && ngx_strncmp(v.data + v.len - 2, "/0", 2)
+                                     == 0))
+                {
+                    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                                       "\"%V\" lets any caller of PUT "
+                                       "/api/streams choose where nginx "
+                                       "connects: list the camera networks",
+                                       &v);
                 }
 
                 if (ngx_rtc_acl_add(cf, &rlcf->go2rtc_policy.allow, &v, 0)

@@ -13,7 +13,9 @@
  *    rtc_go2rtc_api need an rtc_zone (without one a POST got a bare 503,
  *    the status page a 404, and nothing in the log);
  *  - stream names "." and ".." (no URI reaches them), rtc_max_sessions 0
- *    (every offer refused).
+ *    (every offer refused), a whep:// source with two bearer tokens (the
+ *    URL's and token=: one was dropped silently);
+ *  - and warns of runtime streams allowed from any address.
  *
  * nginx -t binds no port and starts no worker: no namespace needed.
  */
@@ -76,6 +78,37 @@ describe('nginx -t', { timeout: 60000 }, () => {
         const r = configTest('rtc_stream .a..b rtsp://127.0.0.1/cam;',
                              'location /whep/ { rtc_whep; }');
         assert.equal(r.status, 0, r.stderr);
+    });
+
+    test('two bearer tokens for a whep:// source', () => {
+        let r = configTest('rtc_stream e whep://tok@127.0.0.1/whep/cam '
+                           + 'token=other;', 'location /whep/ { rtc_whep; }');
+        assert.notEqual(r.status, 0, 'accepted');
+        assert.match(r.stderr, /rtc_stream "e": two bearer tokens/);
+
+        r = configTest('rtc_stream e whep://127.0.0.1/whep/cam token=a '
+                       + 'token=b;', 'location /whep/ { rtc_whep; }');
+        assert.notEqual(r.status, 0, 'accepted');
+
+        r = configTest('rtc_stream e whep://127.0.0.1/whep/cam token=a;',
+                       'location /whep/ { rtc_whep; }');
+        assert.equal(r.status, 0, r.stderr);
+    });
+
+    test('runtime streams from anywhere: a warning', () => {
+        for (const all of ['all', '0.0.0.0/0', '::/0']) {
+            const r = configTest('', 'location /api { rtc_go2rtc_api '
+                                 + `streams=dynamic allow=10.0.0.0/8,${all}; }`);
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stderr, new RegExp(
+                `\\[warn\\] "${all.replace(/\./g, '\\.')}" lets any `
+                + 'caller of PUT /api/streams choose where nginx connects'),
+                r.stderr);
+        }
+
+        const r = configTest('', 'location /api { rtc_go2rtc_api '
+                             + 'streams=dynamic allow=10.0.0.0/8; }');
+        assert.doesNotMatch(r.stderr, /\[warn\]/);
     });
 
     test('the module\'s locations need an rtc_zone', () => {
