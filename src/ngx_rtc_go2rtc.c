@@ -276,6 +276,15 @@ ngx_rtc_go2rtc_stream_name(ngx_http_request_t *r, ngx_str_t *name)
     rc = ngx_rtc_go2rtc_src(r, "src", name);
     alt_rc = ngx_rtc_go2rtc_src(r, "name", &alt);
 
+    /* a camera's URL names no stream, and is not echoed as one */
+
+    if (rc == NGX_OK
+        && ngx_strlcasestrn(name->data, name->data + name->len,
+                            (u_char *) "://", 3 - 1) != NULL)
+    {
+        rc = NGX_DECLINED;
+    }
+
     /*
      * The card's src can be its camera's URL, credentials included: the
      * request line nginx logs ($request, error.log), $request_uri and
@@ -356,6 +365,12 @@ ngx_rtc_go2rtc_origin(ngx_http_request_t *r)
     } else {
         for (p = host; p < last && *p != ':' && *p != '/'; p++) {
             /* void */
+        }
+
+        /* "cam.lan." is "cam.lan": nginx took Host's dot away too */
+
+        if (p - host > 1 && p[-1] == '.') {
+            p--;
         }
     }
 

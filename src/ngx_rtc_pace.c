@@ -158,29 +158,31 @@ ngx_rtc_pace_key_request(ngx_rtc_pace_t *p, ngx_msec_t now, ngx_msec_t last,
 
 
 /*
- * A request ngx_rtc_pace_key_request() answers starts a catch-up if the
- * viewer's budget has one left: NGX_RTC_PACE_KEY_CATCHUPS in a window of
- * NGX_RTC_PACE_KEY_WINDOW from the first.  Each resends the ring from
- * its newest keyframe, up to 4 times the live rate: a viewer asking twice
- * a second had ~15 Mbit/s of a 4 Mbit/s camera sent to it (~12,000 times
- * what it sent).  NGX_DECLINED: the camera's next keyframe answers it.
+ * At most max things in a window from the first: NGX_OK and counted, or
+ * NGX_DECLINED.  A request ngx_rtc_pace_key_request() answers starts a
+ * catch-up if the viewer's budget has one left (NGX_RTC_PACE_KEY_CATCHUPS
+ * in NGX_RTC_PACE_KEY_WINDOW): each resends the ring from its newest
+ * keyframe, up to 4 times the live rate, and a viewer asking twice a
+ * second had ~15 Mbit/s of a 4 Mbit/s camera sent to it (~12,000 times
+ * what it sent); beyond, the camera's next keyframe answers it.
  */
 
 ngx_int_t
-ngx_rtc_pace_key_budget(ngx_rtc_pace_keys_t *k, ngx_msec_t now)
+ngx_rtc_pace_budget(ngx_rtc_pace_budget_t *b, ngx_msec_t now, ngx_uint_t max,
+    ngx_msec_t window)
 {
-    if (k->n == 0
-        || (ngx_msec_int_t) (now - k->start) >= NGX_RTC_PACE_KEY_WINDOW)
+    if (b->n == 0
+        || (ngx_msec_int_t) (now - b->start) >= (ngx_msec_int_t) window)
     {
-        k->start = now;
-        k->n = 0;
+        b->start = now;
+        b->n = 0;
     }
 
-    if (k->n >= NGX_RTC_PACE_KEY_CATCHUPS) {
+    if (b->n >= max) {
         return NGX_DECLINED;
     }
 
-    k->n++;
+    b->n++;
 
     return NGX_OK;
 }

@@ -80,14 +80,15 @@ ngx_int_t ngx_rtc_pace_key_request(ngx_rtc_pace_t *p, ngx_msec_t now,
     ngx_msec_t last, ngx_uint_t again);
 
 
-/* the catch-ups a viewer's requests started in the window */
+/* what a viewer started in a window: catch-ups, ICE restarts */
 typedef struct {
     ngx_msec_t                start;
     ngx_uint_t                n;
-} ngx_rtc_pace_keys_t;
+} ngx_rtc_pace_budget_t;
 
 
-ngx_int_t ngx_rtc_pace_key_budget(ngx_rtc_pace_keys_t *k, ngx_msec_t now);
+ngx_int_t ngx_rtc_pace_budget(ngx_rtc_pace_budget_t *b, ngx_msec_t now,
+    ngx_uint_t max, ngx_msec_t window);
 
 
 #endif /* _NGX_RTC_PACE_H_INCLUDED_ */

@@ -802,7 +802,10 @@ ngx_rtc_session_key_request(ngx_rtc_session_t *s)
         return;
     }
 
-    if (ngx_rtc_pace_key_budget(&s->keys, ngx_current_msec) != NGX_OK) {
+    if (ngx_rtc_pace_budget(&s->keys, ngx_current_msec,
+                            NGX_RTC_PACE_KEY_CATCHUPS, NGX_RTC_PACE_KEY_WINDOW)
+        != NGX_OK)
+    {
 
         /* nothing it cannot decode until the camera's next keyframe */
 

@@ -99,7 +99,6 @@ struct ngx_rtc_session_s {
     ngx_msec_t                last_rtcp;
     ngx_msec_t                report_due;     /* the next SRs and stats */
     ngx_msec_t                last_jump;  /* to a keyframe, on PLI/FIR */
-    ngx_msec_t                restarted;  /* the last ICE restart */
     ngx_int_t                 rtt;        /* ms; -1: not measured */
 
     ngx_rtc_send_t            send;       /* counts packets, drops */
@@ -115,7 +114,8 @@ struct ngx_rtc_session_s {
 
     /* the catch-up in progress (ngx_rtc_catchup.c) */
     ngx_rtc_pace_t            pace;
-    ngx_rtc_pace_keys_t       keys;       /* catch-ups of its requests */
+    ngx_rtc_pace_budget_t     keys;       /* catch-ups of its requests */
+    ngx_rtc_pace_budget_t     restarts;   /* ICE restarts */
     ngx_event_t               catchup_ev;
     uint64_t                  catchup_seq;    /* the next ring frame */
     ngx_uint_t                catchup_pkt;    /* its next packet */

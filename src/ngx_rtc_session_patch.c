@@ -25,9 +25,9 @@
 
 
 #define NGX_RTC_SESSION_PATCH_CANDS  32
-#define NGX_RTC_SESSION_RESTART_SECONDS   5   /* between two ICE restarts */
-#define NGX_RTC_SESSION_RESTART_INTERVAL                                    \
-    (NGX_RTC_SESSION_RESTART_SECONDS * 1000)
+/* ICE restarts: 3 in 30 s (a phone changing networks may need two) */
+#define NGX_RTC_SESSION_RESTARTS         3
+#define NGX_RTC_SESSION_RESTART_WINDOW   30000
 
 
 static void ngx_rtc_session_patch_restart(ngx_rtc_session_t *s,
@@ -202,24 +202,22 @@ ngx_rtc_session_patch_restart(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
      * Each restart lets the peer name new candidates, which the agent
      * checks: without a bound, restarts would let it have any number of
      * addresses probed from inside.  A network change (a phone from Wi-Fi
-     * to cellular) needs one at a time.
+     * to cellular) needs one or two.
      */
 
-    if (s->restarted
-        && ngx_current_msec - s->restarted < NGX_RTC_SESSION_RESTART_INTERVAL)
+    if (ngx_rtc_pace_budget(&s->restarts, ngx_current_msec,
+                            NGX_RTC_SESSION_RESTARTS,
+                            NGX_RTC_SESSION_RESTART_WINDOW)
+        != NGX_OK)
     {
         ngx_rtc_session_patch_text(msg, NGX_HTTP_TOO_MANY_REQUESTS,
-                                   "one ICE restart every "
-                                   ngx_value(NGX_RTC_SESSION_RESTART_SECONDS)
-                                   " seconds at most");
+                                   "ICE restarts: "
+                                   ngx_value(NGX_RTC_SESSION_RESTARTS)
+                                   " in 30 seconds at most");
         goto etag;
     }
 
     rc = ngx_rtc_ice_restart(s->ice, ufrag, pwd, cands, n);
-
-    if (rc == NGX_OK) {
-        s->restarted = ngx_current_msec ? ngx_current_msec : 1;
-    }
 
     if (rc == NGX_DECLINED) {
         ngx_rtc_session_patch_text(msg, NGX_HTTP_BAD_REQUEST,

@@ -934,6 +934,8 @@ ngx_rtc_shm_slot(ngx_uint_t slot)
 ngx_int_t
 ngx_rtc_shm_enter(ngx_cycle_t *cycle)
 {
+    ngx_slab_pool_t      *shpool;
+    ngx_rtc_shctx_t      *ctx;
     ngx_rtc_main_conf_t  *rmcf;
 
     rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtc_module);
@@ -949,7 +951,45 @@ ngx_rtc_shm_enter(ngx_cycle_t *cycle)
     ngx_rtc_slot_enter(ngx_rtc_shm_slot(ngx_worker), rmcf->generation,
                        ngx_pid, rmcf->start);
 
+    /*
+     * The configuration runs: what it retired is gone (a reload that
+     * failed after the zone's part retired entries too, and starts no
+     * worker).  A worker of a generation marked left (one of its workers
+     * was stopped by hand, and this is its replacement) runs it again.
+     */
+
+    ctx = ngx_rtc_shm_ctx();
+    shpool = ngx_rtc_shm_pool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (rmcf->generation > ctx->started) {
+        ctx->started = rmcf->generation;
+    }
+
+    if (ctx->left == rmcf->generation) {
+        ctx->left = 0;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
     return NGX_OK;
+}
+
+
+/*
+ * The entry of a stream that a configuration which runs has no more (or
+ * has with a new ring): an exiting worker's viewers of it end.
+ */
+
+ngx_uint_t
+ngx_rtc_shm_removed(ngx_rtc_stream_sh_t *st)
+{
+    ngx_uint_t  retired;
+
+    retired = st->retired;
+
+    return retired && retired <= ngx_rtc_shm_ctx()->started;
 }
 
 
@@ -989,19 +1029,27 @@ ngx_rtc_shm_retired(void)
 void
 ngx_rtc_shm_leave(void)
 {
-    ngx_slab_pool_t  *shpool;
-    ngx_rtc_shctx_t  *ctx;
+    ngx_slab_pool_t      *shpool;
+    ngx_rtc_shctx_t      *ctx;
+    ngx_rtc_main_conf_t  *rmcf;
 
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
     ctx = ngx_rtc_shm_ctx();
 
-    if (ctx == NULL || !ngx_rtc_shm_retired()) {
+    if (ctx == NULL) {
         return;
     }
 
     shpool = ngx_rtc_shm_pool();
 
+    /* the test and the mark under the lock: a reload may move it on */
+
     ngx_shmtx_lock(&shpool->mutex);
-    ctx->left = ctx->generation;
+
+    if (ctx->generation == rmcf->generation) {
+        ctx->left = ctx->generation;
+    }
+
     ngx_shmtx_unlock(&shpool->mutex);
 }
 

@@ -253,6 +253,8 @@ struct ngx_rtc_shctx_s {
     ngx_atomic_t              generation;     /* of the newest config */
     ngx_atomic_t              left;           /* a generation that has
                                                  exited with none after it */
+    ngx_atomic_t              started;        /* the newest generation
+                                                 whose workers started */
     ngx_uint_t                max_sessions;   /* rtc_max_sessions, applied */
 
     /* runtime streams: their cap (rtc_zone runtime=), applied; changes */
@@ -277,6 +279,7 @@ ngx_rtc_slot_sh_t *ngx_rtc_shm_slot(ngx_uint_t slot);
 ngx_int_t ngx_rtc_shm_enter(ngx_cycle_t *cycle);
 ngx_uint_t ngx_rtc_shm_wake_clear(void);
 ngx_uint_t ngx_rtc_shm_retired(void);
+ngx_uint_t ngx_rtc_shm_removed(ngx_rtc_stream_sh_t *st);
 void ngx_rtc_shm_leave(void);
 
 ngx_int_t ngx_rtc_shm_session_add(ngx_uint_t stream, uint64_t incarnation,

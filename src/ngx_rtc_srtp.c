@@ -47,6 +47,8 @@ struct ngx_rtc_srtp_s {
     ngx_log_t                *log;
     uint32_t                  ssrcs[NGX_RTC_SRTP_SSRCS_IN];
     ngx_uint_t                nssrcs;
+    unsigned                  evict:1;    /* a source's: the oldest goes */
+    unsigned                  full_logged:1;
 };
 
 
@@ -112,6 +114,8 @@ ngx_rtc_srtp_create(ngx_rtc_srtp_keys_t *keys, ngx_log_t *log)
     s->in = NULL;
     s->log = log;
     s->nssrcs = 0;
+    s->evict = 0;
+    s->full_logged = 0;
 
     if (ngx_rtc_srtp_policy(&policy, keys->profile, keys->local,
                             keys->local_len, ssrc_any_outbound)
@@ -360,16 +364,35 @@ ngx_rtc_srtp_known(ngx_rtc_srtp_t *s, u_char *p, uint32_t *ssrc)
         }
     }
 
-    if (s->nssrcs < NGX_RTC_SRTP_SSRCS_IN) {
+    if (s->nssrcs < NGX_RTC_SRTP_SSRCS_IN || s->evict) {
         return NGX_OK;
     }
 
+    if (!s->full_logged) {
+        s->full_logged = 1;
+        ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                      "rtc srtp the peer sends with more than "
+                      ngx_value(NGX_RTC_SRTP_SSRCS_IN) " SSRCs: the packets "
+                      "of others are dropped");
+    }
+
     ngx_log_debug1(NGX_LOG_DEBUG_EVENT, s->log, 0,
-                   "rtc srtp a packet of SSRC %uD dropped: the peer has "
-                   "used " ngx_value(NGX_RTC_SRTP_SSRCS_IN) " already",
-                   *ssrc);
+                   "rtc srtp a packet of SSRC %uD dropped", *ssrc);
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * A WHEP server's SSRCs can change for good (its publisher reconnected):
+ * a source's oldest SSRC, and its libsrtp stream, give way to a new one
+ * whose packet authenticated.
+ */
+
+void
+ngx_rtc_srtp_evict(ngx_rtc_srtp_t *s)
+{
+    s->evict = 1;
 }
 
 
@@ -386,9 +409,18 @@ ngx_rtc_srtp_learn(ngx_rtc_srtp_t *s, uint32_t ssrc)
         }
     }
 
-    if (s->nssrcs < NGX_RTC_SRTP_SSRCS_IN) {
-        s->ssrcs[s->nssrcs++] = ssrc;
+    if (s->nssrcs == NGX_RTC_SRTP_SSRCS_IN) {
+
+        /* s->evict: libsrtp has a stream of the new one now */
+
+        (void) srtp_remove_stream(s->in, htonl(s->ssrcs[0]));
+
+        ngx_memmove(&s->ssrcs[0], &s->ssrcs[1],
+                    (NGX_RTC_SRTP_SSRCS_IN - 1) * sizeof(uint32_t));
+        s->nssrcs--;
     }
+
+    s->ssrcs[s->nssrcs++] = ssrc;
 }
 
 

@@ -45,6 +45,7 @@ typedef struct ngx_rtc_srtp_s  ngx_rtc_srtp_t;
 
 
 ngx_int_t ngx_rtc_srtp_init(ngx_log_t *log);
+void ngx_rtc_srtp_evict(ngx_rtc_srtp_t *s);
 ngx_rtc_srtp_t *ngx_rtc_srtp_create(ngx_rtc_srtp_keys_t *keys,
     ngx_log_t *log);
 ngx_int_t ngx_rtc_srtp_protect(ngx_rtc_srtp_t *s, u_char *buf, size_t *len,

@@ -617,7 +617,8 @@ ngx_rtc_stream_removed(ngx_log_t *log)
         st = &ngx_rtc_worker.streams[i];
 
         if (ngx_queue_empty(&st->sessions)
-            || (st->sh->incarnation == st->incarnation && !st->sh->retired))
+            || (st->sh->incarnation == st->incarnation
+                && !ngx_rtc_shm_removed(st->sh)))
         {
             continue;
         }

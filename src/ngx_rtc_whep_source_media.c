@@ -287,6 +287,9 @@ ngx_rtc_whep_source_media_keys(ngx_rtc_whep_source_t *ws)
         return;
     }
 
+    /* the server's publisher may come back with new SSRCs */
+    ngx_rtc_srtp_evict(ws->srtp);
+
     ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &ws->log, 0,
                    "rtc whep source %V: media", &ws->url.redacted);
 

@@ -203,43 +203,46 @@ test_ts(void)
 }
 
 
-/* PLI/FIR: when they start a catch-up */
-
 /* the catch-ups a viewer's requests may start: two in ten seconds */
+
+#define KB(t)                                                                 \
+    ngx_rtc_pace_budget(&k, t, NGX_RTC_PACE_KEY_CATCHUPS,                     \
+                        NGX_RTC_PACE_KEY_WINDOW)
+
 
 static void
 test_key_budget(void)
 {
-    ngx_msec_t           t;
-    ngx_rtc_pace_keys_t  k;
+    ngx_msec_t             t;
+    ngx_rtc_pace_budget_t  k;
 
-    ngx_memzero(&k, sizeof(ngx_rtc_pace_keys_t));
+    ngx_memzero(&k, sizeof(ngx_rtc_pace_budget_t));
 
     t = 50000;
 
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t) == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t + 500) == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t + 1000) == NGX_DECLINED);
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t + NGX_RTC_PACE_KEY_WINDOW - 1)
-                  == NGX_DECLINED);
+    NGX_RTC_CHECK(KB(t) == NGX_OK);
+    NGX_RTC_CHECK(KB(t + 500) == NGX_OK);
+    NGX_RTC_CHECK(KB(t + 1000) == NGX_DECLINED);
+    NGX_RTC_CHECK(KB(t + NGX_RTC_PACE_KEY_WINDOW - 1) == NGX_DECLINED);
 
     /* a new window from the first request after the last one ended */
     t += NGX_RTC_PACE_KEY_WINDOW;
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t) == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t + 20000) == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t + 20001) == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t + 20002) == NGX_DECLINED);
+    NGX_RTC_CHECK(KB(t) == NGX_OK);
+    NGX_RTC_CHECK(KB(t + 20000) == NGX_OK);
+    NGX_RTC_CHECK(KB(t + 20001) == NGX_OK);
+    NGX_RTC_CHECK(KB(t + 20002) == NGX_DECLINED);
 
     /* the millisecond clock wraps */
-    ngx_memzero(&k, sizeof(ngx_rtc_pace_keys_t));
+    ngx_memzero(&k, sizeof(ngx_rtc_pace_budget_t));
     t = (ngx_msec_t) -100;
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t) == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t + 200) == NGX_OK);
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t + 300) == NGX_DECLINED);
-    NGX_RTC_CHECK(ngx_rtc_pace_key_budget(&k, t + NGX_RTC_PACE_KEY_WINDOW)
-                  == NGX_OK);
+    NGX_RTC_CHECK(KB(t) == NGX_OK);
+    NGX_RTC_CHECK(KB(t + 200) == NGX_OK);
+    NGX_RTC_CHECK(KB(t + 300) == NGX_DECLINED);
+    NGX_RTC_CHECK(KB(t + NGX_RTC_PACE_KEY_WINDOW) == NGX_OK);
 }
 
+
+/* PLI/FIR: when they start a catch-up */
 
 static void
 test_key_request(void)

@@ -619,6 +619,92 @@ test_malformed(void)
  * a receiver; no room for the trailer is refused.
  */
 
+/*
+ * The SSRCs a peer may use: the first 8 whose packets authenticate; a
+ * viewer's further ones are dropped unread (libsrtp2 would keep a stream
+ * for each); a source's take the oldest one's place.
+ */
+
+static void
+test_ssrcs(void)
+{
+    int                   n;
+    size_t                len;
+    srtp_t                tx;
+    uint32_t              ssrc;
+    ngx_uint_t            i, k, ok;
+    ngx_rtc_srtp_t       *s[2];
+    ngx_rtc_srtp_keys_t   keys;
+    u_char                buf[TEST_PKT], rr[8];
+
+    ngx_memzero(&keys, sizeof(ngx_rtc_srtp_keys_t));
+    keys.profile = NGX_RTC_SRTP_AEAD_AES_128_GCM;
+    keys.local_len = NGX_RTC_SRTP_GCM_MASTER_LEN;
+    keys.remote_len = NGX_RTC_SRTP_GCM_MASTER_LEN;
+    NGX_RTC_CHECK(RAND_bytes(keys.local, 28) == 1);
+    NGX_RTC_CHECK(RAND_bytes(keys.remote, 28) == 1);
+
+    s[0] = ngx_rtc_srtp_create(&keys, &test_log);
+    s[1] = ngx_rtc_srtp_create(&keys, &test_log);
+    tx = test_libsrtp(keys.remote, ssrc_any_outbound);
+
+    NGX_RTC_CHECK(s[0] != NULL && s[1] != NULL && tx != NULL);
+
+    if (s[0] == NULL || s[1] == NULL || tx == NULL) {
+        return;
+    }
+
+    ngx_rtc_srtp_evict(s[1]);
+
+    /* SSRCs 1..10, then 1 again, then 9: to both */
+
+    for (i = 0; i < 12; i++) {
+        ssrc = (i < 10) ? i + 1 : (i == 10 ? 1 : 9);
+
+        /* an RR without report blocks from ssrc */
+
+        ngx_memzero(rr, sizeof(rr));
+        rr[0] = 0x80;
+        rr[1] = 201;
+        rr[3] = 1;
+        rr[4] = (u_char) (ssrc >> 24);
+        rr[5] = (u_char) (ssrc >> 16);
+        rr[6] = (u_char) (ssrc >> 8);
+        rr[7] = (u_char) ssrc;
+
+        for (k = 0; k < 2; k++) {
+            ngx_memcpy(buf, rr, sizeof(rr));
+            n = sizeof(rr);
+            NGX_RTC_CHECK(srtp_protect_rtcp(tx, buf, &n)
+                          == srtp_err_status_ok);
+
+            /* the same packet to both: each its own replay window */
+
+            len = n;
+            ok = (ngx_rtc_srtp_unprotect_rtcp(s[k], buf, &len) == NGX_OK);
+
+            if (k == 0) {
+                /* a viewer: 1..8 and 1 again; 9 and 10 dropped */
+                NGX_RTC_CHECK(ok == (ssrc <= 8));
+
+            } else {
+                /* a source: every one, the oldest giving way */
+                NGX_RTC_CHECK(ok);
+            }
+
+            if (ok) {
+                NGX_RTC_CHECK(len == sizeof(rr)
+                              && ngx_memcmp(buf, rr, sizeof(rr)) == 0);
+            }
+        }
+    }
+
+    ngx_rtc_srtp_free(s[0]);
+    ngx_rtc_srtp_free(s[1]);
+    srtp_dealloc(tx);
+}
+
+
 static void
 test_wrapper(void)
 {
@@ -708,6 +794,7 @@ main(void)
     test_rfc7714();
     test_malformed();
     test_wrapper();
+    test_ssrcs();
     test_interleaved();
     test_long();
 
