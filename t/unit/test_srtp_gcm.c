@@ -619,6 +619,20 @@ test_malformed(void)
  * a receiver; no room for the trailer is refused.
  */
 
+/* random AEAD_AES_128_GCM keys both ways, as DTLS-SRTP gives them */
+
+static void
+test_keys(ngx_rtc_srtp_keys_t *keys)
+{
+    ngx_memzero(keys, sizeof(ngx_rtc_srtp_keys_t));
+    keys->profile = NGX_RTC_SRTP_AEAD_AES_128_GCM;
+    keys->local_len = NGX_RTC_SRTP_GCM_MASTER_LEN;
+    keys->remote_len = NGX_RTC_SRTP_GCM_MASTER_LEN;
+    NGX_RTC_CHECK(RAND_bytes(keys->local, 28) == 1);
+    NGX_RTC_CHECK(RAND_bytes(keys->remote, 28) == 1);
+}
+
+
 /*
  * The SSRCs a peer may use: the first 8 whose packets authenticate; a
  * viewer's further ones are dropped unread (libsrtp2 would keep a stream
@@ -637,12 +651,7 @@ test_ssrcs(void)
     ngx_rtc_srtp_keys_t   keys;
     u_char                buf[TEST_PKT], rr[8];
 
-    ngx_memzero(&keys, sizeof(ngx_rtc_srtp_keys_t));
-    keys.profile = NGX_RTC_SRTP_AEAD_AES_128_GCM;
-    keys.local_len = NGX_RTC_SRTP_GCM_MASTER_LEN;
-    keys.remote_len = NGX_RTC_SRTP_GCM_MASTER_LEN;
-    NGX_RTC_CHECK(RAND_bytes(keys.local, 28) == 1);
-    NGX_RTC_CHECK(RAND_bytes(keys.remote, 28) == 1);
+    test_keys(&keys);
 
     s[0] = ngx_rtc_srtp_create(&keys, &test_log);
     s[1] = ngx_rtc_srtp_create(&keys, &test_log);
@@ -716,12 +725,7 @@ test_wrapper(void)
     ngx_rtc_srtp_keys_t   keys;
     u_char                buf[TEST_PKT], copy[TEST_PKT], orig[TEST_PKT];
 
-    ngx_memzero(&keys, sizeof(ngx_rtc_srtp_keys_t));
-    keys.profile = NGX_RTC_SRTP_AEAD_AES_128_GCM;
-    keys.local_len = NGX_RTC_SRTP_GCM_MASTER_LEN;
-    keys.remote_len = NGX_RTC_SRTP_GCM_MASTER_LEN;
-    NGX_RTC_CHECK(RAND_bytes(keys.local, 28) == 1);
-    NGX_RTC_CHECK(RAND_bytes(keys.remote, 28) == 1);
+    test_keys(&keys);
 
     s = ngx_rtc_srtp_create(&keys, &test_log);
     ref = test_libsrtp(keys.local, ssrc_any_outbound);
