@@ -22,6 +22,8 @@
 
 static ngx_uint_t ngx_rtc_negotiate_receives(ngx_rtc_sdp_media_t *m,
     const char *type);
+static ngx_uint_t ngx_rtc_negotiate_transport(ngx_rtc_sdp_t *offer,
+    ngx_uint_t video);
 static ngx_int_t ngx_rtc_negotiate_check(ngx_rtc_sdp_media_t *m,
     ngx_rtc_negotiate_t *neg);
 static ngx_rtc_sdp_fmt_t *ngx_rtc_negotiate_h264(ngx_rtc_sdp_media_t *m);
@@ -34,8 +36,6 @@ static ngx_rtc_sdp_fmt_t *ngx_rtc_negotiate_audio(ngx_rtc_sdp_media_t *m,
 static ngx_rtc_sdp_fmt_t *ngx_rtc_negotiate_inactive(ngx_rtc_sdp_t *offer,
     ngx_rtc_sdp_media_t *m);
 static ngx_uint_t ngx_rtc_negotiate_savpf(ngx_str_t *proto);
-static ngx_uint_t ngx_rtc_negotiate_bundled(ngx_rtc_sdp_t *offer,
-    ngx_str_t *mid);
 static ngx_uint_t ngx_rtc_negotiate_is(ngx_str_t *s, const char *name);
 static void ngx_rtc_negotiate_mismatch(ngx_rtc_negotiate_conf_t *conf,
     ngx_rtc_sdp_media_t *m, ngx_rtc_negotiate_t *neg, u_char *buf,
@@ -59,6 +59,7 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
     ngx_rtc_sdp_answer_media_t  *am;
 
     neg->video = NGX_RTC_NEGOTIATE_NONE;
+    neg->transport = NGX_RTC_NEGOTIATE_NONE;
     neg->audio = NGX_RTC_NEGOTIATE_NONE;
     neg->rtx_pt = NGX_RTC_NEGOTIATE_NONE;
     neg->audio_offered = 0;
@@ -103,7 +104,11 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
         return NGX_ERROR;
     }
 
-    if (ngx_rtc_negotiate_check(m, neg) != NGX_OK) {
+    neg->transport = ngx_rtc_negotiate_transport(offer, i);
+
+    if (ngx_rtc_negotiate_check(&offer->media[neg->transport], neg)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -151,8 +156,8 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
         m = &offer->media[i];
 
         if (!ngx_rtc_negotiate_receives(m, "audio")
-            || !ngx_rtc_negotiate_bundled(offer, &m->mid)
-            || !ngx_rtc_negotiate_bundled(offer,
+            || !ngx_rtc_sdp_bundled(offer, &m->mid)
+            || !ngx_rtc_sdp_bundled(offer,
                                           &offer->media[neg->video].mid))
         {
             continue;
@@ -191,7 +196,7 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
      * one format of the offer's (RFC 8829, 5.3.1).
      */
 
-    if (!ngx_rtc_negotiate_bundled(offer, &offer->media[neg->video].mid)) {
+    if (!ngx_rtc_sdp_bundled(offer, &offer->media[neg->video].mid)) {
         return NGX_OK;
     }
 
@@ -246,6 +251,37 @@ ngx_rtc_negotiate_receives(ngx_rtc_sdp_media_t *m, const char *type)
            && m->port != 0
            && m->direction != NGX_RTC_SDP_SENDONLY
            && m->direction != NGX_RTC_SDP_INACTIVE;
+}
+
+
+/*
+ * RFC 8843, 7.2.1 and 7.3.1: bundled media use the transport of the
+ * offerer-tagged section (the group's first mid): the ICE credentials,
+ * candidates and fingerprint the offer gives there, which a bundled
+ * section may lack (Chromium's and Firefox's max-bundle offers list
+ * candidates only in the tagged one).  The video's own section if it is
+ * not bundled, or the tagged one is disabled or names no ICE.
+ */
+
+static ngx_uint_t
+ngx_rtc_negotiate_transport(ngx_rtc_sdp_t *offer, ngx_uint_t video)
+{
+    ngx_uint_t            i;
+    ngx_rtc_sdp_media_t  *m;
+
+    if (!ngx_rtc_sdp_bundled(offer, &offer->media[video].mid)) {
+        return video;
+    }
+
+    for (i = 0; i < offer->nmedia; i++) {
+        m = &offer->media[i];
+
+        if (ngx_rtc_sdp_bundled(offer, &m->mid) == 1) {
+            return (m->port != 0 && m->ice_ufrag.len) ? i : video;
+        }
+    }
+
+    return video;
 }
 
 
@@ -493,7 +529,7 @@ ngx_rtc_negotiate_inactive(ngx_rtc_sdp_t *offer, ngx_rtc_sdp_media_t *m)
           || ngx_rtc_negotiate_is(&m->type, "video"))
         || m->port == 0
         || !ngx_rtc_negotiate_savpf(&m->proto)
-        || !ngx_rtc_negotiate_bundled(offer, &m->mid))
+        || !ngx_rtc_sdp_bundled(offer, &m->mid))
     {
         return NULL;
     }
@@ -536,42 +572,6 @@ ngx_rtc_negotiate_savpf(ngx_str_t *proto)
            && (proto->len == len || proto->data[proto->len - len - 1] == '/')
            && ngx_strncasecmp(proto->data + proto->len - len,
                               (u_char *) "RTP/SAVPF", len) == 0;
-}
-
-
-/* the mid is in the offer's a=group:BUNDLE (RFC 8843 7.1) */
-
-static ngx_uint_t
-ngx_rtc_negotiate_bundled(ngx_rtc_sdp_t *offer, ngx_str_t *mid)
-{
-    u_char  *p, *last, *tok;
-
-    if (mid->len == 0 || offer->bundle.len == 0) {
-        return 0;
-    }
-
-    p = offer->bundle.data;
-    last = p + offer->bundle.len;
-
-    while (p < last) {
-        while (p < last && (*p == ' ' || *p == '\t')) {
-            p++;
-        }
-
-        tok = p;
-
-        while (p < last && *p != ' ' && *p != '\t') {
-            p++;
-        }
-
-        if ((size_t) (p - tok) == mid->len
-            && ngx_strncmp(tok, mid->data, mid->len) == 0)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 

@@ -38,6 +38,9 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                video;      /* m-line index in the offer */
+    ngx_uint_t                transport;  /* the m-line whose ICE and DTLS
+                                             the session takes: the BUNDLE
+                                             group's tagged one, or video */
     ngx_uint_t                audio;      /* NGX_RTC_NEGOTIATE_NONE: none */
     ngx_uint_t                video_pt;
     ngx_uint_t                rtx_pt;     /* NGX_RTC_NEGOTIATE_NONE: none */

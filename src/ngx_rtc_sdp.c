@@ -564,6 +564,16 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
         return NGX_OK;
 
     case 11:
+        /* RFC 8843, 6: a=bundle-only (media level, no value) */
+
+        if (ngx_rtc_sdp_eq(&name, "bundle-only")) {
+            if (m) {
+                m->bundle_only = 1;
+            }
+
+            return NGX_OK;
+        }
+
         /* RFC 8122, 5: a=fingerprint:<hash-func> <fingerprint> */
 
         if (ngx_rtc_sdp_eq(&name, "fingerprint")) {
@@ -978,7 +988,68 @@ ngx_rtc_sdp_finalize(ngx_rtc_sdp_ctx_t *ctx)
         if (ctx->end_of_candidates) {
             m->end_of_candidates = 1;
         }
+
+        /*
+         * RFC 8843, 6 and 7.2: port 0 with a=bundle-only (Firefox's
+         * max-bundle offers) is a section to be used only bundled, not a
+         * disabled one: in the BUNDLE group it takes the group's
+         * transport, and the discard port of a bundled section (RFC 8829,
+         * 5.2.1) marks it as not disabled for the rest of us
+         */
+
+        if (m->port == 0 && m->bundle_only
+            && ngx_rtc_sdp_bundled(sdp, &m->mid))
+        {
+            m->port = 9;
+        }
     }
+}
+
+
+/*
+ * The mid's place in the a=group:BUNDLE (RFC 8843, 7.1), from 1: the
+ * first is the offerer-tagged section, whose transport the group uses
+ * (7.2.1); 0 if the mid is not in the group
+ */
+
+ngx_uint_t
+ngx_rtc_sdp_bundled(ngx_rtc_sdp_t *sdp, ngx_str_t *mid)
+{
+    u_char      *p, *last, *tok;
+    ngx_uint_t   n;
+
+    if (mid->len == 0 || sdp->bundle.len == 0) {
+        return 0;
+    }
+
+    p = sdp->bundle.data;
+    last = p + sdp->bundle.len;
+    n = 0;
+
+    while (p < last) {
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last) {
+            break;
+        }
+
+        tok = p;
+        n++;
+
+        while (p < last && *p != ' ' && *p != '\t') {
+            p++;
+        }
+
+        if ((size_t) (p - tok) == mid->len
+            && ngx_strncmp(tok, mid->data, mid->len) == 0)
+        {
+            return n;
+        }
+    }
+
+    return 0;
 }
 
 

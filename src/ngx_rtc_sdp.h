@@ -71,6 +71,7 @@ typedef struct {
 
     unsigned                    rtcp_mux:1;
     unsigned                    end_of_candidates:1;
+    unsigned                    bundle_only:1;
 
     /* effective values: media level, else session level */
     ngx_str_t                   ice_ufrag;
@@ -159,6 +160,7 @@ ngx_int_t ngx_rtc_sdp_parse_offer(u_char *pos, u_char *end,
     ngx_rtc_sdp_t *sdp);
 ngx_int_t ngx_rtc_sdp_parse_frag(u_char *pos, u_char *end,
     ngx_rtc_sdp_t *sdp);
+ngx_uint_t ngx_rtc_sdp_bundled(ngx_rtc_sdp_t *sdp, ngx_str_t *mid);
 ngx_int_t ngx_rtc_sdp_is_token(ngx_str_t *s, ngx_uint_t slash, size_t max);
 ngx_int_t ngx_rtc_sdp_fmtp_param(ngx_str_t *fmtp, const char *name,
     ngx_str_t *value);

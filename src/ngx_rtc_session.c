@@ -169,7 +169,7 @@ ngx_rtc_session_create(ngx_rtc_stream_t *st, u_char *id, ngx_rtc_sdp_t *offer,
                       &st->conf->name);
     }
 
-    m = &offer->media[neg.video];
+    m = &offer->media[neg.transport];
 
     /* the session is the pool's one (large) allocation */
     spool = ngx_create_pool(256, ngx_cycle->log);

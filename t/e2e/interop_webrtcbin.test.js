@@ -9,8 +9,9 @@
  * and ETag), and the client's DELETE (200) at the end.  webrtcbin 1.22
  * (Debian 12) has no ICE restart of its own (no "ice-restart" offer
  * option): it goes on with the pair it has, which nginx keeps using until
- * the new checks succeed, so its frames keep coming.  Needs
- * t/lib/netns.sh.
+ * the new checks succeed, so its frames keep coming.  With an audio
+ * transceiver first, as GStreamer's WHEP players add it, its video
+ * section is bundle-only.  Needs t/lib/netns.sh.
  */
 
 'use strict';
@@ -104,6 +105,40 @@ describe('webrtcbin plays H.264: trickle, restart PATCH, DELETE',
 
         const del = ngx.accessLog().filter((l) => /^DELETE /.test(l.request));
         assert.deepEqual(del.map((l) => l.status), [200]);
+    });
+
+    /*
+     * simple-whep-client and gst-plugins-rs's whepsrc: max-bundle, audio
+     * first; webrtcbin offers the video port 0 with a=bundle-only and no
+     * candidates (a 406 "no m=video" when port 0 read as disabled)
+     */
+    test('audio first: the bundle-only video section plays', async () => {
+        const proc = spawn(PYTHON, [CLIENT, '--url', ngx.url('/whep/cam'),
+                                    '--codecs', 'h264', '--audio-first',
+                                    '--frames', '50', '--timeout', '30'],
+                           { stdio: ['ignore', 'pipe', 'pipe'] });
+        live.add(proc);
+
+        let out = '';
+        let err = '';
+        proc.stdout.on('data', (c) => { out += c; });
+        proc.stderr.on('data', (c) => { err += c; });
+
+        const code = await new Promise((resolve) => proc.once('exit',
+            (c) => {
+                live.delete(proc);
+                resolve(c);
+            }));
+        const result = JSON.parse(out.trim().split('\n').pop() || '{}');
+
+        assert.equal(result.bundle_only, true, 'the offer has bundle-only');
+        assert.equal(code, 0, `client: ${out} ${err}`);
+        assert.equal(result.status, 201);
+        assert.equal(result.encoding, 'H264');
+        assert.ok(result.frames >= 50);
+
+        await waitFor(async () => (await ngx.status()).sessions.length === 0,
+                      10000, 'no session after the DELETE');
     });
 
     test('error.log is clean', () => {

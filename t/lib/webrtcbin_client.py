@@ -54,6 +54,9 @@ CODEC_CAPS = {
             'rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true',
 }
 
+AUDIO_CAPS = ('application/x-rtp,media=audio,encoding-name=OPUS,'
+              'clock-rate=48000,payload=111')
+
 
 class Client:
 
@@ -61,7 +64,8 @@ class Client:
         self.args = args
         self.loop = GLib.MainLoop()
         self.result = {'status': None, 'frames': 0, 'encoding': None,
-                       'caps': None, 'session': None, 'error': None}
+                       'caps': None, 'session': None, 'error': None,
+                       'bundle_only': None}
         self.lock = threading.Lock()
         self.offered = False
         self.location = None
@@ -71,6 +75,13 @@ class Client:
         self.webrtc.set_property('bundle-policy',
                                  GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
         self.pipe.add(self.webrtc)
+
+        # as simple-whep-client and gst-plugins-rs's whepsrc: an audio
+        # transceiver first, so the video's section is port 0, bundle-only
+        if args.audio_first:
+            self.webrtc.emit('add-transceiver',
+                             GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY,
+                             Gst.Caps.from_string(AUDIO_CAPS))
 
         caps = ';'.join(CODEC_CAPS[c] % (96 + i)
                         for i, c in enumerate(args.codecs))
@@ -151,6 +162,7 @@ class Client:
 
         self.offered = True
         sdp = desc.sdp.as_text()
+        self.result['bundle_only'] = 'a=bundle-only' in sdp
         deadline = time.monotonic() + self.args.timeout
 
         while True:
@@ -190,6 +202,14 @@ class Client:
 
         caps = pad.get_current_caps() or pad.query_caps(None)
         s = caps.get_structure(0)
+
+        if s.get_string('media') == 'audio':
+            sink = Gst.ElementFactory.make('fakesink')
+            self.pipe.add(sink)
+            sink.sync_state_with_parent()
+            pad.link(sink.get_static_pad('sink'))
+            return
+
         with self.lock:
             self.result['encoding'] = s.get_string('encoding-name')
 
@@ -231,6 +251,8 @@ def main():
     ap.add_argument('--frames', type=int, default=30,
                     help='decoded frames to wait for')
     ap.add_argument('--timeout', type=float, default=30, help='seconds')
+    ap.add_argument('--audio-first', action='store_true',
+                    help='an Opus audio transceiver before the video')
     ap.add_argument('--no-delete', action='store_true',
                     help='leave the session (DELETE not sent)')
     args = ap.parse_args()

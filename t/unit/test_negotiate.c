@@ -368,6 +368,58 @@ edit(const char *text, const char *from, const char *to)
 }
 
 
+/*
+ * Debian's Firefox ESR with bundlePolicy "max-bundle", audio then video
+ * (VP8 renamed H264 as the e2e test does): the video port 0, bundle-only,
+ * no candidates, its fingerprint at the session level.
+ */
+static char  firefox_max_bundle[] =
+    "v=0\r\n"
+    "o=mozilla...THIS_IS_SDPARTA-99.0 7097277214305971826 0 IN IP4 0.0.0.0"
+        "\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=sendrecv\r\n"
+    "a=fingerprint:sha-256 19:F6:C5:44:BB:2B:4D:D5:87:9A:2F:21:54:42:D6:2D:"
+        "BC:2F:FB:34:D3:01:13:B0:84:46:1A:F0:1D:64:3F:D5\r\n"
+    "a=group:BUNDLE 0 1\r\n"
+    "a=ice-options:trickle\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 109 9 0 8 101\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=candidate:0 1 UDP 2122187007 10.99.0.1 51489 typ host\r\n"
+    "a=recvonly\r\n"
+    "a=end-of-candidates\r\n"
+    "a=ice-pwd:ca720d81d342ff242c85d554fff8117d\r\n"
+    "a=ice-ufrag:57bde115\r\n"
+    "a=mid:0\r\n"
+    "a=rtcp-mux\r\n"
+    "a=setup:actpass\r\n"
+    "a=rtpmap:109 opus/48000/2\r\n"
+    "a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1\r\n"
+    "a=rtpmap:9 G722/8000/1\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "m=video 0 UDP/TLS/RTP/SAVPF 120 124\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=bundle-only\r\n"
+    "a=recvonly\r\n"
+    "a=ice-pwd:ca720d81d342ff242c85d554fff8117d\r\n"
+    "a=ice-ufrag:57bde115\r\n"
+    "a=mid:1\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=setup:actpass\r\n"
+    "a=rtcp-fb:120 nack\r\n"
+    "a=rtcp-fb:120 nack pli\r\n"
+    "a=rtcp-fb:120 ccm fir\r\n"
+    "a=rtpmap:120 H264/90000\r\n"
+    "a=fmtp:120 profile-level-id=42e01f;level-asymmetry-allowed=1;"
+        "packetization-mode=1\r\n"
+    "a=rtpmap:124 rtx/90000\r\n"
+    "a=fmtp:124 apt=120\r\n";
+
+
 static ngx_int_t
 run(char *text, ngx_uint_t video, ngx_int_t profile, ngx_uint_t audio)
 {
@@ -972,6 +1024,65 @@ test_h265(void)
 }
 
 
+/*
+ * RFC 8843, 6: port 0 with a=bundle-only in the BUNDLE group is bundled,
+ * not disabled; the session's ICE and DTLS come from the tagged section
+ */
+
+static void
+test_bundle_only(void)
+{
+    NGX_RTC_CHECK(run(firefox_max_bundle, NGX_RTC_CODEC_H264, -1,
+                      NGX_RTC_CODEC_OPUS)
+                  == NGX_OK);
+    NGX_RTC_CHECK(offer.media[1].bundle_only && offer.media[1].port == 9);
+    NGX_RTC_CHECK(neg.video == 1 && neg.video_pt == 120);
+    NGX_RTC_CHECK(neg.audio == 0 && neg.audio_pt == 109);
+    NGX_RTC_CHECK(neg.transport == 0);
+    NGX_RTC_CHECK(offer.media[0].ncands == 1 && offer.media[1].ncands == 0);
+    NGX_RTC_CHECK(!ans.media[0].rejected && !ans.media[1].rejected);
+
+    /* the video section tagged: its own transport, bundle-only or not */
+
+    NGX_RTC_CHECK(run(edit(firefox_max_bundle, "a=group:BUNDLE 0 1",
+                           "a=group:BUNDLE 1 0"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_OPUS)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video == 1 && neg.transport == 1);
+
+    /* the chromium offer, not max-bundle: its own section */
+
+    NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.transport == neg.video);
+
+    /* bundle-only out of the group: disabled, so no video to take */
+
+    NGX_RTC_CHECK(run(edit(firefox_max_bundle, "a=group:BUNDLE 0 1",
+                           "a=group:BUNDLE 0"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_OPUS)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(neg.status == NGX_RTC_NEGOTIATE_MISMATCH);
+    NGX_RTC_CHECK(offer.media[1].port == 0);
+
+    /* port 0 without bundle-only: disabled */
+
+    NGX_RTC_CHECK(run(edit(firefox_max_bundle, "a=bundle-only\r\n", ""),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_OPUS)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(neg.status == NGX_RTC_NEGOTIATE_MISMATCH);
+
+    /* a tagged section without ICE: the video's own */
+
+    NGX_RTC_CHECK(run(edit(firefox_max_bundle,
+                           "a=ice-ufrag:57bde115\r\na=mid:0",
+                           "a=mid:0"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_OPUS)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.transport == 1);
+}
+
+
 int
 main(void)
 {
@@ -981,6 +1092,7 @@ main(void)
     test_inactive();
     test_answer_size();
     test_h265();
+    test_bundle_only();
 
     return NGX_RTC_UNIT_DONE();
 }
