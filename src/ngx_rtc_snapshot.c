@@ -383,7 +383,16 @@ ngx_rtc_snapshot_step(ngx_rtc_snapshot_ctx_t *ctx)
 static void
 ngx_rtc_snapshot_poll(ngx_event_t *ev)
 {
-    ngx_rtc_snapshot_step(ev->data);
+    ngx_rtc_snapshot_ctx_t *ctx = ev->data;
+
+    ngx_connection_t  *c;
+
+    c = ctx->request->connection;
+
+    ngx_rtc_snapshot_step(ctx);
+
+    /* what finalizing posted (the client gone) runs now, see whep_offer.c */
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -670,6 +679,7 @@ ngx_rtc_snapshot_done(ngx_event_t *ev)
 
     ngx_int_t                rc;
     ngx_str_t                jpeg;
+    ngx_connection_t        *c;
     ngx_rtc_snapshot_ctx_t  *ctx;
     ngx_rtc_snapshot_job_t  *job;
 
@@ -719,7 +729,10 @@ ngx_rtc_snapshot_done(ngx_event_t *ev)
                                        &ctx->stream->conf->name, job->err);
         }
 
+        c = ctx->request->connection;
+
         ngx_rtc_snapshot_finalize(ctx, rc);
+        ngx_http_run_posted_requests(c);
     }
 
     av_free(job->jpeg);

@@ -618,15 +618,18 @@ ngx_rtc_whep_patch_wait(ngx_event_t *ev)
     u_char               hex[2 * NGX_RTC_ID_LEN];
     ngx_int_t            rc;
     ngx_str_t            text;
+    ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     r = ctx->request;
+    c = r->connection;
 
     rc = ngx_rtc_shm_mbox_result(ctx->msg);
 
     if (rc == NGX_OK) {
         ctx->posted = 0;
         ngx_rtc_whep_patch_reply(r, ctx->msg);
+        ngx_http_run_posted_requests(c);
         return;
     }
 
@@ -649,6 +652,8 @@ ngx_rtc_whep_patch_wait(ngx_event_t *ev)
     ngx_str_set(&text, "the session's worker did not answer");
     ngx_http_finalize_request(r,
                   ngx_rtc_whep_text(r, NGX_HTTP_GATEWAY_TIME_OUT, &text));
+
+    ngx_http_run_posted_requests(c);
 }
 
 

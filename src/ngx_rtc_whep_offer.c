@@ -162,6 +162,7 @@ ngx_rtc_whep_offer(ngx_rtc_whep_offer_t *o, ngx_str_t *sdp)
 
     ngx_rtc_producer_kick();
     ngx_add_timer(&o->wait, NGX_RTC_WHEP_POLL);
+    o->async = 1;
 
     return NGX_OK;
 }
@@ -225,6 +226,15 @@ ngx_rtc_whep_offer_request(ngx_rtc_whep_offer_t *o, ngx_http_request_t *r,
 {
     o->pool = r->pool;
     o->log = r->connection->log;
+    o->connection = r->connection;
+
+    /*
+     * The client leaving while the offer waits (a closed connection, an
+     * HTTP/2 stream reset) ends the request at once (499); the pool's
+     * cleanup then takes the offer back
+     */
+
+    r->read_event_handler = ngx_http_test_reading;
 
     if (ngx_rtc_whep_offer(o, sdp) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -345,6 +355,7 @@ ngx_rtc_whep_offer_answer(ngx_rtc_whep_offer_t *o)
     o->wait.handler = ngx_rtc_whep_offer_gathering;
 
     ngx_add_timer(&o->wait, NGX_RTC_WHEP_GATHER_POLL);
+    o->async = 1;
 }
 
 
@@ -507,12 +518,29 @@ ngx_rtc_whep_offer_fail(ngx_rtc_whep_offer_t *o, ngx_uint_t status,
 static void
 ngx_rtc_whep_offer_done(ngx_rtc_whep_offer_t *o)
 {
+    ngx_uint_t         async;
+    ngx_connection_t  *c;
+
     if (o->wait.timer_set) {
         ngx_del_timer(&o->wait);
     }
 
+    c = o->connection;
+    async = o->async;
+
     o->done = 1;
     o->handler(o);
+
+    /*
+     * From our timer, as nginx's own event handlers do: what finalizing
+     * the request posted runs now (a request whose client is gone ends
+     * through a posted request; left there, it would stay until its
+     * connection closes, an HTTP/2 stream with it)
+     */
+
+    if (async && c) {
+        ngx_http_run_posted_requests(c);
+    }
 }
 
 

@@ -36,6 +36,8 @@ struct ngx_rtc_whep_offer_s {
     ngx_rtc_stream_t         *stream;     /* in */
     ngx_rtc_whep_offer_pt     handler;    /* in */
     void                     *data;       /* in */
+    ngx_connection_t         *connection; /* in: the HTTP request's, or
+                                             NULL (a WebSocket message) */
 
     ngx_uint_t                status;
     ngx_str_t                 text;
@@ -50,6 +52,7 @@ struct ngx_rtc_whep_offer_s {
     unsigned                  registered:1;
     unsigned                  pending:1;  /* session made, no answer yet */
     unsigned                  done:1;
+    unsigned                  async:1;    /* waits: done from a timer */
 };
 
 

@@ -43,6 +43,13 @@ export NGX_RTC_NETNS=1
 exec unshare -n -- /bin/bash -c '
     set -e
     ip link set lo up
+    # no IPv6 duplicate address detection: its end (~1 s after the links
+    # come up) changes the link-local addresses, which Chromium takes for
+    # a network change and fails its requests then (ERR_NETWORK_CHANGED)
+    for f in /proc/sys/net/ipv6/conf/default/accept_dad \
+             /proc/sys/net/ipv6/conf/all/accept_dad; do
+        if [ -w $f ]; then echo 0 > $f; fi
+    done
     ip link add v0 type veth peer name v1
     ip addr add 10.99.0.1/24 dev v0
     ip link set v1 up
