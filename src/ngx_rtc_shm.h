@@ -40,7 +40,7 @@
     (((ngx_uint_t) (id)[NGX_RTC_ID_LEN - 2] << 8) | (id)[NGX_RTC_ID_LEN - 1])
 
 
-/* the least rtc_zone size: the tables (900 KB) and room to spare */
+/* the least rtc_zone size: the tables (1.3 MB) and room to spare */
 #define NGX_RTC_ZONE_MIN           (2 * 1024 * 1024)
 
 
