@@ -174,9 +174,9 @@ describe('webrtcbin plays H.264: trickle, restart PATCH, DELETE',
         assert.equal(result.encoding, 'H264');
         assert.ok(result.frames >= 50);
 
-        const lines = ngx.logText().split('\n').filter((l) =>
-            /the viewer offered H\.264 in packetization-mode 0 only: it gets FU-A/
-                .test(l));
+        const MODE0 = new RegExp('the viewer offered H\\.264 in '
+                                 + 'packetization-mode 0 only: it gets FU-A');
+        const lines = ngx.logText().split('\n').filter((l) => MODE0.test(l));
         assert.equal(lines.length, 1, 'one info line');
         assert.match(lines[0], /\[info\]/);
 
