@@ -9,6 +9,10 @@
 #include <ngx_rtc_http_reply.h>
 
 
+/* RFC 9110, 15.5.21 */
+#define NGX_RTC_HTTP_UNPROCESSABLE  422
+
+
 /*
  * Every header of the module's responses goes through here: a value with
  * a control character (RFC 9110, 5.5: field-vchar, SP and HTAB only) is a
@@ -65,6 +69,14 @@ ngx_rtc_http_reply(ngx_http_request_t *r, ngx_uint_t status, char *type,
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = b->last - b->pos;
+
+    /* nginx's HTTP/1 status lines have no reason phrase for 422 */
+
+    if (status == NGX_RTC_HTTP_UNPROCESSABLE) {
+        ngx_str_set(&r->headers_out.status_line,
+                    "422 Unprocessable Entity");
+    }
+
     r->headers_out.content_type.len = ngx_strlen(type);
     r->headers_out.content_type.data = (u_char *) type;
     r->headers_out.content_type_len = r->headers_out.content_type.len;

@@ -27,6 +27,7 @@ static ngx_uint_t ngx_rtc_negotiate_transport(ngx_rtc_sdp_t *offer,
 static ngx_int_t ngx_rtc_negotiate_check(ngx_rtc_sdp_media_t *m,
     ngx_rtc_negotiate_t *neg);
 static ngx_rtc_sdp_fmt_t *ngx_rtc_negotiate_h264(ngx_rtc_sdp_media_t *m);
+static ngx_int_t ngx_rtc_negotiate_h264_mode(ngx_rtc_sdp_fmt_t *f);
 static ngx_rtc_sdp_fmt_t *ngx_rtc_negotiate_h265(ngx_rtc_sdp_media_t *m,
     ngx_int_t profile);
 static ngx_uint_t ngx_rtc_negotiate_rtx(ngx_rtc_sdp_media_t *m,
@@ -87,22 +88,15 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
 
     ans->nmedia = offer->nmedia;
 
-    m = NULL;
+    i = ngx_rtc_negotiate_video(offer);
 
-    for (i = 0; i < offer->nmedia; i++) {
-        m = &offer->media[i];
-
-        if (ngx_rtc_negotiate_receives(m, "video")) {
-            break;
-        }
-    }
-
-    if (m == NULL || i == offer->nmedia) {
-        neg->status = NGX_RTC_NEGOTIATE_MISMATCH;
-        ngx_str_set(&neg->reason,
-                    "the offer has no m=video section to receive video");
+    if (i == NGX_RTC_NEGOTIATE_NONE) {
+        neg->status = NGX_RTC_NEGOTIATE_NO_VIDEO;
+        ngx_str_set(&neg->reason, NGX_RTC_NEGOTIATE_NO_VIDEO_TEXT);
         return NGX_ERROR;
     }
+
+    m = &offer->media[i];
 
     neg->transport = ngx_rtc_negotiate_transport(offer, i);
 
@@ -140,6 +134,7 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
     am->fmtp = fmt->fmtp;
     am->rtcp_fb = fmt->rtcp_fb & (NGX_RTC_SDP_FB_NACK|NGX_RTC_SDP_FB_NACK_PLI
                                   |NGX_RTC_SDP_FB_CCM_FIR);
+    am->rtcp_rsize = m->rtcp_rsize;
 
     neg->video = i;
     neg->video_pt = fmt->pt;
@@ -176,6 +171,7 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
         am->rejected = 0;
         am->pt = fmt->pt;
         am->codec = name;
+        am->rtcp_rsize = m->rtcp_rsize;
         am->clock = (conf->audio == NGX_RTC_CODEC_OPUS) ? 48000 : 8000;
         am->channels = (conf->audio == NGX_RTC_CODEC_OPUS) ? 2 : 0;
 
@@ -215,6 +211,7 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
 
         am->rejected = 0;
         am->inactive = 1;
+        am->rtcp_rsize = offer->media[i].rtcp_rsize;
         am->pt = fmt->pt;
         am->codec = fmt->name;
         am->clock = fmt->clock;
@@ -228,6 +225,48 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The m-line that carries the video: the first video one the viewer
+ * receives on, or NGX_RTC_NEGOTIATE_NONE.  Without one the offer is
+ * refused before a session is registered or a camera started (422).
+ */
+
+ngx_uint_t
+ngx_rtc_negotiate_video(ngx_rtc_sdp_t *offer)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < offer->nmedia; i++) {
+        if (ngx_rtc_negotiate_receives(&offer->media[i], "video")) {
+            return i;
+        }
+    }
+
+    return NGX_RTC_NEGOTIATE_NONE;
+}
+
+
+/* the video format pt is H.264 in packetization-mode 0 (single NAL unit) */
+
+ngx_uint_t
+ngx_rtc_negotiate_h264_mode0(ngx_rtc_sdp_t *offer, ngx_uint_t pt)
+{
+    ngx_uint_t          i;
+    ngx_rtc_sdp_fmt_t  *f;
+
+    i = ngx_rtc_negotiate_video(offer);
+
+    if (i == NGX_RTC_NEGOTIATE_NONE) {
+        return 0;
+    }
+
+    f = ngx_rtc_sdp_find_fmt(&offer->media[i], pt);
+
+    return f != NULL && ngx_rtc_negotiate_is(&f->name, "H264")
+           && ngx_rtc_negotiate_h264_mode(f) == 0;
 }
 
 
@@ -317,11 +356,18 @@ ngx_rtc_negotiate_check(ngx_rtc_sdp_media_t *m, ngx_rtc_negotiate_t *neg)
  * takes a profile-level-id the offer gave, whatever profile the camera
  * sends: browsers decode any of them, yet refuse an answer naming a
  * profile they did not offer.
+ *
+ * A format in mode 0 (no packetization-mode, RFC 6184 8.1: GStreamer's
+ * whepsrc with its default caps) comes after every mode 1 format, and is
+ * taken when the offer has no other: the viewer gets FU-A all the same,
+ * which GStreamer's rtph264depay and libwebrtc take in any mode.  Mode 2
+ * (interleaved, RFC 6184 6.4) needs a decoding order we do not send.
  */
 
 static ngx_rtc_sdp_fmt_t *
 ngx_rtc_negotiate_h264(ngx_rtc_sdp_media_t *m)
 {
+    ngx_int_t           mode;
     ngx_str_t           v;
     ngx_uint_t          i, k, rank, best_rank;
     ngx_rtc_sdp_fmt_t  *f, *best;
@@ -329,7 +375,7 @@ ngx_rtc_negotiate_h264(ngx_rtc_sdp_media_t *m)
     static const char  *profiles[] = { "42e01f", "42001f", "4d001f", NULL };
 
     best = NULL;
-    best_rank = 100;
+    best_rank = 1000;
 
     for (i = 0; i < m->nfmts; i++) {
         f = &m->fmts[i];
@@ -338,21 +384,20 @@ ngx_rtc_negotiate_h264(ngx_rtc_sdp_media_t *m)
             continue;
         }
 
-        if (ngx_rtc_sdp_fmtp_param(&f->fmtp, "packetization-mode", &v)
-            != NGX_OK
-            || v.len != 1 || v.data[0] != '1')
-        {
+        mode = ngx_rtc_negotiate_h264_mode(f);
+
+        if (mode != 0 && mode != 1) {
             continue;
         }
 
-        rank = 50;
+        rank = (mode == 1) ? 50 : 150;
 
         if (ngx_rtc_sdp_fmtp_param(&f->fmtp, "profile-level-id", &v)
             == NGX_OK && v.len == 6)
         {
             for (k = 0; profiles[k]; k++) {
                 if (ngx_strncasecmp(v.data, (u_char *) profiles[k], 6) == 0) {
-                    rank = k;
+                    rank = rank - 50 + k;
                     break;
                 }
             }
@@ -365,6 +410,23 @@ ngx_rtc_negotiate_h264(ngx_rtc_sdp_media_t *m)
     }
 
     return best;
+}
+
+
+/* RFC 6184, 8.1: packetization-mode, 0 when absent; -1 if not a number */
+
+static ngx_int_t
+ngx_rtc_negotiate_h264_mode(ngx_rtc_sdp_fmt_t *f)
+{
+    ngx_str_t  v;
+
+    if (ngx_rtc_sdp_fmtp_param(&f->fmtp, "packetization-mode", &v)
+        != NGX_OK)
+    {
+        return 0;
+    }
+
+    return (v.len == 1) ? ngx_atoi(v.data, 1) : NGX_ERROR;
 }
 
 
@@ -587,7 +649,11 @@ ngx_rtc_negotiate_is(ngx_str_t *s, const char *name)
 }
 
 
-/* "stream "cam" is H265 (profile-id=1); the offer has VP8 VP9 H264" */
+/*
+ * "stream "cam" is H265 (profile-id=1); the offer has VP8 VP9 H264"; an
+ * H.264 the offer has in a mode we do not send is named with it: "the
+ * offer has VP8 H264 (packetization-mode=2)"
+ */
 
 static void
 ngx_rtc_negotiate_mismatch(ngx_rtc_negotiate_conf_t *conf,
@@ -595,6 +661,7 @@ ngx_rtc_negotiate_mismatch(ngx_rtc_negotiate_conf_t *conf,
     size_t size)
 {
     u_char      *p, *last;
+    ngx_str_t    v;
     ngx_uint_t   i, k;
 
     neg->status = NGX_RTC_NEGOTIATE_MISMATCH;
@@ -632,6 +699,16 @@ ngx_rtc_negotiate_mismatch(ngx_rtc_negotiate_conf_t *conf,
         }
 
         p = ngx_slprintf(p, last, " %V", &m->fmts[i].name);
+
+        if (conf->video == NGX_RTC_CODEC_H264
+            && ngx_rtc_negotiate_is(&m->fmts[i].name, "H264")
+            && ngx_rtc_sdp_fmtp_param(&m->fmts[i].fmtp, "packetization-mode",
+                                      &v)
+               == NGX_OK
+            && v.len <= 8)
+        {
+            p = ngx_slprintf(p, last, " (packetization-mode=%V)", &v);
+        }
     }
 
     if (m->nfmts == 0) {

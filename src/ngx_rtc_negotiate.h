@@ -20,6 +20,10 @@
 /* HTTP statuses of a refused offer */
 #define NGX_RTC_NEGOTIATE_BAD_OFFER  400
 #define NGX_RTC_NEGOTIATE_MISMATCH   406
+#define NGX_RTC_NEGOTIATE_NO_VIDEO   422      /* no m=video to send on */
+
+#define NGX_RTC_NEGOTIATE_NO_VIDEO_TEXT                                      \
+    "the offer has no m=video section to receive video"
 
 
 /* what the stream sends */
@@ -56,6 +60,8 @@ typedef struct {
 ngx_int_t ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf,
     ngx_rtc_sdp_t *offer, ngx_rtc_sdp_answer_t *ans, ngx_rtc_negotiate_t *neg,
     u_char *buf, size_t size);
+ngx_uint_t ngx_rtc_negotiate_video(ngx_rtc_sdp_t *offer);
+ngx_uint_t ngx_rtc_negotiate_h264_mode0(ngx_rtc_sdp_t *offer, ngx_uint_t pt);
 const char *ngx_rtc_negotiate_codec_name(ngx_uint_t codec);
 
 

@@ -32,6 +32,7 @@ typedef struct {
     ngx_uint_t             direction;   /* session-level direction */
     unsigned               end_of_candidates:1;
     unsigned               strict:1;
+    unsigned               frag:1;
 } ngx_rtc_sdp_ctx_t;
 
 
@@ -57,6 +58,8 @@ static ngx_int_t ngx_rtc_sdp_check_mid(ngx_rtc_sdp_ctx_t *ctx,
 static ngx_int_t ngx_rtc_sdp_check_fingerprint(u_char *p, u_char *last);
 static ngx_int_t ngx_rtc_sdp_is_ice_chars(u_char *p, u_char *last,
     size_t min, size_t max);
+static void ngx_rtc_sdp_parse_candidate(ngx_rtc_sdp_ctx_t *ctx,
+    u_char *line, u_char *v, u_char *last);
 static void ngx_rtc_sdp_parse_rtpmap(ngx_rtc_sdp_media_t *m, u_char *p,
     u_char *last);
 static void ngx_rtc_sdp_parse_fmtp(ngx_rtc_sdp_media_t *m, u_char *p,
@@ -145,6 +148,7 @@ ngx_rtc_sdp_parse_sdp(u_char *pos, u_char *end, ngx_rtc_sdp_t *sdp,
     ctx.direction = NGX_RTC_SDP_DIR_UNSET;
     ctx.end_of_candidates = 0;
     ctx.strict = (flags & NGX_RTC_SDP_STRICT) ? 1 : 0;
+    ctx.frag = frag ? 1 : 0;
 
     if (pos == NULL || pos >= end) {
         return ngx_rtc_sdp_error(sdp, "empty SDP", 0);
@@ -541,11 +545,7 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
         /* RFC 8839, 5.1: a=candidate:<foundation> <component> ... */
 
         if (ngx_rtc_sdp_eq(&name, "candidate")) {
-            if (m && v < last && m->ncands < NGX_RTC_SDP_MAX_CAND) {
-                m->cands[m->ncands].data = name.data;
-                m->cands[m->ncands].len = last - name.data;
-                m->ncands++;
-            }
+            ngx_rtc_sdp_parse_candidate(ctx, name.data, v, last);
 
         } else if (ngx_rtc_sdp_eq(&name, "ice-ufrag")) {
 
@@ -559,6 +559,17 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
             }
 
             ngx_rtc_sdp_set(m ? &m->ice_ufrag : &sdp->ice_ufrag, v, last);
+        }
+
+        return NGX_OK;
+
+    case 10:
+        /* RFC 5506, 5: a=rtcp-rsize (media level, no value) */
+
+        if (ngx_rtc_sdp_eq(&name, "rtcp-rsize")) {
+            if (m) {
+                m->rtcp_rsize = 1;
+            }
         }
 
         return NGX_OK;
@@ -614,6 +625,53 @@ ngx_rtc_sdp_parse_attr(ngx_rtc_sdp_ctx_t *ctx, u_char *p, u_char *last)
     default:
         return NGX_OK;
     }
+}
+
+
+/*
+ * RFC 8839, 5.1: a=candidate lines belong to a media section.  In a
+ * fragment, those before any m= line (MediaMTX's and some other clients'
+ * PATCH) are the session's one ICE transport's.  Candidates past the
+ * limit of a section are counted and dropped: a client that gathered many
+ * (VPN, docker and IPv6 addresses) still has its first ones checked.
+ */
+
+static void
+ngx_rtc_sdp_parse_candidate(ngx_rtc_sdp_ctx_t *ctx, u_char *line, u_char *v,
+    u_char *last)
+{
+    ngx_str_t            *cands;
+    ngx_uint_t           *n;
+    ngx_rtc_sdp_t        *sdp;
+    ngx_rtc_sdp_media_t  *m;
+
+    sdp = ctx->sdp;
+    m = ctx->media;
+
+    if (v >= last) {
+        return;
+    }
+
+    if (m) {
+        cands = m->cands;
+        n = &m->ncands;
+
+    } else if (ctx->frag) {
+        cands = sdp->cands;
+        n = &sdp->ncands;
+
+    } else {
+        return;
+    }
+
+    if (*n == NGX_RTC_SDP_MAX_CAND) {
+        sdp->cands_dropped++;
+        return;
+    }
+
+    cands[*n].data = line;
+    cands[*n].len = last - line;
+    (*n)++;
 }
 
 
@@ -959,6 +1017,7 @@ ngx_rtc_sdp_finalize(ngx_rtc_sdp_ctx_t *ctx)
     ngx_rtc_sdp_media_t  *m;
 
     sdp = ctx->sdp;
+    sdp->end_of_candidates = ctx->end_of_candidates;
 
     for (i = 0; i < sdp->nmedia; i++) {
         m = &sdp->media[i];
@@ -987,6 +1046,10 @@ ngx_rtc_sdp_finalize(ngx_rtc_sdp_ctx_t *ctx)
 
         if (ctx->end_of_candidates) {
             m->end_of_candidates = 1;
+        }
+
+        if (m->end_of_candidates) {
+            sdp->end_of_candidates = 1;
         }
 
         /*
@@ -1452,9 +1515,14 @@ ngx_rtc_sdp_write_media(u_char *p, u_char *last, ngx_rtc_sdp_answer_t *a,
 
     p = ngx_rtc_sdp_printf(p, last,
                            "%s" CRLF
-                           "a=rtcp-mux" CRLF
-                           "a=rtcp-rsize" CRLF,
+                           "a=rtcp-mux" CRLF,
                            am->inactive ? "a=inactive" : "a=sendonly");
+
+    /* RFC 5506, 5: reduced-size RTCP only if the offer has it */
+
+    if (am->rtcp_rsize) {
+        p = ngx_rtc_sdp_printf(p, last, "a=rtcp-rsize" CRLF);
+    }
 
     if (am->codec.len) {
         if (am->channels > 1) {

@@ -70,6 +70,7 @@ typedef struct {
     ngx_uint_t                  direction;
 
     unsigned                    rtcp_mux:1;
+    unsigned                    rtcp_rsize:1;
     unsigned                    end_of_candidates:1;
     unsigned                    bundle_only:1;
 
@@ -100,6 +101,16 @@ typedef struct {
     ngx_uint_t                  nmedia;
     ngx_rtc_sdp_media_t         media[NGX_RTC_SDP_MAX_MEDIA];
 
+    /*
+     * A fragment's candidates before any m= line (RFC 8840 puts them in
+     * a media section; some clients do not): the one ICE transport's
+     */
+    ngx_uint_t                  ncands;
+    ngx_str_t                   cands[NGX_RTC_SDP_MAX_CAND];
+
+    ngx_uint_t                  cands_dropped;  /* past the limits */
+    unsigned                    end_of_candidates:1;
+
     const char                 *err;
     ngx_uint_t                  err_line;
 } ngx_rtc_sdp_t;
@@ -112,6 +123,7 @@ typedef struct {
 
     unsigned                    rejected:1;   /* port 0, out of BUNDLE */
     unsigned                    inactive:1;   /* bundled, carries nothing */
+    unsigned                    rtcp_rsize:1; /* offered (RFC 5506, 5) */
 
     ngx_uint_t                  pt;
     ngx_str_t                   codec;

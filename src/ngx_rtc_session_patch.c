@@ -49,7 +49,7 @@ ngx_rtc_session_patch_apply(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
     u_char                etag[NGX_RTC_SESSION_ETAG_LEN];
     size_t                len;
     ngx_str_t             ufrag, pwd, cands[NGX_RTC_SESSION_PATCH_CANDS];
-    ngx_uint_t            i, k, n;
+    ngx_uint_t            i, k, n, dropped;
     ngx_rtc_sdp_t        *frag;
     ngx_rtc_sdp_media_t  *m;
 
@@ -98,14 +98,45 @@ ngx_rtc_session_patch_apply(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
         pwd = frag->media[0].ice_pwd;
     }
 
+    /*
+     * The candidates before any m= line, then each section's: one ICE
+     * transport (BUNDLE), whatever mid a client gives them.  Those past
+     * the limits are dropped, not refused: MediaMTX's player, for one,
+     * sends all it gathered in one PATCH and gives up on any answer but
+     * a 204.
+     */
+
     n = 0;
+    dropped = frag->cands_dropped;
+
+    for (k = 0; k < frag->ncands; k++) {
+        if (n == NGX_RTC_SESSION_PATCH_CANDS) {
+            dropped++;
+            continue;
+        }
+
+        cands[n++] = frag->cands[k];
+    }
 
     for (i = 0; i < frag->nmedia; i++) {
         m = &frag->media[i];
 
-        for (k = 0; k < m->ncands && n < NGX_RTC_SESSION_PATCH_CANDS; k++) {
+        for (k = 0; k < m->ncands; k++) {
+            if (n == NGX_RTC_SESSION_PATCH_CANDS) {
+                dropped++;
+                continue;
+            }
+
             cands[n++] = m->cands[k];
         }
+    }
+
+    if (dropped) {
+        ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                      "rtc whep PATCH: %ui candidate(s) past the limits "
+                      "(%d a section, %d a request) dropped, %ui taken",
+                      dropped, NGX_RTC_SDP_MAX_CAND,
+                      NGX_RTC_SESSION_PATCH_CANDS, n);
     }
 
     if (ufrag.len && !ngx_rtc_ice_remote_is(s->ice, &ufrag)) {
@@ -115,6 +146,12 @@ ngx_rtc_session_patch_apply(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
     }
 
     /* RFC 9725, 4.3.1: trickled candidates, 204 */
+
+    if (n == 0 && !frag->end_of_candidates) {
+        ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                      "rtc whep PATCH without an a=candidate line: "
+                      "nothing to add");
+    }
 
     if (n && ngx_rtc_ice_remote(s->ice, NULL, NULL, cands, n) != NGX_OK) {
         ngx_rtc_session_patch_text(msg, NGX_HTTP_INTERNAL_SERVER_ERROR,

@@ -40,7 +40,7 @@
     (((ngx_uint_t) (id)[NGX_RTC_ID_LEN - 2] << 8) | (id)[NGX_RTC_ID_LEN - 1])
 
 
-/* the least rtc_zone size: the tables (900 KB) and room to spare */
+/* the least rtc_zone size: the tables (1.3 MB) and room to spare */
 #define NGX_RTC_ZONE_MIN           (2 * 1024 * 1024)
 
 
@@ -54,7 +54,15 @@
  * requester or owner died).
  */
 #define NGX_RTC_MBOX_SLOTS         16
-#define NGX_RTC_MBOX_DATA          4096
+/*
+ * A PATCH's fragment, and its answer: MediaMTX's player sends every
+ * candidate gathered before the 201 in one PATCH, each section with the
+ * offer's m= line (~200 bytes); 2 sections of 30 Chromium candidates (a
+ * host with VPN, docker and IPv6 addresses) of ~110-150 bytes take 9 KB.
+ * Each slot holds a request and an answer: 16 x 2 x 16 KiB = 512 KiB of
+ * the zone's tables.
+ */
+#define NGX_RTC_MBOX_DATA          16384
 #define NGX_RTC_MBOX_TAG           80         /* If-Match in, ETag out */
 #define NGX_RTC_MBOX_STALE         10000
 

@@ -8,6 +8,7 @@
 #include <ngx_http.h>
 #include <ngx_rtc.h>
 #include <ngx_rtc_sdp.h>
+#include <ngx_rtc_negotiate.h>
 #include <ngx_rtc_ice.h>
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_stream.h>
@@ -90,6 +91,23 @@ ngx_rtc_whep_offer(ngx_rtc_whep_offer_t *o, ngx_str_t *sdp)
         o->status = NGX_HTTP_BAD_REQUEST;
 
         ngx_rtc_whep_offer_done(o);
+        return NGX_OK;
+    }
+
+    /*
+     * Nothing to send on: refused before the session is registered, which
+     * would start an on-demand camera.  422, not the codec mismatch's 406:
+     * Eyevinn's player answers a 406 by offering again with the other
+     * kind of media, and again, at once, forever.
+     */
+
+    if (ngx_rtc_negotiate_video(&o->sdp) == NGX_RTC_NEGOTIATE_NONE) {
+        ngx_log_error(NGX_LOG_INFO, o->log, 0,
+                      "rtc whep offer refused: %s",
+                      NGX_RTC_NEGOTIATE_NO_VIDEO_TEXT);
+
+        ngx_rtc_whep_offer_fail(o, NGX_RTC_NEGOTIATE_NO_VIDEO, 0,
+                                NGX_RTC_NEGOTIATE_NO_VIDEO_TEXT);
         return NGX_OK;
     }
 
@@ -337,6 +355,12 @@ ngx_rtc_whep_offer_answer(ngx_rtc_whep_offer_t *o)
     /* the session owns the registration from now on */
     o->registered = 0;
     o->text = res.answer;
+
+    if (ngx_rtc_negotiate_h264_mode0(&o->sdp, s->video.pt)) {
+        ngx_log_error(NGX_LOG_INFO, &s->log, 0,
+                      "rtc whep the viewer offered H.264 in "
+                      "packetization-mode 0 only: it gets FU-A");
+    }
 
     if (ngx_rtc_ice_gathered(s->ice)) {
         o->session = s;

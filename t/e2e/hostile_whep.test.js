@@ -231,7 +231,7 @@ describe('hostile WHEP clients', { timeout: 58000 }, () => {
                                         'a=fmtp:102 l\rev'),
                                     /control character/],
             'no m=video': [sdpOf([...ls.slice(0, video),
-                                  ...ls.slice(audio)]), /m=video/, 406],
+                                  ...ls.slice(audio)]), /m=video/, 422],
             'no m= line': [sdpOf(ls.slice(0, video)), /no m= line/],
         };
 

@@ -141,6 +141,49 @@ describe('webrtcbin plays H.264: trickle, restart PATCH, DELETE',
                       10000, 'no session after the DELETE');
     });
 
+    /*
+     * gst-plugins-rs's whepsrc with its default video-caps (or caps
+     * written "encoding-name=H264,clock-rate=90000"): H264 with no
+     * a=fmtp, so packetization-mode 0.  nginx takes it after every mode 1
+     * format (there is none here) and sends FU-A, which rtph264depay
+     * takes in any mode; one info line says so.
+     */
+    test('H.264 offered without packetization-mode plays', async () => {
+        const proc = spawn(PYTHON, [CLIENT, '--url', ngx.url('/whep/cam'),
+                                    '--codecs', 'vp8,h264-mode0',
+                                    '--frames', '50', '--timeout', '30'],
+                           { stdio: ['ignore', 'pipe', 'pipe'] });
+        live.add(proc);
+
+        let out = '';
+        let err = '';
+        proc.stdout.on('data', (c) => { out += c; });
+        proc.stderr.on('data', (c) => { err += c; });
+
+        const code = await new Promise((resolve) => proc.once('exit',
+            (c) => {
+                live.delete(proc);
+                resolve(c);
+            }));
+        const result = JSON.parse(out.trim().split('\n').pop() || '{}');
+
+        assert.deepEqual(result.offer_fmtp, [], 'the offer has no a=fmtp');
+        assert.equal(result.status, 201, `client: ${out} ${err}`);
+        assert.deepEqual(result.answer_fmtp, [], 'nor the answer');
+        assert.equal(code, 0, `client: ${out} ${err}`);
+        assert.equal(result.encoding, 'H264');
+        assert.ok(result.frames >= 50);
+
+        const MODE0 = new RegExp('the viewer offered H\\.264 in '
+                                 + 'packetization-mode 0 only: it gets FU-A');
+        const lines = ngx.logText().split('\n').filter((l) => MODE0.test(l));
+        assert.equal(lines.length, 1, 'one info line');
+        assert.match(lines[0], /\[info\]/);
+
+        await waitFor(async () => (await ngx.status()).sessions.length === 0,
+                      10000, 'no session after the DELETE');
+    });
+
     test('error.log is clean', () => {
         ngx.checkLog();
     });

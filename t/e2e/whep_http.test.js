@@ -53,6 +53,55 @@ describe('WHEP HTTP surface', { timeout: 300000 }, () => {
         assertTextBody(r, '404');
     });
 
+    /*
+     * Nothing to send on: refused before the session is registered, so
+     * the on-demand camera is not started.  422, not 406: Eyevinn's
+     * webrtc-player answers a 406 to an audio+video offer with a video-only
+     * one, and a 406 to that with an audio-only one, forever; each used
+     * to start the camera and wait for its first keyframe.
+     */
+    test('POST an audio-only offer: 422, the camera not started',
+         async () => {
+        const lines = OFFER.split('\r\n');
+        const video = lines.findIndex((l) => l.startsWith('m=video'));
+        const audio = lines.findIndex((l) => l.startsWith('m=audio'));
+        assert.ok(video > 0 && audio > video);
+
+        const before = ngx.logText().length;
+        const offer = [...lines.slice(0, video), ...lines.slice(audio)]
+            .join('\r\n');
+
+        for (let i = 0; i < 3; i++) {
+            const r = await ngx.http('POST', '/whep/cam', offer, SDP);
+            assert.equal(r.status, 422, r.body);
+            assert.equal(r.statusMessage, 'Unprocessable Entity');
+            assertTextBody(r, '422');
+            assert.equal(r.body,
+                         'the offer has no m=video section to receive '
+                         + 'video\n');
+            assert.equal(r.headers['retry-after'], undefined);
+        }
+
+        const st = await ngx.status();
+        const cam = st.streams.find((s) => s.name === 'cam');
+        assert.equal(cam.state, 'idle', JSON.stringify(cam));
+        assert.equal(cam.producer_pid, 0, JSON.stringify(cam));
+        assert.equal(cam.frames_in, 0);
+        assert.equal(cam.viewers, 0);
+        assert.equal(st.sessions.length, 0);
+
+        /* info lines only, one per offer */
+        const log = ngx.logText().slice(before).split('\n');
+        assert.deepEqual(log.filter((l) =>
+                             /\[(warn|error|crit|alert|emerg)\]/.test(l)),
+                         []);
+        const REFUSED = new RegExp('\\[info\\].*rtc whep offer refused: '
+                                   + 'the offer has no m=video');
+        assert.equal(log.filter((l) => REFUSED.test(l)).length, 3);
+        assert.deepEqual(log.filter((l) => /rtc (rtsp|producer)/.test(l)),
+                         [], 'nothing of the camera');
+    });
+
     test('POST with a wrong content type: 415', async () => {
         const r = await ngx.http('POST', '/whep/cam', OFFER,
                                  { 'Content-Type': 'text/plain' });

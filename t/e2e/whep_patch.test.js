@@ -145,7 +145,7 @@ describe('WHEP PATCH, ETag, CORS, ICE servers, limits', { timeout: 120000 },
         assert.equal(r.headers.etag, etag, 'the current ETag');
 
         r = await whep.patch(ngx, v.session, frag + 'a=x:'
-                             + 'y'.repeat(5000) + '\r\n', etag);
+                             + 'y'.repeat(17000) + '\r\n', etag);
         assert.equal(r.status, 413, r.body);
 
         r = await whep.patch(ngx, v.session,
@@ -297,6 +297,74 @@ describe('WHEP PATCH, ETag, CORS, ICE servers, limits', { timeout: 120000 },
                 assert.match(p.body, /ICE restarts: 3 in 30 seconds at most/);
             }
         }
+
+        const d = await ngx.http('DELETE', r.headers.location);
+        assert.equal(d.status, 200, d.body);
+    });
+
+    /*
+     * MediaMTX's reader.js: every candidate gathered before the 201 in one
+     * PATCH, each section with the offer's whole m= line, If-Match: *; any
+     * answer but 204 tears the player down (and it retries every 2 s).  A
+     * host with VPN, docker and IPv6 addresses gives Chromium ~25 of them
+     * per section; 30 here, in two sections, and a third fragment with
+     * candidates before any m= line.
+     */
+    test('a PATCH of 60 candidates and long m= lines: 204', async () => {
+        const r = await ngx.http('POST', '/whep/cam', OFFER, SDP);
+        assert.equal(r.status, 201, r.body);
+
+        const ice = whep.iceOf(OFFER);
+        /* the offer's m= lines, made 200 bytes long with more formats */
+        const mlines = OFFER.split('\r\n').filter((l) => l.startsWith('m='))
+            .map((m) => {
+                for (let pt = 50; m.length < 200; pt++) {
+                    m += ` ${pt}`;
+                }
+                return m;
+            });
+
+        const cands = (sec) => Array.from({ length: 30 }, (_, i) =>
+            `a=candidate:${4000000000 + sec * 100 + i} 1 udp 2122260223 `
+            + `10.${sec + 77}.${i}.1 ${40000 + i} typ host generation 0 `
+            + `ufrag ${ice.ufrag} network-id ${i + 1} network-cost 10`);
+
+        let frag = `a=ice-ufrag:${ice.ufrag}\r\na=ice-pwd:${ice.pwd}\r\n`;
+        mlines.slice(0, 2).forEach((m, sec) => {
+            frag += `${m}\r\na=mid:${sec}\r\n${cands(sec).join('\r\n')}\r\n`;
+        });
+
+        assert.ok(frag.length > 4096 && frag.length <= 16384,
+                  `fragment of ${frag.length} bytes`);
+
+        const p = await whep.patch(ngx, r.headers.location, frag, '*');
+        assert.equal(p.status, 204, p.body);
+
+        const DROPPED = new RegExp('rtc whep PATCH: 28 candidate\\(s\\) past '
+                                   + 'the limits \\(16 a section, 32 a '
+                                   + 'request\\) dropped, 32 taken');
+        await waitFor(() => DROPPED.test(ngx.logText()),
+                      5000, 'the info line of the dropped candidates');
+
+        /* candidates before any m= line: taken, not dropped silently */
+
+        const p2 = await whep.patch(ngx, r.headers.location,
+                                    `a=ice-ufrag:${ice.ufrag}\r\n`
+                                    + `a=ice-pwd:${ice.pwd}\r\n`
+                                    + cands(2).slice(0, 1).join('\r\n')
+                                    + '\r\n', '*');
+        assert.equal(p2.status, 204, p2.body);
+
+        /* nothing usable: 204, and an info line says so */
+
+        const p3 = await whep.patch(ngx, r.headers.location,
+                                    `a=ice-ufrag:${ice.ufrag}\r\n`
+                                    + 'm=video 9 UDP/TLS/RTP/SAVPF 0\r\n'
+                                    + 'a=mid:0\r\n', '*');
+        assert.equal(p3.status, 204, p3.body);
+        await waitFor(() => /rtc whep PATCH without an a=candidate line/
+                            .test(ngx.logText()),
+                      5000, 'the info line of an empty PATCH');
 
         const d = await ngx.http('DELETE', r.headers.location);
         assert.equal(d.status, 200, d.body);

@@ -12,6 +12,10 @@
 #       --url http://127.0.0.1:8080/whep/cam [--codecs h265,h264] \
 #       [--frames 30] [--timeout 30] [--no-delete]
 #
+# --codecs h264-mode0 offers H.264 as gst-plugins-rs's whepsrc does with
+# its default video-caps (encoding-name and clock-rate only): no a=fmtp,
+# so packetization-mode 0 (RFC 6184, 8.1); vp8 a VP8 format before it.
+#
 # Prints "session <Location>" on stdout once the answer comes (the status
 # page shows only a prefix of session ids), then, last, one JSON line on
 # stdout, e.g. {"status": 201, "frames": 30,
@@ -52,6 +56,10 @@ CODEC_CAPS = {
             'packetization-mode=(string)1,'
             'profile-level-id=(string)42e01f,'
             'rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true',
+    'h264-mode0': 'application/x-rtp,media=video,encoding-name=H264,'
+                  'clock-rate=90000,payload=%d',
+    'vp8': 'application/x-rtp,media=video,encoding-name=VP8,'
+           'clock-rate=90000,payload=%d',
 }
 
 AUDIO_CAPS = ('application/x-rtp,media=audio,encoding-name=OPUS,'
@@ -65,7 +73,8 @@ class Client:
         self.loop = GLib.MainLoop()
         self.result = {'status': None, 'frames': 0, 'encoding': None,
                        'caps': None, 'session': None, 'error': None,
-                       'bundle_only': None}
+                       'bundle_only': None, 'offer_fmtp': None,
+                       'answer_fmtp': None}
         self.lock = threading.Lock()
         self.offered = False
         self.location = None
@@ -163,6 +172,8 @@ class Client:
         self.offered = True
         sdp = desc.sdp.as_text()
         self.result['bundle_only'] = 'a=bundle-only' in sdp
+        self.result['offer_fmtp'] = [l for l in sdp.splitlines()
+                                     if l.startswith('a=fmtp:')]
         deadline = time.monotonic() + self.args.timeout
 
         while True:
@@ -178,6 +189,8 @@ class Client:
             return self.finish('POST: %d %s' % (status, body.strip()))
 
         self.location = headers.get('Location')
+        self.result['answer_fmtp'] = [l for l in body.splitlines()
+                                      if l.startswith('a=fmtp:')]
         self.result['session'] = self.location
 
         # the session's URL, at once: the status page shows no full ids
@@ -247,7 +260,8 @@ def main():
     ap = argparse.ArgumentParser(description='webrtcbin WHEP viewer')
     ap.add_argument('--url', required=True, help='the WHEP endpoint')
     ap.add_argument('--codecs', default='h265,h264',
-                    help='offered in this order: h265, h264')
+                    help='offered in this order: h265, h264, '
+                         'h264-mode0, vp8')
     ap.add_argument('--frames', type=int, default=30,
                     help='decoded frames to wait for')
     ap.add_argument('--timeout', type=float, default=30, help='seconds')

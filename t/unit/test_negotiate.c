@@ -268,6 +268,36 @@ static char  h265_offer[] =
         "F6:C8:79:08:DF:1B:11:99:60:6A:E8:7F:68:91:72:14\r\n";
 
 
+/*
+ * gst-plugins-rs whepsrc with its default video-caps (webrtcbin's offer):
+ * VP8, VP9, H264, H265, AV1 with no a=fmtp, so H.264 in
+ * packetization-mode 0 (RFC 6184, 8.1), and no a=rtcp-rsize
+ */
+
+static char  whepsrc_offer[] =
+    "v=0\r\n"
+    "o=- 4257312264435398457 0 IN IP4 0.0.0.0\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=group:BUNDLE video0\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 101 102 103 104 105\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=setup:actpass\r\n"
+    "a=ice-ufrag:kL2e\r\n"
+    "a=ice-pwd:3oRzXyQmG1rJ6bLkPz0aUtS9\r\n"
+    "a=rtcp-mux\r\n"
+    "a=recvonly\r\n"
+    "a=mid:video0\r\n"
+    "a=rtpmap:101 VP8/90000\r\n"
+    "a=rtpmap:102 VP9/90000\r\n"
+    "a=rtpmap:103 H264/90000\r\n"
+    "a=rtpmap:104 H265/90000\r\n"
+    "a=rtpmap:105 AV1/90000\r\n"
+    "a=fingerprint:sha-256 9E:BA:2B:84:C7:C4:FF:A3:06:62:00:71:80:11:0D:78:"
+        "F6:C8:79:08:DF:1B:11:99:60:6A:E8:7F:68:91:72:14\r\n";
+
+
 static ngx_rtc_sdp_t         offer;
 static ngx_rtc_sdp_answer_t  ans;
 static ngx_rtc_negotiate_t   neg;
@@ -643,13 +673,186 @@ test_video_edits(void)
                   == NGX_ERROR);
     NGX_RTC_CHECK(neg.status == 400);
 
-    /* no video m-line to send on: 406 */
+    /* no video m-line to send on: 422, not the codec mismatch's 406 */
 
     NGX_RTC_CHECK(run(edit(chromium, "m=video 41484", "m=video 0"),
                       NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
                   == NGX_ERROR);
-    NGX_RTC_CHECK(neg.status == 406);
+    NGX_RTC_CHECK(neg.status == 422);
     NGX_RTC_CHECK(reason_has("no m=video"));
+    NGX_RTC_CHECK(ngx_rtc_negotiate_video(&offer) == NGX_RTC_NEGOTIATE_NONE);
+
+    NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_negotiate_video(&offer) == 0);
+}
+
+
+/*
+ * H.264 packetization modes (RFC 6184, 8.1): mode 1 first; a format
+ * without packetization-mode (mode 0: whepsrc's default caps) or with
+ * packetization-mode=0 last, taken when nothing better is offered, its
+ * fmtp echoed; mode 2 refused, and named in the 406.
+ */
+
+static void
+test_h264_modes(void)
+{
+    u_char  *p, out[16384];
+
+    static u_char  twice[16384];
+
+    /* Chromium offers mode 0 formats too (104, 114): mode 1 wins */
+
+    NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video_pt == 108);
+    NGX_RTC_CHECK(!ngx_rtc_negotiate_h264_mode0(&offer, 108));
+    NGX_RTC_CHECK(ngx_rtc_negotiate_h264_mode0(&offer, 104));
+
+    /* whepsrc: H264 without a=fmtp, taken, no fmtp in the answer */
+
+    NGX_RTC_CHECK(run(whepsrc_offer, NGX_RTC_CODEC_H264, -1,
+                      NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video == 0 && neg.video_pt == 103);
+    NGX_RTC_CHECK(is(&ans.media[0].codec, "H264"));
+    NGX_RTC_CHECK(ans.media[0].clock == 90000);
+    NGX_RTC_CHECK(ans.media[0].fmtp.len == 0);
+    NGX_RTC_CHECK(ngx_rtc_negotiate_h264_mode0(&offer, 103));
+    NGX_RTC_CHECK(!ngx_rtc_negotiate_h264_mode0(&offer, 101));
+
+    ngx_str_set(&ans.ice_ufrag, "abcd");
+    ngx_str_set(&ans.ice_pwd, "0123456789abcdefghijkl");
+    ngx_str_set(&ans.fingerprint, "sha-256 00:11");
+    ans.media[0].ssrc = 1111;
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out) - 1, &ans);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p) {
+        *p = '\0';
+        NGX_RTC_CHECK(strstr((char *) out,
+                             "m=video 9 UDP/TLS/RTP/SAVPF 103\r\n") != NULL);
+        NGX_RTC_CHECK(strstr((char *) out, "a=rtpmap:103 H264/90000\r\n")
+                      != NULL);
+        NGX_RTC_CHECK(strstr((char *) out, "a=fmtp:") == NULL);
+    }
+
+    /* an explicit packetization-mode=0, its fmtp echoed as offered */
+
+    NGX_RTC_CHECK(run(edit(whepsrc_offer, "a=rtpmap:104",
+                           "a=fmtp:103 profile-level-id=42e01f;"
+                           "packetization-mode=0\r\na=rtpmap:104"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video_pt == 103);
+    NGX_RTC_CHECK(is(&ans.media[0].fmtp,
+                     "profile-level-id=42e01f;packetization-mode=0"));
+    NGX_RTC_CHECK(ngx_rtc_negotiate_h264_mode0(&offer, 103));
+
+    /* mode 0 with a preferred profile after mode 1 with another one */
+
+    ngx_cpystrn(twice, (u_char *) edit(whepsrc_offer, "104 105\r\n",
+                                       "104 105 106\r\n"),
+                sizeof(twice));
+
+    NGX_RTC_CHECK(run(edit((char *) twice, "a=rtpmap:104",
+                           "a=fmtp:103 profile-level-id=42e01f\r\n"
+                           "a=rtpmap:106 H264/90000\r\n"
+                           "a=fmtp:106 profile-level-id=640c1f;"
+                           "packetization-mode=1\r\na=rtpmap:104"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(neg.video_pt == 106);
+    NGX_RTC_CHECK(!ngx_rtc_negotiate_h264_mode0(&offer, 106));
+
+    /* mode 2 (interleaved) only: 406, naming it */
+
+    NGX_RTC_CHECK(run(edit(whepsrc_offer, "a=rtpmap:104",
+                           "a=fmtp:103 packetization-mode=2\r\n"
+                           "a=rtpmap:104"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(neg.status == 406);
+    NGX_RTC_CHECK(reason_has("stream \"cam\" is H264 "
+                             "(packetization-mode=1); the offer has VP8 VP9 "
+                             "H264 (packetization-mode=2) H265 AV1"));
+
+    /* no H264 at all: the names only */
+
+    NGX_RTC_CHECK(run(edit(whepsrc_offer, "a=rtpmap:103 H264/90000",
+                           "a=rtpmap:103 VP8/90000"),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_ERROR);
+    NGX_RTC_CHECK(neg.status == 406);
+    NGX_RTC_CHECK(reason_has("the offer has VP8 VP9 H265 AV1"));
+}
+
+
+/* RFC 5506, 5: reduced-size RTCP in the answer only if offered */
+
+static void
+test_rtcp_rsize(void)
+{
+    u_char  *p, out[16384];
+
+    NGX_RTC_CHECK(run(chromium, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_PCMA)
+                  == NGX_OK);
+    NGX_RTC_CHECK(offer.media[0].rtcp_rsize && offer.media[1].rtcp_rsize);
+    NGX_RTC_CHECK(ans.media[0].rtcp_rsize && ans.media[1].rtcp_rsize);
+
+    /* the video's removed: the audio keeps it */
+
+    NGX_RTC_CHECK(run(edit(chromium, "a=rtcp-rsize\r\n", ""),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_PCMA)
+                  == NGX_OK);
+    NGX_RTC_CHECK(!ans.media[0].rtcp_rsize && ans.media[1].rtcp_rsize);
+
+    /* an inactive section echoes the offer's too */
+
+    NGX_RTC_CHECK(run(edit(chromium, "a=rtcp-rsize\r\n", ""),
+                      NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ans.media[1].inactive && ans.media[1].rtcp_rsize);
+
+    /* whepsrc offers none: the answer has none */
+
+    NGX_RTC_CHECK(run(whepsrc_offer, NGX_RTC_CODEC_H264, -1,
+                      NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+    NGX_RTC_CHECK(!ans.media[0].rtcp_rsize);
+
+    ngx_str_set(&ans.ice_ufrag, "abcd");
+    ngx_str_set(&ans.ice_pwd, "0123456789abcdefghijkl");
+    ngx_str_set(&ans.fingerprint, "sha-256 00:11");
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out) - 1, &ans);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p) {
+        *p = '\0';
+        NGX_RTC_CHECK(strstr((char *) out, "a=rtcp-mux\r\n") != NULL);
+        NGX_RTC_CHECK(strstr((char *) out, "a=rtcp-rsize") == NULL);
+    }
+
+    /* h265_offer has it */
+
+    NGX_RTC_CHECK(run(h265_offer, NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_NONE)
+                  == NGX_OK);
+
+    ngx_str_set(&ans.ice_ufrag, "abcd");
+    ngx_str_set(&ans.ice_pwd, "0123456789abcdefghijkl");
+    ngx_str_set(&ans.fingerprint, "sha-256 00:11");
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out) - 1, &ans);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p) {
+        *p = '\0';
+        NGX_RTC_CHECK(strstr((char *) out, "a=rtcp-mux\r\na=rtcp-rsize\r\n")
+                      != NULL);
+    }
 }
 
 
@@ -717,8 +920,7 @@ test_inactive(void)
                              "a=setup:passive\r\n"
                              "a=mid:0\r\n"
                              "a=inactive\r\n"
-                             "a=rtcp-mux\r\n"
-                             "a=rtcp-rsize\r\n"
+                             "a=rtcp-mux\r\n"      /* no rtcp-rsize */
                              "a=rtpmap:109 opus/48000/2\r\n"
                              "a=fmtp:109 maxplaybackrate=48000;stereo=1;"
                              "useinbandfec=1\r\n"
@@ -1062,7 +1264,7 @@ test_bundle_only(void)
                            "a=group:BUNDLE 0"),
                       NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_OPUS)
                   == NGX_ERROR);
-    NGX_RTC_CHECK(neg.status == NGX_RTC_NEGOTIATE_MISMATCH);
+    NGX_RTC_CHECK(neg.status == NGX_RTC_NEGOTIATE_NO_VIDEO);
     NGX_RTC_CHECK(offer.media[1].port == 0);
 
     /* port 0 without bundle-only: disabled */
@@ -1070,7 +1272,7 @@ test_bundle_only(void)
     NGX_RTC_CHECK(run(edit(firefox_max_bundle, "a=bundle-only\r\n", ""),
                       NGX_RTC_CODEC_H264, -1, NGX_RTC_CODEC_OPUS)
                   == NGX_ERROR);
-    NGX_RTC_CHECK(neg.status == NGX_RTC_NEGOTIATE_MISMATCH);
+    NGX_RTC_CHECK(neg.status == NGX_RTC_NEGOTIATE_NO_VIDEO);
 
     /* a tagged section without ICE: the video's own */
 
@@ -1089,6 +1291,8 @@ main(void)
     test_chromium();
     test_audio_edits();
     test_video_edits();
+    test_h264_modes();
+    test_rtcp_rsize();
     test_inactive();
     test_answer_size();
     test_h265();

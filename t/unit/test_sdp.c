@@ -976,6 +976,7 @@ answer_init(ngx_rtc_sdp_answer_t *a)
                 "packetization-mode=1;profile-level-id=42e01f");
     a->media[0].rtcp_fb = NGX_RTC_SDP_FB_NACK|NGX_RTC_SDP_FB_NACK_PLI
                           |NGX_RTC_SDP_FB_CCM_FIR;
+    a->media[0].rtcp_rsize = 1;          /* Chromium offers it */
     a->media[0].ssrc = 0xdeadbeef;
 
     a->nmedia = 1;
@@ -1136,6 +1137,7 @@ test_answer(void)
     a.media[1].channels = 2;
     ngx_str_set(&a.media[1].fmtp, "minptime=10;useinbandfec=1");
     a.media[1].rtcp_fb = NGX_RTC_SDP_FB_TWCC|NGX_RTC_SDP_FB_REMB;
+    a.media[1].rtcp_rsize = 1;
     a.media[1].ssrc = 1;
     a.ncands = 0;
     a.msid.len = 0;
@@ -1239,6 +1241,7 @@ test_answer_inactive(void)
     ngx_str_set(&a.media[0].proto, "UDP/TLS/RTP/SAVPF");
     ngx_str_set(&a.media[0].mid, "0");
     a.media[0].inactive = 1;
+    a.media[0].rtcp_rsize = 1;
     a.media[0].pt = 109;
     ngx_str_set(&a.media[0].codec, "opus");
     a.media[0].clock = 48000;
@@ -1941,6 +1944,138 @@ test_whep_source_offer(void)
 }
 
 
+/*
+ * Trickle fragments (RFC 8840) as clients send them: candidates before
+ * any m= line (taken as the one ICE transport's), a section with more
+ * than NGX_RTC_SDP_MAX_CAND (the rest counted, dropped), MediaMTX's
+ * shape (the offer's whole m= line, a=mid the m-line index).
+ */
+
+static void
+test_frag_candidates(void)
+{
+    u_char      *p;
+    buf_t        b;
+    ngx_uint_t   i;
+
+    static u_char  text[8192];
+
+    /* session level: taken in a fragment */
+
+    b = buf_lit("a=ice-ufrag:EsAw\r\n"
+                "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+                "a=candidate:1 1 udp 2122260223 192.0.2.1 61764 typ host\r\n"
+                "a=candidate:2 1 udp 2122260223 192.0.2.2 61765 typ host\r\n"
+                "a=end-of-candidates\r\n");
+
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_frag(b.data, b.data + b.len, sdp)
+                  == NGX_OK);
+    NGX_RTC_CHECK(sdp->nmedia == 0 && sdp->ncands == 2);
+    NGX_RTC_CHECK(str_eq(&sdp->cands[0], "candidate:1 1 udp 2122260223 "
+                                         "192.0.2.1 61764 typ host"));
+    NGX_RTC_CHECK(str_eq(&sdp->cands[1], "candidate:2 1 udp 2122260223 "
+                                         "192.0.2.2 61765 typ host"));
+    NGX_RTC_CHECK(sdp->end_of_candidates && sdp->cands_dropped == 0);
+
+    /* not in an offer (RFC 8839, 5.1: media level) */
+
+    NGX_RTC_CHECK(parse(&b) == NGX_ERROR);     /* no v= */
+    free(b.data);
+
+    b = buf_lit("v=0\r\n"
+                "a=candidate:1 1 udp 2122260223 192.0.2.1 61764 typ host\r\n"
+                "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+
+    NGX_RTC_CHECK(parse(&b) == NGX_OK);
+    NGX_RTC_CHECK(sdp->ncands == 0 && sdp->media[0].ncands == 0);
+    free(b.data);
+
+    /* an end-of-candidates alone; a fragment with no candidate */
+
+    b = buf_lit("a=end-of-candidates\r\n");
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_frag(b.data, b.data + b.len, sdp)
+                  == NGX_OK);
+    NGX_RTC_CHECK(sdp->ncands == 0 && sdp->end_of_candidates);
+    free(b.data);
+
+    b = buf_lit("a=ice-ufrag:EsAw\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\n"
+                "a=mid:0\r\n");
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_frag(b.data, b.data + b.len, sdp)
+                  == NGX_OK);
+    NGX_RTC_CHECK(sdp->ncands == 0 && sdp->media[0].ncands == 0);
+    NGX_RTC_CHECK(!sdp->end_of_candidates);
+    free(b.data);
+
+    /* MediaMTX: the offer's m= line, 30 candidates in one section */
+
+    p = ngx_sprintf(text, "a=ice-ufrag:EsAw\r\n"
+                    "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+                    "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 100 101 35 36 "
+                    "37 38 102 103 104 107 108 109 114 115 116 117 39 40 41 "
+                    "42 43 44 45 46 47 48 118 119 120 49\r\n"
+                    "a=mid:0\r\n");
+
+    for (i = 0; i < 30; i++) {
+        p = ngx_sprintf(p, "a=candidate:%ui 1 udp 2122260223 10.0.%ui.1 "
+                        "%ui typ host generation 0 ufrag EsAw network-id %ui "
+                        "network-cost 10\r\n", 1000 + i, i, 50000 + i, i);
+    }
+
+    b = buf_dup(text, p - text);
+
+    NGX_RTC_CHECK(ngx_rtc_sdp_parse_frag(b.data, b.data + b.len, sdp)
+                  == NGX_OK);
+    NGX_RTC_CHECK(sdp->nmedia == 1
+                  && sdp->media[0].ncands == NGX_RTC_SDP_MAX_CAND);
+    NGX_RTC_CHECK(sdp->cands_dropped == 30 - NGX_RTC_SDP_MAX_CAND);
+    NGX_RTC_CHECK(sdp->media[0].cands[0].len > 10
+                  && ngx_strncmp(sdp->media[0].cands[0].data,
+                                 "candidate:1000 ", 15) == 0);
+    free(b.data);
+}
+
+
+/* RFC 5506, 5: a=rtcp-rsize read per section, answered only if offered */
+
+static void
+test_answer_rsize(void)
+{
+    u_char                *p;
+    buf_t                  b;
+    ngx_rtc_sdp_answer_t   a;
+
+    static u_char          out[8192];
+
+    b = buf_lit("v=0\r\n"
+                "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+                "a=rtcp-mux\r\n"
+                "a=rtcp-rsize\r\n"
+                "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
+                "a=rtcp-mux\r\n");
+
+    NGX_RTC_CHECK(parse(&b) == NGX_OK);
+    NGX_RTC_CHECK(sdp->media[0].rtcp_rsize && !sdp->media[1].rtcp_rsize);
+    free(b.data);
+
+    answer_init(&a);
+    a.media[0].rtcp_rsize = 0;
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out), &a);
+    NGX_RTC_CHECK(p != NULL);
+
+    if (p) {
+        NGX_RTC_CHECK(contains(out, p, "\r\na=rtcp-mux\r\n"));
+        NGX_RTC_CHECK(!contains(out, p, "rtcp-rsize"));
+    }
+
+    a.media[0].rtcp_rsize = 1;
+
+    p = ngx_rtc_sdp_write_answer(out, out + sizeof(out), &a);
+    NGX_RTC_CHECK(p != NULL && contains(out, p, "\r\na=rtcp-mux\r\n"
+                                                "a=rtcp-rsize\r\n"));
+}
+
+
 int
 main(void)
 {
@@ -1959,6 +2094,8 @@ main(void)
     test_offer_strict();
     test_mutations();
     test_whep_source_offer();
+    test_frag_candidates();
+    test_answer_rsize();
 
     free(sdp);
 

@@ -211,6 +211,7 @@ function request(port, method, urlPath, body, headers, timeoutMs,
             res.on('data', (c) => chunks.push(c));
             res.on('end', () => resolve({
                 status: res.statusCode,
+                statusMessage: res.statusMessage,
                 headers: res.headers,
                 body: Buffer.concat(chunks).toString('utf8'),
             }));
