@@ -88,23 +88,12 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
 
     ans->nmedia = offer->nmedia;
 
-    i = ngx_rtc_negotiate_video(offer);
-
-    if (i == NGX_RTC_NEGOTIATE_NONE) {
-        neg->status = NGX_RTC_NEGOTIATE_NO_VIDEO;
-        ngx_str_set(&neg->reason, NGX_RTC_NEGOTIATE_NO_VIDEO_TEXT);
+    if (ngx_rtc_negotiate_offer(offer, neg) != NGX_OK) {
         return NGX_ERROR;
     }
 
+    i = neg->video;
     m = &offer->media[i];
-
-    neg->transport = ngx_rtc_negotiate_transport(offer, i);
-
-    if (ngx_rtc_negotiate_check(&offer->media[neg->transport], neg)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
 
     switch (conf->video) {
 
@@ -233,6 +222,39 @@ ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf, ngx_rtc_sdp_t *offer,
  * receives on, or NGX_RTC_NEGOTIATE_NONE.  Without one the offer is
  * refused before a session is registered or a camera started (422).
  */
+
+/*
+ * What needs no stream: a video section to send on (else 422), its
+ * transport's ICE credentials and fingerprint and a DTLS role for us
+ * (else 400).  Checked before an offer waits for an on-demand camera.
+ */
+
+ngx_int_t
+ngx_rtc_negotiate_offer(ngx_rtc_sdp_t *offer, ngx_rtc_negotiate_t *neg)
+{
+    ngx_uint_t  i;
+
+    i = ngx_rtc_negotiate_video(offer);
+
+    if (i == NGX_RTC_NEGOTIATE_NONE) {
+        neg->status = NGX_RTC_NEGOTIATE_NO_VIDEO;
+        ngx_str_set(&neg->reason, NGX_RTC_NEGOTIATE_NO_VIDEO_TEXT);
+        return NGX_ERROR;
+    }
+
+    neg->transport = ngx_rtc_negotiate_transport(offer, i);
+
+    if (ngx_rtc_negotiate_check(&offer->media[neg->transport], neg)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    neg->video = i;
+
+    return NGX_OK;
+}
+
 
 ngx_uint_t
 ngx_rtc_negotiate_video(ngx_rtc_sdp_t *offer)

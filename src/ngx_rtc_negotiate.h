@@ -60,6 +60,8 @@ typedef struct {
 ngx_int_t ngx_rtc_negotiate(ngx_rtc_negotiate_conf_t *conf,
     ngx_rtc_sdp_t *offer, ngx_rtc_sdp_answer_t *ans, ngx_rtc_negotiate_t *neg,
     u_char *buf, size_t size);
+ngx_int_t ngx_rtc_negotiate_offer(ngx_rtc_sdp_t *offer,
+    ngx_rtc_negotiate_t *neg);
 ngx_uint_t ngx_rtc_negotiate_video(ngx_rtc_sdp_t *offer);
 ngx_uint_t ngx_rtc_negotiate_h264_mode0(ngx_rtc_sdp_t *offer, ngx_uint_t pt);
 const char *ngx_rtc_negotiate_codec_name(ngx_uint_t codec);

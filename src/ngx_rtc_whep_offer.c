@@ -56,6 +56,7 @@ ngx_rtc_whep_offer(ngx_rtc_whep_offer_t *o, ngx_str_t *sdp)
     ngx_rtc_stream_t     *st;
     ngx_pool_cleanup_t   *cln;
     ngx_rtc_main_conf_t  *rmcf;
+    ngx_rtc_negotiate_t   neg;
 
     rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
     st = o->stream;
@@ -95,19 +96,21 @@ ngx_rtc_whep_offer(ngx_rtc_whep_offer_t *o, ngx_str_t *sdp)
     }
 
     /*
-     * Nothing to send on: refused before the session is registered, which
-     * would start an on-demand camera.  422, not the codec mismatch's 406:
-     * Eyevinn's player answers a 406 by offering again with the other
-     * kind of media, and again, at once, forever.
+     * What the stream does not decide is refused before the session is
+     * registered, which would start an on-demand camera: no video to send
+     * on (422, not the codec mismatch's 406: Eyevinn's player answers a
+     * 406 by offering again with the other kind of media, and again, at
+     * once, forever), no ICE credentials, fingerprint or DTLS role (400)
      */
 
-    if (ngx_rtc_negotiate_video(&o->sdp) == NGX_RTC_NEGOTIATE_NONE) {
+    if (ngx_rtc_negotiate_offer(&o->sdp, &neg) != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, o->log, 0,
-                      "rtc whep offer refused: %s",
-                      NGX_RTC_NEGOTIATE_NO_VIDEO_TEXT);
+                      "rtc whep offer refused: %V", &neg.reason);
 
-        ngx_rtc_whep_offer_fail(o, NGX_RTC_NEGOTIATE_NO_VIDEO, 0,
-                                NGX_RTC_NEGOTIATE_NO_VIDEO_TEXT);
+        o->status = neg.status;
+        o->text = neg.reason;
+
+        ngx_rtc_whep_offer_done(o);
         return NGX_OK;
     }
 

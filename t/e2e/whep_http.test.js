@@ -102,6 +102,28 @@ describe('WHEP HTTP surface', { timeout: 300000 }, () => {
                          [], 'nothing of the camera');
     });
 
+    /* so too an offer without ICE credentials or a DTLS client: 400 */
+    test('POST offers without ICE, or a=setup:passive: 400, the camera '
+         + 'not started', async () => {
+        const cases = [
+            [OFFER.replace(/^a=ice-ufrag:.*\r\n/gm, ''),
+             'the offer has no ICE credentials'],
+            [OFFER.replace(/^a=setup:actpass\r$/gm, 'a=setup:passive\r'),
+             'the offer\'s a=setup:passive leaves no DTLS client'],
+        ];
+
+        for (const [offer, reason] of cases) {
+            assert.notEqual(offer, OFFER);
+            const r = await ngx.http('POST', '/whep/cam', offer, SDP);
+            assert.equal(r.status, 400, r.body);
+            assert.equal(r.body, reason + '\n');
+        }
+
+        const cam = (await ngx.status()).streams.find((s) => s.name === 'cam');
+        assert.equal(cam.state, 'idle', JSON.stringify(cam));
+        assert.equal(cam.producer_pid, 0, JSON.stringify(cam));
+    });
+
     test('POST with a wrong content type: 415', async () => {
         const r = await ngx.http('POST', '/whep/cam', OFFER,
                                  { 'Content-Type': 'text/plain' });
