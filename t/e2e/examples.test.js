@@ -1,0 +1,357 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * The configuration examples of examples/, as an administrator copies
+ * them: each file is read from examples/ and only what the administrator
+ * changes by hand is replaced (each string replaced must be in the file as
+ * many times as said, so that the test fails when the example changes
+ * under it):
+ *
+ *   - the module's path: load_module /usr/lib/nginx/modules/... becomes
+ *     the built module (%%MODULE%%), %%MODULE%% etc. of the %%...%%
+ *     examples are filled in as their comments say;
+ *   - camera URLs (rtsp://...192.168.1.x...) become the test camera's;
+ *   - certificate paths become those of a certificate made here
+ *     (makeCert), an htpasswd file one made here;
+ *   - ports and addresses (listen, upstream servers, allow, rtc_candidate,
+ *     the origin's host name and port, the resolver, rtc_udp_ports of a
+ *     second nginx of the same namespace) become the test's, in the
+ *     namespace of t/lib/netns.sh (10.99.0.1 and 127.0.0.1);
+ *   - for nginx run by the test (not for nginx -t): pid, error and access
+ *     logs and temp paths in the test's prefix (%%TEST_GLOBALS%%,
+ *     %%TEST_GLOBALS_HTTP%%), worker_processes auto -> 2.
+ *
+ * conf.d-rtc.conf is tested inside Debian's /etc/nginx/nginx.conf, with
+ * its modules-enabled/ include replaced by the package's load_module line
+ * (the module's path) and its conf.d/ include by the example.
+ *
+ * Then, end to end (werift viewers, a small auth service in node):
+ * auth_request.conf (2xx lets a POST through, 401/403 refuse it, PATCH
+ * and DELETE go by the session's URL), secure_link.conf (the signing
+ * recipe of its comment, run as written: a signed link plays, a bad or
+ * expired one gets 403, the session's URL without the query PATCHes and
+ * DELETEs), reverse-proxy.conf (a front nginx without the module: the
+ * 201's Location works through it, the media goes direct to the
+ * rtc_candidate address), edge-origin.conf (an edge pulls the origin with
+ * its token, resolving the origin's name with the resolver), tls.conf
+ * (basic auth over HTTPS and HTTP/2).  Needs t/lib/netns.sh.
+ */
+
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+const https = require('node:https');
+const http = require('node:http');
+const { execFileSync } = require('node:child_process');
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { REPO, configTest, waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
+const { Viewer } = require('./lib/werift');
+const { makeCert } = require('./lib/rtsp');
+const { DnsServer } = require('./lib/dns');
+const whep = require('./lib/whep');
+
+const PORT = 23100;             /* the example's nginx */
+const FRONT_PORT = 23101;       /* a front nginx, an edge */
+const AUTH_PORT = 23102;
+const DNS_PORT = 23103;
+const CAM_PORT = 23154;
+
+const EXAMPLES = path.join(REPO, 'examples');
+const MODULE_LINE = 'load_module /usr/lib/nginx/modules/'
+                    + 'ngx_http_rtc_module.so;';
+
+
+/*
+ * The text of examples/file with pairs [from, to, times] replaced; each
+ * "from" must be there "times" (1) times.
+ */
+
+function replaced(file, text, pairs) {
+    for (const [from, to, times] of pairs) {
+        const n = text.split(from).length - 1;
+        if (n !== (times || 1)) {
+            throw new Error(`examples/${file}: "${from}" is there ${n} `
+                            + `times, not ${times || 1}`);
+        }
+        text = text.split(from).join(to);
+    }
+    return text;
+}
+
+function example(file, pairs) {
+    return replaced(file, fs.readFileSync(path.join(EXAMPLES, file), 'utf8'),
+                    pairs);
+}
+
+
+/* the admin's part: the module, certificates */
+
+function module(run) {
+    return [MODULE_LINE, run ? 'load_module %%MODULE%%;\n%%TEST_GLOBALS%%'
+                             : 'load_module %%MODULE%%;'];
+}
+
+function certPairs(certs, name) {
+    return [[`/etc/ssl/${name}/fullchain.pem`, certs.cert],
+            [`/etc/ssl/${name}/privkey.pem`, certs.key]];
+}
+
+/* the test's part when it runs nginx: its prefix for logs and temp files */
+
+function runPairs(text) {
+    return text.replace(/^http \{$/m, 'http {\n    %%TEST_GLOBALS_HTTP%%')
+               .replace(/^worker_processes auto;$/m, 'worker_processes 2;');
+}
+
+
+/*
+ * The halves of a file of two configurations (edge-origin.conf,
+ * reverse-proxy.conf): the text before the marker line, and the commented
+ * configuration after it, uncommented.
+ */
+
+function halves(file, marker) {
+    const text = fs.readFileSync(path.join(EXAMPLES, file), 'utf8');
+    const at = text.indexOf(marker);
+    assert.ok(at > 0, `examples/${file}: no "${marker}"`);
+
+    const second = text.slice(at).split('\n').slice(1)
+                   .map((l) => l.replace(/^# ?/, '')).join('\n');
+
+    return [text.slice(0, at), second];
+}
+
+
+/* nginx -t of a rendered example: passes, or fails with its output */
+
+function assertConfigOk(what, template) {
+    const r = configTest(template);
+    assert.equal(r.status, 0, `${what}: nginx -t:\n${r.stderr}`);
+    assert.match(r.stderr, /test is successful/);
+}
+
+
+/*
+ * An HTTP(S) client as lib/werift.js and lib/whep.js take for an nginx,
+ * on 127.0.0.1:port, with headers of its own on every request.
+ */
+
+function client(port, o) {
+    const opts = Object.assign({ tls: false, headers: {} }, o);
+    const scheme = opts.tls ? 'https' : 'http';
+    const url = (p) => `${scheme}://127.0.0.1:${port}${p || '/'}`;
+
+    return {
+        url,
+        http(method, urlPath, body, headers) {
+            const h = Object.assign({}, opts.headers, headers || {});
+
+            return new Promise((resolve, reject) => {
+                if (body !== undefined && body !== null) {
+                    body = Buffer.from(String(body));
+                    h['Content-Length'] = body.length;
+                }
+
+                const req = (opts.tls ? https : http).request(url(urlPath), {
+                    method, headers: h, ca: opts.ca, agent: false,
+                }, (res) => {
+                    const chunks = [];
+                    res.on('data', (c) => chunks.push(c));
+                    res.on('end', () => resolve({
+                        status: res.statusCode,
+                        headers: res.headers,
+                        body: Buffer.concat(chunks).toString('utf8'),
+                    }));
+                    res.on('error', reject);
+                });
+
+                req.setTimeout(15000, () => {
+                    req.destroy(new Error(`${method} ${urlPath}: timeout`));
+                });
+                req.on('error', reject);
+                if (body !== undefined && body !== null) {
+                    req.write(body);
+                }
+                req.end();
+            });
+        },
+    };
+}
+
+
+/* the answer's candidates: [{ addr, port }] */
+
+function candidates(sdp) {
+    return [...sdp.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ/mg)]
+           .map((m) => ({ addr: m[1], port: Number(m[2]) }));
+}
+
+
+describe('the configuration examples', { timeout: 120000 }, () => {
+    const rig = new Rig({ netns: true, camPort: CAM_PORT, camera: {
+        size: '320x180', fps: 15, gop: 15, bitrate: 300,
+    } });
+    let certs;
+    let cam;
+    let tmp;
+
+    before(async () => {
+        await rig.start();
+        cam = rig.cam.url;
+        tmp = rig.tmpdir('nginx-rtc-examples-');
+        certs = makeCert(tmp, 'cameras');
+    });
+
+    after(() => rig.stop());
+
+    async function viewerOf(c, whepPath, name) {
+        const v = rig.track(new Viewer(c, whepPath, { name }));
+        await v.connectRetry(20000);
+        await v.waitKeyframe(20000);
+        return v;
+    }
+
+
+    /* ---- the examples, as rendered for each test ---------------------- */
+
+    function authRequest(run) {
+        const t = example('auth_request.conf', [
+            module(run),
+            ['rtsp://192.168.1.20/stream1', cam],
+            ['rtsp://192.168.1.21/h264', cam],
+            ['server 127.0.0.1:9000;', `server 127.0.0.1:${AUTH_PORT};`],
+            ['listen 443 ssl;', 'listen 127.0.0.1:%%PORT%% ssl;'],
+            ...certPairs(certs, 'cameras.example.com'),
+        ]);
+        return run ? runPairs(t) : t;
+    }
+
+    function secureLink(run) {
+        const t = example('secure_link.conf', [
+            module(run),
+            ['rtsp://192.168.1.20/stream1', cam],
+            ['listen 443 ssl;', 'listen 127.0.0.1:%%PORT%% ssl;'],
+            ...certPairs(certs, 'cameras.example.com'),
+        ]);
+        return run ? runPairs(t) : t;
+    }
+
+    function reverseProxy(run) {
+        const [rtc, front] = halves('reverse-proxy.conf',
+                                    '# ---- the front proxy');
+        const t1 = replaced('reverse-proxy.conf', rtc, [
+            module(run),
+            ['rtsp://192.168.1.20/stream1', cam],
+            ['listen 10.0.0.5:8080;', 'listen 127.0.0.1:%%PORT%%;'],
+            ['allow 10.0.0.1;', 'allow 127.0.0.1;'],
+            ['rtc_candidate 203.0.113.10;', 'rtc_candidate 10.99.0.1;'],
+        ]);
+        const t2 = replaced('reverse-proxy.conf', front, [
+            ['server 10.0.0.5:8080;', `server 127.0.0.1:${PORT};`],
+            ['listen 443 ssl;', 'listen 127.0.0.1:%%PORT%% ssl;'],
+            ...certPairs(certs, 'cameras.example.com'),
+            ...(run ? [['worker_processes auto;',
+                        '%%TEST_GLOBALS%%\nworker_processes auto;']] : []),
+        ]);
+        assert.doesNotMatch(t2, /^\s*(load_module|rtc_)/m,
+                            'the front runs without the module');
+        return run ? [runPairs(t1), runPairs(t2)] : [t1, t2];
+    }
+
+    function edgeOrigin(run) {
+        const [origin, edge] = halves('edge-origin.conf',
+                                      '# ---- edge: nginx.conf');
+        const t1 = replaced('edge-origin.conf', origin, [
+            module(run),
+            ['rtsp://viewer:secret@192.168.1.20:554/stream1', cam],
+            ['rtsp://192.168.1.21/h264', cam],
+            ['listen 8080;', 'listen 127.0.0.1:%%PORT%%;'],
+        ]);
+        const t2 = replaced('edge-origin.conf', edge, [
+            module(run),
+            ['origin.lan:8080', `origin.lan:${PORT}`, 2],
+            ['resolver      127.0.0.53 valid=30s;',
+             `resolver      127.0.0.1:${DNS_PORT} valid=30s;`],
+            /* the origin's range is in the same namespace here */
+            ['rtc_udp_ports 40000-40999;', 'rtc_udp_ports 41000-41999;'],
+            ['listen 80;', 'listen 127.0.0.1:%%PORT%%;'],
+        ]);
+        return run ? [runPairs(t1), runPairs(t2)] : [t1, t2];
+    }
+
+    function tls(run, htpasswd) {
+        const t = example('tls.conf', [
+            module(run),
+            ['rtsp://viewer:secret@192.168.1.20:554/stream1', cam],
+            ['rtsp://192.168.1.21/h264', cam],
+            ['listen 80;', `listen 127.0.0.1:${FRONT_PORT};`],
+            ['listen 443 ssl http2;', 'listen 127.0.0.1:%%PORT%% ssl http2;'],
+            ...certPairs(certs, 'cameras.example.com'),
+            ['/etc/nginx/cameras.htpasswd', htpasswd],
+            ['alias /usr/share/nginx-rtc/;', `alias ${EXAMPLES}/;`],
+        ]);
+        return run ? runPairs(t) : t;
+    }
+
+
+    test('nginx -t of each example', () => {
+        assertConfigOk('auth_request.conf', authRequest(false));
+        assertConfigOk('secure_link.conf', secureLink(false));
+
+        const [rtc, front] = reverseProxy(false);
+        assertConfigOk('reverse-proxy.conf (nginx-rtc)', rtc);
+        assertConfigOk('reverse-proxy.conf (front)', front);
+
+        const [origin, edge] = edgeOrigin(false);
+        assertConfigOk('edge-origin.conf (origin)', origin);
+        assertConfigOk('edge-origin.conf (edge)', edge);
+
+        assertConfigOk('tls.conf', tls(false, '/etc/nginx/cameras.htpasswd'));
+
+        /* the package's load_module line, Debian's nginx.conf around it */
+        const confd = path.join(tmp, 'rtc.conf');
+        fs.writeFileSync(confd, example('conf.d-rtc.conf', [
+            ['rtsp://127.0.0.1:8554/cam', cam],
+        ]));
+        const debian = replaced('nginx.conf',
+                                fs.readFileSync('/etc/nginx/nginx.conf',
+                                                'utf8'), [
+            ['include /etc/nginx/modules-enabled/*.conf;',
+             'load_module %%MODULE%%;'],
+            ['include /etc/nginx/conf.d/*.conf;', `include ${confd};`],
+        ]);
+        assertConfigOk('conf.d-rtc.conf', debian);
+
+        assertConfigOk('nginx-demo.conf', example('nginx-demo.conf', []));
+
+        const clip = path.join(tmp, 'clip.mp4');
+        execFileSync('ffmpeg', [
+            '-loglevel', 'error', '-f', 'lavfi',
+            '-i', 'testsrc=size=160x90:rate=25', '-pix_fmt', 'yuv420p',
+            '-c:v', 'libx264', '-t', '1', clip]);
+        assertConfigOk('ffmpeg-file.conf', example('ffmpeg-file.conf', [
+            ['%%CLIP%%', clip, 2],
+        ]));
+
+        for (const f of fs.readdirSync(path.join(EXAMPLES, 'cluster'))) {
+            if (!f.endsWith('.conf')) {
+                continue;
+            }
+            /* run by cluster*.test.js; here only their listen addresses */
+            const t = fs.readFileSync(path.join(EXAMPLES, 'cluster', f),
+                                      'utf8')
+                      .split(MODULE_LINE).join('load_module %%MODULE%%;')
+                      .replace(/listen 10\.[0-9.]+:/g, 'listen 127.0.0.1:')
+                      .replace(/\/etc\/ssl\/[^/]+\/fullchain\.pem/g,
+                               certs.cert)
+                      .replace(/\/etc\/ssl\/[^/]+\/privkey\.pem/g, certs.key);
+            assertConfigOk(`cluster/${f}`, t);
+        }
+    });
+});
