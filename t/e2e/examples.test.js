@@ -41,6 +41,7 @@
 
 'use strict';
 
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const https = require('node:https');
@@ -188,8 +189,9 @@ function client(port, o) {
 /* the answer's candidates: [{ addr, port }] */
 
 function candidates(sdp) {
-    return [...sdp.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ/mg)]
-           .map((m) => ({ addr: m[1], port: Number(m[2]) }));
+    return [...sdp.matchAll(
+        /^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ (\S+)/mgi)]
+        .map((m) => ({ addr: m[1], port: Number(m[2]), typ: m[3] }));
 }
 
 
@@ -200,12 +202,24 @@ describe('the configuration examples', { timeout: 120000 }, () => {
     let certs;
     let cam;
     let tmp;
+    let clip;
 
     before(async () => {
         await rig.start();
         cam = rig.cam.url;
         tmp = rig.tmpdir('nginx-rtc-examples-');
         certs = makeCert(tmp, 'cameras');
+
+        /* the clip of ffmpeg-file.conf's comment, made as written there */
+        clip = path.join(tmp, 'clip.mp4');
+        const made = fs.readFileSync(path.join(EXAMPLES, 'ffmpeg-file.conf'),
+                                     'utf8')
+                     .match(/^# {3}ffmpeg [\s\S]*?[^\\]\n/m)[0]
+                     .split('\n').map((l) => l.replace(/^# {3}/, ''))
+                     .join('\n');
+        execFileSync('bash', ['-c', replaced('ffmpeg-file.conf', made, [
+            ['/srv/clip.mp4', clip], ['ffmpeg ', 'ffmpeg -loglevel error '],
+        ])]);
     });
 
     after(() => rig.stop());
@@ -300,6 +314,26 @@ describe('the configuration examples', { timeout: 120000 }, () => {
     }
 
 
+    /* conf.d/rtc.conf, written into the test's directory */
+    function confD() {
+        const file = path.join(tmp, 'rtc.conf');
+        fs.writeFileSync(file, example('conf.d-rtc.conf', [
+            ['rtsp://127.0.0.1:8554/cam', cam],
+            ['listen 8080;', `listen 127.0.0.1:${PORT};`],
+            /* the package's examples: the source tree's here */
+            ['alias /usr/share/doc/libnginx-mod-http-rtc/examples/;',
+             `alias ${EXAMPLES}/;`],
+        ]));
+        return file;
+    }
+
+    function ffmpegFile() {
+        return example('ffmpeg-file.conf', [
+            ['%%CLIP%%', clip, 2],
+            ['listen 127.0.0.1:8080;', 'listen 127.0.0.1:%%PORT%%;'],
+        ]);
+    }
+
     test('nginx -t of each example', () => {
         assertConfigOk('auth_request.conf', authRequest(false));
         assertConfigOk('secure_link.conf', secureLink(false));
@@ -315,10 +349,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         assertConfigOk('tls.conf', tls(false, '/etc/nginx/cameras.htpasswd'));
 
         /* the package's load_module line, Debian's nginx.conf around it */
-        const confd = path.join(tmp, 'rtc.conf');
-        fs.writeFileSync(confd, example('conf.d-rtc.conf', [
-            ['rtsp://127.0.0.1:8554/cam', cam],
-        ]));
+        const confd = confD();
         const debian = replaced('nginx.conf',
                                 fs.readFileSync('/etc/nginx/nginx.conf',
                                                 'utf8'), [
@@ -330,14 +361,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
         assertConfigOk('nginx-demo.conf', example('nginx-demo.conf', []));
 
-        const clip = path.join(tmp, 'clip.mp4');
-        execFileSync('ffmpeg', [
-            '-loglevel', 'error', '-f', 'lavfi',
-            '-i', 'testsrc=size=160x90:rate=25', '-pix_fmt', 'yuv420p',
-            '-c:v', 'libx264', '-t', '1', clip]);
-        assertConfigOk('ffmpeg-file.conf', example('ffmpeg-file.conf', [
-            ['%%CLIP%%', clip, 2],
-        ]));
+        assertConfigOk('ffmpeg-file.conf', ffmpegFile());
 
         for (const f of fs.readdirSync(path.join(EXAMPLES, 'cluster'))) {
             if (!f.endsWith('.conf')) {
@@ -353,5 +377,292 @@ describe('the configuration examples', { timeout: 120000 }, () => {
                       .replace(/\/etc\/ssl\/[^/]+\/privkey\.pem/g, certs.key);
             assertConfigOk(`cluster/${f}`, t);
         }
+    });
+
+
+    const SDP = { 'Content-Type': 'application/sdp' };
+    const SESSION = /^\/whep\/front\/[0-9a-f]{32}$/;
+
+    test('auth_request.conf: the service lets through or refuses',
+         async () => {
+        const seen = [];
+        const auth = http.createServer((req, res) => {
+            const a = req.headers.authorization;
+            seen.push({ path: req.url,
+                        method: req.headers['x-original-method'],
+                        uri: req.headers['x-original-uri'],
+                        length: req.headers['content-length'] });
+            res.writeHead(a === 'Bearer good' ? 204
+                          : a === 'Bearer bad' ? 403 : 401);
+            res.end();
+        });
+        await new Promise((resolve) =>
+            auth.listen(AUTH_PORT, '127.0.0.1', resolve));
+        rig.defer(() => auth.close());
+
+        const ngx = await rig.add({ port: PORT, conf: authRequest(true) });
+        const tlsOpts = { tls: true, ca: fs.readFileSync(certs.cert) };
+        const good = client(PORT, Object.assign(
+            { headers: { Authorization: 'Bearer good' } }, tlsOpts));
+        const bad = client(PORT, Object.assign(
+            { headers: { Authorization: 'Bearer bad' } }, tlsOpts));
+        const anon = client(PORT, tlsOpts);
+
+        const v = await viewerOf(good, '/whep/front', 'viewer with a token');
+        assert.match(v.session, SESSION);
+        assert.ok(seen.some((a) => a.path === '/check' && a.method === 'POST'
+                                   && a.uri === '/whep/front'
+                                   && a.length === undefined),
+                  JSON.stringify(seen));
+
+        const offer = v.pc.localDescription.sdp;
+        let r = await anon.http('POST', '/whep/yard', offer, SDP);
+        assert.equal(r.status, 401);
+        r = await bad.http('POST', '/whep/yard', offer, SDP);
+        assert.equal(r.status, 403);
+
+        /* the session's URL: asked about too, then PATCH and DELETE */
+        const frag = whep.fragment(whep.iceOf(offer),
+                                   { noCredentials: true, end: true });
+        r = await whep.patch(anon, v.session, frag, '*');
+        assert.equal(r.status, 401);
+        r = await whep.patch(good, v.session, frag, '*');
+        assert.equal(r.status, 204, r.body);
+        assert.ok(seen.some((a) => a.method === 'PATCH'
+                                   && a.uri === v.session));
+
+        const session = v.session;
+        r = await anon.http('DELETE', session);
+        assert.equal(r.status, 401);
+        r = await v.close();
+        assert.equal(r.status, 200);
+        r = await good.http('DELETE', session);
+        assert.equal(r.status, 404);
+
+        await ngx.stop();
+    });
+
+    test('secure_link.conf: a signed link plays; bad or expired: 403',
+         async () => {
+        const text = fs.readFileSync(path.join(EXAMPLES, 'secure_link.conf'),
+                                     'utf8');
+
+        /* the signing recipe of the comment, as written */
+        const recipe = text.match(/^# {3}expires=[\s\S]*?^# {3}echo .*$/m)[0]
+                       .split('\n').map((l) => l.replace(/^# {3}/, ''))
+                       .join('\n');
+        const link = new URL(execFileSync('bash', ['-c', recipe],
+                                          { encoding: 'utf8' }).trim());
+        assert.equal(link.pathname, '/whep/front');
+
+        const sign = (expires) => crypto.createHash('md5')
+                     .update(`${expires}/whep/front s3cret`).digest('base64')
+                     .replace(/\+/g, '-').replace(/\//g, '_')
+                     .replace(/=/g, '');
+        assert.equal(link.searchParams.get('md5'),
+                     sign(link.searchParams.get('expires')));
+
+        const ngx = await rig.add({ port: PORT, conf: secureLink(true) });
+        const c = client(PORT, { tls: true, ca: fs.readFileSync(certs.cert),
+                                 headers: { Origin: 'https://app.example.com' } });
+
+        const v = await viewerOf(c, link.pathname + link.search,
+                                 'viewer of a signed link');
+        assert.match(v.session, SESSION);
+        assert.equal(v.response.headers['access-control-allow-origin'],
+                     'https://app.example.com');
+        assert.match(v.response.headers['access-control-expose-headers'],
+                     /Location/);
+
+        const offer = v.pc.localDescription.sdp;
+        const past = Math.floor(Date.now() / 1000) - 10;
+        for (const q of [
+            '',                                             /* unsigned */
+            link.search.replace(/md5=./, 'md5=A'),          /* bad */
+            `?md5=${sign(past)}&expires=${past}`,           /* expired */
+        ]) {
+            const r = await c.http('POST', `/whep/front${q}`, offer, SDP);
+            assert.equal(r.status, 403, q);
+        }
+
+        /* a preflight of the app's page */
+        let r = await c.http('OPTIONS', '/whep/front', null, {
+            Origin: 'https://app.example.com',
+            'Access-Control-Request-Method': 'POST',
+        });
+        assert.equal(r.status, 204);
+        assert.equal(r.headers['access-control-allow-origin'],
+                     'https://app.example.com');
+
+        /* the session's URL, without the query */
+        const frag = whep.fragment(whep.iceOf(offer),
+                                   { noCredentials: true, end: true });
+        r = await whep.patch(c, v.session, frag, v.response.headers.etag);
+        assert.equal(r.status, 204, r.body);
+        r = await v.close();
+        assert.equal(r.status, 200);
+
+        await ngx.stop();
+    });
+
+    test('reverse-proxy.conf: WHEP through the front, media direct',
+         async () => {
+        const [rtcConf, frontConf] = reverseProxy(true);
+        const rtc = await rig.add({ port: PORT, conf: rtcConf });
+        const front = await rig.add({ port: FRONT_PORT, conf: frontConf });
+        const c = client(FRONT_PORT,
+                         { tls: true, ca: fs.readFileSync(certs.cert) });
+
+        const v = await viewerOf(c, '/whep/front', 'viewer through a front');
+
+        /* the Location works through the front */
+        assert.match(v.response.headers.location, SESSION);
+
+        /* the media: to rtc_candidate, on a port of rtc_udp_ports */
+        const cands = candidates(v.answer);
+        assert.ok(cands.length > 0, v.answer);
+        assert.ok(cands.some((x) => x.typ === 'srflx'
+                                    && x.addr === '10.99.0.1'), v.answer);
+        for (const x of cands) {
+            assert.ok(x.port >= 40000 && x.port <= 40999, v.answer);
+        }
+
+        const offer = v.pc.localDescription.sdp;
+        let r = await whep.patch(c, v.session,
+                                 whep.fragment(whep.iceOf(offer),
+                                               { noCredentials: true }),
+                                 v.response.headers.etag);
+        assert.equal(r.status, 204, r.body);
+
+        const session = v.session;
+        r = await v.close();
+        assert.equal(r.status, 200);
+        r = await c.http('DELETE', session);
+        assert.equal(r.status, 404);
+
+        await front.stop();
+        await rtc.stop();
+    });
+
+    test('edge-origin.conf: an edge pulls the origin with its token',
+         async () => {
+        const dns = await new DnsServer({ 'origin.lan': '127.0.0.1' })
+                        .start(DNS_PORT);
+        rig.defer(() => dns.stop());
+
+        const [originConf, edgeConf] = edgeOrigin(true);
+        const origin = await rig.add({ port: PORT, conf: originConf });
+        const edge = await rig.add({ port: FRONT_PORT, conf: edgeConf });
+
+        const v = await viewerOf(client(FRONT_PORT), '/whep/front',
+                                 'viewer of the edge');
+        assert.ok(dns.queries['origin.lan'] > 0, 'the resolver was asked');
+
+        /* one session at the origin: the edge's */
+        const st = await origin.status();
+        assert.equal(st.sessions.filter((s) => s.stream === 'front').length,
+                     1, JSON.stringify(st.sessions));
+
+        /* without the token, the origin refuses */
+        const r = await client(PORT).http('POST', '/whep/front',
+                                          v.pc.localDescription.sdp, SDP);
+        assert.equal(r.status, 401);
+
+        /* the edge's player page and status */
+        const page = await client(FRONT_PORT).http('GET', '/rtc/');
+        assert.equal(page.status, 200);
+        assert.match(page.headers['content-type'], /^text\/html/);
+        assert.equal((await edge.status()).streams
+                     .find((s) => s.name === 'front').viewers, 1);
+
+        assert.equal((await v.close()).status, 200);
+
+        await edge.stop();
+        await origin.stop();
+    });
+
+    test('tls.conf: basic auth over HTTPS; HTTP redirects', async () => {
+        const htpasswd = path.join(tmp, 'cameras.htpasswd');
+        const hash = execFileSync('openssl', ['passwd', '-apr1', 'pw'],
+                                  { encoding: 'utf8' }).trim();
+        fs.writeFileSync(htpasswd, `viewer:${hash}\n`);
+
+        const ngx = await rig.add({ port: PORT, conf: tls(true, htpasswd) });
+        const tlsOpts = { tls: true, ca: fs.readFileSync(certs.cert) };
+        const basic = 'Basic ' + Buffer.from('viewer:pw').toString('base64');
+        const c = client(PORT, Object.assign(
+            { headers: { Authorization: basic } }, tlsOpts));
+
+        const v = await viewerOf(c, '/whep/front', 'viewer with a password');
+        assert.match(v.response.headers['strict-transport-security'],
+                     /max-age=/);
+
+        let r = await client(PORT, tlsOpts).http(
+            'POST', '/whep/front', v.pc.localDescription.sdp, SDP);
+        assert.equal(r.status, 401);
+
+        r = await client(FRONT_PORT).http('GET', '/whep/front');
+        assert.equal(r.status, 301);
+        assert.equal(r.headers.location, 'https://127.0.0.1/whep/front');
+
+        r = await c.http('GET', '/player/whep-player.html');
+        assert.equal(r.status, 200);
+        assert.match(r.headers['content-type'], /^text\/html/);
+        r = await c.http('GET', '/rtc/status');
+        assert.equal(r.status, 200);
+
+        assert.equal((await v.close()).status, 200);
+        await ngx.stop();
+    });
+
+
+    test('conf.d-rtc.conf: WHEP, snapshot, metrics, both players',
+         async () => {
+        const ngx = await rig.add({ port: PORT, conf: `
+load_module %%MODULE%%;
+%%TEST_GLOBALS%%
+worker_processes 2;
+events { worker_connections 768; }
+http {
+    %%TEST_GLOBALS_HTTP%%
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    include ${confD()};
+}
+` });
+        const c = client(PORT);
+        const v = await viewerOf(c, '/whep/cam', 'viewer of conf.d');
+
+        let r = await waitFor(async () => {
+            const x = await c.http('GET', '/snap/cam.jpg?width=320');
+            return x.status === 200 ? x : null;
+        }, 10000, 'a snapshot');
+        assert.equal(r.headers['content-type'], 'image/jpeg');
+
+        for (const p of ['/rtc/metrics', '/rtc/status', '/rtc/player/',
+                         '/player/whep-player.html']) {
+            r = await c.http('GET', p);
+            assert.equal(r.status, 200, p);
+        }
+
+        assert.equal((await v.close()).status, 200);
+        await ngx.stop();
+    });
+
+    test('ffmpeg-file.conf: the clip plays, with Opus', async () => {
+        const ngx = await rig.add({ port: PORT, conf: ffmpegFile() });
+        const c = client(PORT);
+        const v = rig.track(new Viewer(c, '/whep/clip',
+                                       { name: 'viewer of the clip',
+                                         audio: true }));
+        await v.connectRetry(20000);
+        await v.waitKeyframe(20000);
+        assert.match(v.answer, /^a=rtpmap:\d+ opus\/48000/m);
+
+        const r = await c.http('GET', '/player/whep-player.html');
+        assert.equal(r.status, 200);
+
+        assert.equal((await v.close()).status, 200);
+        await ngx.stop();
     });
 });
