@@ -308,7 +308,9 @@ describe('the configuration examples', { timeout: 120000 }, () => {
             ['listen 443 ssl http2;', 'listen 127.0.0.1:%%PORT%% ssl http2;'],
             ...certPairs(certs, 'cameras.example.com'),
             ['/etc/nginx/cameras.htpasswd', htpasswd],
-            ['alias /usr/share/nginx-rtc/;', `alias ${EXAMPLES}/;`],
+            /* the package's examples: the source tree's here */
+            ['alias /usr/share/doc/libnginx-mod-http-rtc/examples/;',
+             `alias ${EXAMPLES}/;`],
         ]);
         return run ? runPairs(t) : t;
     }
@@ -319,7 +321,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         const file = path.join(tmp, 'rtc.conf');
         fs.writeFileSync(file, example('conf.d-rtc.conf', [
             ['rtsp://127.0.0.1:8554/cam', cam],
-            ['listen 8080;', `listen 127.0.0.1:${PORT};`],
+            ['listen 8080;', `listen ${PORT};`],
             /* the package's examples: the source tree's here */
             ['alias /usr/share/doc/libnginx-mod-http-rtc/examples/;',
              `alias ${EXAMPLES}/;`],
@@ -643,6 +645,30 @@ http {
                          '/player/whep-player.html']) {
             r = await c.http('GET', p);
             assert.equal(r.status, 200, p);
+        }
+
+        /*
+         * the player pages from another host, over plain HTTP (not a
+         * secure context): Chromium decodes
+         */
+        const b = await rig.launchBrowser();
+        for (const p of ['/player/whep-player.html?src=/whep/cam',
+                         '/rtc/player/?stream=cam']) {
+            const page = await b.open(`http://10.99.0.1:${PORT}${p}`);
+            assert.equal(await page.evaluate(() => window.isSecureContext),
+                         false);
+            /* the status page is for the host only */
+            assert.equal(await page.evaluate(async () =>
+                (await fetch('/rtc/status')).status), 403);
+            if (p.startsWith('/player/')) {
+                const st = await b.waitPlaying(page, 20000);
+                assert.equal(st.codec, 'video/H264');
+            } else {
+                await waitFor(() => page.evaluate(() =>
+                    [...document.querySelectorAll('video')].some((e) =>
+                        e.getVideoPlaybackQuality().totalVideoFrames > 0)),
+                    20000, 'a frame in the grid player');
+            }
         }
 
         assert.equal((await v.close()).status, 200);
