@@ -224,6 +224,30 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
     after(() => rig.stop());
 
+    /* Chromium, launched once (trusting the test's certificate) */
+    async function chromium() {
+        return rig.browser
+               || rig.launchBrowser({ ignoreHTTPSErrors: true });
+    }
+
+    /* the example player: plays, trickles, Stop DELETEs the session */
+    async function playerPlays(b, url) {
+        const page = await b.open(url);
+        const st = await b.waitPlaying(page, 20000);
+        assert.equal(st.codec, 'video/H264');
+
+        await waitFor(async () => (await b.stats(page)).patches.length > 0,
+                      10000, 'a trickle PATCH');
+        const patches = (await b.stats(page)).patches;
+        assert.ok(patches.every((x) => x === 204), `PATCHes: ${patches}`);
+
+        await page.click('#stop');
+        await waitFor(async () => (await b.stats(page)).deleted, 5000,
+                      'the DELETE of Stop');
+        assert.equal((await b.stats(page)).deleted, 200);
+        return page;
+    }
+
     async function viewerOf(c, whepPath, name) {
         const v = rig.track(new Viewer(c, whepPath, { name }));
         await v.connectRetry(20000);
@@ -249,6 +273,8 @@ describe('the configuration examples', { timeout: 120000 }, () => {
     function secureLink(run) {
         const t = example('secure_link.conf', [
             module(run),
+            ['rtc_cors https://app.example.com;',
+             `rtc_cors http://127.0.0.1:${FRONT_PORT};`],
             ['rtsp://192.168.1.20/stream1', cam],
             ['listen 443 ssl;', 'listen 127.0.0.1:%%PORT%% ssl;'],
             ...certPairs(certs, 'cameras.example.com'),
@@ -465,14 +491,14 @@ describe('the configuration examples', { timeout: 120000 }, () => {
                      sign(link.searchParams.get('expires')));
 
         const ngx = await rig.add({ port: PORT, conf: secureLink(true) });
+        const app = `http://127.0.0.1:${FRONT_PORT}`;
         const c = client(PORT, { tls: true, ca: fs.readFileSync(certs.cert),
-                                 headers: { Origin: 'https://app.example.com' } });
+                                 headers: { Origin: app } });
 
         const v = await viewerOf(c, link.pathname + link.search,
                                  'viewer of a signed link');
         assert.match(v.session, SESSION);
-        assert.equal(v.response.headers['access-control-allow-origin'],
-                     'https://app.example.com');
+        assert.equal(v.response.headers['access-control-allow-origin'], app);
         assert.match(v.response.headers['access-control-expose-headers'],
                      /Location/);
 
@@ -489,12 +515,10 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
         /* a preflight of the app's page */
         let r = await c.http('OPTIONS', '/whep/front', null, {
-            Origin: 'https://app.example.com',
             'Access-Control-Request-Method': 'POST',
         });
         assert.equal(r.status, 204);
-        assert.equal(r.headers['access-control-allow-origin'],
-                     'https://app.example.com');
+        assert.equal(r.headers['access-control-allow-origin'], app);
 
         /* the session's URL, without the query */
         const frag = whep.fragment(whep.iceOf(offer),
@@ -503,6 +527,26 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         assert.equal(r.status, 204, r.body);
         r = await v.close();
         assert.equal(r.status, 200);
+
+        /*
+         * the app's page (the example player, served by the app's
+         * origin) with the signed link: cross-origin POST, PATCH, DELETE
+         */
+        const player = fs.readFileSync(path.join(EXAMPLES,
+                                                 'whep-player.html'));
+        const site = http.createServer((req, res) => {
+            res.writeHead(200, { 'Content-Type': 'text/html' });
+            res.end(player);
+        });
+        await new Promise((resolve) =>
+            site.listen(FRONT_PORT, '127.0.0.1', resolve));
+        rig.defer(() => site.close());
+
+        const src = `https://127.0.0.1:${PORT}/whep/front${link.search}`;
+        await playerPlays(await chromium(), `${app}/whep-player.html?src=`
+                          + `${encodeURIComponent(src)}&trickle=1`);
+        site.close();
+        site.closeAllConnections();
 
         await ngx.stop();
     });
@@ -613,6 +657,20 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         r = await c.http('GET', '/rtc/status');
         assert.equal(r.status, 200);
 
+        /* Chromium, given the password as to a prompt: over HTTP/2 */
+        const b = await chromium();
+        await b.context.setHTTPCredentials({ username: 'viewer',
+                                             password: 'pw' });
+        try {
+            const page = await playerPlays(b, `https://127.0.0.1:${PORT}`
+                + '/player/whep-player.html?src=/whep/front&trickle=1');
+            assert.equal(await page.evaluate(
+                () => performance.getEntriesByType('navigation')[0]
+                      .nextHopProtocol), 'h2');
+        } finally {
+            await b.context.setHTTPCredentials(null);
+        }
+
         assert.equal((await v.close()).status, 200);
         await ngx.stop();
     });
@@ -651,7 +709,7 @@ http {
          * the player pages from another host, over plain HTTP (not a
          * secure context): Chromium decodes
          */
-        const b = await rig.launchBrowser();
+        const b = await chromium();
         for (const p of ['/player/whep-player.html?src=/whep/cam',
                          '/rtc/player/?stream=cam']) {
             const page = await b.open(`http://10.99.0.1:${PORT}${p}`);
