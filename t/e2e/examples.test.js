@@ -342,8 +342,11 @@ describe('the configuration examples', { timeout: 120000 }, () => {
     }
 
 
-    /* conf.d/rtc.conf, written into the test's directory */
-    function confD() {
+    /*
+     * conf.d/rtc.conf, written into the test's directory; uncomment: with
+     * its commented-out rtc_ directives
+     */
+    function confD(uncomment) {
         const file = path.join(tmp, 'rtc.conf');
         fs.writeFileSync(file, example('conf.d-rtc.conf', [
             ['rtsp://127.0.0.1:8554/cam', cam],
@@ -351,7 +354,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
             /* the package's examples: the source tree's here */
             ['alias /usr/share/doc/libnginx-mod-http-rtc/examples/;',
              `alias ${EXAMPLES}/;`],
-        ]));
+        ]).replace(/^#(rtc_)/mg, uncomment ? '$1' : '#$1'));
         return file;
     }
 
@@ -377,15 +380,18 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         assertConfigOk('tls.conf', tls(false, '/etc/nginx/cameras.htpasswd'));
 
         /* the package's load_module line, Debian's nginx.conf around it */
-        const confd = confD();
-        const debian = replaced('nginx.conf',
-                                fs.readFileSync('/etc/nginx/nginx.conf',
-                                                'utf8'), [
-            ['include /etc/nginx/modules-enabled/*.conf;',
-             'load_module %%MODULE%%;'],
-            ['include /etc/nginx/conf.d/*.conf;', `include ${confd};`],
-        ]);
-        assertConfigOk('conf.d-rtc.conf', debian);
+        for (const uncomment of [false, true]) {
+            const confd = confD(uncomment);
+            const debian = replaced('nginx.conf',
+                                    fs.readFileSync('/etc/nginx/nginx.conf',
+                                                    'utf8'), [
+                ['include /etc/nginx/modules-enabled/*.conf;',
+                 'load_module %%MODULE%%;'],
+                ['include /etc/nginx/conf.d/*.conf;', `include ${confd};`],
+            ]);
+            assertConfigOk(`conf.d-rtc.conf (uncommented: ${uncomment})`,
+                           debian);
+        }
 
         assertConfigOk('nginx-demo.conf', example('nginx-demo.conf', []));
 
