@@ -379,6 +379,19 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
         assertConfigOk('tls.conf', tls(false, '/etc/nginx/cameras.htpasswd'));
 
+        /* the variants in their comments */
+        assertConfigOk('tls.conf (rtc_candidate)', replaced('tls.conf',
+            tls(false, '/etc/nginx/cameras.htpasswd'),
+            [['# rtc_candidate', 'rtc_candidate']]));
+        assertConfigOk('edge-origin.conf (edge, wheps://)', replaced(
+            'edge-origin.conf', edge.replace(/^ *rtc_stream +front whep:.*$/m,
+                                             ''), [
+                ['# rtc_stream  front wheps:', 'rtc_stream  front wheps:'],
+                ['#                   token=', '                  token='],
+                ['# rtc_source_ssl_verify', 'rtc_source_ssl_verify'],
+                ['# rtc_source_ssl_trusted', 'rtc_source_ssl_trusted'],
+            ]));
+
         /* the package's load_module line, Debian's nginx.conf around it */
         for (const uncomment of [false, true]) {
             const confd = confD(uncomment);
