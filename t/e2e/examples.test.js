@@ -10,33 +10,49 @@
  * under it):
  *
  *   - the module's path: load_module /usr/lib/nginx/modules/... becomes
- *     the built module (%%MODULE%%), %%MODULE%% etc. of the %%...%%
- *     examples are filled in as their comments say;
+ *     the built module (%%MODULE%%); the %%...%% values of
+ *     nginx-demo.conf and ffmpeg-file.conf are filled in as their
+ *     comments say (%%CLIP%%: the clip made by the comment's ffmpeg
+ *     command, with only /srv/clip.mp4 replaced);
  *   - camera URLs (rtsp://...192.168.1.x...) become the test camera's;
  *   - certificate paths become those of a certificate made here
- *     (makeCert), an htpasswd file one made here;
- *   - ports and addresses (listen, upstream servers, allow, rtc_candidate,
- *     the origin's host name and port, the resolver, rtc_udp_ports of a
- *     second nginx of the same namespace) become the test's, in the
- *     namespace of t/lib/netns.sh (10.99.0.1 and 127.0.0.1);
+ *     (makeCert); tls.conf's htpasswd file one made here;
+ *   - ports and addresses become the test's, in the namespace of
+ *     t/lib/netns.sh (10.99.0.1 and 127.0.0.1): listen, upstream servers,
+ *     allow, rtc_candidate, the origin's port (its name, origin.lan, is
+ *     answered by a DNS server of the test: lib/dns.js), the resolver,
+ *     the edge's rtc_udp_ports (the origin's range is in the same
+ *     namespace), secure_link.conf's rtc_cors origin (the app's page);
+ *   - the player pages the package installs under /usr/share/doc/ are
+ *     the source tree's examples/;
  *   - for nginx run by the test (not for nginx -t): pid, error and access
  *     logs and temp paths in the test's prefix (%%TEST_GLOBALS%%,
  *     %%TEST_GLOBALS_HTTP%%), worker_processes auto -> 2.
  *
- * conf.d-rtc.conf is tested inside Debian's /etc/nginx/nginx.conf, with
- * its modules-enabled/ include replaced by the package's load_module line
- * (the module's path) and its conf.d/ include by the example.
+ * Two-host files (edge-origin.conf, reverse-proxy.conf): the second
+ * configuration, commented out, is uncommented.  conf.d-rtc.conf is
+ * tested inside Debian's /etc/nginx/nginx.conf, its modules-enabled/
+ * include replaced by the package's load_module line (the module's path)
+ * and its conf.d/ include by the example.  nginx -t also takes the
+ * variants in the comments (conf.d's rtc_ice_deny list and rtc_io_uring,
+ * tls.conf's rtc_candidate, the edge's wheps:// source) and cluster/
+ * (its listen addresses replaced; cluster*.test.js run it).
  *
- * Then, end to end (werift viewers, a small auth service in node):
- * auth_request.conf (2xx lets a POST through, 401/403 refuse it, PATCH
- * and DELETE go by the session's URL), secure_link.conf (the signing
- * recipe of its comment, run as written: a signed link plays, a bad or
- * expired one gets 403, the session's URL without the query PATCHes and
- * DELETEs), reverse-proxy.conf (a front nginx without the module: the
- * 201's Location works through it, the media goes direct to the
- * rtc_candidate address), edge-origin.conf (an edge pulls the origin with
- * its token, resolving the origin's name with the resolver), tls.conf
- * (basic auth over HTTPS and HTTP/2).  Needs t/lib/netns.sh.
+ * Then, end to end (werift viewers, Chromium with the example player, a
+ * small auth service in node): auth_request.conf (2xx lets a POST
+ * through, 401/403 refuse it, PATCH and DELETE are asked about too),
+ * secure_link.conf (the signing recipe of its comment, run as written: a
+ * signed link plays, also from the app's page of another origin; a bad,
+ * missing or expired signature gets 403; the session's URL without the
+ * query PATCHes and DELETEs), reverse-proxy.conf (a front nginx without
+ * the module: the 201's Location works through it, the media goes direct,
+ * rtc_candidate in the answer), edge-origin.conf (an edge pulls the
+ * origin with its token, resolving the origin's name with its resolver;
+ * no token: 401), tls.conf (basic auth; Chromium over HTTP/2; HTTP
+ * redirects), conf.d-rtc.conf (WHEP, snapshot, metrics, both players in
+ * Chromium from another host over plain HTTP; the status page for the
+ * host only), ffmpeg-file.conf (the clip plays, with Opus).  Needs
+ * t/lib/netns.sh.
  */
 
 'use strict';
@@ -516,7 +532,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
         const v = await viewerOf(c, link.pathname + link.search,
                                  'viewer of a signed link');
-        assert.match(v.session, SESSION);
+        assert.match(v.response.headers.location, SESSION);
         assert.equal(v.response.headers['access-control-allow-origin'], app);
         assert.match(v.response.headers['access-control-expose-headers'],
                      /Location/);
