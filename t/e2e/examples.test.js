@@ -291,6 +291,8 @@ describe('the configuration examples', { timeout: 120000 }, () => {
             module(run),
             ['rtc_cors https://app.example.com;',
              `rtc_cors http://127.0.0.1:${FRONT_PORT};`],
+            ['Access-Control-Allow-Origin https://app.example.com',
+             `Access-Control-Allow-Origin http://127.0.0.1:${FRONT_PORT}`],
             ['rtsp://192.168.1.20/stream1', cam],
             ['listen 443 ssl;', 'listen 127.0.0.1:%%PORT%% ssl;'],
             ...certPairs(certs, 'cameras.example.com'),
@@ -546,6 +548,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         ]) {
             const r = await c.http('POST', `/whep/front${q}`, offer, SDP);
             assert.equal(r.status, 403, q);
+            assert.equal(r.headers['access-control-allow-origin'], app);
         }
 
         /* a preflight of the app's page */
@@ -578,8 +581,18 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         rig.defer(() => site.close());
 
         const src = `https://127.0.0.1:${PORT}/whep/front${link.search}`;
-        await playerPlays(await chromium(), `${app}/whep-player.html?src=`
+        const b = await chromium();
+        await playerPlays(b, `${app}/whep-player.html?src=`
                           + `${encodeURIComponent(src)}&trickle=1`);
+
+        /* an expired link: the page can read the 403 (not a CORS error) */
+        const old = `https://127.0.0.1:${PORT}/whep/front`
+                    + `?md5=${sign(past)}&expires=${past}`;
+        const page = await b.open(`${app}/whep-player.html?src=`
+                                  + encodeURIComponent(old));
+        const err = await waitFor(async () => (await b.stats(page)).error,
+                                  10000, 'the player\'s error');
+        assert.match(err, /^403/);
         site.close();
         site.closeAllConnections();
 
