@@ -671,6 +671,24 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
         assert.equal((await v.close()).status, 200);
 
+        /*
+         * yard (idle=10s): two viewers of the edge, one session at the
+         * origin, DELETEd 10 s after the last viewer left
+         */
+        const y1 = await viewerOf(client(FRONT_PORT), '/whep/yard', 'y1');
+        const y2 = await viewerOf(client(FRONT_PORT), '/whep/yard', 'y2');
+        const yards = async () => (await origin.status()).sessions
+                                  .filter((x) => x.stream === 'yard').length;
+        assert.equal(await yards(), 1);
+
+        await y1.close();
+        await y2.close();
+        const left = Date.now();
+        await waitFor(async () => await yards() === 0, 20000,
+                      'the edge\'s yard session gone from the origin');
+        const idle = Date.now() - left;
+        assert.ok(idle > 9000, `DELETEd after ${idle} ms`);
+
         await edge.stop();
         await origin.stop();
     });
