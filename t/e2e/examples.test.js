@@ -51,8 +51,8 @@
  * no token: 401), tls.conf (basic auth; Chromium over HTTP/2; HTTP
  * redirects), conf.d-rtc.conf (WHEP, snapshot, metrics, both players in
  * Chromium from another host over plain HTTP; the status page for the
- * host only), ffmpeg-file.conf (the clip plays, with Opus).  Needs
- * t/lib/netns.sh.
+ * host only), ffmpeg-file.conf (the clip plays, with Opus),
+ * nginx-demo.conf.  Needs t/lib/netns.sh.
  */
 
 'use strict';
@@ -810,6 +810,22 @@ http {
         assert.match(v.answer, /^a=rtpmap:\d+ opus\/48000/m);
 
         const r = await c.http('GET', '/player/whep-player.html');
+        assert.equal(r.status, 200);
+
+        assert.equal((await v.close()).status, 200);
+        await ngx.stop();
+    });
+
+
+    test('nginx-demo.conf: the camera plays; status, player page',
+         async () => {
+        const ngx = await rig.add({ port: PORT,
+                                    conf: example('nginx-demo.conf', []) });
+        const v = await viewerOf(client(PORT), '/whep/cam', 'demo viewer');
+
+        assert.equal((await ngx.status()).streams
+                     .find((x) => x.name === 'cam').viewers, 1);
+        const r = await client(PORT).http('GET', '/player/whep-player.html');
         assert.equal(r.status, 200);
 
         assert.equal((await v.close()).status, 200);
