@@ -634,6 +634,18 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         r = await c.http('DELETE', session);
         assert.equal(r.status, 404);
 
+        /* the nginx-rtc host: for the front only */
+        r = await new Promise((resolve, reject) => {
+            const req = http.request({ host: '127.0.0.1', port: PORT,
+                                       method: 'POST', path: '/whep/front',
+                                       localAddress: '10.99.0.1',
+                                       headers: SDP, agent: false },
+                                     (res) => { res.resume(); resolve(res); });
+            req.on('error', reject);
+            req.end(offer);
+        });
+        assert.equal(r.statusCode, 403);
+
         await front.stop();
         await rtc.stop();
     });
