@@ -74,7 +74,7 @@ const { DnsServer } = require('./lib/dns');
 const whep = require('./lib/whep');
 
 const PORT = 23100;             /* the example's nginx */
-const FRONT_PORT = 23101;       /* a front nginx, an edge */
+const FRONT_PORT = 23101;       /* a front, an edge, the app, port 80 */
 const AUTH_PORT = 23102;
 const DNS_PORT = 23103;
 const CAM_PORT = 23154;
@@ -109,7 +109,7 @@ function example(file, pairs) {
 
 /* the admin's part: the module, certificates */
 
-function module(run) {
+function moduleLine(run) {
     return [MODULE_LINE, run ? 'load_module %%MODULE%%;\n%%TEST_GLOBALS%%'
                              : 'load_module %%MODULE%%;'];
 }
@@ -202,7 +202,7 @@ function client(port, o) {
 }
 
 
-/* the answer's candidates: [{ addr, port }] */
+/* the answer's UDP candidates: [{ addr, port, typ }] */
 
 function candidates(sdp) {
     return [...sdp.matchAll(
@@ -276,7 +276,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
     function authRequest(run) {
         const t = example('auth_request.conf', [
-            module(run),
+            moduleLine(run),
             ['rtsp://192.168.1.20/stream1', cam],
             ['rtsp://192.168.1.21/h264', cam],
             ['server 127.0.0.1:9000;', `server 127.0.0.1:${AUTH_PORT};`],
@@ -288,7 +288,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
     function secureLink(run) {
         const t = example('secure_link.conf', [
-            module(run),
+            moduleLine(run),
             ['rtc_cors https://app.example.com;',
              `rtc_cors http://127.0.0.1:${FRONT_PORT};`],
             ['Access-Control-Allow-Origin https://app.example.com',
@@ -304,7 +304,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         const [rtc, front] = halves('reverse-proxy.conf',
                                     '# ---- the front proxy');
         const t1 = replaced('reverse-proxy.conf', rtc, [
-            module(run),
+            moduleLine(run),
             ['rtsp://192.168.1.20/stream1', cam],
             ['listen 10.0.0.5:8080;', 'listen 127.0.0.1:%%PORT%%;'],
             ['allow 10.0.0.1;', 'allow 127.0.0.1;'],
@@ -326,13 +326,13 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         const [origin, edge] = halves('edge-origin.conf',
                                       '# ---- edge: nginx.conf');
         const t1 = replaced('edge-origin.conf', origin, [
-            module(run),
+            moduleLine(run),
             ['rtsp://viewer:secret@192.168.1.20:554/stream1', cam],
             ['rtsp://192.168.1.21/h264', cam],
             ['listen 8080;', 'listen 127.0.0.1:%%PORT%%;'],
         ]);
         const t2 = replaced('edge-origin.conf', edge, [
-            module(run),
+            moduleLine(run),
             ['origin.lan:8080', `origin.lan:${PORT}`, 2],
             ['resolver      127.0.0.53 valid=30s;',
              `resolver      127.0.0.1:${DNS_PORT} valid=30s;`],
@@ -345,7 +345,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
     function tls(run, htpasswd) {
         const t = example('tls.conf', [
-            module(run),
+            moduleLine(run),
             ['rtsp://viewer:secret@192.168.1.20:554/stream1', cam],
             ['rtsp://192.168.1.21/h264', cam],
             ['listen 80;', `listen 127.0.0.1:${FRONT_PORT};`],
