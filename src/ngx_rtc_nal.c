@@ -981,9 +981,11 @@ static void
 ngx_rtc_nal_error(ngx_rtc_nal_depack_t *d, ngx_uint_t err, ngx_uint_t arg)
 {
     char                       *what, *ps;
+    u_char                     *p;
+    ngx_str_t                   more;
     ngx_log_t                  *log;
-    ngx_uint_t                  n;
     const ngx_rtc_nal_codec_t  *c;
+    u_char                      buf[64];
 
     d->errors[err]++;
 
@@ -1003,8 +1005,16 @@ ngx_rtc_nal_error(ngx_rtc_nal_depack_t *d, ngx_uint_t err, ngx_uint_t arg)
         log = ngx_cycle->log;
     }
 
+    more.len = 0;
+    more.data = buf;
+
+    if (d->logged[err]) {
+        p = ngx_snprintf(buf, sizeof(buf), " (%ui times since the last "
+                         "message)", d->errors[err]);
+        more.len = p - buf;
+    }
+
     d->logged[err] = d->clock + 1;
-    n = d->errors[err];
     d->errors[err] = 0;
 
     c = d->codec;
@@ -1015,45 +1025,44 @@ ngx_rtc_nal_error(ngx_rtc_nal_depack_t *d, ngx_uint_t err, ngx_uint_t arg)
     case NGX_RTC_NAL_ERR_SHORT:
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "rtc %s: a payload of %ui byte, shorter than a NAL "
-                      "unit header: %s (%ui times)", c->name, arg, what, n);
+                      "unit header: %s%V", c->name, arg, what, &more);
         break;
 
     case NGX_RTC_NAL_ERR_TYPE:
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "rtc %s: a packet of undefined NAL unit type %ui: "
-                      "ignored (%ui times)", c->name, arg, n);
+                      "ignored%V", c->name, arg, &more);
         break;
 
     case NGX_RTC_NAL_ERR_MODE:
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "rtc %s: a packet of type %ui (interleaved mode or "
-                      "PACI, not supported): %s (%ui times)",
-                      c->name, arg, what, n);
+                      "PACI, not supported): %s%V", c->name, arg, what, &more);
         break;
 
     case NGX_RTC_NAL_ERR_AGG:
         ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "rtc %s: %s with a bad NAL unit size (%ui): %s "
-                      "(%ui times)", c->name, c->agg_name, arg, what, n);
+                      "rtc %s: %s with a bad NAL unit size (%ui): %s%V",
+                      c->name, c->agg_name, arg, what, &more);
         break;
 
     case NGX_RTC_NAL_ERR_FU:
         ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "rtc %s: a malformed %s, or one that did not end: %s "
-                      "(%ui times)", c->name, c->fu_name, what, n);
+                      "rtc %s: a malformed %s, or one that did not end: %s%V",
+                      c->name, c->fu_name, what, &more);
         break;
 
     case NGX_RTC_NAL_ERR_NAL:
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "rtc %s: a NAL unit with forbidden_zero_bit set or of "
-                      "a reserved type (first byte %02xi): %s (%ui times)",
-                      c->name, arg, what, n);
+                      "a reserved type (first byte %02xi): %s%V",
+                      c->name, arg, what, &more);
         break;
 
     case NGX_RTC_NAL_ERR_BIG:
         ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "rtc %s: an access unit larger than %ui bytes: %s "
-                      "(%ui times)", c->name, arg, what, n);
+                      "rtc %s: an access unit larger than %ui bytes: %s%V",
+                      c->name, arg, what, &more);
         break;
 
     default: /* NGX_RTC_NAL_ERR_NO_PS */
@@ -1062,8 +1071,7 @@ ngx_rtc_nal_error(ngx_rtc_nal_depack_t *d, ngx_uint_t err, ngx_uint_t arg)
 
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "rtc %s: a keyframe without %s, none known yet (in "
-                      "band or from the SDP): dropped (%ui times)",
-                      c->name, ps, n);
+                      "band or from the SDP): dropped%V", c->name, ps, &more);
     }
 }
 
