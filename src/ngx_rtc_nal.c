@@ -39,6 +39,13 @@
 #define NGX_RTC_NAL_FU_S          0x80
 #define NGX_RTC_NAL_FU_E          0x40
 
+/*
+ * Each kind of rejection is logged the first time, then at most once a
+ * minute of the stream's media time: the RTP clock of video is 90 kHz
+ * (RFC 6184 5.1, RFC 7798 4.1).
+ */
+#define NGX_RTC_NAL_LOG_EVERY     (60 * 90000)
+
 
 static ngx_uint_t ngx_rtc_nal_valid(const ngx_rtc_nal_codec_t *c, u_char *nal,
     size_t len);

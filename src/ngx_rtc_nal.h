@@ -44,13 +44,6 @@
 #define NGX_RTC_NAL_ERR_NO_PS     7        /* keyframe, no parameter sets */
 #define NGX_RTC_NAL_ERR_N         8
 
-/*
- * Each kind is logged the first time, then at most once a minute of the
- * stream's media time: RTP timestamps of video are 90 kHz (RFC 6184 5.1,
- * RFC 7798 4.1).
- */
-#define NGX_RTC_NAL_LOG_EVERY     (60 * 90000)
-
 
 /*
  * What sets H.264 (RFC 6184) and H.265 (RFC 7798) apart for the shared

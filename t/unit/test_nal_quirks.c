@@ -184,7 +184,8 @@ test_stap_a_padding(void)
     n = test_agg(pkt, hdr, 1, nals, lens, 3, 2);
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pkt, n, 1, 3000, 1)
                   == NGX_OK);
-    NGX_RTC_CHECK(sink.n == 1 && sink.keys == 1 && test_sink_is(nals, lens, 3));
+    NGX_RTC_CHECK(sink.n == 1 && sink.keys == 1
+                  && test_sink_is(nals, lens, 3));
 
     /* padding that is not zero after a NAL unit, past a size: an error */
 
@@ -340,7 +341,8 @@ test_empty_payload(void)
     ngx_memcpy(fu + 2, idr + 5, 3);
     (void) ngx_rtc_h264_depacketize(&d, fu, 5, 5, 3000, 1);
 
-    NGX_RTC_CHECK(sink.n == 1 && sink.keys == 1 && test_sink_is(nals, lens, 3));
+    NGX_RTC_CHECK(sink.n == 1 && sink.keys == 1
+                  && test_sink_is(nals, lens, 3));
 
     /* it takes its sequence number: the packet after it follows it */
 
