@@ -284,6 +284,8 @@ ngx_rtc_nal_depacketize(ngx_rtc_nal_depack_t *d, u_char *payload, size_t len,
              * incomplete, and the next AUs may reference what was lost.
              */
 
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_LOSS, delta - 1);
+
             d->wait_key = 1;
             d->fu = 0;
 
@@ -1072,13 +1074,19 @@ ngx_rtc_nal_error(ngx_rtc_nal_depack_t *d, ngx_uint_t err, ngx_uint_t arg)
                       c->name, arg, what, &more);
         break;
 
-    default: /* NGX_RTC_NAL_ERR_NO_PS */
+    case NGX_RTC_NAL_ERR_NO_PS:
         ps = (arg == NGX_RTC_NAL_VPS) ? "VPS"
              : (arg == NGX_RTC_NAL_SPS) ? "SPS" : "PPS";
 
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "rtc %s: a keyframe without %s, none known yet (in "
                       "band or from the SDP): dropped%V", c->name, ps, &more);
+        break;
+
+    default: /* NGX_RTC_NAL_ERR_LOSS */
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "rtc %s: %ui RTP packets missing (lost, or another "
+                      "source): %s%V", c->name, arg, what, &more);
     }
 }
 

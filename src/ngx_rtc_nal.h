@@ -42,7 +42,8 @@
 #define NGX_RTC_NAL_ERR_NAL       5        /* a NAL unit header we refuse */
 #define NGX_RTC_NAL_ERR_BIG       6        /* AU larger than the buffer */
 #define NGX_RTC_NAL_ERR_NO_PS     7        /* keyframe, no parameter sets */
-#define NGX_RTC_NAL_ERR_N         8
+#define NGX_RTC_NAL_ERR_LOSS      8        /* a gap in sequence numbers */
+#define NGX_RTC_NAL_ERR_N         9
 
 
 /*

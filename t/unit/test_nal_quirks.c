@@ -661,6 +661,24 @@ test_log_rate(void)
     test_log_end(text, sizeof(text));
 
     NGX_RTC_CHECK(text[0] == '\0');
+
+    /* packets lost: once, as the access units after it are dropped */
+
+    test_init(&d, &ngx_rtc_h264_codec, sizeof(test_buf));
+    d.log = &test_log;
+
+    test_log_start();
+    (void) ngx_rtc_h264_depacketize(&d, idr, sizeof(idr), 1, 3000, 0);
+    (void) ngx_rtc_h264_depacketize(&d, idr, sizeof(idr), 4, 3000, 1);
+    (void) ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice), 5, 6000, 1);
+    (void) ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice), 7, 9000, 1);
+    test_log_end(text, sizeof(text));
+
+    printf("%s", text);
+
+    NGX_RTC_CHECK(test_count(text, "rtc h264: 2 RTP packets missing") == 1);
+    NGX_RTC_CHECK(test_count(text, "rtc h264: ") == 1);
+    NGX_RTC_CHECK(d.errors[NGX_RTC_NAL_ERR_LOSS] == 1);
 }
 
 
