@@ -8,10 +8,11 @@
  * ending in zero padding (stap_pad), whole access units with Annex-B
  * start codes in single NAL unit packets (annexb), an empty RTP packet
  * two frames after each keyframe (empty_rtp).  Each used to play no
- * picture (or one a second) with nothing in the log; each must give
- * frames at the camera's rate, and GStreamer (webrtcbin, avdec_h264)
- * must decode them.  A camera whose STAP-A is broken (bad_stap) plays
- * no picture, but says why in error.log, once.  Needs t/lib/netns.sh.
+ * picture (empty_rtp: 3 frames of each 10) with nothing in the log;
+ * each must give frames at the camera's rate, and GStreamer (webrtcbin,
+ * avdec_h264) must decode them.  A camera whose STAP-A is broken
+ * (bad_stap) plays no picture, but says why in error.log, once.  Needs
+ * t/lib/netns.sh.
  */
 
 'use strict';
