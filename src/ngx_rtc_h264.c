@@ -28,6 +28,9 @@ const ngx_rtc_nal_codec_t  ngx_rtc_h264_codec = {
     NGX_RTC_H264_NAL_STAP_A,
     NGX_RTC_H264_NAL_FU_A,
     NGX_RTC_NAL_SPS,
+    "h264",
+    "STAP-A",
+    "FU-A",
     ngx_rtc_h264_type,
     ngx_rtc_h264_agg_hdr
 };

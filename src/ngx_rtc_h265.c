@@ -35,6 +35,9 @@ const ngx_rtc_nal_codec_t  ngx_rtc_h265_codec = {
     NGX_RTC_H265_NAL_AP,
     NGX_RTC_H265_NAL_FU,
     NGX_RTC_NAL_VPS,
+    "h265",
+    "AP",
+    "FU",
     ngx_rtc_h265_type,
     ngx_rtc_h265_agg_hdr
 };

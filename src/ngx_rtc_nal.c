@@ -16,7 +16,11 @@
  *   AP) and fragmentation units (FU-A, FU) into access units of NAL units
  *   with 4-byte lengths; parameter sets remembered and put in front of
  *   keyframes that lack them; an AU that lost data is dropped, and so is
- *   everything up to the next keyframe.
+ *   everything up to the next keyframe.  What cameras send besides the
+ *   RFCs is taken as gortsplib and ffmpeg take it: an aggregation packet
+ *   ending in zero padding, an empty payload, Annex-B start codes in a
+ *   single NAL unit packet.  What is rejected is logged once per kind,
+ *   then at most once a minute.
  *
  *   packetizer: access units back into single NAL unit packets,
  *   aggregation packets of the small NAL units in a row (parameter sets)
@@ -34,6 +38,13 @@
 
 #define NGX_RTC_NAL_FU_S          0x80
 #define NGX_RTC_NAL_FU_E          0x40
+
+/*
+ * Each kind of rejection is logged the first time, then at most once a
+ * minute of the stream's media time: the RTP clock of video is 90 kHz
+ * (RFC 6184 5.1, RFC 7798 4.1).
+ */
+#define NGX_RTC_NAL_LOG_EVERY     (60 * 90000)
 
 
 static ngx_uint_t ngx_rtc_nal_valid(const ngx_rtc_nal_codec_t *c, u_char *nal,
@@ -55,6 +66,11 @@ static ngx_int_t ngx_rtc_nal_agg(ngx_rtc_nal_depack_t *d, u_char *p,
     size_t len);
 static ngx_int_t ngx_rtc_nal_fu(ngx_rtc_nal_depack_t *d, u_char *p,
     size_t len);
+static ngx_uint_t ngx_rtc_nal_is_annexb(u_char *p, size_t len);
+static ngx_int_t ngx_rtc_nal_annexb(ngx_rtc_nal_depack_t *d, u_char *p,
+    size_t len);
+static void ngx_rtc_nal_error(ngx_rtc_nal_depack_t *d, ngx_uint_t err,
+    ngx_uint_t arg);
 static ssize_t ngx_rtc_nal_base64(u_char *dst, size_t size, u_char *src,
     size_t len);
 static ssize_t ngx_rtc_nal_pack_small(ngx_rtc_nal_pack_t *p, u_char *out,
@@ -268,6 +284,8 @@ ngx_rtc_nal_depacketize(ngx_rtc_nal_depack_t *d, u_char *payload, size_t len,
              * incomplete, and the next AUs may reference what was lost.
              */
 
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_LOSS, delta - 1);
+
             d->wait_key = 1;
             d->fu = 0;
 
@@ -279,6 +297,21 @@ ngx_rtc_nal_depacketize(ngx_rtc_nal_depack_t *d, u_char *payload, size_t len,
 
     d->seq_valid = 1;
     d->last_seq = seq;
+
+    if (len == 0) {
+
+        /*
+         * Some cameras send RTP packets without payload (RFC 3550 5.1
+         * allows one of padding only): nothing is lost, the packet is
+         * ignored, but for its marker bit ending the open AU.
+         */
+
+        if (marker && d->started && ts == d->ts) {
+            ngx_rtc_nal_depack_emit(d);
+        }
+
+        return NGX_OK;
+    }
 
     if (d->started && ts != d->ts) {
         ngx_rtc_nal_depack_emit(d);
@@ -295,6 +328,7 @@ ngx_rtc_nal_depacketize(ngx_rtc_nal_depack_t *d, u_char *payload, size_t len,
     }
 
     if (len < c->hdr) {
+        ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_SHORT, len);
         rc = NGX_DECLINED;
         goto broken;
     }
@@ -303,6 +337,7 @@ ngx_rtc_nal_depacketize(ngx_rtc_nal_depack_t *d, u_char *payload, size_t len,
 
     if (d->fu && type != c->fu) {
         /* the FU ended without its E bit */
+        ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_FU, 0);
         d->broken = 1;
         goto done;
     }
@@ -313,11 +348,15 @@ ngx_rtc_nal_depacketize(ngx_rtc_nal_depack_t *d, u_char *payload, size_t len,
     } else if (type == c->fu) {
         rc = ngx_rtc_nal_fu(d, payload, len);
 
+    } else if (ngx_rtc_nal_is_annexb(payload, len)) {
+        rc = ngx_rtc_nal_annexb(d, payload, len);
+
     } else {
         flags = c->type(type);
 
         if (flags & NGX_RTC_NAL_IGNORE) {
             /* undefined (RFC 6184 table 1, RFC 7798 4.4): ignore it */
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_TYPE, type);
             d->rejected++;
             rc = NGX_DECLINED;
             goto done;
@@ -325,6 +364,7 @@ ngx_rtc_nal_depacketize(ngx_rtc_nal_depack_t *d, u_char *payload, size_t len,
 
         if (flags & NGX_RTC_NAL_DECLINE) {
             /* interleaved mode (never negotiated), PACI */
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_MODE, type);
             rc = NGX_DECLINED;
 
         } else {
@@ -361,6 +401,32 @@ ngx_rtc_nal_depack_flush(ngx_rtc_nal_depack_t *d)
 static void
 ngx_rtc_nal_depack_start(ngx_rtc_nal_depack_t *d, uint32_t ts)
 {
+    uint32_t  delta;
+
+    /*
+     * The media clock of the log's rate limit: forward steps of up to a
+     * second count (a camera's frame interval), steps back of up to a
+     * second do not (B-frames: timestamps in decoding order), a bigger
+     * jump is a new base.  Timestamps that jump around (a broken or
+     * hostile source) keep it from going forward, and so keep the log
+     * quiet; so does a source whose steps are all big, which needs 60
+     * AUs to make a minute.
+     */
+
+    delta = ts - d->clock_ts;
+
+    if (!d->clock_valid) {
+        d->clock_valid = 1;
+        d->clock_ts = ts;
+
+    } else if (delta <= 90000) {
+        d->clock += delta;
+        d->clock_ts = ts;
+
+    } else if (delta < (uint32_t) -90000) {
+        d->clock_ts = ts;
+    }
+
     d->started = 1;
     d->ts = ts;
     d->len = 0;
@@ -421,6 +487,7 @@ ngx_rtc_nal_depack_emit(ngx_rtc_nal_depack_t *d)
 
         if (k <= NGX_RTC_NAL_PPS && ngx_rtc_nal_add_ps(d) != NGX_OK) {
             /* a keyframe nobody can decode */
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_NO_PS, k);
             d->wait_key = 1;
             d->dropped++;
             return;
@@ -554,6 +621,7 @@ ngx_rtc_nal_add(ngx_rtc_nal_depack_t *d, u_char *nal, size_t len)
     size_t   room;
 
     if (!ngx_rtc_nal_valid(d->codec, nal, len)) {
+        ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_NAL, len ? nal[0] : 0);
         return NGX_DECLINED;
     }
 
@@ -561,6 +629,7 @@ ngx_rtc_nal_add(ngx_rtc_nal_depack_t *d, u_char *nal, size_t len)
 
     if (room < 4 || len > room - 4) {
         /* the AU does not fit: drop it and wait for the next keyframe */
+        ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_BIG, d->size);
         d->broken = 1;
         return NGX_OK;
     }
@@ -634,7 +703,9 @@ ngx_rtc_nal_done(ngx_rtc_nal_depack_t *d, u_char *nal, size_t len)
  * RFC 6184 5.7.1 STAP-A, RFC 7798 4.4.2 AP: the payload header, then
  * ([DONL or DOND] 16-bit size, NAL unit) repeated; DONL (16 bits) before
  * the first, DOND (8 bits) before the others, only in H.265 when
- * sprop-max-don-diff is above 0.
+ * sprop-max-don-diff is above 0.  After the first NAL unit, a size of 0
+ * or fewer bytes left than a size end the packet: zero padding some
+ * cameras add (gortsplib skips it too).
  */
 
 static ngx_int_t
@@ -649,6 +720,7 @@ ngx_rtc_nal_agg(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
     p += hdr;
 
     if (p == end) {
+        ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_AGG, 0);
         return NGX_DECLINED;
     }
 
@@ -657,17 +729,32 @@ ngx_rtc_nal_agg(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
     don = d->donl ? 2 : 0;
 
     for (q = p; q < end; q += n) {
+
         if ((size_t) (end - q) < don + 2) {
+
+            if (q > p) {
+                /* padding */
+                end = q;
+                break;
+            }
+
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_AGG, 0);
             return NGX_DECLINED;
         }
 
-        q += don;
+        n = ((size_t) q[don] << 8) | q[don + 1];
+
+        if (n == 0 && q > p) {
+            /* padding */
+            end = q;
+            break;
+        }
+
+        q += don + 2;
         don = d->donl ? 1 : 0;
 
-        n = ((size_t) q[0] << 8) | q[1];
-        q += 2;
-
         if (n < hdr || n > (size_t) (end - q)) {
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_AGG, n);
             return NGX_DECLINED;
         }
     }
@@ -712,6 +799,7 @@ ngx_rtc_nal_fu(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
     hdr = c->hdr;
 
     if (len < hdr + 1) {
+        ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_FU, 0);
         return NGX_DECLINED;
     }
 
@@ -719,6 +807,7 @@ ngx_rtc_nal_fu(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
     type = fu & c->mask;
 
     if (c->type(type) & NGX_RTC_NAL_RESERVED) {
+        ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_FU, 0);
         return NGX_DECLINED;
     }
 
@@ -729,6 +818,7 @@ ngx_rtc_nal_fu(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
     }
 
     if (data > p + len) {
+        ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_FU, 0);
         return NGX_DECLINED;
     }
 
@@ -739,11 +829,13 @@ ngx_rtc_nal_fu(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
 
         if (d->fu) {
             /* the previous FU never ended */
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_FU, 0);
             d->broken = 1;
             return NGX_OK;
         }
 
         if (room < 4 + hdr || n > room - 4 - hdr) {
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_BIG, d->size);
             d->broken = 1;
             return NGX_OK;
         }
@@ -768,10 +860,12 @@ ngx_rtc_nal_fu(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
         }
 
         if (ngx_rtc_nal_type(c, d->buf + d->fu_start + 4) != type) {
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_FU, 0);
             return NGX_DECLINED;
         }
 
         if (n > room) {
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_BIG, d->size);
             d->broken = 1;
             return NGX_OK;
         }
@@ -787,6 +881,7 @@ ngx_rtc_nal_fu(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
         n = d->len - d->fu_start - 4;
 
         if (!ngx_rtc_nal_valid(c, nal + 4, n)) {
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_NAL, nal[4]);
             return NGX_DECLINED;
         }
 
@@ -796,6 +891,203 @@ ngx_rtc_nal_fu(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A payload that starts with an Annex-B start code (H.264 B.1, H.265
+ * B.2): 00 00 01 or 00 00 00 01.  No NAL unit starts so: its header would
+ * be of nal_unit_type 0, unspecified (H.264 table 7-1), or have
+ * nuh_temporal_id_plus1 0, forbidden (H.265 7.4.2.2).
+ */
+
+static ngx_uint_t
+ngx_rtc_nal_is_annexb(u_char *p, size_t len)
+{
+    if (len < 4 || p[0] != 0 || p[1] != 0) {
+        return 0;
+    }
+
+    return p[2] == 1 || (p[2] == 0 && p[3] == 1);
+}
+
+
+/*
+ * Some cameras send NAL units with their start codes, even a whole access
+ * unit (SPS, PPS, IDR) in one packet (gortsplib and ffmpeg take them
+ * too): each NAL unit runs from a start code to the next 00 00 00 or
+ * 00 00 01 or the payload's end (H.264 B.2, H.265 B.2; its last byte is
+ * never 0, H.264 7.4.1, H.265 7.4.2), and goes into the AU as if it came
+ * in a packet of its own.
+ */
+
+static ngx_int_t
+ngx_rtc_nal_annexb(ngx_rtc_nal_depack_t *d, u_char *p, size_t len)
+{
+    u_char     *end, *start, *nal, *next;
+    ngx_int_t   rc;
+
+    end = p + len;
+
+    for ( ;; ) {
+
+        /* zero_byte, start_code_prefix_one_3bytes */
+
+        start = p;
+
+        while (p < end && *p == 0) {
+            p++;
+        }
+
+        if (p == end || d->broken) {
+            return NGX_OK;
+        }
+
+        if (*p != 0x01 || p - start < 2) {
+            /* a NAL unit ends at 00 00 00 or 00 00 01, never 00 00 02 */
+            ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_NAL, *p);
+            return NGX_DECLINED;
+        }
+
+        nal = ++p;
+
+        while (end - p >= 3 && !(p[0] == 0 && p[1] == 0 && p[2] <= 0x01)) {
+            p++;
+        }
+
+        if (end - p < 3) {
+
+            /* the rest is the NAL unit's, but trailing_zero_8bits */
+
+            for (p = end; p > nal && p[-1] == 0; p--) { /* void */ }
+
+            next = end;
+
+        } else {
+            next = p;
+        }
+
+        if (p > nal) {
+            rc = ngx_rtc_nal_add(d, nal, p - nal);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+
+        p = next;
+    }
+}
+
+
+/*
+ * A rejection of kind err: the first is logged, then one a minute of the
+ * stream's media time with how many there were since.  The log is the
+ * stream's if the caller set d->log; the cycle's otherwise, if any (the
+ * unit tests and fuzzers have none).
+ */
+
+static void
+ngx_rtc_nal_error(ngx_rtc_nal_depack_t *d, ngx_uint_t err, ngx_uint_t arg)
+{
+    char                       *what, *ps;
+    u_char                     *p;
+    ngx_str_t                   more;
+    ngx_log_t                  *log;
+    const ngx_rtc_nal_codec_t  *c;
+    u_char                      buf[64];
+
+    d->errors[err]++;
+
+    if (d->logged[err]
+        && d->clock + 1 - d->logged[err] < NGX_RTC_NAL_LOG_EVERY)
+    {
+        return;
+    }
+
+    log = d->log;
+
+    if (log == NULL) {
+        if (ngx_cycle == NULL) {
+            return;
+        }
+
+        log = ngx_cycle->log;
+    }
+
+    more.len = 0;
+    more.data = buf;
+
+    if (d->logged[err]) {
+        p = ngx_snprintf(buf, sizeof(buf), " (%ui times since the last "
+                         "message)", d->errors[err]);
+        more.len = p - buf;
+    }
+
+    d->logged[err] = d->clock + 1;
+    d->errors[err] = 0;
+
+    c = d->codec;
+    what = "access unit dropped, waiting for a keyframe";
+
+    switch (err) {
+
+    case NGX_RTC_NAL_ERR_SHORT:
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtc %s: a payload of %ui byte, shorter than a NAL "
+                      "unit header: %s%V", c->name, arg, what, &more);
+        break;
+
+    case NGX_RTC_NAL_ERR_TYPE:
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "rtc %s: a packet of undefined NAL unit type %ui: "
+                      "ignored%V", c->name, arg, &more);
+        break;
+
+    case NGX_RTC_NAL_ERR_MODE:
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtc %s: a packet of type %ui (interleaved mode or "
+                      "PACI, not supported): %s%V", c->name, arg, what, &more);
+        break;
+
+    case NGX_RTC_NAL_ERR_AGG:
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtc %s: %s with a bad NAL unit size (%ui): %s%V",
+                      c->name, c->agg_name, arg, what, &more);
+        break;
+
+    case NGX_RTC_NAL_ERR_FU:
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtc %s: a malformed %s, or one that did not end: %s%V",
+                      c->name, c->fu_name, what, &more);
+        break;
+
+    case NGX_RTC_NAL_ERR_NAL:
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtc %s: a NAL unit with forbidden_zero_bit set or of "
+                      "a reserved type (first byte %02xi): %s%V",
+                      c->name, arg, what, &more);
+        break;
+
+    case NGX_RTC_NAL_ERR_BIG:
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtc %s: an access unit larger than %ui bytes: %s%V",
+                      c->name, arg, what, &more);
+        break;
+
+    case NGX_RTC_NAL_ERR_NO_PS:
+        ps = (arg == NGX_RTC_NAL_VPS) ? "VPS"
+             : (arg == NGX_RTC_NAL_SPS) ? "SPS" : "PPS";
+
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtc %s: a keyframe without %s, none known yet (in "
+                      "band or from the SDP): dropped%V", c->name, ps, &more);
+        break;
+
+    default: /* NGX_RTC_NAL_ERR_LOSS */
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "rtc %s: %ui RTP packets missing (lost, or another "
+                      "source): %s%V", c->name, arg, what, &more);
+    }
 }
 
 

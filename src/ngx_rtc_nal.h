@@ -33,6 +33,18 @@
 #define NGX_RTC_NAL_PS_SPS        (NGX_RTC_NAL_PS | 0x1000)
 #define NGX_RTC_NAL_PS_PPS        (NGX_RTC_NAL_PS | 0x2000)
 
+/* what the depacketizer rejects or drops, each logged on its own */
+#define NGX_RTC_NAL_ERR_SHORT     0        /* shorter than a NAL header */
+#define NGX_RTC_NAL_ERR_TYPE      1        /* undefined type: ignored */
+#define NGX_RTC_NAL_ERR_MODE      2        /* interleaved mode, PACI */
+#define NGX_RTC_NAL_ERR_AGG       3        /* STAP-A, AP: bad sizes */
+#define NGX_RTC_NAL_ERR_FU        4        /* FU-A, FU: malformed */
+#define NGX_RTC_NAL_ERR_NAL       5        /* a NAL unit header we refuse */
+#define NGX_RTC_NAL_ERR_BIG       6        /* AU larger than the buffer */
+#define NGX_RTC_NAL_ERR_NO_PS     7        /* keyframe, no parameter sets */
+#define NGX_RTC_NAL_ERR_LOSS      8        /* a gap in sequence numbers */
+#define NGX_RTC_NAL_ERR_N         9
+
 
 /*
  * What sets H.264 (RFC 6184) and H.265 (RFC 7798) apart for the shared
@@ -51,6 +63,9 @@ typedef struct {
     ngx_uint_t              agg;        /* STAP-A, AP */
     ngx_uint_t              fu;         /* FU-A, FU */
     ngx_uint_t              first_ps;   /* SPS (H.264), VPS (H.265) */
+    char                   *name;       /* "h264", in log messages */
+    char                   *agg_name;   /* "STAP-A", "AP" */
+    char                   *fu_name;    /* "FU-A", "FU" */
 
     /* NGX_RTC_NAL_* flags of a nal_unit_type */
     ngx_uint_t            (*type)(ngx_uint_t type);
@@ -102,6 +117,17 @@ typedef struct {
     ngx_uint_t              rejected;   /* packets declined */
     ngx_rtc_au_handler_pt   handler;
     void                   *data;
+
+    /*
+     * Where rejections are logged: the caller sets it after *_init() (the
+     * stream's log); NULL: the cycle's.
+     */
+    ngx_log_t              *log;
+    uint64_t                clock;      /* media time, 90 kHz */
+    uint32_t                clock_ts;   /* the latest RTP timestamp */
+    unsigned                clock_valid:1;
+    uint64_t                logged[NGX_RTC_NAL_ERR_N];  /* clock + 1 */
+    ngx_uint_t              errors[NGX_RTC_NAL_ERR_N];  /* since logged */
 } ngx_rtc_nal_depack_t;
 
 
