@@ -74,10 +74,12 @@ ngx_rtc_whep_source_media_video(ngx_rtc_whep_source_t *ws,
         if (codec == NGX_RTC_CODEC_H264) {
             ngx_rtc_h264_depack_init(&ws->h264, ws->au, NGX_RTC_MAX_FRAME,
                                      ngx_rtc_whep_source_media_au, ws);
+            ws->h264.log = &ws->log;         /* its lines name the stream */
 
         } else {
             ngx_rtc_h265_depack_init(&ws->h265, ws->au, NGX_RTC_MAX_FRAME,
                                      ngx_rtc_whep_source_media_au, ws);
+            ws->h265.log = &ws->log;
         }
 
         ws->conf.codec(ws->conf.data, NGX_RTC_TRACK_VIDEO, codec, 90000, 0);

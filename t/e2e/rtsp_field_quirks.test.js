@@ -41,25 +41,6 @@ const FRAMES = 50;
 const MIN_FPS = 8;
 
 
-/* HostileCamera's process handling with t/lib/quirk_camera.py */
-
-class QuirkCamera extends HostileCamera {
-
-    start(deadlineMs) {
-        const join = path.join;
-
-        /* HostileCamera.start() names its script with path.join() */
-        path.join = (...a) => (a[a.length - 1] === 'hostile_camera.py'
-                               ? CAMERA : join(...a));
-        try {
-            return super.start(deadlineMs);
-        } finally {
-            path.join = join;
-        }
-    }
-}
-
-
 /* webrtcbin_client.py: decodes n frames of a stream, its JSON line */
 
 function decode(ngx, name, n, timeout) {
@@ -132,7 +113,8 @@ describe('field quirks of RTSP cameras', { timeout: 40000 }, () => {
 
     before(async () => {
         await rig.start();
-        cam = await rig.addCamera({ port: CAM_PORT }, QuirkCamera);
+        cam = await rig.addCamera({ port: CAM_PORT, script: CAMERA },
+                                  HostileCamera);
 
         const streams = MODES.map((m) =>
             `    rtc_stream ${m} ${cam.url(m)} always;`).join('\n');

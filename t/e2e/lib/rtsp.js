@@ -95,6 +95,8 @@ class RtspCamera extends Camera {
 
 class HostileCamera {
 
+    /* opts: port, host ('127.0.0.1'), script (t/lib/hostile_camera.py) */
+
     constructor(opts) {
         this.opts = Object.assign({ host: '127.0.0.1' }, opts);
         this.proc = null;
@@ -110,7 +112,8 @@ class HostileCamera {
     }
 
     start(deadlineMs) {
-        const script = path.join(REPO, 't', 'lib', 'hostile_camera.py');
+        const script = this.opts.script
+                       || path.join(REPO, 't', 'lib', 'hostile_camera.py');
 
         return new Promise((resolve, reject) => {
             const proc = spawn(PYTHON, [script, '--host', this.opts.host,
