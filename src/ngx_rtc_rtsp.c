@@ -55,6 +55,7 @@
 #define NGX_RTC_RTSP_TICK             1000
 #define NGX_RTC_RTSP_RR_INTERVAL      5000
 #define NGX_RTC_RTSP_VERIFY_DEPTH     4
+#define NGX_RTC_RTSP_SKIP_MAX         65536   /* stray bytes in a row */
 #define NGX_RTC_RTSP_USER_AGENT       "nginx-rtc"
 
 #define NGX_RTC_RTSP_AUTH_NONE        0
@@ -82,6 +83,8 @@ static ngx_int_t ngx_rtc_rtsp_ssl_handshake(ngx_rtc_rtsp_t *rtsp,
 static void ngx_rtc_rtsp_ssl_cleanup(void *data);
 static void ngx_rtc_rtsp_write_handler(ngx_event_t *wev);
 static void ngx_rtc_rtsp_read_handler(ngx_event_t *rev);
+static ngx_int_t ngx_rtc_rtsp_skip(ngx_rtc_rtsp_t *rtsp, const char *err);
+static void ngx_rtc_rtsp_skipped(ngx_rtc_rtsp_t *rtsp);
 static void ngx_rtc_rtsp_retry_handler(ngx_event_t *ev);
 static void ngx_rtc_rtsp_keepalive_handler(ngx_event_t *ev);
 static void ngx_rtc_rtsp_tick_handler(ngx_event_t *ev);
@@ -1041,11 +1044,16 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
             }
 
             if (rc == NGX_ERROR) {
-                (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
-                                         "invalid message from %V: %s",
-                                         &rtsp->url.redacted, m.err);
-                ngx_rtc_rtsp_retry_later(rtsp);
-                return;
+                if (ngx_rtc_rtsp_skip(rtsp, m.err) != NGX_OK) {
+                    ngx_rtc_rtsp_retry_later(rtsp);
+                    return;
+                }
+
+                continue;
+            }
+
+            if (rtsp->skipped) {
+                ngx_rtc_rtsp_skipped(rtsp);
             }
 
             if (ngx_rtc_rtsp_process(rtsp, &m) != NGX_OK) {
@@ -1082,6 +1090,79 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
 
         ngx_add_timer(rev, left);
     }
+}
+
+
+/*
+ * A message that does not parse while playing may be stray bytes between
+ * '$' frames (ngx_rtc_rtsp_parse_resync()): skip to the next place a
+ * message may start, up to NGX_RTC_RTSP_SKIP_MAX bytes without one.
+ * Before PLAY, or past the bound, it fails the connection.
+ */
+
+static ngx_int_t
+ngx_rtc_rtsp_skip(ngx_rtc_rtsp_t *rtsp, const char *err)
+{
+    u_char                 *p, channels[4];
+    ngx_uint_t              i, n;
+    ngx_rtc_rtsp_track_t   *t;
+
+    if (rtsp->step < ngx_rtc_rtsp_step_play) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "invalid message from %V: %s",
+                                 &rtsp->url.redacted, err);
+    }
+
+    n = 0;
+
+    for (i = 0; !rtsp->udp && i < rtsp->ntracks; i++) {
+        t = &rtsp->tracks[i];
+
+        if (t->active) {
+            channels[n++] = (u_char) t->channel;
+            channels[n++] = (u_char) (t->channel + 1);
+        }
+    }
+
+    p = ngx_rtc_rtsp_parse_resync(rtsp->rpos + 1, rtsp->rlast, channels, n);
+
+    if (rtsp->skipped == 0) {
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                       "rtc rtsp skipping stray bytes: %s", err);
+    }
+
+    rtsp->skipped += p - rtsp->rpos;
+    rtsp->rpos = p;
+
+    if (rtsp->skipped > NGX_RTC_RTSP_SKIP_MAX) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "invalid message from %V: %s, "
+                                 "no message in %uz bytes after it",
+                                 &rtsp->url.redacted, err, rtsp->skipped);
+    }
+
+    return NGX_OK;
+}
+
+
+/* a message after stray bytes: the first time at info, later at debug */
+
+static void
+ngx_rtc_rtsp_skipped(ngx_rtc_rtsp_t *rtsp)
+{
+    if (rtsp->skips++ == 0) {
+        ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                      "rtc rtsp %V: skipped %uz stray bytes between "
+                      "messages (once logged per connection)",
+                      &rtsp->url.redacted, rtsp->skipped);
+
+    } else {
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                       "rtc rtsp skipped %uz stray bytes (%ui times)",
+                       rtsp->skipped, rtsp->skips);
+    }
+
+    rtsp->skipped = 0;
 }
 
 
@@ -1972,6 +2053,8 @@ ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
     rtsp->get_parameter = 0;
     rtsp->ntracks = 0;
     rtsp->garbage = 0;
+    rtsp->skipped = 0;
+    rtsp->skips = 0;
     rtsp->produced = 0;
     rtsp->log.action = NULL;
 

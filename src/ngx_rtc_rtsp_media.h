@@ -157,6 +157,8 @@ struct ngx_rtc_rtsp_s {
     ngx_str_t                 reason;
 
     ngx_uint_t                garbage;          /* unusable packets */
+    size_t                    skipped;          /* stray bytes in a row */
+    ngx_uint_t                skips;            /* times, this connection */
     ngx_uint_t                frames;
 
     ngx_resolver_ctx_t       *resolving;        /* the camera's name */

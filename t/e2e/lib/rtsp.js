@@ -10,7 +10,9 @@
  *                   switchSize/switchAfter; its stdout lines in .lines
  *   HostileCamera   t/lib/hostile_camera.py: one misbehaving RTSP server,
  *                   the mode chosen by the URL path; .conns[mode] counts
- *                   the connections it took, .events its report lines
+ *                   the connections it took, .events its report lines;
+ *                   opts.script another server of t/lib with that protocol
+ *                   (rtsp_quirk_server.py)
  *   makeCert()      a self-signed certificate for 127.0.0.1 (openssl)
  *   parseSps()      width and height of an H.264 SPS NAL unit
  *   FrameViewer     a werift Viewer that keeps the picture sizes of the SPS
@@ -110,7 +112,8 @@ class HostileCamera {
     }
 
     start(deadlineMs) {
-        const script = path.join(REPO, 't', 'lib', 'hostile_camera.py');
+        const script = path.join(REPO, 't', 'lib',
+                                 this.opts.script || 'hostile_camera.py');
 
         return new Promise((resolve, reject) => {
             const proc = spawn(PYTHON, [script, '--host', this.opts.host,

