@@ -1643,6 +1643,10 @@ ngx_rtc_rtsp_setup_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
         }
     }
 
+    if (tr.has_ssrc) {
+        ngx_rtc_rtsp_media_lock_ssrc(rtsp, t, tr.ssrc);
+    }
+
     t->active = 1;
 
     return ngx_rtc_rtsp_setup_next(rtsp);
@@ -1953,7 +1957,8 @@ ngx_rtc_rtsp_status_error(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m,
 void
 ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
 {
-    ngx_uint_t  level, playing;
+    ngx_uint_t         level, playing;
+    ngx_connection_t  *c;
 
     if (rtsp->reason.len == 0) {
         (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO, "error with %V",
@@ -1962,7 +1967,16 @@ ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
 
     playing = rtsp->produced;
 
-    ngx_rtc_rtsp_close(rtsp, 0);
+    /*
+     * A TEARDOWN on a connection still good: without it some cameras
+     * (old live555) keep streaming the session and send its RTP on the
+     * next connection too.
+     */
+
+    c = rtsp->peer.connection;
+
+    ngx_rtc_rtsp_close(rtsp, c && !c->read->eof && !c->read->error
+                             && !c->write->error && !c->write->timedout);
 
     level = (playing || rtsp->failures == 0) ? NGX_LOG_ERR : NGX_LOG_INFO;
 
@@ -2005,8 +2019,11 @@ ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
 void
 ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
 {
+    size_t             len;
+    ngx_uint_t         level;
     ngx_pool_t        *pool;
     ngx_connection_t  *c;
+    u_char             reason[NGX_RTC_RTSP_REASON_MAX];
 
     c = rtsp->peer.connection;
 
@@ -2014,9 +2031,21 @@ ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
         if (teardown && rtsp->session.len
             && rtsp->step >= ngx_rtc_rtsp_step_play)
         {
-            /* best effort: one send attempt, no waiting for the answer */
+            /*
+             * best effort: one send attempt, no waiting for the answer;
+             * the reason of the failure that closes stays
+             */
+
+            len = rtsp->reason.len;
+            level = rtsp->level;
+            ngx_memcpy(reason, rtsp->reason_buf, len);
+
             (void) ngx_rtc_rtsp_request(rtsp, "TEARDOWN", &rtsp->play_url,
                                         NULL);
+
+            ngx_memcpy(rtsp->reason_buf, reason, len);
+            rtsp->reason.len = len;
+            rtsp->level = level;
         }
 
         if (c->ssl) {

@@ -28,7 +28,7 @@ const {
 const PORT = 19396;
 const CAM_PORT = 19876;
 
-const MODES = ['normal', 'junk'];
+const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change', 'flood'];
 
 
 describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
@@ -82,6 +82,47 @@ describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
     test('stray bytes between frames are skipped', async () => {
         await steady('junk');
         assert.match(ngx.logText(), /\/junk: skipped \d+ stray bytes/);
+    });
+
+    test('a stale session\'s SSRC is dropped', async () => {
+        await steady('stale');
+        await steady('stale_setup');
+
+        const log = ngx.logText();
+        assert.match(log, /\/stale: ignoring RTP of SSRC 22222222 on the video/);
+        assert.match(log,
+                     /\/stale_setup: ignoring RTP of SSRC 22222222 on the/);
+
+        const v = new FrameViewer(ngx, '/whep/stale', { name: 'stale' });
+        rig.viewers.push(v);
+        await v.connectRetry(15000);
+        await v.waitKeyframe(10000);
+    });
+
+    test('an encoder restart\'s new SSRC plays on', async () => {
+        await waitFor(() => said('ssrc_change', /^changed/), 15000,
+                      'the camera changing its SSRC');
+        await steady('ssrc_change');
+        assert.match(ngx.logText(), /\/ssrc_change: SSRC 11111111 of the video track silent/);
+    });
+
+    test('past 64 KB of stray bytes: TEARDOWN, reconnect', async () => {
+        await waitFor(() => (cam.conns.flood || 0) >= 2, 15000,
+                      'a second connection after the flood');
+
+        const i = cam.events.findIndex((e) => e.mode === 'flood'
+                                              && /^flooded/.test(e.text));
+        assert.ok(cam.events.slice(i).some((e) =>
+                      e.mode === 'flood' && /^req TEARDOWN /.test(e.text)),
+                  'a TEARDOWN after the flood');
+
+        await waitFor(async () => {
+            const s = streamOf(await ngx.status(), 'flood');
+            return s.state === 'playing' && s;
+        }, 10000, 'flood playing again');
+
+        assert.match(ngx.logText(),
+                     /flood: invalid message start, no message in \d+ bytes after it/);
     });
 
     test('the reference camera plays; error.log is clean', async () => {
