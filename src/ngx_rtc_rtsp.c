@@ -110,6 +110,8 @@ static ngx_int_t ngx_rtc_rtsp_request(ngx_rtc_rtsp_t *rtsp,
     const char *method, ngx_str_t *url, const char *headers);
 static ngx_int_t ngx_rtc_rtsp_status_error(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m, const char *method);
+static ngx_uint_t ngx_rtc_rtsp_is_media(ngx_rtc_sdp_media_t *media,
+    const char *type);
 static void ngx_rtc_rtsp_set_state(ngx_rtc_rtsp_t *rtsp, ngx_uint_t state);
 static u_char *ngx_rtc_rtsp_log_error(ngx_log_t *log, u_char *buf,
     size_t len);
@@ -1379,8 +1381,9 @@ static ngx_int_t
 ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
 {
     ngx_str_t             base;
-    ngx_uint_t            i;
+    ngx_uint_t            i, pass;
     ngx_rtc_sdp_t        *sdp;
+    ngx_rtc_sdp_fmt_t    *fmt;
     ngx_rtc_sdp_media_t  *media, *video, *audio;
 
     if (m->status != 200) {
@@ -1425,7 +1428,16 @@ ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
                                  &rtsp->url.redacted);
     }
 
-    /* the first video track, and the first audio track we can carry */
+    /*
+     * The video: the first m=video of H.264 or H.265 (a camera may list
+     * MJPEG first), else the first m=video.  The audio: the first m=audio
+     * we can carry of those the camera sends.  ONVIF marks the backchannel,
+     * the audio a client sends to the camera, a=sendonly in the camera's
+     * SDP, and the camera's own audio a=recvonly (ONVIF Streaming
+     * Specification, 5.3 "Back channel connection"); an a=sendonly m=audio
+     * is taken only when there is no other, as a camera may mean it the
+     * way RFC 3264 6.1 does.
+     */
 
     video = NULL;
     audio = NULL;
@@ -1434,20 +1446,51 @@ ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
     for (i = 0; i < sdp->nmedia; i++) {
         media = &sdp->media[i];
 
-        if (video == NULL
-            && media->nfmts
-            && media->type.len == 5
-            && ngx_strncasecmp(media->type.data, (u_char *) "video", 5) == 0)
-        {
-            video = media;
+        if (media->nfmts == 0 || !ngx_rtc_rtsp_is_media(media, "video")) {
             continue;
         }
 
-        if (audio == NULL
-            && media->nfmts
-            && media->type.len == 5
-            && ngx_strncasecmp(media->type.data, (u_char *) "audio", 5) == 0)
+        if (video == NULL) {
+            video = media;
+        }
+
+        if (ngx_rtc_rtsp_media_video_codec(media, &fmt)
+            != NGX_RTC_CODEC_NONE)
         {
+            video = media;
+            break;
+        }
+    }
+
+    for (pass = 0;
+         pass < 2 && audio == NULL && rtsp->conf.audio != NGX_RTC_AUDIO_OFF;
+         pass++)
+    {
+        for (i = 0; i < sdp->nmedia; i++) {
+            media = &sdp->media[i];
+
+            if (media->nfmts == 0
+                || !ngx_rtc_rtsp_is_media(media, "audio")
+                || (media->direction == NGX_RTC_SDP_SENDONLY) != pass)
+            {
+                continue;
+            }
+
+            if (ngx_rtc_rtsp_media_audio(rtsp, &base, media) == NGX_OK) {
+                audio = media;
+                break;
+            }
+        }
+    }
+
+    for (i = 0; i < sdp->nmedia; i++) {
+        media = &sdp->media[i];
+
+        if (media == video || media == audio) {
+            continue;
+        }
+
+        if (media->nfmts && ngx_rtc_rtsp_is_media(media, "audio")) {
             if (rtsp->conf.audio == NGX_RTC_AUDIO_OFF) {
                 ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
                               "rtc rtsp %V: skipping audio track %ui: "
@@ -1455,11 +1498,13 @@ ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
                 continue;
             }
 
-            if (ngx_rtc_rtsp_media_audio(rtsp, &base, media) == NGX_OK) {
-                audio = media;
+            if (media->direction == NGX_RTC_SDP_SENDONLY) {
+                ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                              "rtc rtsp %V: skipping audio track %ui (%V): "
+                              "a=sendonly, a backchannel",
+                              &rtsp->url.redacted, i, &media->fmts[0].name);
+                continue;
             }
-
-            continue;
         }
 
         ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
@@ -2091,6 +2136,14 @@ ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
     rtsp->rlast = rtsp->rbuf;
     rtsp->wpos = rtsp->wbuf;
     rtsp->wlast = rtsp->wbuf;
+}
+
+
+static ngx_uint_t
+ngx_rtc_rtsp_is_media(ngx_rtc_sdp_media_t *media, const char *type)
+{
+    return media->type.len == 5
+           && ngx_strncasecmp(media->type.data, (u_char *) type, 5) == 0;
 }
 
 

@@ -63,21 +63,16 @@ static const char  *ngx_rtc_rtsp_media_codecs[] = {
 };
 
 
-ngx_int_t
-ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
-    ngx_rtc_sdp_media_t *video)
+/* H.264 if offered, else H.265, else NGX_RTC_CODEC_NONE: the first format */
+
+ngx_uint_t
+ngx_rtc_rtsp_media_video_codec(ngx_rtc_sdp_media_t *video,
+    ngx_rtc_sdp_fmt_t **fmt)
 {
-    ngx_str_t              sprop;
-    ngx_uint_t             j, codec;
-    ngx_rtc_sdp_fmt_t     *fmt, *f;
-    ngx_rtc_rtsp_track_t  *t;
-    static const char     *sprops[] = {
-        "sprop-vps", "sprop-sps", "sprop-pps"
-    };
+    ngx_uint_t          j, codec;
+    ngx_rtc_sdp_fmt_t  *f;
 
-    /* H.264 if offered, else H.265, else the first format */
-
-    fmt = &video->fmts[0];
+    *fmt = &video->fmts[0];
     codec = NGX_RTC_CODEC_NONE;
 
     for (j = 0; j < video->nfmts; j++) {
@@ -86,22 +81,37 @@ ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
         if (f->name.len == 4
             && ngx_strncasecmp(f->name.data, (u_char *) "H264", 4) == 0)
         {
-            fmt = f;
-            codec = NGX_RTC_CODEC_H264;
-            break;
+            *fmt = f;
+            return NGX_RTC_CODEC_H264;
         }
 
         if (codec == NGX_RTC_CODEC_NONE
-            && ((f->name.len == 4
-                 && ngx_strncasecmp(f->name.data, (u_char *) "H265", 4) == 0)
-                || (f->name.len == 4
-                    && ngx_strncasecmp(f->name.data, (u_char *) "HEVC", 4)
-                       == 0)))
+            && f->name.len == 4
+            && (ngx_strncasecmp(f->name.data, (u_char *) "H265", 4) == 0
+                || ngx_strncasecmp(f->name.data, (u_char *) "HEVC", 4) == 0))
         {
-            fmt = f;
+            *fmt = f;
             codec = NGX_RTC_CODEC_H265;
         }
     }
+
+    return codec;
+}
+
+
+ngx_int_t
+ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
+    ngx_rtc_sdp_media_t *video)
+{
+    ngx_str_t              sprop;
+    ngx_uint_t             j, codec;
+    ngx_rtc_sdp_fmt_t     *fmt;
+    ngx_rtc_rtsp_track_t  *t;
+    static const char     *sprops[] = {
+        "sprop-vps", "sprop-sps", "sprop-pps"
+    };
+
+    codec = ngx_rtc_rtsp_media_video_codec(video, &fmt);
 
     t = &rtsp->tracks[NGX_RTC_RTSP_VIDEO];
 

@@ -186,6 +186,8 @@ struct ngx_rtc_rtsp_s {
 
 /* ngx_rtc_rtsp_media.c */
 
+ngx_uint_t ngx_rtc_rtsp_media_video_codec(ngx_rtc_sdp_media_t *video,
+    ngx_rtc_sdp_fmt_t **fmt);
 ngx_int_t ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
     ngx_rtc_sdp_media_t *media);
 ngx_int_t ngx_rtc_rtsp_media_audio(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,

@@ -28,7 +28,7 @@ const {
 const PORT = 19396;
 const CAM_PORT = 19876;
 
-const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change', 'flood'];
+const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change', 'jpeg_first', 'backchannel', 'flood'];
 
 
 describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
@@ -104,6 +104,20 @@ describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
                       'the camera changing its SSRC');
         await steady('ssrc_change');
         assert.match(ngx.logText(), /\/ssrc_change: SSRC 11111111 of the video track silent/);
+    });
+
+    test('the H.264 m=video after an MJPEG one', async () => {
+        const s = await steady('jpeg_first');
+        assert.equal(s.codec, 'H264');
+    });
+
+    test('the camera\'s audio, not the ONVIF backchannel', async () => {
+        const s = await steady('backchannel');
+        assert.equal(s.audio_codec, 'PCMA');
+        assert.ok(said('backchannel', /^req SETUP \S+trackID=2$/),
+                  'SETUP of the camera\'s audio');
+        assert.ok(!said('backchannel', /^req SETUP \S+trackID=5$/),
+                  'no SETUP of the backchannel');
     });
 
     test('past 64 KB of stray bytes: TEARDOWN, reconnect', async () => {
