@@ -1269,11 +1269,25 @@ ngx_rtc_rtsp_response(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
                    "rtc rtsp response %ui, CSeq %i, pending %ui",
                    m->status, m->cseq, rtsp->pending);
 
-    if (rtsp->pending == 0
-        || (m->cseq >= 0 && (ngx_uint_t) m->cseq != rtsp->pending))
-    {
-        /* a late answer to a keepalive, or a stray one: ignored */
-        return NGX_OK;
+    if (rtsp->pending == 0) {
+        return NGX_OK;                  /* a stray answer: ignored */
+    }
+
+    if (m->cseq >= 0 && (ngx_uint_t) m->cseq != rtsp->pending) {
+
+        /*
+         * While playing, a late answer to a keepalive.  Before, the one
+         * request outstanding is what it answers: some cameras send
+         * "CSeq: 0" or another wrong number in every response.
+         */
+
+        if (rtsp->step == ngx_rtc_rtsp_step_playing) {
+            return NGX_OK;
+        }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                       "rtc rtsp response with CSeq %i taken for %ui",
+                       m->cseq, rtsp->pending);
     }
 
     rtsp->pending = 0;

@@ -28,7 +28,8 @@ const {
 const PORT = 19396;
 const CAM_PORT = 19876;
 
-const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change', 'jpeg_first', 'backchannel', 'flood'];
+const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change',
+               'jpeg_first', 'backchannel', 'cseq0', 'flood'];
 
 
 describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
@@ -118,6 +119,10 @@ describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
                   'SETUP of the camera\'s audio');
         assert.ok(!said('backchannel', /^req SETUP \S+trackID=5$/),
                   'no SETUP of the backchannel');
+    });
+
+    test('answers with a wrong CSeq during setup', async () => {
+        await steady('cseq0');
     });
 
     test('past 64 KB of stray bytes: TEARDOWN, reconnect', async () => {
