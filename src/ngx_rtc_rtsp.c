@@ -17,10 +17,13 @@
 /*
  * The RTSP client (RFC 2326) of one camera, on the event loop of the worker
  * that owns the stream: OPTIONS, DESCRIBE (Basic or Digest after a 401),
- * SETUP of the first video track and of the first audio track we can
- * carry, PLAY, then RTP into the depacketizers and keepalive requests
- * until stopped.  Any error closes the connection and reconnects after an
- * exponential backoff.
+ * SETUP of the first H.264 or H.265 video track and of the first audio
+ * track we can carry that the camera sends, PLAY, then RTP into the
+ * depacketizers and keepalive requests until stopped.  Any error closes
+ * the connection (with a TEARDOWN if it still works) and reconnects after
+ * an exponential backoff.  Cameras' quirks taken: stray bytes between
+ * interleaved frames (skipped, ngx_rtc_rtsp_skip()), a wrong CSeq before
+ * PLAY's answer, a second SSRC on a track (ngx_rtc_rtsp_media.c).
  *
  * Transports: TCP interleaved (channels 0-1 for video, 2-3 for audio), or
  * UDP (transport=udp): an even/odd port pair per track from

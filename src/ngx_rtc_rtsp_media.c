@@ -24,7 +24,8 @@
  * receiver reports out, frames out through the client's frame().
  *
  * Packets are taken in arrival order: over UDP a reordered packet counts
- * as lost, and the video resumes at the next keyframe.
+ * as lost, and the video resumes at the next keyframe.  Each track takes
+ * one SSRC at a time (ngx_rtc_rtsp_media_rtp()).
  */
 
 

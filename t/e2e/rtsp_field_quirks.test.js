@@ -90,7 +90,7 @@ describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
         await steady('stale_setup');
 
         const log = ngx.logText();
-        assert.match(log, /\/stale: ignoring RTP of SSRC 22222222 on the video/);
+        assert.match(log, /\/stale: ignoring RTP of SSRC 22222222 on the/);
         assert.match(log,
                      /\/stale_setup: ignoring RTP of SSRC 22222222 on the/);
 
@@ -104,7 +104,8 @@ describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
         await waitFor(() => said('ssrc_change', /^changed/), 15000,
                       'the camera changing its SSRC');
         await steady('ssrc_change');
-        assert.match(ngx.logText(), /\/ssrc_change: SSRC 11111111 of the video track silent/);
+        assert.match(ngx.logText(),
+                     /\/ssrc_change: SSRC 11111111 of the video track silent/);
     });
 
     test('the H.264 m=video after an MJPEG one', async () => {
@@ -140,8 +141,8 @@ describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
             return s.state === 'playing' && s;
         }, 10000, 'flood playing again');
 
-        assert.match(ngx.logText(),
-                     /flood: invalid message start, no message in \d+ bytes after it/);
+        assert.match(ngx.logText(), new RegExp(
+            'flood: invalid message start, no message in \\d+ bytes'));
     });
 
     test('the reference camera plays; error.log is clean', async () => {
