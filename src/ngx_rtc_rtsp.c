@@ -2090,9 +2090,7 @@ ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
     c = rtsp->peer.connection;
 
     if (c) {
-        if (teardown && rtsp->session.len
-            && rtsp->step >= ngx_rtc_rtsp_step_play)
-        {
+        if (teardown && rtsp->session.len) {
             /*
              * best effort: one send attempt, no waiting for the answer;
              * the reason of the failure that closes stays

@@ -10,8 +10,9 @@
  * session's second SSRC on our channel (with and without SETUP's ssrc=),
  * an encoder restart with a new SSRC, MJPEG listed before H.264, an ONVIF
  * backchannel listed before the camera's audio, "CSeq: 0" in every
- * answer; and past 64 KB of stray bytes the client gives up, with a
- * TEARDOWN.  A viewer's picture for the stale session.
+ * answer; past 64 KB of stray bytes, or without an answer to PLAY, the
+ * client gives up with a TEARDOWN.  A viewer's picture for the stale
+ * session.
  */
 
 'use strict';
@@ -29,7 +30,7 @@ const PORT = 19396;
 const CAM_PORT = 19876;
 
 const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change',
-               'jpeg_first', 'backchannel', 'cseq0', 'flood'];
+               'jpeg_first', 'backchannel', 'cseq0', 'flood', 'play_stall'];
 
 
 describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
@@ -143,6 +144,17 @@ describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
 
         assert.match(ngx.logText(), new RegExp(
             'flood: invalid message start, no message in \\d+ bytes'));
+    });
+
+    test('no answer to PLAY: TEARDOWN of the session, reconnect',
+         async () => {
+        await waitFor(() => (cam.conns.play_stall || 0) >= 2, 20000,
+                      'a second connection after PLAY timed out');
+
+        const ev = cam.events.filter((e) => e.mode === 'play_stall')
+                      .map((e) => e.text.split(' ')[1]);
+        const i = ev.indexOf('PLAY');
+        assert.equal(ev[i + 1], 'TEARDOWN', ev.join(' '));
     });
 
     test('the reference camera plays; error.log is clean', async () => {

@@ -23,6 +23,7 @@
 #   backchannel   SDP: an ONVIF backchannel m=audio (a=sendonly) first,
 #                 then the video, then the camera's m=audio (a=recvonly)
 #   cseq0         every response says "CSeq: 0"
+#   play_stall    PLAY never answered
 #
 #   /usr/bin/python3 t/lib/rtsp_quirk_server.py --host 127.0.0.1 --port N
 #
@@ -308,6 +309,9 @@ class Handler(socketserver.BaseRequestHandler):
                         vch = ch
                     conn.respond(mode, hdrs, extra=[
                         'Transport: ' + tr, 'Session: 12345678;timeout=60'])
+
+                elif method == 'PLAY' and mode == 'play_stall':
+                    pass
 
                 elif method == 'PLAY':
                     conn.respond(mode, hdrs, extra=['Session: 12345678'])
