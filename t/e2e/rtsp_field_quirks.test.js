@@ -132,7 +132,7 @@ describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
                       'a second connection after the flood');
 
         const i = cam.events.findIndex((e) => e.mode === 'flood'
-                                              && /^flooded/.test(e.text));
+                                              && /^flooding/.test(e.text));
         assert.ok(cam.events.slice(i).some((e) =>
                       e.mode === 'flood' && /^req TEARDOWN /.test(e.text)),
                   'a TEARDOWN after the flood');

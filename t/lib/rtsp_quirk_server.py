@@ -250,8 +250,8 @@ class Streamer(threading.Thread):
                     out += junk(n // 3, rnd)
 
                 if mode == 'flood' and self.k == 1 and n == 2 * FPS:
+                    say('EVENT %s flooding' % mode)
                     self.conn.send(b'\r\n' + b'\x17' * 80000)
-                    say('EVENT %s flooded' % mode)
                     return
 
                 if mode == 'ssrc_change' and n == 3 * FPS:
