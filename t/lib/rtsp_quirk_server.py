@@ -3,7 +3,7 @@
 # Copyright (C) nginx-rtc authors
 #
 # An RTSP camera with the quirks of real ones, for the client's tests
-# (t/e2e/rtsp_field_quirks.test.js).  Plain sockets, one thread per
+# (t/e2e/rtsp_client_quirks.test.js).  Plain sockets, one thread per
 # connection; it streams a real H.264 clip (made by ffmpeg at start:
 # 320x240, 10 fps, a keyframe a second, SPS and PPS in band) over TCP
 # interleaved.  The quirk is the first path segment of the URL:

@@ -10,9 +10,7 @@
  *                   switchSize/switchAfter; its stdout lines in .lines
  *   HostileCamera   t/lib/hostile_camera.py: one misbehaving RTSP server,
  *                   the mode chosen by the URL path; .conns[mode] counts
- *                   the connections it took, .events its report lines;
- *                   opts.script another server of t/lib with that protocol
- *                   (rtsp_quirk_server.py)
+ *                   the connections it took, .events its report lines
  *   makeCert()      a self-signed certificate for 127.0.0.1 (openssl)
  *   parseSps()      width and height of an H.264 SPS NAL unit
  *   FrameViewer     a werift Viewer that keeps the picture sizes of the SPS
@@ -97,6 +95,8 @@ class RtspCamera extends Camera {
 
 class HostileCamera {
 
+    /* opts: port, host ('127.0.0.1'), script (t/lib/hostile_camera.py) */
+
     constructor(opts) {
         this.opts = Object.assign({ host: '127.0.0.1' }, opts);
         this.proc = null;
@@ -112,8 +112,8 @@ class HostileCamera {
     }
 
     start(deadlineMs) {
-        const script = path.join(REPO, 't', 'lib',
-                                 this.opts.script || 'hostile_camera.py');
+        const script = this.opts.script
+                       || path.join(REPO, 't', 'lib', 'hostile_camera.py');
 
         return new Promise((resolve, reject) => {
             const proc = spawn(PYTHON, [script, '--host', this.opts.host,

@@ -19,8 +19,9 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
 
-const { waitFor } = require('./lib/nginx');
+const { waitFor, REPO } = require('./lib/nginx');
 const { Rig } = require('./lib/rig');
 const {
     HostileCamera, FrameViewer, streamOf, confFor,
@@ -41,7 +42,8 @@ describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
     before(async () => {
         await rig.start();
         cam = await rig.addCamera({
-            port: CAM_PORT, script: 'rtsp_quirk_server.py',
+            port: CAM_PORT,
+            script: path.join(REPO, 't', 'lib', 'rtsp_quirk_server.py'),
         }, HostileCamera);
 
         const streams = MODES.map((m) =>
