@@ -34,7 +34,7 @@ const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change',
                'jpeg_first', 'backchannel', 'cseq0', 'flood', 'play_stall'];
 
 
-describe('field quirks of RTSP cameras', { timeout: 58000 }, () => {
+describe('RTSP client against camera quirks', { timeout: 58000 }, () => {
     const rig = new Rig({ netns: true, camera: false });
     let cam;
     let ngx;
