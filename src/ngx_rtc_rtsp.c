@@ -17,10 +17,13 @@
 /*
  * The RTSP client (RFC 2326) of one camera, on the event loop of the worker
  * that owns the stream: OPTIONS, DESCRIBE (Basic or Digest after a 401),
- * SETUP of the first video track and of the first audio track we can
- * carry, PLAY, then RTP into the depacketizers and keepalive requests
- * until stopped.  Any error closes the connection and reconnects after an
- * exponential backoff.
+ * SETUP of the first H.264 or H.265 video track and of the first audio
+ * track we can carry that the camera sends, PLAY, then RTP into the
+ * depacketizers and keepalive requests until stopped.  Any error closes
+ * the connection (with a TEARDOWN if it still works) and reconnects after
+ * an exponential backoff.  Cameras' quirks taken: stray bytes between
+ * interleaved frames (skipped, ngx_rtc_rtsp_skip()), a wrong CSeq before
+ * PLAY's answer, a second SSRC on a track (ngx_rtc_rtsp_media.c).
  *
  * Transports: TCP interleaved (channels 0-1 for video, 2-3 for audio), or
  * UDP (transport=udp): an even/odd port pair per track from
@@ -55,6 +58,7 @@
 #define NGX_RTC_RTSP_TICK             1000
 #define NGX_RTC_RTSP_RR_INTERVAL      5000
 #define NGX_RTC_RTSP_VERIFY_DEPTH     4
+#define NGX_RTC_RTSP_SKIP_MAX         65536   /* stray bytes in a row */
 #define NGX_RTC_RTSP_USER_AGENT       "nginx-rtc"
 
 #define NGX_RTC_RTSP_AUTH_NONE        0
@@ -82,6 +86,8 @@ static ngx_int_t ngx_rtc_rtsp_ssl_handshake(ngx_rtc_rtsp_t *rtsp,
 static void ngx_rtc_rtsp_ssl_cleanup(void *data);
 static void ngx_rtc_rtsp_write_handler(ngx_event_t *wev);
 static void ngx_rtc_rtsp_read_handler(ngx_event_t *rev);
+static ngx_int_t ngx_rtc_rtsp_skip(ngx_rtc_rtsp_t *rtsp, const char *err);
+static void ngx_rtc_rtsp_skipped(ngx_rtc_rtsp_t *rtsp);
 static void ngx_rtc_rtsp_retry_handler(ngx_event_t *ev);
 static void ngx_rtc_rtsp_keepalive_handler(ngx_event_t *ev);
 static void ngx_rtc_rtsp_tick_handler(ngx_event_t *ev);
@@ -107,6 +113,8 @@ static ngx_int_t ngx_rtc_rtsp_request(ngx_rtc_rtsp_t *rtsp,
     const char *method, ngx_str_t *url, const char *headers);
 static ngx_int_t ngx_rtc_rtsp_status_error(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m, const char *method);
+static ngx_uint_t ngx_rtc_rtsp_is_media(ngx_rtc_sdp_media_t *media,
+    const char *type);
 static void ngx_rtc_rtsp_set_state(ngx_rtc_rtsp_t *rtsp, ngx_uint_t state);
 static u_char *ngx_rtc_rtsp_log_error(ngx_log_t *log, u_char *buf,
     size_t len);
@@ -1041,11 +1049,16 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
             }
 
             if (rc == NGX_ERROR) {
-                (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
-                                         "invalid message from %V: %s",
-                                         &rtsp->url.redacted, m.err);
-                ngx_rtc_rtsp_retry_later(rtsp);
-                return;
+                if (ngx_rtc_rtsp_skip(rtsp, m.err) != NGX_OK) {
+                    ngx_rtc_rtsp_retry_later(rtsp);
+                    return;
+                }
+
+                continue;
+            }
+
+            if (rtsp->skipped) {
+                ngx_rtc_rtsp_skipped(rtsp);
             }
 
             if (ngx_rtc_rtsp_process(rtsp, &m) != NGX_OK) {
@@ -1082,6 +1095,79 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
 
         ngx_add_timer(rev, left);
     }
+}
+
+
+/*
+ * A message that does not parse while playing may be stray bytes between
+ * '$' frames (ngx_rtc_rtsp_parse_resync()): skip to the next place a
+ * message may start, up to NGX_RTC_RTSP_SKIP_MAX bytes without one.
+ * Before PLAY, or past the bound, it fails the connection.
+ */
+
+static ngx_int_t
+ngx_rtc_rtsp_skip(ngx_rtc_rtsp_t *rtsp, const char *err)
+{
+    u_char                 *p, channels[4];
+    ngx_uint_t              i, n;
+    ngx_rtc_rtsp_track_t   *t;
+
+    if (rtsp->step < ngx_rtc_rtsp_step_play) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "invalid message from %V: %s",
+                                 &rtsp->url.redacted, err);
+    }
+
+    n = 0;
+
+    for (i = 0; !rtsp->udp && i < rtsp->ntracks; i++) {
+        t = &rtsp->tracks[i];
+
+        if (t->active) {
+            channels[n++] = (u_char) t->channel;
+            channels[n++] = (u_char) (t->channel + 1);
+        }
+    }
+
+    p = ngx_rtc_rtsp_parse_resync(rtsp->rpos + 1, rtsp->rlast, channels, n);
+
+    if (rtsp->skipped == 0) {
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                       "rtc rtsp skipping stray bytes: %s", err);
+    }
+
+    rtsp->skipped += p - rtsp->rpos;
+    rtsp->rpos = p;
+
+    if (rtsp->skipped > NGX_RTC_RTSP_SKIP_MAX) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "invalid message from %V: %s, "
+                                 "no message in %uz bytes after it",
+                                 &rtsp->url.redacted, err, rtsp->skipped);
+    }
+
+    return NGX_OK;
+}
+
+
+/* a message after stray bytes: the first time at info, later at debug */
+
+static void
+ngx_rtc_rtsp_skipped(ngx_rtc_rtsp_t *rtsp)
+{
+    if (rtsp->skips++ == 0) {
+        ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                      "rtc rtsp %V: skipped %uz stray bytes between "
+                      "messages (once logged per connection)",
+                      &rtsp->url.redacted, rtsp->skipped);
+
+    } else {
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                       "rtc rtsp skipped %uz stray bytes (%ui times)",
+                       rtsp->skipped, rtsp->skips);
+    }
+
+    rtsp->skipped = 0;
 }
 
 
@@ -1186,11 +1272,25 @@ ngx_rtc_rtsp_response(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
                    "rtc rtsp response %ui, CSeq %i, pending %ui",
                    m->status, m->cseq, rtsp->pending);
 
-    if (rtsp->pending == 0
-        || (m->cseq >= 0 && (ngx_uint_t) m->cseq != rtsp->pending))
-    {
-        /* a late answer to a keepalive, or a stray one: ignored */
-        return NGX_OK;
+    if (rtsp->pending == 0) {
+        return NGX_OK;                  /* a stray answer: ignored */
+    }
+
+    if (m->cseq >= 0 && (ngx_uint_t) m->cseq != rtsp->pending) {
+
+        /*
+         * While playing, a late answer to a keepalive.  Before, the one
+         * request outstanding is what it answers: some cameras send
+         * "CSeq: 0" or another wrong number in every response.
+         */
+
+        if (rtsp->step == ngx_rtc_rtsp_step_playing) {
+            return NGX_OK;
+        }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                       "rtc rtsp response with CSeq %i taken for %ui",
+                       m->cseq, rtsp->pending);
     }
 
     rtsp->pending = 0;
@@ -1298,8 +1398,9 @@ static ngx_int_t
 ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
 {
     ngx_str_t             base;
-    ngx_uint_t            i;
+    ngx_uint_t            i, pass;
     ngx_rtc_sdp_t        *sdp;
+    ngx_rtc_sdp_fmt_t    *fmt;
     ngx_rtc_sdp_media_t  *media, *video, *audio;
 
     if (m->status != 200) {
@@ -1344,7 +1445,16 @@ ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
                                  &rtsp->url.redacted);
     }
 
-    /* the first video track, and the first audio track we can carry */
+    /*
+     * The video: the first m=video of H.264 or H.265 (a camera may list
+     * MJPEG first), else the first m=video.  The audio: the first m=audio
+     * we can carry of those the camera sends.  ONVIF marks the backchannel,
+     * the audio a client sends to the camera, a=sendonly in the camera's
+     * SDP, and the camera's own audio a=recvonly (ONVIF Streaming
+     * Specification, 5.3 "Back channel connection"); an a=sendonly m=audio
+     * is taken only when there is no other, as a camera may mean it the
+     * way RFC 3264 6.1 does.
+     */
 
     video = NULL;
     audio = NULL;
@@ -1353,20 +1463,51 @@ ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
     for (i = 0; i < sdp->nmedia; i++) {
         media = &sdp->media[i];
 
-        if (video == NULL
-            && media->nfmts
-            && media->type.len == 5
-            && ngx_strncasecmp(media->type.data, (u_char *) "video", 5) == 0)
-        {
-            video = media;
+        if (media->nfmts == 0 || !ngx_rtc_rtsp_is_media(media, "video")) {
             continue;
         }
 
-        if (audio == NULL
-            && media->nfmts
-            && media->type.len == 5
-            && ngx_strncasecmp(media->type.data, (u_char *) "audio", 5) == 0)
+        if (video == NULL) {
+            video = media;
+        }
+
+        if (ngx_rtc_rtsp_media_video_codec(media, &fmt)
+            != NGX_RTC_CODEC_NONE)
         {
+            video = media;
+            break;
+        }
+    }
+
+    for (pass = 0;
+         pass < 2 && audio == NULL && rtsp->conf.audio != NGX_RTC_AUDIO_OFF;
+         pass++)
+    {
+        for (i = 0; i < sdp->nmedia; i++) {
+            media = &sdp->media[i];
+
+            if (media->nfmts == 0
+                || !ngx_rtc_rtsp_is_media(media, "audio")
+                || (media->direction == NGX_RTC_SDP_SENDONLY) != pass)
+            {
+                continue;
+            }
+
+            if (ngx_rtc_rtsp_media_audio(rtsp, &base, media) == NGX_OK) {
+                audio = media;
+                break;
+            }
+        }
+    }
+
+    for (i = 0; i < sdp->nmedia; i++) {
+        media = &sdp->media[i];
+
+        if (media == video || media == audio) {
+            continue;
+        }
+
+        if (media->nfmts && ngx_rtc_rtsp_is_media(media, "audio")) {
             if (rtsp->conf.audio == NGX_RTC_AUDIO_OFF) {
                 ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
                               "rtc rtsp %V: skipping audio track %ui: "
@@ -1374,11 +1515,13 @@ ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
                 continue;
             }
 
-            if (ngx_rtc_rtsp_media_audio(rtsp, &base, media) == NGX_OK) {
-                audio = media;
+            if (media->direction == NGX_RTC_SDP_SENDONLY) {
+                ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                              "rtc rtsp %V: skipping audio track %ui (%V): "
+                              "a=sendonly, a backchannel",
+                              &rtsp->url.redacted, i, &media->fmts[0].name);
+                continue;
             }
-
-            continue;
         }
 
         ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
@@ -1560,6 +1703,10 @@ ngx_rtc_rtsp_setup_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
         if (tr.interleaved[0] >= 0) {
             t->channel = tr.interleaved[0];
         }
+    }
+
+    if (tr.has_ssrc) {
+        ngx_rtc_rtsp_media_lock_ssrc(rtsp, t, tr.ssrc);
     }
 
     t->active = 1;
@@ -1872,7 +2019,8 @@ ngx_rtc_rtsp_status_error(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m,
 void
 ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
 {
-    ngx_uint_t  level, playing;
+    ngx_uint_t         level, playing;
+    ngx_connection_t  *c;
 
     if (rtsp->reason.len == 0) {
         (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO, "error with %V",
@@ -1881,7 +2029,16 @@ ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
 
     playing = rtsp->produced;
 
-    ngx_rtc_rtsp_close(rtsp, 0);
+    /*
+     * A TEARDOWN on a connection still good: without it some cameras
+     * (old live555) keep streaming the session and send its RTP on the
+     * next connection too.
+     */
+
+    c = rtsp->peer.connection;
+
+    ngx_rtc_rtsp_close(rtsp, c && !c->read->eof && !c->read->error
+                             && !c->write->error && !c->write->timedout);
 
     level = (playing || rtsp->failures == 0) ? NGX_LOG_ERR : NGX_LOG_INFO;
 
@@ -1924,18 +2081,31 @@ ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp)
 void
 ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
 {
+    size_t             len;
+    ngx_uint_t         level;
     ngx_pool_t        *pool;
     ngx_connection_t  *c;
+    u_char             reason[NGX_RTC_RTSP_REASON_MAX];
 
     c = rtsp->peer.connection;
 
     if (c) {
-        if (teardown && rtsp->session.len
-            && rtsp->step >= ngx_rtc_rtsp_step_play)
-        {
-            /* best effort: one send attempt, no waiting for the answer */
+        if (teardown && rtsp->session.len) {
+            /*
+             * best effort: one send attempt, no waiting for the answer;
+             * the reason of the failure that closes stays
+             */
+
+            len = rtsp->reason.len;
+            level = rtsp->level;
+            ngx_memcpy(reason, rtsp->reason_buf, len);
+
             (void) ngx_rtc_rtsp_request(rtsp, "TEARDOWN", &rtsp->play_url,
                                         NULL);
+
+            ngx_memcpy(rtsp->reason_buf, reason, len);
+            rtsp->reason.len = len;
+            rtsp->level = level;
         }
 
         if (c->ssl) {
@@ -1972,6 +2142,8 @@ ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
     rtsp->get_parameter = 0;
     rtsp->ntracks = 0;
     rtsp->garbage = 0;
+    rtsp->skipped = 0;
+    rtsp->skips = 0;
     rtsp->produced = 0;
     rtsp->log.action = NULL;
 
@@ -1979,6 +2151,14 @@ ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
     rtsp->rlast = rtsp->rbuf;
     rtsp->wpos = rtsp->wbuf;
     rtsp->wlast = rtsp->wbuf;
+}
+
+
+static ngx_uint_t
+ngx_rtc_rtsp_is_media(ngx_rtc_sdp_media_t *media, const char *type)
+{
+    return media->type.len == 5
+           && ngx_strncasecmp(media->type.data, (u_char *) type, 5) == 0;
 }
 
 

@@ -24,12 +24,14 @@
  * receiver reports out, frames out through the client's frame().
  *
  * Packets are taken in arrival order: over UDP a reordered packet counts
- * as lost, and the video resumes at the next keyframe.
+ * as lost, and the video resumes at the next keyframe.  Each track takes
+ * one SSRC at a time (ngx_rtc_rtsp_media_rtp()).
  */
 
 
 #define NGX_RTC_RTSP_GARBAGE          256     /* unusable packets in a row */
 #define NGX_RTC_RTSP_UDP_RCVBUF       (2 * 1024 * 1024)
+#define NGX_RTC_RTSP_SSRC_SILENCE     1500    /* ms before another SSRC */
 #define NGX_RTC_RTSP_CNAME            "nginx-rtc"
 
 
@@ -62,21 +64,16 @@ static const char  *ngx_rtc_rtsp_media_codecs[] = {
 };
 
 
-ngx_int_t
-ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
-    ngx_rtc_sdp_media_t *video)
+/* H.264 if offered, else H.265, else NGX_RTC_CODEC_NONE: the first format */
+
+ngx_uint_t
+ngx_rtc_rtsp_media_video_codec(ngx_rtc_sdp_media_t *video,
+    ngx_rtc_sdp_fmt_t **fmt)
 {
-    ngx_str_t              sprop;
-    ngx_uint_t             j, codec;
-    ngx_rtc_sdp_fmt_t     *fmt, *f;
-    ngx_rtc_rtsp_track_t  *t;
-    static const char     *sprops[] = {
-        "sprop-vps", "sprop-sps", "sprop-pps"
-    };
+    ngx_uint_t          j, codec;
+    ngx_rtc_sdp_fmt_t  *f;
 
-    /* H.264 if offered, else H.265, else the first format */
-
-    fmt = &video->fmts[0];
+    *fmt = &video->fmts[0];
     codec = NGX_RTC_CODEC_NONE;
 
     for (j = 0; j < video->nfmts; j++) {
@@ -85,22 +82,37 @@ ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
         if (f->name.len == 4
             && ngx_strncasecmp(f->name.data, (u_char *) "H264", 4) == 0)
         {
-            fmt = f;
-            codec = NGX_RTC_CODEC_H264;
-            break;
+            *fmt = f;
+            return NGX_RTC_CODEC_H264;
         }
 
         if (codec == NGX_RTC_CODEC_NONE
-            && ((f->name.len == 4
-                 && ngx_strncasecmp(f->name.data, (u_char *) "H265", 4) == 0)
-                || (f->name.len == 4
-                    && ngx_strncasecmp(f->name.data, (u_char *) "HEVC", 4)
-                       == 0)))
+            && f->name.len == 4
+            && (ngx_strncasecmp(f->name.data, (u_char *) "H265", 4) == 0
+                || ngx_strncasecmp(f->name.data, (u_char *) "HEVC", 4) == 0))
         {
-            fmt = f;
+            *fmt = f;
             codec = NGX_RTC_CODEC_H265;
         }
     }
+
+    return codec;
+}
+
+
+ngx_int_t
+ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
+    ngx_rtc_sdp_media_t *video)
+{
+    ngx_str_t              sprop;
+    ngx_uint_t             j, codec;
+    ngx_rtc_sdp_fmt_t     *fmt;
+    ngx_rtc_rtsp_track_t  *t;
+    static const char     *sprops[] = {
+        "sprop-vps", "sprop-sps", "sprop-pps"
+    };
+
+    codec = ngx_rtc_rtsp_media_video_codec(video, &fmt);
 
     t = &rtsp->tracks[NGX_RTC_RTSP_VIDEO];
 
@@ -301,6 +313,21 @@ ngx_rtc_rtsp_media_audio(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
                      channels);
 
     return NGX_OK;
+}
+
+
+/* SETUP's ssrc= (RFC 2326 12.39), or the first packet's */
+
+void
+ngx_rtc_rtsp_media_lock_ssrc(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
+    uint32_t ssrc)
+{
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                   "rtc rtsp track %ui: SSRC %08xD", t->kind, ssrc);
+
+    t->ssrc = ssrc;
+    t->ssrc_seen = ngx_current_msec;
+    t->ssrc_locked = 1;
 }
 
 
@@ -659,10 +686,51 @@ ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
     int64_t            now;
     ngx_rtc_rtp_hdr_t  h;
 
-    if (ngx_rtc_rtp_parse(p, len, &h) != NGX_OK || h.pt != t->pt) {
+    if (ngx_rtc_rtp_parse(p, len, &h) != NGX_OK) {
         return ngx_rtc_rtsp_media_garbage(rtsp);
     }
 
+    /*
+     * One source a track.  Old live555 (Reolink firmware) sends a stale
+     * session's RTP on the new connection too: a second SSRC on our
+     * channel, which interleaved with ours breaks both.  Another SSRC
+     * takes over only after ours has been silent a while: an encoder
+     * that restarts changes it (RFC 3550 8.2).
+     */
+
+    if (t->ssrc_locked && h.ssrc != t->ssrc
+        && ngx_current_msec - t->ssrc_seen < NGX_RTC_RTSP_SSRC_SILENCE)
+    {
+        if (t->ssrc_dropped++ == 0) {
+            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                          "rtc rtsp %V: ignoring RTP of SSRC %08xD on the "
+                          "%s track, playing SSRC %08xD",
+                          &rtsp->url.redacted, h.ssrc,
+                          t->kind == NGX_RTC_TRACK_VIDEO ? "video" : "audio",
+                          t->ssrc);
+        }
+
+        return NGX_OK;
+    }
+
+    if (h.pt != t->pt) {
+        return ngx_rtc_rtsp_media_garbage(rtsp);
+    }
+
+    if (!t->ssrc_locked || h.ssrc != t->ssrc) {
+        if (t->ssrc_locked) {
+            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                          "rtc rtsp %V: SSRC %08xD of the %s track silent "
+                          "for %M ms, playing SSRC %08xD",
+                          &rtsp->url.redacted, t->ssrc,
+                          t->kind == NGX_RTC_TRACK_VIDEO ? "video" : "audio",
+                          ngx_current_msec - t->ssrc_seen, h.ssrc);
+        }
+
+        ngx_rtc_rtsp_media_lock_ssrc(rtsp, t, h.ssrc);
+    }
+
+    t->ssrc_seen = ngx_current_msec;
     rtsp->garbage = 0;
 
     /* the video keeps the stream alive: a picture that stops is a failure */
@@ -727,7 +795,7 @@ ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
         return;
     }
 
-    if (info.has_sr) {
+    if (info.has_sr && (!t->ssrc_locked || info.sr_ssrc == t->ssrc)) {
         ngx_rtc_rtp_recv_sr(&t->recv, info.sr_ntp, ngx_current_msec);
     }
 
@@ -964,6 +1032,8 @@ ngx_rtc_rtsp_media_reset(ngx_rtc_rtsp_t *rtsp)
         ngx_rtc_rtsp_media_udp_close(t);
 
         t->active = 0;
+        t->ssrc_locked = 0;
+        t->ssrc_dropped = 0;
         t->recv.valid = 0;
         t->recv.has_sr = 0;
         t->au_started = 0;

@@ -82,7 +82,13 @@ typedef struct {
     ngx_uint_t                packets;
     ngx_uint_t                frames;
 
+    /* the source we play: SETUP's ssrc=, else the first one after it */
+    uint32_t                  ssrc;
+    ngx_msec_t                ssrc_seen;        /* its last packet */
+    ngx_uint_t                ssrc_dropped;     /* others', this connection */
+
     unsigned                  active:1;         /* SETUP done */
+    unsigned                  ssrc_locked:1;
     unsigned                  au_started:1;
     unsigned                  bye:1;            /* an RTCP BYE logged */
 
@@ -157,6 +163,8 @@ struct ngx_rtc_rtsp_s {
     ngx_str_t                 reason;
 
     ngx_uint_t                garbage;          /* unusable packets */
+    size_t                    skipped;          /* stray bytes in a row */
+    ngx_uint_t                skips;            /* times, this connection */
     ngx_uint_t                frames;
 
     ngx_resolver_ctx_t       *resolving;        /* the camera's name */
@@ -178,6 +186,8 @@ struct ngx_rtc_rtsp_s {
 
 /* ngx_rtc_rtsp_media.c */
 
+ngx_uint_t ngx_rtc_rtsp_media_video_codec(ngx_rtc_sdp_media_t *video,
+    ngx_rtc_sdp_fmt_t **fmt);
 ngx_int_t ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
     ngx_rtc_sdp_media_t *media);
 ngx_int_t ngx_rtc_rtsp_media_audio(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
@@ -185,6 +195,8 @@ ngx_int_t ngx_rtc_rtsp_media_audio(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
 ngx_int_t ngx_rtc_rtsp_media_udp_open(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_track_t *t);
 void ngx_rtc_rtsp_media_udp_close(ngx_rtc_rtsp_track_t *t);
+void ngx_rtc_rtsp_media_lock_ssrc(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_track_t *t, uint32_t ssrc);
 ngx_int_t ngx_rtc_rtsp_media_interleaved(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
 ngx_int_t ngx_rtc_rtsp_media_send_rr(ngx_rtc_rtsp_t *rtsp);

@@ -41,6 +41,22 @@ static ngx_int_t ngx_rtc_rtsp_parse_range(u_char *pos, u_char *last,
     ngx_uint_t max, ngx_uint_t *lo, ngx_uint_t *hi);
 static ngx_uint_t ngx_rtc_rtsp_is_name(ngx_str_t *name, const char *s);
 static ngx_uint_t ngx_rtc_rtsp_token_char(u_char ch);
+static ngx_uint_t ngx_rtc_rtsp_resync_at(u_char *p, u_char *end,
+    u_char *channels, ngx_uint_t n);
+
+
+/* what a server may send on its own, after RTSP/ responses (RFC 2326 10) */
+
+static ngx_str_t  ngx_rtc_rtsp_resync_starts[] = {
+    ngx_string("RTSP/"),
+    ngx_string("OPTIONS "),
+    ngx_string("GET_PARAMETER "),
+    ngx_string("SET_PARAMETER "),
+    ngx_string("ANNOUNCE "),
+    ngx_string("REDIRECT "),
+    ngx_string("TEARDOWN "),
+    ngx_null_string
+};
 
 
 ngx_int_t
@@ -722,6 +738,81 @@ ngx_rtc_rtsp_parse_transport(ngx_str_t *value, ngx_rtc_rtsp_transport_t *t)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Stray bytes between messages while playing: Canon and Axis stacks, and
+ * live555 cameras that mishandle a partial write, put a few bytes (a CRLF,
+ * the rest of a cut frame) between '$' frames.  ffmpeg and VLC skip
+ * ahead; so does the caller, to the place this returns: the first one
+ * after pos where a '$' frame on one of the channels (RTP version 2 in
+ * its first byte, at least an RTCP header long), an "RTSP/" response or a
+ * request a server sends may start, or where the buffer ends in the
+ * beginning of one; end if none.
+ */
+
+u_char *
+ngx_rtc_rtsp_parse_resync(u_char *pos, u_char *end, u_char *channels,
+    ngx_uint_t n)
+{
+    u_char  *p;
+
+    for (p = pos; p < end; p++) {
+        if (ngx_rtc_rtsp_resync_at(p, end, channels, n)) {
+            return p;
+        }
+    }
+
+    return end;
+}
+
+
+static ngx_uint_t
+ngx_rtc_rtsp_resync_at(u_char *p, u_char *end, u_char *channels,
+    ngx_uint_t n)
+{
+    size_t      len;
+    ngx_str_t  *s;
+    ngx_uint_t  i;
+
+    if (*p == '$') {
+        if (end - p < 2) {
+            return 1;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (p[1] == channels[i]) {
+                break;
+            }
+        }
+
+        if (i == n) {
+            return 0;
+        }
+
+        if (end - p < 4) {
+            return 1;
+        }
+
+        len = ((size_t) p[2] << 8) | p[3];
+
+        if (len < 8) {
+            return 0;
+        }
+
+        return end - p == 4 || (p[4] & 0xc0) == 0x80;
+    }
+
+    for (s = ngx_rtc_rtsp_resync_starts; s->len; s++) {
+        len = ngx_min((size_t) (end - p), s->len);
+
+        if (ngx_memcmp(p, s->data, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -71,6 +71,8 @@ typedef struct {
 ngx_int_t ngx_rtc_rtsp_parse(u_char *pos, u_char *end, ngx_rtc_rtsp_msg_t *m);
 ngx_int_t ngx_rtc_rtsp_parse_transport(ngx_str_t *value,
     ngx_rtc_rtsp_transport_t *t);
+u_char *ngx_rtc_rtsp_parse_resync(u_char *pos, u_char *end, u_char *channels,
+    ngx_uint_t n);
 ngx_uint_t ngx_rtc_rtsp_has_method(ngx_str_t *public, const char *method);
 ngx_int_t ngx_rtc_rtsp_resolve_url(ngx_str_t *base, ngx_str_t *control,
     u_char *buf, size_t size, ngx_str_t *out);

@@ -509,6 +509,77 @@ test_resolve_url(void)
 }
 
 
+/*
+ * Stray bytes between '$' frames while playing (Canon and Axis stacks,
+ * live555 after a partial write): the next place a message may start.
+ */
+
+static void
+test_resync(void)
+{
+    u_char          *p, *end;
+    static u_char    ch[2] = { 0, 1 };
+    static u_char    crlf[] = "\r\n$\x00\x00\x0c\x80\x60";
+    static u_char    others[] = "x$\x07\x00\x20\x80"
+                                "$\x00\x00\x04\x80"
+                                "$\x01\x00\x20\x40"
+                                "$\x01\x00\x20\x81";
+    static u_char    req[] = "\x17\x17SET_PARAMETER rtsp://cam/ RTSP/1.0\r\n";
+    static u_char    resp[] = "PLAYRTSP/1.0 200 OK\r\n";
+    static u_char    cut[] = "\x17\x17RTS";
+    static u_char    none[] = "\x17$\x09\x00\x20\x80 GET / HTTP/1.1";
+
+    /* a CRLF, then a frame on channel 0 (RTP version 2, 12 bytes) */
+
+    p = crlf;
+    end = crlf + sizeof(crlf) - 1;
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_resync(p + 1, end, ch, 2) == p + 2);
+
+    /* a '$' on a channel not ours, a short one, not version 2: skipped */
+
+    p = others;
+    end = others + sizeof(others) - 1;
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_resync(p, end, ch, 2) == p + 16);
+
+    /* without channels (UDP): responses and server requests only */
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_resync(p, end, ch, 0) == end);
+
+    /* a server's request, a response */
+
+    p = req;
+    end = req + sizeof(req) - 1;
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_resync(p, end, ch, 2) == p + 2);
+
+    p = resp;
+    end = resp + sizeof(resp) - 1;
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_resync(p, end, ch, 2) == p + 4);
+
+    /* cut at the end: the start of one is kept for more bytes */
+
+    p = cut;
+    end = cut + sizeof(cut) - 1;
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_resync(p, end, ch, 2) == p + 2);
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_resync(p, p + 1, ch, 2) == p + 1);
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_resync(crlf, crlf + 4, ch, 2)
+                  == crlf + 2);
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_resync(crlf, crlf + 6, ch, 2)
+                  == crlf + 2);
+
+    /* nothing: all of it */
+
+    p = none;
+    end = none + sizeof(none) - 1;
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_resync(p, end, ch, 2) == end);
+}
+
+
 int
 main(void)
 {
@@ -518,6 +589,7 @@ main(void)
     test_errors();
     test_transport();
     test_resolve_url();
+    test_resync();
 
     return NGX_RTC_UNIT_DONE();
 }

@@ -1,0 +1,166 @@
+/*
+ * Copyright (C) nginx-rtc authors
+ */
+
+/*
+ * The RTSP client against quirks of cameras in the field
+ * (t/lib/rtsp_quirk_server.py streams a real H.264 clip at 10 fps, one
+ * quirk a stream): each plays at the camera's rate on one connection,
+ * as ffmpeg and VLC do.  Stray bytes between '$' frames, a stale
+ * session's second SSRC on our channel (with and without SETUP's ssrc=),
+ * an encoder restart with a new SSRC, MJPEG listed before H.264, an ONVIF
+ * backchannel listed before the camera's audio, "CSeq: 0" in every
+ * answer; past 64 KB of stray bytes, or without an answer to PLAY, the
+ * client gives up with a TEARDOWN.  A viewer's picture for the stale
+ * session.
+ */
+
+'use strict';
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+
+const { waitFor, REPO } = require('./lib/nginx');
+const { Rig } = require('./lib/rig');
+const {
+    HostileCamera, FrameViewer, streamOf, confFor,
+} = require('./lib/rtsp');
+
+const PORT = 19396;
+const CAM_PORT = 19876;
+
+const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change',
+               'jpeg_first', 'backchannel', 'cseq0', 'flood', 'play_stall'];
+
+
+describe('RTSP client against camera quirks', { timeout: 58000 }, () => {
+    const rig = new Rig({ netns: true, camera: false });
+    let cam;
+    let ngx;
+
+    before(async () => {
+        await rig.start();
+        cam = await rig.addCamera({
+            port: CAM_PORT,
+            script: path.join(REPO, 't', 'lib', 'rtsp_quirk_server.py'),
+        }, HostileCamera);
+
+        const streams = MODES.map((m) =>
+            `    rtc_stream ${m} ${cam.url(m)} always;`).join('\n');
+
+        ngx = await rig.add({ port: PORT, conf: confFor(streams) });
+    });
+
+    after(() => rig.stop());
+
+    /* 30 frames in about 3 s (10 fps), on the first connection */
+
+    async function steady(name) {
+        const first = await waitFor(async () => {
+            const s = streamOf(await ngx.status(), name);
+            return s.state === 'playing' && s.frames_in > 0 && s;
+        }, 10000, `${name} playing`);
+
+        const t0 = Date.now();
+
+        const s = await waitFor(async () => {
+            const x = streamOf(await ngx.status(), name);
+            return x.frames_in - first.frames_in >= 30 && x;
+        }, 8000, `${name}: 30 frames in 8 s (${JSON.stringify(cam.conns)})`);
+
+        const ms = Date.now() - t0;
+
+        assert.ok(ms >= 2400 && ms <= 4500,
+                  `${name}: 30 frames in ${ms} ms at 10 fps`);
+        assert.equal(s.state, 'playing');
+        assert.equal(cam.conns[name], 1, `${name}: one connection`);
+
+        return s;
+    }
+
+    function said(mode, re) {
+        return cam.events.some((e) => e.mode === mode && re.test(e.text));
+    }
+
+    test('stray bytes between frames are skipped', async () => {
+        await steady('junk');
+        assert.match(ngx.logText(), /\/junk: skipped \d+ stray bytes/);
+    });
+
+    test('a stale session\'s SSRC is dropped', async () => {
+        await steady('stale');
+        await steady('stale_setup');
+
+        const log = ngx.logText();
+        assert.match(log, /\/stale: ignoring RTP of SSRC 22222222 on the/);
+        assert.match(log,
+                     /\/stale_setup: ignoring RTP of SSRC 22222222 on the/);
+
+        const v = new FrameViewer(ngx, '/whep/stale', { name: 'stale' });
+        rig.viewers.push(v);
+        await v.connectRetry(15000);
+        await v.waitKeyframe(10000);
+    });
+
+    test('an encoder restart\'s new SSRC plays on', async () => {
+        await waitFor(() => said('ssrc_change', /^changed/), 15000,
+                      'the camera changing its SSRC');
+        await steady('ssrc_change');
+        assert.match(ngx.logText(),
+                     /\/ssrc_change: SSRC 11111111 of the video track silent/);
+    });
+
+    test('the H.264 m=video after an MJPEG one', async () => {
+        const s = await steady('jpeg_first');
+        assert.equal(s.codec, 'H264');
+    });
+
+    test('the camera\'s audio, not the ONVIF backchannel', async () => {
+        const s = await steady('backchannel');
+        assert.equal(s.audio_codec, 'PCMA');
+        assert.ok(said('backchannel', /^req SETUP \S+trackID=2$/),
+                  'SETUP of the camera\'s audio');
+        assert.ok(!said('backchannel', /^req SETUP \S+trackID=5$/),
+                  'no SETUP of the backchannel');
+    });
+
+    test('answers with a wrong CSeq during setup', async () => {
+        await steady('cseq0');
+    });
+
+    test('past 64 KB of stray bytes: TEARDOWN, reconnect', async () => {
+        await waitFor(() => (cam.conns.flood || 0) >= 2, 15000,
+                      'a second connection after the flood');
+
+        const i = cam.events.findIndex((e) => e.mode === 'flood'
+                                              && /^flooding/.test(e.text));
+        assert.ok(cam.events.slice(i).some((e) =>
+                      e.mode === 'flood' && /^req TEARDOWN /.test(e.text)),
+                  'a TEARDOWN after the flood');
+
+        await waitFor(async () => {
+            const s = streamOf(await ngx.status(), 'flood');
+            return s.state === 'playing' && s;
+        }, 10000, 'flood playing again');
+
+        assert.match(ngx.logText(), new RegExp(
+            'flood: invalid message start, no message in \\d+ bytes'));
+    });
+
+    test('no answer to PLAY: TEARDOWN of the session, reconnect',
+         async () => {
+        await waitFor(() => (cam.conns.play_stall || 0) >= 2, 20000,
+                      'a second connection after PLAY timed out');
+
+        const ev = cam.events.filter((e) => e.mode === 'play_stall')
+                      .map((e) => e.text.split(' ')[1]);
+        const i = ev.indexOf('PLAY');
+        assert.equal(ev[i + 1], 'TEARDOWN', ev.join(' '));
+    });
+
+    test('the reference camera plays; error.log is clean', async () => {
+        await steady('normal');
+        ngx.checkLog();
+    });
+});
