@@ -31,7 +31,9 @@
 
 #define NGX_RTC_RTSP_GARBAGE          256     /* unusable packets in a row */
 #define NGX_RTC_RTSP_UDP_RCVBUF       (2 * 1024 * 1024)
-#define NGX_RTC_RTSP_SSRC_SILENCE     1500    /* ms before another SSRC */
+#define NGX_RTC_RTSP_SSRC_SILENCE     1500    /* ms: a kept source gone */
+#define NGX_RTC_RTSP_SSRC_FLIPS       4       /* back and forth in ... */
+#define NGX_RTC_RTSP_SSRC_FLIP_TIME   500     /* ... ms: two interleave */
 #define NGX_RTC_RTSP_CNAME            "nginx-rtc"
 
 
@@ -41,6 +43,8 @@ static ngx_connection_t *ngx_rtc_rtsp_media_udp_connection(
     ngx_rtc_rtsp_t *rtsp, ngx_socket_t s, ngx_rtc_rtsp_track_t *t);
 static void ngx_rtc_rtsp_media_udp_handler(ngx_event_t *rev);
 static ngx_int_t ngx_rtc_rtsp_media_garbage(ngx_rtc_rtsp_t *rtsp);
+static ngx_int_t ngx_rtc_rtsp_media_ssrc(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_track_t *t, uint32_t ssrc);
 static ngx_int_t ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_track_t *t, u_char *p, size_t len);
 static void ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp,
@@ -128,6 +132,7 @@ ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
     if (codec == NGX_RTC_CODEC_H264) {
         ngx_rtc_h264_depack_init(&rtsp->h264, rtsp->au, NGX_RTC_RTSP_AU_SIZE,
                                  ngx_rtc_rtsp_media_au, rtsp);
+        rtsp->h264.log = &rtsp->log;        /* its lines name the stream */
 
         /* RFC 6184 8.1: parameter sets before the first in-band ones */
 
@@ -145,6 +150,7 @@ ngx_rtc_rtsp_media_video(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
     } else if (codec == NGX_RTC_CODEC_H265) {
         ngx_rtc_h265_depack_init(&rtsp->h265, rtsp->au, NGX_RTC_RTSP_AU_SIZE,
                                  ngx_rtc_rtsp_media_au, rtsp);
+        rtsp->h265.log = &rtsp->log;
 
         /* RFC 7798 7.1 */
 
@@ -316,18 +322,126 @@ ngx_rtc_rtsp_media_audio(ngx_rtc_rtsp_t *rtsp, ngx_str_t *base,
 }
 
 
-/* SETUP's ssrc= (RFC 2326 12.39), or the first packet's */
+/* SETUP's ssrc= (RFC 2326 12.39): preferred if two sources interleave */
 
 void
 ngx_rtc_rtsp_media_lock_ssrc(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
     uint32_t ssrc)
 {
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
-                   "rtc rtsp track %ui: SSRC %08xD", t->kind, ssrc);
+                   "rtc rtsp track %ui: SETUP's SSRC %08xD", t->kind, ssrc);
 
+    t->ssrc_setup = ssrc;
+    t->ssrc_setup_valid = 1;
+}
+
+
+/*
+ * Which source a track plays: NGX_OK for this packet's, NGX_DECLINED to
+ * drop it.  A new SSRC takes over at once: an encoder that restarts
+ * changes it (RFC 3550 8.2), some cameras at every GOP (Uniview), some
+ * announce a wrong one in SETUP.  But old live555 (Reolink firmware)
+ * sends a stale session's RTP on the new connection too, interleaved with
+ * ours: when the track goes back and forth between two sources (4 times
+ * in 500 ms), it keeps one, SETUP's if it is one of them, else the first
+ * the connection had, and drops the other until the kept one has been
+ * silent 1.5 s.
+ */
+
+static ngx_int_t
+ngx_rtc_rtsp_media_ssrc(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
+    uint32_t ssrc)
+{
+    uint32_t     keep;
+    const char  *kind;
+    ngx_uint_t   silent, level;
+
+    kind = (t->kind == NGX_RTC_TRACK_VIDEO) ? "video" : "audio";
+
+    if (!t->ssrc_valid) {
+        t->ssrc = ssrc;
+        t->ssrc_first = ssrc;
+        t->ssrc_valid = 1;
+        t->ssrc_seen = ngx_current_msec;
+        return NGX_OK;
+    }
+
+    if (ssrc == t->ssrc) {
+        t->ssrc_seen = ngx_current_msec;
+        return NGX_OK;
+    }
+
+    silent = (ngx_current_msec - t->ssrc_seen >= NGX_RTC_RTSP_SSRC_SILENCE);
+
+    if (t->ssrc_locked) {
+        if (!silent) {
+            goto drop;
+        }
+
+        t->ssrc_locked = 0;
+        t->ssrc_flips = 0;
+    }
+
+    if (t->ssrc_prev_valid && ssrc == t->ssrc_prev && !silent) {
+
+        if (t->ssrc_flips == 0
+            || ngx_current_msec - t->ssrc_flip_start
+               >= NGX_RTC_RTSP_SSRC_FLIP_TIME)
+        {
+            t->ssrc_flips = 0;
+            t->ssrc_flip_start = ngx_current_msec;
+        }
+
+        if (++t->ssrc_flips >= NGX_RTC_RTSP_SSRC_FLIPS) {
+            t->ssrc_locked = 1;
+
+            if (t->ssrc_setup_valid
+                && (ssrc == t->ssrc_setup || t->ssrc == t->ssrc_setup))
+            {
+                keep = t->ssrc_setup;
+
+            } else {
+                keep = (ssrc == t->ssrc_first) ? ssrc : t->ssrc;
+            }
+
+            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                          "rtc rtsp %V: two sources interleave on the %s "
+                          "track (SSRC %08xD and %08xD): playing %08xD",
+                          &rtsp->url.redacted, kind, t->ssrc, ssrc, keep);
+
+            if (keep != ssrc) {
+                t->ssrc_seen = ngx_current_msec;
+                goto drop;
+            }
+        }
+
+    } else {
+        t->ssrc_flips = 0;
+    }
+
+    level = (t->ssrc_changes++ == 0) ? NGX_LOG_INFO : NGX_LOG_DEBUG;
+
+    ngx_log_error(level, &rtsp->log, 0,
+                  "rtc rtsp %V: the %s track's SSRC %08xD is now %08xD",
+                  &rtsp->url.redacted, kind, t->ssrc, ssrc);
+
+    t->ssrc_prev = t->ssrc;
+    t->ssrc_prev_valid = 1;
     t->ssrc = ssrc;
     t->ssrc_seen = ngx_current_msec;
-    t->ssrc_locked = 1;
+
+    return NGX_OK;
+
+drop:
+
+    if (t->ssrc_dropped++ == 0) {
+        ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                      "rtc rtsp %V: ignoring RTP of SSRC %08xD on the %s "
+                      "track, playing SSRC %08xD",
+                      &rtsp->url.redacted, ssrc, kind, t->ssrc);
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -690,47 +804,16 @@ ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
         return ngx_rtc_rtsp_media_garbage(rtsp);
     }
 
-    /*
-     * One source a track.  Old live555 (Reolink firmware) sends a stale
-     * session's RTP on the new connection too: a second SSRC on our
-     * channel, which interleaved with ours breaks both.  Another SSRC
-     * takes over only after ours has been silent a while: an encoder
-     * that restarts changes it (RFC 3550 8.2).
-     */
-
-    if (t->ssrc_locked && h.ssrc != t->ssrc
-        && ngx_current_msec - t->ssrc_seen < NGX_RTC_RTSP_SSRC_SILENCE)
-    {
-        if (t->ssrc_dropped++ == 0) {
-            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
-                          "rtc rtsp %V: ignoring RTP of SSRC %08xD on the "
-                          "%s track, playing SSRC %08xD",
-                          &rtsp->url.redacted, h.ssrc,
-                          t->kind == NGX_RTC_TRACK_VIDEO ? "video" : "audio",
-                          t->ssrc);
-        }
-
-        return NGX_OK;
-    }
-
     if (h.pt != t->pt) {
         return ngx_rtc_rtsp_media_garbage(rtsp);
     }
 
-    if (!t->ssrc_locked || h.ssrc != t->ssrc) {
-        if (t->ssrc_locked) {
-            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
-                          "rtc rtsp %V: SSRC %08xD of the %s track silent "
-                          "for %M ms, playing SSRC %08xD",
-                          &rtsp->url.redacted, t->ssrc,
-                          t->kind == NGX_RTC_TRACK_VIDEO ? "video" : "audio",
-                          ngx_current_msec - t->ssrc_seen, h.ssrc);
-        }
+    /* one source a track */
 
-        ngx_rtc_rtsp_media_lock_ssrc(rtsp, t, h.ssrc);
+    if (ngx_rtc_rtsp_media_ssrc(rtsp, t, h.ssrc) != NGX_OK) {
+        return NGX_OK;
     }
 
-    t->ssrc_seen = ngx_current_msec;
     rtsp->garbage = 0;
 
     /* the video keeps the stream alive: a picture that stops is a failure */
@@ -795,7 +878,7 @@ ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
         return;
     }
 
-    if (info.has_sr && (!t->ssrc_locked || info.sr_ssrc == t->ssrc)) {
+    if (info.has_sr && (!t->ssrc_valid || info.sr_ssrc == t->ssrc)) {
         ngx_rtc_rtp_recv_sr(&t->recv, info.sr_ntp, ngx_current_msec);
     }
 
@@ -1032,8 +1115,13 @@ ngx_rtc_rtsp_media_reset(ngx_rtc_rtsp_t *rtsp)
         ngx_rtc_rtsp_media_udp_close(t);
 
         t->active = 0;
+        t->ssrc_valid = 0;
+        t->ssrc_prev_valid = 0;
+        t->ssrc_setup_valid = 0;
         t->ssrc_locked = 0;
+        t->ssrc_flips = 0;
         t->ssrc_dropped = 0;
+        t->ssrc_changes = 0;
         t->recv.valid = 0;
         t->recv.has_sr = 0;
         t->au_started = 0;

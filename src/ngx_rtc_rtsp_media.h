@@ -82,13 +82,22 @@ typedef struct {
     ngx_uint_t                packets;
     ngx_uint_t                frames;
 
-    /* the source we play: SETUP's ssrc=, else the first one after it */
+    /* the source we play (ngx_rtc_rtsp_media_ssrc()) */
     uint32_t                  ssrc;
+    uint32_t                  ssrc_prev;        /* the one it replaced */
+    uint32_t                  ssrc_setup;       /* SETUP's ssrc= */
+    uint32_t                  ssrc_first;       /* the connection's first */
     ngx_msec_t                ssrc_seen;        /* its last packet */
+    ngx_msec_t                ssrc_flip_start;
+    ngx_uint_t                ssrc_flips;       /* back to ssrc_prev */
     ngx_uint_t                ssrc_dropped;     /* others', this connection */
+    ngx_uint_t                ssrc_changes;     /* this connection */
 
     unsigned                  active:1;         /* SETUP done */
-    unsigned                  ssrc_locked:1;
+    unsigned                  ssrc_valid:1;
+    unsigned                  ssrc_prev_valid:1;
+    unsigned                  ssrc_setup_valid:1;
+    unsigned                  ssrc_locked:1;    /* two sources interleave */
     unsigned                  au_started:1;
     unsigned                  bye:1;            /* an RTCP BYE logged */
 

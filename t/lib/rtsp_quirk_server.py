@@ -19,6 +19,9 @@
 #                 gives our ssrc=
 #   ssrc_change   3 s in: a new SSRC, sequence number and timestamp base
 #                 (an encoder restart)
+#   ssrc_gop      a new SSRC, sequence number and timestamp base at every
+#                 keyframe (a Uniview camera, gortsplib #687)
+#   ssrc_alt      two sources taking turns, a GOP each
 #   jpeg_first    SDP: m=video JPEG first, then m=video H.264
 #   backchannel   SDP: an ONVIF backchannel m=audio (a=sendonly) first,
 #                 then the video, then the camera's m=audio (a=recvonly)
@@ -239,6 +242,15 @@ class Streamer(threading.Thread):
         try:
             while not self.stop:
                 au = AUS[n % len(AUS)]
+
+                if mode in ('ssrc_gop', 'ssrc_alt') and n and n % FPS == 0:
+                    if mode == 'ssrc_gop':
+                        ours = Rtp(NEW + n, rnd.randrange(65536),
+                                   rnd.randrange(1 << 32))
+                    else:
+                        ours, stale = stale, ours
+                        ours.ts += 90000        # its clock ran meanwhile
+
                 out = ours.au(ch, au)
 
                 if mode == 'stale':
