@@ -9,6 +9,9 @@
  * the parsers the client hands them to.  The first message is also parsed
  * from a shorter copy of the stream, which must give "not yet" or the same
  * message: the parser is not resumable and is called again with more.
+ * A message that does not parse is skipped as the client does while
+ * playing (ngx_rtc_rtsp_parse_resync(), channels 0 to 3), and the parse
+ * goes on from where that points.
  *
  * fuzz-deps: src/ngx_rtc_rtsp_parse.c src/ngx_rtc_sdp.c src/ngx_rtc_auth.c
  * fuzz-libs: -lcrypto
@@ -131,11 +134,13 @@ ngx_rtc_fuzz_rtsp_msg(ngx_rtc_rtsp_msg_t *m, u_char *pos, u_char *end)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    u_char              *in, *pos, *end, *part;
+    u_char              *in, *pos, *end, *part, *next;
     size_t               cut, first;
     ngx_int_t            rc, first_rc;
     ngx_uint_t           n;
     ngx_rtc_rtsp_msg_t   m;
+
+    static u_char        channels[] = { 0, 1, 2, 3 };
 
     in = ngx_rtc_fuzz_copy(data, size);
     end = in + size;
@@ -157,7 +162,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (rc == NGX_ERROR) {
             NGX_RTC_FUZZ_ASSERT(m.err != NULL);
-            break;
+
+            /* stray bytes: the next place a message may start, or end */
+
+            next = ngx_rtc_rtsp_parse_resync(pos + 1, end, channels, 4);
+            NGX_RTC_FUZZ_ASSERT(next > pos && next <= end);
+
+            pos = next;
+            continue;
         }
 
         NGX_RTC_FUZZ_ASSERT(rc == NGX_OK);
