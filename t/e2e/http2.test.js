@@ -104,7 +104,11 @@ describe('WHEP, snapshot and status over HTTP/2 (TLS)',
         assert.equal((await b.stats(page)).deleted, 200);
         await ngx.waitNoViewers('cam', '0 viewers after Stop');
 
-        const log = h2Requests();
+        /* nginx logs a request after its last byte went out: poll */
+        const log = await waitFor(() => {
+            const l = h2Requests();
+            return l.some(([r]) => /^DELETE /.test(r)) ? l : null;
+        }, 5000, 'the DELETE in the access log');
         const of = (re) => log.filter(([r]) => re.test(r))
                               .map(([, s]) => s);
         const patches = of(/^PATCH \/whep\/cam\/[0-9a-f]+$/);
@@ -138,10 +142,12 @@ describe('WHEP, snapshot and status over HTTP/2 (TLS)',
         assert.equal(r['/rtc/metrics'].status, 200);
         assert.ok(r['/rtc/metrics'].len > 100);
 
-        const log = h2Requests().map(([q]) => q);
-        for (const p of ['/snap/cam.jpg', '/rtc/status', '/rtc/metrics']) {
-            assert.ok(log.includes(`GET ${p}`), `${p} over HTTP/2`);
-        }
+        /* nginx logs a request after its last byte went out: poll */
+        const paths = ['/snap/cam.jpg', '/rtc/status', '/rtc/metrics'];
+        await waitFor(() => {
+            const log = h2Requests().map(([q]) => q);
+            return paths.every((p) => log.includes(`GET ${p}`));
+        }, 5000, `${paths.join(', ')} in the access log, over HTTP/2`);
     });
 
     /*
