@@ -12,46 +12,15 @@
 
 'use strict';
 
-const path = require('node:path');
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 
-const { REPO, waitFor, live } = require('./lib/nginx');
+const { waitFor } = require('./lib/nginx');
 const { Rig } = require('./lib/rig');
+const { webrtcbin } = require('./lib/webrtcbin');
 
 const PORT = 18580;
 const CAM_PORT = 19054;
-
-const PYTHON = process.env.TEST_PYTHON || '/usr/bin/python3';
-const CLIENT = path.join(REPO, 't', 'lib', 'webrtcbin_client.py');
-
-
-/* runs the client to its end: its JSON line, exit code and stderr */
-
-function webrtcbin(url, args) {
-    return new Promise((resolve, reject) => {
-        const proc = spawn(PYTHON, [CLIENT, '--url', url].concat(args || []),
-                           { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-
-        live.add(proc);
-        proc.stdout.on('data', (c) => { out += c; });
-        proc.stderr.on('data', (c) => { err = (err + c).slice(-4096); });
-        proc.on('error', reject);
-        proc.on('exit', (code) => {
-            live.delete(proc);
-            let result = null;
-            try {
-                result = JSON.parse(out.trim().split('\n').pop());
-            } catch (e) {
-                /* reported below */
-            }
-            resolve({ code, result, stderr: err });
-        });
-    });
-}
 
 
 describe('webrtcbin plays H.265', { timeout: 120000 }, () => {
@@ -71,11 +40,11 @@ describe('webrtcbin plays H.265', { timeout: 120000 }, () => {
                                   ['--codecs', 'h265,h264', '--frames', '25',
                                    '--timeout', '30']);
 
-        assert.ok(r.result, `no result from the client: ${r.stderr}`);
+        assert.ok(r.result, `no result from the client: ${r.err}`);
         assert.equal(r.result.status, 201, JSON.stringify(r.result));
         assert.equal(r.result.encoding, 'H265');
         assert.ok(r.result.frames >= 25,
-                  `decoded frames: ${JSON.stringify(r.result)}\n${r.stderr}`);
+                  `decoded frames: ${JSON.stringify(r.result)}\n${r.err}`);
         assert.match(r.result.caps || '', /^video\/x-raw/);
         assert.match(r.result.caps, /width=\(int\)640/);
         assert.equal(r.code, 0);
@@ -110,7 +79,7 @@ describe('webrtcbin plays H.265', { timeout: 120000 }, () => {
         const r = await webrtcbin(ngx.url('/whep/cam'),
                                   ['--codecs', 'h264', '--timeout', '10']);
 
-        assert.ok(r.result, `no result from the client: ${r.stderr}`);
+        assert.ok(r.result, `no result from the client: ${r.err}`);
         assert.equal(r.result.status, 406);
         assert.match(r.result.error, /H265.*H264/);
         assert.equal(r.code, 1);

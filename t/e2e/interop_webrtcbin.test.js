@@ -18,18 +18,15 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('node:path');
 const { spawn } = require('node:child_process');
 
-const { waitFor, REPO, live } = require('./lib/nginx');
+const { waitFor, live } = require('./lib/nginx');
 const { Rig } = require('./lib/rig');
 const whep = require('./lib/whep');
+const { webrtcbin, PYTHON, CLIENT } = require('./lib/webrtcbin');
 
 const PORT = 20080;
 const CAM_PORT = 20054;
-
-const PYTHON = process.env.TEST_PYTHON || '/usr/bin/python3';
-const CLIENT = path.join(REPO, 't', 'lib', 'webrtcbin_client.py');
 
 
 describe('webrtcbin plays H.264: trickle, restart PATCH, DELETE',
@@ -113,23 +110,9 @@ describe('webrtcbin plays H.264: trickle, restart PATCH, DELETE',
      * candidates (a 406 "no m=video" when port 0 read as disabled)
      */
     test('audio first: the bundle-only video section plays', async () => {
-        const proc = spawn(PYTHON, [CLIENT, '--url', ngx.url('/whep/cam'),
-                                    '--codecs', 'h264', '--audio-first',
-                                    '--frames', '50', '--timeout', '30'],
-                           { stdio: ['ignore', 'pipe', 'pipe'] });
-        live.add(proc);
-
-        let out = '';
-        let err = '';
-        proc.stdout.on('data', (c) => { out += c; });
-        proc.stderr.on('data', (c) => { err += c; });
-
-        const code = await new Promise((resolve) => proc.once('exit',
-            (c) => {
-                live.delete(proc);
-                resolve(c);
-            }));
-        const result = JSON.parse(out.trim().split('\n').pop() || '{}');
+        const { code, result, out, err } = await webrtcbin(
+            ngx.url('/whep/cam'), ['--codecs', 'h264', '--audio-first',
+                                   '--frames', '50', '--timeout', '30']);
 
         assert.equal(result.bundle_only, true, 'the offer has bundle-only');
         assert.equal(code, 0, `client: ${out} ${err}`);
@@ -149,23 +132,9 @@ describe('webrtcbin plays H.264: trickle, restart PATCH, DELETE',
      * takes in any mode; one info line says so.
      */
     test('H.264 offered without packetization-mode plays', async () => {
-        const proc = spawn(PYTHON, [CLIENT, '--url', ngx.url('/whep/cam'),
-                                    '--codecs', 'vp8,h264-mode0',
-                                    '--frames', '50', '--timeout', '30'],
-                           { stdio: ['ignore', 'pipe', 'pipe'] });
-        live.add(proc);
-
-        let out = '';
-        let err = '';
-        proc.stdout.on('data', (c) => { out += c; });
-        proc.stderr.on('data', (c) => { err += c; });
-
-        const code = await new Promise((resolve) => proc.once('exit',
-            (c) => {
-                live.delete(proc);
-                resolve(c);
-            }));
-        const result = JSON.parse(out.trim().split('\n').pop() || '{}');
+        const { code, result, out, err } = await webrtcbin(
+            ngx.url('/whep/cam'), ['--codecs', 'vp8,h264-mode0',
+                                   '--frames', '50', '--timeout', '30']);
 
         assert.deepEqual(result.offer_fmtp, [], 'the offer has no a=fmtp');
         assert.equal(result.status, 201, `client: ${out} ${err}`);
