@@ -3,12 +3,13 @@
  */
 
 /*
- * Cameras that bend RFC 6184 (t/lib/quirk_camera.py streams a real H.264
- * clip at 10 fps, a keyframe a second, one quirk a URL path): a STAP-A
- * ending in zero padding (stap_pad), whole access units with Annex-B
- * start codes in single NAL unit packets (annexb), an empty RTP packet
- * two frames after each keyframe (empty_rtp).  Each used to play no
- * picture (empty_rtp: 3 frames of each 10) with nothing in the log;
+ * Cameras that bend RFC 6184 (t/lib/rtsp_quirk_server.py streams a real
+ * H.264 clip at 10 fps, a keyframe a second, one quirk a URL path; the
+ * reference, stap, sends SPS and PPS in a STAP-A as the quirks do): a
+ * STAP-A ending in zero padding (stap_pad), whole access units with
+ * Annex-B start codes in single NAL unit packets (annexb), an empty RTP
+ * packet two frames after each keyframe (empty_rtp).  Each used to play
+ * no picture (empty_rtp: 3 frames of each 10) with nothing in the log;
  * each must give frames at the camera's rate, and GStreamer (webrtcbin,
  * avdec_h264) must decode them.  A camera whose STAP-A is broken
  * (bad_stap) plays no picture, but says why in error.log, once.  Needs
@@ -31,10 +32,10 @@ const CAM_PORT = 19877;
 
 const PYTHON = process.env.TEST_PYTHON || '/usr/bin/python3';
 const CLIENT = path.join(REPO, 't', 'lib', 'webrtcbin_client.py');
-const CAMERA = path.join(REPO, 't', 'lib', 'quirk_camera.py');
+const CAMERA = path.join(REPO, 't', 'lib', 'rtsp_quirk_server.py');
 
 const QUIRKS = ['stap_pad', 'annexb', 'empty_rtp'];
-const MODES = ['normal', ...QUIRKS, 'bad_stap'];
+const MODES = ['stap', ...QUIRKS, 'bad_stap'];
 
 /* the camera's rate is 10 fps: 50 frames in 6.25 s at most */
 const FRAMES = 50;
@@ -121,14 +122,14 @@ describe('field quirks of RTSP cameras', { timeout: 40000 }, () => {
 
         ngx = await rig.add({ port: PORT, conf: confFor(streams) });
 
-        for (const m of ['normal', ...QUIRKS]) {
+        for (const m of ['stap', ...QUIRKS]) {
             played[m] = play(m).then((r) => r, (err) => ({ err }));
         }
     });
 
     after(() => rig.stop());
 
-    for (const m of ['normal', ...QUIRKS]) {
+    for (const m of ['stap', ...QUIRKS]) {
         test(`${m}: frames at the camera's rate, webrtcbin decodes them`,
              async () => {
             const r = await played[m];

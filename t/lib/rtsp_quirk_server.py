@@ -2,13 +2,15 @@
 #
 # Copyright (C) nginx-rtc authors
 #
-# An RTSP camera with the quirks of real ones, for the client's tests
-# (t/e2e/rtsp_client_quirks.test.js).  Plain sockets, one thread per
+# An RTSP camera with the quirks of real ones, for the RTSP client's tests
+# (t/e2e/rtsp_client_quirks.test.js) and the NAL depacketizer's
+# (t/e2e/rtsp_field_quirks.test.js).  Plain sockets, one thread per
 # connection; it streams a real H.264 clip (made by ffmpeg at start:
 # 320x240, 10 fps, a keyframe a second, SPS and PPS in band) over TCP
-# interleaved.  The quirk is the first path segment of the URL:
+# interleaved, looping.  The quirk is the first path segment of the URL:
 #
-#   normal        none
+#   normal        none: SPS, PPS and the others as single NAL unit
+#                 packets, FU-A above 1400 bytes, the marker on the last
 #   junk          stray bytes between '$' frames: a CRLF, the rest of a
 #                 cut frame, a '$' on a channel not set up, every 3rd frame
 #   flood         on the first connection, 2 s in, 80 KB of stray bytes
@@ -28,12 +30,26 @@
 #   cseq0         every response says "CSeq: 0"
 #   play_stall    PLAY never answered
 #
+# The depacketizer's modes: SPS and PPS in a STAP-A (and in the SDP's
+# sprop-parameter-sets), the rest as in normal, but for the quirk:
+#
+#   stap          none: the reference of the four below
+#   stap_pad      the STAP-A ends in 2 zero bytes (padding)
+#   annexb        the whole AU (SPS and PPS too), each NAL unit after a
+#                 start code 00 00 00 01, in one single NAL unit packet
+#   empty_rtp     2 frames after each keyframe, an RTP packet without
+#                 payload (its own timestamp, half a frame on; marker)
+#   bad_stap      the STAP-A's last size 5 bytes too big (a broken
+#                 camera: no picture, a line in nginx's log)
+#
 #   /usr/bin/python3 t/lib/rtsp_quirk_server.py --host 127.0.0.1 --port N
 #
 # stdout: "READY <port>", "CONN <mode> <n>" for each connection, "EVENT
-# <mode> <text>": "req METHOD URI" for each request, "changed".
+# <mode> <text>": "req METHOD URI" for each request, "changed",
+# "flooding".
 
 import argparse
+import base64
 import random
 import re
 import signal
@@ -88,10 +104,40 @@ def clip():
 AUS = clip()
 
 
-def payloads(au):
-    """RFC 6184 payloads of an access unit: single NAL units and FU-A"""
+SPS = [n for n in AUS[0] if n[0] & 0x1f == 7][0]
+PPS = [n for n in AUS[0] if n[0] & 0x1f == 8][0]
+
+# the depacketizer's modes: SPS and PPS in the SDP, and in a STAP-A (but
+# annexb)
+STAP = ('stap', 'stap_pad', 'annexb', 'empty_rtp', 'bad_stap')
+
+
+def payloads(au, mode):
+    """RFC 6184 payloads of an access unit, with the mode's quirk: single
+    NAL units and FU-A, SPS and PPS in a STAP-A in the STAP modes"""
+
+    if mode == 'annexb':
+        return [b''.join(b'\x00\x00\x00\x01' + n for n in au)]
 
     out = []
+
+    if mode in STAP:
+        ps = [n for n in au if n[0] & 0x1f in (7, 8)]
+        au = [n for n in au if n[0] & 0x1f not in (7, 8)]
+
+        if ps:
+            p = b'\x78'                 # F 0, NRI 3, type 24
+            for n in ps:
+                p += struct.pack('!H', len(n)) + n
+
+            if mode == 'stap_pad':
+                p += b'\x00\x00'
+
+            if mode == 'bad_stap':
+                p = (p[:-len(ps[-1]) - 2]
+                     + struct.pack('!H', len(ps[-1]) + 5) + ps[-1])
+
+            out.append(p)
 
     for n in au:
         if len(n) <= 1400:
@@ -114,18 +160,17 @@ class Rtp:
     def __init__(self, ssrc, seq, ts):
         self.ssrc, self.seq, self.ts = ssrc, seq, ts
 
-    def au(self, ch, au):
-        out = b''
-        pl = payloads(au)
+    def packet(self, ch, payload, marker, ts):
+        pkt = struct.pack('!BBHII', 0x80, (0x80 if marker else 0) | 96,
+                          self.seq & 0xffff, ts & 0xffffffff,
+                          self.ssrc) + payload
+        self.seq += 1
+        return b'$' + bytes([ch]) + struct.pack('!H', len(pkt)) + pkt
 
-        for i, p in enumerate(pl):
-            pkt = struct.pack('!BBHII', 0x80,
-                              (0x80 if i == len(pl) - 1 else 0) | 96,
-                              self.seq & 0xffff, self.ts & 0xffffffff,
-                              self.ssrc) + p
-            out += b'$' + bytes([ch]) + struct.pack('!H', len(pkt)) + pkt
-            self.seq += 1
-
+    def au(self, ch, au, mode='normal'):
+        pl = payloads(au, mode)
+        out = b''.join(self.packet(ch, p, i == len(pl) - 1, self.ts)
+                       for i, p in enumerate(pl))
         self.ts += 90000 // FPS
         return out
 
@@ -202,10 +247,17 @@ class Conn:
 
 
 def sdp(mode):
+    fmtp = 'packetization-mode=1'
+
+    if mode in STAP:
+        fmtp += ';profile-level-id=%s;sprop-parameter-sets=%s,%s' % (
+            SPS[1:4].hex(), base64.b64encode(SPS).decode(),
+            base64.b64encode(PPS).decode())
+
     video = ('m=video 0 RTP/AVP 96\r\n'
              'a=rtpmap:96 H264/90000\r\n'
-             'a=fmtp:96 packetization-mode=1\r\n'
-             'a=control:trackID=1\r\n')
+             'a=fmtp:96 %s\r\n'
+             'a=control:trackID=1\r\n' % fmtp)
     s = ('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=quirk\r\nt=0 0\r\n'
          'a=control:*\r\n')
 
@@ -251,7 +303,11 @@ class Streamer(threading.Thread):
                         ours, stale = stale, ours
                         ours.ts += 90000        # its clock ran meanwhile
 
-                out = ours.au(ch, au)
+                out = ours.au(ch, au, mode)
+
+                if mode == 'empty_rtp' and n % FPS == 2:
+                    out += ours.packet(ch, b'', True,
+                                       ours.ts - 90000 // FPS // 2)
 
                 if mode == 'stale':
                     out = out + stale.au(ch, au)
