@@ -21,17 +21,15 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
 
-const { waitFor, REPO, live } = require('./lib/nginx');
+const { waitFor, REPO } = require('./lib/nginx');
 const { Rig } = require('./lib/rig');
 const { HostileCamera, streamOf, confFor } = require('./lib/rtsp');
+const { webrtcbin } = require('./lib/webrtcbin');
 
 const PORT = 19397;
 const CAM_PORT = 19877;
 
-const PYTHON = process.env.TEST_PYTHON || '/usr/bin/python3';
-const CLIENT = path.join(REPO, 't', 'lib', 'webrtcbin_client.py');
 const CAMERA = path.join(REPO, 't', 'lib', 'rtsp_quirk_server.py');
 
 const QUIRKS = ['stap_pad', 'annexb', 'empty_rtp'];
@@ -40,35 +38,6 @@ const MODES = ['stap', ...QUIRKS, 'bad_stap'];
 /* the camera's rate is 10 fps: 50 frames in 6.25 s at most */
 const FRAMES = 50;
 const MIN_FPS = 8;
-
-
-/* webrtcbin_client.py: decodes n frames of a stream, its JSON line */
-
-function decode(ngx, name, n, timeout) {
-    const proc = spawn(PYTHON, [CLIENT, '--url', ngx.url(`/whep/${name}`),
-                                '--codecs', 'h264', '--frames', String(n),
-                                '--timeout', String(timeout)],
-                       { stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(proc);
-
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (c) => { out += c; });
-    proc.stderr.on('data', (c) => { err += c; });
-
-    return new Promise((resolve) => proc.once('exit', (code) => {
-        live.delete(proc);
-
-        let result = {};
-        try {
-            result = JSON.parse(out.trim().split('\n').pop() || '{}');
-        } catch (e) {
-            /* no JSON line: the client failed, err says why */
-        }
-
-        resolve({ code, result, out, err: err.slice(-2000) });
-    }));
-}
 
 
 describe('field quirks of RTSP cameras', { timeout: 40000 }, () => {
@@ -107,7 +76,9 @@ describe('field quirks of RTSP cameras', { timeout: 40000 }, () => {
     /* all streams at once: each test waits for its own */
     async function play(name) {
         const fps = await rate(name);
-        const dec = await decode(ngx, name, 20, 15);
+        const dec = await webrtcbin(ngx.url(`/whep/${name}`),
+                                    ['--codecs', 'h264', '--frames', '20',
+                                     '--timeout', '15']);
 
         return { fps, dec };
     }
@@ -138,10 +109,9 @@ describe('field quirks of RTSP cameras', { timeout: 40000 }, () => {
                 throw r.err;
             }
 
+            assert.equal(r.dec.code, 0, `${m}: ${r.dec.out} ${r.dec.err}`);
             console.log(`${m}: ${r.fps.toFixed(1)} fps, `
                         + `${r.dec.result.frames} frames decoded`);
-
-            assert.equal(r.dec.code, 0, `${m}: ${r.dec.out} ${r.dec.err}`);
             assert.equal(r.dec.result.encoding, 'H264');
             assert.ok(r.dec.result.frames >= 20, r.dec.out);
 
