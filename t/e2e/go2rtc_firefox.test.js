@@ -34,7 +34,7 @@ const assert = require('node:assert/strict');
 
 const { waitFor } = require('./lib/nginx');
 const { Rig, conf } = require('./lib/rig');
-const { Firefox } = require('./lib/firefox');
+const { Firefox, H264_AS_VP8 } = require('./lib/firefox');
 
 const PORT = 21790;
 const CAM_PORT = 21755;
@@ -49,7 +49,7 @@ const PAGE = `<!doctype html>
 <html><body><video id="v" autoplay muted playsinline></video>
 <script>
 'use strict';
-
+${H264_AS_VP8}
 window.errors = [];
 window.added = 0;
 window.candidates = 0;
@@ -79,14 +79,9 @@ window.haJoin = async (src) => {
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
 
-    const hasH264 = /a=rtpmap:\\d+ H264\\/90000/.test(offer.sdp);
-    const pt = (offer.sdp.match(/a=rtpmap:(\\d+) VP8\\/90000/) || [])[1];
-    const sent = hasH264 ? offer.sdp : offer.sdp
-        .replace(new RegExp('a=fmtp:' + pt + ' [^\\\\r]*\\\\r\\\\n'), '')
-        .replace('a=rtpmap:' + pt + ' VP8/90000',
-                 'a=rtpmap:' + pt + ' H264/90000\\r\\n'
-                 + 'a=fmtp:' + pt + ' profile-level-id=42e01f;'
-                 + 'level-asymmetry-allowed=1;packetization-mode=1');
+    const m = window.asH264(offer.sdp);
+    const hasH264 = m.hasH264;
+    const sent = m.sdp;
 
     let applied;
     const remote = new Promise((resolve) => { applied = resolve; });
@@ -131,10 +126,7 @@ window.haJoin = async (src) => {
                              value: { type: 'offer', sdp: sent } }));
 
     const sdp = await answer;
-    const back = hasH264 ? sdp : sdp
-        .replace('a=rtpmap:' + pt + ' H264/90000',
-                 'a=rtpmap:' + pt + ' VP8/90000')
-        .replace(new RegExp('a=fmtp:' + pt + ' [^\\\\r]*\\\\r\\\\n'), '');
+    const back = window.asVP8(sdp, m);
 
     await pc.setRemoteDescription({ type: 'answer', sdp: back });
     applied();

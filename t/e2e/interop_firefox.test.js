@@ -33,7 +33,7 @@ const assert = require('node:assert/strict');
 
 const { waitFor } = require('./lib/nginx');
 const { Rig, conf } = require('./lib/rig');
-const { Firefox } = require('./lib/firefox');
+const { Firefox, H264_AS_VP8 } = require('./lib/firefox');
 
 const PORT = 21780;
 const CAM_PORT = 21754;
@@ -49,7 +49,7 @@ const PAGE = `<!doctype html>
 <html><body><video id="v" autoplay muted playsinline></video>
 <script>
 'use strict';
-
+${H264_AS_VP8}
 window.join = async () => {
     const pc = new RTCPeerConnection();
     window.pc = pc;
@@ -68,18 +68,9 @@ window.join = async () => {
     });
 
     const offer = pc.localDescription.sdp;
-    const hasH264 = /a=rtpmap:\\d+ H264\\/90000/.test(offer);
-    const pt = (offer.match(/a=rtpmap:(\\d+) VP8\\/90000/) || [])[1];
-    let sent = offer;
-
-    if (!hasH264) {
-        sent = offer
-            .replace(new RegExp('a=fmtp:' + pt + ' [^\\\\r]*\\\\r\\\\n'), '')
-            .replace('a=rtpmap:' + pt + ' VP8/90000',
-                     'a=rtpmap:' + pt + ' H264/90000\\r\\n'
-                     + 'a=fmtp:' + pt + ' profile-level-id=42e01f;'
-                     + 'level-asymmetry-allowed=1;packetization-mode=1');
-    }
+    const m = window.asH264(offer);
+    const hasH264 = m.hasH264;
+    const sent = m.sdp;
 
     const res = await fetch('/whep/cam', {
         method: 'POST',
@@ -95,10 +86,7 @@ window.join = async () => {
     window.resource = new URL(res.headers.get('Location'), location.href)
                       .href;
 
-    const back = hasH264 ? answer : answer
-        .replace('a=rtpmap:' + pt + ' H264/90000',
-                 'a=rtpmap:' + pt + ' VP8/90000')
-        .replace(new RegExp('a=fmtp:' + pt + ' [^\\\\r]*\\\\r\\\\n'), '');
+    const back = window.asVP8(answer, m);
 
     await pc.setRemoteDescription({ type: 'answer', sdp: back });
 

@@ -236,4 +236,33 @@ class Firefox {
 }
 
 
-module.exports = { Firefox, FIREFOX };
+/*
+ * A page script fragment: Debian's Firefox offline has no H.264 (its
+ * OpenH264 plugin is downloaded at first use), so test pages send its VP8
+ * format to nginx as H.264 and read the answer's back as VP8; Firefox
+ * then receives the SRTP packets but decodes no frame.
+ *
+ *   const m = window.asH264(offer);     // { sdp, pt, hasH264 }
+ *   const answer = window.asVP8(text, m);
+ */
+const H264_AS_VP8 = `
+window.asH264 = (offer) => {
+    const hasH264 = /a=rtpmap:\\d+ H264\\/90000/.test(offer);
+    const pt = (offer.match(/a=rtpmap:(\\d+) VP8\\/90000/) || [])[1];
+    const sdp = hasH264 ? offer : offer
+        .replace(new RegExp('a=fmtp:' + pt + ' [^\\\\r]*\\\\r\\\\n'), '')
+        .replace('a=rtpmap:' + pt + ' VP8/90000',
+                 'a=rtpmap:' + pt + ' H264/90000\\r\\n'
+                 + 'a=fmtp:' + pt + ' profile-level-id=42e01f;'
+                 + 'level-asymmetry-allowed=1;packetization-mode=1');
+    return { sdp, pt, hasH264 };
+};
+
+window.asVP8 = (answer, m) => m.hasH264 ? answer : answer
+    .replace('a=rtpmap:' + m.pt + ' H264/90000',
+             'a=rtpmap:' + m.pt + ' VP8/90000')
+    .replace(new RegExp('a=fmtp:' + m.pt + ' [^\\\\r]*\\\\r\\\\n'), '');
+`;
+
+
+module.exports = { Firefox, H264_AS_VP8, FIREFOX };
