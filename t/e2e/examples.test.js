@@ -60,7 +60,6 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const https = require('node:https');
 const http = require('node:http');
 const { execFileSync } = require('node:child_process');
 const { describe, test, before, after } = require('node:test');
@@ -68,6 +67,7 @@ const assert = require('node:assert/strict');
 
 const { REPO, configTest, waitFor } = require('./lib/nginx');
 const { Rig } = require('./lib/rig');
+const { httpClient } = require('./lib/cluster');
 const { Viewer } = require('./lib/werift');
 const { makeCert } = require('./lib/rtsp');
 const { DnsServer } = require('./lib/dns');
@@ -151,54 +151,6 @@ function assertConfigOk(what, template) {
     const r = configTest(template);
     assert.equal(r.status, 0, `${what}: nginx -t:\n${r.stderr}`);
     assert.match(r.stderr, /test is successful/);
-}
-
-
-/*
- * An HTTP(S) client as lib/werift.js and lib/whep.js take for an nginx,
- * on 127.0.0.1:port, with headers of its own on every request.
- */
-
-function client(port, o) {
-    const opts = Object.assign({ tls: false, headers: {} }, o);
-    const scheme = opts.tls ? 'https' : 'http';
-    const url = (p) => `${scheme}://127.0.0.1:${port}${p || '/'}`;
-
-    return {
-        url,
-        http(method, urlPath, body, headers) {
-            const h = Object.assign({}, opts.headers, headers || {});
-
-            return new Promise((resolve, reject) => {
-                if (body !== undefined && body !== null) {
-                    body = Buffer.from(String(body));
-                    h['Content-Length'] = body.length;
-                }
-
-                const req = (opts.tls ? https : http).request(url(urlPath), {
-                    method, headers: h, ca: opts.ca, agent: false,
-                }, (res) => {
-                    const chunks = [];
-                    res.on('data', (c) => chunks.push(c));
-                    res.on('end', () => resolve({
-                        status: res.statusCode,
-                        headers: res.headers,
-                        body: Buffer.concat(chunks).toString('utf8'),
-                    }));
-                    res.on('error', reject);
-                });
-
-                req.setTimeout(15000, () => {
-                    req.destroy(new Error(`${method} ${urlPath}: timeout`));
-                });
-                req.on('error', reject);
-                if (body !== undefined && body !== null) {
-                    req.write(body);
-                }
-                req.end();
-            });
-        },
-    };
 }
 
 
@@ -467,11 +419,11 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
         const ngx = await rig.add({ port: PORT, conf: authRequest(true) });
         const tlsOpts = { tls: true, ca: fs.readFileSync(certs.cert) };
-        const good = client(PORT, Object.assign(
+        const good = httpClient(PORT, Object.assign(
             { headers: { Authorization: 'Bearer good' } }, tlsOpts));
-        const bad = client(PORT, Object.assign(
+        const bad = httpClient(PORT, Object.assign(
             { headers: { Authorization: 'Bearer bad' } }, tlsOpts));
-        const anon = client(PORT, tlsOpts);
+        const anon = httpClient(PORT, tlsOpts);
 
         const v = await viewerOf(good, '/whep/front', 'viewer with a token');
         assert.match(v.session, SESSION);
@@ -529,8 +481,9 @@ describe('the configuration examples', { timeout: 120000 }, () => {
 
         const ngx = await rig.add({ port: PORT, conf: secureLink(true) });
         const app = `http://127.0.0.1:${FRONT_PORT}`;
-        const c = client(PORT, { tls: true, ca: fs.readFileSync(certs.cert),
-                                 headers: { Origin: app } });
+        const c = httpClient(PORT, { tls: true,
+                                     ca: fs.readFileSync(certs.cert),
+                                     headers: { Origin: app } });
 
         const v = await viewerOf(c, link.pathname + link.search,
                                  'viewer of a signed link');
@@ -604,7 +557,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         const [rtcConf, frontConf] = reverseProxy(true);
         const rtc = await rig.add({ port: PORT, conf: rtcConf });
         const front = await rig.add({ port: FRONT_PORT, conf: frontConf });
-        const c = client(FRONT_PORT,
+        const c = httpClient(FRONT_PORT,
                          { tls: true, ca: fs.readFileSync(certs.cert) });
 
         const v = await viewerOf(c, '/whep/front', 'viewer through a front');
@@ -660,7 +613,7 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         const origin = await rig.add({ port: PORT, conf: originConf });
         const edge = await rig.add({ port: FRONT_PORT, conf: edgeConf });
 
-        const v = await viewerOf(client(FRONT_PORT), '/whep/front',
+        const v = await viewerOf(httpClient(FRONT_PORT), '/whep/front',
                                  'viewer of the edge');
         assert.ok(dns.queries['origin.lan'] > 0, 'the resolver was asked');
 
@@ -670,12 +623,12 @@ describe('the configuration examples', { timeout: 120000 }, () => {
                      1, JSON.stringify(st.sessions));
 
         /* without the token, the origin refuses */
-        const r = await client(PORT).http('POST', '/whep/front',
+        const r = await httpClient(PORT).http('POST', '/whep/front',
                                           v.pc.localDescription.sdp, SDP);
         assert.equal(r.status, 401);
 
         /* the edge's player page and status */
-        const page = await client(FRONT_PORT).http('GET', '/rtc/');
+        const page = await httpClient(FRONT_PORT).http('GET', '/rtc/');
         assert.equal(page.status, 200);
         assert.match(page.headers['content-type'], /^text\/html/);
         assert.equal((await edge.status()).streams
@@ -687,8 +640,8 @@ describe('the configuration examples', { timeout: 120000 }, () => {
          * yard (idle=10s): two viewers of the edge, one session at the
          * origin, DELETEd 10 s after the last viewer left
          */
-        const y1 = await viewerOf(client(FRONT_PORT), '/whep/yard', 'y1');
-        const y2 = await viewerOf(client(FRONT_PORT), '/whep/yard', 'y2');
+        const y1 = await viewerOf(httpClient(FRONT_PORT), '/whep/yard', 'y1');
+        const y2 = await viewerOf(httpClient(FRONT_PORT), '/whep/yard', 'y2');
         const yards = async () => (await origin.status()).sessions
                                   .filter((x) => x.stream === 'yard').length;
         assert.equal(await yards(), 1);
@@ -714,18 +667,18 @@ describe('the configuration examples', { timeout: 120000 }, () => {
         const ngx = await rig.add({ port: PORT, conf: tls(true, htpasswd) });
         const tlsOpts = { tls: true, ca: fs.readFileSync(certs.cert) };
         const basic = 'Basic ' + Buffer.from('viewer:pw').toString('base64');
-        const c = client(PORT, Object.assign(
+        const c = httpClient(PORT, Object.assign(
             { headers: { Authorization: basic } }, tlsOpts));
 
         const v = await viewerOf(c, '/whep/front', 'viewer with a password');
         assert.match(v.response.headers['strict-transport-security'],
                      /max-age=/);
 
-        let r = await client(PORT, tlsOpts).http(
+        let r = await httpClient(PORT, tlsOpts).http(
             'POST', '/whep/front', v.pc.localDescription.sdp, SDP);
         assert.equal(r.status, 401);
 
-        r = await client(FRONT_PORT).http('GET', '/whep/front');
+        r = await httpClient(FRONT_PORT).http('GET', '/whep/front');
         assert.equal(r.status, 301);
         assert.equal(r.headers.location, 'https://127.0.0.1/whep/front');
 
@@ -768,7 +721,7 @@ http {
     include ${confD()};
 }
 ` });
-        const c = client(PORT);
+        const c = httpClient(PORT);
         const v = await viewerOf(c, '/whep/cam', 'viewer of conf.d');
 
         let r = await waitFor(async () => {
@@ -813,7 +766,7 @@ http {
 
     test('ffmpeg-file.conf: the clip plays, with Opus', async () => {
         const ngx = await rig.add({ port: PORT, conf: ffmpegFile() });
-        const c = client(PORT);
+        const c = httpClient(PORT);
         const v = rig.track(new Viewer(c, '/whep/clip',
                                        { name: 'viewer of the clip',
                                          audio: true }));
@@ -833,11 +786,12 @@ http {
          async () => {
         const ngx = await rig.add({ port: PORT,
                                     conf: example('nginx-demo.conf', []) });
-        const v = await viewerOf(client(PORT), '/whep/cam', 'demo viewer');
+        const v = await viewerOf(httpClient(PORT), '/whep/cam', 'demo viewer');
 
         assert.equal((await ngx.status()).streams
                      .find((x) => x.name === 'cam').viewers, 1);
-        const r = await client(PORT).http('GET', '/player/whep-player.html');
+        const r = await httpClient(PORT).http('GET',
+                                              '/player/whep-player.html');
         assert.equal(r.status, 200);
 
         assert.equal((await v.close()).status, 200);

@@ -18,6 +18,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
+const http = require('node:http');
 const https = require('node:https');
 const { REPO } = require('./nginx');
 
@@ -46,21 +47,20 @@ function fromExample(file, pairs) {
 
 
 /*
- * The front on 127.0.0.1:port over HTTPS (ca: the certificate to trust),
- * with Authorization: Bearer token on every request when token is given.
+ * An HTTP(S) client for an nginx on 127.0.0.1:port, as lib/werift.js and
+ * lib/whep.js take one: opts.tls (HTTPS), opts.ca (the certificate to
+ * trust), opts.headers (on every request, a request's own win).
  */
 
-function frontClient(port, ca, token) {
-    const url = (p) => `https://127.0.0.1:${port}${p || '/'}`;
+function httpClient(port, o) {
+    const opts = Object.assign({ tls: false, headers: {} }, o);
+    const scheme = opts.tls ? 'https' : 'http';
+    const url = (p) => `${scheme}://127.0.0.1:${port}${p || '/'}`;
 
     return {
         url,
         http(method, urlPath, body, headers) {
-            const h = Object.assign({}, headers || {});
-
-            if (token && !h.Authorization) {
-                h.Authorization = `Bearer ${token}`;
-            }
+            const h = Object.assign({}, opts.headers, headers || {});
 
             return new Promise((resolve, reject) => {
                 if (body !== undefined && body !== null) {
@@ -68,8 +68,8 @@ function frontClient(port, ca, token) {
                     h['Content-Length'] = body.length;
                 }
 
-                const req = https.request(url(urlPath), {
-                    method, headers: h, ca, agent: false,
+                const req = (opts.tls ? https : http).request(url(urlPath), {
+                    method, headers: h, ca: opts.ca, agent: false,
                 }, (res) => {
                     const chunks = [];
                     res.on('data', (c) => chunks.push(c));
@@ -96,4 +96,17 @@ function frontClient(port, ca, token) {
 }
 
 
-module.exports = { fromExample, frontClient, EXAMPLES };
+/*
+ * The front on 127.0.0.1:port over HTTPS (ca: the certificate to trust),
+ * with Authorization: Bearer token on every request when token is given.
+ */
+
+function frontClient(port, ca, token) {
+    return httpClient(port, {
+        tls: true, ca,
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
+}
+
+
+module.exports = { fromExample, frontClient, httpClient, EXAMPLES };
