@@ -1004,6 +1004,19 @@ ngx_rtc_nal_error(ngx_rtc_nal_depack_t *d, ngx_uint_t err, ngx_uint_t arg)
         return;
     }
 
+    /*
+     * In nginx (a log set), a minute of the wall clock too: a source
+     * whose timestamps leap a second each packet makes a minute of media
+     * time in 60 packets
+     */
+
+    if (d->log && d->logged[err]
+        && ngx_current_msec - d->logged_msec[err]
+           < NGX_RTC_NAL_LOG_EVERY / 90)
+    {
+        return;
+    }
+
     log = d->log;
 
     if (log == NULL) {
@@ -1024,6 +1037,7 @@ ngx_rtc_nal_error(ngx_rtc_nal_depack_t *d, ngx_uint_t err, ngx_uint_t arg)
     }
 
     d->logged[err] = d->clock + 1;
+    d->logged_msec[err] = d->log ? ngx_current_msec : 0;
     d->errors[err] = 0;
 
     c = d->codec;

@@ -127,6 +127,7 @@ typedef struct {
     uint32_t                clock_ts;   /* the latest RTP timestamp */
     unsigned                clock_valid:1;
     uint64_t                logged[NGX_RTC_NAL_ERR_N];  /* clock + 1 */
+    ngx_msec_t              logged_msec[NGX_RTC_NAL_ERR_N];
     ngx_uint_t              errors[NGX_RTC_NAL_ERR_N];  /* since logged */
 } ngx_rtc_nal_depack_t;
 

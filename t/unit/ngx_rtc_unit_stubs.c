@@ -15,6 +15,7 @@
 
 
 volatile ngx_cycle_t  *ngx_cycle;
+volatile ngx_msec_t    ngx_current_msec;
 ngx_uint_t             ngx_pagesize;
 ngx_queue_t            ngx_posted_events;
 

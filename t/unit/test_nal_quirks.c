@@ -595,6 +595,7 @@ test_log_rate(void)
         (void) ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice), seq++, ts,
                                         1);
         ts += 9000;
+        ngx_current_msec += 100;
     }
 
     /* undefined NAL unit types, of two kinds: each logged on its own */
@@ -637,6 +638,29 @@ test_log_rate(void)
     test_log_end(text, sizeof(text));
 
     NGX_RTC_CHECK(test_count(text, "undefined NAL unit type 31") == 1);
+
+    /*
+     * timestamps that leap a second a packet make a minute of media time
+     * in 60 packets: within nginx (a log set) the wall clock's minute
+     * counts too
+     */
+
+    test_init(&d, &ngx_rtc_h264_codec, sizeof(test_buf));
+    d.log = &test_log;
+
+    test_log_start();
+
+    for (i = 0; i < 6000; i++) {
+        (void) ngx_rtc_h264_depacketize(&d, pkt, 3, i, i * 90000, 1);
+    }
+
+    ngx_current_msec += 60000;
+    (void) ngx_rtc_h264_depacketize(&d, pkt, 3, i, i * 90000, 1);
+
+    test_log_end(text, sizeof(text));
+
+    NGX_RTC_CHECK(test_count(text, "undefined NAL unit type 31") == 2);
+    NGX_RTC_CHECK(test_count(text, "(6000 times since") == 1);
 
     /* a keyframe without parameter sets, none known: logged as such */
 

@@ -30,7 +30,6 @@ ngx_module_t           ngx_http_module;
 ngx_module_t           ngx_http_rtc_module;
 ngx_pid_t              ngx_pid;
 ngx_uint_t             ngx_worker;
-volatile ngx_msec_t    ngx_current_msec;
 static ngx_time_t      test_time;
 volatile ngx_time_t   *ngx_cached_time = &test_time;
 
