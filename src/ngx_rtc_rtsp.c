@@ -1112,7 +1112,16 @@ ngx_rtc_rtsp_skip(ngx_rtc_rtsp_t *rtsp, const char *err)
     ngx_uint_t              i, n;
     ngx_rtc_rtsp_track_t   *t;
 
-    if (rtsp->step < ngx_rtc_rtsp_step_play) {
+    /*
+     * Before PLAY, or an answer to our request that does not parse (it
+     * is no stray byte: skipping it would only time the request out)
+     */
+
+    if (rtsp->step < ngx_rtc_rtsp_step_play
+        || (rtsp->pending && rtsp->skipped == 0
+            && rtsp->rlast - rtsp->rpos >= 5
+            && ngx_strncmp(rtsp->rpos, "RTSP/", 5) == 0))
+    {
         return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
                                  "invalid message from %V: %s",
                                  &rtsp->url.redacted, err);
@@ -1134,6 +1143,7 @@ ngx_rtc_rtsp_skip(ngx_rtc_rtsp_t *rtsp, const char *err)
     if (rtsp->skipped == 0) {
         ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
                        "rtc rtsp skipping stray bytes: %s", err);
+        rtsp->skip_err = err;
     }
 
     rtsp->skipped += p - rtsp->rpos;
@@ -1158,8 +1168,9 @@ ngx_rtc_rtsp_skipped(ngx_rtc_rtsp_t *rtsp)
     if (rtsp->skips++ == 0) {
         ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
                       "rtc rtsp %V: skipped %uz stray bytes between "
-                      "messages (once logged per connection)",
-                      &rtsp->url.redacted, rtsp->skipped);
+                      "messages (%s; once logged per connection)",
+                      &rtsp->url.redacted, rtsp->skipped,
+                      rtsp->skip_err ? rtsp->skip_err : "unknown");
 
     } else {
         ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
@@ -1281,16 +1292,21 @@ ngx_rtc_rtsp_response(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
         /*
          * While playing, a late answer to a keepalive.  Before, the one
          * request outstanding is what it answers: some cameras send
-         * "CSeq: 0" or another wrong number in every response.
+         * "CSeq: 0" or another wrong number in every response.  Not so
+         * from a camera that gave a right one on this connection: then
+         * it is an answer sent twice, or late, to an earlier request.
          */
 
-        if (rtsp->step == ngx_rtc_rtsp_step_playing) {
+        if (rtsp->step == ngx_rtc_rtsp_step_playing || rtsp->cseq_ok) {
             return NGX_OK;
         }
 
         ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
                        "rtc rtsp response with CSeq %i taken for %ui",
                        m->cseq, rtsp->pending);
+
+    } else if (m->cseq >= 0) {
+        rtsp->cseq_ok = 1;
     }
 
     rtsp->pending = 0;
@@ -2145,6 +2161,7 @@ ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
     rtsp->skipped = 0;
     rtsp->skips = 0;
     rtsp->produced = 0;
+    rtsp->cseq_ok = 0;
     rtsp->log.action = NULL;
 
     rtsp->rpos = rtsp->rbuf;

@@ -33,7 +33,7 @@
 #define NGX_RTC_RTSP_UDP_RCVBUF       (2 * 1024 * 1024)
 #define NGX_RTC_RTSP_SSRC_SILENCE     1500    /* ms: a kept source gone */
 #define NGX_RTC_RTSP_SSRC_FLIPS       4       /* back and forth in ... */
-#define NGX_RTC_RTSP_SSRC_FLIP_TIME   500     /* ... ms: two interleave */
+#define NGX_RTC_RTSP_SSRC_FLIP_TIME   2500    /* ... ms: two interleave */
 #define NGX_RTC_RTSP_CNAME            "nginx-rtc"
 
 
@@ -343,9 +343,11 @@ ngx_rtc_rtsp_media_lock_ssrc(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
  * announce a wrong one in SETUP.  But old live555 (Reolink firmware)
  * sends a stale session's RTP on the new connection too, interleaved with
  * ours: when the track goes back and forth between two sources (4 times
- * in 500 ms), it keeps one, SETUP's if it is one of them, else the first
- * the connection had, and drops the other until the kept one has been
- * silent 1.5 s.
+ * in 2.5 s: two frames of each at 1 fps, while a camera that takes turns
+ * a GOP each needs GOPs shorter than 0.8 s), it keeps one, SETUP's if it
+ * is one of them, else the first the connection had, and drops the other
+ * until the kept one has been silent 1.5 s.  A third source is no part
+ * of the pair: it takes over as any new one.
  */
 
 static ngx_int_t
@@ -374,7 +376,7 @@ ngx_rtc_rtsp_media_ssrc(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
     silent = (ngx_current_msec - t->ssrc_seen >= NGX_RTC_RTSP_SSRC_SILENCE);
 
     if (t->ssrc_locked) {
-        if (!silent) {
+        if (!silent && t->ssrc_prev_valid && ssrc == t->ssrc_prev) {
             goto drop;
         }
 

@@ -174,6 +174,7 @@ struct ngx_rtc_rtsp_s {
     ngx_uint_t                garbage;          /* unusable packets */
     size_t                    skipped;          /* stray bytes in a row */
     ngx_uint_t                skips;            /* times, this connection */
+    const char               *skip_err;         /* why the last skip */
     ngx_uint_t                frames;
 
     ngx_resolver_ctx_t       *resolving;        /* the camera's name */
@@ -181,6 +182,7 @@ struct ngx_rtc_rtsp_s {
     ngx_uint_t                failures;         /* in a row, not playing */
 
     unsigned                  get_parameter:1;  /* listed in Public */
+    unsigned                  cseq_ok:1;        /* a right CSeq answered */
     unsigned                  produced:1;       /* a frame since connect */
     unsigned                  fallback:1;       /* tried the other transport */
     unsigned                  conf_udp:1;       /* transport=udp */

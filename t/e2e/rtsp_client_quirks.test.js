@@ -32,7 +32,8 @@ const CAM_PORT = 19876;
 
 const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change',
                'ssrc_gop', 'ssrc_alt',
-               'jpeg_first', 'backchannel', 'cseq0', 'flood', 'play_stall'];
+               'jpeg_first', 'backchannel', 'cseq0', 'dup_answer', 'flood',
+               'play_stall'];
 
 
 describe('RTSP client against camera quirks', { timeout: 58000 }, () => {
@@ -139,6 +140,11 @@ describe('RTSP client against camera quirks', { timeout: 58000 }, () => {
 
     test('answers with a wrong CSeq during setup', async () => {
         await steady('cseq0');
+    });
+
+    /* a camera that gave right ones: a copy is no answer to the next */
+    test('every answer sent twice: the copies ignored', async () => {
+        await steady('dup_answer');
     });
 
     test('past 64 KB of stray bytes: TEARDOWN, reconnect', async () => {

@@ -28,6 +28,7 @@
 #   backchannel   SDP: an ONVIF backchannel m=audio (a=sendonly) first,
 #                 then the video, then the camera's m=audio (a=recvonly)
 #   cseq0         every response says "CSeq: 0"
+#   dup_answer    every response sent twice
 #   play_stall    PLAY never answered
 #
 # The depacketizer's modes: SPS and PPS in a STAP-A (and in the SDP's
@@ -243,7 +244,8 @@ class Conn:
             out += h + '\r\n'
         if body:
             out += 'Content-Length: %d\r\n' % len(body)
-        self.send(out.encode() + b'\r\n' + body)
+        data = out.encode() + b'\r\n' + body
+        self.send(data + data if mode == 'dup_answer' else data)
 
 
 def sdp(mode):
