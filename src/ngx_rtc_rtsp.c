@@ -1248,6 +1248,18 @@ ngx_rtc_rtsp_tick_handler(ngx_event_t *ev)
         return;
     }
 
+    /* the camera said BYE on the video and sends nothing: reconnect */
+
+    if (rtsp->tracks[NGX_RTC_RTSP_VIDEO].bye
+        && ngx_current_msec - rtsp->last_media >= NGX_RTC_RTSP_BYE_WAIT)
+    {
+        (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "%V sent RTCP BYE and no data since",
+                                 &rtsp->url.redacted);
+        ngx_rtc_rtsp_retry_later(rtsp);
+        return;
+    }
+
     if (ngx_current_msec - rtsp->last_rr >= NGX_RTC_RTSP_RR_INTERVAL) {
         if (ngx_rtc_rtsp_media_send_rr(rtsp) != NGX_OK) {
             ngx_rtc_rtsp_retry_later(rtsp);

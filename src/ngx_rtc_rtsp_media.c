@@ -822,6 +822,14 @@ ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
 
     if (t->kind == NGX_RTC_TRACK_VIDEO) {
         rtsp->last_media = ngx_current_msec;
+
+        /* the video goes on after a BYE: a new source took over */
+
+        if (t->bye
+            && ngx_current_msec - t->bye_msec >= NGX_RTC_RTSP_BYE_WAIT)
+        {
+            t->bye = 0;
+        }
     }
 
     now = ngx_rtc_frame_now();
@@ -888,6 +896,7 @@ ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
 
     if (info.bye && !t->bye) {
         t->bye = 1;
+        t->bye_msec = ngx_current_msec;
 
         ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
                       "rtc rtsp %V: RTCP BYE on the %s track",

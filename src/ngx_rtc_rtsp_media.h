@@ -23,6 +23,10 @@
 #include <ngx_rtc_transcode.h>
 
 
+/* after an RTCP BYE on the video, this long without data ends it */
+#define NGX_RTC_RTSP_BYE_WAIT         1000
+
+
 /*
  * Inside the RTSP client: the client's state, shared by the control
  * connection (ngx_rtc_rtsp.c) and the media of its tracks
@@ -88,6 +92,7 @@ typedef struct {
     uint32_t                  ssrc_setup;       /* SETUP's ssrc= */
     uint32_t                  ssrc_first;       /* the connection's first */
     ngx_msec_t                ssrc_seen;        /* its last packet */
+    ngx_msec_t                bye_msec;         /* an RTCP BYE came */
     ngx_msec_t                ssrc_flip_start;
     ngx_uint_t                ssrc_flips;       /* back to ssrc_prev */
     ngx_uint_t                ssrc_dropped;     /* others', this connection */

@@ -33,7 +33,7 @@ const CAM_PORT = 19876;
 const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change',
                'ssrc_gop', 'ssrc_alt',
                'jpeg_first', 'backchannel', 'cseq0', 'dup_answer', 'flood',
-               'play_stall'];
+               'play_stall', 'bye'];
 
 
 describe('RTSP client against camera quirks', { timeout: 58000 }, () => {
@@ -145,6 +145,29 @@ describe('RTSP client against camera quirks', { timeout: 58000 }, () => {
     /* a camera that gave right ones: a copy is no answer to the next */
     test('every answer sent twice: the copies ignored', async () => {
         await steady('dup_answer');
+    });
+
+    /*
+     * An RTCP BYE on the video and no more data: a reconnect within 2 s
+     * (the tick's second after a second of silence), not the no-data
+     * timeout's 10 s of frozen picture
+     */
+    test('an RTCP BYE and silence: reconnect at once', async () => {
+        await waitFor(() => said('bye', /^bye$/), 15000, 'the BYE');
+        await waitFor(() => (cam.conns.bye || 0) >= 2, 15000,
+                      'a second connection after the BYE');
+
+        const bye = cam.events.find((e) => e.mode === 'bye'
+                                           && e.text === 'bye');
+        const after = cam.times.bye[1] - bye.at;
+
+        assert.ok(after < 4000, `reconnected ${after} ms after the BYE`);
+        assert.match(ngx.logText(), /\/bye: RTCP BYE on the video track/);
+
+        await waitFor(async () => {
+            const s = streamOf(await ngx.status(), 'bye');
+            return s.state === 'playing' && s;
+        }, 10000, 'bye playing again');
     });
 
     test('past 64 KB of stray bytes: TEARDOWN, reconnect', async () => {

@@ -29,6 +29,8 @@
 #                 then the video, then the camera's m=audio (a=recvonly)
 #   cseq0         every response says "CSeq: 0"
 #   dup_answer    every response sent twice
+#   bye           on the first connection, 2 s in, an RTCP BYE and no
+#                 more frames (the connection stays open); then normal
 #   play_stall    PLAY never answered
 #
 # The depacketizer's modes: SPS and PPS in a STAP-A (and in the SDP's
@@ -318,6 +320,14 @@ class Streamer(threading.Thread):
 
                 if mode == 'junk' and n % 3 == 2:
                     out += junk(n // 3, rnd)
+
+                if mode == 'bye' and self.k == 1 and n == 2 * FPS:
+                    say('EVENT %s bye' % mode)
+                    rtcp = (struct.pack('!BBHI', 0x80, 201, 1, SSRC)
+                            + struct.pack('!BBHI', 0x81, 203, 1, SSRC))
+                    self.conn.send(b'$' + bytes([ch + 1])
+                                   + struct.pack('!H', len(rtcp)) + rtcp)
+                    return
 
                 if mode == 'flood' and self.k == 1 and n == 2 * FPS:
                     say('EVENT %s flooding' % mode)

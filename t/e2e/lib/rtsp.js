@@ -168,7 +168,8 @@ class HostileCamera {
                             .push(Date.now());
 
                     } else if ((m = l.match(/^EVENT (\S+) (.*)$/))) {
-                        this.events.push({ mode: m[1], text: m[2] });
+                        this.events.push({ mode: m[1], text: m[2],
+                                           at: Date.now() });
                     }
                 }
             });
