@@ -47,6 +47,8 @@ typedef struct {
     ngx_str_t                 name;
     ngx_str_t                 url;        /* may hold credentials */
     ngx_str_t                 redacted;   /* for logs and status */
+    ngx_str_t                 file;       /* where, for later errors */
+    ngx_uint_t                line;
     ngx_msec_t                idle;
     size_t                    buffer;
     ngx_uint_t                index;

@@ -29,6 +29,7 @@ typedef struct {
 
 static ngx_int_t ngx_rtc_auth_decode(u_char *pos, u_char *last, ngx_str_t *out,
     u_char *buf, size_t size);
+static ngx_int_t ngx_rtc_auth_url_error(ngx_rtc_url_t *u, const char *err);
 static ngx_uint_t ngx_rtc_auth_url_char(u_char ch);
 static ngx_uint_t ngx_rtc_auth_host_char(u_char ch);
 static void ngx_rtc_auth_redact_path(ngx_rtc_auth_out_t *o, ngx_str_t *path);
@@ -62,8 +63,12 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
     p = url->data;
     end = p + url->len;
 
-    if (url->len == 0 || url->len >= NGX_RTC_URL_MAX - 16) {
-        return NGX_ERROR;
+    if (url->len == 0) {
+        return ngx_rtc_auth_url_error(u, "empty");
+    }
+
+    if (url->len >= NGX_RTC_URL_MAX - 16) {
+        return ngx_rtc_auth_url_error(u, "too long");
     }
 
     /*
@@ -74,16 +79,17 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
 
     for (i = 0; i < url->len; i++) {
         if (!ngx_rtc_auth_url_char(p[i])) {
-            return NGX_ERROR;
+            return ngx_rtc_auth_url_error(u, "a space, control or non-ASCII "
+                                          "character (percent-encode it)");
         }
     }
 
-    if (url->len > 7 && ngx_strncasecmp(p, (u_char *) "rtsp://", 7) == 0) {
+    if (url->len >= 7 && ngx_strncasecmp(p, (u_char *) "rtsp://", 7) == 0) {
         ngx_str_set(&u->scheme, "rtsp");
         u->port = 554;
         p += 7;
 
-    } else if (url->len > 8
+    } else if (url->len >= 8
                && ngx_strncasecmp(p, (u_char *) "rtsps://", 8) == 0)
     {
         ngx_str_set(&u->scheme, "rtsps");
@@ -91,7 +97,7 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
         u->tls = 1;
         p += 8;
 
-    } else if (url->len > 7
+    } else if (url->len >= 7
                && ngx_strncasecmp(p, (u_char *) "whep://", 7) == 0)
     {
         /* a WHEP endpoint (ngx_rtc_whep_source.c): HTTP, HTTPS */
@@ -100,7 +106,7 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
         u->port = 80;
         p += 7;
 
-    } else if (url->len > 8
+    } else if (url->len >= 8
                && ngx_strncasecmp(p, (u_char *) "wheps://", 8) == 0)
     {
         ngx_str_set(&u->scheme, "wheps");
@@ -109,7 +115,9 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
         p += 8;
 
     } else {
-        return NGX_ERROR;
+        return ngx_rtc_auth_url_error(u, "the scheme is not rtsp://, "
+                                      "rtsps://, whep:// or wheps:// (other "
+                                      "inputs: ffmpeg:URL)");
     }
 
     /*
@@ -142,14 +150,16 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
         rc = ngx_rtc_auth_decode(auth, colon ? colon : at, &u->user,
                                  u->user_buf, NGX_RTC_URL_CRED_MAX);
         if (rc != NGX_OK) {
-            return NGX_ERROR;
+            return ngx_rtc_auth_url_error(u, "the user name is too long or "
+                                          "has an invalid %-escape");
         }
 
         /* the user name is sent as is in a Digest header: no CR, LF */
 
         for (i = 0; i < u->user.len; i++) {
             if (u->user.data[i] < 0x20 || u->user.data[i] == 0x7f) {
-                return NGX_ERROR;
+                return ngx_rtc_auth_url_error(u, "the user name has a "
+                                              "control character");
             }
         }
 
@@ -157,7 +167,8 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
             rc = ngx_rtc_auth_decode(colon + 1, at, &u->password,
                                      u->password_buf, NGX_RTC_URL_CRED_MAX);
             if (rc != NGX_OK) {
-                return NGX_ERROR;
+                return ngx_rtc_auth_url_error(u, "the password is too long "
+                                              "or has an invalid %-escape");
             }
 
         } else {
@@ -176,12 +187,14 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
     if (host < path && *host == '[') {
         host_end = ngx_strlchr(host, path, ']');
         if (host_end == NULL || host_end == host + 1) {
-            return NGX_ERROR;
+            return ngx_rtc_auth_url_error(u, "an IPv6 address without its "
+                                          "\"]\"");
         }
 
         for (p = host + 1; p < host_end; p++) {
             if (!ngx_rtc_auth_host_char(*p) && *p != ':' && *p != '%') {
-                return NGX_ERROR;
+                return ngx_rtc_auth_url_error(u, "an invalid character in "
+                                              "the IPv6 address");
             }
         }
 
@@ -194,12 +207,13 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
             }
 
             if (!ngx_rtc_auth_host_char(*host_end)) {
-                return NGX_ERROR;
+                return ngx_rtc_auth_url_error(u, "an invalid character in "
+                                              "the host name");
             }
         }
 
         if (host_end == host) {
-            return NGX_ERROR;
+            return ngx_rtc_auth_url_error(u, "no host");
         }
     }
 
@@ -217,13 +231,11 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
         }
 
         if (p != port) {
-            if (p - port > 5) {
-                return NGX_ERROR;
-            }
+            rc = (p - port > 5) ? NGX_ERROR : ngx_atoi(port, p - port);
 
-            rc = ngx_atoi(port, p - port);
             if (rc < 1 || rc > 65535) {
-                return NGX_ERROR;
+                return ngx_rtc_auth_url_error(u, "the port is not 1 to "
+                                              "65535");
             }
 
             u->port = (in_port_t) rc;
@@ -232,7 +244,9 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
     }
 
     if (p < path && *p != '?' && *p != '#') {
-        return NGX_ERROR;
+        return ngx_rtc_auth_url_error(u, "the port is not a number (a "
+                                      "\"/\", \"?\" or \"#\" in a password "
+                                      "must be percent-encoded)");
     }
 
     if (p < path) {
@@ -269,7 +283,7 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
     ngx_rtc_auth_put(&o, u->path.data, u->path.len);
 
     if (o.overflow || o.pos == o.end) {
-        return NGX_ERROR;
+        return ngx_rtc_auth_url_error(u, "too long");
     }
 
     u->uri.data = u->uri_buf;
@@ -292,7 +306,7 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
     /* host:port */
 
     if (u->host.len + sizeof(":65535") > sizeof(u->hostport_buf)) {
-        return NGX_ERROR;
+        return ngx_rtc_auth_url_error(u, "the host name is too long");
     }
 
     u->hostport.data = u->hostport_buf;
@@ -316,13 +330,24 @@ ngx_rtc_auth_parse_url(ngx_str_t *url, ngx_rtc_url_t *u)
     ngx_rtc_auth_redact_path(&o, &u->path);
 
     if (o.overflow) {
-        return NGX_ERROR;
+        return ngx_rtc_auth_url_error(u, "too long");
     }
 
     u->redacted.data = u->redacted_buf;
     u->redacted.len = o.pos - u->redacted_buf;
 
     return NGX_OK;
+}
+
+
+/* why a URL was refused, for the caller's message: never the URL itself */
+
+static ngx_int_t
+ngx_rtc_auth_url_error(ngx_rtc_url_t *u, const char *err)
+{
+    u->err = err;
+
+    return NGX_ERROR;
 }
 
 

@@ -41,6 +41,8 @@ typedef struct {
     unsigned        tls:1;
     unsigned        has_userinfo:1;
 
+    const char     *err;               /* why parsing failed; no secret */
+
     u_char          user_buf[NGX_RTC_URL_CRED_MAX];
     u_char          password_buf[NGX_RTC_URL_CRED_MAX];
     u_char          uri_buf[NGX_RTC_URL_MAX];

@@ -434,8 +434,10 @@ ngx_rtc_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(rmcf->wait_timeout, 10000);
 
     if (rmcf->streams.nelts && rmcf->shm_zone == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"rtc_stream\" needs an \"rtc_zone\"");
+        scf = rmcf->streams.elts;
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"rtc_stream\" in %V:%ui needs an \"rtc_zone\" in "
+                      "the http block", &scf[0].file, scf[0].line);
         return NGX_CONF_ERROR;
     }
 
@@ -704,6 +706,8 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_memzero(scf, sizeof(ngx_rtc_stream_conf_t));
 
     scf->name = value[1];
+    scf->file = cf->conf_file->file.name;
+    scf->line = cf->conf_file->line;
     scf->url = value[2];
     scf->idle = 30000;
     scf->buffer = 4 * 1024 * 1024;
@@ -730,10 +734,11 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     } else if (ngx_rtc_auth_parse_url(&scf->url, &url) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid rtc_stream \"%V\" URL: expected "
-                           "rtsp://[user:password@]host[:port]/path or "
-                           "whep://[token@]host[:port]/path",
-                           &value[1]);
+                           "invalid rtc_stream \"%V\" URL: %s; expected "
+                           "rtsp://[user:password@]host[:port]/path, "
+                           "whep://[token@]host[:port]/path or "
+                           "ffmpeg:input",
+                           &value[1], url.err ? url.err : "unknown form");
         return NGX_CONF_ERROR;
 
     } else {

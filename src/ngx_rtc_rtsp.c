@@ -233,12 +233,12 @@ ngx_rtc_rtsp_init_addr(ngx_conf_t *cf, ngx_rtc_stream_conf_t *scf,
     u.default_port = url->port;
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cannot resolve rtc_stream \"%V\" URL %V: %s; "
-                           "a \"resolver\" in the http block resolves "
-                           "camera names when they are needed",
-                           &scf->name, &url->redacted,
-                           u.err ? u.err : "no address");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "cannot resolve rtc_stream \"%V\" URL %V: %s; a "
+                      "\"resolver\" in the http block resolves camera "
+                      "names when they are needed, in %V:%ui",
+                      &scf->name, &url->redacted,
+                      u.err ? u.err : "no address", &scf->file, scf->line);
         return NGX_ERROR;
     }
 
@@ -284,11 +284,12 @@ ngx_rtc_rtsp_init_ssl(ngx_conf_t *cf, ngx_rtc_main_conf_t *rmcf)
     if (need && rmcf->rtsp_ssl_verify == 1
         && rmcf->rtsp_ssl_trusted_certificate.len == 0)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no \"rtc_source_ssl_trusted_certificate\" for "
-                           "\"rtc_source_ssl_verify\" of stream \"%V\" "
-                           "(%*s://)",
-                           &scf[i].name, (size_t) 5, scf[i].url.data);
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "no \"rtc_source_ssl_trusted_certificate\" for "
+                      "\"rtc_source_ssl_verify\" of stream \"%V\" "
+                      "(%*s://) in %V:%ui",
+                      &scf[i].name, (size_t) 5, scf[i].url.data,
+                      &scf[i].file, scf[i].line);
         return NGX_ERROR;
     }
 

@@ -173,7 +173,9 @@ ngx_rtc_runtime_put(ngx_http_request_t *r, ngx_rtc_runtime_policy_t *policy)
         return ngx_rtc_runtime_refuse(r, NGX_HTTP_BAD_REQUEST,
                                       "the src of \"%V\" is not an "
                                       "rtsp://[user:password@]host[:port]"
-                                      "/path URL", &ctx->args.name);
+                                      "/path URL: %s", &ctx->args.name,
+                                      ctx->url->err ? ctx->url->err
+                                                    : "unknown form");
     }
 
     if (ctx->args.url.len > NGX_RTC_URL_MAX) {

@@ -15,6 +15,11 @@
  *  - stream names "." and ".." (no URI reaches them), rtc_max_sessions 0
  *    (every offer refused), a whep:// source with two bearer tokens (the
  *    URL's and token=: one was dropped silently);
+ *  - a camera URL that cannot be parsed says what is wrong with it (it
+ *    said only what form was expected), never echoing the URL;
+ *  - errors found after the http block is read (a camera name that does
+ *    not resolve, rtc_stream without rtc_zone, rtc_source_ssl_verify
+ *    without certificates) name the rtc_stream's line, not the "}";
  *  - and warns of runtime streams allowed from any address.
  *
  * nginx -t binds no port and starts no worker: no namespace needed.
@@ -27,13 +32,31 @@ const assert = require('node:assert/strict');
 const { nginxConf, configTest: nginxTest } = require('./lib/nginx');
 
 
+const dropZone = (text) => text.split('\n').filter(
+    (l) => !/^\s*rtc_zone\s/.test(l)).join('\n');
+
+
 /* nginx -t of a configuration: { status, stderr } */
 
 function configTest(http, server, noZone) {
     return nginxTest(nginxConf({ workers: 1, http, server }),
-                     noZone ? (text) => text.split('\n').filter(
-                         (l) => !/^\s*rtc_zone\s/.test(l)).join('\n')
-                            : null);
+                     noZone ? dropZone : null);
+}
+
+
+/* nginx -t, and the line of what it read that holds "text" */
+
+function configTestLine(http, server, noZone, text) {
+    let conf = '';
+
+    const r = nginxTest(nginxConf({ workers: 1, http, server }), (t) => {
+        conf = noZone ? dropZone(t) : t;
+        return conf;
+    });
+
+    r.line = conf.split('\n').findIndex((l) => l.includes(text)) + 1;
+
+    return r;
 }
 
 
@@ -132,5 +155,53 @@ describe('nginx -t', { timeout: 60000 }, () => {
         /* with the zone: fine */
         const r = configTest('', cases.map((c) => c[1]).join('\n'));
         assert.equal(r.status, 0, r.stderr);
+    });
+
+    test('a camera URL that cannot be used: what is wrong, not the URL', () => {
+        const cases = [
+            ['rtsp://', /no host/],
+            ['rtsp:///cam', /no host/],
+            ['http://10.0.0.2/cam', /the scheme is not rtsp:\/\/, rtsps:\/\/,/],
+            ['rtsp://10.0.0.2:99999/cam', /the port is not 1 to 65535/],
+            ['rtsp://admin:pa/ss@10.0.0.2/cam',
+             /the port is not a number \(a "\/", "\?" or "#" in a password/],
+            ['rtsp://admin:p%zzsecret@10.0.0.2/cam',
+             /the password is too long or has an invalid %-escape/],
+            ['rtsp://[fe80::1/cam', /an IPv6 address without its "\]"/],
+            ['rtsp://cam_1!/cam', /an invalid character in the host name/],
+        ];
+
+        for (const [url, re] of cases) {
+            const r = configTest(`rtc_stream bad ${url};`,
+                                 'location /whep/ { rtc_whep; }');
+            assert.notEqual(r.status, 0, `accepted: ${url}`);
+            assert.match(r.stderr, /\[emerg\] invalid rtc_stream "bad" URL: /,
+                         r.stderr);
+            assert.match(r.stderr, re, r.stderr);
+            assert.doesNotMatch(r.stderr, /pa\/ss|secret/, r.stderr);
+        }
+    });
+
+    test('late errors name the rtc_stream\'s line', () => {
+        const where = 'location /whep/ { rtc_whep; }';
+        const cases = [
+            ['rtc_stream cam rtsp://cam.invalid/live;', false,
+             /cannot resolve rtc_stream "cam" URL rtsp:\/\/cam\.invalid:554/],
+            ['rtc_stream cam rtsp://10.0.0.2/live;', true,
+             /"rtc_stream" in \S+nginx\.conf:\d+ needs an "rtc_zone"/],
+            ['rtc_source_ssl_verify on;\nrtc_stream cam rtsps://10.0.0.2/live;',
+             false, /no "rtc_source_ssl_trusted_certificate" for/],
+        ];
+
+        for (const [http, noZone, re] of cases) {
+            const r = configTestLine(http, where, noZone, 'rtc_stream cam');
+            const line = r.line;
+
+            assert.ok(line > 0);
+            assert.notEqual(r.status, 0, `accepted: ${http}`);
+            assert.match(r.stderr, re, r.stderr);
+            assert.match(r.stderr, new RegExp(`nginx\\.conf:${line}\\b`),
+                         `not line ${line}: ${r.stderr}`);
+        }
     });
 });

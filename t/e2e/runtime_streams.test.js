@@ -150,6 +150,13 @@ describe('runtime streams (PUT /api/streams)', { timeout: 90000 }, () => {
         assert.equal(r.status, 400, 'no rtsp:// source');
         assert.match(r.body, /no rtsp:\/\/ or rtsps:\/\/ src/);
 
+        /* what is wrong with the URL, never the URL (its password) */
+
+        r = await put(ngx, '', 'x', 'rtsp://admin:pa/ss@10.99.0.1:99/cam');
+        assert.equal(r.status, 400, 'an unencoded "/" in the password');
+        assert.match(r.body, /the port is not a number/);
+        assert.doesNotMatch(r.body, /pa\/ss/);
+
         const st = await ngx.status();
         assert.equal(streamOf(st, 'camera.outside'), undefined);
         assert.equal(streamOf(st, 'camera.front_door'), undefined);
