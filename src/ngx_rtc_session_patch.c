@@ -25,9 +25,8 @@
 
 
 #define NGX_RTC_SESSION_PATCH_CANDS  32
-/* ICE restarts: 3 in 30 s (a phone changing networks may need two) */
-#define NGX_RTC_SESSION_RESTARTS         3
-#define NGX_RTC_SESSION_RESTART_WINDOW   30000
+#define NGX_RTC_SESSION_RESTART_WINDOW                                        \
+    (NGX_RTC_SESSION_RESTART_SECONDS * 1000)
 
 
 static void ngx_rtc_session_patch_restart(ngx_rtc_session_t *s,
@@ -250,7 +249,9 @@ ngx_rtc_session_patch_restart(ngx_rtc_session_t *s, ngx_rtc_mbox_msg_t *msg,
         ngx_rtc_session_patch_text(msg, NGX_HTTP_TOO_MANY_REQUESTS,
                                    "ICE restarts: "
                                    ngx_value(NGX_RTC_SESSION_RESTARTS)
-                                   " in 30 seconds at most");
+                                   " in "
+                                   ngx_value(NGX_RTC_SESSION_RESTART_SECONDS)
+                                   " seconds at most");
         goto etag;
     }
 

@@ -12,6 +12,14 @@
 #include <ngx_rtc.h>
 
 
+/*
+ * ICE restarts: 3 in 30 s (a phone changing networks may need two); the
+ * 429 past them says to retry after the window
+ */
+#define NGX_RTC_SESSION_RESTARTS          3
+#define NGX_RTC_SESSION_RESTART_SECONDS   30
+
+
 /* "<32 hex digits>-<ICE restarts>", quoted */
 #define NGX_RTC_SESSION_ETAG_LEN  (2 * NGX_RTC_ID_LEN + NGX_INT_T_LEN + 3)
 

@@ -696,6 +696,11 @@ ngx_rtc_whep_patch_reply(ngx_http_request_t *r, ngx_rtc_mbox_msg_t *msg)
         v.data = msg->data;
         v.len = msg->len;
 
+        if (msg->status == NGX_HTTP_TOO_MANY_REQUESTS) {
+            (void) ngx_rtc_whep_header_str(r, "Retry-After",
+                                  ngx_value(NGX_RTC_SESSION_RESTART_SECONDS));
+        }
+
         ngx_http_finalize_request(r,
                                   ngx_rtc_whep_text(r, msg->status, &v));
         return;

@@ -295,6 +295,7 @@ describe('WHEP PATCH, ETag, CORS, ICE servers, limits', { timeout: 120000 },
             } else {
                 assert.equal(p.status, 429, p.body);
                 assert.match(p.body, /ICE restarts: 3 in 30 seconds at most/);
+                assert.equal(p.headers['retry-after'], '30');
             }
         }
 
