@@ -294,7 +294,11 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
             continue;
         }
 
+        /* no room is said below, with what to do: not ngx_slab's [crit] */
+
+        shpool->log_nomem = 0;
         rc = ngx_rtc_shm_stream_new(shpool, ctx, &scf[i]);
+        shpool->log_nomem = 1;
 
         if (rc == NGX_ERROR) {
 
@@ -308,9 +312,10 @@ ngx_rtc_shm_configure(ngx_shm_zone_t *shm_zone, ngx_rtc_shctx_t *ctx,
             return ngx_slprintf(buf, last,
                         "rtc_zone \"%V\" has no room for stream \"%V\" "
                         "(buffer=%uz): make the zone larger or the buffer "
-                        "smaller; this configuration of %ui streams needs "
+                        "smaller; this configuration of %ui stream%s needs "
                         "about %uzm", &shm_zone->shm.name, &scf[i].name,
                         scf[i].buffer, rmcf->streams.nelts,
+                        rmcf->streams.nelts == 1 ? "" : "s",
                         ngx_rtc_shm_size(rmcf, ctx->nslots) >> 20);
         }
     }

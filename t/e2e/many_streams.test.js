@@ -172,6 +172,8 @@ describe('many streams in one nginx', { timeout: 60000 }, () => {
             + 'smaller; this configuration of 200 streams needs about '
             + '(\\d+)m'));
         assert.ok(m, `the size needed: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /\[crit\] ngx_slab_alloc\(\) failed/,
+                            'said once, with what to do');
 
         /* what it says is enough */
 
