@@ -10,17 +10,23 @@
 
 
 /*
- * The reordering buffer of a whep:// source's video (ngx_rtc_whep_source.c):
- * a slot per sequence number modulo NGX_RTC_REORDER_SLOTS.  Late packets
- * (before "next") and duplicates are dropped; a packet too far ahead gives
- * up the gaps before it; packets far behind, NGX_RTC_REORDER_RESTART in a
- * row, are a new sequence (what is held is given up).  A packet too large
- * for a slot counts as lost: the caller asks for a keyframe.
+ * The reordering buffer of a whep:// source's video
+ * (ngx_rtc_whep_source.c) and of an RTSP camera's tracks over UDP
+ * (ngx_rtc_rtsp_media.c): a slot per sequence number modulo
+ * NGX_RTC_REORDER_SLOTS.  Late packets (before "next") and duplicates are
+ * dropped; a packet too far ahead gives up the gaps before it; packets far
+ * behind, or behind and not seen (by sequence number and RTP timestamp),
+ * NGX_RTC_REORDER_RESTART in a row, are a new sequence (what is held is
+ * given up).  A packet too large for a
+ * slot that has to wait counts as lost: the caller asks for a keyframe.
  */
 
 
 static void ngx_rtc_reorder_drain(ngx_rtc_reorder_t *r);
 static ngx_uint_t ngx_rtc_reorder_has(ngx_rtc_reorder_t *r, uint16_t seq);
+static ngx_uint_t ngx_rtc_reorder_seen(ngx_rtc_reorder_t *r, uint16_t seq,
+    uint32_t ts);
+static ngx_msec_t ngx_rtc_reorder_oldest(ngx_rtc_reorder_t *r);
 
 
 void
@@ -51,15 +57,20 @@ ngx_rtc_reorder_put(ngx_rtc_reorder_t *r, u_char *pkt, size_t len,
     uint16_t seq, uint16_t *nack, ngx_uint_t nmax)
 {
     uint16_t    s;
+    uint32_t    ts;
     ngx_uint_t  slot, n;
 
     if (len == 0) {
         return 0;
     }
 
-    if (len > NGX_RTC_REORDER_SLOT_SIZE) {
-        r->lost++;
-        return 0;
+    /* RFC 3550 5.1: a copy has its original's timestamp too */
+
+    ts = 0;
+
+    if (len >= 8) {
+        ts = (uint32_t) pkt[4] << 24 | (uint32_t) pkt[5] << 16
+             | (uint32_t) pkt[6] << 8 | pkt[7];
     }
 
     if (!r->started) {
@@ -68,7 +79,15 @@ ngx_rtc_reorder_put(ngx_rtc_reorder_t *r, u_char *pkt, size_t len,
         r->nacked = seq;
     }
 
-    if ((int16_t) (seq - r->next) < -NGX_RTC_REORDER_SLOTS) {
+    if ((int16_t) (seq - r->next) < 0) {
+
+        if ((int16_t) (seq - r->next) >= -NGX_RTC_REORDER_SLOTS
+            && ngx_rtc_reorder_seen(r, seq, ts))
+        {
+            return 0;                 /* a duplicate */
+        }
+
+        /* late, or the first packets of a sequence that started again */
 
         if (++r->behind < NGX_RTC_REORDER_RESTART) {
             return 0;
@@ -85,10 +104,6 @@ ngx_rtc_reorder_put(ngx_rtc_reorder_t *r, u_char *pkt, size_t len,
 
     r->behind = 0;
 
-    if ((int16_t) (seq - r->next) < 0) {
-        return 0;                     /* late, or a duplicate */
-    }
-
     /* too far ahead: give up what is missing before it */
 
     while (r->held
@@ -103,15 +118,40 @@ ngx_rtc_reorder_put(ngx_rtc_reorder_t *r, u_char *pkt, size_t len,
         r->nacked = seq;
     }
 
+    slot = seq % NGX_RTC_REORDER_SLOTS;
+
+    if (seq == r->next && r->held == 0) {
+
+        /* in order, nothing waits: no copy; its slot remembers it */
+
+        r->arrived = ngx_current_msec;
+        r->deliver(r->data, pkt, len);
+
+        r->seq[slot] = seq;
+        r->ts[slot] = ts;
+        r->next++;
+
+        if ((int16_t) (r->next - r->nacked) > 0) {
+            r->nacked = r->next;
+        }
+
+        return 0;
+    }
+
     if (ngx_rtc_reorder_has(r, seq)) {
         return 0;                     /* a duplicate */
     }
 
-    slot = seq % NGX_RTC_REORDER_SLOTS;
+    if (len > NGX_RTC_REORDER_SLOT_SIZE) {
+        r->lost++;
+        return 0;
+    }
 
     ngx_memcpy(r->buf + slot * NGX_RTC_REORDER_SLOT_SIZE, pkt, len);
     r->len[slot] = (uint16_t) len;
     r->seq[slot] = seq;
+    r->ts[slot] = ts;
+    r->at[slot] = ngx_current_msec;
     r->held++;
 
     ngx_rtc_reorder_drain(r);
@@ -154,6 +194,39 @@ ngx_rtc_reorder_skip(ngx_rtc_reorder_t *r)
 }
 
 
+void
+ngx_rtc_reorder_flush(ngx_rtc_reorder_t *r)
+{
+    while (r->held) {
+        ngx_rtc_reorder_skip(r);
+    }
+}
+
+
+ngx_msec_t
+ngx_rtc_reorder_expire(ngx_rtc_reorder_t *r, ngx_msec_t hold)
+{
+    ngx_msec_t  waited;
+
+    /*
+     * every packet held is after the first gap: that gap has been waited
+     * for since the oldest of them arrived
+     */
+
+    while (r->held) {
+        waited = ngx_current_msec - ngx_rtc_reorder_oldest(r);
+
+        if (waited < hold) {
+            return hold - waited;
+        }
+
+        ngx_rtc_reorder_skip(r);
+    }
+
+    return 0;
+}
+
+
 static void
 ngx_rtc_reorder_drain(ngx_rtc_reorder_t *r)
 {
@@ -162,6 +235,7 @@ ngx_rtc_reorder_drain(ngx_rtc_reorder_t *r)
     while (ngx_rtc_reorder_has(r, r->next)) {
         slot = r->next % NGX_RTC_REORDER_SLOTS;
 
+        r->arrived = r->at[slot];
         r->deliver(r->data, r->buf + slot * NGX_RTC_REORDER_SLOT_SIZE,
                    r->len[slot]);
 
@@ -184,4 +258,46 @@ ngx_rtc_reorder_has(ngx_rtc_reorder_t *r, uint16_t seq)
     slot = seq % NGX_RTC_REORDER_SLOTS;
 
     return r->len[slot] && r->seq[slot] == seq;
+}
+
+
+/*
+ * Delivered already: its slot remembers it.  A sequence that started
+ * again a little behind reuses the numbers with other timestamps.
+ */
+
+static ngx_uint_t
+ngx_rtc_reorder_seen(ngx_rtc_reorder_t *r, uint16_t seq, uint32_t ts)
+{
+    ngx_uint_t  slot;
+
+    slot = seq % NGX_RTC_REORDER_SLOTS;
+
+    return r->len[slot] == 0 && r->seq[slot] == seq && r->ts[slot] == ts;
+}
+
+
+/* when the packet held longest arrived; called with packets held */
+
+static ngx_msec_t
+ngx_rtc_reorder_oldest(ngx_rtc_reorder_t *r)
+{
+    ngx_uint_t  i, first;
+    ngx_msec_t  oldest;
+
+    oldest = 0;
+    first = 1;
+
+    for (i = 0; i < NGX_RTC_REORDER_SLOTS; i++) {
+        if (r->len[i] == 0) {
+            continue;
+        }
+
+        if (first || (ngx_msec_int_t) (r->at[i] - oldest) < 0) {
+            oldest = r->at[i];
+            first = 0;
+        }
+    }
+
+    return oldest;
 }

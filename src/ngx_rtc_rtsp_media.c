@@ -23,9 +23,13 @@
  * and RTCP in (over UDP or interleaved on the control connection), RTCP
  * receiver reports out, frames out through the client's frame().
  *
- * Packets are taken in arrival order: over UDP a reordered packet counts
- * as lost, and the video resumes at the next keyframe.  Each track takes
- * one SSRC at a time (ngx_rtc_rtsp_media_rtp()).
+ * Over UDP, each track's RTP goes back into sequence order through a
+ * reordering buffer (ngx_rtc_reorder.c) before its depacketizer: a packet
+ * that comes late is waited for NGX_RTC_RTSP_REORDER ms at most, then
+ * counts as lost (the video resumes at the next keyframe); duplicates are
+ * dropped.  A packet in order goes through at once, without a copy.
+ * Interleaved RTP comes in order over TCP: it goes to the depacketizer as
+ * it comes.  Each track takes one SSRC at a time (ngx_rtc_rtsp_media_ssrc()).
  */
 
 
@@ -47,6 +51,15 @@ static ngx_int_t ngx_rtc_rtsp_media_ssrc(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_track_t *t, uint32_t ssrc);
 static ngx_int_t ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_track_t *t, u_char *p, size_t len);
+static ngx_int_t ngx_rtc_rtsp_media_reorder_init(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_track_t *t);
+static void ngx_rtc_rtsp_media_reorder(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_track_t *t, u_char *p, size_t len, uint16_t seq);
+static void ngx_rtc_rtsp_media_reorder_handler(ngx_event_t *ev);
+static void ngx_rtc_rtsp_media_reorder_timer(ngx_rtc_rtsp_track_t *t);
+static void ngx_rtc_rtsp_media_deliver(void *data, u_char *p, size_t len);
+static void ngx_rtc_rtsp_media_depacketize(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_track_t *t, ngx_rtc_rtp_hdr_t *h, int64_t now);
 static void ngx_rtc_rtsp_media_rtcp(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_track_t *t, u_char *p, size_t len);
 static void ngx_rtc_rtsp_media_au(void *data, u_char *au, size_t len,
@@ -502,6 +515,10 @@ ngx_rtc_rtsp_media_udp_open(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t)
 
     ngx_rtc_rtsp_media_udp_close(t);
 
+    if (ngx_rtc_rtsp_media_reorder_init(rtsp, t) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_rtc_module);
 
     lo = rmcf->rtsp_port_min;
@@ -800,6 +817,8 @@ ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
     u_char *p, size_t len)
 {
     int64_t            now;
+    uint32_t           ssrc;
+    ngx_uint_t         valid;
     ngx_rtc_rtp_hdr_t  h;
 
     if (ngx_rtc_rtp_parse(p, len, &h) != NGX_OK) {
@@ -812,8 +831,20 @@ ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
 
     /* one source a track */
 
+    ssrc = t->ssrc;
+    valid = t->ssrc_valid;
+
     if (ngx_rtc_rtsp_media_ssrc(rtsp, t, h.ssrc) != NGX_OK) {
         return NGX_OK;
+    }
+
+    if (valid && ssrc != t->ssrc && t->reorder.started) {
+
+        /* the old source's last packets, then the new one's sequence */
+
+        ngx_rtc_reorder_flush(&t->reorder);
+        ngx_rtc_reorder_reset(&t->reorder);
+        ngx_rtc_rtsp_media_reorder_timer(t);
     }
 
     rtsp->garbage = 0;
@@ -834,47 +865,200 @@ ngx_rtc_rtsp_media_rtp(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
 
     now = ngx_rtc_frame_now();
 
+    /* the statistics of the reports see the packets as they arrive */
+
     t->recv.clock = t->clock;
     ngx_rtc_rtp_recv_update(&t->recv, &h, now);
 
     t->packets++;
 
+    if (rtsp->udp && t->reorder.buf) {
+        ngx_rtc_rtsp_media_reorder(rtsp, t, p, len, h.seq);
+        return NGX_OK;
+    }
+
+    ngx_rtc_rtsp_media_depacketize(rtsp, t, &h, now);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The reordering buffer of a UDP track: allocated once, at the first
+ * SETUP over UDP, and kept for the client's next connections.
+ */
+
+static ngx_int_t
+ngx_rtc_rtsp_media_reorder_init(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t)
+{
+    u_char  *buf;
+
+    if (t->reorder.buf) {
+        return NGX_OK;
+    }
+
+    buf = ngx_palloc(rtsp->pool,
+                     NGX_RTC_REORDER_SLOTS * NGX_RTC_REORDER_SLOT_SIZE);
+    if (buf == NULL) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT, "out of memory");
+    }
+
+    ngx_rtc_reorder_init(&t->reorder, buf, ngx_rtc_rtsp_media_deliver, t);
+
+    /* cancelable: it must not keep a gracefully exiting worker alive */
+
+    t->reorder_timer.handler = ngx_rtc_rtsp_media_reorder_handler;
+    t->reorder_timer.data = t;
+    t->reorder_timer.log = &rtsp->log;
+    t->reorder_timer.cancelable = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_rtc_rtsp_media_reorder(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
+    u_char *p, size_t len, uint16_t seq)
+{
+    ngx_uint_t  late;
+
+    /* a packet that fills the gap held packets wait behind */
+
+    late = (t->reorder.held && seq == t->reorder.next);
+
+    (void) ngx_rtc_reorder_put(&t->reorder, p, len, seq, NULL, 0);
+
+    if (late) {
+        t->reordered++;
+
+        if (!t->reorder_logged) {
+            t->reorder_logged = 1;
+
+            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                          "rtc rtsp %V: RTP of the %s track arrives out of "
+                          "order, putting it back in order",
+                          &rtsp->url.redacted,
+                          t->kind == NGX_RTC_TRACK_VIDEO ? "video" : "audio");
+        }
+    }
+
+    ngx_rtc_rtsp_media_reorder_timer(t);
+}
+
+
+/* a gap waited for long enough: given up, what follows it delivered */
+
+static void
+ngx_rtc_rtsp_media_reorder_handler(ngx_event_t *ev)
+{
+    ngx_rtc_rtsp_track_t *t = ev->data;
+
+    ngx_msec_t  wait;
+    ngx_uint_t  lost;
+
+    lost = t->reorder.lost;
+
+    wait = ngx_rtc_reorder_expire(&t->reorder, NGX_RTC_RTSP_REORDER);
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "rtc rtsp track %ui: %ui RTP packets given up, %ui held, "
+                   "%ui put back in order so far", t->kind,
+                   t->reorder.lost - lost, t->reorder.held, t->reordered);
+
+    if (wait) {
+        ngx_add_timer(ev, wait);
+    }
+}
+
+
+/*
+ * Packets wait: a timer runs, set when the first of them came; when it
+ * fires, ngx_rtc_reorder_expire() gives the gaps due up and tells how
+ * long the next one may still wait.
+ */
+
+static void
+ngx_rtc_rtsp_media_reorder_timer(ngx_rtc_rtsp_track_t *t)
+{
+    if (t->reorder.held == 0) {
+        if (t->reorder_timer.timer_set) {
+            ngx_del_timer(&t->reorder_timer);
+        }
+
+        return;
+    }
+
+    if (!t->reorder_timer.timer_set) {
+        ngx_add_timer(&t->reorder_timer, NGX_RTC_RTSP_REORDER);
+    }
+}
+
+
+/* a packet out of the reordering buffer, in sequence order */
+
+static void
+ngx_rtc_rtsp_media_deliver(void *data, u_char *p, size_t len)
+{
+    ngx_rtc_rtsp_track_t *t = data;
+
+    int64_t            now;
+    ngx_rtc_rtp_hdr_t  h;
+
+    if (ngx_rtc_rtp_parse(p, len, &h) != NGX_OK) {
+        return;
+    }
+
+    /* when it arrived, not when its gap was filled */
+
+    now = ngx_rtc_frame_now()
+          - (int64_t) (ngx_current_msec - t->reorder.arrived) * 1000;
+
+    ngx_rtc_rtsp_media_depacketize(t->rtsp, t, &h, now);
+}
+
+
+/* a packet to its depacketizer: "now" is when it arrived */
+
+static void
+ngx_rtc_rtsp_media_depacketize(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_track_t *t,
+    ngx_rtc_rtp_hdr_t *h, int64_t now)
+{
     if (t->kind == NGX_RTC_TRACK_AUDIO) {
 
         /* the arrival of the packet; its frames are later by their ts */
 
         t->au_capture = now;
-        t->au_ts = h.ts;
+        t->au_ts = h->ts;
 
-        (void) ngx_rtc_audio_depacketize(&rtsp->audio, h.payload,
-                                         h.payload_len, h.seq, h.ts,
-                                         h.marker);
-        return NGX_OK;
+        (void) ngx_rtc_audio_depacketize(&rtsp->audio, h->payload,
+                                         h->payload_len, h->seq, h->ts,
+                                         h->marker);
+        return;
     }
 
     if (t->codec != NGX_RTC_CODEC_H264 && t->codec != NGX_RTC_CODEC_H265) {
-        return NGX_OK;
+        return;
     }
 
     /* capture time: when the first packet of an access unit arrived */
 
-    if (!t->au_started || h.ts != t->au_ts) {
+    if (!t->au_started || h->ts != t->au_ts) {
         t->au_prev_capture = t->au_started ? t->au_capture : now;
         t->au_capture = now;
-        t->au_ts = h.ts;
+        t->au_ts = h->ts;
         t->au_started = 1;
     }
 
     if (t->codec == NGX_RTC_CODEC_H264) {
-        (void) ngx_rtc_h264_depacketize(&rtsp->h264, h.payload,
-                                        h.payload_len, h.seq, h.ts, h.marker);
+        (void) ngx_rtc_h264_depacketize(&rtsp->h264, h->payload,
+                                        h->payload_len, h->seq, h->ts,
+                                        h->marker);
 
     } else {
-        (void) ngx_rtc_h265_depacketize(&rtsp->h265, h.payload,
-                                        h.payload_len, h.seq, h.ts, h.marker);
+        (void) ngx_rtc_h265_depacketize(&rtsp->h265, h->payload,
+                                        h->payload_len, h->seq, h->ts,
+                                        h->marker);
     }
-
-    return NGX_OK;
 }
 
 
@@ -1138,6 +1322,16 @@ ngx_rtc_rtsp_media_reset(ngx_rtc_rtsp_t *rtsp)
         t->au_started = 0;
         t->bye = 0;
         t->channel = 0;
+
+        /* what waits is of the connection gone: dropped */
+
+        if (t->reorder_timer.timer_set) {
+            ngx_del_timer(&t->reorder_timer);
+        }
+
+        ngx_rtc_reorder_reset(&t->reorder);
+        t->reordered = 0;
+        t->reorder_logged = 0;
     }
 
     if (rtsp->transcode) {

@@ -21,10 +21,14 @@
 #include <ngx_rtc_h265.h>
 #include <ngx_rtc_audio.h>
 #include <ngx_rtc_transcode.h>
+#include <ngx_rtc_reorder.h>
 
 
 /* after an RTCP BYE on the video, this long without data ends it */
 #define NGX_RTC_RTSP_BYE_WAIT         1000
+
+/* over UDP, ms a missing RTP packet is waited for (as whep:// sources) */
+#define NGX_RTC_RTSP_REORDER          100
 
 
 /*
@@ -78,6 +82,11 @@ typedef struct {
     /* RFC 3550 A.1, A.3, A.8: what the receiver reports say */
     ngx_rtc_rtp_recv_t        recv;
 
+    /* UDP: RTP back in sequence order; buffer from the client's pool */
+    ngx_rtc_reorder_t         reorder;
+    ngx_event_t               reorder_timer;
+    ngx_uint_t                reordered;        /* late, put back */
+
     /* the first packet of the current and previous video AU, audio packet */
     uint32_t                  au_ts;
     int64_t                   au_capture;
@@ -105,6 +114,7 @@ typedef struct {
     unsigned                  ssrc_locked:1;    /* two sources interleave */
     unsigned                  au_started:1;
     unsigned                  bye:1;            /* an RTCP BYE logged */
+    unsigned                  reorder_logged:1;
 
     u_char                    url_buf[NGX_RTC_URL_MAX];
 } ngx_rtc_rtsp_track_t;

@@ -1,11 +1,12 @@
 /*
  * Copyright (C) nginx-rtc authors
  *
- * The reordering buffer of whep:// sources (ngx_rtc_reorder.c): packets
- * out of order come out in order, gaps are reported once for NACK, given
- * up on request or when a packet is too far ahead; late packets and
- * duplicates are dropped; the 16-bit sequence wraps; a sender that
- * starts again behind is followed.
+ * The reordering buffer of whep:// sources and RTSP cameras over UDP
+ * (ngx_rtc_reorder.c): packets out of order come out in order, gaps are
+ * reported once for NACK, given up on request, when a packet is too far
+ * ahead, or once waited for long enough; late packets and duplicates are
+ * dropped; the 16-bit sequence wraps; a sender that starts again behind
+ * is followed; a packet in order is delivered without a copy.
  */
 
 /* unit-deps: src/ngx_rtc_reorder.c */
@@ -18,6 +19,7 @@
 typedef struct {
     uint16_t    out[1024];
     ngx_uint_t  n;
+    ngx_uint_t  big;
 } test_sink_t;
 
 
@@ -26,7 +28,12 @@ test_deliver(void *data, u_char *pkt, size_t len)
 {
     test_sink_t *k = data;
 
-    NGX_RTC_CHECK(len == 2);
+    if (len == NGX_RTC_REORDER_SLOT_SIZE + 1) {
+        k->big++;
+        return;
+    }
+
+    NGX_RTC_CHECK(len == 2 || len == 8);
 
     if (k->n < 1024) {
         k->out[k->n++] = (uint16_t) (pkt[0] << 8 | pkt[1]);
@@ -43,6 +50,26 @@ put(ngx_rtc_reorder_t *r, uint16_t seq, uint16_t *nack)
     pkt[1] = (u_char) seq;
 
     return ngx_rtc_reorder_put(r, pkt, 2, seq, nack, 64);
+}
+
+
+/* an RTP-like packet: the sequence number first, then the timestamp */
+
+static ngx_uint_t
+put_ts(ngx_rtc_reorder_t *r, uint16_t seq, uint32_t ts, uint16_t *nack)
+{
+    u_char  pkt[8];
+
+    pkt[0] = (u_char) (seq >> 8);
+    pkt[1] = (u_char) seq;
+    pkt[2] = 0;
+    pkt[3] = 0;
+    pkt[4] = (u_char) (ts >> 24);
+    pkt[5] = (u_char) (ts >> 16);
+    pkt[6] = (u_char) (ts >> 8);
+    pkt[7] = (u_char) ts;
+
+    return ngx_rtc_reorder_put(r, pkt, 8, seq, nack, 64);
 }
 
 
@@ -148,8 +175,9 @@ test_wrap_and_jump(u_char *buf)
 /*
  * A sequence that starts again behind (a relay's camera reconnected): a
  * stray late packet is dropped, NGX_RTC_REORDER_RESTART in a row are
- * followed, what was held is given up.  A packet too large for a slot is
- * lost (the caller asks for a keyframe), not silently dropped.
+ * followed, what was held is given up.  A packet too large for a slot
+ * that has to wait is lost (the caller asks for a keyframe), not silently
+ * dropped; in order, it goes through.
  */
 
 static void
@@ -197,9 +225,151 @@ test_restart_behind(u_char *buf)
     NGX_RTC_CHECK(r.held == 0 && r.lost == 2 && r.next == 5120);
 
     ngx_memzero(big, sizeof(big));
+    NGX_RTC_CHECK(ngx_rtc_reorder_put(&r, big, sizeof(big), 5121, nack, 64)
+                  == 0);
+    NGX_RTC_CHECK(r.lost == 3 && r.held == 0 && k.big == 0);
+
+    /* in order: delivered as it is */
+
     NGX_RTC_CHECK(ngx_rtc_reorder_put(&r, big, sizeof(big), 5120, nack, 64)
                   == 0);
-    NGX_RTC_CHECK(r.lost == 3);
+    NGX_RTC_CHECK(r.next == 5121 && r.lost == 3 && k.big == 1);
+}
+
+
+/*
+ * A camera that restarts its sequence a little behind (within the window,
+ * with the same SSRC): NGX_RTC_REORDER_RESTART packets behind that were
+ * never delivered (other timestamps) are a new sequence, while duplicates
+ * of delivered ones are not.
+ */
+
+static void
+test_restart_near(u_char *buf)
+{
+    uint16_t           nack[64];
+    ngx_uint_t         i, n;
+    test_sink_t        k;
+    ngx_rtc_reorder_t  r;
+
+    ngx_memzero(&k, sizeof(test_sink_t));
+    ngx_rtc_reorder_init(&r, buf, test_deliver, &k);
+
+    for (i = 0; i < 100; i++) {
+        (void) put_ts(&r, (uint16_t) (65500 + i), 3000 * (i / 4), nack);
+    }
+
+    NGX_RTC_CHECK(k.n == 100 && r.next == (uint16_t) (65500 + 100));
+
+    /* the last 20 again, twice: duplicates, however many */
+
+    for (i = 0; i < 40; i++) {
+        NGX_RTC_CHECK(put_ts(&r, (uint16_t) (65580 + i % 20),
+                             3000 * ((80 + i % 20) / 4), nack)
+                      == 0);
+    }
+
+    NGX_RTC_CHECK(k.n == 100 && r.lost == 0 && r.behind == 0);
+
+    /* starts again 50 behind (across the wrap): followed at the RESTART-th */
+
+    n = k.n;
+
+    for (i = 0; i < 20; i++) {
+        (void) put_ts(&r, (uint16_t) (65550 + i), 900000 + 3000 * (i / 4),
+                      nack);
+    }
+
+    NGX_RTC_CHECK(k.n == n + 20 - (NGX_RTC_REORDER_RESTART - 1));
+    NGX_RTC_CHECK(k.out[n] == (uint16_t) (65550 + NGX_RTC_REORDER_RESTART
+                                          - 1));
+    NGX_RTC_CHECK(r.next == (uint16_t) (65550 + 20) && r.held == 0);
+}
+
+
+/*
+ * The hold: ngx_rtc_reorder_expire() gives up a gap once the first packet
+ * after it has waited "hold" ms, not before, and tells how long the next
+ * gap may still wait; a packet in order is not copied.
+ */
+
+static u_char  *test_last;
+
+static void
+test_deliver_ptr(void *data, u_char *pkt, size_t len)
+{
+    test_last = pkt;
+    test_deliver(data, pkt, len);
+}
+
+
+static void
+test_expire(u_char *buf)
+{
+    u_char             pkt[2];
+    uint16_t           nack[64];
+    test_sink_t        k;
+    ngx_rtc_reorder_t  r;
+
+    ngx_memzero(&k, sizeof(test_sink_t));
+    ngx_rtc_reorder_init(&r, buf, test_deliver_ptr, &k);
+
+    ngx_current_msec = 1000;
+
+    pkt[0] = 0;
+    pkt[1] = 10;
+    NGX_RTC_CHECK(ngx_rtc_reorder_put(&r, pkt, 2, 10, nack, 64) == 0);
+    NGX_RTC_CHECK(k.n == 1 && test_last == pkt && r.arrived == 1000);
+
+    NGX_RTC_CHECK(ngx_rtc_reorder_expire(&r, 100) == 0);
+
+    /* 11 missing from 1000, 14 missing from 1060 */
+
+    NGX_RTC_CHECK(put(&r, 12, nack) == 1);
+    NGX_RTC_CHECK(put(&r, 13, nack) == 0);
+
+    ngx_current_msec = 1060;
+    NGX_RTC_CHECK(put(&r, 15, nack) == 1 && nack[0] == 14);
+
+    ngx_current_msec = 1099;
+    NGX_RTC_CHECK(ngx_rtc_reorder_expire(&r, 100) == 1);
+    NGX_RTC_CHECK(k.n == 1 && r.held == 3);
+
+    /* 11 given up; 14 has waited 40 ms of its 100 */
+
+    ngx_current_msec = 1100;
+    NGX_RTC_CHECK(ngx_rtc_reorder_expire(&r, 100) == 60);
+    NGX_RTC_CHECK(k.n == 3 && k.out[1] == 12 && k.out[2] == 13);
+    NGX_RTC_CHECK(r.lost == 1 && r.held == 1 && r.arrived == 1000);
+
+    /* 14 comes in time: delivered with 15, which arrived at 1060 */
+
+    NGX_RTC_CHECK(put(&r, 14, nack) == 0);
+    NGX_RTC_CHECK(k.n == 5 && k.out[4] == 15 && r.arrived == 1060);
+    NGX_RTC_CHECK(ngx_rtc_reorder_expire(&r, 100) == 0);
+
+    /* the first gap filled, a later one due: the timer's second look */
+
+    ngx_current_msec = 2000;
+    NGX_RTC_CHECK(put(&r, 17, nack) == 1);
+    ngx_current_msec = 2050;
+    NGX_RTC_CHECK(put(&r, 19, nack) == 1);
+    NGX_RTC_CHECK(put(&r, 16, nack) == 0);
+    NGX_RTC_CHECK(k.n == 7 && r.held == 1);
+
+    ngx_current_msec = 2100;
+    NGX_RTC_CHECK(ngx_rtc_reorder_expire(&r, 100) == 50);
+    ngx_current_msec = 2150;
+    NGX_RTC_CHECK(ngx_rtc_reorder_expire(&r, 100) == 0);
+    NGX_RTC_CHECK(k.n == 8 && k.out[7] == 19 && r.lost == 2);
+
+    /* flush: all gaps given up at once */
+
+    NGX_RTC_CHECK(put(&r, 22, nack) == 2);
+    NGX_RTC_CHECK(put(&r, 25, nack) == 2);
+    ngx_rtc_reorder_flush(&r);
+    NGX_RTC_CHECK(k.n == 10 && k.out[9] == 25 && r.held == 0
+                  && r.lost == 6 && r.next == 26);
 }
 
 
@@ -213,6 +383,8 @@ main(void)
     test_in_order_and_swapped(buf);
     test_wrap_and_jump(buf);
     test_restart_behind(buf);
+    test_restart_near(buf);
+    test_expire(buf);
 
     free(buf);
 
