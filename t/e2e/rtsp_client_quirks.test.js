@@ -14,7 +14,8 @@
  * client gives up with a TEARDOWN.  A viewer's picture for the stale
  * session.  Redirects of DESCRIBE followed (the configured credentials to
  * the same host only, 3 hops at most, a host name only with a resolver),
- * an SDP without Content-Length.
+ * an SDP without Content-Length, a slow camera and timeout=; the option
+ * refused where it does not apply.
  */
 
 'use strict';
@@ -26,7 +27,8 @@ const path = require('node:path');
 const { waitFor, REPO } = require('./lib/nginx');
 const { Rig } = require('./lib/rig');
 const {
-    HostileCamera, FrameViewer, streamOf, confFor,
+    HostileCamera, FrameViewer, streamOf, confFor, configTest,
+    assertNotApplying,
 } = require('./lib/rtsp');
 
 const PORT = 19396;
@@ -64,6 +66,8 @@ describe('RTSP client against camera quirks', { timeout: 64000 }, () => {
             ['redirect', cam.url('redirect', CRED)],
             ['redirect_other', cam.url('redirect_other', CRED)],
             ['redirect_cred', cam.url('redirect_cred', CRED)],
+            ['slow_a', cam.url('slow_a') + ' timeout=2s'],
+            ['slow_b', cam.url('slow_b') + ' timeout=5s'],
         ].map(([n, u]) => `    rtc_stream ${n} ${u} always buffer=256k;`))
             .join('\n');
 
@@ -290,6 +294,40 @@ describe('RTSP client against camera quirks', { timeout: 64000 }, () => {
         rig.viewers.push(v);
         await v.connectRetry(15000);
         await v.waitKeyframe(10000);
+    });
+
+    /* DESCRIBE answered in 3 s: too late for timeout=2s, not for 5s */
+    test('timeout= for a slow camera', async () => {
+        await steady('slow_b');
+
+        const s = await waitFor(async () => {
+            const x = streamOf(await ngx.status(), 'slow_a');
+            return x.state === 'retrying' && x.last_error && x;
+        }, 10000, 'slow_a failing');
+
+        assert.equal(s.last_error, 'no answer to DESCRIBE from '
+                     + `rtsp://127.0.0.1:${CAM_PORT}/slow_a within 2000 ms`);
+    });
+
+    test('nginx -t: timeout= from 1s to 5m, for rtsp:// only', () => {
+        assertNotApplying([
+            ['    rtc_stream c ffmpeg:/tmp/x.mp4 timeout=30s;',
+             '"timeout=30s"', 'ffmpeg:'],
+            ['    rtc_stream c whep://127.0.0.1:9/whep/c timeout=30s;',
+             '"timeout=30s"', 'whep:// and wheps://'],
+        ]);
+
+        for (const t of ['500ms', '6m', '0', 'x']) {
+            const r = configTest(`    rtc_stream c ${cam.url('c')} `
+                                 + `timeout=${t};`);
+            assert.notEqual(r.status, 0, `timeout=${t} accepted`);
+            assert.match(r.stderr, /rtc_stream timeout must be between 1s /);
+        }
+
+        const ok = configTest(`    rtc_stream c ${cam.url('c')} timeout=1s;\n`
+                              + `    rtc_stream d rtsps://127.0.0.1:9/d `
+                              + 'timeout=5m;');
+        assert.equal(ok.status, 0, ok.stderr);
     });
 
     test('the reference camera plays; error.log is clean', async () => {

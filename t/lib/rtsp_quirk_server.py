@@ -35,6 +35,7 @@
 #   noclen        the DESCRIBE answer's SDP without Content-Length (some
 #                 live555-based firmware), after the header in 2 writes
 #                 50 ms apart
+#   slow_*        DESCRIBE answered after 3 s (a slow NVR)
 #
 # Redirects, answers to DESCRIBE; ALIAS (127.0.0.2, same port) is
 # "another host", served too when --host is 127.0.0.1:
@@ -429,6 +430,8 @@ class Handler(socketserver.BaseRequestHandler):
                         a = hdrs['authorization'].split(' ', 1)[1]
                         say('EVENT %s auth %s'
                             % (mode, base64.b64decode(a).decode()))
+                    if mode.startswith('slow_'):
+                        time.sleep(3)
                     base = uri if uri.endswith('/') else uri + '/'
                     conn.respond(mode, hdrs, extra=[
                         'Content-Type: application/sdp',
@@ -466,6 +469,9 @@ class Handler(socketserver.BaseRequestHandler):
                         'GET_PARAMETER'])
 
                 method, uri, hdrs = conn.read_request()
+
+        except OSError:
+            pass                # a slow_ answer to a client gone
 
         finally:
             if streamer:
