@@ -55,6 +55,7 @@ typedef struct {
     ngx_uint_t                source;     /* NGX_RTC_SOURCE_* */
     ngx_uint_t                audio;      /* NGX_RTC_AUDIO_* */
     ngx_uint_t                max_sessions;   /* 0: no per-stream limit */
+    ngx_msec_t                timeout;    /* rtsp:// timeout=; 0: 10 s */
     unsigned                  always:1;
     unsigned                  udp:1;      /* transport=udp */
     unsigned                  loop:1;     /* ffmpeg: restart at EOF */

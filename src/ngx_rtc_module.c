@@ -872,6 +872,28 @@ ngx_rtc_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            if (scf->source != NGX_RTC_SOURCE_RTSP) {
+                goto inapplicable;
+            }
+
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            scf->timeout = ngx_parse_time(&s, 0);
+
+            if (scf->timeout == (ngx_msec_t) NGX_ERROR
+                || scf->timeout < 1000 || scf->timeout > 300000)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "rtc_stream timeout must be "
+                                   "between 1s and 5m");
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "max_sessions=", 13) == 0) {
             n = ngx_atoi(value[i].data + 13, value[i].len - 13);
             if (n == NGX_ERROR || n == 0) {

@@ -436,6 +436,10 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
         rc.source = sc;
         rc.udp = p->conf->udp;
 
+        if (p->conf->timeout) {
+            rc.source.timeout = p->conf->timeout;     /* timeout= */
+        }
+
         p->rtsp = ngx_rtc_rtsp_start(&rc);
     }
 

@@ -23,7 +23,9 @@
  * the connection (with a TEARDOWN if it still works) and reconnects after
  * an exponential backoff.  Cameras' quirks taken: stray bytes between
  * interleaved frames (skipped, ngx_rtc_rtsp_skip()), a wrong CSeq before
- * PLAY's answer, a second SSRC on a track (ngx_rtc_rtsp_media.c).
+ * PLAY's answer, a second SSRC on a track (ngx_rtc_rtsp_media.c), a
+ * redirect of DESCRIBE (ngx_rtc_rtsp_redirect()), an SDP without
+ * Content-Length (ngx_rtc_rtsp_sdp_body()).
  *
  * Transports: TCP interleaved (channels 0-1 for video, 2-3 for audio), or
  * UDP (transport=udp): an even/odd port pair per track from
@@ -60,6 +62,8 @@
 #define NGX_RTC_RTSP_VERIFY_DEPTH     4
 #define NGX_RTC_RTSP_SKIP_MAX         65536   /* stray bytes in a row */
 #define NGX_RTC_RTSP_USER_AGENT       "nginx-rtc"
+#define NGX_RTC_RTSP_REDIRECTS        3       /* hops per attempt */
+#define NGX_RTC_RTSP_SDP_QUIET        200     /* ends an SDP without length */
 
 #define NGX_RTC_RTSP_AUTH_NONE        0
 #define NGX_RTC_RTSP_AUTH_BASIC       1
@@ -99,6 +103,11 @@ static ngx_int_t ngx_rtc_rtsp_unauthorized(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
 static ngx_int_t ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
+static ngx_int_t ngx_rtc_rtsp_redirect(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_msg_t *m);
+static ngx_int_t ngx_rtc_rtsp_redirect_addr(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_url_t *u, ngx_sockaddr_t *sa, socklen_t *socklen);
+static ngx_int_t ngx_rtc_rtsp_sdp_body(ngx_rtc_rtsp_t *rtsp);
 static ngx_int_t ngx_rtc_rtsp_setup(ngx_rtc_rtsp_t *rtsp);
 static ngx_int_t ngx_rtc_rtsp_setup_done(ngx_rtc_rtsp_t *rtsp,
     ngx_rtc_rtsp_msg_t *m);
@@ -495,6 +504,20 @@ static void
 ngx_rtc_rtsp_connect(ngx_rtc_rtsp_t *rtsp)
 {
     ngx_rtc_rtsp_set_state(rtsp, NGX_RTC_RTSP_CONNECTING);
+
+    /* each attempt starts again from the configured URL */
+
+    if (rtsp->redirects) {
+        rtsp->redirects = 0;
+
+        if (ngx_rtc_auth_parse_url(&rtsp->conf.url, &rtsp->url) != NGX_OK) {
+            /* not reached: ngx_rtc_rtsp_start() parsed it */
+            (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT,
+                                     "invalid camera URL");
+            ngx_rtc_rtsp_retry_later(rtsp);
+            return;
+        }
+    }
 
     if (rtsp->conf.addr) {
         ngx_memcpy(&rtsp->sockaddr, rtsp->conf.addr->sockaddr,
@@ -966,11 +989,38 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
     }
 
     if (rev->timedout) {
-        (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
-                                 "no answer to %s from %V within %M ms",
-                                 rtsp->pending_method
-                                 ? rtsp->pending_method : "request",
-                                 &rtsp->url.redacted, rtsp->conf.timeout);
+        rev->timedout = 0;
+
+        if (rtsp->sdp_wait
+            && (size_t) (rtsp->rlast - rtsp->rpos) > rtsp->sdp_header)
+        {
+            /* the camera went quiet: that was the SDP */
+
+            if (ngx_rtc_rtsp_sdp_body(rtsp) != NGX_OK) {
+                ngx_rtc_rtsp_retry_later(rtsp);
+                return;
+            }
+
+            ngx_add_timer(rev, rtsp->conf.timeout);
+            return;
+        }
+
+        if (rtsp->sdp_wait) {
+            (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                     "no SDP from %V within %M ms of its "
+                                     "DESCRIBE answer without "
+                                     "Content-Length",
+                                     &rtsp->url.redacted,
+                                     rtsp->conf.timeout);
+
+        } else {
+            (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                     "no answer to %s from %V within %M ms",
+                                     rtsp->pending_method
+                                     ? rtsp->pending_method : "request",
+                                     &rtsp->url.redacted,
+                                     rtsp->conf.timeout);
+        }
 
         ngx_rtc_rtsp_retry_later(rtsp);
         return;
@@ -1026,8 +1076,11 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
 
         if (size == 0) {
             (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
-                                     "%V closed the connection",
-                                     &rtsp->url.redacted);
+                                     "%V closed the connection%s",
+                                     &rtsp->url.redacted,
+                                     rtsp->sdp_wait
+                                     ? " after a DESCRIBE answer without "
+                                       "Content-Length" : "");
             ngx_rtc_rtsp_retry_later(rtsp);
             return;
         }
@@ -1043,6 +1096,27 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
         rtsp->rlast += size;
 
         for ( ;; ) {
+
+            if (rtsp->sdp_wait) {
+
+                /* the SDP without length comes: the quiet timer ends it */
+
+                n = rtsp->rlast - rtsp->rpos - rtsp->sdp_header;
+
+                if (n > NGX_RTC_RTSP_MAX_BODY) {
+                    (void) ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                             "invalid message from %V: "
+                                             "SDP without Content-Length "
+                                             "over %d bytes",
+                                             &rtsp->url.redacted,
+                                             NGX_RTC_RTSP_MAX_BODY);
+                    ngx_rtc_rtsp_retry_later(rtsp);
+                    return;
+                }
+
+                break;
+            }
+
             rc = ngx_rtc_rtsp_parse(rtsp->rpos, rtsp->rlast, &m);
 
             if (rc == NGX_AGAIN) {
@@ -1062,9 +1136,19 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
                 ngx_rtc_rtsp_skipped(rtsp);
             }
 
-            if (ngx_rtc_rtsp_process(rtsp, &m) != NGX_OK) {
+            rc = ngx_rtc_rtsp_process(rtsp, &m);
+
+            if (rc == NGX_DONE) {
+                return;                 /* redirected: c is closed */
+            }
+
+            if (rc != NGX_OK) {
                 ngx_rtc_rtsp_retry_later(rtsp);
                 return;
+            }
+
+            if (rtsp->sdp_wait) {
+                continue;               /* its header stays at rpos */
             }
 
             rtsp->rpos += m.size;
@@ -1089,9 +1173,17 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
     if (rtsp->step != ngx_rtc_rtsp_step_playing) {
         left = rtsp->conf.timeout;
 
-        if (rtsp->pending) {
+        if (rtsp->pending || rtsp->sdp_wait) {
             elapsed = ngx_current_msec - rtsp->pending_sent;
             left = (elapsed < left) ? left - elapsed : 1;
+        }
+
+        /* the SDP without length ends when the camera is quiet */
+
+        if (rtsp->sdp_wait
+            && (size_t) (rtsp->rlast - rtsp->rpos) > rtsp->sdp_header)
+        {
+            left = NGX_RTC_RTSP_SDP_QUIET;
         }
 
         ngx_add_timer(rev, left);
@@ -1432,8 +1524,45 @@ ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
     ngx_rtc_sdp_fmt_t    *fmt;
     ngx_rtc_sdp_media_t  *media, *video, *audio;
 
-    if (m->status != 200) {
+    switch (m->status) {
+
+    case 200:
+        break;
+
+    case 301:
+    case 302:
+    case 303:
+    case 307:
+    case 308:
+        return ngx_rtc_rtsp_redirect(rtsp, m);
+
+    default:
         return ngx_rtc_rtsp_status_error(rtsp, m, "DESCRIBE");
+    }
+
+    if (m->body.len == 0 && ngx_rtc_rtsp_parse_sdp_unframed(m)) {
+
+        /*
+         * live555-based firmware that sends the SDP without
+         * Content-Length: as live555's client, take what follows, until
+         * the camera has sent nothing for NGX_RTC_RTSP_SDP_QUIET ms (it
+         * sends nothing else before our SETUP); ngx_rtc_rtsp_sdp_body()
+         */
+
+        if (!rtsp->sdp_logged) {
+            rtsp->sdp_logged = 1;
+
+            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                          "rtc rtsp %V: DESCRIBE answered without "
+                          "Content-Length, the SDP is what follows until "
+                          "%d ms without data (logged once)",
+                          &rtsp->url.redacted, NGX_RTC_RTSP_SDP_QUIET);
+        }
+
+        rtsp->sdp_wait = 1;
+        rtsp->sdp_header = m->size;
+
+        return NGX_OK;
     }
 
     if (m->body.len == 0) {
@@ -1580,6 +1709,210 @@ ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
     rtsp->step = ngx_rtc_rtsp_step_setup;
 
     return ngx_rtc_rtsp_setup(rtsp);
+}
+
+
+/*
+ * The SDP of a DESCRIBE answer without Content-Length: the bytes after its
+ * header, which stayed at rpos, once the camera has been quiet.
+ */
+
+static ngx_int_t
+ngx_rtc_rtsp_sdp_body(ngx_rtc_rtsp_t *rtsp)
+{
+    ngx_rtc_rtsp_msg_t  m;
+
+    rtsp->sdp_wait = 0;
+
+    /* the same header as before: the parse does not look past it */
+
+    if (ngx_rtc_rtsp_parse(rtsp->rpos, rtsp->rlast, &m) != NGX_OK
+        || m.size != rtsp->sdp_header)
+    {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT,
+                                 "DESCRIBE answer of %V lost",
+                                 &rtsp->url.redacted);
+    }
+
+    m.body.data = rtsp->rpos + m.size;
+    m.body.len = rtsp->rlast - m.body.data;
+
+    rtsp->rpos = rtsp->rlast;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &rtsp->log, 0,
+                   "rtc rtsp SDP without length: %uz bytes", m.body.len);
+
+    return ngx_rtc_rtsp_describe_done(rtsp, &m);
+}
+
+
+/*
+ * A 3xx answer to DESCRIBE (NVRs sending each channel to another port or
+ * path, cameras moved to another address): a new connection to the
+ * Location, NGX_RTC_RTSP_REDIRECTS hops at most in an attempt; the next
+ * attempt starts again from the configured URL.  Where the credentials
+ * go is ngx_rtc_rtsp_redirect_url()'s rule.  A host name is resolved as
+ * the configured one is: with the http block's resolver; without one,
+ * only the configured host's own name is known (its address from the
+ * configuration), any other needs the resolver.  NGX_DONE: this
+ * connection is closed, the next one under way.
+ */
+
+static ngx_int_t
+ngx_rtc_rtsp_redirect(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
+{
+    u_char          buf[NGX_RTC_URL_MAX];
+    ngx_int_t       rc;
+    ngx_str_t       url;
+    socklen_t       socklen;
+    const char     *err;
+    ngx_rtc_url_t  *u;
+    ngx_sockaddr_t  sa;
+
+    if (rtsp->redirects == NGX_RTC_RTSP_REDIRECTS) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "%ui %V from %V (DESCRIBE): more than %d "
+                                 "redirects", m->status, &m->reason,
+                                 &rtsp->url.redacted,
+                                 NGX_RTC_RTSP_REDIRECTS);
+    }
+
+    if (ngx_rtc_rtsp_redirect_url(&rtsp->url.uri, &rtsp->conf.url,
+                                  &m->location, buf, sizeof(buf), &url, &err)
+        != NGX_OK)
+    {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "%ui %V from %V (DESCRIBE) not followed: %s",
+                                 m->status, &m->reason, &rtsp->url.redacted,
+                                 err);
+    }
+
+    if (rtsp->location == NULL) {
+        rtsp->location = ngx_palloc(rtsp->pool, sizeof(ngx_rtc_url_t));
+        if (rtsp->location == NULL) {
+            return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_ALERT, "out of memory");
+        }
+    }
+
+    u = rtsp->location;
+
+    if (ngx_rtc_auth_parse_url(&url, u) != NGX_OK) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "%ui %V from %V (DESCRIBE) not followed: "
+                                 "invalid Location", m->status, &m->reason,
+                                 &rtsp->url.redacted);
+    }
+
+    if (u->tls && ngx_rtc_rtsp_ssl == NULL) {
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "%V redirects to %V: no TLS context, "
+                                 "as no rtc_stream is rtsps://",
+                                 &rtsp->url.redacted, &u->redacted);
+    }
+
+    rc = ngx_rtc_rtsp_redirect_addr(rtsp, u, &sa, &socklen);
+
+    if (rc == NGX_DECLINED) {
+        /* a name other than the configured host's */
+
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "redirect from %V to %V needs a "
+                                 "\"resolver\" in the http block",
+                                 &rtsp->url.redacted, &u->redacted);
+    }
+
+    rtsp->redirects++;
+
+    ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                  "rtc rtsp %V redirects to %V (%ui %V, %ui of %d)",
+                  &rtsp->url.redacted, &u->redacted, m->status, &m->reason,
+                  rtsp->redirects, NGX_RTC_RTSP_REDIRECTS);
+
+    /* no session yet: nothing to tear down */
+
+    ngx_rtc_rtsp_close(rtsp, 0);
+
+    (void) ngx_rtc_auth_parse_url(&url, &rtsp->url);
+
+    if (rc == NGX_OK) {
+        ngx_memcpy(&rtsp->sockaddr, &sa, socklen);
+        rtsp->socklen = socklen;
+
+        ngx_rtc_rtsp_connect_peer(rtsp);
+        return NGX_DONE;
+    }
+
+    /* NGX_AGAIN: ngx_rtc_rtsp_resolve_handler() goes on */
+
+    if (ngx_rtc_rtsp_resolve(rtsp) != NGX_OK) {
+        ngx_rtc_rtsp_retry_later(rtsp);
+    }
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The address of a redirect's host: an IP address as is (NGX_OK); with
+ * a resolver, a name to resolve (NGX_AGAIN); without, the configured
+ * host's own name as resolved at configuration time (NGX_OK), any other
+ * name NGX_DECLINED.
+ */
+
+static ngx_int_t
+ngx_rtc_rtsp_redirect_addr(ngx_rtc_rtsp_t *rtsp, ngx_rtc_url_t *u,
+    ngx_sockaddr_t *sa, socklen_t *socklen)
+{
+    in_addr_t  in;
+    ngx_str_t  host;
+
+    host = u->host;
+
+    ngx_memzero(sa, sizeof(ngx_sockaddr_t));
+
+    if (host.len > 2 && host.data[0] == '[') {
+#if (NGX_HAVE_INET6)
+        if (ngx_inet6_addr(host.data + 1, host.len - 2,
+                           sa->sockaddr_in6.sin6_addr.s6_addr)
+            == NGX_OK)
+        {
+            sa->sockaddr_in6.sin6_family = AF_INET6;
+            sa->sockaddr_in6.sin6_port = htons(u->port);
+            *socklen = sizeof(struct sockaddr_in6);
+            return NGX_OK;
+        }
+#endif
+
+        return NGX_DECLINED;
+    }
+
+    in = ngx_inet_addr(host.data, host.len);
+
+    if (in != INADDR_NONE) {
+        sa->sockaddr_in.sin_family = AF_INET;
+        sa->sockaddr_in.sin_addr.s_addr = in;
+        sa->sockaddr_in.sin_port = htons(u->port);
+        *socklen = sizeof(struct sockaddr_in);
+        return NGX_OK;
+    }
+
+    if (rtsp->conf.resolver) {
+        return NGX_AGAIN;
+    }
+
+    /* the name of the configured URL: its address, the Location's port */
+
+    if (rtsp->conf.addr
+        && rtsp->conf.addr->socklen <= sizeof(ngx_sockaddr_t)
+        && ngx_rtc_rtsp_same_host(&u->uri, &rtsp->conf.url))
+    {
+        ngx_memcpy(sa, rtsp->conf.addr->sockaddr, rtsp->conf.addr->socklen);
+        *socklen = rtsp->conf.addr->socklen;
+        ngx_inet_set_port(&sa->sockaddr, u->port);
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -2175,6 +2508,7 @@ ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown)
     rtsp->skips = 0;
     rtsp->produced = 0;
     rtsp->cseq_ok = 0;
+    rtsp->sdp_wait = 0;
     rtsp->log.action = NULL;
 
     rtsp->rpos = rtsp->rbuf;

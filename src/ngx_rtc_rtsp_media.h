@@ -196,11 +196,17 @@ struct ngx_rtc_rtsp_s {
     ngx_uint_t                attempts;         /* connections, for DNS */
     ngx_uint_t                failures;         /* in a row, not playing */
 
+    ngx_rtc_url_t            *location;         /* a redirect's, checked */
+    ngx_uint_t                redirects;        /* this attempt's hops */
+    size_t                    sdp_header;       /* an SDP without length: */
+
     unsigned                  get_parameter:1;  /* listed in Public */
     unsigned                  cseq_ok:1;        /* a right CSeq answered */
     unsigned                  produced:1;       /* a frame since connect */
     unsigned                  fallback:1;       /* tried the other transport */
     unsigned                  conf_udp:1;       /* transport=udp */
+    unsigned                  sdp_wait:1;       /* its header at rpos */
+    unsigned                  sdp_logged:1;
 
     u_char                    reason_buf[NGX_RTC_RTSP_REASON_MAX];
     u_char                    auth_buf[NGX_RTC_RTSP_AUTH_MAX];

@@ -41,6 +41,8 @@ static ngx_int_t ngx_rtc_rtsp_parse_range(u_char *pos, u_char *last,
     ngx_uint_t max, ngx_uint_t *lo, ngx_uint_t *hi);
 static ngx_uint_t ngx_rtc_rtsp_is_name(ngx_str_t *name, const char *s);
 static ngx_uint_t ngx_rtc_rtsp_token_char(u_char ch);
+static ngx_int_t ngx_rtc_rtsp_split_url(ngx_str_t *url, ngx_str_t *userinfo,
+    ngx_str_t *host, ngx_str_t *rest);
 static ngx_uint_t ngx_rtc_rtsp_resync_at(u_char *p, u_char *end,
     u_char *channels, ngx_uint_t n);
 
@@ -69,6 +71,7 @@ ngx_rtc_rtsp_parse(u_char *pos, u_char *end, ngx_rtc_rtsp_msg_t *m)
 
     ngx_memzero(m, sizeof(ngx_rtc_rtsp_msg_t));
     m->cseq = -1;
+    m->content_length = -1;
 
     if (pos >= end) {
         return NGX_AGAIN;
@@ -205,6 +208,14 @@ ngx_rtc_rtsp_parse(u_char *pos, u_char *end, ngx_rtc_rtsp_msg_t *m)
             return NGX_ERROR;
         }
     }
+
+    /*
+     * Without Content-Length the message ends with its header block
+     * (RFC 2326 4.3), whatever follows: what the caller makes of an SDP
+     * body sent without one is its own rule, ngx_rtc_rtsp_parse_sdp_unframed()
+     */
+
+    m->content_length = clen;
 
     if (clen < 0) {
         clen = 0;
@@ -518,6 +529,9 @@ ngx_rtc_rtsp_parse_header(ngx_str_t *name, ngx_str_t *value,
 
     } else if (ngx_rtc_rtsp_is_name(name, "Public")) {
         field = &m->public;
+
+    } else if (ngx_rtc_rtsp_is_name(name, "Location")) {
+        field = &m->location;
     }
 
     if (field && field->data == NULL) {
@@ -937,6 +951,263 @@ ngx_rtc_rtsp_resolve_url(ngx_str_t *base, ngx_str_t *control, u_char *buf,
             return NGX_ERROR;           /* would break the request line */
         }
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A 200 answer with an SDP body but no Content-Length, as some
+ * live555-based camera firmware sends to DESCRIBE.  RFC 2326 12.14 makes
+ * its body empty, and so does ngx_rtc_rtsp_parse(); live555's own client
+ * takes the rest of the data as the body, and the caller does the same,
+ * bounded by NGX_RTC_RTSP_MAX_BODY, until the camera is quiet.  This only
+ * tells such an answer: the parse never depends on how TCP cut the bytes.
+ */
+
+ngx_uint_t
+ngx_rtc_rtsp_parse_sdp_unframed(ngx_rtc_rtsp_msg_t *m)
+{
+    u_char  *p, *end;
+
+    if (m->type != NGX_RTC_RTSP_RESPONSE || m->status != 200
+        || m->content_length >= 0 || m->content_type.len < 15)
+    {
+        return 0;
+    }
+
+    /* Content-Type: application/sdp [";" parameters] */
+
+    p = m->content_type.data;
+    end = p + m->content_type.len;
+
+    if (ngx_strncasecmp(p, (u_char *) "application/sdp", 15) != 0) {
+        return 0;
+    }
+
+    for (p += 15; p < end; p++) {
+        if (*p == ';') {
+            return 1;
+        }
+
+        if (*p != ' ' && *p != '\t') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * The URL a redirect's Location names (RFC 2326 12.25: an absolute URL;
+ * some NVRs send an absolute path on the same server), written into buf
+ * as the client requests it next:
+ *
+ *   - rtsp:// or rtsps:// only, and not from rtsps:// to rtsp://: the
+ *     credentials and the stream would leave TLS;
+ *   - on the host of "conf", the configured URL, with that URL's user
+ *     information if it has any; on another host with the Location's own
+ *     only, if any: the camera's credentials never go to a host they
+ *     were not configured for.  The host is compared as written, without
+ *     the port.
+ *
+ * "url" is the current URL, without user information.  The user
+ * information is told from the host as ngx_rtc_auth_parse_url() does:
+ * the last "@" before the first "/".  NGX_ERROR with *err: the Location
+ * cannot be followed.
+ */
+
+ngx_int_t
+ngx_rtc_rtsp_redirect_url(ngx_str_t *url, ngx_str_t *conf,
+    ngx_str_t *location, u_char *buf, size_t size, ngx_str_t *out,
+    const char **err)
+{
+    u_char     *p, *last;
+    size_t      n, scheme;
+    ngx_str_t   target, userinfo, host, rest, cuserinfo, chost, crest;
+
+    if (location->len == 0) {
+        *err = "no Location";
+        return NGX_ERROR;
+    }
+
+    for (p = location->data; p < location->data + location->len; p++) {
+        if (*p <= 0x20 || *p == 0x7f) {
+            *err = "invalid Location";  /* would break the request line */
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_rtc_rtsp_split_url(url, &userinfo, &host, &rest) != NGX_OK) {
+        *err = "invalid URL";
+        return NGX_ERROR;
+    }
+
+    if (location->data[0] == '/') {
+
+        /* an absolute path: the scheme and authority of url */
+
+        if (location->len > 1 && location->data[1] == '/') {
+            *err = "a Location without a scheme";
+            return NGX_ERROR;
+        }
+
+        p = ngx_strlchr(rest.data, rest.data + rest.len, '/');
+        n = (p ? p : rest.data + rest.len) - url->data;
+
+        if (n + location->len > size) {
+            *err = "Location too long";
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(buf, url->data, n);
+        p = ngx_cpymem(p, location->data, location->len);
+
+    } else {
+        if (location->len > size) {
+            *err = "Location too long";
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(buf, location->data, location->len);
+    }
+
+    target.data = buf;
+    target.len = p - buf;
+
+    if (ngx_rtc_rtsp_split_url(&target, &userinfo, &host, &rest) != NGX_OK) {
+        *err = "not an rtsp:// or rtsps:// URL";
+        return NGX_ERROR;
+    }
+
+    if (host.len == 0) {
+        *err = "a Location without a host";
+        return NGX_ERROR;
+    }
+
+    if (url->len > 6 && ngx_strncasecmp(url->data, (u_char *) "rtsps:", 6)
+                        == 0
+        && ngx_strncasecmp(buf, (u_char *) "rtsps:", 6) != 0)
+    {
+        *err = "a redirect from rtsps:// to rtsp://";
+        return NGX_ERROR;
+    }
+
+    if (ngx_rtc_rtsp_split_url(conf, &cuserinfo, &chost, &crest) != NGX_OK) {
+        *err = "invalid configured URL";
+        return NGX_ERROR;
+    }
+
+    if (cuserinfo.len == 0 || !ngx_rtc_rtsp_same_host(&target, conf)) {
+        /* another host, or no credentials configured: the Location's */
+
+        *out = target;
+        return NGX_OK;
+    }
+
+    /* scheme "://" cuserinfo "@" rest */
+
+    scheme = ngx_strlchr(buf, buf + target.len, ':') - buf + 3;
+    n = scheme + cuserinfo.len + 1 + rest.len;
+
+    if (n > size) {
+        *err = "Location too long";
+        return NGX_ERROR;
+    }
+
+    last = buf + scheme + cuserinfo.len + 1;
+
+    ngx_memmove(last, rest.data, rest.len);
+    p = ngx_cpymem(buf + scheme, cuserinfo.data, cuserinfo.len);
+    *p = '@';
+
+    out->data = buf;
+    out->len = n;
+
+    return NGX_OK;
+}
+
+
+/* two rtsp:// or rtsps:// URLs name the same host, as written */
+
+ngx_uint_t
+ngx_rtc_rtsp_same_host(ngx_str_t *url1, ngx_str_t *url2)
+{
+    ngx_str_t  userinfo, host1, host2, rest;
+
+    if (ngx_rtc_rtsp_split_url(url1, &userinfo, &host1, &rest) != NGX_OK
+        || ngx_rtc_rtsp_split_url(url2, &userinfo, &host2, &rest) != NGX_OK)
+    {
+        return 0;
+    }
+
+    return host1.len == host2.len
+           && ngx_strncasecmp(host1.data, host2.data, host1.len) == 0;
+}
+
+
+/*
+ * rtsp:// or rtsps:// [userinfo "@"] host [":" port] [path]: the user
+ * information (len 0: none), the host ("[...]" for IPv6) and the rest
+ * from the host on.  NGX_DECLINED: another scheme.
+ */
+
+static ngx_int_t
+ngx_rtc_rtsp_split_url(ngx_str_t *url, ngx_str_t *userinfo, ngx_str_t *host,
+    ngx_str_t *rest)
+{
+    u_char  *p, *end, *auth, *path, *at;
+
+    p = url->data;
+    end = p + url->len;
+
+    if (url->len > 7 && ngx_strncasecmp(p, (u_char *) "rtsp://", 7) == 0) {
+        auth = p + 7;
+
+    } else if (url->len > 8
+               && ngx_strncasecmp(p, (u_char *) "rtsps://", 8) == 0)
+    {
+        auth = p + 8;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    path = ngx_strlchr(auth, end, '/');
+    if (path == NULL) {
+        path = end;
+    }
+
+    at = NULL;
+
+    for (p = auth; p < path; p++) {
+        if (*p == '@') {
+            at = p;
+        }
+    }
+
+    userinfo->data = auth;
+    userinfo->len = at ? (size_t) (at - auth) : 0;
+
+    host->data = at ? at + 1 : auth;
+
+    if (host->data < path && *host->data == '[') {
+        p = ngx_strlchr(host->data, path, ']');
+        p = p ? p + 1 : path;
+
+    } else {
+        for (p = host->data; p < path; p++) {
+            if (*p == ':' || *p == '?' || *p == '#') {
+                break;
+            }
+        }
+    }
+
+    host->len = p - host->data;
+
+    rest->data = host->data;
+    rest->len = end - host->data;
 
     return NGX_OK;
 }

@@ -38,6 +38,7 @@ typedef struct {
     ngx_str_t       uri;
 
     ngx_int_t       cseq;              /* -1: absent */
+    ngx_int_t       content_length;    /* -1: absent */
 
     ngx_str_t       session;           /* "Session: id;timeout=60" */
     ngx_uint_t      session_timeout;   /* seconds, 0: absent */
@@ -47,6 +48,7 @@ typedef struct {
     ngx_str_t       content_type;
     ngx_str_t       transport;
     ngx_str_t       public;
+    ngx_str_t       location;          /* of a 3xx redirect */
 
     /* WWW-Authenticate values after the scheme name, first of each */
     ngx_str_t       auth_basic;
@@ -76,6 +78,11 @@ u_char *ngx_rtc_rtsp_parse_resync(u_char *pos, u_char *end, u_char *channels,
 ngx_uint_t ngx_rtc_rtsp_has_method(ngx_str_t *public, const char *method);
 ngx_int_t ngx_rtc_rtsp_resolve_url(ngx_str_t *base, ngx_str_t *control,
     u_char *buf, size_t size, ngx_str_t *out);
+ngx_uint_t ngx_rtc_rtsp_parse_sdp_unframed(ngx_rtc_rtsp_msg_t *m);
+ngx_uint_t ngx_rtc_rtsp_same_host(ngx_str_t *url1, ngx_str_t *url2);
+ngx_int_t ngx_rtc_rtsp_redirect_url(ngx_str_t *url, ngx_str_t *conf,
+    ngx_str_t *location, u_char *buf, size_t size, ngx_str_t *out,
+    const char **err);
 
 
 #endif /* _NGX_RTC_RTSP_PARSE_H_INCLUDED_ */

@@ -12,7 +12,10 @@
  * backchannel listed before the camera's audio, "CSeq: 0" in every
  * answer; past 64 KB of stray bytes, or without an answer to PLAY, the
  * client gives up with a TEARDOWN.  A viewer's picture for the stale
- * session.
+ * session.  Redirects of DESCRIBE followed (the configured credentials to
+ * the same host only, 3 hops at most, a host name only with a resolver),
+ * an SDP without Content-Length, a slow camera and timeout=; the option
+ * refused where it does not apply.
  */
 
 'use strict';
@@ -24,7 +27,8 @@ const path = require('node:path');
 const { waitFor, REPO } = require('./lib/nginx');
 const { Rig } = require('./lib/rig');
 const {
-    HostileCamera, FrameViewer, streamOf, confFor,
+    HostileCamera, FrameViewer, streamOf, confFor, configTest,
+    assertNotApplying,
 } = require('./lib/rtsp');
 
 const PORT = 19396;
@@ -33,10 +37,16 @@ const CAM_PORT = 19876;
 const MODES = ['normal', 'junk', 'stale', 'stale_setup', 'ssrc_change',
                'ssrc_gop', 'ssrc_alt',
                'jpeg_first', 'backchannel', 'cseq0', 'dup_answer', 'flood',
-               'play_stall', 'bye'];
+               'play_stall', 'bye', 'noclen', 'redirect_loop',
+               'redirect_name'];
+
+const SMALL = ['noclen', 'redirect_loop', 'redirect_name'];
+
+/* the configured URL's credentials: never in the log nor the status */
+const CRED = 'u:p%40ss';
 
 
-describe('RTSP client against camera quirks', { timeout: 58000 }, () => {
+describe('RTSP client against camera quirks', { timeout: 64000 }, () => {
     const rig = new Rig({ netns: true, camera: false });
     let cam;
     let ngx;
@@ -48,8 +58,18 @@ describe('RTSP client against camera quirks', { timeout: 58000 }, () => {
             script: path.join(REPO, 't', 'lib', 'rtsp_quirk_server.py'),
         }, HostileCamera);
 
+        /* the zone holds 64m: the rings of the new cameras small */
+
         const streams = MODES.map((m) =>
-            `    rtc_stream ${m} ${cam.url(m)} always;`).join('\n');
+            `    rtc_stream ${m} ${cam.url(m)} always`
+            + (SMALL.includes(m) ? ' buffer=256k;' : ';')).concat([
+            ['redirect', cam.url('redirect', CRED)],
+            ['redirect_other', cam.url('redirect_other', CRED)],
+            ['redirect_cred', cam.url('redirect_cred', CRED)],
+            ['slow_a', cam.url('slow_a') + ' timeout=2s'],
+            ['slow_b', cam.url('slow_b') + ' timeout=5s'],
+        ].map(([n, u]) => `    rtc_stream ${n} ${u} always buffer=256k;`))
+            .join('\n');
 
         ngx = await rig.add({ port: PORT, conf: confFor(streams) });
     });
@@ -200,8 +220,121 @@ describe('RTSP client against camera quirks', { timeout: 58000 }, () => {
         assert.equal(ev[i + 1], 'TEARDOWN', ev.join(' '));
     });
 
+    /* the viewer's picture, through a 302 to a path asking credentials */
+    test('a redirect of DESCRIBE is followed', async () => {
+        await steady('redirect');
+
+        assert.equal(cam.conns.redirected, 1);
+        assert.ok(said('redirected', /^auth u:p@ss$/),
+                  'the configured credentials on the same host');
+        assert.match(ngx.logText(), new RegExp(
+            `rtsp://\\*\\*\\*@127\\.0\\.0\\.1:${CAM_PORT}/redirect `
+            + `redirects to rtsp://\\*\\*\\*@127\\.0\\.0\\.1:${CAM_PORT}`
+            + '/redirected \\(302 Found, 1 of 3\\)'));
+
+        const v = new FrameViewer(ngx, '/whep/redirect', { name: 'redirect' });
+        rig.viewers.push(v);
+        await v.connectRetry(15000);
+        await v.waitKeyframe(10000);
+    });
+
+    test('credentials go to another host only from its Location', async () => {
+        await steady('redirect_cred');
+        assert.ok(said('other_cred', /^auth v:q@x$/),
+                  'the Location\'s own credentials');
+        assert.ok(!said('other_cred', /^auth u:/), 'not the configured ones');
+
+        const s = await waitFor(async () => {
+            const x = streamOf(await ngx.status(), 'redirect_other');
+            return x.state === 'retrying' && /401/.test(x.last_error) && x;
+        }, 10000, 'redirect_other refused by the other host');
+
+        assert.equal(s.last_error, `401 Unauthorized from rtsp://127.0.0.2:`
+                     + `${CAM_PORT}/other: the URL has no credentials`);
+        assert.ok((cam.conns.other || 0) >= 1, 'connected to the other host');
+        assert.ok(!cam.events.some((e) => e.mode === 'other'
+                                          && /^auth/.test(e.text)),
+                  'no credentials to the other host');
+        assert.match(ngx.logText(), new RegExp(
+            'redirects to rtsp://\\*\\*\\*@127\\.0\\.0\\.2:'
+            + `${CAM_PORT}/other_cred \\(301 Moved Permanently, 1 of 3\\)`));
+    });
+
+    test('more than 3 redirects, or to a host name: an error', async () => {
+        const s = await waitFor(async () => {
+            const x = streamOf(await ngx.status(), 'redirect_loop');
+            return x.state === 'retrying' && /redirects/.test(x.last_error)
+                   && x;
+        }, 10000, 'redirect_loop failing');
+
+        assert.equal(s.last_error, `302 Found from rtsp://127.0.0.1:`
+                     + `${CAM_PORT}/redirect_loop (DESCRIBE): more than 3 `
+                     + 'redirects');
+        assert.ok(cam.conns.redirect_loop >= 4, 'the configured URL, 3 hops');
+
+        const n = await waitFor(async () => {
+            const x = streamOf(await ngx.status(), 'redirect_name');
+            return x.state === 'retrying' && /resolver/.test(x.last_error)
+                   && x;
+        }, 10000, 'redirect_name failing');
+
+        assert.equal(n.last_error, 'redirect from rtsp://127.0.0.1:'
+                     + `${CAM_PORT}/redirect_name to rtsp://camera.invalid:`
+                     + `${CAM_PORT}/normal needs a "resolver" in the http `
+                     + 'block');
+        assert.match(ngx.logText(), /\[error\].*rtc rtsp .*more than 3 redir/);
+    });
+
+    test('an SDP without Content-Length', async () => {
+        await steady('noclen');
+        assert.match(ngx.logText(), new RegExp(
+            `/noclen: DESCRIBE answered without Content-Length`));
+
+        const v = new FrameViewer(ngx, '/whep/noclen', { name: 'noclen' });
+        rig.viewers.push(v);
+        await v.connectRetry(15000);
+        await v.waitKeyframe(10000);
+    });
+
+    /* DESCRIBE answered in 3 s: too late for timeout=2s, not for 5s */
+    test('timeout= for a slow camera', async () => {
+        await steady('slow_b');
+
+        const s = await waitFor(async () => {
+            const x = streamOf(await ngx.status(), 'slow_a');
+            return x.state === 'retrying' && x.last_error && x;
+        }, 10000, 'slow_a failing');
+
+        assert.equal(s.last_error, 'no answer to DESCRIBE from '
+                     + `rtsp://127.0.0.1:${CAM_PORT}/slow_a within 2000 ms`);
+    });
+
+    test('nginx -t: timeout= from 1s to 5m, for rtsp:// only', () => {
+        assertNotApplying([
+            ['    rtc_stream c ffmpeg:/tmp/x.mp4 timeout=30s;',
+             '"timeout=30s"', 'ffmpeg:'],
+            ['    rtc_stream c whep://127.0.0.1:9/whep/c timeout=30s;',
+             '"timeout=30s"', 'whep:// and wheps://'],
+        ]);
+
+        for (const t of ['500ms', '6m', '0', 'x']) {
+            const r = configTest(`    rtc_stream c ${cam.url('c')} `
+                                 + `timeout=${t};`);
+            assert.notEqual(r.status, 0, `timeout=${t} accepted`);
+            assert.match(r.stderr, /rtc_stream timeout must be between 1s /);
+        }
+
+        const ok = configTest(`    rtc_stream c ${cam.url('c')} timeout=1s;\n`
+                              + `    rtc_stream d rtsps://127.0.0.1:9/d `
+                              + 'timeout=5m;');
+        assert.equal(ok.status, 0, ok.stderr);
+    });
+
     test('the reference camera plays; error.log is clean', async () => {
         await steady('normal');
         ngx.checkLog();
+        assert.doesNotMatch(ngx.logText(), /p@ss|p%40ss|q@x|q%40x/);
+        assert.doesNotMatch(JSON.stringify(await ngx.status()),
+                            /p@ss|p%40ss|q@x|q%40x/);
     });
 });

@@ -13,6 +13,16 @@
  * playing (ngx_rtc_rtsp_parse_resync(), channels 0 to 3), and the parse
  * goes on from where that points.
  *
+ * A message without Content-Length ends with its header, whatever
+ * follows.  The client's own rule for a 200 SDP answer without one
+ * (ngx_rtc_rtsp_parse_sdp_unframed(): the bytes that follow, until the
+ * camera is quiet) is applied as if it went quiet at the end of the
+ * input: that body, up to 64 KB, goes to the SDP parser, and the parse of
+ * the stream goes on as before.  A Location goes through
+ * ngx_rtc_rtsp_redirect_url() with two configured URLs of the same host
+ * and different credentials: a result that differs between them carries
+ * the configured credentials, and must name that host.
+ *
  * fuzz-deps: src/ngx_rtc_rtsp_parse.c src/ngx_rtc_sdp.c src/ngx_rtc_auth.c
  * fuzz-libs: -lcrypto
  */
@@ -25,6 +35,63 @@
 
 static ngx_rtc_sdp_t          sdp;
 static ngx_rtc_auth_digest_t  digest;
+static ngx_rtc_url_t          url_parsed;
+
+
+static void
+ngx_rtc_fuzz_rtsp_redirect(ngx_str_t *location)
+{
+    u_char      *buf1, *buf2, *p;
+    ngx_int_t    rc1, rc2;
+    ngx_str_t    out1, out2;
+    const char  *err;
+
+    static ngx_str_t  url = ngx_string("rtsp://10.0.0.2:554/stream1");
+    static ngx_str_t  conf1 = ngx_string("rtsp://aa:bb@10.0.0.2/stream1");
+    static ngx_str_t  conf2 = ngx_string("rtsp://cc:dd@10.0.0.2/stream1");
+
+    buf1 = malloc(NGX_RTC_URL_MAX);
+    buf2 = malloc(NGX_RTC_URL_MAX);
+    if (buf1 == NULL || buf2 == NULL) {
+        abort();
+    }
+
+    err = NULL;
+    rc1 = ngx_rtc_rtsp_redirect_url(&url, &conf1, location, buf1,
+                                    NGX_RTC_URL_MAX, &out1, &err);
+    NGX_RTC_FUZZ_ASSERT(rc1 == NGX_OK || (rc1 == NGX_ERROR && err));
+
+    rc2 = ngx_rtc_rtsp_redirect_url(&url, &conf2, location, buf2,
+                                    NGX_RTC_URL_MAX, &out2, &err);
+    NGX_RTC_FUZZ_ASSERT(rc1 == rc2);
+
+    if (rc1 == NGX_OK) {
+        NGX_RTC_FUZZ_ASSERT(out1.data == buf1 && out1.len <= NGX_RTC_URL_MAX);
+
+        /* it goes on a request line */
+
+        for (p = out1.data; p < out1.data + out1.len; p++) {
+            NGX_RTC_FUZZ_ASSERT(*p > 0x20 && *p != 0x7f);
+        }
+
+        /* the configured credentials: only to the configured host */
+
+        if (out1.len != out2.len
+            || ngx_memcmp(out1.data, out2.data, out1.len) != 0)
+        {
+            NGX_RTC_FUZZ_ASSERT(ngx_rtc_rtsp_same_host(&out1, &conf1));
+
+            if (ngx_rtc_auth_parse_url(&out1, &url_parsed) == NGX_OK) {
+                NGX_RTC_FUZZ_ASSERT(url_parsed.host.len == 8
+                                    && ngx_memcmp(url_parsed.host.data,
+                                                  "10.0.0.2", 8) == 0);
+            }
+        }
+    }
+
+    free(buf1);
+    free(buf2);
+}
 
 
 static void
@@ -57,7 +124,7 @@ ngx_rtc_fuzz_rtsp_url(ngx_str_t *base, ngx_str_t *control)
 static void
 ngx_rtc_fuzz_rtsp_msg(ngx_rtc_rtsp_msg_t *m, u_char *pos, u_char *end)
 {
-    ngx_str_t                  base, *fields[11];
+    ngx_str_t                  base, *fields[12];
     ngx_uint_t                 i;
     ngx_rtc_rtsp_transport_t   t;
 
@@ -86,12 +153,24 @@ ngx_rtc_fuzz_rtsp_msg(ngx_rtc_rtsp_msg_t *m, u_char *pos, u_char *end)
     fields[8] = &m->public;
     fields[9] = &m->auth_digest;
     fields[10] = &m->body;
+    fields[11] = &m->location;
 
-    for (i = 0; i < 11; i++) {
+    for (i = 0; i < 12; i++) {
         NGX_RTC_FUZZ_INSIDE(fields[i], pos, pos + m->size);
     }
 
     NGX_RTC_FUZZ_INSIDE(&m->auth_basic, pos, pos + m->size);
+
+    /* without Content-Length the message ends with its header */
+
+    NGX_RTC_FUZZ_ASSERT(m->content_length >= -1
+                        && m->content_length <= NGX_RTC_RTSP_MAX_BODY);
+    NGX_RTC_FUZZ_ASSERT(m->body.len
+                        == (size_t) ngx_max(m->content_length, 0));
+
+    if (m->location.data) {
+        ngx_rtc_fuzz_rtsp_redirect(&m->location);
+    }
 
     if (m->transport.data) {
         (void) ngx_rtc_rtsp_parse_transport(&m->transport, &t);
@@ -175,6 +254,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         NGX_RTC_FUZZ_ASSERT(rc == NGX_OK);
 
         ngx_rtc_fuzz_rtsp_msg(&m, pos, end);
+
+        /* an SDP without length: the rest, as if the camera went quiet */
+
+        if (ngx_rtc_rtsp_parse_sdp_unframed(&m)) {
+            NGX_RTC_FUZZ_ASSERT(m.body.len == 0);
+
+            next = pos + m.size;
+
+            if (end - next <= NGX_RTC_RTSP_MAX_BODY) {
+                (void) ngx_rtc_sdp_parse(next, end, &sdp);
+            }
+        }
 
         pos += m.size;
     }

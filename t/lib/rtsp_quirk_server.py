@@ -32,6 +32,20 @@
 #   bye           on the first connection, 2 s in, an RTCP BYE and no
 #                 more frames (the connection stays open); then normal
 #   play_stall    PLAY never answered
+#   noclen        the DESCRIBE answer's SDP without Content-Length (some
+#                 live555-based firmware), after the header in 2 writes
+#                 50 ms apart
+#   slow_*        DESCRIBE answered after 3 s (a slow NVR)
+#
+# Redirects, answers to DESCRIBE; ALIAS (127.0.0.2, same port) is
+# "another host", served too when --host is 127.0.0.1:
+#
+#   redirect      302 to this server's /redirected
+#   redirected    asks for Basic credentials (401 without), "auth U:P"
+#   redirect_other  307 to ALIAS's /other (asks for credentials)
+#   redirect_cred   301 to rtsp://v:q%40x@ALIAS/other_cred (the same)
+#   redirect_loop   302 to itself, for ever
+#   redirect_name   303 to rtsp://camera.invalid/normal (a host name)
 #
 # The depacketizer's modes: SPS and PPS in a STAP-A (and in the SDP's
 # sprop-parameter-sets), the rest as in normal, but for the quirk:
@@ -49,7 +63,7 @@
 #
 # stdout: "READY <port>", "CONN <mode> <n>" for each connection, "EVENT
 # <mode> <text>": "req METHOD URI" for each request, "changed",
-# "flooding".
+# "flooding", "auth USER:PASSWORD".
 
 import argparse
 import base64
@@ -66,6 +80,8 @@ import time
 
 
 FPS = 10
+ALIAS = '127.0.0.2'
+AUTH = ('redirected', 'other', 'other_cred')
 SSRC = 0x11111111
 STALE = 0x22222222
 NEW = 0x33333333
@@ -239,14 +255,24 @@ class Conn:
         with self.wlock:
             self.sock.sendall(data)
 
-    def respond(self, mode, hdrs, extra=(), body=b''):
+    def respond(self, mode, hdrs, extra=(), body=b'', status='200 OK'):
         cseq = '0' if mode == 'cseq0' else hdrs.get('cseq', '0')
-        out = 'RTSP/1.0 200 OK\r\nCSeq: %s\r\n' % cseq
+        out = 'RTSP/1.0 %s\r\nCSeq: %s\r\n' % (status, cseq)
         for h in extra:
             out += h + '\r\n'
-        if body:
+        if body and mode != 'noclen':
             out += 'Content-Length: %d\r\n' % len(body)
         data = out.encode() + b'\r\n' + body
+
+        if mode == 'noclen' and body:
+            # the header, then the SDP in 2 writes 50 ms apart
+            self.send(out.encode() + b'\r\n')
+            time.sleep(0.05)
+            self.send(body[:40])
+            time.sleep(0.05)
+            self.send(body[40:])
+            return
+
         self.send(data + data if mode == 'dup_answer' else data)
 
 
@@ -371,7 +397,41 @@ class Handler(socketserver.BaseRequestHandler):
             while method is not None:
                 say('EVENT %s req %s %s' % (mode, method, uri))
 
-                if method == 'DESCRIBE':
+                if method == 'DESCRIBE' and (mode == 'redirect'
+                                             or mode.startswith('redirect_')):
+                    here = '%s:%d' % self.request.getsockname()[:2]
+                    port = self.request.getsockname()[1]
+                    status, loc = {
+                        'redirect': ('302 Found', 'rtsp://%s/redirected'
+                                     % here),
+                        'redirect_other': ('307 Temporary Redirect',
+                                           'rtsp://%s:%d/other'
+                                           % (ALIAS, port)),
+                        'redirect_cred': ('301 Moved Permanently',
+                                          'rtsp://v:q%%40x@%s:%d/other_cred'
+                                          % (ALIAS, port)),
+                        'redirect_loop': ('302 Found',
+                                          'rtsp://%s/redirect_loop' % here),
+                        'redirect_name': ('303 See Other',
+                                          'rtsp://camera.invalid:%d/normal'
+                                          % port),
+                    }[mode]
+                    conn.respond(mode, hdrs, status=status,
+                                 extra=['Location: ' + loc])
+
+                elif method == 'DESCRIBE' and mode in AUTH \
+                        and 'authorization' not in hdrs:
+                    conn.respond(mode, hdrs, status='401 Unauthorized',
+                                 extra=['WWW-Authenticate: Basic '
+                                        'realm="quirk"'])
+
+                elif method == 'DESCRIBE':
+                    if mode in AUTH:
+                        a = hdrs['authorization'].split(' ', 1)[1]
+                        say('EVENT %s auth %s'
+                            % (mode, base64.b64decode(a).decode()))
+                    if mode.startswith('slow_'):
+                        time.sleep(3)
                     base = uri if uri.endswith('/') else uri + '/'
                     conn.respond(mode, hdrs, extra=[
                         'Content-Type: application/sdp',
@@ -410,6 +470,9 @@ class Handler(socketserver.BaseRequestHandler):
 
                 method, uri, hdrs = conn.read_request()
 
+        except OSError:
+            pass                # a slow_ answer to a client gone
+
         finally:
             if streamer:
                 streamer.stop = True
@@ -431,9 +494,19 @@ def main():
     a = ap.parse_args()
 
     server = Server((a.host, a.port), Handler)
+    servers = [server]
 
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(
-        target=server.shutdown, daemon=True).start())
+    if a.host == '127.0.0.1':
+        alias = Server((ALIAS, server.server_address[1]), Handler)
+        servers.append(alias)
+        threading.Thread(target=alias.serve_forever, args=(0.2,),
+                         daemon=True).start()
+
+    def stop(*_):
+        for s in servers:
+            threading.Thread(target=s.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
 
     say('READY %d' % server.server_address[1])
     server.serve_forever(poll_interval=0.2)

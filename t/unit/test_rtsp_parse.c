@@ -510,6 +510,211 @@ test_resolve_url(void)
 
 
 /*
+ * A DESCRIBE answer whose SDP has no Content-Length (live555-based
+ * firmware): the message ends with its header, however the bytes came;
+ * ngx_rtc_rtsp_parse_sdp_unframed() tells it for the client's own rule.
+ */
+
+static void
+test_sdp_unframed(void)
+{
+    ngx_rtc_rtsp_msg_t  m;
+
+    static char  noclen[] =
+        "RTSP/1.0 200 OK\r\n"
+        "CSeq: 3\r\n"
+        "Content-Type: application/sdp\r\n"
+        "\r\n"
+        "v=0\r\n"
+        "o=- 1 1 IN IP4 127.0.0.1\r\n";
+
+    static char  noclen_param[] =
+        "RTSP/1.0 200 OK\r\nCSeq: 3\r\n"
+        "Content-Type: Application/SDP ; charset=utf-8\r\n\r\n";
+
+    static char  other_type[] =
+        "RTSP/1.0 200 OK\r\nCSeq: 3\r\n"
+        "Content-Type: application/sdpx\r\n\r\n";
+
+    static char  not_200[] =
+        "RTSP/1.0 404 Not Found\r\nCSeq: 3\r\n"
+        "Content-Type: application/sdp\r\n\r\n";
+
+    static char  clen0[] =
+        "RTSP/1.0 200 OK\r\nCSeq: 3\r\nContent-Length: 0\r\n"
+        "Content-Type: application/sdp\r\n\r\n";
+
+    /* the header only (not the 31 bytes of SDP), cut after it or not */
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse(S(noclen), &m) == NGX_OK);
+    NGX_RTC_CHECK(m.content_length == -1 && m.body.len == 0);
+    NGX_RTC_CHECK(m.size == sizeof(noclen) - 1 - 31);
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_sdp_unframed(&m));
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse((u_char *) noclen,
+                                     (u_char *) noclen + m.size, &m)
+                  == NGX_OK);
+    NGX_RTC_CHECK(m.size == sizeof(noclen) - 1 - 31);
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse(S(noclen_param), &m) == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse_sdp_unframed(&m));
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse(S(other_type), &m) == NGX_OK);
+    NGX_RTC_CHECK(!ngx_rtc_rtsp_parse_sdp_unframed(&m));
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse(S(not_200), &m) == NGX_OK);
+    NGX_RTC_CHECK(!ngx_rtc_rtsp_parse_sdp_unframed(&m));
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse(S(clen0), &m) == NGX_OK);
+    NGX_RTC_CHECK(m.content_length == 0);
+    NGX_RTC_CHECK(!ngx_rtc_rtsp_parse_sdp_unframed(&m));
+
+    /* with a length: the body it says */
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse(S(describe_resp), &m) == NGX_OK);
+    NGX_RTC_CHECK(m.content_length == 528 && m.body.len == 528);
+    NGX_RTC_CHECK(!ngx_rtc_rtsp_parse_sdp_unframed(&m));
+}
+
+
+static ngx_int_t
+redirect(const char *url, const char *conf, const char *location,
+    u_char *buf, size_t size, ngx_str_t *out, const char **err)
+{
+    ngx_str_t  u, c, l;
+
+    u.data = (u_char *) url;
+    u.len = ngx_strlen(url);
+    c.data = (u_char *) conf;
+    c.len = ngx_strlen(conf);
+    l.data = (u_char *) location;
+    l.len = ngx_strlen(location);
+
+    *err = NULL;
+
+    return ngx_rtc_rtsp_redirect_url(&u, &c, &l, buf, size, out, err);
+}
+
+
+/*
+ * The URL of a 3xx's Location: the configured credentials on the
+ * configured host only, the Location's own elsewhere.
+ */
+
+static void
+test_redirect_url(void)
+{
+    u_char               buf[256];
+    ngx_str_t            out;
+    const char          *err;
+    ngx_rtc_rtsp_msg_t   m;
+
+    static char  resp[] =
+        "RTSP/1.0 302 Found\r\n"
+        "CSeq: 3\r\n"
+        "Location: rtsp://10.0.0.8:8554/ch1\r\n"
+        "\r\n";
+
+    NGX_RTC_CHECK(ngx_rtc_rtsp_parse(S(resp), &m) == NGX_OK);
+    NGX_RTC_CHECK(m.status == 302);
+    NGX_RTC_CHECK(EQ(m.location, "rtsp://10.0.0.8:8554/ch1"));
+
+    /* the same host, another port and path: the configured credentials */
+
+    NGX_RTC_CHECK(redirect("rtsp://cam.lan/live", "rtsp://u:p%40s@cam.lan/live",
+                           "rtsp://CAM.lan:8554/ch1", buf, sizeof(buf), &out,
+                           &err) == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "rtsp://u:p%40s@CAM.lan:8554/ch1"));
+
+    /* ... even over the Location's own */
+
+    NGX_RTC_CHECK(redirect("rtsp://cam.lan/live", "rtsp://u:p@cam.lan/live",
+                           "rtsp://x:y@cam.lan/ch1", buf, sizeof(buf), &out,
+                           &err) == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "rtsp://u:p@cam.lan/ch1"));
+
+    /* none configured: the Location's */
+
+    NGX_RTC_CHECK(redirect("rtsp://cam.lan/live", "rtsp://cam.lan/live",
+                           "rtsp://x:y@cam.lan/ch1", buf, sizeof(buf), &out,
+                           &err) == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "rtsp://x:y@cam.lan/ch1"));
+
+    /* an absolute path: the current scheme and authority */
+
+    NGX_RTC_CHECK(redirect("rtsp://10.0.0.2:554/a?b=c", "rtsp://u:p@10.0.0.2/a",
+                           "/ch2?x=1", buf, sizeof(buf), &out, &err)
+                  == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "rtsp://u:p@10.0.0.2:554/ch2?x=1"));
+
+    NGX_RTC_CHECK(redirect("rtsps://[::1]:3222/a", "rtsps://u:p@[::1]:3222/a",
+                           "/b", buf, sizeof(buf), &out, &err) == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "rtsps://u:p@[::1]:3222/b"));
+
+    /* another host: never the configured credentials */
+
+    NGX_RTC_CHECK(redirect("rtsp://cam.lan/live", "rtsp://u:p@cam.lan/live",
+                           "rtsp://10.0.0.9/ch1", buf, sizeof(buf), &out,
+                           &err) == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "rtsp://10.0.0.9/ch1"));
+
+    NGX_RTC_CHECK(redirect("rtsp://cam.lan/live", "rtsp://u:p@cam.lan/live",
+                           "rtsp://v:q@nvr.lan/ch1", buf, sizeof(buf), &out,
+                           &err) == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "rtsp://v:q@nvr.lan/ch1"));
+
+    /* the host a user information ends in, as the URL parser reads it */
+
+    NGX_RTC_CHECK(redirect("rtsp://cam.lan/live", "rtsp://u:p@cam.lan/live",
+                           "rtsp://cam.lan@evil.lan/ch1", buf, sizeof(buf),
+                           &out, &err) == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "rtsp://cam.lan@evil.lan/ch1"));
+
+    NGX_RTC_CHECK(redirect("rtsp://cam.lan/live", "rtsp://u:p@cam.lan/live",
+                           "rtsp://evil.lan?@cam.lan/ch1", buf, sizeof(buf),
+                           &out, &err) == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "rtsp://u:p@cam.lan/ch1"));
+
+    NGX_RTC_CHECK(redirect("rtsp://cam.lan/live", "rtsp://u:p@cam.lan/live",
+                           "rtsp://cam.lan.evil.lan/ch1", buf, sizeof(buf),
+                           &out, &err) == NGX_OK);
+    NGX_RTC_CHECK(EQ(out, "rtsp://cam.lan.evil.lan/ch1"));
+
+    /* rtsp:// to rtsps:// yes, not back */
+
+    NGX_RTC_CHECK(redirect("rtsp://cam.lan/live", "rtsp://cam.lan/live",
+                           "rtsps://cam.lan/live", buf, sizeof(buf), &out,
+                           &err) == NGX_OK);
+    NGX_RTC_CHECK(redirect("rtsps://cam.lan/live", "rtsps://cam.lan/live",
+                           "rtsp://cam.lan/live", buf, sizeof(buf), &out,
+                           &err) == NGX_ERROR && err);
+
+    /* refused: another scheme, no host, no scheme, a relative path */
+
+    NGX_RTC_CHECK(redirect("rtsp://a/b", "rtsp://a/b", "http://a/b", buf,
+                           sizeof(buf), &out, &err) == NGX_ERROR && err);
+    NGX_RTC_CHECK(redirect("rtsp://a/b", "rtsp://a/b", "rtsp:///b", buf,
+                           sizeof(buf), &out, &err) == NGX_ERROR && err);
+    NGX_RTC_CHECK(redirect("rtsp://a/b", "rtsp://a/b", "//evil/b", buf,
+                           sizeof(buf), &out, &err) == NGX_ERROR && err);
+    NGX_RTC_CHECK(redirect("rtsp://a/b", "rtsp://a/b", "c", buf,
+                           sizeof(buf), &out, &err) == NGX_ERROR && err);
+    NGX_RTC_CHECK(redirect("rtsp://a/b", "rtsp://a/b", "", buf,
+                           sizeof(buf), &out, &err) == NGX_ERROR && err);
+    NGX_RTC_CHECK(redirect("rtsp://a/b", "rtsp://a/b", "rtsp://a/b c", buf,
+                           sizeof(buf), &out, &err) == NGX_ERROR && err);
+
+    /* too long, with the credentials or without */
+
+    NGX_RTC_CHECK(redirect("rtsp://a/b", "rtsp://user:pass@a/b",
+                           "rtsp://a/0123456789", buf, 24, &out, &err)
+                  == NGX_ERROR && err);
+    NGX_RTC_CHECK(redirect("rtsp://a/b", "rtsp://a/b", "rtsp://a/0123456789",
+                           buf, 12, &out, &err) == NGX_ERROR && err);
+}
+
+
+/*
  * Stray bytes between '$' frames while playing (Canon and Axis stacks,
  * live555 after a partial write): the next place a message may start.
  */
@@ -589,6 +794,8 @@ main(void)
     test_errors();
     test_transport();
     test_resolve_url();
+    test_sdp_unframed();
+    test_redirect_url();
     test_resync();
 
     return NGX_RTC_UNIT_DONE();
