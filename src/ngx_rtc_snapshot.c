@@ -582,6 +582,7 @@ ngx_rtc_snapshot_thread(void *data, ngx_log_t *log)
     }
 
     dec->thread_count = 1;
+    dec->max_pixels = NGX_RTC_MAX_PIXELS;
 
     if (avcodec_open2(dec, codec, NULL) < 0) {
         job->err = "cannot open the decoder";

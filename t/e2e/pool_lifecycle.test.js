@@ -15,9 +15,11 @@
  *    "open socket left" [alert], the client's connection reset);
  *  - a snapshot whose task does not come back within rtc_wait_timeout
  *    and 5 s more is answered 503 (it used to wait as long as the pool);
- *  - a keyframe whose SPS says 16000x16000: the snapshot is refused
- *    without allocating the picture (it used to decode, scale and encode
- *    256 million pixels, over a gigabyte in the worker).
+ *  - H.264 whose SPS says 16000x16000 (256 million pixels; one picture
+ *    cost 1.3 GB and 9 s of CPU): the snapshot of such a keyframe is
+ *    refused, the transcoder drops such frames, an ffmpeg: input that
+ *    starts so is refused at its open, each without allocating the
+ *    picture (the worker grew by gigabytes).
  *
  * Needs t/lib/netns.sh.
  */
@@ -26,16 +28,21 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const net = require('node:net');
 const http = require('node:http');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 
 const { waitFor } = require('./lib/nginx');
 const { Rig, nginxConf } = require('./lib/rig');
 const { workerPids } = require('./lib/rtsp');
+const { resizeSps } = require('./lib/h264_size');
 
 const PORT = 23080;
 const CAM_PORT = 23054;
 const STALL_PORT = 23057;
+const HOSTILE_PORT = 23081;
 
 
 /* an HTTP server that takes connections and never answers */
@@ -76,9 +83,9 @@ class StallServer {
 }
 
 
-function get(urlPath) {
+function get(urlPath, port) {
     return new Promise((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port: PORT,
+        const req = http.request({ host: '127.0.0.1', port: port || PORT,
                                    path: urlPath, agent: false }, (res) => {
             const chunks = [];
             res.on('data', (c) => chunks.push(c));
@@ -176,7 +183,8 @@ describe('thread pool tasks and their owners', { timeout: 120000 }, () => {
         assert.equal(r.status, 200, r.body.toString());
         assert.equal(r.headers['content-type'], 'image/jpeg');
 
-        await waitFor(() => !workerPids(ngx.pid()).some((p) => old.includes(p)),
+        await waitFor(() => !workerPids(ngx.pid())
+                                 .some((p) => old.includes(p)),
                       15000, 'the old worker gone');
 
         ngx.checkLog();
@@ -200,8 +208,122 @@ describe('thread pool tasks and their owners', { timeout: 120000 }, () => {
 
         stall.release();
 
-        await waitFor(() => /rtc snapshot: stream \d+ keyframe \d+ encoded: (256|128)x/
-                            .test(ngx.logText()),
+        const back = /rtc snapshot: .* encoded: (256|128)x/;
+        await waitFor(() => back.test(ngx.logText()),
                       10000, 'the task back');
+    });
+});
+
+
+/* raw H.264 from ffmpeg's test source: main profile, B-frames, 1 s GOP */
+
+function encode(file, seconds) {
+    const r = spawnSync('ffmpeg', [
+        '-v', 'error', '-y', '-f', 'lavfi',
+        '-i', 'testsrc=size=320x240:rate=25', '-t', String(seconds),
+        '-c:v', 'libx264', '-profile:v', 'main', '-bf', '2', '-g', '25',
+        '-pix_fmt', 'yuv420p', '-f', 'h264', file,
+    ], { encoding: 'utf8' });
+
+    assert.equal(r.status, 0, r.stderr);
+    return fs.readFileSync(file);
+}
+
+
+/*
+ * Raw H.264 in MPEG-TS, without decoding it (max_pixels: the probe does
+ * not decode large pictures), the timestamps made up (setts, in 1/90000
+ * s): a raw stream has none.
+ */
+
+function mux(raw, file) {
+    const r = spawnSync('ffmpeg', [
+        '-v', 'error', '-y', '-max_pixels', '100000', '-r', '25',
+        '-f', 'h264', '-i', raw, '-c', 'copy',
+        '-bsf:v', 'setts=ts=N*3600', '-f', 'mpegts', file,
+    ], { encoding: 'utf8' });
+
+    assert.equal(r.status, 0, r.stderr);
+}
+
+
+/* the worker's peak resident size, in MB */
+
+function peakMb(pid) {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+              .match(/VmHWM:\s+(\d+) kB/);
+    return Number(m[1]) / 1024;
+}
+
+
+describe('pictures too large for the decoders', { timeout: 120000 }, () => {
+    const rig = new Rig({ netns: true, camera: false });
+    const dir = rig.tmpdir('rtc-hostile-');
+    let ngx;
+
+    before(async () => {
+        const good = encode(path.join(dir, 'good.h264'), 1);
+        const rest = encode(path.join(dir, 'rest.h264'), 30);
+        const big = resizeSps(rest, 16000, 16000);
+
+        /* 1 s as it is, then 16000x16000 keyframes for 30 s */
+        fs.writeFileSync(path.join(dir, 'mixed.h264'),
+                         Buffer.concat([good, big]));
+        fs.writeFileSync(path.join(dir, 'big.h264'), big);
+        mux(path.join(dir, 'mixed.h264'), path.join(dir, 'mixed.ts'));
+        mux(path.join(dir, 'big.h264'), path.join(dir, 'big.ts'));
+        fs.chmodSync(dir, 0o755);
+
+        await rig.start();
+        ngx = await rig.add({ port: HOSTILE_PORT, vars: { MEDIA: dir },
+            conf: nginxConf({
+                workers: 1, shutdown: '5s',
+                http: `
+    rtc_wait_timeout 5s;
+    rtc_stream mixed   ffmpeg:%%MEDIA%%/mixed.ts always;
+    rtc_stream mixedtc ffmpeg:%%MEDIA%%/mixed.ts transcode=h264 always;
+    rtc_stream big     ffmpeg:%%MEDIA%%/big.ts always;`,
+                server: `
+        location /snap/        { rtc_snapshot; }
+        location = /rtc/status { rtc_status; }`,
+            }),
+            allowLog: [/\[error\].*rtc ffmpeg/] });
+    });
+
+    after(() => rig.stop());
+
+    const streamOf = async (name) =>
+        (await ngx.status()).streams.find((s) => s.name === name);
+
+    test('refused, bounded, the worker small', async () => {
+        const [worker] = workerPids(ngx.pid());
+
+        /* past the first second: the newest keyframe is 16000x16000 */
+
+        await waitFor(async () => (await streamOf('mixed')).keyframes_in >= 3,
+                      20000, 'the large keyframes in the ring');
+
+        const t0 = Date.now();
+        const r = await get('/snap/mixed.jpg?width=320', HOSTILE_PORT);
+
+        assert.equal(r.status, 503, r.body.toString());
+        assert.match(r.body.toString(), /cannot decode the keyframe/);
+        assert.ok(Date.now() - t0 < 3000, `answered in ${Date.now() - t0} ms`);
+
+        /* an input that starts so: refused with the reason */
+
+        await waitFor(async () => /too large/.test(
+                          (await streamOf('big')).last_error || ''),
+                      20000, 'the large input refused');
+
+        /* the transcoder went through the large frames */
+
+        await waitFor(() => (ngx.logText().match(
+                          /rtc ffmpeg: \[h264 @ [^\]]*\] .*max pixel count/g)
+                          || []).length >= 10,
+                      20000, 'the transcoder refusing large pictures');
+
+        const mb = peakMb(worker);
+        assert.ok(mb < 600, `the worker peaked at ${mb.toFixed(0)} MB`);
     });
 });
