@@ -72,7 +72,7 @@ ASAN_E2E    ?= $(addprefix t/e2e/,whep_http.test.js hostile_whep.test.js \
                  rtsp_hostile.test.js rtsp_auth.test.js rtsp_quirks.test.js \
                  transcode_rtsp.test.js whep_source_hostile.test.js \
                  http2.test.js rtsp_field_quirks.test.js \
-                 rtsp_client_quirks.test.js)
+                 rtsp_client_quirks.test.js pool_lifecycle.test.js)
 
 .PHONY: all module configure unit e2e test demo clean whep-load FORCE
 .PHONY: fuzz fuzz-ci fuzz-build fuzz-replay test-asan

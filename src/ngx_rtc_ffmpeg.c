@@ -860,7 +860,9 @@ static ngx_int_t
 ngx_rtc_ffmpeg_open(ngx_rtc_ffmpeg_t *ff)
 {
     int                 err, aindex;
+    unsigned            i, nopts;
     AVStream           *st;
+    AVDictionary      **opts;
     AVFormatContext    *fmt;
     AVCodecParameters  *par;
 
@@ -885,7 +887,34 @@ ngx_rtc_ffmpeg_open(ngx_rtc_ffmpeg_t *ff)
 
     ff->deadline = av_gettime_relative() + (int64_t) ff->conf.timeout * 1000;
 
-    err = avformat_find_stream_info(fmt, NULL);
+    /* the probe decodes: no picture larger than NGX_RTC_MAX_PIXELS */
+
+    nopts = fmt->nb_streams;
+    opts = NULL;
+
+    if (nopts) {
+        opts = av_calloc(nopts, sizeof(AVDictionary *));
+        if (opts == NULL) {
+            ngx_rtc_ffmpeg_reason(ff, "cannot open", AVERROR(ENOMEM));
+            goto failed;
+        }
+
+        for (i = 0; i < nopts; i++) {
+            (void) av_dict_set_int(&opts[i], "max_pixels",
+                                   NGX_RTC_MAX_PIXELS, 0);
+        }
+    }
+
+    err = avformat_find_stream_info(fmt, opts);
+
+    if (opts) {
+        for (i = 0; i < nopts; i++) {
+            av_dict_free(&opts[i]);
+        }
+
+        av_free(opts);
+    }
+
     if (err < 0) {
         ngx_rtc_ffmpeg_reason(ff, "no stream information in", err);
         goto failed;
@@ -908,6 +937,14 @@ ngx_rtc_ffmpeg_open(ngx_rtc_ffmpeg_t *ff)
         ff->reason_len = ngx_snprintf(ff->reason, NGX_RTC_ERROR_LEN,
                                       "video codec \"%s\" is not supported",
                                       avcodec_get_name(par->codec_id))
+                         - ff->reason;
+        goto failed;
+    }
+
+    if ((int64_t) par->width * par->height > NGX_RTC_MAX_PIXELS) {
+        ff->reason_len = ngx_snprintf(ff->reason, NGX_RTC_ERROR_LEN,
+                                      "video size %dx%d is too large",
+                                      par->width, par->height)
                          - ff->reason;
         goto failed;
     }

@@ -23,6 +23,13 @@
 /* a reader's frame buffer: no ring takes a larger frame */
 #define NGX_RTC_MAX_FRAME        (2 * 1024 * 1024)
 
+/*
+ * The largest picture libavcodec decodes for us (snapshots, transcoders,
+ * ffmpeg: inputs' probe): 8K, 8192x4320.  An SPS may say 16384x16384; a
+ * decoder would allocate such pictures, 400 MB each.
+ */
+#define NGX_RTC_MAX_PIXELS       (8192 * 4320)
+
 #define NGX_RTC_TRACK_VIDEO      0
 #define NGX_RTC_TRACK_AUDIO      1
 

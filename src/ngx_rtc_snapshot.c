@@ -289,6 +289,24 @@ ngx_rtc_snapshot_step(ngx_rtc_snapshot_ctx_t *ctx)
     st = ctx->stream;
     sh = st->sh;
 
+    if (ctx->job) {
+
+        /*
+         * Our task is not back in time (the pool is busy): the request
+         * gives up as it does on another worker's encode; the task goes
+         * on, and its JPEG goes into the zone for the next request.
+         */
+
+        ctx->job->ctx = NULL;
+        ctx->job = NULL;
+
+        ngx_rtc_snapshot_finalize(ctx,
+            ngx_rtc_snapshot_text(r, NGX_HTTP_SERVICE_UNAVAILABLE, 1,
+                                  "snapshot of \"%V\" not ready",
+                                  &st->conf->name));
+        return;
+    }
+
     codec = sh->codec;
 
     if (codec == NGX_RTC_CODEC_NONE && sh->audio_codec != NGX_RTC_CODEC_NONE
@@ -405,6 +423,7 @@ ngx_rtc_snapshot_post(ngx_rtc_snapshot_ctx_t *ctx, uint64_t seq)
     size_t                   size, n;
     ngx_int_t                rc;
     ngx_rtc_frame_t          f;
+    ngx_msec_int_t           left;
     ngx_thread_pool_t       *tp;
     ngx_thread_task_t       *task;
     ngx_http_request_t      *r;
@@ -505,6 +524,19 @@ ngx_rtc_snapshot_post(ngx_rtc_snapshot_ctx_t *ctx, uint64_t seq)
     ctx->job = job;
     ctx->seq = seq;
 
+    /*
+     * The task may wait in the pool's queue behind others (an ffmpeg:
+     * input's open blocked on a slow server): the request waits for it as
+     * for another worker's encode.  The timer also keeps an exiting worker
+     * until the task is back, for the request to be answered: a worker
+     * whose events and timers are over exits, with the request open.
+     */
+
+    left = (ngx_msec_int_t) (ctx->deadline + NGX_RTC_SNAPSHOT_ENCODE
+                             - ngx_current_msec);
+
+    ngx_add_timer(&ctx->wait, ngx_max(left, NGX_RTC_SNAPSHOT_POLL));
+
     return NGX_OK;
 }
 
@@ -550,6 +582,7 @@ ngx_rtc_snapshot_thread(void *data, ngx_log_t *log)
     }
 
     dec->thread_count = 1;
+    dec->max_pixels = NGX_RTC_MAX_PIXELS;
 
     if (avcodec_open2(dec, codec, NULL) < 0) {
         job->err = "cannot open the decoder";

@@ -590,6 +590,9 @@ ngx_rtc_transcode_open(ngx_rtc_transcode_t *tc)
         tc->dec->time_base = (AVRational) { 1, 90000 };
         tc->dec->pkt_timebase = tc->dec->time_base;
         tc->dec->thread_type = FF_THREAD_SLICE;
+
+        /* a larger picture is an error, not an allocation */
+        tc->dec->max_pixels = NGX_RTC_MAX_PIXELS;
     }
 
     config = tc->conf.config;
