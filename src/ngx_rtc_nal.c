@@ -36,6 +36,12 @@
  */
 #define NGX_RTC_NAL_REORDER       64
 
+/*
+ * A step forward this big is a source that restarted its sequence, not
+ * packets lost (RFC 3550 A.1, MAX_DROPOUT): it is not counted in "lost"
+ */
+#define NGX_RTC_NAL_DROPOUT       3000
+
 #define NGX_RTC_NAL_FU_S          0x80
 #define NGX_RTC_NAL_FU_E          0x40
 
@@ -285,6 +291,10 @@ ngx_rtc_nal_depacketize(ngx_rtc_nal_depack_t *d, u_char *payload, size_t len,
              */
 
             ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_LOSS, delta - 1);
+
+            if (delta < NGX_RTC_NAL_DROPOUT) {
+                d->lost += delta - 1;
+            }
 
             d->wait_key = 1;
             d->fu = 0;

@@ -115,6 +115,7 @@ typedef struct {
     size_t                  pps_len;
     ngx_uint_t              dropped;    /* AUs dropped */
     ngx_uint_t              rejected;   /* packets declined */
+    ngx_uint_t              lost;       /* packets missing in sequence */
     ngx_rtc_au_handler_pt   handler;
     void                   *data;
 

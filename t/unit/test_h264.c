@@ -477,12 +477,12 @@ test_loss(void)
                   == NGX_OK);
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            13, 3000, 1) == NGX_OK);
-    NGX_RTC_CHECK(sink.n == 2 && d.wait_key == 0);
+    NGX_RTC_CHECK(sink.n == 2 && d.wait_key == 0 && d.lost == 0);
 
     /* 14 lost: the P frames that follow are dropped */
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            15, 9000, 1) == NGX_OK);
-    NGX_RTC_CHECK(d.wait_key == 1);
+    NGX_RTC_CHECK(d.wait_key == 1 && d.lost == 1);
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            16, 12000, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 2 && d.dropped == 2);
@@ -514,6 +514,7 @@ test_loss(void)
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pkt, 6, 22, 24000, 1)
                   == NGX_OK);
     NGX_RTC_CHECK(sink.n == 4 && d.dropped == 4 && d.wait_key);
+    NGX_RTC_CHECK(d.lost == 2);
 
     d.last_seq = 65534;
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, idr, sizeof(idr),
@@ -527,11 +528,24 @@ test_loss(void)
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            65530, 20000, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 6 && d.wait_key == 0 && d.last_seq == 0);
+    NGX_RTC_CHECK(d.lost == 2);
 
-    /* a big step back is a restarted source: a loss */
+    /*
+     * a big step back is a restarted source: a loss for the AUs, but no
+     * packets counted lost (RFC 3550 A.1: MAX_DROPOUT)
+     */
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            30000, 33000, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 6 && d.wait_key == 1 && d.last_seq == 30000);
+    NGX_RTC_CHECK(d.lost == 2);
+
+    /* 2999 forward is a loss, 3000 a restart */
+    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
+                                           32999, 36000, 1) == NGX_OK);
+    NGX_RTC_CHECK(d.lost == 2 + 2998);
+    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
+                                           35999, 39000, 1) == NGX_OK);
+    NGX_RTC_CHECK(d.lost == 2 + 2998);
 
     NGX_RTC_CHECK(sink.bad == 0);
 }
