@@ -61,6 +61,7 @@ static ngx_uint_t ngx_rtc_nal_has_ps(ngx_rtc_nal_depack_t *d, ngx_uint_t k);
 static void ngx_rtc_nal_set_ps(ngx_rtc_nal_depack_t *d, ngx_uint_t k);
 static void ngx_rtc_nal_depack_start(ngx_rtc_nal_depack_t *d, uint32_t ts);
 static void ngx_rtc_nal_depack_emit(ngx_rtc_nal_depack_t *d);
+static void ngx_rtc_nal_depack_drop(ngx_rtc_nal_depack_t *d);
 static ngx_int_t ngx_rtc_nal_add_ps(ngx_rtc_nal_depack_t *d);
 static void ngx_rtc_nal_insert(ngx_rtc_nal_depack_t *d, size_t off,
     u_char *nal, size_t len);
@@ -469,7 +470,7 @@ ngx_rtc_nal_depack_emit(ngx_rtc_nal_depack_t *d)
 
     if (d->broken) {
         d->wait_key = 1;
-        d->dropped++;
+        ngx_rtc_nal_depack_drop(d);
         return;
     }
 
@@ -483,7 +484,7 @@ ngx_rtc_nal_depack_emit(ngx_rtc_nal_depack_t *d)
     }
 
     if (d->wait_key && !d->key) {
-        d->dropped++;
+        ngx_rtc_nal_depack_drop(d);
         return;
     }
 
@@ -504,10 +505,29 @@ ngx_rtc_nal_depack_emit(ngx_rtc_nal_depack_t *d)
         }
 
         d->wait_key = 0;
+        d->synced = 1;
     }
 
     if (d->handler) {
         d->handler(d->data, d->buf, d->len, d->ts, d->key);
+    }
+}
+
+
+/*
+ * An AU dropped, broken or waiting for a keyframe.  Before the first
+ * keyframe, with nothing lost or refused yet, it is the start of a
+ * stream joined between two keyframes (or in a fragmented NAL unit),
+ * no fault of the source's: counted apart, as "skipped".
+ */
+
+static void
+ngx_rtc_nal_depack_drop(ngx_rtc_nal_depack_t *d)
+{
+    d->dropped++;
+
+    if (!d->synced && d->lost == 0 && d->rejected == 0) {
+        d->skipped++;
     }
 }
 

@@ -238,7 +238,7 @@ test_single(void)
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            1, 1000, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 0);
-    NGX_RTC_CHECK(d.dropped == 1);
+    NGX_RTC_CHECK(d.dropped == 1 && d.skipped == 1);
 
     /* SPS, PPS, IDR as single NAL unit packets, marker on the IDR */
     test_params(&d, 2, 4000);
@@ -435,6 +435,7 @@ test_fu_a(void)
     pkt[1] = 0x45;
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pkt, 12, 10, 9, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 0 && d.dropped == 1 && d.rejected == 0);
+    NGX_RTC_CHECK(d.skipped == 1);
 
     /* a FU-A whose E bit never came, then a new timestamp */
     pkt[1] = 0x85;
@@ -458,6 +459,9 @@ test_fu_a(void)
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pkt, 12, 16, 13, 1)
                   == NGX_DECLINED);
     NGX_RTC_CHECK(sink.n == 1 && d.dropped == 4 && d.rejected == 1);
+
+    /* the two before the first keyframe were the start's, not faults */
+    NGX_RTC_CHECK(d.skipped == 2);
 
     NGX_RTC_CHECK(sink.bad == 0);
 }
@@ -486,6 +490,9 @@ test_loss(void)
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            16, 12000, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 2 && d.dropped == 2);
+
+    /* after a keyframe, no drop is the start's */
+    NGX_RTC_CHECK(d.skipped == 0);
 
     /* an IDR whose first slice was lost: still waiting */
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, idr2, sizeof(idr2),
