@@ -16,7 +16,8 @@
  *             units dropped after each loss up to the next keyframe
  *   bad_stap  t/lib/rtsp_quirk_server.py: its STAP-A of SPS and PPS has a
  *             NAL unit size 5 bytes too big, every keyframe: packets
- *             refused, access units dropped
+ *             refused, access units dropped; the camera restarted, the
+ *             counters go on from where they were, never down
  *
  * Each camera has its own process: two clients that SETUP and PLAY one
  * gst-rtsp-server media at once can abort it (t/e2e/frame_limits.test.js).
@@ -170,6 +171,60 @@ describe('camera health counters', { timeout: 40000 }, () => {
         assert.ok(s.packets_in > s.packets_in_rejected);
         assert.equal(s.packets_in_lost, 0);
         assert.equal(quirk.conns.bad_stap, 1, 'one connection');
+    });
+
+    test('across a reconnect the counters go on, never down', async () => {
+        const before = streamOf(await ngx.status(), 'bad_stap');
+        const seen = [before];
+        let stop = false;
+
+        /* every 100 ms while the camera goes and comes back */
+
+        const poll = (async () => {
+            while (!stop) {
+                seen.push(streamOf(await ngx.status(), 'bad_stap'));
+                await new Promise((r) => setTimeout(r, 100));
+            }
+        })();
+
+        try {
+            await quirk.stop();
+            await waitFor(async () => streamOf(await ngx.status(), 'bad_stap')
+                                      .state === 'retrying',
+                          5000, 'bad_stap retrying');
+            await quirk.start();
+
+            /* the new connection's first refused keyframes are added */
+
+            await waitFor(async () => {
+                const x = streamOf(await ngx.status(), 'bad_stap');
+                return x.reconnects > before.reconnects
+                       && x.packets_in_rejected
+                          >= before.packets_in_rejected + 2
+                       && x.state === 'playing';
+            }, 8000, 'bad_stap: refused packets of the new connection');
+        } finally {
+            stop = true;
+            await poll;
+        }
+
+        console.log(`bad_stap: before ${JSON.stringify(before)}`);
+        console.log(`bad_stap: ${seen.length} samples, `
+                    + JSON.stringify(seen[seen.length - 1]));
+
+        for (let i = 1; i < seen.length; i++) {
+            for (const c of COUNTERS) {
+                assert.ok(seen[i][c] >= seen[i - 1][c],
+                          `${c} went down: ${seen[i - 1][c]} -> ${seen[i][c]}`);
+            }
+        }
+
+        /* what the new connection counts, not a wrapped difference */
+        const last = seen[seen.length - 1];
+        assert.ok(last.packets_in < before.packets_in + 1000,
+                  JSON.stringify(last));
+        assert.ok(last.frames_in_rejected < before.frames_in_rejected + 1000,
+                  JSON.stringify(last));
     });
 
     test('rtc_metrics: the same counters, never behind rtc_status',
