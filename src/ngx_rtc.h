@@ -15,7 +15,7 @@
 
 /*
  * Streams in one nginx, configured and made at run time: the entries of
- * the zone's stream table (752 bytes each) and of each worker slot's
+ * the zone's stream table (792 bytes each) and of each worker slot's
  * pending set (NGX_RTC_SLOT_STREAMS)
  */
 #define NGX_RTC_MAX_STREAMS      1024

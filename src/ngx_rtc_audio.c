@@ -29,6 +29,9 @@
 
 #define NGX_RTC_AUDIO_AUS_MAX     64       /* AU headers in one packet */
 
+/* a bigger step of the sequence is a restart (RFC 3550 A.1), not a loss */
+#define NGX_RTC_AUDIO_DROPOUT     3000
+
 
 typedef struct {
     u_char                   *pos;
@@ -43,7 +46,7 @@ static ngx_int_t ngx_rtc_audio_aac_init(ngx_rtc_audio_depack_t *d,
 static ngx_int_t ngx_rtc_audio_fmtp_uint(ngx_str_t *fmtp, const char *name,
     ngx_uint_t max, ngx_uint_t *out);
 static ngx_int_t ngx_rtc_audio_aac(ngx_rtc_audio_depack_t *d, u_char *p,
-    size_t len, uint16_t seq, uint32_t ts, ngx_uint_t marker);
+    size_t len, ngx_uint_t lost, uint32_t ts, ngx_uint_t marker);
 static ngx_int_t ngx_rtc_audio_aac_fragment(ngx_rtc_audio_depack_t *d,
     u_char *p, size_t len, size_t size, uint32_t ts, ngx_uint_t marker);
 static ngx_uint_t ngx_rtc_audio_aac_object(ngx_rtc_audio_bits_t *b);
@@ -376,12 +379,33 @@ ngx_int_t
 ngx_rtc_audio_depacketize(ngx_rtc_audio_depack_t *d, u_char *payload,
     size_t len, uint16_t seq, uint32_t ts, ngx_uint_t marker)
 {
-    ngx_int_t  rc;
+    uint16_t    delta;
+    ngx_int_t   rc;
+    ngx_uint_t  lost;
+
+    /* packets missing: counted, and an open AAC fragment is lost */
+
+    lost = 0;
+
+    if (d->seq_valid) {
+        delta = (uint16_t) (seq - d->last_seq);
+
+        if (delta != 1) {
+            lost = 1;
+
+            if (delta != 0 && delta < NGX_RTC_AUDIO_DROPOUT) {
+                d->lost += delta - 1;
+            }
+        }
+    }
+
+    d->seq_valid = 1;
+    d->last_seq = seq;
 
     switch (d->codec) {
 
     case NGX_RTC_CODEC_AAC:
-        rc = ngx_rtc_audio_aac(d, payload, len, seq, ts, marker);
+        rc = ngx_rtc_audio_aac(d, payload, len, lost, ts, marker);
         break;
 
     case NGX_RTC_CODEC_PCMA:
@@ -419,19 +443,14 @@ ngx_rtc_audio_depacketize(ngx_rtc_audio_depack_t *d, u_char *payload,
 
 static ngx_int_t
 ngx_rtc_audio_aac(ngx_rtc_audio_depack_t *d, u_char *p, size_t len,
-    uint16_t seq, uint32_t ts, ngx_uint_t marker)
+    ngx_uint_t lost, uint32_t ts, ngx_uint_t marker)
 {
     u_char                *data, *end;
     size_t                 hbits, hbytes, total, aux;
     uint32_t               inc;
-    ngx_uint_t             i, n, lost;
+    ngx_uint_t             i, n;
     ngx_rtc_audio_bits_t   b;
     size_t                 sizes[NGX_RTC_AUDIO_AUS_MAX];
-
-    lost = d->seq_valid && (uint16_t) (d->last_seq + 1) != seq;
-
-    d->seq_valid = 1;
-    d->last_seq = seq;
 
     if (lost && d->frag_size) {
         d->frag_size = 0;

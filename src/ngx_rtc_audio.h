@@ -49,12 +49,13 @@ typedef struct {
     size_t                    len;
     size_t                    frag_size;   /* the AU's size; 0: none open */
     uint32_t                  frag_ts;
-    uint16_t                  last_seq;
+    uint16_t                  last_seq;    /* of every codec's packets */
     unsigned                  seq_valid:1;
 
     ngx_uint_t                frames;
     ngx_uint_t                dropped;     /* fragments of lost AUs */
     ngx_uint_t                rejected;    /* malformed packets */
+    ngx_uint_t                lost;        /* packets missing in sequence */
 
     const char               *err;         /* why init declined */
 

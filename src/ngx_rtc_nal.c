@@ -36,6 +36,12 @@
  */
 #define NGX_RTC_NAL_REORDER       64
 
+/*
+ * A step forward this big is a source that restarted its sequence, not
+ * packets lost (RFC 3550 A.1, MAX_DROPOUT): it is not counted in "lost"
+ */
+#define NGX_RTC_NAL_DROPOUT       3000
+
 #define NGX_RTC_NAL_FU_S          0x80
 #define NGX_RTC_NAL_FU_E          0x40
 
@@ -55,6 +61,7 @@ static ngx_uint_t ngx_rtc_nal_has_ps(ngx_rtc_nal_depack_t *d, ngx_uint_t k);
 static void ngx_rtc_nal_set_ps(ngx_rtc_nal_depack_t *d, ngx_uint_t k);
 static void ngx_rtc_nal_depack_start(ngx_rtc_nal_depack_t *d, uint32_t ts);
 static void ngx_rtc_nal_depack_emit(ngx_rtc_nal_depack_t *d);
+static void ngx_rtc_nal_depack_drop(ngx_rtc_nal_depack_t *d);
 static ngx_int_t ngx_rtc_nal_add_ps(ngx_rtc_nal_depack_t *d);
 static void ngx_rtc_nal_insert(ngx_rtc_nal_depack_t *d, size_t off,
     u_char *nal, size_t len);
@@ -286,6 +293,10 @@ ngx_rtc_nal_depacketize(ngx_rtc_nal_depack_t *d, u_char *payload, size_t len,
 
             ngx_rtc_nal_error(d, NGX_RTC_NAL_ERR_LOSS, delta - 1);
 
+            if (delta < NGX_RTC_NAL_DROPOUT) {
+                d->lost += delta - 1;
+            }
+
             d->wait_key = 1;
             d->fu = 0;
 
@@ -459,7 +470,7 @@ ngx_rtc_nal_depack_emit(ngx_rtc_nal_depack_t *d)
 
     if (d->broken) {
         d->wait_key = 1;
-        d->dropped++;
+        ngx_rtc_nal_depack_drop(d);
         return;
     }
 
@@ -473,7 +484,7 @@ ngx_rtc_nal_depack_emit(ngx_rtc_nal_depack_t *d)
     }
 
     if (d->wait_key && !d->key) {
-        d->dropped++;
+        ngx_rtc_nal_depack_drop(d);
         return;
     }
 
@@ -494,10 +505,29 @@ ngx_rtc_nal_depack_emit(ngx_rtc_nal_depack_t *d)
         }
 
         d->wait_key = 0;
+        d->synced = 1;
     }
 
     if (d->handler) {
         d->handler(d->data, d->buf, d->len, d->ts, d->key);
+    }
+}
+
+
+/*
+ * An AU dropped, broken or waiting for a keyframe.  Before the first
+ * keyframe, with nothing lost or refused yet, it is the start of a
+ * stream joined between two keyframes (or in a fragmented NAL unit),
+ * no fault of the source's: counted apart, as "skipped".
+ */
+
+static void
+ngx_rtc_nal_depack_drop(ngx_rtc_nal_depack_t *d)
+{
+    d->dropped++;
+
+    if (!d->synced && d->lost == 0 && d->rejected == 0) {
+        d->skipped++;
     }
 }
 

@@ -107,6 +107,7 @@ typedef struct {
     unsigned                broken:1;   /* open AU lost data: drop it */
     unsigned                vcl:1;      /* AU holds a slice */
     unsigned                donl:1;     /* H.265 sprop-max-don-diff > 0 */
+    unsigned                synced:1;   /* a keyframe went out */
     u_char                  vps[NGX_RTC_NAL_PS_MAX];  /* latest known */
     size_t                  vps_len;
     u_char                  sps[NGX_RTC_NAL_PS_MAX];
@@ -114,7 +115,11 @@ typedef struct {
     u_char                  pps[NGX_RTC_NAL_PS_MAX];
     size_t                  pps_len;
     ngx_uint_t              dropped;    /* AUs dropped */
+    ngx_uint_t              skipped;    /* of them, before the first
+                                           keyframe, nothing lost or
+                                           refused yet: joining */
     ngx_uint_t              rejected;   /* packets declined */
+    ngx_uint_t              lost;       /* packets missing in sequence */
     ngx_rtc_au_handler_pt   handler;
     void                   *data;
 

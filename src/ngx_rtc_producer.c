@@ -8,6 +8,7 @@
 #include <ngx_rtc.h>
 #include <ngx_rtc_ring.h>
 #include <ngx_rtc_rtsp.h>
+#include <ngx_rtc_rtsp_stats.h>
 #include <ngx_rtc_whep_source.h>
 #include <ngx_rtc_ffmpeg.h>
 #include <ngx_rtc_transcode.h>
@@ -55,6 +56,9 @@ typedef struct {
     unsigned                  busy:1;    /* a fenced writer is in a write */
     unsigned                  gop_warned:1;
 
+    /* the source's counts last read, one for each NGX_RTC_TRACK_* */
+    ngx_rtc_source_stats_t    stats[2];
+
     ngx_msec_t                big_logged;
     ngx_uint_t                big_dropped;
     size_t                    big_max;
@@ -94,6 +98,8 @@ static void ngx_rtc_producer_state(void *data, ngx_uint_t state,
     ngx_str_t *reason);
 static void ngx_rtc_producer_lost(ngx_rtc_producer_t *p, uint64_t epoch);
 static void ngx_rtc_producer_busy(ngx_rtc_producer_t *p);
+static void ngx_rtc_producer_stats(ngx_rtc_producer_t *p);
+static uint64_t ngx_rtc_producer_count(uint64_t now, uint64_t *last);
 static void ngx_rtc_producer_too_big(ngx_rtc_producer_t *p, size_t len);
 static void ngx_rtc_producer_gop(ngx_rtc_producer_t *p, ngx_rtc_frame_t *f,
     size_t len);
@@ -309,6 +315,10 @@ ngx_rtc_producer_tick(ngx_event_t *ev)
             ngx_rtc_producer_busy(p);
         }
 
+        if (p->rtsp || p->whep) {
+            ngx_rtc_producer_stats(p);
+        }
+
         if (p->paused
             && (rc != NGX_OK
                 || (ngx_msec_int_t) (ngx_current_msec - p->resume) >= 0))
@@ -371,6 +381,10 @@ ngx_rtc_producer_start(ngx_rtc_producer_t *p)
     p->log.handler = ngx_rtc_producer_log_error;
     p->log.data = p;
     p->log.action = NULL;
+
+    /* a new source counts from zero */
+
+    ngx_memzero(p->stats, sizeof(p->stats));
 
     sc.url = p->conf->url;
     sc.name = p->conf->name;
@@ -454,6 +468,12 @@ ngx_rtc_producer_stop(ngx_rtc_producer_t *p)
 {
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "rtc producer \"%V\" stops", &p->conf->name);
+
+    /* what the source counted since the last tick */
+
+    if (p->rtsp || p->whep) {
+        ngx_rtc_producer_stats(p);
+    }
 
     if (p->ffmpeg) {
         ngx_rtc_ffmpeg_stop(p->ffmpeg);
@@ -641,9 +661,86 @@ ngx_rtc_producer_busy(ngx_rtc_producer_t *p)
 }
 
 
+/*
+ * What the source counted since the last read (ngx_rtc_source.h), added
+ * to the stream's counters in the zone.  Read on the timer and in the
+ * source's codec() and state() calls (never a packet's path), so that a
+ * depacketizer set up again is seen at zero before it counts anything:
+ * its counts then start again, not from the last ones.  Like frames_in,
+ * the counters have one writer, the owner, and take no lock; a producer
+ * fenced out of the stream only keeps its reading.
+ */
+
+static void
+ngx_rtc_producer_stats(ngx_rtc_producer_t *p)
+{
+    uint64_t                packets, lost, rejected, dropped;
+    ngx_uint_t              i;
+    ngx_rtc_source_stats_t  now[2], *s, *last;
+
+    ngx_memzero(now, sizeof(now));
+
+    if (p->rtsp) {
+        ngx_rtc_rtsp_stats(p->rtsp, now);
+
+    } else if (p->whep) {
+        ngx_rtc_whep_source_stats(p->whep, now);
+
+    } else {
+        return;
+    }
+
+    packets = 0;
+    lost = 0;
+    rejected = 0;
+    dropped = 0;
+
+    for (i = 0; i < 2; i++) {
+        s = &now[i];
+        last = &p->stats[i];
+
+        packets += ngx_rtc_producer_count(s->packets, &last->packets);
+        lost += ngx_rtc_producer_count(s->lost, &last->lost);
+        rejected += ngx_rtc_producer_count(s->rejected, &last->rejected);
+        dropped += ngx_rtc_producer_count(s->dropped, &last->dropped);
+    }
+
+    if ((packets | lost | rejected | dropped) == 0
+        || p->fenced || p->sh->epoch != p->lease.epoch)
+    {
+        return;
+    }
+
+    p->sh->packets_in += packets;
+    p->sh->packets_in_lost += lost;
+    p->sh->packets_in_rejected += rejected;
+    p->sh->frames_in_rejected += dropped;
+}
+
+
+/* a count's growth since "last"; smaller than "last": it started again */
+
+static uint64_t
+ngx_rtc_producer_count(uint64_t now, uint64_t *last)
+{
+    uint64_t  n;
+
+    n = (now >= *last) ? now - *last : now;
+    *last = now;
+
+    return n;
+}
+
+
 static void
 ngx_rtc_producer_too_big(ngx_rtc_producer_t *p, size_t len)
 {
+    /* the ring refuses a size before an epoch: count it if ours */
+
+    if (p->sh->epoch == p->lease.epoch) {
+        p->sh->frames_in_dropped++;
+    }
+
     p->big_dropped++;
     p->big_max = ngx_max(p->big_max, len);
 
@@ -708,6 +805,10 @@ ngx_rtc_producer_codec(void *data, ngx_uint_t track, ngx_uint_t codec,
 {
     ngx_rtc_producer_t *p = data;
 
+    /* a depacketizer was set up just now: its counts start again */
+
+    ngx_rtc_producer_stats(p);
+
     if (p->fenced || p->sh->epoch != p->lease.epoch) {
         return;
     }
@@ -730,6 +831,10 @@ ngx_rtc_producer_state(void *data, ngx_uint_t state, ngx_str_t *reason)
     ngx_rtc_producer_t *p = data;
 
     ngx_uint_t  st;
+
+    /* a failed connection's last counts, before it is set up again */
+
+    ngx_rtc_producer_stats(p);
 
     switch (state) {
 

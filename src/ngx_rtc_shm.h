@@ -131,6 +131,21 @@ struct ngx_rtc_stream_sh_s {
     uint64_t                  frames_in;
     uint64_t                  bytes_in;
     uint64_t                  keyframes_in;
+
+    /*
+     * The camera's RTP as the producer's source counted it, all tracks:
+     * packets received, missing from their sequence, refused as
+     * malformed; access units the depacketizers dropped (malformed,
+     * incomplete, or waiting for a keyframe after either); frames too
+     * large for the ring.  Only the owner writes them, as the counters
+     * above; they go on across reconnects and owners.
+     */
+    uint64_t                  packets_in;
+    uint64_t                  packets_in_lost;
+    uint64_t                  packets_in_rejected;
+    uint64_t                  frames_in_rejected;
+    uint64_t                  frames_in_dropped;
+
     size_t                    error_len;
     u_char                    error[NGX_RTC_ERROR_LEN];
 

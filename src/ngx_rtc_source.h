@@ -25,6 +25,28 @@
 
 
 /*
+ * What a source counted of one track's RTP from the camera, read by the
+ * producer (ngx_rtc_rtsp_stats(), ngx_rtc_whep_source_stats(): one for
+ * each NGX_RTC_TRACK_*) for the stream's counters.  A count may start
+ * again at zero: the depacketizer's, when it is set up for a new
+ * connection, which each source does just before it calls codec().  The
+ * producer reads them in each codec() and state() call and on its timer,
+ * and takes a count smaller than the one before as one that started again.
+ */
+
+typedef struct {
+    uint64_t      packets;             /* RTP packets of the track */
+    uint64_t      lost;                /* missing from their sequence */
+    uint64_t      rejected;            /* malformed: the depacketizer
+                                          refused their payload */
+    uint64_t      dropped;             /* access units the depacketizer
+                                          dropped: malformed, incomplete,
+                                          or waiting for a keyframe after
+                                          either (not while joining) */
+} ngx_rtc_source_stats_t;
+
+
+/*
  * The callbacks run inside the source's event handlers: they must not stop
  * the source.  "au" and "reason" are valid during the call only.
  */

@@ -34,6 +34,8 @@ static u_char *ngx_rtc_status_session_stats(u_char *p,
     ngx_rtc_session_sh_t *ss);
 static u_char *ngx_rtc_status_stream_health(u_char *p,
     ngx_rtc_stream_sh_t *st);
+static u_char *ngx_rtc_status_stream_source(u_char *p,
+    ngx_rtc_stream_sh_t *st);
 static u_char *ngx_rtc_status_age(u_char *p, const char *name, int64_t us);
 static u_char *ngx_rtc_status_send_delay(u_char *p, ngx_rtc_latency_t *h);
 static u_char *ngx_rtc_status_session_transport(u_char *p,
@@ -94,7 +96,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
     }
 
     size = 512 + rmcf->shm_zone->shm.name.len
-           + snap.nstreams * (384 + 6 * (NGX_RTC_NAME_LEN + NGX_RTC_ERROR_LEN))
+           + snap.nstreams * (640 + 6 * (NGX_RTC_NAME_LEN + NGX_RTC_ERROR_LEN))
            + snap.nsessions * (544 + 6 * NGX_RTC_NAME_LEN);
 
     b = ngx_create_temp_buf(r->pool, size);
@@ -150,6 +152,7 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
                                           ngx_min(st->error_len,
                                                   NGX_RTC_ERROR_LEN));
         b->last = ngx_rtc_status_stream_health(b->last, st);
+        b->last = ngx_rtc_status_stream_source(b->last, st);
         b->last = ngx_sprintf(b->last, ",\"buffer\":%uz,\"runtime\":%s",
                               st->buffer,
                               st->runtime_off ? "true" : "false");
@@ -292,6 +295,27 @@ ngx_rtc_status_stream_health(u_char *p, ngx_rtc_stream_sh_t *st)
     }
 
     return ngx_rtc_status_age(p, "buffered_seconds", t.newest - t.oldest);
+}
+
+
+/*
+ * What the camera sends, as the producer's source counted it: RTP packets
+ * received, missing from their sequence and refused as malformed; access
+ * units the depacketizer dropped; frames too large for the ring.  A
+ * picture that stutters while these grow is the camera's or its network's
+ * doing, not the viewers'.
+ */
+
+static u_char *
+ngx_rtc_status_stream_source(u_char *p, ngx_rtc_stream_sh_t *st)
+{
+    return ngx_sprintf(p, ",\"packets_in\":%uL,\"packets_in_lost\":%uL,"
+                       "\"packets_in_rejected\":%uL,"
+                       "\"frames_in_rejected\":%uL,"
+                       "\"frames_in_dropped\":%uL",
+                       st->packets_in, st->packets_in_lost,
+                       st->packets_in_rejected, st->frames_in_rejected,
+                       st->frames_in_dropped);
 }
 
 

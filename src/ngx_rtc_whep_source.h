@@ -33,5 +33,9 @@ ngx_rtc_whep_source_t *ngx_rtc_whep_source_start(
 void ngx_rtc_whep_source_stop(ngx_rtc_whep_source_t *ws);
 void ngx_rtc_whep_source_exit_process(void);
 
+/* stats: one for each NGX_RTC_TRACK_* */
+void ngx_rtc_whep_source_stats(ngx_rtc_whep_source_t *ws,
+    ngx_rtc_source_stats_t *stats);
+
 
 #endif /* _NGX_RTC_WHEP_SOURCE_H_INCLUDED_ */

@@ -607,3 +607,48 @@ ngx_rtc_whep_source_media_emit(ngx_rtc_whep_source_t *ws, ngx_rtc_frame_t *f,
 
     ws->conf.frame(ws->conf.data, f, data, len);
 }
+
+
+/*
+ * What the source counted of the origin's RTP, for the producer
+ * (ngx_rtc_source.h): the packets of each track, and what its
+ * depacketizers lost (gaps the reordering buffer gave up), refused and
+ * dropped (but while joining: before the first keyframe) since they were
+ * set up for the current answer.
+ */
+
+void
+ngx_rtc_whep_source_stats(ngx_rtc_whep_source_t *ws,
+    ngx_rtc_source_stats_t *stats)
+{
+    ngx_rtc_nal_depack_t    *d;
+    ngx_rtc_source_stats_t  *s;
+
+    s = &stats[NGX_RTC_TRACK_VIDEO];
+
+    switch (ws->video.codec) {
+
+    case NGX_RTC_CODEC_H264:
+        d = &ws->h264;
+        break;
+
+    case NGX_RTC_CODEC_H265:
+        d = &ws->h265;
+        break;
+
+    default:
+        d = NULL;
+    }
+
+    s->packets = ws->video.packets;
+    s->lost = d ? d->lost : 0;
+    s->rejected = d ? d->rejected : 0;
+    s->dropped = d ? d->dropped - d->skipped : 0;
+
+    s = &stats[NGX_RTC_TRACK_AUDIO];
+
+    s->packets = ws->audio.packets;
+    s->lost = ws->adepack.lost;
+    s->rejected = ws->adepack.rejected;
+    s->dropped = ws->adepack.dropped;
+}

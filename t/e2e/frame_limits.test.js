@@ -6,8 +6,9 @@
  * One frame-size rule, and a buffer too small for two GOPs is reported:
  * a camera whose frames exceed a quarter of a 256k buffer gets them
  * refused when they are written, with a rate-limited warning naming the
- * stream, the size and the limit; a 1m buffer that holds less than two of
- * its GOPs gets a warning to raise buffer=.  No viewer is needed: both
+ * stream, the size and the limit, and counted (frames_in_dropped in
+ * rtc_status); a 1m buffer that holds less than two of its GOPs gets a
+ * warning to raise buffer=.  No viewer is needed: both
  * streams are "always".  Each stream has its own camera: two RTSP clients
  * that SETUP and PLAY the same shared gst-rtsp-server media at the same
  * moment can abort the camera (gst_rtsp_media_get_rates: assertion
@@ -77,6 +78,12 @@ describe('frame size limits', { timeout: 60000 }, () => {
         const small = st.streams.find((s) => s.name === 'small');
         assert.ok(tiny.frames_in < small.frames_in,
                   `tiny ${tiny.frames_in} < small ${small.frames_in}`);
+
+        /* and counts them, at least as many as the first line said */
+
+        assert.ok(tiny.frames_in_dropped >= Number(first[1]),
+                  `tiny: ${tiny.frames_in_dropped} frames_in_dropped`);
+        assert.equal(small.frames_in_dropped, 0);
     });
 
     test('a buffer that holds less than two GOPs is reported', async () => {

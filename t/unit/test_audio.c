@@ -493,6 +493,56 @@ test_passthrough(void)
 }
 
 
+/* packets missing from the sequence: counted, whatever the codec */
+
+static void
+test_lost(void)
+{
+    u_char                  pkt[32];
+    out_t                   out;
+    ngx_str_t               name, fmtp;
+    ngx_rtc_audio_depack_t  d;
+
+    ngx_memzero(&out, sizeof(out_t));
+    ngx_memset(pkt, 0xd5, sizeof(pkt));
+    ngx_str_null(&fmtp);
+
+    ngx_str_set(&name, "PCMU");
+    (void) ngx_rtc_audio_depack_init(&d, &name, 0, 8000, 1, &fmtp, NULL, 0,
+                                     collect, &out);
+
+    NGX_RTC_CHECK(ngx_rtc_audio_depacketize(&d, pkt, 32, 65534, 0, 0)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_audio_depacketize(&d, pkt, 32, 65535, 0, 0)
+                  == NGX_OK);
+    NGX_RTC_CHECK(d.lost == 0);
+
+    /* 0 and 1 lost, across the wrap */
+    NGX_RTC_CHECK(ngx_rtc_audio_depacketize(&d, pkt, 32, 2, 0, 0)
+                  == NGX_OK);
+    NGX_RTC_CHECK(d.lost == 2);
+
+    /* a duplicate, a late packet: none lost */
+    NGX_RTC_CHECK(ngx_rtc_audio_depacketize(&d, pkt, 32, 2, 0, 0)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_audio_depacketize(&d, pkt, 32, 65535, 0, 0)
+                  == NGX_OK);
+    NGX_RTC_CHECK(d.lost == 2);
+
+    /* a restarted sequence (RFC 3550 A.1, MAX_DROPOUT): none lost */
+    NGX_RTC_CHECK(ngx_rtc_audio_depacketize(&d, pkt, 32, 20000, 0, 0)
+                  == NGX_OK);
+    NGX_RTC_CHECK(ngx_rtc_audio_depacketize(&d, pkt, 32, 20004, 0, 0)
+                  == NGX_OK);
+    NGX_RTC_CHECK(d.lost == 5 && out.n == 7);
+
+    /* a new setup counts again from zero */
+    (void) ngx_rtc_audio_depack_init(&d, &name, 0, 8000, 1, &fmtp, NULL, 0,
+                                     collect, &out);
+    NGX_RTC_CHECK(d.lost == 0 && !d.seq_valid);
+}
+
+
 int
 main(void)
 {
@@ -502,6 +552,7 @@ main(void)
     test_aac_fragments();
     test_aac_multi();
     test_passthrough();
+    test_lost();
 
     return NGX_RTC_UNIT_DONE();
 }

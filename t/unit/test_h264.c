@@ -238,7 +238,7 @@ test_single(void)
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            1, 1000, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 0);
-    NGX_RTC_CHECK(d.dropped == 1);
+    NGX_RTC_CHECK(d.dropped == 1 && d.skipped == 1);
 
     /* SPS, PPS, IDR as single NAL unit packets, marker on the IDR */
     test_params(&d, 2, 4000);
@@ -435,6 +435,7 @@ test_fu_a(void)
     pkt[1] = 0x45;
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pkt, 12, 10, 9, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 0 && d.dropped == 1 && d.rejected == 0);
+    NGX_RTC_CHECK(d.skipped == 1);
 
     /* a FU-A whose E bit never came, then a new timestamp */
     pkt[1] = 0x85;
@@ -459,6 +460,9 @@ test_fu_a(void)
                   == NGX_DECLINED);
     NGX_RTC_CHECK(sink.n == 1 && d.dropped == 4 && d.rejected == 1);
 
+    /* the two before the first keyframe were the start's, not faults */
+    NGX_RTC_CHECK(d.skipped == 2);
+
     NGX_RTC_CHECK(sink.bad == 0);
 }
 
@@ -477,15 +481,18 @@ test_loss(void)
                   == NGX_OK);
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            13, 3000, 1) == NGX_OK);
-    NGX_RTC_CHECK(sink.n == 2 && d.wait_key == 0);
+    NGX_RTC_CHECK(sink.n == 2 && d.wait_key == 0 && d.lost == 0);
 
     /* 14 lost: the P frames that follow are dropped */
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            15, 9000, 1) == NGX_OK);
-    NGX_RTC_CHECK(d.wait_key == 1);
+    NGX_RTC_CHECK(d.wait_key == 1 && d.lost == 1);
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            16, 12000, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 2 && d.dropped == 2);
+
+    /* after a keyframe, no drop is the start's */
+    NGX_RTC_CHECK(d.skipped == 0);
 
     /* an IDR whose first slice was lost: still waiting */
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, idr2, sizeof(idr2),
@@ -514,6 +521,7 @@ test_loss(void)
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pkt, 6, 22, 24000, 1)
                   == NGX_OK);
     NGX_RTC_CHECK(sink.n == 4 && d.dropped == 4 && d.wait_key);
+    NGX_RTC_CHECK(d.lost == 2);
 
     d.last_seq = 65534;
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, idr, sizeof(idr),
@@ -527,11 +535,24 @@ test_loss(void)
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            65530, 20000, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 6 && d.wait_key == 0 && d.last_seq == 0);
+    NGX_RTC_CHECK(d.lost == 2);
 
-    /* a big step back is a restarted source: a loss */
+    /*
+     * a big step back is a restarted source: a loss for the AUs, but no
+     * packets counted lost (RFC 3550 A.1: MAX_DROPOUT)
+     */
     NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
                                            30000, 33000, 1) == NGX_OK);
     NGX_RTC_CHECK(sink.n == 6 && d.wait_key == 1 && d.last_seq == 30000);
+    NGX_RTC_CHECK(d.lost == 2);
+
+    /* 2999 forward is a loss, 3000 a restart */
+    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
+                                           32999, 36000, 1) == NGX_OK);
+    NGX_RTC_CHECK(d.lost == 2 + 2998);
+    NGX_RTC_CHECK(ngx_rtc_h264_depacketize(&d, pslice, sizeof(pslice),
+                                           35999, 39000, 1) == NGX_OK);
+    NGX_RTC_CHECK(d.lost == 2 + 2998);
 
     NGX_RTC_CHECK(sink.bad == 0);
 }
