@@ -39,6 +39,7 @@
 #define NGX_RTC_FFMPEG_LATE         1000    /* ms: play on from now */
 #define NGX_RTC_FFMPEG_EARLY        3000    /* ms: a jump, play now */
 #define NGX_RTC_FFMPEG_CONFIG_MAX   8192    /* audio decoder configuration */
+#define NGX_RTC_FFMPEG_LOG_RATE     20      /* libav lines a second */
 
 #define NGX_RTC_FFMPEG_OPEN         0
 #define NGX_RTC_FFMPEG_READ         1
@@ -150,6 +151,12 @@ static void ngx_rtc_ffmpeg_pcm(ngx_rtc_ffmpeg_t *ff,
     ngx_rtc_ffmpeg_batch_t *b, size_t len);
 static ngx_int_t ngx_rtc_ffmpeg_reserve(ngx_rtc_ffmpeg_batch_t *b,
     size_t len);
+
+
+/* libav's lines: the second they count in, logged, not logged */
+static ngx_atomic_t  ngx_rtc_ffmpeg_log_sec;
+static ngx_atomic_t  ngx_rtc_ffmpeg_log_n;
+static ngx_atomic_t  ngx_rtc_ffmpeg_log_dropped;
 
 
 /*
@@ -781,8 +788,9 @@ ngx_rtc_ffmpeg_reason(ngx_rtc_ffmpeg_t *ff, const char *what, int err)
 static void
 ngx_rtc_ffmpeg_av_log(void *avcl, int level, const char *fmt, va_list args)
 {
-    int   i, n, prefix;
-    char  line[512];
+    int                 i, n, prefix;
+    char                line[512];
+    ngx_atomic_uint_t   now, sec, dropped;
 
     if (level > av_log_get_level()) {
         return;
@@ -799,6 +807,40 @@ ngx_rtc_ffmpeg_av_log(void *avcl, int level, const char *fmt, va_list args)
     }
 
     if (n == 0) {
+        return;
+    }
+
+    /*
+     * A hostile or broken input makes libav say something of every
+     * macroblock: NGX_RTC_FFMPEG_LOG_RATE lines a second at most, then
+     * how many were not logged.  Pool threads log too: atomics, and a
+     * count that may be off by the lines racing a new second.
+     */
+
+    now = (ngx_atomic_uint_t) ngx_time();
+    sec = ngx_rtc_ffmpeg_log_sec;
+
+    if (now != sec && ngx_atomic_cmp_set(&ngx_rtc_ffmpeg_log_sec, sec, now)) {
+
+        do {
+            dropped = ngx_rtc_ffmpeg_log_dropped;
+        } while (!ngx_atomic_cmp_set(&ngx_rtc_ffmpeg_log_dropped, dropped,
+                                     0));
+
+        ngx_rtc_ffmpeg_log_n = 0;
+
+        if (dropped) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "rtc ffmpeg: %uA more lines of libav not logged "
+                          "(%d a second at most)", dropped,
+                          NGX_RTC_FFMPEG_LOG_RATE);
+        }
+    }
+
+    if (ngx_atomic_fetch_add(&ngx_rtc_ffmpeg_log_n, 1)
+        >= NGX_RTC_FFMPEG_LOG_RATE)
+    {
+        (void) ngx_atomic_fetch_add(&ngx_rtc_ffmpeg_log_dropped, 1);
         return;
     }
 

@@ -8,8 +8,11 @@
  * after its end with "loop", and Chromium decodes it, with AAC turned
  * into Opus (audio=opus); H.264 with B-frames and H.265 play through
  * transcode=h264; a missing file and an unreachable URL show their reason
- * in /rtc/status and in the WHEP 503, without credentials.  Needs
- * t/lib/netns.sh.
+ * in /rtc/status and in the WHEP 503, without credentials; a broken
+ * H.265 file, whose every frame makes libav complain, gives at most 20 of
+ * its lines a second (a worker's) to error.log, and then how many were
+ * not logged.
+ * Needs t/lib/netns.sh.
  */
 
 'use strict';
@@ -17,6 +20,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
+const fs = require('node:fs');
 const { spawnSync } = require('node:child_process');
 
 const { waitFor, nginxConf } = require('./lib/nginx');
@@ -38,6 +42,8 @@ const CONF = nginxConf({
     rtc_stream bframes ffmpeg:%%CLIPS%%/bframes.mp4 loop transcode=h264;
     rtc_stream hevc    ffmpeg:%%CLIPS%%/hevc.mp4 loop transcode=h264;
     rtc_stream missing ffmpeg:%%CLIPS%%/missing.mp4;
+    rtc_stream broken  ffmpeg:%%CLIPS%%/broken.ts loop transcode=h264 idle=2s
+                       buffer=1m;
     rtc_stream secret  ffmpeg:http://viewer:s3cret@127.0.0.1:9/clip.mp4;
     rtc_stream token   "ffmpeg:http://127.0.0.1:9/clip.mp4?user=admin&password=t0ken";`,
     server: `
@@ -66,6 +72,42 @@ function makeClip(file, seconds, video) {
     if (r.status !== 0) {
         throw new Error(`ffmpeg ${file}: ${r.error || r.stderr}`);
     }
+}
+
+
+/*
+ * An H.265 MPEG-TS file with bytes flipped in most of its packets (a
+ * fixed sequence: the same file every run): libav's decoder says
+ * something of nearly every slice, ~100 lines a second.
+ */
+
+function makeBroken(file) {
+    const r = spawnSync('ffmpeg', [
+        '-v', 'error', '-y',
+        '-f', 'lavfi', '-i', `testsrc=size=1280x720:rate=${FPS}`,
+        '-pix_fmt', 'yuv420p', '-g', '25', '-bf', '0',
+        '-c:v', 'libx265', '-preset', 'ultrafast',
+        '-x265-params', 'log-level=none:slices=8',
+        '-t', '4', '-f', 'mpegts', file,
+    ], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60000 });
+
+    if (r.status !== 0) {
+        throw new Error(`ffmpeg ${file}: ${r.error || r.stderr}`);
+    }
+
+    const ts = fs.readFileSync(file);
+    let seed = 1;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+
+    for (let i = 0; i + 188 <= ts.length; i += 188) {
+        if (ts[i] === 0x47 && next() % 10 < 6) {
+            for (let k = 0; k < 5; k++) {
+                ts[i + 4 + next() % 180] ^= 0xff;
+            }
+        }
+    }
+
+    fs.writeFileSync(file, ts);
 }
 
 
@@ -149,6 +191,7 @@ describe('ffmpeg: sources', { timeout: 120000 }, () => {
         makeClip(path.join(dir, 'hevc.mp4'), 2,
                  ['-c:v', 'libx265', '-preset', 'ultrafast',
                   '-x265-params', 'log-level=none']);
+        makeBroken(path.join(dir, 'broken.ts'));
 
         ngx = await rig.add({ port: PORT, workers: 2, conf: CONF,
                               vars: { CLIPS: dir } });
@@ -333,6 +376,35 @@ describe('ffmpeg: sources', { timeout: 120000 }, () => {
         const t = await stream(ngx, 'token');
         assert.match(t.last_error, /\?user=\*\*\*&password=\*\*\*/);
         assert.doesNotMatch(t.last_error, /t0ken|admin/);
+    });
+
+    test('a broken file: 20 lines of libav a second at most', async () => {
+        const RATE = 20;
+
+        /* a viewer starts it: it has no picture to give, whatever comes */
+        await ngx.http('POST', '/whep/broken', CHROMIUM_OFFER,
+                       { 'Content-Type': 'application/sdp' });
+
+        const dropped = await waitFor(() => ngx.logText().match(
+            /rtc ffmpeg: (\d+) more lines of libav not logged \(20 a second/),
+            20000, 'lines of libav not logged');
+        assert.ok(Number(dropped[1]) > 0);
+
+        /* each second of a worker: libav's lines and the count, no more */
+
+        const perSecond = new Map();
+
+        for (const l of ngx.logText().split('\n')) {
+            const m = l.match(/^\S+ (\S+) \[\w+\] (\d+)#\d+: rtc ffmpeg: /);
+            if (m) {
+                const k = `${m[2]} ${m[1]}`;
+                perSecond.set(k, (perSecond.get(k) || 0) + 1);
+            }
+        }
+
+        const most = Math.max(...perSecond.values());
+        assert.ok(most <= RATE + 1,
+                  `${most} lines of libav in a second of a worker`);
     });
 
     test('error.log is clean, without credentials', () => {
