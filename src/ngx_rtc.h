@@ -18,6 +18,9 @@
  * the zone's stream table (792 bytes each) and of each worker slot's
  * pending set (NGX_RTC_SLOT_STREAMS)
  */
+/* the module's version: debian/changelog's (t/e2e/metrics.test.js) */
+#define NGX_RTC_VERSION          "0.2.0"
+
 #define NGX_RTC_MAX_STREAMS      1024
 #define NGX_RTC_NAME_LEN         64
 #define NGX_RTC_ERROR_LEN        160

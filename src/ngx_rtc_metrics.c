@@ -317,6 +317,13 @@ ngx_rtc_metrics_handler(ngx_http_request_t *r)
 
     /* the zone and the workers */
 
+    p = ngx_rtc_metrics_head(p, "nginx_rtc_build_info", "gauge",
+                             "the module version the answering worker runs");
+    p = ngx_cpymem(p, "nginx_rtc_build_info{version=\"" NGX_RTC_VERSION
+                   "\"} 1\n",
+                   sizeof("nginx_rtc_build_info{version=\"" NGX_RTC_VERSION
+                          "\"} 1\n") - 1);
+
     p = ngx_rtc_metrics_head(p, "nginx_rtc_zone_sessions_max", "gauge",
                              "Sessions the zone holds (rtc_max_sessions)");
     p = ngx_sprintf(p, "nginx_rtc_zone_sessions_max %ui\n", snap.max_sessions);

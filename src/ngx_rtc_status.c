@@ -105,7 +105,8 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
     }
 
     b->last = ngx_sprintf(b->last,
-                          "{\"zone\":{\"name\":\"%V\",\"size\":%uz,"
+                          "{\"version\":\"" NGX_RTC_VERSION "\","
+                          "\"zone\":{\"name\":\"%V\",\"size\":%uz,"
                           "\"pages_free\":%ui,\"max_sessions\":%ui,"
                           "\"sessions\":%ui},",
                           &rmcf->shm_zone->shm.name, snap.zone_size,

@@ -17,6 +17,7 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
@@ -120,6 +121,13 @@ describe('rtc_metrics', { timeout: 180000 }, () => {
         assert.equal(value(m, 'nginx_rtc_stream_viewers',
                            { stream: "cam.b-2" }), 0);
         assert.equal(value(m, 'nginx_rtc_zone_sessions_max'), 16);
+
+        /* the version answering: debian/changelog's, in both views */
+        const version = fs.readFileSync(
+            path.join(REPO, 'debian', 'changelog'), 'utf8')
+            .match(/^nginx-rtc \(([^)]+)\)/)[1];
+        assert.equal(value(m, 'nginx_rtc_build_info', { version }), 1);
+        assert.equal((await ngx.status()).version, version);
         assert.equal(value(m, 'nginx_rtc_zone_sessions_free'), 16);
     });
 
