@@ -92,6 +92,7 @@ struct ngx_rtc_ffmpeg_s {
     int64_t                   offset;     /* us added by loops, reopens */
     int64_t                   pass_start; /* us, first packet of a pass */
     int64_t                   pass_end;
+    int64_t                   made[2];    /* us: next made-up time, v, a */
     ngx_uint_t                vbframes;   /* H.264 with B-frames */
     int64_t                   deadline;   /* av_gettime_relative() */
     int                       err;
@@ -1047,6 +1048,9 @@ ngx_rtc_ffmpeg_open(ngx_rtc_ffmpeg_t *ff)
         ff->pass_start = AV_NOPTS_VALUE;
     }
 
+    ff->made[0] = 0;
+    ff->made[1] = 0;
+
     ff->fmt = fmt;
 
     return NGX_OK;
@@ -1151,6 +1155,8 @@ ngx_rtc_ffmpeg_rewind(ngx_rtc_ffmpeg_t *ff)
 
     ff->offset += ngx_max(ff->pass_end - ff->pass_start, 1);
     ff->pass_start = AV_NOPTS_VALUE;
+    ff->made[0] = 0;
+    ff->made[1] = 0;
 
     start = ff->fmt->start_time != AV_NOPTS_VALUE ? ff->fmt->start_time : 0;
 
@@ -1185,6 +1191,7 @@ ngx_rtc_ffmpeg_packet(ngx_rtc_ffmpeg_t *ff, ngx_rtc_ffmpeg_batch_t *b,
     size_t                 len, header, frame, bound;
     int64_t                dts, pts, dur, t, pt;
     ngx_int_t              rc;
+    AVStream              *st;
     AVRational             tb;
     ngx_uint_t             clock, video;
     ngx_rtc_ffmpeg_pkt_t  *pk;
@@ -1210,19 +1217,42 @@ ngx_rtc_ffmpeg_packet(ngx_rtc_ffmpeg_t *ff, ngx_rtc_ffmpeg_batch_t *b,
         return NGX_DECLINED;
     }
 
-    tb = ff->fmt->streams[pkt->stream_index]->time_base;
+    st = ff->fmt->streams[pkt->stream_index];
+    tb = st->time_base;
+
+    dur = pkt->duration > 0 ? av_rescale_q(pkt->duration, tb, AV_TIME_BASE_Q)
+                            : 0;
 
     dts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
 
-    if (dts == AV_NOPTS_VALUE) {
-        return NGX_DECLINED;
-    }
+    if (dts != AV_NOPTS_VALUE) {
+        dts = av_rescale_q(dts, tb, AV_TIME_BASE_Q);
+        pts = pkt->pts != AV_NOPTS_VALUE
+              ? av_rescale_q(pkt->pts, tb, AV_TIME_BASE_Q) : dts;
 
-    dts = av_rescale_q(dts, tb, AV_TIME_BASE_Q);
-    pts = pkt->pts != AV_NOPTS_VALUE
-          ? av_rescale_q(pkt->pts, tb, AV_TIME_BASE_Q) : dts;
-    dur = pkt->duration > 0 ? av_rescale_q(pkt->duration, tb, AV_TIME_BASE_Q)
-                            : 0;
+    } else {
+
+        /*
+         * A raw elementary stream (a .h264 or .h265 file): no timestamps,
+         * only durations (the demuxer's frame rate, 25 by default); the
+         * packets' times are made from them, in decoding order.
+         */
+
+        if (dur == 0 && video && st->avg_frame_rate.num > 0
+            && st->avg_frame_rate.den > 0)
+        {
+            dur = av_rescale(1000000, st->avg_frame_rate.den,
+                             st->avg_frame_rate.num);
+        }
+
+        if (dur <= 0) {
+            return NGX_DECLINED;
+        }
+
+        dts = ff->made[video ? 0 : 1];
+        pts = dts;
+        ff->made[video ? 0 : 1] += dur;
+    }
 
     if (ff->pass_start == AV_NOPTS_VALUE) {
         ff->pass_start = dts;

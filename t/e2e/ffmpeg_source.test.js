@@ -8,7 +8,8 @@
  * after its end with "loop", and Chromium decodes it, with AAC turned
  * into Opus (audio=opus); H.264 with B-frames and H.265 play through
  * transcode=h264; a missing file and an unreachable URL show their reason
- * in /rtc/status and in the WHEP 503, without credentials; a broken
+ * in /rtc/status and in the WHEP 503, without credentials; a raw H.264
+ * file (no timestamps: made from the frame rate) plays at 25 fps; a broken
  * H.265 file, whose every frame makes libav complain, gives at most 20 of
  * its lines a second (a worker's) to error.log, and then how many were
  * not logged.
@@ -31,7 +32,7 @@ const PORT = 19280;
 const FPS = 25;
 
 const CONF = nginxConf({
-    workers: '%%WORKERS%%', shutdown: true, zoneName: 'clips',
+    workers: '%%WORKERS%%', shutdown: true, zoneName: 'clips', zone: '48m',
     http: `
     default_type application/octet-stream;
 
@@ -42,6 +43,8 @@ const CONF = nginxConf({
     rtc_stream bframes ffmpeg:%%CLIPS%%/bframes.mp4 loop transcode=h264;
     rtc_stream hevc    ffmpeg:%%CLIPS%%/hevc.mp4 loop transcode=h264;
     rtc_stream missing ffmpeg:%%CLIPS%%/missing.mp4;
+    rtc_stream raw     ffmpeg:%%CLIPS%%/raw.h264 loop audio=off always
+                       buffer=1m;
     rtc_stream broken  ffmpeg:%%CLIPS%%/broken.ts loop transcode=h264 idle=2s
                        buffer=1m;
     rtc_stream secret  ffmpeg:http://viewer:s3cret@127.0.0.1:9/clip.mp4;
@@ -192,6 +195,8 @@ describe('ffmpeg: sources', { timeout: 120000 }, () => {
                  ['-c:v', 'libx265', '-preset', 'ultrafast',
                   '-x265-params', 'log-level=none']);
         makeBroken(path.join(dir, 'broken.ts'));
+        makeClip(path.join(dir, 'raw.h264'), 2,
+                 ['-an', '-c:v', 'libx264', '-bf', '0', '-f', 'h264']);
 
         ngx = await rig.add({ port: PORT, workers: 2, conf: CONF,
                               vars: { CLIPS: dir } });
@@ -300,6 +305,19 @@ describe('ffmpeg: sources', { timeout: 120000 }, () => {
 
         await page.click('#stop');
         await page.close();
+    });
+
+    test('a raw H.264 file: its frame rate makes the timestamps', async () => {
+        const s = await waitFor(async () => {
+            const x = await stream(ngx, 'raw');
+            return x.frames_in > 0 ? x : null;
+        }, 10000, 'frames from raw.h264');
+
+        assert.equal(s.codec, 'H264');
+
+        const fps = await rate(ngx, 'raw', 3000);
+        assert.ok(fps > FPS * 0.8 && fps < FPS * 1.2,
+                  `raw.h264 at ${fps.toFixed(1)} fps, expected ~${FPS}`);
     });
 
     test('B-frames and H.265 play through transcode=h264', async () => {
