@@ -30,11 +30,16 @@
 /* over UDP, ms a missing RTP packet is waited for (as whep:// sources) */
 #define NGX_RTC_RTSP_REORDER          100
 
+/* ms without data that end an SDP without Content-Length */
+#define NGX_RTC_RTSP_SDP_QUIET        200
+
 
 /*
- * Inside the RTSP client: the client's state, shared by the control
- * connection (ngx_rtc_rtsp.c) and the media of its tracks
- * (ngx_rtc_rtsp_media.c), and what each of the two calls in the other.
+ * Inside the RTSP client: the client's state, shared by its files (the
+ * life cycle and requests in ngx_rtc_rtsp.c, the control connection in
+ * ngx_rtc_rtsp_conn.c, the answer to DESCRIBE in ngx_rtc_rtsp_describe.c,
+ * the media of its tracks in ngx_rtc_rtsp_media.c), and what each calls
+ * in the others.
  */
 
 
@@ -237,11 +242,32 @@ void ngx_rtc_rtsp_media_reset(ngx_rtc_rtsp_t *rtsp);
 
 /* ngx_rtc_rtsp.c */
 
-ngx_int_t ngx_rtc_rtsp_flush(ngx_rtc_rtsp_t *rtsp);
+ngx_int_t ngx_rtc_rtsp_begin(ngx_rtc_rtsp_t *rtsp);
+ngx_int_t ngx_rtc_rtsp_process(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_msg_t *m);
+ngx_int_t ngx_rtc_rtsp_setup(ngx_rtc_rtsp_t *rtsp);
 ngx_int_t ngx_rtc_rtsp_fail(ngx_rtc_rtsp_t *rtsp, ngx_uint_t level,
     const char *fmt, ...);
+ngx_int_t ngx_rtc_rtsp_status_error(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_msg_t *m, const char *method);
 void ngx_rtc_rtsp_retry_later(ngx_rtc_rtsp_t *rtsp);
 void ngx_rtc_rtsp_close(ngx_rtc_rtsp_t *rtsp, ngx_uint_t teardown);
+void ngx_rtc_rtsp_set_state(ngx_rtc_rtsp_t *rtsp, ngx_uint_t state);
+
+
+/* ngx_rtc_rtsp_conn.c */
+
+void ngx_rtc_rtsp_connect(ngx_rtc_rtsp_t *rtsp);
+void ngx_rtc_rtsp_connect_peer(ngx_rtc_rtsp_t *rtsp);
+ngx_int_t ngx_rtc_rtsp_resolve(ngx_rtc_rtsp_t *rtsp);
+ngx_int_t ngx_rtc_rtsp_flush(ngx_rtc_rtsp_t *rtsp);
+
+
+/* ngx_rtc_rtsp_describe.c */
+
+ngx_int_t ngx_rtc_rtsp_describe_done(ngx_rtc_rtsp_t *rtsp,
+    ngx_rtc_rtsp_msg_t *m);
+ngx_int_t ngx_rtc_rtsp_sdp_body(ngx_rtc_rtsp_t *rtsp);
 
 
 #endif /* _NGX_RTC_RTSP_MEDIA_H_INCLUDED_ */
