@@ -692,12 +692,22 @@ ngx_rtc_rtsp_read_handler(ngx_event_t *rev)
             left = (elapsed < left) ? left - elapsed : 1;
         }
 
-        /* the SDP without length ends when the camera is quiet */
+        /*
+         * The SDP without length ends when the camera has been quiet
+         * NGX_RTC_RTSP_SDP_QUIET ms, or at the answer's deadline (what
+         * came is the SDP then): each read sets the timer anew, which
+         * ngx_add_timer() alone would not do for a change under
+         * NGX_TIMER_LAZY_DELAY.
+         */
 
         if (rtsp->sdp_wait
             && (size_t) (rtsp->rlast - rtsp->rpos) > rtsp->sdp_header)
         {
-            left = NGX_RTC_RTSP_SDP_QUIET;
+            left = ngx_min(left, NGX_RTC_RTSP_SDP_QUIET);
+
+            if (rev->timer_set) {
+                ngx_del_timer(rev);
+            }
         }
 
         ngx_add_timer(rev, left);

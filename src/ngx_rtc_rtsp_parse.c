@@ -1099,8 +1099,19 @@ ngx_rtc_rtsp_redirect_url(ngx_str_t *url, ngx_str_t *conf,
         return NGX_ERROR;
     }
 
-    if (cuserinfo.len == 0 || !ngx_rtc_rtsp_same_host(&target, conf)) {
-        /* another host, or no credentials configured: the Location's */
+    /*
+     * Only to the configured host (another port or path): a camera must
+     * not choose where nginx connects, no more than a request may (a
+     * runtime stream's camera was checked against its allow= list)
+     */
+
+    if (!ngx_rtc_rtsp_same_host(&target, conf)) {
+        *err = "another host (configure the URL it names)";
+        return NGX_ERROR;
+    }
+
+    if (cuserinfo.len == 0) {
+        /* no credentials configured: the Location's */
 
         *out = target;
         return NGX_OK;

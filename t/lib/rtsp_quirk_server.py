@@ -33,8 +33,8 @@
 #                 more frames (the connection stays open); then normal
 #   play_stall    PLAY never answered
 #   noclen        the DESCRIBE answer's SDP without Content-Length (some
-#                 live555-based firmware), after the header in 2 writes
-#                 50 ms apart
+#                 live555-based firmware), after the header in 4 writes
+#                 120 ms apart
 #   slow_*        DESCRIBE answered after 3 s (a slow NVR)
 #
 # Redirects, answers to DESCRIBE; ALIAS (127.0.0.2, same port) is
@@ -265,12 +265,14 @@ class Conn:
         data = out.encode() + b'\r\n' + body
 
         if mode == 'noclen' and body:
-            # the header, then the SDP in 2 writes 50 ms apart
+            # the header, then the SDP in 4 writes 120 ms apart (a slow
+            # link, or a camera writing it line by line): 360 ms in all,
+            # never 200 ms without data
             self.send(out.encode() + b'\r\n')
-            time.sleep(0.05)
-            self.send(body[:40])
-            time.sleep(0.05)
-            self.send(body[40:])
+            step = (len(body) + 3) // 4
+            for i in range(0, len(body), step):
+                time.sleep(0.12)
+                self.send(body[i:i + step])
             return
 
         self.send(data + data if mode == 'dup_answer' else data)
