@@ -227,17 +227,23 @@ ngx_rtc_reorder_expire(ngx_rtc_reorder_t *r, ngx_msec_t hold)
 }
 
 
+/*
+ * The buffer's state is brought up to date before each delivery: a
+ * delivery that reset the buffer (its owner stopping) leaves it empty,
+ * not with a count of held packets gone below zero.
+ */
+
 static void
 ngx_rtc_reorder_drain(ngx_rtc_reorder_t *r)
 {
+    size_t      len;
     ngx_uint_t  slot;
 
     while (ngx_rtc_reorder_has(r, r->next)) {
         slot = r->next % NGX_RTC_REORDER_SLOTS;
 
+        len = r->len[slot];
         r->arrived = r->at[slot];
-        r->deliver(r->data, r->buf + slot * NGX_RTC_REORDER_SLOT_SIZE,
-                   r->len[slot]);
 
         r->len[slot] = 0;
         r->held--;
@@ -246,6 +252,8 @@ ngx_rtc_reorder_drain(ngx_rtc_reorder_t *r)
         if ((int16_t) (r->next - r->nacked) > 0) {
             r->nacked = r->next;
         }
+
+        r->deliver(r->data, r->buf + slot * NGX_RTC_REORDER_SLOT_SIZE, len);
     }
 }
 
