@@ -95,8 +95,11 @@ ngx_rtc_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* a stream's numbers at their widest take ~640 bytes: room to spare */
+
     size = 512 + rmcf->shm_zone->shm.name.len
-           + snap.nstreams * (640 + 6 * (NGX_RTC_NAME_LEN + NGX_RTC_ERROR_LEN))
+           + snap.nstreams
+             * (1024 + 6 * (NGX_RTC_NAME_LEN + NGX_RTC_ERROR_LEN))
            + snap.nsessions * (544 + 6 * NGX_RTC_NAME_LEN);
 
     b = ngx_create_temp_buf(r->pool, size);
