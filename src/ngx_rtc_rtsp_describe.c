@@ -293,16 +293,6 @@ ngx_rtc_rtsp_redirect(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
                                  NGX_RTC_RTSP_REDIRECTS);
     }
 
-    if (ngx_rtc_rtsp_redirect_url(&rtsp->url.uri, &rtsp->conf.url,
-                                  &m->location, buf, sizeof(buf), &url, &err)
-        != NGX_OK)
-    {
-        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
-                                 "%ui %V from %V (DESCRIBE) not followed: %s",
-                                 m->status, &m->reason, &rtsp->url.redacted,
-                                 err);
-    }
-
     if (rtsp->location == NULL) {
         rtsp->location = ngx_palloc(rtsp->pool, sizeof(ngx_rtc_url_t));
         if (rtsp->location == NULL) {
@@ -311,6 +301,27 @@ ngx_rtc_rtsp_redirect(ngx_rtc_rtsp_t *rtsp, ngx_rtc_rtsp_msg_t *m)
     }
 
     u = rtsp->location;
+
+    ngx_str_null(&url);
+
+    if (ngx_rtc_rtsp_redirect_url(&rtsp->url.uri, &rtsp->conf.url,
+                                  &m->location, buf, sizeof(buf), &url, &err)
+        != NGX_OK)
+    {
+        /* another host: where, for the administrator to configure it */
+
+        if (url.len && ngx_rtc_auth_parse_url(&url, u) == NGX_OK) {
+            ngx_log_error(NGX_LOG_INFO, &rtsp->log, 0,
+                          "rtc rtsp %V redirects to %V (%ui %V), another "
+                          "host: not followed", &rtsp->url.redacted,
+                          &u->redacted, m->status, &m->reason);
+        }
+
+        return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,
+                                 "%ui %V from %V (DESCRIBE) not followed: %s",
+                                 m->status, &m->reason, &rtsp->url.redacted,
+                                 err);
+    }
 
     if (ngx_rtc_auth_parse_url(&url, u) != NGX_OK) {
         return ngx_rtc_rtsp_fail(rtsp, NGX_LOG_INFO,

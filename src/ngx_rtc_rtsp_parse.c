@@ -1007,15 +1007,14 @@ ngx_rtc_rtsp_parse_sdp_unframed(ngx_rtc_rtsp_msg_t *m)
  *   - rtsp:// or rtsps:// only, and not from rtsps:// to rtsp://: the
  *     credentials and the stream would leave TLS;
  *   - on the host of "conf", the configured URL, with that URL's user
- *     information if it has any; on another host with the Location's own
- *     only, if any: the camera's credentials never go to a host they
- *     were not configured for.  The host is compared as written, without
- *     the port.
+ *     information if it has any, else the Location's own; another host
+ *     is refused (compared as written, without the port).
  *
  * "url" is the current URL, without user information.  The user
  * information is told from the host as ngx_rtc_auth_parse_url() does:
  * the last "@" before the first "/".  NGX_ERROR with *err: the Location
- * cannot be followed.
+ * cannot be followed; for another host *out is the Location's URL (never
+ * with the configured credentials), to say where.
  */
 
 ngx_int_t
@@ -1106,6 +1105,7 @@ ngx_rtc_rtsp_redirect_url(ngx_str_t *url, ngx_str_t *conf,
      */
 
     if (!ngx_rtc_rtsp_same_host(&target, conf)) {
+        *out = target;          /* where: without the configured credentials */
         *err = "another host (configure the URL it names)";
         return NGX_ERROR;
     }

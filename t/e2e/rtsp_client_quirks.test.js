@@ -260,6 +260,17 @@ describe('RTSP client against camera quirks', { timeout: 64000 }, () => {
         /* never connected there: neither the credentials nor a probe */
         assert.equal(cam.conns.other || 0, 0, 'connected to the other host');
         assert.equal(cam.conns.other_cred || 0, 0, 'nor with credentials');
+
+        /* where it was sent, for the administrator, redacted */
+        const log = ngx.logText();
+        assert.match(log, new RegExp(
+            `redirect_other redirects to rtsp://127\\.0\\.0\\.2:${CAM_PORT}`
+            + '/other \\(307 Temporary Redirect\\), another host: not '
+            + 'followed'));
+        assert.match(log, new RegExp(
+            `redirect_cred redirects to rtsp://\\*\\*\\*@127\\.0\\.0\\.2:`
+            + `${CAM_PORT}/other_cred \\(301 Moved Permanently\\), another`));
+        assert.doesNotMatch(log, /v:q|q%40x/);
     });
 
     test('more than 3 redirects: an error', async () => {
